@@ -1,0 +1,48 @@
+# SocialBank - a thin Makefile over CMake. Two commands set everything up:
+#   make run    install what is missing, build, start the server with demo data
+#   make test   install what is missing, build twice (release, and debug with
+#               ASan+UBSan and the fuzzers), run every test in both
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+RELEASE := build/release
+ASAN := build/asan
+PORT ?= 8080
+DATA ?= ./data
+
+.PHONY: all deps build build-asan run test test-release test-asan bench model clean format
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(RELEASE)/CMakeCache.txt:
+	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+$(ASAN)/CMakeCache.txt:
+	CC=clang cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DSB_SANITIZE=ON -DSB_FUZZ=ON >/dev/null
+
+build: deps $(RELEASE)/CMakeCache.txt
+	cmake --build $(RELEASE) -j $(JOBS)
+
+build-asan: deps $(ASAN)/CMakeCache.txt
+	cmake --build $(ASAN) -j $(JOBS)
+
+run: build
+	scripts/run.sh $(RELEASE)/socialbank $(DATA) $(PORT)
+
+test: build build-asan
+	cd $(RELEASE) && ctest --output-on-failure -j $(JOBS) --timeout 900
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS) --timeout 900
+
+bench: build
+	bench/run.sh $(RELEASE) all
+
+bench-%: build
+	bench/run.sh $(RELEASE) $*
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# deps.sh - install every Debian and npm package the build, the server, the
+# tests and the benchmarks need, and only what is missing (idempotent).
+# Runs apt-get as root, or through sudo for a developer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  # build
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  # libraries (VISION.md's stack)
+  libh2o-evloop-dev libwslay-dev libssl-dev zlib1g-dev libjansson-dev libsqlite3-dev libsodium-dev libutf8proc-dev
+  # tests and tools
+  libcmocka-dev sqlite3 curl python3
+  # benchmarks: wrk against our server and nginx; fastText as the classifier to beat
+  wrk nginx-light fasttext
+)
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "deps: done" >&2
+fi
+
+# npm packages (the console's charts and browser tests), when package.json lists any.
+if [ -f package.json ] && command -v npm >/dev/null 2>&1; then
+  if [ ! -d node_modules ] || [ package.json -nt node_modules ]; then
+    echo "deps: npm install" >&2
+    npm install --no-audit --no-fund --loglevel=error
+    touch node_modules
+  fi
+fi

@@ -1,0 +1,49 @@
+/*
+ * cli.h - the `socialbank` subcommands, and a small argument parser they share.
+ *
+ * Each subcommand is `int cli_NAME(int argc, char **argv)` with argv[0] the
+ * subcommand's name; it returns the process exit code (0 ok, 1 failure,
+ * 2 usage error) and prints errors on stderr.  The cli sits on top, like the
+ * api: it may use every module, and no module uses it.
+ */
+#ifndef SB_CLI_H
+#define SB_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ---- argument parsing ---- */
+/* One option of a subcommand: --name VALUE or --name=VALUE (or a flag
+ * without value when is_flag), with an optional environment variable that
+ * supplies the value when the option is absent. */
+typedef struct {
+    const char *name;    /* without the dashes, e.g. "port" */
+    const char *env;     /* e.g. "SOCIALBANK_PORT", or NULL */
+    const char *help;    /* one line */
+    const char *def;     /* default value text, or NULL */
+    bool is_flag;        /* takes no value */
+    const char *value;   /* out: the value (argv, env or def), or NULL */
+    bool seen;           /* out: given on the command line or in env */
+} cli_option;
+
+/* Parse argv[1..] against opts (terminated by a {NULL} entry).  Positional
+ * arguments are gathered into positional (at most positional_max; more is a
+ * usage error).  "--help" or "-h" sets *help_out.  On a usage error a message
+ * goes to stderr and 2 is returned; otherwise 0. */
+int cli_parse(int argc, char **argv, cli_option *opts, const char **positional, int positional_max,
+              int *positional_count, bool *help_out);
+/* Print "usage: socialbank USAGE", the summary and the options to stdout. */
+void cli_print_help(const char *usage, const char *summary, const cli_option *opts);
+/* Look up an option's value by name (NULL if absent and no default). */
+const char *cli_value(const cli_option *opts, const char *name);
+/* Parse an integer option within [min, max]; on error print it and return 2. */
+int cli_int(const cli_option *opts, const char *name, long min, long max, long *out);
+/* The data directory: --data, $SOCIALBANK_DATA, or ./data. */
+#define CLI_DATA_OPTION {"data", "SOCIALBANK_DATA", "data directory (SQLite database lives here)", "./data", false, NULL, false}
+
+/* ---- subcommands ---- */
+int cli_version(int argc, char **argv);
+int cli_migrate(int argc, char **argv);
+int cli_backup(int argc, char **argv);
+
+#endif /* SB_CLI_H */

@@ -1,0 +1,88 @@
+/*
+ * limits.h - every bound in SocialBank, named, each with its reason.
+ *
+ * Going over a limit is a clear error (SB_ELIMIT, HTTP 413/429/400) and, for
+ * a connection, a disconnect.  Unauthenticated peers get the lower caps.
+ * Modules add their own limits here so that they can be read in one place.
+ */
+#ifndef SB_LIMITS_H
+#define SB_LIMITS_H
+
+/* ---- HTTP ---- */
+/* JSON bodies of the API are small; a batch import uses the larger cap. */
+#define SB_HTTP_BODY_BYTES_MAX (1024 * 1024)
+/* Before authentication nobody needs more than a login form. */
+#define SB_HTTP_BODY_BYTES_MAX_UNAUTH (16 * 1024)
+/* Ingest batches of posts (issue 6) may be larger. */
+#define SB_HTTP_INGEST_BODY_BYTES_MAX (8 * 1024 * 1024)
+/* All request headers together; browsers send a few KiB. */
+#define SB_HTTP_HEADER_BYTES_MAX (16 * 1024)
+/* A request must arrive complete within this time (slowloris). */
+#define SB_HTTP_REQUEST_TIMEOUT_MS 10000
+/* Idle keep-alive connections are closed after this. */
+#define SB_HTTP_IDLE_TIMEOUT_MS 30000
+/* Path parameters per route pattern. */
+#define SB_HTTP_PATH_PARAMS_MAX 8
+/* Path length; longer paths get 414. */
+#define SB_HTTP_PATH_BYTES_MAX 2048
+/* Routes the router can hold. */
+#define SB_HTTP_ROUTES_MAX 256
+/* Connections per server thread; beyond it new ones are refused. */
+#define SB_HTTP_CONNECTIONS_MAX 65536
+/* Graceful shutdown waits at most this for in-flight requests. */
+#define SB_SHUTDOWN_GRACE_MS 5000
+/* Event loop threads. */
+#define SB_THREADS_MAX 64
+
+/* ---- JSON ---- */
+/* Nesting depth accepted in a JSON body (jansson enforces 2048 by itself). */
+#define SB_JSON_DEPTH_MAX 32
+
+/* ---- WebSocket ---- */
+/* One frame/message from a client; chat messages are far smaller. */
+#define SB_WS_MESSAGE_BYTES_MAX (64 * 1024)
+/* Messages waiting to be sent to one connection; a slow reader past this is dropped. */
+#define SB_WS_SEND_QUEUE_MAX 1024
+/* Bytes waiting to be sent to one connection. */
+#define SB_WS_SEND_QUEUE_BYTES_MAX (4 * 1024 * 1024)
+/* Ping interval; a peer that misses two pongs is closed. */
+#define SB_WS_PING_INTERVAL_MS 30000
+/* Messages a client may send per second before it is rate limited. */
+#define SB_WS_CLIENT_MESSAGES_PER_S_MAX 50
+
+/* ---- identity ---- */
+/* One-time codes: digits, lifetime, attempts. */
+#define SB_OTP_DIGITS 6
+#define SB_OTP_TTL_MS (5 * 60 * 1000)
+#define SB_OTP_ATTEMPTS_MAX 5
+/* Code requests per phone number per hour, and per client address per hour. */
+#define SB_OTP_REQUESTS_PER_PHONE_PER_HOUR 5
+#define SB_OTP_REQUESTS_PER_ADDR_PER_HOUR 30
+/* Failed staff logins per username per 15 minutes. */
+#define SB_LOGIN_FAILURES_PER_15_MIN 10
+/* Session lifetime. */
+#define SB_SESSION_TTL_MS (30LL * 24 * 60 * 60 * 1000)
+/* Random bytes in a bearer token (shown as hex). */
+#define SB_TOKEN_BYTES 32
+/* Staff passwords: argon2id needs a bound on input too. */
+#define SB_PASSWORD_BYTES_MIN 10
+#define SB_PASSWORD_BYTES_MAX 256
+#define SB_USERNAME_BYTES_MAX 64
+#define SB_DISPLAY_NAME_BYTES_MAX 128
+
+/* ---- store ---- */
+/* Prepared statements cached per connection. */
+#define SB_STORE_STMT_CACHE_MAX 256
+/* SQLite busy timeout. */
+#define SB_STORE_BUSY_TIMEOUT_MS 5000
+/* Paths given on the command line. */
+#define SB_PATH_BYTES_MAX 4096
+
+/* ---- command line ---- */
+#define SB_CLI_LINE_BYTES_MAX (1024 * 1024)
+
+_Static_assert(SB_HTTP_BODY_BYTES_MAX_UNAUTH <= SB_HTTP_BODY_BYTES_MAX, "unauthenticated cap must be lower");
+_Static_assert(SB_HTTP_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "ingest cap is the largest");
+_Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
+
+#endif /* SB_LIMITS_H */
