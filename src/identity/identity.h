@@ -1,0 +1,117 @@
+/*
+ * identity.h - who is calling: customers (phone number + one-time code),
+ * staff (username + argon2id password, with roles), and the sessions both
+ * hold (random bearer tokens stored only as hashes, with expiry and logout).
+ *
+ * A domain module: it uses store and core only.  The api module maps HTTP
+ * routes onto these functions and declares, for every route, which roles may
+ * call it (identity_role bits).
+ *
+ * Schema: migrations 0002-0099 (users, otp_codes, sessions, rate_events).
+ */
+#ifndef SB_IDENTITY_H
+#define SB_IDENTITY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+/* Roles are bits so that a route can allow several. */
+typedef enum {
+    IDENTITY_ROLE_CUSTOMER = 1 << 0,
+    IDENTITY_ROLE_AGENT = 1 << 1,
+    IDENTITY_ROLE_ANALYST = 1 << 2,
+    IDENTITY_ROLE_MARKETER = 1 << 3,
+    IDENTITY_ROLE_ADMIN = 1 << 4,
+} identity_role;
+#define IDENTITY_ROLES_STAFF \
+    (IDENTITY_ROLE_AGENT | IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_MARKETER | IDENTITY_ROLE_ADMIN)
+#define IDENTITY_ROLES_ANY (IDENTITY_ROLE_CUSTOMER | IDENTITY_ROLES_STAFF)
+
+/* "customer", "agent", "analyst", "marketer", "admin"; NULL for anything else. */
+const char *identity_role_name(int role);
+/* Parse a role name; SB_EINVAL for an unknown one. */
+int identity_role_parse(const char *name, int *role_out) SB_MUST_CHECK;
+
+#define IDENTITY_PHONE_BYTES 16 /* "+" and at most 15 digits (E.164), NUL */
+#define IDENTITY_TOKEN_CHARS (2 * SB_TOKEN_BYTES)
+
+/* The authenticated caller of a request. */
+typedef struct {
+    int64_t user_id;
+    int role; /* exactly one identity_role bit */
+    int64_t session_id;
+    int64_t expires_at_ms;
+    char phone[IDENTITY_PHONE_BYTES];           /* customers; "" for staff */
+    char username[SB_USERNAME_BYTES_MAX + 1];   /* staff login, or a customer's @username; may be "" */
+    char display_name[SB_DISPLAY_NAME_BYTES_MAX + 1];
+} identity_principal;
+
+/* ---- phone numbers ---- */
+/* Normalise an Iranian or Ukrainian mobile number to E.164 ("+989121234567",
+ * "+380501234567").  Accepts Persian and Arabic-Indic digits, spaces, dashes
+ * and parentheses, and the +98/0098/98/0 and +380/00380/380/0 prefixes.
+ * A leading 0 alone is read as Iranian ("09121234567"); "0" followed by a
+ * Ukrainian operator code under a 380 prefix is Ukrainian.  SB_EINVAL for
+ * anything else, including numbers of the wrong length. */
+int identity_phone_normalize(const char *in, char out[IDENTITY_PHONE_BYTES]) SB_MUST_CHECK;
+
+/* ---- customers: one-time codes ---- */
+/* Create a one-time code for phone_e164, valid SB_OTP_TTL_MS, replacing any
+ * earlier one.  Rate limited per phone and per client address (client_addr
+ * may be NULL): SB_ERATE.  The code (SB_OTP_DIGITS digits) is written to
+ * code_out for the sender; only its hash is stored. */
+int identity_otp_request(store *s, const char *phone_e164, const char *client_addr, int64_t now_ms,
+                         char code_out[SB_OTP_DIGITS + 1]) SB_MUST_CHECK;
+/* Check a code.  On success the code is consumed, the customer is created if
+ * new (*created_out true) and *user_id_out set.  SB_EAUTH for a wrong,
+ * expired or used code; after SB_OTP_ATTEMPTS_MAX wrong tries the code is
+ * burnt (SB_ERATE). */
+int identity_otp_verify(store *s, const char *phone_e164, const char *code, int64_t now_ms, int64_t *user_id_out,
+                        bool *created_out) SB_MUST_CHECK;
+
+/* ---- staff ---- */
+/* Create a staff user with one staff role; the password is hashed with
+ * argon2id.  SB_EEXISTS if the username is taken, SB_EINVAL for a bad
+ * username (1..SB_USERNAME_BYTES_MAX of [a-z0-9._-]), a password outside
+ * SB_PASSWORD_BYTES_MIN..MAX, or a non-staff role. */
+int identity_staff_create(store *s, const char *username, const char *password, int role,
+                          int64_t *user_id_out) SB_MUST_CHECK;
+/* Check a staff password.  SB_EAUTH for an unknown user or a wrong password
+ * (the same answer and about the same time for both); SB_ERATE after
+ * SB_LOGIN_FAILURES_PER_15_MIN failures for that username. */
+int identity_staff_login(store *s, const char *username, const char *password, int64_t now_ms,
+                         int64_t *user_id_out) SB_MUST_CHECK;
+
+/* ---- sessions ---- */
+/* Start a session for user_id; writes the bearer token (hex, NUL-terminated)
+ * to token_out.  Only a hash of the token is stored. */
+int identity_session_create(store *s, int64_t user_id, int64_t now_ms,
+                            char token_out[IDENTITY_TOKEN_CHARS + 1]) SB_MUST_CHECK;
+/* Find the live session for a bearer token.  SB_EAUTH for an unknown,
+ * malformed, expired or revoked token. */
+int identity_session_lookup(store *s, const char *token, int64_t now_ms, identity_principal *out) SB_MUST_CHECK;
+/* Log out: revoke the session of this token.  SB_EAUTH if it is not live. */
+int identity_session_revoke(store *s, const char *token) SB_MUST_CHECK;
+
+/* ---- profile ---- */
+/* Load a user by id into out (session fields zero).  SB_ENOTFOUND. */
+int identity_user_get(store *s, int64_t user_id, identity_principal *out) SB_MUST_CHECK;
+/* Set a customer's display name and/or @username (NULL leaves a field as it
+ * is).  SB_EEXISTS if the username is taken, SB_EINVAL if malformed. */
+int identity_profile_update(store *s, int64_t user_id, const char *display_name, const char *username) SB_MUST_CHECK;
+
+/* ---- delivering one-time codes ---- */
+/* The code sender runs on its own thread so that a slow SMS gateway never
+ * stalls a request.  Kinds: "log" (development: the code is written to the
+ * log) and "webhook" (production: POST {"phone":...,"code":...} as JSON to
+ * an http:// URL, with a timeout and retries).  Start once at server start. */
+int identity_sender_start(const char *kind, const char *webhook_url) SB_MUST_CHECK;
+/* Queue a code for delivery; SB_EBUSY if the queue is full. Never blocks. */
+int identity_sender_enqueue(const char *phone_e164, const char *code) SB_MUST_CHECK;
+/* Stop the thread after delivering what is queued (bounded wait). */
+void identity_sender_stop(void);
+
+#endif /* SB_IDENTITY_H */
