@@ -143,6 +143,16 @@ int sb_parse_int64(const char *text, int64_t *out) SB_MUST_CHECK;
 /* Checked int64 arithmetic: return SB_ELIMIT on overflow. */
 int sb_add_int64(int64_t a, int64_t b, int64_t *out) SB_MUST_CHECK;
 int sb_mul_int64(int64_t a, int64_t b, int64_t *out) SB_MUST_CHECK;
+/* Phone numbers (src/core/phone.c). */
+#define SB_PHONE_BYTES 16 /* "+" and at most 15 digits (E.164), NUL */
+typedef enum { SB_PHONE_COUNTRY_IR = 98, SB_PHONE_COUNTRY_UA = 380 } sb_phone_country;
+/* Normalise an Iranian or Ukrainian mobile number to E.164 ("+989121234567",
+ * "+380501234567").  Accepts Persian and Arabic-Indic digits, spaces, dashes,
+ * dots and parentheses, and the +98/0098/98/0 and +380/00380/380/0 prefixes
+ * (a bare leading 0 with 11 digits is Iranian "09..."; with 10 digits and a
+ * Ukrainian operator code it is Ukrainian "0XX..."). *country_out may be NULL.
+ * SB_EINVAL for anything else, including wrong lengths and landlines. */
+int sb_phone_normalize(const char *in, char out[SB_PHONE_BYTES], sb_phone_country *country_out) SB_MUST_CHECK;
 /* Constant-time comparison of two equal-length byte strings. */
 bool sb_equal_ct(const void *a, const void *b, size_t len);
 

@@ -35,7 +35,7 @@ const char *identity_role_name(int role);
 /* Parse a role name; SB_EINVAL for an unknown one. */
 int identity_role_parse(const char *name, int *role_out) SB_MUST_CHECK;
 
-#define IDENTITY_PHONE_BYTES 16 /* "+" and at most 15 digits (E.164), NUL */
+#define IDENTITY_PHONE_BYTES SB_PHONE_BYTES
 #define IDENTITY_TOKEN_CHARS (2 * SB_TOKEN_BYTES)
 
 /* The authenticated caller of a request. */
@@ -49,17 +49,9 @@ typedef struct {
     char display_name[SB_DISPLAY_NAME_BYTES_MAX + 1];
 } identity_principal;
 
-/* ---- phone numbers ---- */
-/* Normalise an Iranian or Ukrainian mobile number to E.164 ("+989121234567",
- * "+380501234567").  Accepts Persian and Arabic-Indic digits, spaces, dashes
- * and parentheses, and the +98/0098/98/0 and +380/00380/380/0 prefixes.
- * A leading 0 alone is read as Iranian ("09121234567"); "0" followed by a
- * Ukrainian operator code under a 380 prefix is Ukrainian.  SB_EINVAL for
- * anything else, including numbers of the wrong length. */
-int identity_phone_normalize(const char *in, char out[IDENTITY_PHONE_BYTES]) SB_MUST_CHECK;
-
 /* ---- customers: one-time codes ---- */
-/* Create a one-time code for phone_e164, valid SB_OTP_TTL_MS, replacing any
+/* Phone numbers are normalised with sb_phone_normalize (core.h) first.
+ * Create a one-time code for phone_e164, valid SB_OTP_TTL_MS, replacing any
  * earlier one.  Rate limited per phone and per client address (client_addr
  * may be NULL): SB_ERATE.  The code (SB_OTP_DIGITS digits) is written to
  * code_out for the sender; only its hash is stored. */
