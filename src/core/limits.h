@@ -78,11 +78,32 @@
 /* Paths given on the command line. */
 #define SB_PATH_BYTES_MAX 4096
 
+/* ---- ledger ---- */
+/* Transfers or accounts in one submission (TigerBeetle's batch is 8190). */
+#define SB_LEDGER_SUBMIT_MAX 8190
+/* Transfers the writer applies in one SQLite transaction (several submissions). */
+#define SB_LEDGER_COMMIT_MAX 32768
+/* Transfers waiting for the writer; past it submitters get SB_EBUSY. */
+#define SB_LEDGER_QUEUE_TRANSFERS_MAX 131072
+/* Longest pending-transfer timeout: 30 days. */
+#define SB_LEDGER_TIMEOUT_MS_MAX (30LL * 24 * 60 * 60 * 1000)
+/* Pending transfers expired per batch (the rest wait for the next one). */
+#define SB_LEDGER_EXPIRE_PER_BATCH_MAX 4096
+/* Accounts the writer keeps in its balance cache; past it the cache is dropped. */
+#define SB_LEDGER_CACHE_ACCOUNTS_MAX (1 << 20)
+/* Distinct currencies that `ledger verify` reports totals for. */
+#define SB_LEDGER_CURRENCIES_MAX 64
+/* How long the idle writer sleeps before looking for expired transfers. */
+#define SB_LEDGER_EXPIRY_POLL_MS 1000
+
 /* ---- command line ---- */
 #define SB_CLI_LINE_BYTES_MAX (1024 * 1024)
 
 _Static_assert(SB_HTTP_BODY_BYTES_MAX_UNAUTH <= SB_HTTP_BODY_BYTES_MAX, "unauthenticated cap must be lower");
 _Static_assert(SB_HTTP_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "ingest cap is the largest");
 _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
+
+_Static_assert(SB_LEDGER_SUBMIT_MAX <= SB_LEDGER_COMMIT_MAX, "a submission must fit one commit");
+_Static_assert(SB_LEDGER_COMMIT_MAX <= SB_LEDGER_QUEUE_TRANSFERS_MAX, "a commit is drawn from the queue");
 
 #endif /* SB_LIMITS_H */
