@@ -42,3 +42,5 @@ CREATE INDEX ledger_transfers_debit ON ledger_transfers(debit_account, timestamp
 CREATE INDEX ledger_transfers_credit ON ledger_transfers(credit_account, timestamp_ns);
 -- The writer's expiry scan touches only pending transfers that can expire.
 CREATE INDEX ledger_transfers_expiry ON ledger_transfers(expires_at_ns) WHERE state = 1 AND expires_at_ns IS NOT NULL;
+-- verify matches every post/void with its pending transfer.
+CREATE INDEX ledger_transfers_pending ON ledger_transfers(pending_id) WHERE pending_id IS NOT NULL;
