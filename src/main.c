@@ -18,6 +18,8 @@ static const command commands[] = {
     {"version", cli_version, "print the version"},
     {"migrate", cli_migrate, "create or upgrade the database schema"},
     {"backup", cli_backup, "copy the live database to a file"},
+    {"ledger", cli_ledger, "verify the books, accounts and transfers"},
+    {"bench", cli_bench, "run a built-in benchmark (bench ledger)"},
 };
 
 static void usage(FILE *out) {

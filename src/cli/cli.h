@@ -45,5 +45,10 @@ int cli_int(const cli_option *opts, const char *name, long min, long max, long *
 int cli_version(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+/* `ledger verify|account|transfer` (src/cli/cli_ledger.c). */
+int cli_ledger(int argc, char **argv);
+/* `bench NAME`: built-in benchmarks (src/cli/cli_bench.c dispatches). */
+int cli_bench(int argc, char **argv);
+int cli_bench_ledger(int argc, char **argv);
 
 #endif /* SB_CLI_H */

@@ -761,7 +761,7 @@ int ledger_open(const ledger_options *opts, ledger **out) {
     if (!opts || !opts->location) return SB_EINVAL;
     ledger *l = sb_calloc(1, sizeof *l);
     if (!l) return SB_ENOMEM;
-    store_options so = {.durable = 1, .read_only = 0};
+    store_options so = {.durable = 1, .read_only = 0, .cache_kib = SB_LEDGER_WRITER_CACHE_KIB};
     int result = store_open(opts->location, &so, &l->db);
     if (result != SB_OK) {
         sb_free(l);
