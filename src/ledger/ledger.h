@@ -285,10 +285,14 @@ int ledger_each_account(store *s, int (*fn)(const ledger_account *account, void 
 /* ---- verify --------------------------------------------------------------- */
 typedef struct {
     char currency[4];
-    int64_t debits_posted;  /* sum over its accounts */
+    /* Sums over its accounts.  Each balance fits int64 but their sum may
+     * not: verify adds in 128 bits and, if a sum is beyond int64, shows
+     * INT64_MAX here with `saturated` set. */
+    int64_t debits_posted;
     int64_t credits_posted;
     int64_t debits_pending;
     int64_t credits_pending;
+    bool saturated;
 } ledger_currency_total;
 
 typedef struct {

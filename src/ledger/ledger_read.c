@@ -248,7 +248,12 @@ static int replay_journal(store *s, verify_state *v, ledger_verify_report *r) {
     return result == STORE_DONE ? SB_OK : result;
 }
 
+typedef struct {
+    __int128 debits_posted, credits_posted, debits_pending, credits_pending;
+} wide_total;
+
 static int check_accounts(verify_state *v, ledger_verify_report *r) {
+    wide_total sums[SB_LEDGER_CURRENCIES_MAX];
     for (size_t i = 0; i < v->count; i++) {
         verify_account *va = &v->accounts[i];
         const ledger_account *a = &va->stored;
@@ -284,35 +289,40 @@ static int check_accounts(verify_state *v, ledger_verify_report *r) {
                          a->debits_posted);
             return SB_ECORRUPT;
         }
-        /* Totals per currency. */
-        ledger_currency_total *ct = NULL;
-        for (int c = 0; c < r->currency_count; c++)
-            if (memcmp(r->currencies[c].currency, a->currency, 4) == 0) ct = &r->currencies[c];
-        if (!ct) {
+        /* Totals per currency, in 128 bits: many int64 balances can sum past int64. */
+        int c = 0;
+        while (c < r->currency_count && memcmp(r->currencies[c].currency, a->currency, 4) != 0) c++;
+        if (c == r->currency_count) {
             if (r->currency_count == SB_LEDGER_CURRENCIES_MAX) {
                 snprintf(r->problem, sizeof r->problem, "more than %d currencies", SB_LEDGER_CURRENCIES_MAX);
                 return SB_ELIMIT;
             }
-            ct = &r->currencies[r->currency_count++];
-            memset(ct, 0, sizeof *ct);
-            memcpy(ct->currency, a->currency, 4);
+            memset(&r->currencies[c], 0, sizeof r->currencies[c]);
+            memcpy(r->currencies[c].currency, a->currency, 4);
+            memset(&sums[c], 0, sizeof sums[c]);
+            r->currency_count++;
         }
-        if (sb_add_int64(ct->debits_posted, a->debits_posted, &ct->debits_posted) != SB_OK ||
-            sb_add_int64(ct->credits_posted, a->credits_posted, &ct->credits_posted) != SB_OK ||
-            sb_add_int64(ct->debits_pending, a->debits_pending, &ct->debits_pending) != SB_OK ||
-            sb_add_int64(ct->credits_pending, a->credits_pending, &ct->credits_pending) != SB_OK) {
-            fail_account(r, a, "the currency total overflows at debits_posted", a->debits_posted, 0);
-            return SB_ECORRUPT;
-        }
+        sums[c].debits_posted += a->debits_posted;
+        sums[c].credits_posted += a->credits_posted;
+        sums[c].debits_pending += a->debits_pending;
+        sums[c].credits_pending += a->credits_pending;
     }
     for (int c = 0; c < r->currency_count; c++) {
-        const ledger_currency_total *ct = &r->currencies[c];
-        if (ct->debits_posted != ct->credits_posted || ct->debits_pending != ct->credits_pending) {
+        ledger_currency_total *ct = &r->currencies[c];
+        const wide_total *w = &sums[c];
+        __int128 values[4] = {w->debits_posted, w->credits_posted, w->debits_pending, w->credits_pending};
+        int64_t *fields[4] = {&ct->debits_posted, &ct->credits_posted, &ct->debits_pending, &ct->credits_pending};
+        for (int k = 0; k < 4; k++) {
+            ct->saturated |= values[k] > INT64_MAX;
+            *fields[k] = values[k] > INT64_MAX ? INT64_MAX : (int64_t)values[k];
+        }
+        if (w->debits_posted != w->credits_posted || w->debits_pending != w->credits_pending) {
             r->ok = false;
             snprintf(r->problem, sizeof r->problem,
-                     "%s: debits posted %lld / pending %lld differ from credits posted %lld / pending %lld",
+                     "%s: debits posted %lld / pending %lld differ from credits posted %lld / pending %lld%s",
                      ct->currency, (long long)ct->debits_posted, (long long)ct->debits_pending,
-                     (long long)ct->credits_posted, (long long)ct->credits_pending);
+                     (long long)ct->credits_posted, (long long)ct->credits_pending,
+                     ct->saturated ? " (sums beyond int64 shown as its maximum)" : "");
             return SB_ECORRUPT;
         }
     }
