@@ -784,7 +784,14 @@ int ledger_open(const ledger_options *opts, ledger **out) {
     l->clock_arg = opts->clock_arg;
     l->per_transfer = opts->transaction_per_transfer;
     l->queue_max = opts->queue_transfers_max > 0 ? (size_t)opts->queue_transfers_max : SB_LEDGER_QUEUE_TRANSFERS_MAX;
-    if (l->queue_max < SB_LEDGER_SUBMIT_MAX) l->queue_max = SB_LEDGER_SUBMIT_MAX;
+    /* Cache ROLLBACK now: rolling back must not need memory later. */
+    result = store_begin(l->db);
+    if (result != SB_OK) {
+        store_close(l->db);
+        sb_free(l);
+        return result;
+    }
+    store_rollback(l->db);
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->work_cv, NULL);
     pthread_cond_init(&l->done_cv, NULL);
@@ -820,7 +827,7 @@ void ledger_close(ledger *l) {
 
 static int submit(ledger *l, request *req) {
     if (req->count == 0) return SB_EINVAL;
-    if (req->count > SB_LEDGER_SUBMIT_MAX) return SB_ELIMIT;
+    if (req->count > SB_LEDGER_SUBMIT_MAX || req->count > l->queue_max) return SB_ELIMIT;
     pthread_mutex_lock(&l->mu);
     if (l->closing) {
         pthread_mutex_unlock(&l->mu);
@@ -856,5 +863,6 @@ int ledger_submit_transfers(ledger *l, ledger_transfer *transfers, size_t count,
 void ledger_get_stats(ledger *l, ledger_stats *out) {
     pthread_mutex_lock(&l->mu);
     *out = l->stats;
+    out->queued = (int64_t)l->queued;
     pthread_mutex_unlock(&l->mu);
 }

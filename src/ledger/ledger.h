@@ -234,7 +234,8 @@ typedef struct {
      * clock.  Tests pass their own to expire transfers deterministically. */
     int64_t (*clock_ns)(void *arg);
     void *clock_arg;
-    /* Transfers waiting in the queue at most (0 = SB_LEDGER_QUEUE_TRANSFERS_MAX). */
+    /* Transfers waiting in the queue at most (0 = SB_LEDGER_QUEUE_TRANSFERS_MAX).
+     * A submission larger than this can never be queued: SB_ELIMIT. */
     int queue_transfers_max;
     /* Benchmark baseline: commit after every single transfer (linked chain)
      * instead of grouping, with the same schema and durability. */
@@ -251,8 +252,10 @@ int ledger_open(const ledger_options *opts, ledger **out) SB_MUST_CHECK;
 void ledger_close(ledger *l);
 
 /* Create accounts (1..SB_LEDGER_SUBMIT_MAX); results[i] for accounts[i].
- * Blocks until durable.  Returns SB_OK (see results), SB_EINVAL (count),
- * SB_ELIMIT (count too large), SB_EBUSY (queue full: retry later),
+ * Blocks until durable.  Returns SB_OK (see results), SB_EINVAL (count 0),
+ * SB_ELIMIT (count above SB_LEDGER_SUBMIT_MAX or the queue's size),
+ * SB_EBUSY (queue full now: retry later), SB_ENOMEM (the batch ran out of
+ * memory and was rolled back),
  * SB_ECLOSED, SB_EIO (nothing was committed; retrying is safe). */
 int ledger_create_accounts(ledger *l, const ledger_account *accounts, size_t count,
                            ledger_account_result *results) SB_MUST_CHECK;
@@ -269,6 +272,7 @@ typedef struct {
     int64_t batches;   /* committed transactions */
     int64_t transfers; /* transfers processed (any result) */
     int64_t expired;   /* pending transfers expired */
+    int64_t queued;    /* transfers waiting for the writer right now */
 } ledger_stats;
 void ledger_get_stats(ledger *l, ledger_stats *out);
 

@@ -6,6 +6,8 @@
  * submission, and `verify` catching a row tampered with through SQL.
  * Expected values are worked out by hand in the comments.
  */
+#include <pthread.h>
+
 #include "ledger_fixture.h"
 
 enum { BANK = 1, ALICE = 2, BOB = 3, EURO = 4, CAROL = 5 };
@@ -444,6 +446,137 @@ static void test_verify_catches_tampering(void **state) {
     fixture_open_ledger(f);
 }
 
+
+/* ---- queue full: the writer is held inside its clock while the queue fills ---- */
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool hold;
+    bool holding;
+    int64_t now;
+} held_clock;
+
+static int64_t held_clock_ns(void *arg) {
+    held_clock *c = arg;
+    pthread_mutex_lock(&c->mu);
+    while (c->hold) {
+        c->holding = true;
+        pthread_cond_broadcast(&c->cv);
+        pthread_cond_wait(&c->cv, &c->mu);
+    }
+    c->holding = false;
+    int64_t now = c->now;
+    pthread_mutex_unlock(&c->mu);
+    return now;
+}
+
+typedef struct {
+    ledger *l;
+    ledger_transfer t[10];
+    ledger_result r[10];
+    int n;
+    int rc;
+} submitter;
+
+static void *submit_thread(void *p) {
+    submitter *s = p;
+    s->rc = ledger_submit_transfers(s->l, s->t, (size_t)s->n, s->r);
+    return NULL;
+}
+
+static void test_queue_full_is_busy(void **state) {
+    fixture *f = *state;
+    ledger_close(f->l);
+    held_clock c = {.now = f->now_ns};
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_cond_init(&c.cv, NULL);
+    ledger_options o = {.location = f->dir, .clock_ns = held_clock_ns, .clock_arg = &c, .queue_transfers_max = 10};
+    assert_int_equal(ledger_open(&o, &f->l), SB_OK);
+    ledger_transfer big[11];
+    ledger_result r[11];
+    for (int i = 0; i < 11; i++) big[i] = xfer(900 + (uint64_t)i, BANK, ALICE, 1);
+    assert_int_equal(ledger_submit_transfers(f->l, big, 11, r), SB_ELIMIT); /* can never fit */
+    /* Hold the writer, give it one submission (it takes it and stops in the
+     * clock), then fill the queue with ten more. */
+    pthread_mutex_lock(&c.mu);
+    c.hold = true;
+    pthread_mutex_unlock(&c.mu);
+    submitter a = {.l = f->l, .n = 1}, b = {.l = f->l, .n = 10};
+    a.t[0] = xfer(910, BANK, ALICE, 1);
+    for (int i = 0; i < 10; i++) b.t[i] = xfer(920 + (uint64_t)i, BANK, ALICE, 1);
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, submit_thread, &a), 0);
+    pthread_mutex_lock(&c.mu);
+    while (!c.holding) pthread_cond_wait(&c.cv, &c.mu);
+    pthread_mutex_unlock(&c.mu);
+    assert_int_equal(pthread_create(&tb, NULL, submit_thread, &b), 0);
+    ledger_stats st;
+    do {
+        ledger_get_stats(f->l, &st);
+    } while (st.queued != 10);
+    ledger_transfer one = xfer(930, BANK, ALICE, 1);
+    ledger_result r1;
+    assert_int_equal(ledger_submit_transfers(f->l, &one, 1, &r1), SB_EBUSY);
+    pthread_mutex_lock(&c.mu);
+    c.hold = false;
+    pthread_cond_broadcast(&c.cv);
+    pthread_mutex_unlock(&c.mu);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.rc, SB_OK);
+    assert_int_equal(b.rc, SB_OK);
+    assert_result(a.r[0], LEDGER_OK);
+    for (int i = 0; i < 10; i++) assert_result(b.r[i], LEDGER_OK);
+    /* Room again: the refused one goes through now. */
+    assert_int_equal(ledger_submit_transfers(f->l, &one, 1, &r1), SB_OK);
+    assert_result(r1, LEDGER_OK);
+    assert_int_equal(get_account(f, ALICE).credits_posted, 12);
+    ledger_close(f->l);
+    f->l = NULL;
+    pthread_mutex_destroy(&c.mu);
+    pthread_cond_destroy(&c.cv);
+    fixture_open_ledger(f);
+    assert_verify_ok(f);
+}
+
+/* ---- out of memory inside the writer: the batch is rolled back whole ---- */
+
+static void test_allocation_failures_roll_back(void **state) {
+    fixture *f = *state;
+    int saw_nomem = 0;
+    for (long n = 0; n < 40; n++) {
+        /* A fresh writer each time, so its cache is cold and it must allocate. */
+        ledger_close(f->l);
+        fixture_open_ledger(f);
+        ledger_transfer t[3] = {xfer(1000 + (uint64_t)n * 4, BANK, ALICE, 5), xfer(1001 + (uint64_t)n * 4, ALICE, BOB, 2),
+                                xfer(1002 + (uint64_t)n * 4, BANK, CAROL, 1)};
+        t[0].flags = LEDGER_TRANSFER_LINKED;
+        ledger_result r[3];
+        sb_alloc_fail_after(n);
+        int rc = ledger_submit_transfers(f->l, t, 3, r);
+        sb_alloc_fail_reset();
+        if (rc == SB_ENOMEM) {
+            saw_nomem++;
+            /* Nothing of it was committed. */
+            ledger_transfer got;
+            assert_int_equal(ledger_lookup_transfer(f->reader, t[0].id, &got, NULL), SB_ENOTFOUND);
+        } else {
+            assert_int_equal(rc, SB_OK);
+        }
+        /* The retry with the same ids lands exactly once. */
+        assert_int_equal(ledger_submit_transfers(f->l, t, 3, r), SB_OK);
+        assert_true(r[0] == LEDGER_OK || r[0] == LEDGER_EXISTS);
+        assert_true(r[1] == LEDGER_OK || r[1] == LEDGER_EXISTS);
+        assert_result(r[2], LEDGER_EXCEEDS_DEBITS);
+        assert_verify_ok(f);
+    }
+    assert_true(saw_nomem > 0);
+    ledger_account a = get_account(f, ALICE);
+    assert_int_equal(a.credits_posted, 40 * 5);
+    assert_int_equal(a.debits_posted, 40 * 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_hex),
@@ -458,6 +591,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_linked_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submission_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_catches_tampering, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_full_is_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allocation_failures_roll_back, setup, teardown),
     };
     return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
 }

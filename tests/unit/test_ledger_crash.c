@@ -158,7 +158,64 @@ static void test_crash_rounds(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+
+/* Run a shell command, capture its stdout+stderr into out; return its exit code. */
+static int run(char *out, size_t out_len, const char *fmt, ...) SB_PRINTF(3, 4);
+static int run(char *out, size_t out_len, const char *fmt, ...) {
+    char cmd[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t len = fread(out, 1, out_len - 1, p);
+    out[len] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The operator's commands, end to end, and verify naming a tampered account. */
+static void test_cli_commands(void **state) {
+    (void)state;
+    const char *b = getenv("SB_BINARY");
+    if (!b) skip();
+    char dir[64] = "/tmp/sb-ledger-cli-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char out[4096];
+    assert_int_equal(run(out, sizeof out, "'%s' ledger account create --data %s --id a1 --currency IRR --kind bank_settlement 2>/dev/null", b, dir), 0);
+    assert_string_equal(out, "ok\n");
+    assert_int_equal(run(out, sizeof out, "'%s' ledger account create --data %s --id B2 --currency IRR --kind customer_wallet --debits-must-not-exceed-credits 2>/dev/null", b, dir), 0);
+    assert_int_equal(run(out, sizeof out, "'%s' ledger account create --data %s --id b2 --currency USD --kind customer_wallet --debits-must-not-exceed-credits 2>/dev/null", b, dir), 1);
+    assert_string_equal(out, "exists_with_different_currency\n");
+    assert_int_equal(run(out, sizeof out, "'%s' ledger account create --data %s --id c3 --currency IRR --kind piggy_bank 2>&1", b, dir), 2);
+    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id 7 --debit b2 --credit a1 --amount 10 2>/dev/null", b, dir), 1);
+    assert_string_equal(out, "exceeds_credits\n");
+    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id 8 --debit a1 --credit b2 --amount 2500 2>/dev/null", b, dir), 0);
+    assert_non_null(strstr(out, "ok timestamp_ns="));
+    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id 8 --debit a1 --credit b2 --amount 2500 2>/dev/null", b, dir), 0);
+    assert_non_null(strstr(out, "exists timestamp_ns="));
+    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id 9 --debit b2 --credit a1 --amount 1000 --pending 2>/dev/null", b, dir), 0);
+    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id 10 --post 9 --amount 400 2>/dev/null", b, dir), 0);
+    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id zz --debit a1 --credit b2 --amount 1 2>&1", b, dir), 2);
+    assert_int_equal(run(out, sizeof out, "'%s' ledger account show --data %s 00b2 2>/dev/null", b, dir), 0);
+    assert_non_null(strstr(out, "\"debits_posted\":400,\"credits_pending\":0,\"credits_posted\":2500"));
+    assert_int_equal(run(out, sizeof out, "'%s' ledger verify --data %s 2>/dev/null", b, dir), 0);
+    assert_non_null(strstr(out, "ledger ok: 2 accounts, 3 transfers"));
+    assert_non_null(strstr(out, "IRR: debits posted 2900 = credits posted 2900"));
+    /* Tamper with the wallet's row through SQL: verify fails and names it. */
+    store *s;
+    assert_int_equal(store_open(dir, NULL, &s), SB_OK);
+    assert_int_equal(store_exec(s, "UPDATE ledger_accounts SET debits_posted = 300 WHERE currency = 'IRR' AND flags = 1", NULL), SB_OK);
+    store_close(s);
+    assert_int_equal(run(out, sizeof out, "'%s' ledger verify --data %s 2>&1", b, dir), 1);
+    assert_non_null(strstr(out, "first broken account: 000000000000000000000000000000b2"));
+    assert_non_null(strstr(out, "debits_posted is 300 but the journal gives 400"));
+    snprintf(out, sizeof out, "rm -rf '%s'", dir);
+    assert_int_equal(system(out), 0);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_crash_rounds)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_cli_commands), cmocka_unit_test(test_crash_rounds)};
     return cmocka_run_group_tests_name("ledger_crash", tests, NULL, NULL);
 }
