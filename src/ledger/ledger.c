@@ -47,12 +47,12 @@ typedef struct request {
     ledger_result *results;
     int status;
     bool done;
+    pthread_cond_t done_cv; /* this caller's own: a commit wakes only its callers */
 } request;
 
 struct ledger {
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
-    pthread_cond_t done_cv;
     request *head, *tail;
     size_t queued;
     size_t queue_max;
@@ -748,9 +748,9 @@ static void *writer_main(void *arg) {
             request *next = r->next; /* r may vanish once done is seen */
             r->status = status;
             r->done = true;
+            pthread_cond_signal(&r->done_cv);
             r = next;
         }
-        pthread_cond_broadcast(&l->done_cv);
     }
     pthread_mutex_unlock(&l->mu);
     return NULL;
@@ -794,11 +794,9 @@ int ledger_open(const ledger_options *opts, ledger **out) {
     store_rollback(l->db);
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->work_cv, NULL);
-    pthread_cond_init(&l->done_cv, NULL);
     if (pthread_create(&l->thread, NULL, writer_main, l) != 0) {
         pthread_mutex_destroy(&l->mu);
         pthread_cond_destroy(&l->work_cv);
-        pthread_cond_destroy(&l->done_cv);
         store_close(l->db);
         sb_free(l);
         return SB_EIO;
@@ -821,7 +819,6 @@ void ledger_close(ledger *l) {
     store_close(l->db);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->work_cv);
-    pthread_cond_destroy(&l->done_cv);
     sb_free(l);
 }
 
@@ -844,9 +841,11 @@ static int submit(ledger *l, request *req) {
     }
     l->tail = req;
     l->queued += req->count;
+    pthread_cond_init(&req->done_cv, NULL);
     pthread_cond_signal(&l->work_cv);
-    while (!req->done) pthread_cond_wait(&l->done_cv, &l->mu);
+    while (!req->done) pthread_cond_wait(&req->done_cv, &l->mu);
     pthread_mutex_unlock(&l->mu);
+    pthread_cond_destroy(&req->done_cv);
     return req->status;
 }
 
