@@ -76,6 +76,7 @@ struct ledger {
     int64_t last_ts;
     int64_t next_expiry_ns; /* INT64_MIN: unknown, look it up */
     int64_t batch_now_ns;
+    int64_t commit_seq; /* ledger_meta.commit_seq as of our last commit; -1 unknown */
     ledger_stats wstats;
 };
 
@@ -532,6 +533,38 @@ static int apply_transfer(ledger *l, ledger_transfer *t, ledger_result *out) {
 
 static int exec_simple(ledger *l, const char *sql) { return store_exec(l->db, sql, NULL); }
 
+static int load_last_timestamp(ledger *l) {
+    return store_query_int64(l->db, &l->last_ts,
+                             "SELECT MAX(COALESCE((SELECT MAX(timestamp_ns) FROM ledger_transfers), 0), "
+                             "COALESCE((SELECT MAX(timestamp_ns) FROM ledger_accounts), 0))",
+                             NULL);
+}
+
+/* At the start of a transaction: if another writer committed since our last
+ * commit, our cache and timestamps are stale: drop and reload them. */
+static int check_other_writers(ledger *l) {
+    int64_t seq = 0;
+    int result = store_query_int64(l->db, &seq, "SELECT commit_seq FROM ledger_meta WHERE id = 1", NULL);
+    if (result != SB_OK) return result;
+    if (seq == l->commit_seq) return SB_OK;
+    cache_clear(l);
+    l->next_expiry_ns = INT64_MIN;
+    l->commit_seq = seq;
+    return load_last_timestamp(l);
+}
+
+/* Write the balances, count the commit in ledger_meta, COMMIT. */
+static int flush_and_commit(ledger *l) {
+    int result = flush_dirty(l);
+#ifndef NDEBUG
+    if (result == SB_OK) check_cache_against_store(l); /* inside the transaction: nobody else can write */
+#endif
+    if (result == SB_OK) result = store_exec(l->db, "UPDATE ledger_meta SET commit_seq = commit_seq + 1 WHERE id = 1", NULL);
+    if (result == SB_OK) result = store_commit(l->db);
+    if (result == SB_OK) l->commit_seq++;
+    return result;
+}
+
 /* Apply transfers[0..n) honouring linked chains. */
 static int apply_transfers(ledger *l, ledger_transfer *ts, ledger_result *results, size_t n, bool *need_commit_each) {
     size_t i = 0;
@@ -581,10 +614,10 @@ static int apply_transfers(ledger *l, ledger_transfer *ts, ledger_result *result
         i = end + 1;
         if (*need_commit_each) {
             /* Baseline mode: one transaction per transfer (or chain). */
-            if ((result = flush_dirty(l)) != SB_OK) return result;
-            if ((result = store_commit(l->db)) != SB_OK) return result;
+            if ((result = flush_and_commit(l)) != SB_OK) return result;
             clear_dirty(l);
             if ((result = store_begin(l->db)) != SB_OK) return result;
+            if ((result = check_other_writers(l)) != SB_OK) return result;
         }
     }
     return SB_OK;
@@ -677,7 +710,8 @@ static int run_batch(ledger *l, request *first, request *stop) {
     l->batch_now_ns = l->clock_ns(l->clock_arg);
     int result = store_begin(l->db);
     if (result != SB_OK) return result;
-    result = expire_due(l);
+    result = check_other_writers(l);
+    if (result == SB_OK) result = expire_due(l);
     bool each = l->per_transfer;
     for (request *r = first; r != stop && result == SB_OK; r = r->next) {
         if (r->type == REQ_ACCOUNTS) {
@@ -688,19 +722,16 @@ static int run_batch(ledger *l, request *first, request *stop) {
             l->wstats.transfers += (int64_t)r->count;
         }
     }
-    if (result == SB_OK) result = flush_dirty(l);
-    if (result == SB_OK) result = store_commit(l->db);
+    if (result == SB_OK) result = flush_and_commit(l);
     if (result != SB_OK) {
         sb_log(SB_LOG_ERROR, "ledger.batch", "batch failed and was rolled back: %s (%s)", sb_strerror(result),
                store_errmsg(l->db));
         store_rollback(l->db);
         cache_clear(l);
         l->next_expiry_ns = INT64_MIN;
+        l->commit_seq = -1; /* reload timestamps too */
         return result;
     }
-#ifndef NDEBUG
-    check_cache_against_store(l);
-#endif
     clear_dirty(l);
     l->wstats.batches++;
     return SB_OK;
@@ -767,18 +798,14 @@ int ledger_open(const ledger_options *opts, ledger **out) {
         sb_free(l);
         return result;
     }
-    int64_t last = 0;
-    result = store_query_int64(l->db, &last,
-                               "SELECT MAX(COALESCE((SELECT MAX(timestamp_ns) FROM ledger_transfers), 0), "
-                               "COALESCE((SELECT MAX(timestamp_ns) FROM ledger_accounts), 0))",
-                               NULL);
+    result = load_last_timestamp(l);
     if (result != SB_OK) {
         sb_log(SB_LOG_ERROR, "ledger.open", "no ledger tables (run `socialbank migrate`): %s", store_errmsg(l->db));
         store_close(l->db);
         sb_free(l);
         return result == SB_EIO || result == SB_EINTERNAL ? SB_EINVAL : result;
     }
-    l->last_ts = last;
+    l->commit_seq = -1; /* unknown: the first batch loads it */
     l->next_expiry_ns = INT64_MIN;
     l->clock_ns = opts->clock_ns ? opts->clock_ns : wall_clock_ns;
     l->clock_arg = opts->clock_arg;

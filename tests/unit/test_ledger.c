@@ -577,6 +577,31 @@ static void test_allocation_failures_roll_back(void **state) {
     assert_int_equal(a.debits_posted, 40 * 2);
 }
 
+/* Two writers on one database (the server and an operator's command): each
+ * notices the other's commits and never writes stale balances. */
+static void test_two_writers_share_a_database(void **state) {
+    fixture *f = *state;
+    ledger *second;
+    ledger_options o = {.location = f->dir};
+    assert_int_equal(ledger_open(&o, &second), SB_OK);
+    assert_result(submit1(f, xfer(1100, BANK, ALICE, 100)), LEDGER_OK);
+    ledger_transfer t = xfer(1101, ALICE, BOB, 60);
+    ledger_result r;
+    assert_int_equal(ledger_submit_transfers(second, &t, 1, &r), SB_OK);
+    assert_result(r, LEDGER_OK);
+    /* The first writer's cache still says ALICE has 100: it must not. */
+    assert_result(submit1(f, xfer(1102, ALICE, BOB, 50)), LEDGER_EXCEEDS_CREDITS);
+    assert_result(submit1(f, xfer(1103, ALICE, BOB, 40)), LEDGER_OK);
+    t = xfer(1104, ALICE, BOB, 1);
+    assert_int_equal(ledger_submit_transfers(second, &t, 1, &r), SB_OK);
+    assert_result(r, LEDGER_EXCEEDS_CREDITS);
+    ledger_close(second);
+    ledger_account a = get_account(f, ALICE);
+    assert_int_equal(a.debits_posted, 100);
+    assert_int_equal(a.credits_posted, 100);
+    assert_verify_ok(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_hex),
@@ -592,6 +617,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_submission_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_catches_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_full_is_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_writers_share_a_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failures_roll_back, setup, teardown),
     };
     return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);

@@ -46,3 +46,11 @@ CREATE TABLE ledger_transfers (
 CREATE INDEX ledger_transfers_expiry ON ledger_transfers(expires_at_ns) WHERE state = 1 AND expires_at_ns IS NOT NULL;
 -- verify matches every post/void with its pending transfer.
 CREATE INDEX ledger_transfers_pending ON ledger_transfers(pending_id) WHERE pending_id IS NOT NULL;
+-- Every ledger commit increments commit_seq.  A writer that finds a value it
+-- did not write knows another writer (a CLI command beside the server)
+-- committed, and drops its balance cache before applying anything.
+CREATE TABLE ledger_meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    commit_seq INTEGER NOT NULL
+) STRICT;
+INSERT INTO ledger_meta(id, commit_seq) VALUES (1, 0);
