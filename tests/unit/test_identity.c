@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -721,6 +722,62 @@ static void test_sender_webhook_gives_up(void **state) {
     assert_null(strstr(captured, "111111"));
 }
 
+/* ---- the command line ---- */
+
+/* Run a shell command; return its exit status and its output (both streams). */
+static int run_command(const char *cmd, char *out, size_t cap) {
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t len = fread(out, 1, cap - 1, p);
+    out[len] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_cli_user_add_and_list(void **state) {
+    fixture *f = *state;
+    const char *binary = getenv("SB_BINARY");
+    if (!binary) skip(); /* run under ctest, which says where the binary is */
+    char cmd[1024], out[4096];
+    snprintf(cmd, sizeof cmd, "printf 'a long password\\n' | '%s' user add --data '%s' --username Root --role admin",
+             binary, f->dir);
+    assert_int_equal(run_command(cmd, out, sizeof out), 0);
+    assert_string_equal(out, "{\"id\":1,\"username\":\"root\",\"role\":\"admin\"}\n");
+    /* The password works (no line ending kept). */
+    int64_t id;
+    identity__pwhash_set_fast(false);
+    assert_int_equal(identity_staff_login(f->s, "root", "a long password", T0, &id), SB_OK);
+    identity__pwhash_set_fast(true);
+    assert_int_equal(id, 1);
+
+    snprintf(cmd, sizeof cmd, "printf 'a long password' | '%s' user add --data '%s' --username root --role agent 2>&1",
+             binary, f->dir);
+    assert_int_equal(run_command(cmd, out, sizeof out), 1);
+    assert_non_null(strstr(out, "taken"));
+    snprintf(cmd, sizeof cmd, "printf 'short\\n' | '%s' user add --data '%s' --username ann --role agent 2>&1", binary,
+             f->dir);
+    assert_int_equal(run_command(cmd, out, sizeof out), 1);
+    assert_non_null(strstr(out, "password must be"));
+    snprintf(cmd, sizeof cmd, "printf 'a long password\\n' | '%s' user add --data '%s' --username ann --role boss 2>&1",
+             binary, f->dir);
+    assert_int_equal(run_command(cmd, out, sizeof out), 1);
+    assert_non_null(strstr(out, "unknown role 'boss'"));
+    snprintf(cmd, sizeof cmd, "'%s' user add --data '%s' --username ann --role agent 2>&1 </dev/null", binary, f->dir);
+    assert_int_equal(run_command(cmd, out, sizeof out), 1);
+    assert_non_null(strstr(out, "standard input"));
+    snprintf(cmd, sizeof cmd,
+             "printf 'another password\\r\\n' | '%s' user add --data '%s' --username ann --role marketer "
+             "--display-name 'Ann \xd8\xa2' >/dev/null && '%s' user list --data '%s'",
+             binary, f->dir, binary, f->dir);
+    assert_int_equal(run_command(cmd, out, sizeof out), 0);
+    assert_string_equal(out, "{\"id\":1,\"role\":\"admin\",\"username\":\"root\",\"phone\":null,\"display_name\":\"root\"}\n"
+                             "{\"id\":2,\"role\":\"marketer\",\"username\":\"ann\",\"phone\":null,"
+                             "\"display_name\":\"Ann \xd8\xa2\"}\n");
+    identity__pwhash_set_fast(false);
+    assert_int_equal(identity_staff_login(f->s, "ann", "another password", T0, &id), SB_OK);
+    identity__pwhash_set_fast(true);
+}
+
 /* ---- allocation failures ---- */
 
 /* Run op with the Nth allocation failing, for N = 0, 1, ... until it
@@ -835,6 +892,7 @@ int main(void) {
         cmocka_unit_test(test_sender_log_kind),
         cmocka_unit_test(test_sender_webhook_retries_then_delivers),
         cmocka_unit_test(test_sender_webhook_gives_up),
+        cmocka_unit_test_setup_teardown(test_cli_user_add_and_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
     };
     return cmocka_run_group_tests_name("identity", tests, NULL, NULL);
