@@ -70,6 +70,12 @@
 #define SB_USERNAME_BYTES_MAX 64
 #define SB_DISPLAY_NAME_BYTES_MAX 128
 
+/* ---- phone numbers (core/phone.c) ---- */
+/* Bytes of a typed phone number: 15 Persian digits (2 bytes each) plus generous separators. */
+#define SB_PHONE_INPUT_BYTES_MAX 64
+/* Digits in any accepted form; E.164 allows 15 after the '+'. */
+#define SB_PHONE_DIGITS_MAX 15
+
 /* ---- store ---- */
 /* Prepared statements cached per connection. */
 #define SB_STORE_STMT_CACHE_MAX 256
