@@ -24,18 +24,13 @@
 #define OTP_SALT_BYTES 32
 #define OTP_HASH_BYTES 32
 
-/* The canonical E.164 form of a phone argument, or SB_EINVAL.  Until
- * sb_phone_normalize (payments branch) is merged, callers must pass E.164
- * already and this only checks its shape: '+', then 8 to 15 digits, the
- * first not 0. */
+/* The canonical E.164 form of a phone argument, or SB_EINVAL.  Callers
+ * normally pass E.164 already; normalising again (idempotent) means a number
+ * typed in any accepted shape can never make a second account or a second
+ * rate-limit key. */
 static int phone_canonical(const char *in, char out[SB_PHONE_BYTES]) {
     if (!in) return SB_EINVAL;
-    size_t len = strnlen(in, SB_PHONE_BYTES);
-    if (len < 9 || len > SB_PHONE_BYTES - 1 || in[0] != '+' || in[1] == '0') return SB_EINVAL;
-    for (size_t i = 1; i < len; i++)
-        if (in[i] < '0' || in[i] > '9') return SB_EINVAL;
-    memcpy(out, in, len + 1);
-    return SB_OK;
+    return sb_phone_normalize(in, out, NULL);
 }
 
 static uint32_t otp_modulus(void) {

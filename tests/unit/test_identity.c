@@ -240,6 +240,35 @@ static void test_otp_rate_limit_per_address_slides(void **state) {
     assert_int_equal(identity_otp_request(f->s, "+989129999996", "192.0.2.7", T0 + W, code), SB_ERATE);
 }
 
+static void test_otp_phone_forms_are_one_customer(void **state) {
+    fixture *f = *state;
+    char code[SB_OTP_DIGITS + 1];
+    int64_t id, again;
+    bool created;
+    /* Requested as typed, verified in E.164 and in Persian digits: one phone. */
+    assert_int_equal(identity_otp_request(f->s, "0912 123 4567", NULL, T0, code), SB_OK);
+    assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM otp_codes WHERE phone = '+989121234567'"), 1);
+    assert_int_equal(identity_otp_verify(f->s, PHONE, code, T0 + 1, &id, &created), SB_OK);
+    assert_true(created);
+    assert_int_equal(identity_otp_request(f->s, "+98 (912) 123-4567", NULL, T0 + 2, code), SB_OK);
+    const char *persian_phone = "\xdb\xb0\xdb\xb9\xdb\xb1\xdb\xb2\xdb\xb1\xdb\xb2\xdb\xb3\xdb\xb4\xdb\xb5\xdb\xb6\xdb\xb7";
+    assert_int_equal(identity_otp_verify(f->s, persian_phone, code, T0 + 3, &again, &created), SB_OK);
+    assert_false(created);
+    assert_int_equal(again, id);
+    /* The rate limit counts the phone, whatever its shape. */
+    int64_t n = 0;
+    assert_int_equal(identity__rate_count(f->s, IDENTITY__RATE_OTP_PHONE, PHONE, T0 + 3, SB_OTP_RATE_WINDOW_MS, &n),
+                     SB_OK);
+    assert_int_equal(n, 2);
+    /* Ukrainian mobiles work; landlines do not. */
+    assert_int_equal(identity_otp_request(f->s, "050 123 45 67", NULL, T0, code), SB_OK);
+    assert_int_equal(identity_otp_verify(f->s, "+380501234567", code, T0 + 1, &id, &created), SB_OK);
+    identity_principal p;
+    assert_int_equal(identity_user_get(f->s, id, &p), SB_OK);
+    assert_string_equal(p.phone, "+380501234567");
+    assert_int_equal(identity_otp_request(f->s, "+982112345678", NULL, T0, code), SB_EINVAL);
+}
+
 static void test_otp_bad_arguments(void **state) {
     fixture *f = *state;
     char code[SB_OTP_DIGITS + 1];
@@ -939,6 +968,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_otp_attempts_cap_burns_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_otp_rate_limit_per_phone_slides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_otp_rate_limit_per_address_slides, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_otp_phone_forms_are_one_customer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_otp_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_otp_code_never_stored_in_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_staff_create_and_login, setup, teardown),
