@@ -211,10 +211,9 @@ int cli_user(int argc, char **argv) {
         return user_list(argc - 1, argv + 1);
     }
     bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-    fprintf(help ? stdout : stderr,
-            "usage: socialbank user add|list [OPTIONS]\n\n"
-            "  add    create a staff account (password on the first line of stdin)\n"
-            "  list   print accounts as JSON lines\n\n"
-            "'socialbank user add --help' describes each.\n");
+    fprintf(help ? stdout : stderr, "usage: socialbank user add|list [OPTIONS]\n\n"
+                                    "  add    create a staff account (password on the first line of stdin)\n"
+                                    "  list   print accounts as JSON lines\n\n"
+                                    "'socialbank user add --help' describes each.\n");
     return help ? 0 : 2;
 }

@@ -43,14 +43,14 @@ int identity_role_parse(const char *name, int *role_out) {
 
 int identity__rate_count(store *s, const char *kind, const char *subject, int64_t now_ms, int64_t window_ms,
                          int64_t *count_out) {
-    return store_query_int64(s, count_out,
-                             "SELECT COUNT(*) FROM rate_events WHERE kind = ? AND subject = ? AND at_ms > ? AND at_ms <= ?",
-                             "ttii", kind, subject, now_ms - window_ms, now_ms);
+    return store_query_int64(
+        s, count_out, "SELECT COUNT(*) FROM rate_events WHERE kind = ? AND subject = ? AND at_ms > ? AND at_ms <= ?",
+        "ttii", kind, subject, now_ms - window_ms, now_ms);
 }
 
 int identity__rate_record(store *s, const char *kind, const char *subject, int64_t now_ms) {
-    int result = store_exec(s, "INSERT INTO rate_events(kind, subject, at_ms) VALUES (?, ?, ?)", "tti", kind, subject,
-                            now_ms);
+    int result =
+        store_exec(s, "INSERT INTO rate_events(kind, subject, at_ms) VALUES (?, ?, ?)", "tti", kind, subject, now_ms);
     if (result != SB_OK) return result;
     /* The oldest rows have the lowest ids: look only at a bounded batch of
      * them, so that a write never pays for a large backlog at once. */
@@ -122,8 +122,8 @@ int identity_display_name_check(const char *display_name) {
          * embeddings, overrides and isolates that can make a name read as
          * another.  ZWNJ (U+200C), which Persian needs, and the plain
          * direction marks (U+200E, U+200F) stay allowed. */
-        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
-            (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
+        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+            (cp >= 0x2066 && cp <= 0x2069))
             return SB_EINVAL;
         if (cp != ' ' && cp != 0xA0 && cp != 0x200C && cp != 0x200E && cp != 0x200F) visible = true;
     }
@@ -178,7 +178,8 @@ int identity_user_list(store *s, int roles_mask, int64_t after_id, identity_prin
     size_t n = 0;
     for (size_t i = 0; i < SB_ARRAY_LEN(role_names); i++)
         if (roles_mask & role_names[i].role) names[n++] = role_names[i].name;
-    for (size_t i = n; i < SB_ARRAY_LEN(names); i++) names[i] = NULL;
+    for (size_t i = n; i < SB_ARRAY_LEN(names); i++)
+        names[i] = NULL;
     _Static_assert(SB_ARRAY_LEN(role_names) == 5, "one parameter per role below");
     store_stmt *st;
     int64_t limit = out_max > INT64_MAX ? INT64_MAX : (int64_t)out_max;

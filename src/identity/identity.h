@@ -67,7 +67,9 @@ int identity_otp_verify(store *s, const char *phone_e164, const char *code, int6
 /* ---- staff ---- */
 /* Create a staff user with one staff role; the password is hashed with
  * argon2id.  SB_EEXISTS if the username is taken, SB_EINVAL for a bad
- * username (1..SB_USERNAME_BYTES_MAX of [a-z0-9._-]), a password outside
+ * username (1..SB_USERNAME_BYTES_MAX of [a-z0-9._-]; ASCII capitals are
+ * folded, names are stored lowercase and unique across customers' @usernames
+ * too), a password outside
  * SB_PASSWORD_BYTES_MIN..MAX, or a non-staff role. */
 int identity_staff_create(store *s, const char *username, const char *password, int role,
                           int64_t *user_id_out) SB_MUST_CHECK;
@@ -78,8 +80,9 @@ int identity_staff_login(store *s, const char *username, const char *password, i
                          int64_t *user_id_out) SB_MUST_CHECK;
 
 /* ---- sessions ---- */
-/* Start a session for user_id; writes the bearer token (hex, NUL-terminated)
- * to token_out.  Only a hash of the token is stored. */
+/* Start a session for user_id, valid SB_SESSION_TTL_MS; writes the bearer
+ * token (lowercase hex, NUL-terminated) to token_out.  Only a hash of the
+ * token is stored.  SB_ENOTFOUND if there is no such user. */
 int identity_session_create(store *s, int64_t user_id, int64_t now_ms,
                             char token_out[IDENTITY_TOKEN_CHARS + 1]) SB_MUST_CHECK;
 /* Find the live session for a bearer token.  SB_EAUTH for an unknown,
@@ -112,9 +115,13 @@ int identity_user_list(store *s, int roles_mask, int64_t after_id, identity_prin
 /* The code sender runs on its own thread so that a slow SMS gateway never
  * stalls a request.  Kinds: "log" (development: the code is written to the
  * log) and "webhook" (production: POST {"phone":...,"code":...} as JSON to
- * an http:// URL, with a timeout and retries).  Start once at server start. */
+ * an http:// URL, with a timeout and retries).  Start once at server start.
+ * SB_EINVAL for an unknown kind or a URL that is not http://HOST[:PORT][/PATH]
+ * (https needs a local TLS relay), SB_EBUSY if already running. */
 int identity_sender_start(const char *kind, const char *webhook_url) SB_MUST_CHECK;
-/* Queue a code for delivery; SB_EBUSY if the queue is full. Never blocks. */
+/* Queue a code for delivery; SB_EBUSY if the queue is full, SB_ECLOSED if
+ * the sender is not running, SB_EINVAL unless phone is "+digits" and code
+ * SB_OTP_DIGITS digits.  The strings are copied.  Never blocks. */
 int identity_sender_enqueue(const char *phone_e164, const char *code) SB_MUST_CHECK;
 /* Stop the thread after delivering what is queued (bounded wait). */
 void identity_sender_stop(void);

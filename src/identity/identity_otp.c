@@ -35,7 +35,8 @@ static int phone_canonical(const char *in, char out[SB_PHONE_BYTES]) {
 
 static uint32_t otp_modulus(void) {
     uint32_t m = 1;
-    for (int i = 0; i < SB_OTP_DIGITS; i++) m *= 10;
+    for (int i = 0; i < SB_OTP_DIGITS; i++)
+        m *= 10;
     return m;
 }
 
@@ -54,8 +55,8 @@ int identity_otp_request(store *s, const char *phone_e164, const char *client_ad
                          char code_out[SB_OTP_DIGITS + 1]) {
     char phone[SB_PHONE_BYTES];
     if (phone_canonical(phone_e164, phone) != SB_OK) return SB_EINVAL;
-    if (client_addr && (client_addr[0] == '\0' || strnlen(client_addr, SB_CLIENT_ADDR_BYTES_MAX + 1) >
-                                                      SB_CLIENT_ADDR_BYTES_MAX))
+    if (client_addr &&
+        (client_addr[0] == '\0' || strnlen(client_addr, SB_CLIENT_ADDR_BYTES_MAX + 1) > SB_CLIENT_ADDR_BYTES_MAX))
         return SB_EINVAL;
     if (sb_crypto_init() != SB_OK) return SB_EINTERNAL;
 
@@ -77,13 +78,13 @@ int identity_otp_request(store *s, const char *phone_e164, const char *client_ad
         snprintf(code, sizeof code, "%0*u", SB_OTP_DIGITS, (unsigned)sb_random_uniform(otp_modulus()));
         sb_random_bytes(salt, sizeof salt);
         otp_hash(salt, phone, code, hash);
-        result = store_exec(s,
-                            "INSERT INTO otp_codes(phone, salt, code_hash, created_at_ms, expires_at_ms, attempts) "
-                            "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT(phone) DO UPDATE SET salt = excluded.salt, "
-                            "code_hash = excluded.code_hash, created_at_ms = excluded.created_at_ms, "
-                            "expires_at_ms = excluded.expires_at_ms, attempts = 0",
-                            "tbbii", phone, salt, (int)sizeof salt, hash, (int)sizeof hash, now_ms,
-                            now_ms + SB_OTP_TTL_MS);
+        result =
+            store_exec(s,
+                       "INSERT INTO otp_codes(phone, salt, code_hash, created_at_ms, expires_at_ms, attempts) "
+                       "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT(phone) DO UPDATE SET salt = excluded.salt, "
+                       "code_hash = excluded.code_hash, created_at_ms = excluded.created_at_ms, "
+                       "expires_at_ms = excluded.expires_at_ms, attempts = 0",
+                       "tbbii", phone, salt, (int)sizeof salt, hash, (int)sizeof hash, now_ms, now_ms + SB_OTP_TTL_MS);
     }
     /* Codes nobody verified: a bounded batch at a time. */
     if (result == SB_OK)
@@ -143,8 +144,8 @@ int identity_otp_verify(store *s, const char *phone_e164, const char *code, int6
     int result = store_begin(s);
     if (result != SB_OK) return result;
     store_stmt *st;
-    result = store_query(s, &st, "SELECT salt, code_hash, expires_at_ms, attempts FROM otp_codes WHERE phone = ?",
-                         "t", phone);
+    result = store_query(s, &st, "SELECT salt, code_hash, expires_at_ms, attempts FROM otp_codes WHERE phone = ?", "t",
+                         phone);
     if (result != SB_OK) {
         store_rollback(s);
         return result;

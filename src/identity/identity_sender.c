@@ -332,7 +332,8 @@ static void *sender_main(void *arg) {
     (void)arg;
     pthread_mutex_lock(&sender.lock);
     for (;;) {
-        while (sender.count == 0 && !sender.stopping) pthread_cond_wait(&sender.wake, &sender.lock);
+        while (sender.count == 0 && !sender.stopping)
+            pthread_cond_wait(&sender.wake, &sender.lock);
         if (sender.count == 0) break;
         if (sender.stopping && sb_mono_ns() >= sender.stop_deadline_ns) {
             sb_log(SB_LOG_ERROR, "otp.send_dropped", "sender stopped with %zu code(s) undelivered", sender.count);
@@ -362,8 +363,9 @@ int identity_sender_start(const char *kind, const char *webhook_url) {
     } else if (strcmp(kind, "webhook") == 0) {
         k = SENDER_WEBHOOK;
         if (!webhook_url || url_parse(webhook_url, &url) != SB_OK) {
-            sb_log(SB_LOG_ERROR, "otp.sender", "the webhook URL must be http://HOST[:PORT]/PATH (for https, run a "
-                                               "local TLS relay and give its http:// address)");
+            sb_log(SB_LOG_ERROR, "otp.sender",
+                   "the webhook URL must be http://HOST[:PORT]/PATH (for https, run a "
+                   "local TLS relay and give its http:// address)");
             return SB_EINVAL;
         }
     } else {

@@ -52,9 +52,9 @@ int identity_session_create(store *s, int64_t user_id, int64_t now_ms, char toke
     int64_t exists;
     result = store_query_int64(s, &exists, "SELECT id FROM users WHERE id = ?", "i", user_id);
     if (result == SB_OK)
-        result = store_exec(s,
-                            "INSERT INTO sessions(user_id, token_hash, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
-                            "ibii", user_id, hash, (int)sizeof hash, now_ms, now_ms + SB_SESSION_TTL_MS);
+        result =
+            store_exec(s, "INSERT INTO sessions(user_id, token_hash, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
+                       "ibii", user_id, hash, (int)sizeof hash, now_ms, now_ms + SB_SESSION_TTL_MS);
     /* Sessions long past their expiry: a bounded batch at a time. */
     if (result == SB_OK)
         result = store_exec(s,

@@ -101,8 +101,7 @@ int identity_staff_create(store *s, const char *username, const char *password, 
     return SB_OK;
 }
 
-int identity_staff_login(store *s, const char *username, const char *password, int64_t now_ms,
-                         int64_t *user_id_out) {
+int identity_staff_login(store *s, const char *username, const char *password, int64_t now_ms, int64_t *user_id_out) {
     if (sb_crypto_init() != SB_OK) return SB_EINTERNAL;
     char name[SB_USERNAME_BYTES_MAX + 1];
     bool name_ok = identity__staff_username_fold(username, name) == SB_OK;
@@ -158,8 +157,8 @@ int identity_staff_login(store *s, const char *username, const char *password, i
         if (crypto_pwhash_str_needs_rehash(hash, ops, mem) != 0) {
             char fresh[crypto_pwhash_STRBYTES];
             if (password_hash(password, len, fresh) == SB_OK) {
-                int ignored = store_exec(s, "UPDATE users SET password_hash = ?, updated_at_ms = ? WHERE id = ?",
-                                         "tii", fresh, now_ms, user_id);
+                int ignored = store_exec(s, "UPDATE users SET password_hash = ?, updated_at_ms = ? WHERE id = ?", "tii",
+                                         fresh, now_ms, user_id);
                 (void)ignored; /* the login stands; the upgrade is retried next time */
             }
             sodium_memzero(fresh, sizeof fresh);

@@ -26,7 +26,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     sb_log_set_level(SB_LOG_ERROR);
     char dir[] = "/tmp/sb-fuzz-identity-XXXXXX";
     if (!mkdtemp(dir) || sb_crypto_init() != SB_OK ||
-        store_open(dir, &(store_options){.durable = 0}, &fuzz_store) != SB_OK || store_migrate(fuzz_store, NULL) != SB_OK)
+        store_open(dir, &(store_options){.durable = 0}, &fuzz_store) != SB_OK ||
+        store_migrate(fuzz_store, NULL) != SB_OK)
         abort();
     return 0;
 }

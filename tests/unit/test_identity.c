@@ -93,7 +93,8 @@ static void test_otp_success_and_returning_customer(void **state) {
     char code[SB_OTP_DIGITS + 1];
     assert_int_equal(identity_otp_request(f->s, PHONE, "10.0.0.1", T0, code), SB_OK);
     assert_int_equal(strlen(code), SB_OTP_DIGITS);
-    for (int i = 0; i < SB_OTP_DIGITS; i++) assert_true(code[i] >= '0' && code[i] <= '9');
+    for (int i = 0; i < SB_OTP_DIGITS; i++)
+        assert_true(code[i] >= '0' && code[i] <= '9');
     int64_t id = 0;
     bool created = false;
     assert_int_equal(identity_otp_verify(f->s, PHONE, code, T0 + 1000, &id, &created), SB_OK);
@@ -251,7 +252,8 @@ static void test_otp_phone_forms_are_one_customer(void **state) {
     assert_int_equal(identity_otp_verify(f->s, PHONE, code, T0 + 1, &id, &created), SB_OK);
     assert_true(created);
     assert_int_equal(identity_otp_request(f->s, "+98 (912) 123-4567", NULL, T0 + 2, code), SB_OK);
-    const char *persian_phone = "\xdb\xb0\xdb\xb9\xdb\xb1\xdb\xb2\xdb\xb1\xdb\xb2\xdb\xb3\xdb\xb4\xdb\xb5\xdb\xb6\xdb\xb7";
+    const char *persian_phone =
+        "\xdb\xb0\xdb\xb9\xdb\xb1\xdb\xb2\xdb\xb1\xdb\xb2\xdb\xb3\xdb\xb4\xdb\xb5\xdb\xb6\xdb\xb7";
     assert_int_equal(identity_otp_verify(f->s, persian_phone, code, T0 + 3, &again, &created), SB_OK);
     assert_false(created);
     assert_int_equal(again, id);
@@ -376,8 +378,7 @@ static void test_staff_create_rules(void **state) {
     assert_int_equal(identity_staff_create(f->s, "longpw", long_pw, IDENTITY_ROLE_AGENT, &id), SB_OK);
     assert_int_equal(identity_staff_login(f->s, "longpw", long_pw, T0, &id), SB_OK);
     assert_int_equal(identity_staff_create(f->s, "cust", pw, IDENTITY_ROLE_CUSTOMER, &id), SB_EINVAL);
-    assert_int_equal(identity_staff_create(f->s, "two", pw, IDENTITY_ROLE_ADMIN | IDENTITY_ROLE_AGENT, &id),
-                     SB_EINVAL);
+    assert_int_equal(identity_staff_create(f->s, "two", pw, IDENTITY_ROLE_ADMIN | IDENTITY_ROLE_AGENT, &id), SB_EINVAL);
     assert_int_equal(identity_staff_create(f->s, "zero", pw, 0, &id), SB_EINVAL);
     assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM users"), 3);
 }
@@ -410,7 +411,8 @@ static void test_session_lifecycle(void **state) {
     char token[IDENTITY_TOKEN_CHARS + 1];
     assert_int_equal(identity_session_create(f->s, id, now, token), SB_OK);
     assert_int_equal(strlen(token), IDENTITY_TOKEN_CHARS);
-    for (size_t i = 0; i < IDENTITY_TOKEN_CHARS; i++) assert_non_null(strchr("0123456789abcdef", token[i]));
+    for (size_t i = 0; i < IDENTITY_TOKEN_CHARS; i++)
+        assert_non_null(strchr("0123456789abcdef", token[i]));
 
     identity_principal p;
     assert_int_equal(identity_session_lookup(f->s, token, now + 1, &p), SB_OK);
@@ -477,9 +479,9 @@ static void test_session_token_never_stored_in_clear(void **state) {
     assert_int_equal(sodium_hex2bin(raw, sizeof raw, token, IDENTITY_TOKEN_CHARS, NULL, NULL, NULL), 0);
     crypto_generichash(hash, sizeof hash, raw, sizeof raw, NULL, 0);
     int64_t n = -1;
-    assert_int_equal(store_query_int64(f->s, &n, "SELECT COUNT(*) FROM sessions WHERE token_hash = ?", "b", raw,
-                                       (int)sizeof raw),
-                     SB_OK);
+    assert_int_equal(
+        store_query_int64(f->s, &n, "SELECT COUNT(*) FROM sessions WHERE token_hash = ?", "b", raw, (int)sizeof raw),
+        SB_OK);
     assert_int_equal(n, 0);
     assert_int_equal(store_query_int64(f->s, &n,
                                        "SELECT COUNT(*) FROM sessions WHERE instr(CAST(token_hash AS TEXT), ?) > 0 "
@@ -487,9 +489,9 @@ static void test_session_token_never_stored_in_clear(void **state) {
                                        "tt", token, token),
                      SB_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(store_query_int64(f->s, &n, "SELECT COUNT(*) FROM sessions WHERE token_hash = ?", "b", hash,
-                                       (int)sizeof hash),
-                     SB_OK);
+    assert_int_equal(
+        store_query_int64(f->s, &n, "SELECT COUNT(*) FROM sessions WHERE token_hash = ?", "b", hash, (int)sizeof hash),
+        SB_OK);
     assert_int_equal(n, 1);
 }
 
@@ -514,7 +516,7 @@ static void test_profile_rules(void **state) {
     assert_int_equal(identity_profile_update(f->s, other_id, NULL, "ali.reza_1"), SB_EEXISTS);
     assert_int_equal(identity_profile_update(f->s, other_id, NULL, "ALI.REZA_1"), SB_EEXISTS);
     assert_int_equal(identity_profile_update(f->s, other_id, NULL, "support"), SB_EEXISTS); /* a staff name */
-    assert_int_equal(identity_profile_update(f->s, id, NULL, "ali.reza_1"), SB_OK); /* own name again */
+    assert_int_equal(identity_profile_update(f->s, id, NULL, "ali.reza_1"), SB_OK);         /* own name again */
     const char *bad_names[] = {"ab", "ali-reza", "ali reza", "", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "عليرضا", "a@b"};
     for (size_t i = 0; i < SB_ARRAY_LEN(bad_names); i++) {
         assert_int_equal(identity_username_check(bad_names[i]), SB_EINVAL);
@@ -535,8 +537,9 @@ static void test_profile_rules(void **state) {
     assert_int_equal(identity_profile_update(f->s, id, name, NULL), SB_EINVAL);
     name[SB_DISPLAY_NAME_BYTES_MAX] = '\0';
     assert_int_equal(identity_profile_update(f->s, id, name, NULL), SB_OK);
-    const char *bad_display[] = {"", "   ", "tab\there", "new\nline", "del\x7f", "c1\xc2\x85", "bad\xff",
-                                 "over\xc0\xaf", "rlo\xe2\x80\xae", "isolate\xe2\x81\xa6", "ls\xe2\x80\xa8"};
+    const char *bad_display[] = {
+        "",        "   ",          "tab\there",       "new\nline",           "del\x7f",       "c1\xc2\x85",
+        "bad\xff", "over\xc0\xaf", "rlo\xe2\x80\xae", "isolate\xe2\x81\xa6", "ls\xe2\x80\xa8"};
     for (size_t i = 0; i < SB_ARRAY_LEN(bad_display); i++) {
         assert_int_equal(identity_display_name_check(bad_display[i]), SB_EINVAL);
         assert_int_equal(identity_profile_update(f->s, id, bad_display[i], NULL), SB_EINVAL);
@@ -559,9 +562,9 @@ static void test_user_list_pages(void **state) {
     char name[16];
     for (int i = 0; i < 5; i++) {
         snprintf(name, sizeof name, "staff%d", i);
-        assert_int_equal(identity_staff_create(f->s, name, "0123456789", i % 2 ? IDENTITY_ROLE_ADMIN : IDENTITY_ROLE_AGENT,
-                                               &id),
-                         SB_OK);
+        assert_int_equal(
+            identity_staff_create(f->s, name, "0123456789", i % 2 ? IDENTITY_ROLE_ADMIN : IDENTITY_ROLE_AGENT, &id),
+            SB_OK);
     }
     char code[SB_OTP_DIGITS + 1];
     bool created;
@@ -646,11 +649,25 @@ static void test_sender_log_kind(void **state) {
 
 static void test_sender_parsers(void **state) {
     (void)state;
-    const char *good_urls[] = {"http://127.0.0.1:8080/otp", "HTTP://gw.example", "http://[::1]:9/x?y=z", "http://h/p#frag"};
-    for (size_t i = 0; i < SB_ARRAY_LEN(good_urls); i++) assert_int_equal(identity__webhook_url_check(good_urls[i]), SB_OK);
-    const char *bad_urls[] = {"https://gw.example/otp", "ftp://x", "http://", "http:///path", "http://a b/",
-                              "http://u@h/", "http://h:0/", "http://h:65536/", "http://h:-1/", "http://h:/",
-                              "http://[::1/", "http://[::1]x/", "http://h/\x7f", "", "http://h:8080x/"};
+    const char *good_urls[] = {"http://127.0.0.1:8080/otp", "HTTP://gw.example", "http://[::1]:9/x?y=z",
+                               "http://h/p#frag"};
+    for (size_t i = 0; i < SB_ARRAY_LEN(good_urls); i++)
+        assert_int_equal(identity__webhook_url_check(good_urls[i]), SB_OK);
+    const char *bad_urls[] = {"https://gw.example/otp",
+                              "ftp://x",
+                              "http://",
+                              "http:///path",
+                              "http://a b/",
+                              "http://u@h/",
+                              "http://h:0/",
+                              "http://h:65536/",
+                              "http://h:-1/",
+                              "http://h:/",
+                              "http://[::1/",
+                              "http://[::1]x/",
+                              "http://h/\x7f",
+                              "",
+                              "http://h:8080x/"};
     for (size_t i = 0; i < SB_ARRAY_LEN(bad_urls); i++) {
         print_message("url %s\n", bad_urls[i]);
         assert_int_equal(identity__webhook_url_check(bad_urls[i]), SB_EINVAL);
@@ -660,8 +677,9 @@ static void test_sender_parsers(void **state) {
     assert_int_equal(status, 204);
     assert_int_equal(identity__http_status_parse("HTTP/1.0 503\n", 13, &status), SB_OK);
     assert_int_equal(status, 503);
-    const char *bad_status[] = {"HTTP/2 200 OK\r\n", "HTTP/1.1 20 OK\r\n", "HTTP/1.1 2000 OK\r\n", "HTTP/1.1  200\r\n",
-                                "http/1.1 200 OK\r\n", "HTTP/1.1 099 x\r\n", "HTTP/1.1 2x0 OK\r\n", "HTTP/1.1"};
+    const char *bad_status[] = {
+        "HTTP/2 200 OK\r\n",   "HTTP/1.1 20 OK\r\n", "HTTP/1.1 2000 OK\r\n", "HTTP/1.1  200\r\n",
+        "http/1.1 200 OK\r\n", "HTTP/1.1 099 x\r\n", "HTTP/1.1 2x0 OK\r\n",  "HTTP/1.1"};
     for (size_t i = 0; i < SB_ARRAY_LEN(bad_status); i++)
         assert_int_equal(identity__http_status_parse(bad_status[i], strlen(bad_status[i]), &status), SB_EIO);
 }
@@ -679,7 +697,8 @@ static void gate_sink(const char *line, size_t len, void *arg) {
     gate_lines++;
     gate_entered = true;
     pthread_cond_broadcast(&gate_cond);
-    while (!gate_open) pthread_cond_wait(&gate_cond, &gate_lock);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cond, &gate_lock);
     pthread_mutex_unlock(&gate_lock);
 }
 
@@ -691,9 +710,11 @@ static void test_sender_queue_is_bounded(void **state) {
     assert_int_equal(identity_sender_start("log", NULL), SB_OK);
     assert_int_equal(identity_sender_enqueue(PHONE, "000000"), SB_OK);
     pthread_mutex_lock(&gate_lock);
-    while (!gate_entered) pthread_cond_wait(&gate_cond, &gate_lock); /* the thread holds the first code */
+    while (!gate_entered)
+        pthread_cond_wait(&gate_cond, &gate_lock); /* the thread holds the first code */
     pthread_mutex_unlock(&gate_lock);
-    for (int i = 0; i < SB_OTP_SENDER_QUEUE_MAX; i++) assert_int_equal(identity_sender_enqueue(PHONE, "111111"), SB_OK);
+    for (int i = 0; i < SB_OTP_SENDER_QUEUE_MAX; i++)
+        assert_int_equal(identity_sender_enqueue(PHONE, "111111"), SB_OK);
     assert_int_equal(identity_sender_enqueue(PHONE, "222222"), SB_EBUSY); /* full, and it did not block */
     pthread_mutex_lock(&gate_lock);
     gate_open = true;
@@ -805,7 +826,8 @@ static void test_sender_webhook_gives_up(void **state) {
     sb_log_set_sink(NULL, NULL);
     print_message("%s", captured);
     int retries = 0;
-    for (const char *p = captured; (p = strstr(p, "otp.send_retry")); p++) retries++;
+    for (const char *p = captured; (p = strstr(p, "otp.send_retry")); p++)
+        retries++;
     assert_int_equal(retries, SB_OTP_WEBHOOK_ATTEMPTS_MAX);
     assert_non_null(strstr(captured, "\"event\":\"otp.send_failed\""));
     assert_null(strstr(captured, "111111"));
@@ -859,9 +881,10 @@ static void test_cli_user_add_and_list(void **state) {
              "--display-name 'Ann \xd8\xa2' >/dev/null && '%s' user list --data '%s'",
              binary, f->dir, binary, f->dir);
     assert_int_equal(run_command(cmd, out, sizeof out), 0);
-    assert_string_equal(out, "{\"id\":1,\"role\":\"admin\",\"username\":\"root\",\"phone\":null,\"display_name\":\"root\"}\n"
-                             "{\"id\":2,\"role\":\"marketer\",\"username\":\"ann\",\"phone\":null,"
-                             "\"display_name\":\"Ann \xd8\xa2\"}\n");
+    assert_string_equal(out,
+                        "{\"id\":1,\"role\":\"admin\",\"username\":\"root\",\"phone\":null,\"display_name\":\"root\"}\n"
+                        "{\"id\":2,\"role\":\"marketer\",\"username\":\"ann\",\"phone\":null,"
+                        "\"display_name\":\"Ann \xd8\xa2\"}\n");
     identity__pwhash_set_fast(false);
     assert_int_equal(identity_staff_login(f->s, "ann", "another password", T0, &id), SB_OK);
     identity__pwhash_set_fast(true);
