@@ -833,6 +833,107 @@ static void test_sender_webhook_gives_up(void **state) {
     assert_null(strstr(captured, "111111"));
 }
 
+static void test_sender_stop_is_bounded(void **state) {
+    (void)state;
+    /* A gateway that accepts connections (the kernel's backlog) and never answers. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(listen(fd, 8), 0);
+    socklen_t addr_len = sizeof addr;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &addr_len), 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/otp", ntohs(addr.sin_port));
+    capture_start();
+    assert_int_equal(identity_sender_start("webhook", url), SB_OK);
+    assert_int_equal(identity_sender_enqueue(PHONE, "333333"), SB_OK);
+    assert_int_equal(identity_sender_enqueue(PHONE, "444444"), SB_OK);
+    identity_sender_stop(); /* returns after about SB_OTP_SENDER_STOP_WAIT_MS, not after every retry */
+    sb_log_set_sink(NULL, NULL);
+    close(fd);
+    print_message("%s", captured);
+    assert_non_null(strstr(captured, "\"event\":\"otp.send_failed\""));
+    assert_non_null(strstr(captured, "\"event\":\"otp.send_dropped\""));
+    assert_null(strstr(captured, "\"attempt\":2")); /* the stop deadline ended the retries */
+}
+
+/* ---- concurrency ---- */
+
+#define RACE_THREADS 6
+#define RACE_TRIES 4
+
+typedef struct {
+    const char *dir;
+    const char *code; /* NULL: request codes; else verify this (wrong) code */
+    int ok, rate, auth, other;
+} race_arg;
+
+static void *race_main(void *p) {
+    race_arg *a = p;
+    store *s;
+    if (store_open(a->dir, &(store_options){.durable = 0}, &s) != SB_OK) {
+        a->other = RACE_TRIES;
+        return NULL;
+    }
+    for (int i = 0; i < RACE_TRIES; i++) {
+        char code[SB_OTP_DIGITS + 1];
+        int64_t id;
+        bool created;
+        int result = a->code ? identity_otp_verify(s, PHONE, a->code, T0 + 1, &id, &created)
+                             : identity_otp_request(s, PHONE, NULL, T0, code);
+        if (result == SB_OK)
+            a->ok++;
+        else if (result == SB_ERATE)
+            a->rate++;
+        else if (result == SB_EAUTH)
+            a->auth++;
+        else
+            a->other++;
+    }
+    store_close(s);
+    return NULL;
+}
+
+static void race(const char *dir, const char *code, race_arg *total) {
+    pthread_t threads[RACE_THREADS];
+    race_arg args[RACE_THREADS];
+    for (int i = 0; i < RACE_THREADS; i++) {
+        args[i] = (race_arg){.dir = dir, .code = code};
+        assert_int_equal(pthread_create(&threads[i], NULL, race_main, &args[i]), 0);
+    }
+    *total = (race_arg){0};
+    for (int i = 0; i < RACE_THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        total->ok += args[i].ok;
+        total->rate += args[i].rate;
+        total->auth += args[i].auth;
+        total->other += args[i].other;
+    }
+}
+
+static void test_limits_hold_under_concurrent_connections(void **state) {
+    fixture *f = *state;
+    /* Threads with their own connections ask for codes for one phone at once:
+     * exactly the cap succeeds. */
+    race_arg total;
+    race(f->dir, NULL, &total);
+    print_message("requests: ok %d rate %d other %d\n", total.ok, total.rate, total.other);
+    assert_int_equal(total.ok, SB_OTP_REQUESTS_PER_PHONE_PER_HOUR);
+    assert_int_equal(total.rate, RACE_THREADS * RACE_TRIES - SB_OTP_REQUESTS_PER_PHONE_PER_HOUR);
+    assert_int_equal(total.other, 0);
+    /* Wrong guesses at once: exactly SB_OTP_ATTEMPTS_MAX are counted. */
+    char code[SB_OTP_DIGITS + 1], wrong[SB_OTP_DIGITS + 1];
+    assert_int_equal(store_exec(f->s, "DELETE FROM rate_events", NULL), SB_OK);
+    assert_int_equal(identity_otp_request(f->s, PHONE, NULL, T0, code), SB_OK);
+    wrong_code(code, wrong);
+    race(f->dir, wrong, &total);
+    print_message("guesses: auth %d rate %d other %d\n", total.auth, total.rate, total.other);
+    assert_int_equal(total.auth, SB_OTP_ATTEMPTS_MAX - 1);
+    assert_int_equal(total.rate, RACE_THREADS * RACE_TRIES - (SB_OTP_ATTEMPTS_MAX - 1));
+    assert_int_equal(total.other, 0);
+    assert_int_equal(count_rows(f->s, "SELECT attempts FROM otp_codes"), SB_OTP_ATTEMPTS_MAX);
+}
+
 /* ---- the command line ---- */
 
 /* Run a shell command; return its exit status and its output (both streams). */
@@ -1007,6 +1108,8 @@ int main(void) {
         cmocka_unit_test(test_sender_queue_is_bounded),
         cmocka_unit_test(test_sender_webhook_retries_then_delivers),
         cmocka_unit_test(test_sender_webhook_gives_up),
+        cmocka_unit_test(test_sender_stop_is_bounded),
+        cmocka_unit_test_setup_teardown(test_limits_hold_under_concurrent_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_user_add_and_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
     };
