@@ -164,7 +164,10 @@ static int user_list(int argc, char **argv) {
     store *s;
     int result = store_open(cli_value(opts, "data"), &(store_options){.durable = 1, .read_only = 1}, &s);
     if (result != SB_OK) {
-        fprintf(stderr, "socialbank user list: cannot open the store: %s\n", sb_strerror(result));
+        fprintf(
+            stderr,
+            "socialbank user list: cannot open the store in %s: %s (has it been created with `socialbank migrate`?)\n",
+            cli_value(opts, "data"), sb_strerror(result));
         return 1;
     }
     identity_principal *page = sb_calloc(CLI_USER_PAGE, sizeof *page);
