@@ -20,6 +20,7 @@ static const command commands[] = {
     {"backup", cli_backup, "copy the live database to a file"},
     {"ledger", cli_ledger, "verify the books, accounts and transfers"},
     {"bench", cli_bench, "run a built-in benchmark (bench ledger)"},
+    {"user", cli_user, "add or list staff accounts"},
 };
 
 static void usage(FILE *out) {

@@ -811,14 +811,6 @@ int ledger_open(const ledger_options *opts, ledger **out) {
     l->clock_arg = opts->clock_arg;
     l->per_transfer = opts->transaction_per_transfer;
     l->queue_max = opts->queue_transfers_max > 0 ? (size_t)opts->queue_transfers_max : SB_LEDGER_QUEUE_TRANSFERS_MAX;
-    /* Cache ROLLBACK now: rolling back must not need memory later. */
-    result = store_begin(l->db);
-    if (result != SB_OK) {
-        store_close(l->db);
-        sb_free(l);
-        return result;
-    }
-    store_rollback(l->db);
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->work_cv, NULL);
     if (pthread_create(&l->thread, NULL, writer_main, l) != 0) {
