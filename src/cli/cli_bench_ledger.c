@@ -32,8 +32,8 @@ typedef struct {
 
 static int hist_index(uint64_t v) {
     if (v < 16) return (int)v;
-    int exp = 63 - __builtin_clzll(v);          /* >= 4 */
-    int sub = (int)((v >> (exp - 4)) & 15);     /* next four bits */
+    int exp = 63 - __builtin_clzll(v);      /* >= 4 */
+    int sub = (int)((v >> (exp - 4)) & 15); /* next four bits */
     return (exp - 3) * 16 + sub;
 }
 
@@ -45,7 +45,8 @@ static uint64_t hist_upper(int index) {
 
 static uint64_t hist_percentile(const histogram *h, double p) {
     int64_t total = 0;
-    for (int i = 0; i < HIST_BUCKETS; i++) total += h->counts[i];
+    for (int i = 0; i < HIST_BUCKETS; i++)
+        total += h->counts[i];
     if (total == 0) return 0;
     int64_t want = (int64_t)((double)total * p + 0.5), seen = 0;
     if (want < 1) want = 1;
@@ -148,7 +149,10 @@ static int run_scenario(const char *data, bool naive, int batch, int threads, in
     int64_t start = sb_mono_ns();
     int started = 0;
     for (int i = 0; i < threads; i++) {
-        ws[i] = (worker){.l = l, .batch = batch, .wallets = wallets, .thread_index = (uint64_t)i,
+        ws[i] = (worker){.l = l,
+                         .batch = batch,
+                         .wallets = wallets,
+                         .thread_index = (uint64_t)i,
                          .deadline_ns = start + (int64_t)(seconds * 1e9)};
         if (pthread_create(&tids[i], NULL, worker_main, &ws[i]) != 0) break;
         started++;
@@ -160,7 +164,8 @@ static int run_scenario(const char *data, bool naive, int batch, int threads, in
         pthread_join(tids[i], NULL);
         ok += ws[i].ok;
         refused += ws[i].refused;
-        for (int b = 0; b < HIST_BUCKETS; b++) total.counts[b] += ws[i].hist.counts[b];
+        for (int b = 0; b < HIST_BUCKETS; b++)
+            total.counts[b] += ws[i].hist.counts[b];
         if (ws[i].failed) result = ws[i].failed;
     }
     double elapsed = (double)(sb_mono_ns() - start) / 1e9;
@@ -272,7 +277,8 @@ int cli_bench_ledger(int argc, char **argv) {
     printf("ledger bench: SQLite WAL synchronous=FULL, %ld wallets, %ld s per scenario, %ld cores online\n", wallets,
            seconds, sysconf(_SC_NPROCESSORS_ONLN));
     for (size_t i = 0; i < 4 && result == SB_OK; i++) {
-        result = run_scenario(data, plan[i].naive, plan[i].batch, plan[i].threads, (int)wallets, plan[i].seconds, &res[i]);
+        result =
+            run_scenario(data, plan[i].naive, plan[i].batch, plan[i].threads, (int)wallets, plan[i].seconds, &res[i]);
         if (result == SB_OK)
             printf("  %-28s callers=%-3d %10.0f transfers/s  p50=%.2f ms  p99=%.2f ms  refused=%lld\n", plan[i].label,
                    plan[i].threads, res[i].per_s, res[i].p50_ms, res[i].p99_ms, (long long)res[i].refused);
@@ -285,8 +291,10 @@ int cli_bench_ledger(int argc, char **argv) {
         if (result == SB_OK) {
             ledger_verify_report rep;
             result = ledger_verify(s, &rep);
-            if (result != SB_OK) fprintf(stderr, "bench ledger: verify failed: %s\n", rep.problem);
-            else printf("  verify: ok, %lld transfers in the journal\n", (long long)rep.transfers);
+            if (result != SB_OK)
+                fprintf(stderr, "bench ledger: verify failed: %s\n", rep.problem);
+            else
+                printf("  verify: ok, %lld transfers in the journal\n", (long long)rep.transfers);
             store_close(s);
         }
     }

@@ -116,8 +116,10 @@ static int ledger_account_cmd(int argc, char **argv) {
     cli_option opts[] = {CLI_DATA_OPTION,
                          {"id", NULL, "account id (hex)", NULL, false, NULL, false},
                          {"currency", NULL, "ISO 4217 code, e.g. IRR", NULL, false, NULL, false},
-                         {"kind", NULL, "customer_wallet|bank_settlement|fees|suspense|external_card_switch|"
-                                        "external_biller|external_operator", NULL, false, NULL, false},
+                         {"kind", NULL,
+                          "customer_wallet|bank_settlement|fees|suspense|external_card_switch|"
+                          "external_biller|external_operator",
+                          NULL, false, NULL, false},
                          {"debits-must-not-exceed-credits", NULL, "flag (wallets)", NULL, true, NULL, false},
                          {"credits-must-not-exceed-debits", NULL, "flag", NULL, true, NULL, false},
                          {"code", NULL, "account category code", "1", false, NULL, false},
@@ -157,7 +159,8 @@ static int ledger_account_cmd(int argc, char **argv) {
     }
     ledger_account a;
     memset(&a, 0, sizeof a);
-    if ((rc = parse_id_option(opts, "id", true, &a.id)) || (rc = parse_id_option(opts, "user-data", false, &a.user_data)))
+    if ((rc = parse_id_option(opts, "id", true, &a.id)) ||
+        (rc = parse_id_option(opts, "user-data", false, &a.user_data)))
         return rc;
     const char *currency = cli_value(opts, "currency");
     const char *kind = cli_value(opts, "kind");
@@ -217,7 +220,8 @@ static int ledger_transfer_cmd(int argc, char **argv) {
     ledger_transfer t;
     memset(&t, 0, sizeof t);
     ledger_id post_id, void_id;
-    if ((rc = parse_id_option(opts, "id", true, &t.id)) || (rc = parse_id_option(opts, "debit", false, &t.debit_account_id)) ||
+    if ((rc = parse_id_option(opts, "id", true, &t.id)) ||
+        (rc = parse_id_option(opts, "debit", false, &t.debit_account_id)) ||
         (rc = parse_id_option(opts, "credit", false, &t.credit_account_id)) ||
         (rc = parse_id_option(opts, "user-data", false, &t.user_data)) ||
         (rc = parse_id_option(opts, "post", false, &post_id)) || (rc = parse_id_option(opts, "void", false, &void_id)))
@@ -297,12 +301,13 @@ static int stress_setup(ledger *l, int wallets, int64_t funding) {
 }
 
 static int ledger_stress_cmd(int argc, char **argv) {
-    cli_option opts[] = {CLI_DATA_OPTION,
-                         {"ack", NULL, "file that receives one line per acknowledged transfer", NULL, false, NULL, false},
-                         {"wallets", NULL, "customer wallets", "20", false, NULL, false},
-                         {"batch", NULL, "transfers per submission", "50", false, NULL, false},
-                         {"count", NULL, "stop after this many submissions (0 = until killed)", "0", false, NULL, false},
-                         {NULL}};
+    cli_option opts[] = {
+        CLI_DATA_OPTION,
+        {"ack", NULL, "file that receives one line per acknowledged transfer", NULL, false, NULL, false},
+        {"wallets", NULL, "customer wallets", "20", false, NULL, false},
+        {"batch", NULL, "transfers per submission", "50", false, NULL, false},
+        {"count", NULL, "stop after this many submissions (0 = until killed)", "0", false, NULL, false},
+        {NULL}};
     const char *pos[1];
     int npos;
     bool help;
@@ -315,7 +320,8 @@ static int ledger_stress_cmd(int argc, char **argv) {
     }
     long wallets, batch, count;
     if ((rc = cli_int(opts, "wallets", 2, STRESS_WALLETS_MAX, &wallets)) ||
-        (rc = cli_int(opts, "batch", 2, SB_LEDGER_SUBMIT_MAX, &batch)) || (rc = cli_int(opts, "count", 0, 1L << 40, &count)))
+        (rc = cli_int(opts, "batch", 2, SB_LEDGER_SUBMIT_MAX, &batch)) ||
+        (rc = cli_int(opts, "count", 0, 1L << 40, &count)))
         return rc;
     const char *ack = cli_value(opts, "ack");
     if (!ack) {

@@ -107,7 +107,8 @@ static int cache_insert(ledger *l, cached_account *ca) {
             cached_account *e = l->slots[i];
             if (!e) continue;
             size_t j = id_hash(e->a.id) & (count - 1);
-            while (slots[j]) j = (j + 1) & (count - 1);
+            while (slots[j])
+                j = (j + 1) & (count - 1);
             slots[j] = e;
         }
         sb_free(l->slots);
@@ -115,7 +116,8 @@ static int cache_insert(ledger *l, cached_account *ca) {
         l->slot_count = count;
     }
     size_t j = id_hash(ca->a.id) & (l->slot_count - 1);
-    while (l->slots[j]) j = (j + 1) & (l->slot_count - 1);
+    while (l->slots[j])
+        j = (j + 1) & (l->slot_count - 1);
     l->slots[j] = ca;
     l->cached++;
     return SB_OK;
@@ -138,8 +140,8 @@ static int cache_get(ledger *l, ledger_id id, cached_account **out) {
     uint8_t key[16];
     ledger__id_to_bytes(id, key);
     store_stmt *st;
-    int result = store_query(l->db, &st, "SELECT " LEDGER__ACCOUNT_COLUMNS " FROM ledger_accounts WHERE id = ?", "b",
-                             key, 16);
+    int result =
+        store_query(l->db, &st, "SELECT " LEDGER__ACCOUNT_COLUMNS " FROM ledger_accounts WHERE id = ?", "b", key, 16);
     if (result != SB_OK) return result;
     result = store_step(st);
     if (result == STORE_DONE) {
@@ -177,8 +179,8 @@ static int touch(ledger *l, cached_account *ca) {
             l->undo = grown;
             l->undo_cap = cap;
         }
-        l->undo[l->undo_count++] = (undo_entry){ca, ca->a.debits_pending, ca->a.debits_posted, ca->a.credits_pending,
-                                                ca->a.credits_posted};
+        l->undo[l->undo_count++] =
+            (undo_entry){ca, ca->a.debits_pending, ca->a.debits_posted, ca->a.credits_pending, ca->a.credits_posted};
     }
     if (!ca->dirty) {
         if (l->dirty_count == l->dirty_cap) {
@@ -209,13 +211,16 @@ static void undo_chain(ledger *l) {
 static int flush_dirty(ledger *l) {
     for (size_t i = 0; i < l->dirty_count; i++) {
         cached_account *ca = l->dirty[i];
-        int result = store_exec(l->db,
-                                "UPDATE ledger_accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, "
-                                "credits_posted = ? WHERE num = ?",
-                                "iiiii", ca->a.debits_pending, ca->a.debits_posted, ca->a.credits_pending,
-                                ca->a.credits_posted, ca->num);
+        int result = store_exec(
+            l->db,
+            "UPDATE ledger_accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, "
+            "credits_posted = ? WHERE num = ?",
+            "iiiii", ca->a.debits_pending, ca->a.debits_posted, ca->a.credits_pending, ca->a.credits_posted, ca->num);
         if (result != SB_OK) return result;
-        SB_ASSERT(store_changes(l->db) == 1);
+        if (store_changes(l->db) != 1) { /* the row vanished behind our back */
+            sb_log(SB_LOG_ERROR, "ledger.corrupt", "account row %lld is missing", (long long)ca->num);
+            return SB_ECORRUPT;
+        }
     }
     return SB_OK;
 }
@@ -234,7 +239,8 @@ static void check_cache_against_store(ledger *l) {
 #endif
 
 static void clear_dirty(ledger *l) {
-    for (size_t i = 0; i < l->dirty_count; i++) l->dirty[i]->dirty = false;
+    for (size_t i = 0; i < l->dirty_count; i++)
+        l->dirty[i]->dirty = false;
     l->dirty_count = 0;
 }
 
@@ -265,12 +271,18 @@ static int create_account(ledger *l, const ledger_account *a, ledger_account_res
     int result = cache_get(l, a->id, &e);
     if (result != SB_OK) return result;
     if (e) {
-        if (e->a.flags != a->flags) *out = LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_FLAGS;
-        else if (memcmp(e->a.currency, a->currency, 4) != 0) *out = LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_CURRENCY;
-        else if (e->a.kind != a->kind) *out = LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_KIND;
-        else if (e->a.code != a->code) *out = LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_CODE;
-        else if (!ledger_id_equal(e->a.user_data, a->user_data)) *out = LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_USER_DATA;
-        else *out = LEDGER_ACCOUNT_EXISTS;
+        if (e->a.flags != a->flags)
+            *out = LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_FLAGS;
+        else if (memcmp(e->a.currency, a->currency, 4) != 0)
+            *out = LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_CURRENCY;
+        else if (e->a.kind != a->kind)
+            *out = LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_KIND;
+        else if (e->a.code != a->code)
+            *out = LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_CODE;
+        else if (!ledger_id_equal(e->a.user_data, a->user_data))
+            *out = LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_USER_DATA;
+        else
+            *out = LEDGER_ACCOUNT_EXISTS;
         return SB_OK;
     }
     uint8_t id[16], user_data[16];
@@ -321,7 +333,8 @@ static ledger_result validate_transfer(const ledger_transfer *t) {
         if (ledger_id_is_max(t->pending_id)) return LEDGER_PENDING_ID_MUST_NOT_BE_INT_MAX;
         if (ledger_id_equal(t->pending_id, t->id)) return LEDGER_PENDING_ID_MUST_BE_DIFFERENT;
     }
-    if (!(t->flags & LEDGER_TRANSFER_PENDING) && t->timeout_ms != 0) return LEDGER_TIMEOUT_RESERVED_FOR_PENDING_TRANSFER;
+    if (!(t->flags & LEDGER_TRANSFER_PENDING) && t->timeout_ms != 0)
+        return LEDGER_TIMEOUT_RESERVED_FOR_PENDING_TRANSFER;
     if (t->timeout_ms < 0 || t->timeout_ms > SB_LEDGER_TIMEOUT_MS_MAX) return LEDGER_TIMEOUT_OUT_OF_RANGE;
     if (pv ? t->amount_minor < 0 : t->amount_minor <= 0) return LEDGER_AMOUNT_MUST_BE_POSITIVE;
     if (t->code == 0) return LEDGER_CODE_MUST_NOT_BE_ZERO;
@@ -361,13 +374,13 @@ static int insert_transfer(ledger *l, const ledger_transfer *t, int64_t ts, int6
     ledger__id_to_bytes(t->user_data, user_data);
     bool pv = (t->flags & (LEDGER_TRANSFER_POST_PENDING | LEDGER_TRANSFER_VOID_PENDING)) != 0;
     store_stmt *st;
-    int result = store_query(l->db, &st,
-                             "INSERT INTO ledger_transfers(timestamp_ns, id, debit_account, credit_account, amount, "
-                             "pending_id, user_data, timeout_ms, code, flags, state, expires_at_ns) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             "ibiiibbiiiii", ts, id, 16, debit_num, credit_num, amount, pv ? pending_id : NULL, 16,
-                             user_data, 16, t->timeout_ms, (int64_t)t->code, (int64_t)t->flags, (int64_t)state,
-                             expires_at_ns);
+    int result =
+        store_query(l->db, &st,
+                    "INSERT INTO ledger_transfers(timestamp_ns, id, debit_account, credit_account, amount, "
+                    "pending_id, user_data, timeout_ms, code, flags, state, expires_at_ns) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "ibiiibbiiiii", ts, id, 16, debit_num, credit_num, amount, pv ? pending_id : NULL, 16, user_data,
+                    16, t->timeout_ms, (int64_t)t->code, (int64_t)t->flags, (int64_t)state, expires_at_ns);
     if (result != SB_OK) return result;
     if (expires_at_ns == 0) result = store_bind_null(st, 12);
     if (result == SB_OK) result = store_step(st);
@@ -470,7 +483,8 @@ static int apply_post_or_void(ledger *l, ledger_transfer *t, cached_account *dr_
     cached_account *dr, *cr;
     if ((result = cache_get(l, p.transfer.debit_account_id, &dr)) != SB_OK) return result;
     if ((result = cache_get(l, p.transfer.credit_account_id, &cr)) != SB_OK) return result;
-    if (!dr || !cr || dr->a.debits_pending < p.transfer.amount_minor || cr->a.credits_pending < p.transfer.amount_minor) {
+    if (!dr || !cr || dr->a.debits_pending < p.transfer.amount_minor ||
+        cr->a.credits_pending < p.transfer.amount_minor) {
         sb_log(SB_LOG_ERROR, "ledger.corrupt", "pending balances do not hold a pending transfer");
         return SB_ECORRUPT;
     }
@@ -559,7 +573,8 @@ static int flush_and_commit(ledger *l) {
 #ifndef NDEBUG
     if (result == SB_OK) check_cache_against_store(l); /* inside the transaction: nobody else can write */
 #endif
-    if (result == SB_OK) result = store_exec(l->db, "UPDATE ledger_meta SET commit_seq = commit_seq + 1 WHERE id = 1", NULL);
+    if (result == SB_OK)
+        result = store_exec(l->db, "UPDATE ledger_meta SET commit_seq = commit_seq + 1 WHERE id = 1", NULL);
     if (result == SB_OK) result = store_commit(l->db);
     if (result == SB_OK) l->commit_seq++;
     return result;
@@ -570,7 +585,8 @@ static int apply_transfers(ledger *l, ledger_transfer *ts, ledger_result *result
     size_t i = 0;
     while (i < n) {
         size_t end = i;
-        while (end < n && (ts[end].flags & LEDGER_TRANSFER_LINKED)) end++;
+        while (end < n && (ts[end].flags & LEDGER_TRANSFER_LINKED))
+            end++;
         bool open = end == n;
         if (open) end = n - 1;
         int result;
@@ -862,7 +878,8 @@ static int submit(ledger *l, request *req) {
     l->queued += req->count;
     pthread_cond_init(&req->done_cv, NULL);
     pthread_cond_signal(&l->work_cv);
-    while (!req->done) pthread_cond_wait(&req->done_cv, &l->mu);
+    while (!req->done)
+        pthread_cond_wait(&req->done_cv, &l->mu);
     pthread_mutex_unlock(&l->mu);
     pthread_cond_destroy(&req->done_cv);
     return req->status;

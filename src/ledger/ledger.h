@@ -162,8 +162,8 @@ typedef struct {
  * lowercase enum names without the prefix, e.g. "exceeds_credits". */
 typedef enum {
     LEDGER_OK = 0,
-    LEDGER_LINKED_EVENT_FAILED,      /* another transfer of its chain failed */
-    LEDGER_LINKED_EVENT_CHAIN_OPEN,  /* the last transfer of a submission has LINKED */
+    LEDGER_LINKED_EVENT_FAILED,     /* another transfer of its chain failed */
+    LEDGER_LINKED_EVENT_CHAIN_OPEN, /* the last transfer of a submission has LINKED */
     LEDGER_ID_MUST_NOT_BE_ZERO,
     LEDGER_ID_MUST_NOT_BE_INT_MAX,
     LEDGER_RESERVED_FLAG,
@@ -281,7 +281,8 @@ void ledger_get_stats(ledger *l, ledger_stats *out);
 int ledger_lookup_account(store *s, ledger_id id, ledger_account *out) SB_MUST_CHECK;
 /* Look a transfer up by id; *state_out (may be NULL) gets its pending state.
  * For post/void transfers the accounts are those of the pending transfer. */
-int ledger_lookup_transfer(store *s, ledger_id id, ledger_transfer *out, ledger_transfer_state *state_out) SB_MUST_CHECK;
+int ledger_lookup_transfer(store *s, ledger_id id, ledger_transfer *out,
+                           ledger_transfer_state *state_out) SB_MUST_CHECK;
 /* Call fn for every account in creation order; stop early if fn returns
  * non-zero (that value is returned). */
 int ledger_each_account(store *s, int (*fn)(const ledger_account *account, void *arg), void *arg) SB_MUST_CHECK;

@@ -14,16 +14,16 @@ int ledger__id_from_bytes(const void *data, int len, ledger_id *out) SB_MUST_CHE
 
 /* Column list of an account row, decoded by ledger__account_from_row
  * (num first). */
-#define LEDGER__ACCOUNT_COLUMNS                                                                                     \
-    "num, id, user_data, currency, kind, flags, code, debits_pending, debits_posted, credits_pending, "           \
+#define LEDGER__ACCOUNT_COLUMNS                                                                                        \
+    "num, id, user_data, currency, kind, flags, code, debits_pending, debits_posted, credits_pending, "                \
     "credits_posted, timestamp_ns"
 int ledger__account_from_row(store_stmt *st, ledger_account *out, int64_t *num_out) SB_MUST_CHECK;
 
 /* A transfer row with its accounts' ids (t = ledger_transfers, da/ca the
  * accounts), decoded by ledger__transfer_from_row. */
-#define LEDGER__TRANSFER_SELECT                                                                                     \
-    "SELECT t.timestamp_ns, t.id, da.id, ca.id, t.amount, t.pending_id, t.user_data, t.timeout_ms, t.code, "       \
-    "t.flags, t.state, t.debit_account, t.credit_account, t.expires_at_ns FROM ledger_transfers t "                \
+#define LEDGER__TRANSFER_SELECT                                                                                        \
+    "SELECT t.timestamp_ns, t.id, da.id, ca.id, t.amount, t.pending_id, t.user_data, t.timeout_ms, t.code, "           \
+    "t.flags, t.state, t.debit_account, t.credit_account, t.expires_at_ns FROM ledger_transfers t "                    \
     "JOIN ledger_accounts da ON da.num = t.debit_account JOIN ledger_accounts ca ON ca.num = t.credit_account "
 
 typedef struct {

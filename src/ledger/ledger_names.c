@@ -51,8 +51,8 @@ ledger_id ledger_id_random(void) {
 }
 
 static const char *const kind_names[LEDGER_KIND_MAX + 1] = {
-    NULL, "customer_wallet", "bank_settlement", "fees", "suspense", "external_card_switch", "external_biller",
-    "external_operator",
+    NULL,       "customer_wallet",      "bank_settlement", "fees",
+    "suspense", "external_card_switch", "external_biller", "external_operator",
 };
 
 const char *ledger_account_kind_name(int kind) {

@@ -53,7 +53,8 @@ int ledger__transfer_from_row(store_stmt *st, ledger__transfer_row *out) {
     ledger_transfer *t = &out->transfer;
     t->timestamp_ns = store_col_int64(st, 0);
     int result = ledger__id_from_bytes(store_col_blob(st, 1), store_col_bytes(st, 1), &t->id);
-    if (result == SB_OK) result = ledger__id_from_bytes(store_col_blob(st, 2), store_col_bytes(st, 2), &t->debit_account_id);
+    if (result == SB_OK)
+        result = ledger__id_from_bytes(store_col_blob(st, 2), store_col_bytes(st, 2), &t->debit_account_id);
     if (result == SB_OK)
         result = ledger__id_from_bytes(store_col_blob(st, 3), store_col_bytes(st, 3), &t->credit_account_id);
     if (result == SB_OK && !store_col_is_null(st, 5))
@@ -90,7 +91,8 @@ int ledger_lookup_account(store *s, ledger_id id, ledger_account *out) {
     uint8_t key[16];
     ledger__id_to_bytes(id, key);
     store_stmt *st;
-    int result = store_query(s, &st, "SELECT " LEDGER__ACCOUNT_COLUMNS " FROM ledger_accounts WHERE id = ?", "b", key, 16);
+    int result =
+        store_query(s, &st, "SELECT " LEDGER__ACCOUNT_COLUMNS " FROM ledger_accounts WHERE id = ?", "b", key, 16);
     if (result != SB_OK) return result;
     result = store_step(st);
     if (result == STORE_ROW) {
@@ -291,7 +293,8 @@ static int check_accounts(verify_state *v, ledger_verify_report *r) {
         }
         /* Totals per currency, in 128 bits: many int64 balances can sum past int64. */
         int c = 0;
-        while (c < r->currency_count && memcmp(r->currencies[c].currency, a->currency, 4) != 0) c++;
+        while (c < r->currency_count && memcmp(r->currencies[c].currency, a->currency, 4) != 0)
+            c++;
         if (c == r->currency_count) {
             if (r->currency_count == SB_LEDGER_CURRENCIES_MAX) {
                 snprintf(r->problem, sizeof r->problem, "more than %d currencies", SB_LEDGER_CURRENCIES_MAX);
@@ -334,13 +337,13 @@ static int check_accounts(verify_state *v, ledger_verify_report *r) {
  * its one resolution (expired ones have none). */
 static int check_two_phase(store *s, ledger_verify_report *r) {
     store_stmt *st;
-    int result = store_query(
-        s, &st,
-        "SELECT t.timestamp_ns FROM ledger_transfers t LEFT JOIN ledger_transfers p ON p.id = t.pending_id "
-        "WHERE (t.flags & 12) <> 0 AND (p.id IS NULL OR (p.flags & 2) = 0 OR t.amount > p.amount "
-        "OR p.debit_account <> t.debit_account OR p.credit_account <> t.credit_account "
-        "OR p.state <> CASE WHEN (t.flags & 4) <> 0 THEN 2 ELSE 3 END) LIMIT 1",
-        NULL);
+    int result =
+        store_query(s, &st,
+                    "SELECT t.timestamp_ns FROM ledger_transfers t LEFT JOIN ledger_transfers p ON p.id = t.pending_id "
+                    "WHERE (t.flags & 12) <> 0 AND (p.id IS NULL OR (p.flags & 2) = 0 OR t.amount > p.amount "
+                    "OR p.debit_account <> t.debit_account OR p.credit_account <> t.credit_account "
+                    "OR p.state <> CASE WHEN (t.flags & 4) <> 0 THEN 2 ELSE 3 END) LIMIT 1",
+                    NULL);
     if (result != SB_OK) return result;
     result = store_step(st);
     if (result == STORE_ROW) {

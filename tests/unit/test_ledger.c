@@ -54,20 +54,27 @@ static void test_account_rules(void **state) {
     fixture *f = *state;
     ledger_account a[9];
     ledger_account_result r[9];
-    a[0] = make_account(0, "IRR", 0);                                           /* id zero */
+    a[0] = make_account(0, "IRR", 0);                                                 /* id zero */
     a[1] = make_account(10, "IRR", 0), a[1].id = (ledger_id){UINT64_MAX, UINT64_MAX}; /* int max */
-    a[2] = make_account(11, "IRR", 4);                                          /* reserved flag */
-    a[3] = make_account(12, "IRR", 3);                                          /* both flags */
-    a[4] = make_account(13, "irr", 0);                                          /* lowercase currency */
-    a[5] = make_account(14, "IRR", 0), a[5].kind = 99;                          /* kind */
-    a[6] = make_account(15, "IRR", 0), a[6].code = 0;                           /* code */
+    a[2] = make_account(11, "IRR", 4);                                                /* reserved flag */
+    a[3] = make_account(12, "IRR", 3);                                                /* both flags */
+    a[4] = make_account(13, "irr", 0);                                                /* lowercase currency */
+    a[5] = make_account(14, "IRR", 0), a[5].kind = 99;                                /* kind */
+    a[6] = make_account(15, "IRR", 0), a[6].code = 0;                                 /* code */
     a[7] = make_account(ALICE, "IRR", LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS); /* exact retry */
     a[8] = make_account(BOB, "USD", LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);   /* other currency */
     assert_int_equal(ledger_create_accounts(f->l, a, 9, r), SB_OK);
-    const char *want[9] = {"id_must_not_be_zero", "id_must_not_be_int_max", "reserved_flag",
-                           "flags_are_mutually_exclusive", "currency_invalid", "kind_invalid",
-                           "code_must_not_be_zero", "exists", "exists_with_different_currency"};
-    for (int i = 0; i < 9; i++) assert_string_equal(ledger_account_result_name(r[i]), want[i]);
+    const char *want[9] = {"id_must_not_be_zero",
+                           "id_must_not_be_int_max",
+                           "reserved_flag",
+                           "flags_are_mutually_exclusive",
+                           "currency_invalid",
+                           "kind_invalid",
+                           "code_must_not_be_zero",
+                           "exists",
+                           "exists_with_different_currency"};
+    for (int i = 0; i < 9; i++)
+        assert_string_equal(ledger_account_result_name(r[i]), want[i]);
     /* Precedence: zero id beats a bad currency. */
     a[0] = make_account(0, "??", 7);
     assert_int_equal(ledger_create_accounts(f->l, a, 1, r), SB_OK);
@@ -373,7 +380,8 @@ static void test_linked_chains(void **state) {
     assert_int_equal(get_account(f, ALICE).debits_posted, 100);
     /* Retrying the whole submission: exists each, nothing moves. */
     assert_int_equal(ledger_submit_transfers(f->l, chain, 3, r), SB_OK);
-    for (int i = 0; i < 3; i++) assert_result(r[i], LEDGER_EXISTS);
+    for (int i = 0; i < 3; i++)
+        assert_result(r[i], LEDGER_EXISTS);
     assert_int_equal(get_account(f, BOB).credits_posted, 81);
     /* An open chain at the end of a submission fails as a whole. */
     ledger_transfer open[2] = {xfer(610, BANK, BOB, 1), xfer(611, BANK, BOB, 1)};
@@ -394,7 +402,8 @@ static void test_linked_chains(void **state) {
     assert_int_equal(b.credits_posted, 81);
     pp[2] = xfer(622, BANK, BOB, 1);
     assert_int_equal(ledger_submit_transfers(f->l, pp, 3, r), SB_OK);
-    for (int i = 0; i < 3; i++) assert_result(r[i], LEDGER_OK);
+    for (int i = 0; i < 3; i++)
+        assert_result(r[i], LEDGER_OK);
     b = get_account(f, BOB);
     assert_int_equal(b.credits_posted, 132);
     assert_verify_ok(f);
@@ -409,9 +418,11 @@ static void test_submission_limits(void **state) {
     /* A full-size submission is fine. */
     ledger_transfer *many = calloc(SB_LEDGER_SUBMIT_MAX, sizeof *many);
     ledger_result *rs = calloc(SB_LEDGER_SUBMIT_MAX, sizeof *rs);
-    for (int i = 0; i < SB_LEDGER_SUBMIT_MAX; i++) many[i] = xfer(10000 + (uint64_t)i, BANK, ALICE, 2);
+    for (int i = 0; i < SB_LEDGER_SUBMIT_MAX; i++)
+        many[i] = xfer(10000 + (uint64_t)i, BANK, ALICE, 2);
     assert_int_equal(ledger_submit_transfers(f->l, many, SB_LEDGER_SUBMIT_MAX, rs), SB_OK);
-    for (int i = 0; i < SB_LEDGER_SUBMIT_MAX; i++) assert_int_equal(rs[i], LEDGER_OK);
+    for (int i = 0; i < SB_LEDGER_SUBMIT_MAX; i++)
+        assert_int_equal(rs[i], LEDGER_OK);
     assert_int_equal(get_account(f, ALICE).credits_posted, 2 * SB_LEDGER_SUBMIT_MAX);
     free(many);
     free(rs);
@@ -445,7 +456,6 @@ static void test_verify_catches_tampering(void **state) {
     assert_true(rep.has_broken_account);
     fixture_open_ledger(f);
 }
-
 
 /* ---- queue full: the writer is held inside its clock while the queue fills ---- */
 
@@ -495,7 +505,8 @@ static void test_queue_full_is_busy(void **state) {
     assert_int_equal(ledger_open(&o, &f->l), SB_OK);
     ledger_transfer big[11];
     ledger_result r[11];
-    for (int i = 0; i < 11; i++) big[i] = xfer(900 + (uint64_t)i, BANK, ALICE, 1);
+    for (int i = 0; i < 11; i++)
+        big[i] = xfer(900 + (uint64_t)i, BANK, ALICE, 1);
     assert_int_equal(ledger_submit_transfers(f->l, big, 11, r), SB_ELIMIT); /* can never fit */
     /* Hold the writer, give it one submission (it takes it and stops in the
      * clock), then fill the queue with ten more. */
@@ -504,11 +515,13 @@ static void test_queue_full_is_busy(void **state) {
     pthread_mutex_unlock(&c.mu);
     submitter a = {.l = f->l, .n = 1}, b = {.l = f->l, .n = 10};
     a.t[0] = xfer(910, BANK, ALICE, 1);
-    for (int i = 0; i < 10; i++) b.t[i] = xfer(920 + (uint64_t)i, BANK, ALICE, 1);
+    for (int i = 0; i < 10; i++)
+        b.t[i] = xfer(920 + (uint64_t)i, BANK, ALICE, 1);
     pthread_t ta, tb;
     assert_int_equal(pthread_create(&ta, NULL, submit_thread, &a), 0);
     pthread_mutex_lock(&c.mu);
-    while (!c.holding) pthread_cond_wait(&c.cv, &c.mu);
+    while (!c.holding)
+        pthread_cond_wait(&c.cv, &c.mu);
     pthread_mutex_unlock(&c.mu);
     assert_int_equal(pthread_create(&tb, NULL, submit_thread, &b), 0);
     ledger_stats st;
@@ -527,7 +540,8 @@ static void test_queue_full_is_busy(void **state) {
     assert_int_equal(a.rc, SB_OK);
     assert_int_equal(b.rc, SB_OK);
     assert_result(a.r[0], LEDGER_OK);
-    for (int i = 0; i < 10; i++) assert_result(b.r[i], LEDGER_OK);
+    for (int i = 0; i < 10; i++)
+        assert_result(b.r[i], LEDGER_OK);
     /* Room again: the refused one goes through now. */
     assert_int_equal(ledger_submit_transfers(f->l, &one, 1, &r1), SB_OK);
     assert_result(r1, LEDGER_OK);
@@ -549,7 +563,8 @@ static void test_allocation_failures_roll_back(void **state) {
         /* A fresh writer each time, so its cache is cold and it must allocate. */
         ledger_close(f->l);
         fixture_open_ledger(f);
-        ledger_transfer t[3] = {xfer(1000 + (uint64_t)n * 4, BANK, ALICE, 5), xfer(1001 + (uint64_t)n * 4, ALICE, BOB, 2),
+        ledger_transfer t[3] = {xfer(1000 + (uint64_t)n * 4, BANK, ALICE, 5),
+                                xfer(1001 + (uint64_t)n * 4, ALICE, BOB, 2),
                                 xfer(1002 + (uint64_t)n * 4, BANK, CAROL, 1)};
         t[0].flags = LEDGER_TRANSFER_LINKED;
         ledger_result r[3];

@@ -75,7 +75,8 @@ static void *writer_main(void *p) {
             } else if (kind == 1) {
                 t[n].flags = LEDGER_TRANSFER_LINKED; /* fee to another wallet */
                 n++;
-                t[n] = xfer(atomic_fetch_add(&next_id, 1), from, 2 + (from + 1 - 2) % WALLETS, 1 + (int64_t)(xs(&s) % 50));
+                t[n] =
+                    xfer(atomic_fetch_add(&next_id, 1), from, 2 + (from + 1 - 2) % WALLETS, 1 + (int64_t)(xs(&s) % 50));
             }
             n++;
         }
@@ -126,7 +127,8 @@ static void check_totals(const totals *t, char *failure, size_t len) {
         snprintf(failure, len, "pending debits %lld != pending credits %lld", (long long)t->pending_debits,
                  (long long)t->pending_credits);
     else if (t->settlement_debits != (int64_t)WALLETS * FUNDING || t->settlement_credits != 0)
-        snprintf(failure, len, "settlement %lld/%lld", (long long)t->settlement_debits, (long long)t->settlement_credits);
+        snprintf(failure, len, "settlement %lld/%lld", (long long)t->settlement_debits,
+                 (long long)t->settlement_credits);
     else if (t->broken[0])
         snprintf(failure, len, "%s", t->broken);
 }
@@ -169,7 +171,8 @@ static void test_bank(void **state) {
         fund[i] = xfer(50 + (uint64_t)i, 1, 2 + (uint64_t)i, FUNDING);
     }
     assert_int_equal(ledger_submit_transfers(f->l, fund, WALLETS, fr), SB_OK);
-    for (int i = 0; i < WALLETS; i++) assert_result(fr[i], LEDGER_OK);
+    for (int i = 0; i < WALLETS; i++)
+        assert_result(fr[i], LEDGER_OK);
 
     atomic_bool stop = false;
     pthread_t wt[WRITERS], rt[READERS];

@@ -110,8 +110,8 @@ static void test_crash_rounds(void **state) {
             key[8 + b] = (uint8_t)(list[i].id.lo >> (56 - 8 * b));
         }
         int64_t copies = 0;
-        assert_int_equal(store_query_int64(s, &copies, "SELECT COUNT(*) FROM ledger_transfers WHERE id = ?", "b", key, 16),
-                         SB_OK);
+        assert_int_equal(
+            store_query_int64(s, &copies, "SELECT COUNT(*) FROM ledger_transfers WHERE id = ?", "b", key, 16), SB_OK);
         assert_int_equal(copies, 1);
         assert_int_equal(got.flags, list[i].flags);
         assert_int_equal(got.code, list[i].code);
@@ -137,9 +137,11 @@ static void test_crash_rounds(void **state) {
     while (i < count) {
         size_t n = 0;
         /* Cut submissions only after a transfer that closes its chain. */
-        while (i + n < count && (n < 500 || (list[i + n - 1].flags & LEDGER_TRANSFER_LINKED))) n++;
+        while (i + n < count && (n < 500 || (list[i + n - 1].flags & LEDGER_TRANSFER_LINKED)))
+            n++;
         assert_int_equal(ledger_submit_transfers(l, &list[i], n, results), SB_OK);
-        for (size_t k = 0; k < n; k++) assert_result(results[k], LEDGER_EXISTS);
+        for (size_t k = 0; k < n; k++)
+            assert_result(results[k], LEDGER_EXISTS);
         i += n;
     }
     assert_int_equal(ledger_each_account(s, snapshot_account, after), SB_OK);
@@ -157,7 +159,6 @@ static void test_crash_rounds(void **state) {
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     assert_int_equal(system(cmd), 0);
 }
-
 
 /* Run a shell command, capture its stdout+stderr into out; return its exit code. */
 static int run(char *out, size_t out_len, const char *fmt, ...) SB_PRINTF(3, 4);
@@ -183,21 +184,49 @@ static void test_cli_commands(void **state) {
     char dir[64] = "/tmp/sb-ledger-cli-XXXXXX";
     assert_non_null(mkdtemp(dir));
     char out[4096];
-    assert_int_equal(run(out, sizeof out, "'%s' ledger account create --data %s --id a1 --currency IRR --kind bank_settlement 2>/dev/null", b, dir), 0);
+    assert_int_equal(
+        run(out, sizeof out,
+            "'%s' ledger account create --data %s --id a1 --currency IRR --kind bank_settlement 2>/dev/null", b, dir),
+        0);
     assert_string_equal(out, "ok\n");
-    assert_int_equal(run(out, sizeof out, "'%s' ledger account create --data %s --id B2 --currency IRR --kind customer_wallet --debits-must-not-exceed-credits 2>/dev/null", b, dir), 0);
-    assert_int_equal(run(out, sizeof out, "'%s' ledger account create --data %s --id b2 --currency USD --kind customer_wallet --debits-must-not-exceed-credits 2>/dev/null", b, dir), 1);
+    assert_int_equal(run(out, sizeof out,
+                         "'%s' ledger account create --data %s --id B2 --currency IRR --kind customer_wallet "
+                         "--debits-must-not-exceed-credits 2>/dev/null",
+                         b, dir),
+                     0);
+    assert_int_equal(run(out, sizeof out,
+                         "'%s' ledger account create --data %s --id b2 --currency USD --kind customer_wallet "
+                         "--debits-must-not-exceed-credits 2>/dev/null",
+                         b, dir),
+                     1);
     assert_string_equal(out, "exists_with_different_currency\n");
-    assert_int_equal(run(out, sizeof out, "'%s' ledger account create --data %s --id c3 --currency IRR --kind piggy_bank 2>&1", b, dir), 2);
-    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id 7 --debit b2 --credit a1 --amount 10 2>/dev/null", b, dir), 1);
+    assert_int_equal(run(out, sizeof out,
+                         "'%s' ledger account create --data %s --id c3 --currency IRR --kind piggy_bank 2>&1", b, dir),
+                     2);
+    assert_int_equal(run(out, sizeof out,
+                         "'%s' ledger transfer --data %s --id 7 --debit b2 --credit a1 --amount 10 2>/dev/null", b,
+                         dir),
+                     1);
     assert_string_equal(out, "exceeds_credits\n");
-    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id 8 --debit a1 --credit b2 --amount 2500 2>/dev/null", b, dir), 0);
+    assert_int_equal(run(out, sizeof out,
+                         "'%s' ledger transfer --data %s --id 8 --debit a1 --credit b2 --amount 2500 2>/dev/null", b,
+                         dir),
+                     0);
     assert_non_null(strstr(out, "ok timestamp_ns="));
-    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id 8 --debit a1 --credit b2 --amount 2500 2>/dev/null", b, dir), 0);
+    assert_int_equal(run(out, sizeof out,
+                         "'%s' ledger transfer --data %s --id 8 --debit a1 --credit b2 --amount 2500 2>/dev/null", b,
+                         dir),
+                     0);
     assert_non_null(strstr(out, "exists timestamp_ns="));
-    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id 9 --debit b2 --credit a1 --amount 1000 --pending 2>/dev/null", b, dir), 0);
-    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id 10 --post 9 --amount 400 2>/dev/null", b, dir), 0);
-    assert_int_equal(run(out, sizeof out, "'%s' ledger transfer --data %s --id zz --debit a1 --credit b2 --amount 1 2>&1", b, dir), 2);
+    assert_int_equal(
+        run(out, sizeof out,
+            "'%s' ledger transfer --data %s --id 9 --debit b2 --credit a1 --amount 1000 --pending 2>/dev/null", b, dir),
+        0);
+    assert_int_equal(
+        run(out, sizeof out, "'%s' ledger transfer --data %s --id 10 --post 9 --amount 400 2>/dev/null", b, dir), 0);
+    assert_int_equal(
+        run(out, sizeof out, "'%s' ledger transfer --data %s --id zz --debit a1 --credit b2 --amount 1 2>&1", b, dir),
+        2);
     assert_int_equal(run(out, sizeof out, "'%s' ledger account show --data %s 00b2 2>/dev/null", b, dir), 0);
     assert_non_null(strstr(out, "\"debits_posted\":400,\"credits_pending\":0,\"credits_posted\":2500"));
     assert_int_equal(run(out, sizeof out, "'%s' ledger verify --data %s 2>/dev/null", b, dir), 0);
@@ -206,7 +235,9 @@ static void test_cli_commands(void **state) {
     /* Tamper with the wallet's row through SQL: verify fails and names it. */
     store *s;
     assert_int_equal(store_open(dir, NULL, &s), SB_OK);
-    assert_int_equal(store_exec(s, "UPDATE ledger_accounts SET debits_posted = 300 WHERE currency = 'IRR' AND flags = 1", NULL), SB_OK);
+    assert_int_equal(
+        store_exec(s, "UPDATE ledger_accounts SET debits_posted = 300 WHERE currency = 'IRR' AND flags = 1", NULL),
+        SB_OK);
     store_close(s);
     assert_int_equal(run(out, sizeof out, "'%s' ledger verify --data %s 2>&1", b, dir), 1);
     assert_non_null(strstr(out, "first broken account: 000000000000000000000000000000b2"));

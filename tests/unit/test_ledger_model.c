@@ -70,7 +70,8 @@ static int64_t m_ts(model *m) { return m->last_ts + 1 > m->now ? m->last_ts + 1 
 static int m_apply(model *m, const ledger_transfer *t) {
     uint32_t f = t->flags;
     bool pv = f & (LEDGER_TRANSFER_POST_PENDING | LEDGER_TRANSFER_VOID_PENDING);
-    int kinds = !!(f & LEDGER_TRANSFER_PENDING) + !!(f & LEDGER_TRANSFER_POST_PENDING) + !!(f & LEDGER_TRANSFER_VOID_PENDING);
+    int kinds =
+        !!(f & LEDGER_TRANSFER_PENDING) + !!(f & LEDGER_TRANSFER_POST_PENDING) + !!(f & LEDGER_TRANSFER_VOID_PENDING);
     uint64_t id = t->id.lo, dr_id = t->debit_account_id.lo, cr_id = t->credit_account_id.lo, pid = t->pending_id.lo;
     if (id == 0) return LEDGER_ID_MUST_NOT_BE_ZERO;
     if (f > 15) return LEDGER_RESERVED_FLAG;
@@ -112,8 +113,8 @@ static int m_apply(model *m, const ledger_transfer *t) {
         pc->cp -= p->amount;
         if (post) pd->dpo += amount, pc->cpo += amount;
         p->state = post ? LEDGER_STATE_POSTED : LEDGER_STATE_VOIDED;
-        m->transfers[m->transfer_count++] = (m_transfer){id, p->debit, p->credit, pid, t->user_data.lo, amount, 0, 0,
-                                                         t->code, f, 0};
+        m->transfers[m->transfer_count++] =
+            (m_transfer){id, p->debit, p->credit, pid, t->user_data.lo, amount, 0, 0, t->code, f, 0};
         m->last_ts = ts;
         return LEDGER_OK;
     }
@@ -140,8 +141,17 @@ static int m_apply(model *m, const ledger_transfer *t) {
         dr->dpo += a;
         cr->cpo += a;
     }
-    m->transfers[m->transfer_count++] = (m_transfer){id,        dr->id, cr->id, 0, t->user_data.lo, a, t->timeout_ms, expires,
-                                                     t->code,   f,      pending ? LEDGER_STATE_PENDING : 0};
+    m->transfers[m->transfer_count++] = (m_transfer){id,
+                                                     dr->id,
+                                                     cr->id,
+                                                     0,
+                                                     t->user_data.lo,
+                                                     a,
+                                                     t->timeout_ms,
+                                                     expires,
+                                                     t->code,
+                                                     f,
+                                                     pending ? LEDGER_STATE_PENDING : 0};
     m->last_ts = ts;
     return LEDGER_OK;
 }
@@ -164,9 +174,11 @@ static void m_submit(model *m, const ledger_transfer *ts, int n, int *results) {
     int i = 0;
     while (i < n) {
         int end = i;
-        while (end < n && (ts[end].flags & LEDGER_TRANSFER_LINKED)) end++;
+        while (end < n && (ts[end].flags & LEDGER_TRANSFER_LINKED))
+            end++;
         if (end == n) {
-            for (int k = i; k < n; k++) results[k] = k == n - 1 ? LEDGER_LINKED_EVENT_CHAIN_OPEN : LEDGER_LINKED_EVENT_FAILED;
+            for (int k = i; k < n; k++)
+                results[k] = k == n - 1 ? LEDGER_LINKED_EVENT_CHAIN_OPEN : LEDGER_LINKED_EVENT_FAILED;
             break;
         }
         memcpy(saved_accounts, m->accounts, sizeof saved_accounts);
@@ -209,11 +221,16 @@ static uint64_t pick_account(void) {
 
 static int64_t pick_amount(void) {
     switch (below(40)) {
-    case 0: return 0;
-    case 1: return -3;
-    case 2: return INT64_MAX;
-    case 3: return INT64_MAX / 2;
-    default: return 1 + (int64_t)below(below(4) == 0 ? 5000 : 300);
+    case 0:
+        return 0;
+    case 1:
+        return -3;
+    case 2:
+        return INT64_MAX;
+    case 3:
+        return INT64_MAX / 2;
+    default:
+        return 1 + (int64_t)below(below(4) == 0 ? 5000 : 300);
     }
 }
 
@@ -236,10 +253,17 @@ static ledger_transfer make_transfer(model *m, uint64_t *next_id) {
         t.code = e->code;
         t.user_data = ledger_id_from_u64(e->user);
         switch (below(6)) {
-        case 0: t.amount_minor = e->amount == INT64_MAX ? 1 : e->amount + 1; break;
-        case 1: t.code += 1; break;
-        case 2: t.user_data.lo += 1; break;
-        default: break; /* identical: exists */
+        case 0:
+            t.amount_minor = e->amount == INT64_MAX ? 1 : e->amount + 1;
+            break;
+        case 1:
+            t.code += 1;
+            break;
+        case 2:
+            t.user_data.lo += 1;
+            break;
+        default:
+            break; /* identical: exists */
         }
         return t;
     }
@@ -338,7 +362,8 @@ static void run_seed(uint64_t seed, int batches) {
     }
     assert_verify_ok(f);
     int distinct = 0;
-    for (int k = 0; k < LEDGER_RESULT_COUNT; k++) distinct += kinds_seen[k] > 0;
+    for (int k = 0; k < LEDGER_RESULT_COUNT; k++)
+        distinct += kinds_seen[k] > 0;
     printf("seed %llu: %d batches, %lld ok, %d distinct result codes\n", (unsigned long long)seed, batches,
            (long long)transfers_ok, distinct);
     /* The workload must reach deep into the rules to mean anything. */
