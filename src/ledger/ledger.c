@@ -573,10 +573,14 @@ static int flush_and_commit(ledger *l) {
 #ifndef NDEBUG
     if (result == SB_OK) check_cache_against_store(l); /* inside the transaction: nobody else can write */
 #endif
-    if (result == SB_OK)
+    /* Every change to balances or pending states touches an account, so an
+     * untouched batch (an idle expiry check that found nothing, new accounts
+     * only) needs no count: two idle writers must not wake each other. */
+    bool changed = l->dirty_count > 0;
+    if (result == SB_OK && changed)
         result = store_exec(l->db, "UPDATE ledger_meta SET commit_seq = commit_seq + 1 WHERE id = 1", NULL);
     if (result == SB_OK) result = store_commit(l->db);
-    if (result == SB_OK) l->commit_seq++;
+    if (result == SB_OK && changed) l->commit_seq++;
     return result;
 }
 
