@@ -129,7 +129,10 @@ const char *ledger_account_result_name(int result);
 /* ---- transfers ---------------------------------------------------------- */
 enum {
     /* Linked to the next transfer of the same submission: the chain ends at
-     * the first transfer without this flag; all of it succeeds or none. */
+     * the first transfer without this flag; all of it succeeds or none.  The
+     * failing member reports why, the others linked_event_failed.  A member
+     * answering exists counts as success, so a retried chain answers exists
+     * for each member and changes nothing. */
     LEDGER_TRANSFER_LINKED = 1u << 0,
     /* Reserve: moves amount to the pending balances until posted, voided or
      * expired (timeout_ms > 0 makes it expire). */
