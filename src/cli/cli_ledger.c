@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,13 +43,24 @@ static int open_reader(const char *data, store **out) {
         fprintf(stderr, "socialbank ledger: cannot open the store: %s\n", sb_strerror(result));
         return 1;
     }
+    int version = 0;
+    if (store_schema_version(*out, &version) != SB_OK || version < 100) {
+        fprintf(stderr, "socialbank ledger: no ledger in %s (run `socialbank migrate --data %s`)\n", data, data);
+        store_close(*out);
+        *out = NULL;
+        return 1;
+    }
     return 0;
 }
 
 static int open_writer(const char *data, ledger **out) {
     store *s;
-    if (open_reader(data, &s)) return 1;
-    int result = store_migrate(s, NULL);
+    int result = store_open(data, NULL, &s);
+    if (result != SB_OK) {
+        fprintf(stderr, "socialbank ledger: cannot open the store: %s\n", sb_strerror(result));
+        return 1;
+    }
+    result = store_migrate(s, NULL);
     store_close(s);
     if (result == SB_OK) {
         ledger_options o = {.location = data};
@@ -101,15 +113,11 @@ static int ledger_verify_cmd(int argc, char **argv) {
 }
 
 static void print_account(const ledger_account *a) {
-    char id[LEDGER_ID_HEX_BYTES], user[LEDGER_ID_HEX_BYTES];
-    ledger_id_format(a->id, id);
-    ledger_id_format(a->user_data, user);
-    printf("{\"id\":\"%s\",\"currency\":\"%s\",\"kind\":\"%s\",\"flags\":%u,\"code\":%u,\"user_data\":\"%s\","
-           "\"debits_pending\":%lld,\"debits_posted\":%lld,\"credits_pending\":%lld,\"credits_posted\":%lld,"
-           "\"timestamp_ns\":%lld}\n",
-           id, a->currency, ledger_account_kind_name(a->kind) ? ledger_account_kind_name(a->kind) : "?", a->flags,
-           a->code, user, (long long)a->debits_pending, (long long)a->debits_posted, (long long)a->credits_pending,
-           (long long)a->credits_posted, (long long)a->timestamp_ns);
+    json_t *o = ledger_account_to_json(a);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    json_decref(o);
 }
 
 static int ledger_account_cmd(int argc, char **argv) {

@@ -44,6 +44,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/core.h"
 #include "store/store.h"
 
@@ -321,5 +323,26 @@ typedef struct {
  * the matching state.  Returns SB_OK with report->ok true, SB_ECORRUPT with
  * report->problem (and the account) when something is off, or a store error. */
 int ledger_verify(store *s, ledger_verify_report *report) SB_MUST_CHECK;
+
+/* ---- JSON (ledger_json.c): what an HTTP route needs ------------------------ */
+/* Ids are hex strings, money a JSON integer, flags an array of names
+ * ("linked", "pending", "post_pending", "void_pending";
+ * "debits_must_not_exceed_credits", "credits_must_not_exceed_debits"). */
+#define LEDGER_JSON_ERR_BYTES 160
+
+/* Decode {"id","debit_account_id","credit_account_id","amount","pending_id",
+ * "user_data","timeout_ms","code","flags"} ("id" required, others default to
+ * zero).  Strict: unknown keys and wrong types are SB_EINVAL with a sentence
+ * in err (LEDGER_JSON_ERR_BYTES).  Validity of the values is the ledger's
+ * to judge, as results. */
+int ledger_transfer_from_json(const json_t *obj, ledger_transfer *out, char *err) SB_MUST_CHECK;
+/* Decode {"id","currency","kind","flags","code","user_data"} (the first three
+ * required).  Errors as above. */
+int ledger_account_from_json(const json_t *obj, ledger_account *out, char *err) SB_MUST_CHECK;
+/* New JSON objects (caller json_decref()s them), NULL when out of memory. */
+json_t *ledger_transfer_to_json(const ledger_transfer *t);
+json_t *ledger_account_to_json(const ledger_account *a);
+/* {"id","result":"exceeds_credits"[,"timestamp_ns" on ok/exists]}. */
+json_t *ledger_transfer_result_to_json(const ledger_transfer *t, ledger_result result);
 
 #endif /* SB_LEDGER_H */

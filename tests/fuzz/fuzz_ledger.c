@@ -2,7 +2,9 @@
  * fuzz_ledger.c - libFuzzer target for the ledger's rules.
  *
  * The input is read as text for ledger_id_parse (which must round-trip
- * through ledger_id_format when it accepts), then as a batch of up to 16
+ * through ledger_id_format when it accepts), as JSON for the strict
+ * transfer and account decoders (a decoded transfer must encode and decode
+ * to the same fields), then as a batch of up to 16
  * transfers, 12 bytes each: id, debit, credit, pending id, flags (any bits),
  * amount class and magnitude (zero, negative, small, INT64_MAX...), timeout
  * class and code.  The batch goes through the real writer.  Whatever the
@@ -112,6 +114,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ledger_id again;
         ledger_id_format(id, hex);
         if (ledger_id_parse(hex, 32, &again) != SB_OK || !ledger_id_equal(id, again)) __builtin_trap();
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb((const char *)data, size, 0, &jerr);
+    if (doc) {
+        ledger_transfer a, b;
+        ledger_account acct;
+        char err[LEDGER_JSON_ERR_BYTES];
+        if (ledger_transfer_from_json(doc, &a, err) == SB_OK) {
+            json_t *again = ledger_transfer_to_json(&a);
+            if (!again || json_object_del(again, "timestamp_ns") != 0 ||
+                ledger_transfer_from_json(again, &b, err) != SB_OK || memcmp(&a, &b, sizeof a) != 0)
+                __builtin_trap();
+            json_decref(again);
+        }
+        if (ledger_account_from_json(doc, &acct, err) == SB_OK) json_decref(ledger_account_to_json(&acct));
+        json_decref(doc);
     }
     ledger_transfer t[16];
     ledger_result r[16];
