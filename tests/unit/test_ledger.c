@@ -48,6 +48,14 @@ static void test_id_hex(void **state) {
     assert_int_equal(ledger_account_kind_parse("wallet", &k), SB_EINVAL);
     assert_string_equal(ledger_result_name(LEDGER_EXCEEDS_DEBITS), "exceeds_debits");
     assert_string_equal(ledger_result_name(LEDGER_RESULT_COUNT), "unknown");
+    /* Every code has its own name (the names are the wire format). */
+    for (int i = 0; i < LEDGER_RESULT_COUNT; i++) {
+        assert_string_not_equal(ledger_result_name(i), "unknown");
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(ledger_result_name(i), ledger_result_name(j));
+    }
+    for (int i = 0; i < LEDGER_ACCOUNT_RESULT_COUNT; i++)
+        assert_string_not_equal(ledger_account_result_name(i), "unknown");
 }
 
 static void test_account_rules(void **state) {
@@ -617,6 +625,37 @@ static void test_two_writers_share_a_database(void **state) {
     assert_verify_ok(f);
 }
 
+/* The codes the other tests do not reach, each worked out by hand. */
+static void test_remaining_codes(void **state) {
+    fixture *f = *state;
+    for (uint64_t id = 40; id <= 44; id++)
+        create_account_ok(f, id, "IRR", 0);
+    /* 40 has debits_posted = MAX-10 and 41 credits_posted = MAX-10. */
+    assert_result(submit1(f, xfer(1200, 40, 41, INT64_MAX - 10)), LEDGER_OK);
+    /* Pending 20 from 40: its pending alone fits, pending + posted does not. */
+    assert_result(submit1(f, pending(1201, 40, 42, 20, 0)), LEDGER_OVERFLOWS_DEBITS);
+    /* Pending 20 to 41: same on the credit side. */
+    assert_result(submit1(f, pending(1202, 43, 41, 20, 0)), LEDGER_OVERFLOWS_CREDITS);
+    /* 43 gets MAX pending credits; one more pending unit overflows them. */
+    assert_result(submit1(f, pending(1203, 42, 43, INT64_MAX, 0)), LEDGER_OK);
+    assert_result(submit1(f, pending(1204, 44, 43, 1, 0)), LEDGER_OVERFLOWS_CREDITS_PENDING);
+    /* exists_with_different_timeout. */
+    assert_result(submit1(f, xfer(1205, BANK, ALICE, 1000)), LEDGER_OK);
+    assert_result(submit1(f, pending(1206, ALICE, BOB, 10, 1000)), LEDGER_OK);
+    assert_result(submit1(f, pending(1206, ALICE, BOB, 10, 2000)), LEDGER_EXISTS_WITH_DIFFERENT_TIMEOUT);
+    assert_result(submit1(f, pending(1206, ALICE, BOB, 10, 1000)), LEDGER_EXISTS);
+    /* exists_with_different_pending_id: 1208 posted 1206; the same id now
+     * names another pending transfer between the same accounts. */
+    assert_result(submit1(f, pending(1207, ALICE, BOB, 10, 0)), LEDGER_OK);
+    assert_result(submit1(f, resolve(1208, 1206, 0, true)), LEDGER_OK);
+    assert_result(submit1(f, resolve(1208, 1207, 0, true)), LEDGER_EXISTS_WITH_DIFFERENT_PENDING_ID);
+    assert_result(submit1(f, resolve(1208, 1206, 0, true)), LEDGER_EXISTS);
+    ledger_account a = get_account(f, ALICE);
+    assert_int_equal(a.debits_pending, 10); /* 1207 still reserved */
+    assert_int_equal(a.debits_posted, 10);
+    assert_verify_ok(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_hex),
@@ -633,6 +672,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_verify_catches_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_full_is_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_writers_share_a_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remaining_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failures_roll_back, setup, teardown),
     };
     return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
