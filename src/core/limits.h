@@ -76,6 +76,15 @@
 /* Digits in any accepted form; E.164 allows 15 after the '+'. */
 #define SB_PHONE_DIGITS_MAX 15
 
+/* ---- payments (src/payments/) ---- */
+/* Bytes of one typed instrument (card, Sheba, bill or payment ID): 34 IBAN
+ * characters in Persian digits (2 bytes each) with spaces fit easily. */
+#define SB_PAYMENTS_INPUT_BYTES_MAX 128
+/* Shares in one split: a group bill among at most this many people. */
+#define SB_PAYMENTS_SPLIT_SHARES_MAX 1000
+/* Inputs one `socialbank check` run accepts. */
+#define SB_PAYMENTS_CHECK_INPUTS_MAX 10000
+
 /* ---- store ---- */
 /* Prepared statements cached per connection. */
 #define SB_STORE_STMT_CACHE_MAX 256
@@ -89,6 +98,7 @@
 
 _Static_assert(SB_HTTP_BODY_BYTES_MAX_UNAUTH <= SB_HTTP_BODY_BYTES_MAX, "unauthenticated cap must be lower");
 _Static_assert(SB_HTTP_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "ingest cap is the largest");
+_Static_assert(SB_PHONE_INPUT_BYTES_MAX <= SB_PAYMENTS_INPUT_BYTES_MAX, "a phone number is one payments input");
 _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
 
 #endif /* SB_LIMITS_H */
