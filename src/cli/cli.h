@@ -45,5 +45,7 @@ int cli_int(const cli_option *opts, const char *name, long min, long max, long *
 int cli_version(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+/* payments: validate instruments (src/cli/cli_check.c) */
+int cli_check(int argc, char **argv);
 
 #endif /* SB_CLI_H */
