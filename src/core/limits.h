@@ -84,6 +84,14 @@
 #define SB_PAYMENTS_SPLIT_SHARES_MAX 1000
 /* Inputs one `socialbank check` run accepts. */
 #define SB_PAYMENTS_CHECK_INPUTS_MAX 10000
+/* Card switch: inquiries after a timed-out transfer, then reversals, before
+ * the hold is left to the operator (each call waits its own timeout). */
+#define SB_PAYMENTS_SWITCH_INQUIRIES_MAX 3
+#define SB_PAYMENTS_SWITCH_REVERSALS_MAX 5
+/* The in-memory switch simulator (tests, demos): cards, references, script. */
+#define SB_PAYMENTS_SWITCH_SIM_CARDS_MAX 64
+#define SB_PAYMENTS_SWITCH_SIM_REFS_MAX 1024
+#define SB_PAYMENTS_SWITCH_SIM_SCRIPT_MAX 64
 
 /* ---- store ---- */
 /* Prepared statements cached per connection. */
