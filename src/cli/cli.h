@@ -45,6 +45,8 @@ int cli_int(const cli_option *opts, const char *name, long min, long max, long *
 int cli_version(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+/* `socialbank user add|list` (cli_user.c). */
+int cli_user(int argc, char **argv);
 /* payments: validate instruments (src/cli/cli_check.c) */
 int cli_check(int argc, char **argv);
 
