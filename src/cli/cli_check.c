@@ -72,8 +72,10 @@ static void field_bank(json_line *line, const payments_bank *bank) {
 static int line_end(json_line *line) {
     if (line->result == SB_OK) line->result = sb_buf_append_str(&line->buf, "}\n");
     int failed = line->result != SB_OK;
-    if (!failed) fwrite(line->buf.data, 1, line->buf.len, stdout);
-    else fprintf(stderr, "socialbank check: an output line could not be built: %s\n", sb_strerror(line->result));
+    if (!failed)
+        fwrite(line->buf.data, 1, line->buf.len, stdout);
+    else
+        fprintf(stderr, "socialbank check: an output line could not be built: %s\n", sb_strerror(line->result));
     sb_buf_free(&line->buf);
     return failed;
 }
@@ -211,7 +213,8 @@ int cli_check(int argc, char **argv) {
     }
     bool all_valid = true;
     if (strcmp(kind, "bill") == 0) {
-        for (int i = 1; i + 1 < npos; i += 2) all_valid = check_bill(pos[i], pos[i + 1]) && all_valid;
+        for (int i = 1; i + 1 < npos; i += 2)
+            all_valid = check_bill(pos[i], pos[i + 1]) && all_valid;
     } else {
         for (int i = 1; i < npos; i++) {
             bool ok;

@@ -19,24 +19,37 @@
 
 const char *payments_op_kind_name(payments_op_kind kind) {
     switch (kind) {
-    case PAYMENTS_OP_TRANSFER: return "transfer";
-    case PAYMENTS_OP_CARD_TO_CARD: return "card_to_card";
-    case PAYMENTS_OP_BILL: return "bill";
-    case PAYMENTS_OP_TOPUP: return "topup";
-    case PAYMENTS_OP_REQUEST: return "request";
-    default: return "unknown";
+    case PAYMENTS_OP_TRANSFER:
+        return "transfer";
+    case PAYMENTS_OP_CARD_TO_CARD:
+        return "card_to_card";
+    case PAYMENTS_OP_BILL:
+        return "bill";
+    case PAYMENTS_OP_TOPUP:
+        return "topup";
+    case PAYMENTS_OP_REQUEST:
+        return "request";
+    default:
+        return "unknown";
     }
 }
 
 const char *payments_limit_verdict_name(payments_limit_verdict verdict) {
     switch (verdict) {
-    case PAYMENTS_LIMIT_OK: return "ok";
-    case PAYMENTS_LIMIT_AMOUNT_NOT_POSITIVE: return "amount_not_positive";
-    case PAYMENTS_LIMIT_OPERATION_MAX: return "operation_max";
-    case PAYMENTS_LIMIT_DAILY_COUNT: return "daily_count";
-    case PAYMENTS_LIMIT_DAILY_KIND: return "daily_kind_amount";
-    case PAYMENTS_LIMIT_DAILY_TOTAL: return "daily_total_amount";
-    default: return "unknown";
+    case PAYMENTS_LIMIT_OK:
+        return "ok";
+    case PAYMENTS_LIMIT_AMOUNT_NOT_POSITIVE:
+        return "amount_not_positive";
+    case PAYMENTS_LIMIT_OPERATION_MAX:
+        return "operation_max";
+    case PAYMENTS_LIMIT_DAILY_COUNT:
+        return "daily_count";
+    case PAYMENTS_LIMIT_DAILY_KIND:
+        return "daily_kind_amount";
+    case PAYMENTS_LIMIT_DAILY_TOTAL:
+        return "daily_total_amount";
+    default:
+        return "unknown";
     }
 }
 

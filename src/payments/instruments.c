@@ -187,8 +187,7 @@ bool payments_iban_checksum_valid(const char *iban, size_t len) {
  * (src/modules/sheba/codes.skip.ts): Parsian (054) uses the last 12 digits;
  * Pasargad (057) drops leading zeros of type digit + field and its last two
  * digits; Shahr (061) drops leading zeros of type digit + field. */
-static void sheba_account_number(const char *bank_code, const char *type_and_field /* 19 digits */,
-                                 char out[20]) {
+static void sheba_account_number(const char *bank_code, const char *type_and_field /* 19 digits */, char out[20]) {
     const char *field = type_and_field + 1;
     if (memcmp(bank_code, "054", 3) == 0) {
         memcpy(out, field + 6, 12);
@@ -227,7 +226,8 @@ int payments_sheba_parse(const char *in, payments_sheba *out, payments_reason *r
         char c = folded[i];
         if (c == ' ' || c == '\t' || c == '-') continue;
         if (c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return reject(reason_out, PAYMENTS_REASON_BAD_CHARACTER);
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            return reject(reason_out, PAYMENTS_REASON_BAD_CHARACTER);
         if (n == PAYMENTS_IBAN_CHARS_MAX) return reject(reason_out, PAYMENTS_REASON_BAD_LENGTH);
         iban[n++] = c;
     }
@@ -236,7 +236,8 @@ int payments_sheba_parse(const char *in, payments_sheba *out, payments_reason *r
     /* A Sheba may be typed without "IR": 24 digits alone. */
     if (n == 24) {
         bool all_digits = true;
-        for (size_t i = 0; i < n; i++) all_digits = all_digits && iban[i] >= '0' && iban[i] <= '9';
+        for (size_t i = 0; i < n; i++)
+            all_digits = all_digits && iban[i] >= '0' && iban[i] <= '9';
         if (all_digits) {
             memmove(iban + 2, iban, n + 1);
             iban[0] = 'I';
@@ -293,15 +294,24 @@ int payments_bill_check_digit(const char *digits, size_t len) {
 
 const char *payments_bill_type_name(payments_bill_type type) {
     switch (type) {
-    case PAYMENTS_BILL_WATER: return "water";
-    case PAYMENTS_BILL_ELECTRICITY: return "electricity";
-    case PAYMENTS_BILL_GAS: return "gas";
-    case PAYMENTS_BILL_FIXED_PHONE: return "fixed_phone";
-    case PAYMENTS_BILL_MOBILE: return "mobile";
-    case PAYMENTS_BILL_MUNICIPALITY: return "municipality";
-    case PAYMENTS_BILL_TAX: return "tax";
-    case PAYMENTS_BILL_TRAFFIC_FINES: return "traffic_fines";
-    default: return "unknown";
+    case PAYMENTS_BILL_WATER:
+        return "water";
+    case PAYMENTS_BILL_ELECTRICITY:
+        return "electricity";
+    case PAYMENTS_BILL_GAS:
+        return "gas";
+    case PAYMENTS_BILL_FIXED_PHONE:
+        return "fixed_phone";
+    case PAYMENTS_BILL_MOBILE:
+        return "mobile";
+    case PAYMENTS_BILL_MUNICIPALITY:
+        return "municipality";
+    case PAYMENTS_BILL_TAX:
+        return "tax";
+    case PAYMENTS_BILL_TRAFFIC_FINES:
+        return "traffic_fines";
+    default:
+        return "unknown";
     }
 }
 
@@ -313,7 +323,8 @@ static payments_reason collect_id(const char *in, char *out, size_t min_digits, 
     payments_reason r = collect_digits(in, raw, SB_PAYMENTS_INPUT_BYTES_MAX, &n);
     if (r != PAYMENTS_OK) return r;
     size_t start = 0;
-    while (start < n && raw[start] == '0') start++;
+    while (start < n && raw[start] == '0')
+        start++;
     size_t len = n - start;
     if (len < min_digits || len > max_digits) return PAYMENTS_REASON_BAD_LENGTH;
     memcpy(out, raw + start, len);
@@ -322,15 +333,13 @@ static payments_reason collect_id(const char *in, char *out, size_t min_digits, 
     return PAYMENTS_OK;
 }
 
-int payments_bill_parse(const char *bill_id, const char *payment_id, payments_bill *out,
-                        payments_reason *reason_out) {
+int payments_bill_parse(const char *bill_id, const char *payment_id, payments_bill *out, payments_reason *reason_out) {
     if (reason_out) *reason_out = PAYMENTS_OK;
     if (!out) return reject(reason_out, PAYMENTS_REASON_EMPTY);
     memset(out, 0, sizeof *out);
     char bid[PAYMENTS_BILL_ID_DIGITS_MAX + 1], pid[PAYMENTS_PAYMENT_ID_DIGITS_MAX + 1];
     size_t blen, plen;
-    payments_reason r =
-        collect_id(bill_id, bid, PAYMENTS_BILL_ID_DIGITS_MIN, PAYMENTS_BILL_ID_DIGITS_MAX, &blen);
+    payments_reason r = collect_id(bill_id, bid, PAYMENTS_BILL_ID_DIGITS_MIN, PAYMENTS_BILL_ID_DIGITS_MAX, &blen);
     if (r != PAYMENTS_OK) return reject(reason_out, r);
     if (payments_bill_check_digit(bid, blen - 1) != bid[blen - 1] - '0')
         return reject(reason_out, PAYMENTS_REASON_BAD_BILL_ID_CHECK);
@@ -351,7 +360,8 @@ int payments_bill_parse(const char *bill_id, const char *payment_id, payments_bi
 
     /* Payment ID = amount (thousands of rials) | year digit | period (2) | check | check. */
     int64_t amount_thousands = 0;
-    for (size_t i = 0; i + 5 < plen; i++) amount_thousands = amount_thousands * 10 + (pid[i] - '0');
+    for (size_t i = 0; i + 5 < plen; i++)
+        amount_thousands = amount_thousands * 10 + (pid[i] - '0');
     /* At most 8 digits: 99,999,999,000 rials fits easily; asserted, not assumed. */
     SB_ASSERT(plen - 5 <= 8);
     memcpy(out->bill_id, bid, blen + 1);
@@ -428,12 +438,15 @@ static const struct {
     char code[3];
     payments_operator op;
 } ua_codes[] = {
-    {"39", PAYMENTS_OPERATOR_KYIVSTAR},    {"67", PAYMENTS_OPERATOR_KYIVSTAR},    {"68", PAYMENTS_OPERATOR_KYIVSTAR},
-    {"77", PAYMENTS_OPERATOR_KYIVSTAR},    {"96", PAYMENTS_OPERATOR_KYIVSTAR},    {"97", PAYMENTS_OPERATOR_KYIVSTAR},
-    {"98", PAYMENTS_OPERATOR_KYIVSTAR},    {"50", PAYMENTS_OPERATOR_VODAFONE_UA}, {"66", PAYMENTS_OPERATOR_VODAFONE_UA},
-    {"75", PAYMENTS_OPERATOR_VODAFONE_UA}, {"95", PAYMENTS_OPERATOR_VODAFONE_UA}, {"99", PAYMENTS_OPERATOR_VODAFONE_UA},
-    {"63", PAYMENTS_OPERATOR_LIFECELL},    {"73", PAYMENTS_OPERATOR_LIFECELL},    {"93", PAYMENTS_OPERATOR_LIFECELL},
-    {"91", PAYMENTS_OPERATOR_3MOB},        {"92", PAYMENTS_OPERATOR_PEOPLENET},   {"89", PAYMENTS_OPERATOR_INTERTELECOM},
+    {"39", PAYMENTS_OPERATOR_KYIVSTAR},     {"67", PAYMENTS_OPERATOR_KYIVSTAR},
+    {"68", PAYMENTS_OPERATOR_KYIVSTAR},     {"77", PAYMENTS_OPERATOR_KYIVSTAR},
+    {"96", PAYMENTS_OPERATOR_KYIVSTAR},     {"97", PAYMENTS_OPERATOR_KYIVSTAR},
+    {"98", PAYMENTS_OPERATOR_KYIVSTAR},     {"50", PAYMENTS_OPERATOR_VODAFONE_UA},
+    {"66", PAYMENTS_OPERATOR_VODAFONE_UA},  {"75", PAYMENTS_OPERATOR_VODAFONE_UA},
+    {"95", PAYMENTS_OPERATOR_VODAFONE_UA},  {"99", PAYMENTS_OPERATOR_VODAFONE_UA},
+    {"63", PAYMENTS_OPERATOR_LIFECELL},     {"73", PAYMENTS_OPERATOR_LIFECELL},
+    {"93", PAYMENTS_OPERATOR_LIFECELL},     {"91", PAYMENTS_OPERATOR_3MOB},
+    {"92", PAYMENTS_OPERATOR_PEOPLENET},    {"89", PAYMENTS_OPERATOR_INTERTELECOM},
     {"94", PAYMENTS_OPERATOR_INTERTELECOM},
 };
 

@@ -35,21 +35,21 @@
 /* Why a value was rejected.  The order is the order checks run in. */
 typedef enum {
     PAYMENTS_OK = 0,
-    PAYMENTS_REASON_EMPTY,              /* nothing given */
-    PAYMENTS_REASON_TOO_LONG,           /* over SB_PAYMENTS_INPUT_BYTES_MAX */
-    PAYMENTS_REASON_BAD_CHARACTER,      /* a character that is neither a digit nor an allowed separator */
-    PAYMENTS_REASON_BAD_LENGTH,         /* wrong number of digits */
-    PAYMENTS_REASON_BAD_CHECK_DIGIT,    /* Luhn (card) or mod 11 (bill ID) failed */
-    PAYMENTS_REASON_UNKNOWN_BANK,       /* card BIN or Sheba bank code not in the Shetab table */
-    PAYMENTS_REASON_NOT_IBAN,           /* does not start with two letters and two check digits */
-    PAYMENTS_REASON_BAD_IBAN_CHECKSUM,  /* ISO 7064 mod 97-10 failed */
-    PAYMENTS_REASON_NOT_IRANIAN_IBAN,   /* a well-formed IBAN of another country */
-    PAYMENTS_REASON_BAD_BILL_ID_CHECK,  /* bill ID's check digit */
-    PAYMENTS_REASON_UNKNOWN_BILL_TYPE,  /* the bill ID's type digit is 0 or 7 */
+    PAYMENTS_REASON_EMPTY,                 /* nothing given */
+    PAYMENTS_REASON_TOO_LONG,              /* over SB_PAYMENTS_INPUT_BYTES_MAX */
+    PAYMENTS_REASON_BAD_CHARACTER,         /* a character that is neither a digit nor an allowed separator */
+    PAYMENTS_REASON_BAD_LENGTH,            /* wrong number of digits */
+    PAYMENTS_REASON_BAD_CHECK_DIGIT,       /* Luhn (card) or mod 11 (bill ID) failed */
+    PAYMENTS_REASON_UNKNOWN_BANK,          /* card BIN or Sheba bank code not in the Shetab table */
+    PAYMENTS_REASON_NOT_IBAN,              /* does not start with two letters and two check digits */
+    PAYMENTS_REASON_BAD_IBAN_CHECKSUM,     /* ISO 7064 mod 97-10 failed */
+    PAYMENTS_REASON_NOT_IRANIAN_IBAN,      /* a well-formed IBAN of another country */
+    PAYMENTS_REASON_BAD_BILL_ID_CHECK,     /* bill ID's check digit */
+    PAYMENTS_REASON_UNKNOWN_BILL_TYPE,     /* the bill ID's type digit is 0 or 7 */
     PAYMENTS_REASON_BAD_PAYMENT_ID_CHECK1, /* payment ID's first check digit */
     PAYMENTS_REASON_BAD_PAYMENT_ID_CHECK2, /* payment ID's second check digit (over bill ID + payment ID) */
-    PAYMENTS_REASON_NOT_MOBILE,         /* not an Iranian or Ukrainian mobile number (landline, other country, junk) */
-    PAYMENTS_REASON_UNKNOWN_OPERATOR,   /* a mobile range with no operator in our table */
+    PAYMENTS_REASON_NOT_MOBILE,       /* not an Iranian or Ukrainian mobile number (landline, other country, junk) */
+    PAYMENTS_REASON_UNKNOWN_OPERATOR, /* a mobile range with no operator in our table */
     PAYMENTS_REASON_COUNT
 } payments_reason;
 
@@ -79,10 +79,10 @@ bool payments_bin_at(size_t index, const char **bin_out, const payments_bank **b
 #define PAYMENTS_CARD_DIGITS 16
 #define PAYMENTS_CARD_MASKED_BYTES (PAYMENTS_CARD_DIGITS + 1)
 typedef struct {
-    char number[PAYMENTS_CARD_DIGITS + 1];     /* SENSITIVE: the full number; never log it; wipe with payments_card_wipe */
-    char masked[PAYMENTS_CARD_MASKED_BYTES];   /* "603799******1234": safe to show and log */
-    char bin[7];                               /* first six digits */
-    const payments_bank *bank;                 /* issuing bank */
+    char number[PAYMENTS_CARD_DIGITS + 1]; /* SENSITIVE: the full number; never log it; wipe with payments_card_wipe */
+    char masked[PAYMENTS_CARD_MASKED_BYTES]; /* "603799******1234": safe to show and log */
+    char bin[7];                             /* first six digits */
+    const payments_bank *bank;               /* issuing bank */
 } payments_card;
 
 /* Parse a card number: exactly 16 digits (ASCII, Persian or Arabic-Indic),
@@ -139,11 +139,11 @@ typedef struct {
     char bill_id[PAYMENTS_BILL_ID_DIGITS_MAX + 1];       /* digits, leading zeros dropped */
     char payment_id[PAYMENTS_PAYMENT_ID_DIGITS_MAX + 1]; /* digits, leading zeros dropped */
     payments_bill_type type;
-    char company_code[4];    /* the three digits before the type digit */
+    char company_code[4];                             /* the three digits before the type digit */
     char subscriber[PAYMENTS_BILL_ID_DIGITS_MAX + 1]; /* the file/subscription part before the company code */
-    int64_t amount_rials;    /* payment ID without its last five digits, times 1000 */
-    int year_digit;          /* last digit of the (Solar Hijri) year */
-    int period;              /* billing period, two digits */
+    int64_t amount_rials;                             /* payment ID without its last five digits, times 1000 */
+    int year_digit;                                   /* last digit of the (Solar Hijri) year */
+    int period;                                       /* billing period, two digits */
 } payments_bill;
 
 /* Parse and check a bill: bill ID check digit (mod 11, weights 2..7 from the
@@ -161,11 +161,11 @@ const char *payments_bill_type_name(payments_bill_type type);
 /* ---- mobile numbers and operators (top-up) --------------------------------- */
 typedef enum {
     PAYMENTS_OPERATOR_NONE = 0,
-    PAYMENTS_OPERATOR_MCI,        /* Hamrah-e Aval */
-    PAYMENTS_OPERATOR_IRANCELL,   /* MTN Irancell */
+    PAYMENTS_OPERATOR_MCI,      /* Hamrah-e Aval */
+    PAYMENTS_OPERATOR_IRANCELL, /* MTN Irancell */
     PAYMENTS_OPERATOR_RIGHTEL,
     PAYMENTS_OPERATOR_TALIYA,
-    PAYMENTS_OPERATOR_SHATEL,     /* Shatel Mobile */
+    PAYMENTS_OPERATOR_SHATEL, /* Shatel Mobile */
     PAYMENTS_OPERATOR_KYIVSTAR,
     PAYMENTS_OPERATOR_VODAFONE_UA,
     PAYMENTS_OPERATOR_LIFECELL,
@@ -175,9 +175,9 @@ typedef enum {
     PAYMENTS_OPERATOR_COUNT
 } payments_operator;
 typedef struct {
-    char e164[SB_PHONE_BYTES];   /* "+989121234567" */
+    char e164[SB_PHONE_BYTES]; /* "+989121234567" */
     sb_phone_country country;
-    char prefix[4];              /* operator prefix: "912" (Iran) or "50" (Ukraine) */
+    char prefix[4]; /* operator prefix: "912" (Iran) or "50" (Ukraine) */
     payments_operator operator_id;
 } payments_mobile;
 
@@ -192,10 +192,10 @@ const char *payments_operator_name(payments_operator op);
 
 /* ---- splitting an amount ------------------------------------------------- */
 typedef enum {
-    PAYMENTS_SPLIT_EQUAL = 0,   /* values unused */
-    PAYMENTS_SPLIT_AMOUNTS,     /* values are each share's part of the subtotal; must sum to it */
-    PAYMENTS_SPLIT_WEIGHTS,     /* values are share counts (>= 0, not all 0) */
-    PAYMENTS_SPLIT_PERCENT_BP,  /* values are basis points (>= 0) summing to exactly 10000 */
+    PAYMENTS_SPLIT_EQUAL = 0,  /* values unused */
+    PAYMENTS_SPLIT_AMOUNTS,    /* values are each share's part of the subtotal; must sum to it */
+    PAYMENTS_SPLIT_WEIGHTS,    /* values are share counts (>= 0, not all 0) */
+    PAYMENTS_SPLIT_PERCENT_BP, /* values are basis points (>= 0) summing to exactly 10000 */
 } payments_split_mode;
 typedef enum {
     PAYMENTS_REMAINDER_LARGEST = 0, /* largest remainder (Hamilton); ties to the lower index */
@@ -203,16 +203,16 @@ typedef enum {
 } payments_remainder_rule;
 typedef struct {
     payments_split_mode mode;
-    size_t count;                /* shares, 1..SB_PAYMENTS_SPLIT_SHARES_MAX */
-    const int64_t *values;       /* count values (see mode); NULL for EQUAL */
-    int64_t subtotal_minor;      /* >= 0: the bill before tax and tip */
-    int64_t tax_minor;           /* >= 0: spread pro rata */
-    int64_t tip_minor;           /* >= 0: spread pro rata */
+    size_t count;           /* shares, 1..SB_PAYMENTS_SPLIT_SHARES_MAX */
+    const int64_t *values;  /* count values (see mode); NULL for EQUAL */
+    int64_t subtotal_minor; /* >= 0: the bill before tax and tip */
+    int64_t tax_minor;      /* >= 0: spread pro rata */
+    int64_t tip_minor;      /* >= 0: spread pro rata */
     payments_remainder_rule rule;
-    size_t remainder_share;      /* index, for PAYMENTS_REMAINDER_TO_SHARE */
+    size_t remainder_share; /* index, for PAYMENTS_REMAINDER_TO_SHARE */
 } payments_split_spec;
 typedef struct {
-    int64_t base_minor;  /* part of the subtotal */
+    int64_t base_minor; /* part of the subtotal */
     int64_t tax_minor;
     int64_t tip_minor;
     int64_t total_minor; /* base + tax + tip */
@@ -231,19 +231,19 @@ int payments_split(const payments_split_spec *spec, payments_share *shares_out) 
 
 /* ---- fees and daily limits ---------------------------------------------- */
 typedef enum {
-    PAYMENTS_OP_TRANSFER = 0,   /* wallet to wallet, by alias */
+    PAYMENTS_OP_TRANSFER = 0, /* wallet to wallet, by alias */
     PAYMENTS_OP_CARD_TO_CARD,
     PAYMENTS_OP_BILL,
     PAYMENTS_OP_TOPUP,
-    PAYMENTS_OP_REQUEST,        /* paying a money request or a split share */
+    PAYMENTS_OP_REQUEST, /* paying a money request or a split share */
     PAYMENTS_OP_COUNT
 } payments_op_kind;
 /* fee = clamp(fixed + floor(amount * rate_bp / 10000), min, max) */
 typedef struct {
-    int64_t fixed_minor;  /* >= 0 */
-    int32_t rate_bp;      /* 0..10000 */
-    int64_t min_minor;    /* >= 0 */
-    int64_t max_minor;    /* >= min; INT64_MAX for none */
+    int64_t fixed_minor; /* >= 0 */
+    int32_t rate_bp;     /* 0..10000 */
+    int64_t min_minor;   /* >= 0 */
+    int64_t max_minor;   /* >= min; INT64_MAX for none */
 } payments_fee_rule;
 typedef struct {
     int64_t amount_max_minor;       /* one operation at most this; INT64_MAX for none */
@@ -253,8 +253,8 @@ typedef struct {
 typedef struct {
     payments_fee_rule fee[PAYMENTS_OP_COUNT];
     payments_limit_rule limit[PAYMENTS_OP_COUNT];
-    int64_t daily_total_max_minor;  /* all kinds together per customer and day */
-    int32_t day_offset_minutes;     /* the bank's day starts at local midnight: UTC offset (Tehran +210) */
+    int64_t daily_total_max_minor; /* all kinds together per customer and day */
+    int32_t day_offset_minutes;    /* the bank's day starts at local midnight: UTC offset (Tehran +210) */
 } payments_policy;
 /* One customer's use so far in the current day (from the ledger). */
 typedef struct {
@@ -264,10 +264,10 @@ typedef struct {
 typedef enum {
     PAYMENTS_LIMIT_OK = 0,
     PAYMENTS_LIMIT_AMOUNT_NOT_POSITIVE,
-    PAYMENTS_LIMIT_OPERATION_MAX,   /* the single operation is too large */
-    PAYMENTS_LIMIT_DAILY_COUNT,     /* too many operations of this kind today */
-    PAYMENTS_LIMIT_DAILY_KIND,      /* today's amount for this kind would exceed its cap */
-    PAYMENTS_LIMIT_DAILY_TOTAL,     /* today's amount over all kinds would exceed the cap */
+    PAYMENTS_LIMIT_OPERATION_MAX, /* the single operation is too large */
+    PAYMENTS_LIMIT_DAILY_COUNT,   /* too many operations of this kind today */
+    PAYMENTS_LIMIT_DAILY_KIND,    /* today's amount for this kind would exceed its cap */
+    PAYMENTS_LIMIT_DAILY_TOTAL,   /* today's amount over all kinds would exceed the cap */
 } payments_limit_verdict;
 
 /* Check a policy's own consistency (ranges above). SB_EINVAL if broken. */

@@ -67,7 +67,8 @@ int payments_split(const payments_split_spec *spec, payments_share *shares_out) 
     int64_t weight_sum = 0;
     switch (spec->mode) {
     case PAYMENTS_SPLIT_EQUAL:
-        for (size_t i = 0; i < count; i++) weights[i] = 1;
+        for (size_t i = 0; i < count; i++)
+            weights[i] = 1;
         weight_sum = (int64_t)count;
         break;
     case PAYMENTS_SPLIT_AMOUNTS:

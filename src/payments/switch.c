@@ -21,12 +21,18 @@
 
 const char *payments_switch_status_name(payments_switch_status status) {
     switch (status) {
-    case PAYMENTS_SWITCH_APPROVED: return "approved";
-    case PAYMENTS_SWITCH_DECLINED: return "declined";
-    case PAYMENTS_SWITCH_TIMEOUT: return "timeout";
-    case PAYMENTS_SWITCH_NOT_FOUND: return "not_found";
-    case PAYMENTS_SWITCH_REVERSED: return "reversed";
-    default: return "unknown";
+    case PAYMENTS_SWITCH_APPROVED:
+        return "approved";
+    case PAYMENTS_SWITCH_DECLINED:
+        return "declined";
+    case PAYMENTS_SWITCH_TIMEOUT:
+        return "timeout";
+    case PAYMENTS_SWITCH_NOT_FOUND:
+        return "not_found";
+    case PAYMENTS_SWITCH_REVERSED:
+        return "reversed";
+    default:
+        return "unknown";
     }
 }
 
@@ -40,13 +46,20 @@ bool payments_c2c_is_final(payments_c2c_step step) {
 
 const char *payments_c2c_step_name(payments_c2c_step step) {
     switch (step) {
-    case PAYMENTS_C2C_SEND: return "send";
-    case PAYMENTS_C2C_INQUIRE: return "inquire";
-    case PAYMENTS_C2C_REVERSE: return "reverse";
-    case PAYMENTS_C2C_POST: return "post";
-    case PAYMENTS_C2C_VOID: return "void";
-    case PAYMENTS_C2C_MANUAL: return "manual";
-    default: return "unknown";
+    case PAYMENTS_C2C_SEND:
+        return "send";
+    case PAYMENTS_C2C_INQUIRE:
+        return "inquire";
+    case PAYMENTS_C2C_REVERSE:
+        return "reverse";
+    case PAYMENTS_C2C_POST:
+        return "post";
+    case PAYMENTS_C2C_VOID:
+        return "void";
+    case PAYMENTS_C2C_MANUAL:
+        return "manual";
+    default:
+        return "unknown";
     }
 }
 
@@ -125,9 +138,15 @@ int payments_c2c_run(const payments_switch *sw, const payments_switch_transfer *
         memset(&answer, 0, sizeof answer);
         int rc;
         switch (state.step) {
-        case PAYMENTS_C2C_SEND: rc = sw->transfer(sw->ctx, request, &answer); break;
-        case PAYMENTS_C2C_INQUIRE: rc = sw->inquire(sw->ctx, request->reference, request->timeout_ms, &answer); break;
-        default: rc = sw->reverse(sw->ctx, request->reference, request->timeout_ms, &answer); break;
+        case PAYMENTS_C2C_SEND:
+            rc = sw->transfer(sw->ctx, request, &answer);
+            break;
+        case PAYMENTS_C2C_INQUIRE:
+            rc = sw->inquire(sw->ctx, request->reference, request->timeout_ms, &answer);
+            break;
+        default:
+            rc = sw->reverse(sw->ctx, request->reference, request->timeout_ms, &answer);
+            break;
         }
         if (rc != SB_OK) return rc;
         *result_out = answer;
@@ -262,11 +281,19 @@ static void reverse_ref(payments_switch_sim *sim, sim_ref *ref) {
 static void result_from_ref(const sim_ref *ref, payments_switch_result *out) {
     memset(out, 0, sizeof *out);
     switch (ref->state) {
-    case REF_APPLIED: out->status = PAYMENTS_SWITCH_APPROVED; break;
-    case REF_DECLINED: out->status = PAYMENTS_SWITCH_DECLINED; break;
+    case REF_APPLIED:
+        out->status = PAYMENTS_SWITCH_APPROVED;
+        break;
+    case REF_DECLINED:
+        out->status = PAYMENTS_SWITCH_DECLINED;
+        break;
     case REF_REVERSED:
-    case REF_FENCED: out->status = PAYMENTS_SWITCH_REVERSED; break;
-    default: out->status = PAYMENTS_SWITCH_NOT_FOUND; break;
+    case REF_FENCED:
+        out->status = PAYMENTS_SWITCH_REVERSED;
+        break;
+    default:
+        out->status = PAYMENTS_SWITCH_NOT_FOUND;
+        break;
     }
     memcpy(out->response_code, ref->response_code[0] ? ref->response_code : "00", 3);
     memcpy(out->rrn, ref->rrn, sizeof out->rrn);
@@ -330,7 +357,8 @@ static int sim_inquire(void *ctx, const char *reference, int64_t timeout_ms, pay
     sim->stats.inquiries++;
     char code[3];
     payments_sim_action action = script_pop(sim, code);
-    if (action == PAYMENTS_SIM_TIMEOUT || action == PAYMENTS_SIM_TIMEOUT_APPLIED || action == PAYMENTS_SIM_TIMEOUT_LATE) {
+    if (action == PAYMENTS_SIM_TIMEOUT || action == PAYMENTS_SIM_TIMEOUT_APPLIED ||
+        action == PAYMENTS_SIM_TIMEOUT_LATE) {
         result_timeout(out);
     } else {
         sim_ref *ref = find_ref(sim, reference);

@@ -29,8 +29,8 @@
 #include "core/core.h"
 #include "payments/payments.h"
 
-#define PAYMENTS_SWITCH_REF_BYTES 33  /* 32 hex digits (a ledger transfer id) and a NUL */
-#define PAYMENTS_SWITCH_RRN_BYTES 13  /* ISO 8583 field 37: 12 characters */
+#define PAYMENTS_SWITCH_REF_BYTES 33 /* 32 hex digits (a ledger transfer id) and a NUL */
+#define PAYMENTS_SWITCH_RRN_BYTES 13 /* ISO 8583 field 37: 12 characters */
 #define PAYMENTS_SWITCH_NAME_BYTES (SB_DISPLAY_NAME_BYTES_MAX + 1)
 
 typedef enum {
@@ -46,14 +46,14 @@ typedef struct {
     char reference[PAYMENTS_SWITCH_REF_BYTES]; /* our idempotency key */
     const payments_card *source;               /* parsed and checked (payments_card_parse) */
     const payments_card *destination;
-    int64_t amount_minor;                      /* rials, > 0 */
-    int64_t timeout_ms;                        /* > 0 */
+    int64_t amount_minor; /* rials, > 0 */
+    int64_t timeout_ms;   /* > 0 */
 } payments_switch_transfer;
 
 typedef struct {
     payments_switch_status status;
-    char response_code[3];                 /* ISO 8583 field 39: "00" ok, "51" insufficient funds, "14" no such card... */
-    char rrn[PAYMENTS_SWITCH_RRN_BYTES];   /* on approval */
+    char response_code[3];               /* ISO 8583 field 39: "00" ok, "51" insufficient funds, "14" no such card... */
+    char rrn[PAYMENTS_SWITCH_RRN_BYTES]; /* on approval */
 } payments_switch_result;
 
 /* The operations an adapter implements.  Each returns SB_OK with *out set
@@ -86,8 +86,8 @@ typedef enum {
 } payments_c2c_step;
 typedef struct {
     payments_c2c_step step;
-    int inquiries;  /* inquiries that timed out */
-    int reversals;  /* reversals that timed out */
+    int inquiries; /* inquiries that timed out */
+    int reversals; /* reversals that timed out */
 } payments_c2c_state;
 
 /* A fresh state: step SEND. */
@@ -117,12 +117,12 @@ int payments_c2c_run(const payments_switch *sw, const payments_switch_transfer *
 typedef struct payments_switch_sim payments_switch_sim;
 
 typedef enum {
-    PAYMENTS_SIM_ANSWER = 0,    /* behave: apply or decline truthfully (the default when the script is empty) */
-    PAYMENTS_SIM_DECLINE,       /* transfer: decline with the scripted response code */
-    PAYMENTS_SIM_TIMEOUT,       /* answer TIMEOUT; nothing happens at the switch */
+    PAYMENTS_SIM_ANSWER = 0,      /* behave: apply or decline truthfully (the default when the script is empty) */
+    PAYMENTS_SIM_DECLINE,         /* transfer: decline with the scripted response code */
+    PAYMENTS_SIM_TIMEOUT,         /* answer TIMEOUT; nothing happens at the switch */
     PAYMENTS_SIM_TIMEOUT_APPLIED, /* answer TIMEOUT, but the transfer / reversal did happen */
-    PAYMENTS_SIM_TIMEOUT_LATE,  /* transfer: answer TIMEOUT; the message arrives at the next
-                                 * payments_switch_sim_deliver_late unless fenced by a reversal */
+    PAYMENTS_SIM_TIMEOUT_LATE,    /* transfer: answer TIMEOUT; the message arrives at the next
+                                   * payments_switch_sim_deliver_late unless fenced by a reversal */
 } payments_sim_action;
 
 /* Create a simulator; *out belongs to the caller (payments_switch_sim_free). */

@@ -20,9 +20,9 @@
 #include "core/core.h"
 #include "payments/payments.h"
 
-#define CHECK(cond) \
-    do { \
-        if (!(cond)) abort(); \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) abort();                                                                                          \
     } while (0)
 
 static void fuzz_split(const uint8_t *data, size_t size) {
@@ -36,12 +36,14 @@ static void fuzz_split(const uint8_t *data, size_t size) {
     size_t at = 4;
     for (size_t i = 0; i < 40; i++) {
         int64_t v = 0;
-        for (int b = 0; b < 3 && at < size; b++) v = (v << 8) | data[at++];
+        for (int b = 0; b < 3 && at < size; b++)
+            v = (v << 8) | data[at++];
         values[i] = v;
     }
     spec.values = values;
     int64_t sum = 0;
-    for (size_t i = 0; i < spec.count; i++) sum += values[i];
+    for (size_t i = 0; i < spec.count; i++)
+        sum += values[i];
     spec.subtotal_minor = spec.mode == PAYMENTS_SPLIT_AMOUNTS ? sum : (at < size ? (int64_t)data[at] * 1000003 : 0);
     spec.tax_minor = size > 8 ? data[size - 1] * 7 : 0;
     spec.tip_minor = size > 9 ? data[size - 2] : 0;

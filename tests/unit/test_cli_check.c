@@ -51,7 +51,8 @@ static json_t *line_json(const char *out, int index) {
 
 static int count_lines(const char *out) {
     int n = 0;
-    for (const char *p = out; *p; p++) n += *p == '\n';
+    for (const char *p = out; *p; p++)
+        n += *p == '\n';
     return n;
 }
 

@@ -103,14 +103,10 @@ static void test_every_type_and_roundtrip(void **state) {
         payments_bill_type type;
         const char *name;
     } types[] = {
-        {1, PAYMENTS_BILL_WATER, "water"},
-        {2, PAYMENTS_BILL_ELECTRICITY, "electricity"},
-        {3, PAYMENTS_BILL_GAS, "gas"},
-        {4, PAYMENTS_BILL_FIXED_PHONE, "fixed_phone"},
-        {5, PAYMENTS_BILL_MOBILE, "mobile"},
-        {6, PAYMENTS_BILL_MUNICIPALITY, "municipality"},
-        {8, PAYMENTS_BILL_TAX, "tax"},
-        {9, PAYMENTS_BILL_TRAFFIC_FINES, "traffic_fines"},
+        {1, PAYMENTS_BILL_WATER, "water"},   {2, PAYMENTS_BILL_ELECTRICITY, "electricity"},
+        {3, PAYMENTS_BILL_GAS, "gas"},       {4, PAYMENTS_BILL_FIXED_PHONE, "fixed_phone"},
+        {5, PAYMENTS_BILL_MOBILE, "mobile"}, {6, PAYMENTS_BILL_MUNICIPALITY, "municipality"},
+        {8, PAYMENTS_BILL_TAX, "tax"},       {9, PAYMENTS_BILL_TRAFFIC_FINES, "traffic_fines"},
     };
     for (size_t i = 0; i < SB_ARRAY_LEN(types); i++) {
         char bid[16], pid[16];
@@ -183,8 +179,10 @@ static void test_shapes(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_published_valid_pairs), cmocka_unit_test(test_published_invalid_pairs),
-        cmocka_unit_test(test_check_digit_by_hand),   cmocka_unit_test(test_every_type_and_roundtrip),
+        cmocka_unit_test(test_published_valid_pairs),
+        cmocka_unit_test(test_published_invalid_pairs),
+        cmocka_unit_test(test_check_digit_by_hand),
+        cmocka_unit_test(test_every_type_and_roundtrip),
         cmocka_unit_test(test_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -169,7 +169,8 @@ static void test_every_bin(void **state) {
     }
     for (int r = 0; r < PAYMENTS_REASON_COUNT; r++) {
         const char *text = payments_reason_text((payments_reason)r);
-        for (const char *p = text; *p; p++) assert_false(*p >= '0' && *p <= '9' && r != PAYMENTS_REASON_BAD_IBAN_CHECKSUM);
+        for (const char *p = text; *p; p++)
+            assert_false(*p >= '0' && *p <= '9' && r != PAYMENTS_REASON_BAD_IBAN_CHECKSUM);
     }
 }
 
@@ -186,7 +187,7 @@ static void test_luhn_and_mask(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_published_valid),   cmocka_unit_test(test_published_invalid),
+        cmocka_unit_test(test_published_valid),    cmocka_unit_test(test_published_invalid),
         cmocka_unit_test(test_hand_checked_melli), cmocka_unit_test(test_digits_and_separators),
         cmocka_unit_test(test_every_bin),          cmocka_unit_test(test_luhn_and_mask),
     };

@@ -107,7 +107,8 @@ static void make_sheba(const char *bank_code, const char *type_and_account /* 19
     char numeric[64];
     snprintf(numeric, sizeof numeric, "%s182700", bban);
     unsigned rem = 0;
-    for (const char *p = numeric; *p; p++) rem = (rem * 10 + (unsigned)(*p - '0')) % 97;
+    for (const char *p = numeric; *p; p++)
+        rem = (rem * 10 + (unsigned)(*p - '0')) % 97;
     unsigned check = 98 - rem;
     snprintf(out, 27, "IR%02u%s", check, bban);
 }
@@ -149,8 +150,8 @@ static void test_banks_and_account_rules(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_published_parsian), cmocka_unit_test(test_published_invalid),
-        cmocka_unit_test(test_other_countries),   cmocka_unit_test(test_shape_errors),
+        cmocka_unit_test(test_published_parsian),       cmocka_unit_test(test_published_invalid),
+        cmocka_unit_test(test_other_countries),         cmocka_unit_test(test_shape_errors),
         cmocka_unit_test(test_banks_and_account_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

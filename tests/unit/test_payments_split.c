@@ -44,8 +44,12 @@ static void test_tax_and_tip_pro_rata(void **state) {
      * 5,000.5 / 3,000.3 / 2,000.2 -> floors 5,000/3,000/2,000 and the one
      * leftover rial to the largest remainder (.5, share 0). */
     int64_t amounts[3] = {50000, 30000, 20000};
-    payments_split_spec spec = {.mode = PAYMENTS_SPLIT_AMOUNTS, .count = 3, .values = amounts,
-                                .subtotal_minor = 100000, .tax_minor = 9000, .tip_minor = 10001};
+    payments_split_spec spec = {.mode = PAYMENTS_SPLIT_AMOUNTS,
+                                .count = 3,
+                                .values = amounts,
+                                .subtotal_minor = 100000,
+                                .tax_minor = 9000,
+                                .tip_minor = 10001};
     payments_share s[3];
     assert_int_equal(payments_split(&spec, s), SB_OK);
     assert_int_equal(s[0].base_minor, 50000);
@@ -89,8 +93,8 @@ static void test_weights_and_percent(void **state) {
     assert_int_equal(payments_split(&spec, s), SB_EINVAL);
     /* a zero weight gets nothing, even of the remainder */
     int64_t w2[3] = {0, 1, 1};
-    payments_split_spec spec2 = {.mode = PAYMENTS_SPLIT_WEIGHTS, .count = 3, .values = w2, .subtotal_minor = 7,
-                                 .tax_minor = 3};
+    payments_split_spec spec2 = {
+        .mode = PAYMENTS_SPLIT_WEIGHTS, .count = 3, .values = w2, .subtotal_minor = 7, .tax_minor = 3};
     assert_int_equal(payments_split(&spec2, s), SB_OK);
     assert_int_equal(s[0].total_minor, 0);
     assert_int_equal(s[1].total_minor + s[2].total_minor, 10);
@@ -150,9 +154,14 @@ static void test_extremes(void **state) {
     /* the largest total that fits, among the most shares, with huge weights */
     static payments_share s[SB_PAYMENTS_SPLIT_SHARES_MAX];
     static int64_t w[SB_PAYMENTS_SPLIT_SHARES_MAX];
-    for (size_t i = 0; i < SB_PAYMENTS_SPLIT_SHARES_MAX; i++) w[i] = INT64_MAX / SB_PAYMENTS_SPLIT_SHARES_MAX - (int64_t)i;
-    payments_split_spec spec = {.mode = PAYMENTS_SPLIT_WEIGHTS, .count = SB_PAYMENTS_SPLIT_SHARES_MAX, .values = w,
-                                .subtotal_minor = INT64_MAX - 2, .tax_minor = 1, .tip_minor = 1};
+    for (size_t i = 0; i < SB_PAYMENTS_SPLIT_SHARES_MAX; i++)
+        w[i] = INT64_MAX / SB_PAYMENTS_SPLIT_SHARES_MAX - (int64_t)i;
+    payments_split_spec spec = {.mode = PAYMENTS_SPLIT_WEIGHTS,
+                                .count = SB_PAYMENTS_SPLIT_SHARES_MAX,
+                                .values = w,
+                                .subtotal_minor = INT64_MAX - 2,
+                                .tax_minor = 1,
+                                .tip_minor = 1};
     assert_int_equal(payments_split(&spec, s), SB_OK);
     int64_t sum = 0;
     for (size_t i = 0; i < SB_PAYMENTS_SPLIT_SHARES_MAX; i++) {
@@ -182,11 +191,16 @@ static int64_t rng_range(int64_t lo, int64_t hi) {
  * share count and huge ones all occur. */
 static int64_t random_amount(void) {
     switch (rng_next() % 5) {
-    case 0: return rng_range(0, 10);
-    case 1: return rng_range(0, 100000);
-    case 2: return rng_range(0, 10000000000LL);
-    case 3: return rng_range(0, INT64_MAX / 4);
-    default: return rng_range(INT64_MAX - 1000, INT64_MAX); /* near the edge: sums may overflow */
+    case 0:
+        return rng_range(0, 10);
+    case 1:
+        return rng_range(0, 100000);
+    case 2:
+        return rng_range(0, 10000000000LL);
+    case 3:
+        return rng_range(0, INT64_MAX / 4);
+    default:
+        return rng_range(INT64_MAX - 1000, INT64_MAX); /* near the edge: sums may overflow */
     }
 }
 
@@ -194,7 +208,8 @@ static void check_column(const char *what, int64_t input, const int64_t *got, co
                          payments_remainder_rule rule) {
     int64_t sum = 0;
     int64_t weight_sum = 0;
-    for (size_t i = 0; i < count; i++) weight_sum += weights[i];
+    for (size_t i = 0; i < count; i++)
+        weight_sum += weights[i];
     for (size_t i = 0; i < count; i++) {
         if (got[i] < 0) fail_msg("%s: share %zu is negative (%lld)", what, i, (long long)got[i]);
         sum += got[i];
@@ -228,9 +243,11 @@ static void test_random_sweep(void **state) {
         spec.tax_minor = rng_next() % 2 ? random_amount() / (int64_t)(rng_next() % 2 + 1) : 0;
         spec.tip_minor = rng_next() % 4 == 0 ? random_amount() : 0;
         if (spec.mode == PAYMENTS_SPLIT_EQUAL) {
-            for (size_t i = 0; i < count; i++) weights[i] = 1;
+            for (size_t i = 0; i < count; i++)
+                weights[i] = 1;
         } else if (spec.mode == PAYMENTS_SPLIT_WEIGHTS) {
-            for (size_t i = 0; i < count; i++) values[i] = weights[i] = rng_range(0, rng_next() % 2 ? 10 : 1000000000);
+            for (size_t i = 0; i < count; i++)
+                values[i] = weights[i] = rng_range(0, rng_next() % 2 ? 10 : 1000000000);
             values[0] = weights[0] = weights[0] + 1; /* never all zero */
             spec.values = values;
         } else if (spec.mode == PAYMENTS_SPLIT_PERCENT_BP) {
@@ -241,7 +258,8 @@ static void test_random_sweep(void **state) {
                 left -= values[i];
             }
             values[count - 1] = left;
-            for (size_t i = 0; i < count; i++) weights[i] = values[i];
+            for (size_t i = 0; i < count; i++)
+                weights[i] = values[i];
             spec.values = values;
         } else { /* AMOUNTS: random parts of the subtotal */
             int64_t left = spec.subtotal_minor;
@@ -250,7 +268,8 @@ static void test_random_sweep(void **state) {
                 left -= values[i];
             }
             values[count - 1] = left;
-            for (size_t i = 0; i < count; i++) weights[i] = values[i];
+            for (size_t i = 0; i < count; i++)
+                weights[i] = values[i];
             spec.values = values;
             if (spec.subtotal_minor == 0) spec.tax_minor = spec.tip_minor = 0;
         }
@@ -265,15 +284,18 @@ static void test_random_sweep(void **state) {
         }
         if (rc != SB_OK) fail_msg("iteration %d: mode %d count %zu returned %d", iter, spec.mode, count, rc);
         ok++;
-        for (size_t i = 0; i < count; i++) col[i] = s[i].base_minor;
+        for (size_t i = 0; i < count; i++)
+            col[i] = s[i].base_minor;
         if (spec.mode == PAYMENTS_SPLIT_AMOUNTS) {
             for (size_t i = 0; i < count; i++)
                 if (col[i] != values[i]) fail_msg("iteration %d: custom amount %zu changed", iter, i);
         }
         check_column("subtotal", spec.subtotal_minor, col, weights, count, spec.rule);
-        for (size_t i = 0; i < count; i++) col[i] = s[i].tax_minor;
+        for (size_t i = 0; i < count; i++)
+            col[i] = s[i].tax_minor;
         check_column("tax", spec.tax_minor, col, weights, count, spec.rule);
-        for (size_t i = 0; i < count; i++) col[i] = s[i].tip_minor;
+        for (size_t i = 0; i < count; i++)
+            col[i] = s[i].tip_minor;
         check_column("tip", spec.tip_minor, col, weights, count, spec.rule);
         int64_t sum = 0;
         for (size_t i = 0; i < count; i++) {
@@ -290,9 +312,12 @@ static void test_random_sweep(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_equal_hand_checked), cmocka_unit_test(test_tax_and_tip_pro_rata),
-        cmocka_unit_test(test_weights_and_percent), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_extremes),           cmocka_unit_test(test_random_sweep),
+        cmocka_unit_test(test_equal_hand_checked),
+        cmocka_unit_test(test_tax_and_tip_pro_rata),
+        cmocka_unit_test(test_weights_and_percent),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_extremes),
+        cmocka_unit_test(test_random_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
