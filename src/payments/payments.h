@@ -111,10 +111,11 @@ typedef struct {
     const payments_bank *bank;
 } payments_sheba;
 
-/* Parse a Sheba: "IR" (either case) + 24 digits, spaces allowed, Persian
+/* Parse a Sheba: "IR" (either case) + 24 digits, or the 24 digits alone
+ * (as Iranian banking apps show them), spaces and dashes allowed, Persian
  * digits accepted, ISO 7064 mod 97-10, bank from the bank code.  A valid IBAN
  * of another country is rejected with PAYMENTS_REASON_NOT_IRANIAN_IBAN and
- * out->country set (the rest of *out zeroed). */
+ * out->country set (the rest of *out zeroed).  reason_out may be NULL. */
 int payments_sheba_parse(const char *in, payments_sheba *out, payments_reason *reason_out) SB_MUST_CHECK;
 /* ISO 7064 mod 97-10 over an uppercase IBAN (letters and digits only). */
 bool payments_iban_checksum_valid(const char *iban, size_t len);

@@ -6,7 +6,7 @@
  * test/sheba.spec.ts) for IR820540102680020817909002 (Parsian, code 054,
  * account 020817909002) and its invalid examples; the ISO 13616 / SWIFT
  * IBAN registry examples for GB82WEST12345698765432 and
- * DE89370400440532013000.  Hand-checked: the Melli Sheba built below, whose
+ * DE89370400440532013000 and UA213223130000026007233566001.  Hand-checked: the Melli Sheba built below, whose
  * check digits were computed by the mod 97 rule (98 - (BBAN||"IR00") mod 97).
  */
 #include <setjmp.h>
@@ -73,6 +73,11 @@ static void test_other_countries(void **state) {
     assert_int_equal(payments_sheba_parse("DE89370400440532013000", &sheba, &reason), SB_EINVAL);
     assert_int_equal(reason, PAYMENTS_REASON_NOT_IRANIAN_IBAN);
     assert_string_equal(sheba.country, "DE");
+    /* Ukraine (IBAN registry example): not Iranian either */
+    assert_int_equal(payments_sheba_parse("UA213223130000026007233566001", &sheba, &reason), SB_EINVAL);
+    assert_int_equal(reason, PAYMENTS_REASON_NOT_IRANIAN_IBAN);
+    assert_string_equal(sheba.country, "UA");
+    assert_string_equal(sheba.iban, "");
     /* broken foreign IBAN: checksum, not "not Iranian" */
     assert_int_equal(payments_sheba_parse("GB83WEST12345698765432", &sheba, &reason), SB_EINVAL);
     assert_int_equal(reason, PAYMENTS_REASON_BAD_IBAN_CHECKSUM);

@@ -284,6 +284,17 @@ static void test_holder_inquiry_and_bad_input(void **state) {
     assert_int_equal(payments_switch_sim_get_stats(f->sim).transfers, 0); /* nothing reached the switch */
 }
 
+static void test_sim_allocation_failure(void **state) {
+    (void)state;
+    payments_switch_sim *sim = NULL;
+    sb_alloc_fail_after(0);
+    int rc = payments_switch_sim_create(&sim);
+    sb_alloc_fail_reset();
+    assert_int_equal(rc, SB_ENOMEM);
+    assert_null(sim);
+    assert_int_equal(payments_switch_sim_create(NULL), SB_EINVAL);
+}
+
 /* splitmix64 */
 static uint64_t rng_state;
 static uint64_t rng_next(void) {
@@ -339,6 +350,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_table),
         cmocka_unit_test(test_rules_bounded),
+        cmocka_unit_test(test_sim_allocation_failure),
         cmocka_unit_test_setup_teardown(test_approve_and_idempotent_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_declines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_lost, setup, teardown),
