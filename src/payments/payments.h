@@ -292,4 +292,58 @@ int64_t payments_policy_day(const payments_policy *policy, int64_t epoch_ms);
 const char *payments_limit_verdict_name(payments_limit_verdict verdict);
 const char *payments_op_kind_name(payments_op_kind kind);
 
+/* ---- money requests (the rules; storage and money come with the ledger) ---- */
+typedef enum {
+    PAYMENTS_REQUEST_PENDING = 0,
+    PAYMENTS_REQUEST_PAID,
+    PAYMENTS_REQUEST_DECLINED,
+    PAYMENTS_REQUEST_CANCELLED,
+    PAYMENTS_REQUEST_EXPIRED,
+} payments_request_state;
+typedef enum {
+    PAYMENTS_REQUEST_PAY = 0, /* the payer pays the exact amount */
+    PAYMENTS_REQUEST_DECLINE, /* the payer says no */
+    PAYMENTS_REQUEST_CANCEL,  /* the requester withdraws it */
+    PAYMENTS_REQUEST_EXPIRE,  /* the clock: at or after expires_at_ms */
+} payments_request_action;
+typedef struct {
+    int64_t requester_id;  /* who asks (a customer id), > 0 */
+    int64_t payer_id;      /* who is asked; 0 = anyone but the requester (a payment link) */
+    int64_t amount_minor;  /* > 0 */
+    int64_t expires_at_ms; /* > 0 */
+    payments_request_state state;
+    int64_t settled_by_id; /* who paid/declined/cancelled; 0 while pending or when expired */
+    int64_t settled_at_ms;
+} payments_request;
+/* Rejections in precedence order (the first that applies is reported). */
+typedef enum {
+    PAYMENTS_REQUEST_OK = 0,
+    PAYMENTS_REQUEST_ACTION_INVALID,
+    PAYMENTS_REQUEST_ACTOR_MUST_NOT_BE_ZERO, /* not for EXPIRE, which is the clock's */
+    PAYMENTS_REQUEST_NOT_THE_PAYER,          /* PAY/DECLINE by someone else, or by the requester */
+    PAYMENTS_REQUEST_NOT_THE_REQUESTER,      /* CANCEL by someone else */
+    PAYMENTS_REQUEST_AMOUNT_MISMATCH,        /* PAY for another amount */
+    PAYMENTS_REQUEST_EXISTS,                 /* the same action by the same actor already happened: a retry */
+    PAYMENTS_REQUEST_ALREADY_PAID,
+    PAYMENTS_REQUEST_ALREADY_DECLINED,
+    PAYMENTS_REQUEST_ALREADY_CANCELLED,
+    PAYMENTS_REQUEST_ALREADY_EXPIRED,
+    PAYMENTS_REQUEST_EXPIRED_NOW,     /* PAY/DECLINE at or after expiry (apply EXPIRE) */
+    PAYMENTS_REQUEST_NOT_YET_EXPIRED, /* EXPIRE before expires_at_ms */
+    PAYMENTS_REQUEST_VERDICT_COUNT
+} payments_request_verdict;
+
+/* Check a new request: ids, amount and expiry after now. SB_EINVAL if not. */
+int payments_request_init(payments_request *request, int64_t requester_id, int64_t payer_id, int64_t amount_minor,
+                          int64_t now_ms, int64_t expires_at_ms) SB_MUST_CHECK;
+/* Apply an action by actor_id (ignored for EXPIRE) at now_ms.  On
+ * PAYMENTS_REQUEST_OK the request moves to its new state and records who and
+ * when; on any other verdict it is unchanged.  For PAY the ledger transfer is
+ * made first and this is applied in the same store transaction; EXISTS tells
+ * a retry that it already happened. */
+payments_request_verdict payments_request_apply(payments_request *request, payments_request_action action,
+                                                int64_t actor_id, int64_t amount_minor, int64_t now_ms);
+const char *payments_request_state_name(payments_request_state state);
+const char *payments_request_verdict_name(payments_request_verdict verdict);
+
 #endif /* SB_PAYMENTS_H */
