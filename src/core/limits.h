@@ -97,6 +97,23 @@
 /* Digits in any accepted form; E.164 allows 15 after the '+'. */
 #define SB_PHONE_DIGITS_MAX 15
 
+/* ---- payments (src/payments/) ---- */
+/* Bytes of one typed instrument (card, Sheba, bill or payment ID): 34 IBAN
+ * characters in Persian digits (2 bytes each) with spaces fit easily. */
+#define SB_PAYMENTS_INPUT_BYTES_MAX 128
+/* Shares in one split: a group bill among at most this many people. */
+#define SB_PAYMENTS_SPLIT_SHARES_MAX 1000
+/* Inputs one `socialbank check` run accepts. */
+#define SB_PAYMENTS_CHECK_INPUTS_MAX 10000
+/* Card switch: inquiries after a timed-out transfer, then reversals, before
+ * the hold is left to the operator (each call waits its own timeout). */
+#define SB_PAYMENTS_SWITCH_INQUIRIES_MAX 3
+#define SB_PAYMENTS_SWITCH_REVERSALS_MAX 5
+/* The in-memory switch simulator (tests, demos): cards, references, script. */
+#define SB_PAYMENTS_SWITCH_SIM_CARDS_MAX 64
+#define SB_PAYMENTS_SWITCH_SIM_REFS_MAX 1024
+#define SB_PAYMENTS_SWITCH_SIM_SCRIPT_MAX 64
+
 /* ---- store ---- */
 /* Prepared statements cached per connection. */
 #define SB_STORE_STMT_CACHE_MAX 256
@@ -135,6 +152,7 @@ _Static_assert(SB_HTTP_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "ingest 
 _Static_assert(SB_CUSTOMER_USERNAME_BYTES_MAX <= SB_USERNAME_BYTES_MAX, "customer names fit the username column");
 _Static_assert(SB_LOGIN_RATE_WINDOW_MS <= SB_OTP_RATE_WINDOW_MS, "pruning keeps the longest window");
 _Static_assert(SB_OTP_DIGITS >= 4 && SB_OTP_DIGITS <= 9, "a code fits a uint32_t");
+_Static_assert(SB_PHONE_INPUT_BYTES_MAX <= SB_PAYMENTS_INPUT_BYTES_MAX, "a phone number is one payments input");
 _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
 
 _Static_assert(SB_LEDGER_SUBMIT_MAX <= SB_LEDGER_COMMIT_MAX, "a submission must fit one commit");
