@@ -2,8 +2,10 @@
  * listening_insight.c - what the posts add up to: alerts on bursts,
  * suggestion groups, advocates, and the consents that allow leads.
  *
- * Alerts.  Every metric ("negative", and "risk:NAME" for each risk seen in
- * the last hour) is a count of posts in the last hour [now-1h, now),
+ * Alerts.  Every metric ("negative": negative posts that carry no risk, and
+ * "risk:NAME" for each risk seen in the last hour, so that one rumour burst
+ * is one alert and not also a negative-volume alert) is a count of posts
+ * in the last hour [now-1h, now),
  * compared with the mean of the previous N hours (the baseline; at least
  * SB_LISTENING_ALERT_BASELINE_FLOOR an hour).  Under "nothing changed" the
  * count is Poisson with that mean; the alert fires when the upper-tail
@@ -56,8 +58,9 @@ double listening_poisson_upper_tail(int64_t k, double lambda) {
 static int metric_count(listening *l, const char *metric, int64_t from_ms, int64_t to_ms, int64_t *out) {
     if (strcmp(metric, "negative") == 0)
         return store_query_int64(l->s, out,
-                                 "SELECT COUNT(*) FROM listening_effective WHERE sentiment = 'negative' AND "
-                                 "posted_at_ms >= ? AND posted_at_ms < ?",
+                                 "SELECT COUNT(*) FROM listening_effective e WHERE e.sentiment = 'negative' AND "
+                                 "e.posted_at_ms >= ? AND e.posted_at_ms < ? AND NOT EXISTS (SELECT 1 FROM "
+                                 "listening_signals s WHERE s.post_id = e.post_id AND s.kind = 'risk')",
                                  "ii", from_ms, to_ms);
     SB_ASSERT(strncmp(metric, "risk:", 5) == 0);
     return store_query_int64(l->s, out,
@@ -356,13 +359,13 @@ static int text_bigrams(const char *text, int32_t post, int32_t group, sb_buf *a
         bool keep = !overflow && cur_len > 1 && !any_stop_word(cur, cur_len);
         if (keep && cur_len == 2 && (unsigned char)cur[0] < 0x80) keep = false; /* "ok", "pm" */
         if (keep) {
-            memcpy(words[have == 2 ? 1 : have], cur, cur_len);
             if (have == 2) {
                 memcpy(words[0], words[1], word_len[1]);
                 word_len[0] = word_len[1];
                 memcpy(words[1], cur, cur_len);
                 word_len[1] = cur_len;
             } else {
+                memcpy(words[have], cur, cur_len);
                 word_len[have++] = cur_len;
             }
             if (have == 2) {

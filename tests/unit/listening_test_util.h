@@ -59,7 +59,7 @@ static inline int scripted_understand(void *arg, const char *text, size_t len, l
             case 's': snprintf(u->sentiment, sizeof u->sentiment, "%s", value); break;
             case 'k': snprintf(u->kind, sizeof u->kind, "%s", value); break;
             case 't': snprintf(u->topic, sizeof u->topic, "%s", value); break;
-            case 'g': snprintf(u->lang, sizeof u->lang, "%s", value); break;
+            case 'g': snprintf(u->lang, sizeof u->lang, "%.7s", value); break;
             case 'p': permille = (int)strtol(value, NULL, 10); break;
             case 'r':
                 snprintf(u->risks[u->risk_count].name, LISTENING_LABEL_BYTES, "%s", value);
@@ -87,6 +87,7 @@ static inline int scripted_understand(void *arg, const char *text, size_t len, l
 }
 
 static inline int fixture_setup_with(void **state, const listening_config *cfg) {
+    sb_log_set_level(SB_LOG_ERROR);
     fixture *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/sb-listening-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
