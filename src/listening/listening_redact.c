@@ -283,7 +283,7 @@ int listening_redact(const char *text, size_t len, sb_buf *out, listening_redact
         i = next;
     }
     if (result == SB_OK) {
-        qsort(spans.items, spans.count, sizeof *spans.items, span_compare);
+        if (spans.count > 1) qsort(spans.items, spans.count, sizeof *spans.items, span_compare);
         size_t at = 0;
         for (size_t k = 0; k < spans.count && result == SB_OK; k++) {
             const span *sp = &spans.items[k];
