@@ -16,18 +16,21 @@
 #include "listening/listening_int.h"
 
 /* ---- vocabularies ---- */
-static const char *const sources[] = {"twitter", "instagram", "telegram",  "linkedin",    "facebook",
+static const char *const sources[] = {"twitter", "instagram", "telegram",    "linkedin",    "facebook",
                                       "forum",   "app_store", "google_play", "own_channel", "messenger",
                                       "news",    "youtube",   "vk"};
 static const char *const sentiments[] = {"positive", "negative", "neutral"};
 static const char *const kinds[] = {"complaint", "suggestion", "question", "praise", "other"};
-static const char *const topics[] = {"cards", "transfers", "fees",           "loans", "call_center",
-                                     "app_online", "branch", "fraud_security", "staff", "other"};
+static const char *const topics[] = {"cards",      "transfers", "fees",           "loans", "call_center",
+                                     "app_online", "branch",    "fraud_security", "staff", "other"};
 static const char *const risks[] = {"card_misuse", "threat_leave", "threat_sue", "insolvency_rumour"};
 static const char *const life_events[][2] = {
-    {"new_child", "child_savings"},      {"travel_abroad", "travel_insurance_fx_card"},
-    {"wedding", "wedding_loan"},         {"new_home", "mortgage"},
-    {"new_job", "salary_account_credit_card"}, {"studies", "student_loan_education_savings"},
+    {"new_child", "child_savings"},
+    {"travel_abroad", "travel_insurance_fx_card"},
+    {"wedding", "wedding_loan"},
+    {"new_home", "mortgage"},
+    {"new_job", "salary_account_credit_card"},
+    {"studies", "student_loan_education_savings"},
 };
 
 static bool in_list(const char *const *list, size_t n, const char *name) {
@@ -76,8 +79,8 @@ void listening_close(listening *l) {
 }
 
 /* ---- validation ---- */
-static bool text_field_ok(const char *s, size_t max, const char **reason_out, const char *missing,
-                          const char *too_long, const char *bad_utf8) {
+static bool text_field_ok(const char *s, size_t max, const char **reason_out, const char *missing, const char *too_long,
+                          const char *bad_utf8) {
     if (!s || !*s) {
         *reason_out = missing;
         return false;
@@ -101,21 +104,30 @@ static bool text_field_ok(const char *s, size_t max, const char **reason_out, co
 
 int listening_post_check(const listening_post *p, int64_t now_ms, const char **reason_out) {
     const char *reason = NULL;
-    if (!p) reason = "missing_post";
-    else if (!p->source || !*p->source) reason = "missing_source";
-    else if (!listening_source_valid(p->source)) reason = "unknown_source";
+    if (!p)
+        reason = "missing_post";
+    else if (!p->source || !*p->source)
+        reason = "missing_source";
+    else if (!listening_source_valid(p->source))
+        reason = "unknown_source";
     else if (!text_field_ok(p->external_id, SB_LISTENING_EXTERNAL_ID_BYTES_MAX, &reason, "missing_external_id",
                             "external_id_too_long", "bad_external_id")) {
     } else if (!text_field_ok(p->author, SB_LISTENING_AUTHOR_BYTES_MAX, &reason, "missing_author", "author_too_long",
                               "bad_author")) {
-    } else if (!p->text || p->text_len == 0) reason = "missing_text";
-    else if (p->text_len > SB_LISTENING_TEXT_BYTES_MAX) reason = "text_too_long";
-    else if (!sb_utf8_valid(p->text, p->text_len) || memchr(p->text, '\0', p->text_len)) reason = "invalid_utf8";
-    else if (p->posted_at_ms < SB_LISTENING_TIME_MIN_MS) reason = "time_too_old";
-    else if (p->posted_at_ms > now_ms + SB_LISTENING_FUTURE_SKEW_MS) reason = "time_in_future";
-    else if (p->author_reach < 0 || p->author_reach > SB_LISTENING_COUNT_MAX) reason = "bad_reach";
-    else if (p->likes < 0 || p->likes > SB_LISTENING_COUNT_MAX || p->shares < 0 ||
-             p->shares > SB_LISTENING_COUNT_MAX || p->replies < 0 || p->replies > SB_LISTENING_COUNT_MAX)
+    } else if (!p->text || p->text_len == 0)
+        reason = "missing_text";
+    else if (p->text_len > SB_LISTENING_TEXT_BYTES_MAX)
+        reason = "text_too_long";
+    else if (!sb_utf8_valid(p->text, p->text_len) || memchr(p->text, '\0', p->text_len))
+        reason = "invalid_utf8";
+    else if (p->posted_at_ms < SB_LISTENING_TIME_MIN_MS)
+        reason = "time_too_old";
+    else if (p->posted_at_ms > now_ms + SB_LISTENING_FUTURE_SKEW_MS)
+        reason = "time_in_future";
+    else if (p->author_reach < 0 || p->author_reach > SB_LISTENING_COUNT_MAX)
+        reason = "bad_reach";
+    else if (p->likes < 0 || p->likes > SB_LISTENING_COUNT_MAX || p->shares < 0 || p->shares > SB_LISTENING_COUNT_MAX ||
+             p->replies < 0 || p->replies > SB_LISTENING_COUNT_MAX)
         reason = "bad_count";
     if (reason_out) *reason_out = reason;
     if (!reason) return SB_OK;
@@ -130,8 +142,8 @@ int listening_understanding_check(const listening_understanding *u) {
     if (!listening_label_valid("sentiment", u->sentiment) || !listening_label_valid("kind", u->kind) ||
         !listening_label_valid("topic", u->topic))
         return SB_EINVAL;
-    if (u->sentiment_permille < 0 || u->sentiment_permille > 1000 || u->kind_permille < 0 ||
-        u->kind_permille > 1000 || u->topic_permille < 0 || u->topic_permille > 1000)
+    if (u->sentiment_permille < 0 || u->sentiment_permille > 1000 || u->kind_permille < 0 || u->kind_permille > 1000 ||
+        u->topic_permille < 0 || u->topic_permille > 1000)
         return SB_EINVAL;
     if (u->risk_count > LISTENING_SIGNALS_MAX || u->life_event_count > LISTENING_SIGNALS_MAX ||
         u->competitor_count > LISTENING_SIGNALS_MAX)
@@ -158,8 +170,8 @@ int listening_understanding_check(const listening_understanding *u) {
 
 static int64_t floor_to(int64_t t, int64_t unit) { return t >= 0 ? t - t % unit : t - ((t % unit) + unit) % unit; }
 
-static int stat_add(listening *l, const char *dimension, const char *value, int64_t posted_at_ms,
-                    const char *sentiment, int sign) {
+static int stat_add(listening *l, const char *dimension, const char *value, int64_t posted_at_ms, const char *sentiment,
+                    int sign) {
     int64_t pos = strcmp(sentiment, "positive") == 0, neg = strcmp(sentiment, "negative") == 0;
     int64_t neu = !pos && !neg;
     static const char *const grains[] = {"hour", "day"};
@@ -168,13 +180,14 @@ static int stat_add(listening *l, const char *dimension, const char *value, int6
         int64_t bucket = floor_to(posted_at_ms, units[g]);
         int result;
         if (sign > 0)
-            result = store_exec(l->s,
-                                "INSERT INTO listening_stats(granularity, bucket_ms, dimension, value, posts, positive, "
-                                "negative, neutral) VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(granularity, bucket_ms, "
-                                "dimension, value) DO UPDATE SET posts = posts + 1, positive = positive + "
-                                "excluded.positive, negative = negative + excluded.negative, neutral = neutral + "
-                                "excluded.neutral",
-                                "tittiii", grains[g], bucket, dimension, value, pos, neg, neu);
+            result =
+                store_exec(l->s,
+                           "INSERT INTO listening_stats(granularity, bucket_ms, dimension, value, posts, positive, "
+                           "negative, neutral) VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(granularity, bucket_ms, "
+                           "dimension, value) DO UPDATE SET posts = posts + 1, positive = positive + "
+                           "excluded.positive, negative = negative + excluded.negative, neutral = neutral + "
+                           "excluded.neutral",
+                           "tittiii", grains[g], bucket, dimension, value, pos, neg, neu);
         else
             result = store_exec(l->s,
                                 "UPDATE listening_stats SET posts = posts - 1, positive = positive - ?, negative = "
@@ -227,7 +240,8 @@ int listening__stats_apply(listening *l, int64_t post_id, int sign) {
     }
     store_stmt_done(st);
     if (result < 0) return result;
-    for (size_t k = 0; k < n && result >= 0; k++) result = stat_add(l, dims[k], names[k], at, sentiment, sign);
+    for (size_t k = 0; k < n && result >= 0; k++)
+        result = stat_add(l, dims[k], names[k], at, sentiment, sign);
     return result < 0 ? result : SB_OK;
 }
 
@@ -240,15 +254,19 @@ int listening_stats_recompute(listening *l) {
         int64_t ids[256];
         size_t n = 0;
         store_stmt *st;
-        result = store_query(l->s, &st, "SELECT post_id FROM listening_understanding WHERE post_id > ? ORDER BY "
-                                        "post_id LIMIT 256", "i", last);
+        result = store_query(l->s, &st,
+                             "SELECT post_id FROM listening_understanding WHERE post_id > ? ORDER BY "
+                             "post_id LIMIT 256",
+                             "i", last);
         if (result != SB_OK) break;
-        while ((result = store_step(st)) == STORE_ROW) ids[n++] = store_col_int64(st, 0);
+        while ((result = store_step(st)) == STORE_ROW)
+            ids[n++] = store_col_int64(st, 0);
         store_stmt_done(st);
         if (result < 0) break;
         result = SB_OK;
         if (n == 0) break;
-        for (size_t k = 0; k < n && result == SB_OK; k++) result = listening__stats_apply(l, ids[k], +1);
+        for (size_t k = 0; k < n && result == SB_OK; k++)
+            result = listening__stats_apply(l, ids[k], +1);
         last = ids[n - 1];
     }
     if (result == SB_OK) return store_commit(l->s);
@@ -329,10 +347,11 @@ static int understanding_store(listening *l, int64_t post_id, const listening_un
                             "VALUES (?, 'life_event', ?, ?, ?)",
                             "itit", post_id, sig->name, (int64_t)sig->permille, sig->trigger);
         if (result == SB_OK)
-            result = store_exec(l->s,
-                                "INSERT OR IGNORE INTO listening_leads(post_id, customer_id, life_event, offer, "
-                                "created_at_ms) VALUES (?, ?, ?, ?, ?)",
-                                "iitti", post_id, customer_id, sig->name, listening_life_event_offer(sig->name), now_ms);
+            result =
+                store_exec(l->s,
+                           "INSERT OR IGNORE INTO listening_leads(post_id, customer_id, life_event, offer, "
+                           "created_at_ms) VALUES (?, ?, ?, ?, ?)",
+                           "iitti", post_id, customer_id, sig->name, listening_life_event_offer(sig->name), now_ms);
         if (result == SB_OK && store_changes(l->s) > 0 && leads) (*leads)++;
     }
     return result;
@@ -367,7 +386,8 @@ int listening_understanding_set(listening *l, int64_t post_id, const listening_u
 
 /* ---- ingest ---- */
 static void reject(listening_ingest_result *r, size_t index, const char *reason) {
-    if (r->rejections && r->rejected < r->rejections_cap) r->rejections[r->rejected] = (listening_rejection){index, reason};
+    if (r->rejections && r->rejected < r->rejections_cap)
+        r->rejections[r->rejected] = (listening_rejection){index, reason};
     r->rejected++;
 }
 
@@ -399,16 +419,14 @@ static int ingest_one(listening *l, const listening_post *p, int64_t now_ms, sb_
         if (result != SB_OK) return result;
     }
     const char *text = redacted->len ? redacted->data : "";
-    int64_t redactions =
-        (int64_t)(counts.cards + counts.phones + counts.national_ids + counts.ibans + counts.emails);
+    int64_t redactions = (int64_t)(counts.cards + counts.phones + counts.national_ids + counts.ibans + counts.emails);
     if (sealed)
         result = store_exec(l->s,
                             "INSERT INTO listening_posts(source, external_id, author, author_reach, posted_at_ms, "
                             "text, raw_sealed, redactions, likes, shares, replies, ingested_at_ms, updated_at_ms) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             "tttiitbiiiiii", p->source, p->external_id, p->author, p->author_reach, p->posted_at_ms,
-                            text, sealed, (int)sealed_len, redactions, p->likes, p->shares, p->replies, now_ms,
-                            now_ms);
+                            text, sealed, (int)sealed_len, redactions, p->likes, p->shares, p->replies, now_ms, now_ms);
     else
         result = store_exec(l->s,
                             "INSERT INTO listening_posts(source, external_id, author, author_reach, posted_at_ms, "
@@ -470,9 +488,8 @@ int listening_ingest(listening *l, const listening_post *posts, size_t count, in
 
 int listening_post_find(listening *l, const char *source, const char *external_id, int64_t *post_id_out) {
     if (!source || !external_id) return SB_EINVAL;
-    return store_query_int64(l->s, post_id_out,
-                             "SELECT id FROM listening_posts WHERE source = ? AND external_id = ?", "tt", source,
-                             external_id);
+    return store_query_int64(l->s, post_id_out, "SELECT id FROM listening_posts WHERE source = ? AND external_id = ?",
+                             "tt", source, external_id);
 }
 
 int listening_post_raw(listening *l, int64_t post_id, char **out, size_t *len_out) {
@@ -500,8 +517,8 @@ int listening_correct(listening *l, int64_t post_id, const char *head, const cha
     int result = store_begin(l->s);
     if (result != SB_OK) return result;
     int64_t exists;
-    result = store_query_int64(l->s, &exists, "SELECT post_id FROM listening_understanding WHERE post_id = ?", "i",
-                               post_id);
+    result =
+        store_query_int64(l->s, &exists, "SELECT post_id FROM listening_understanding WHERE post_id = ?", "i", post_id);
     if (result == SB_OK) result = listening__stats_apply(l, post_id, -1);
     if (result == SB_OK)
         result = store_exec(l->s,
@@ -579,7 +596,8 @@ int listening_erase_author(listening *l, const char *source, const char *author,
                              "LIMIT 256",
                              "tti", source, author, last);
         if (result != SB_OK) break;
-        while ((result = store_step(st)) == STORE_ROW) ids[n++] = store_col_int64(st, 0);
+        while ((result = store_step(st)) == STORE_ROW)
+            ids[n++] = store_col_int64(st, 0);
         store_stmt_done(st);
         if (result < 0) break;
         result = SB_OK;

@@ -103,13 +103,13 @@ typedef struct {
     char metric[64]; /* "negative" or "risk:insolvency_rumour" */
     int64_t raised_at_ms;
     int64_t window_start_ms;
-    int64_t observed;            /* posts in the last hour */
-    double baseline_per_hour;    /* mean of the previous baseline_hours */
+    int64_t observed;         /* posts in the last hour */
+    double baseline_per_hour; /* mean of the previous baseline_hours */
     int64_t baseline_hours;
-    double p_value;              /* Poisson P(X >= observed | baseline) */
-    double p_threshold;          /* alert when p_value < p_threshold ... */
-    int64_t min_count;           /* ... and observed >= min_count */
-    int64_t threshold_count;     /* smallest count that would have alerted */
+    double p_value;          /* Poisson P(X >= observed | baseline) */
+    double p_threshold;      /* alert when p_value < p_threshold ... */
+    int64_t min_count;       /* ... and observed >= min_count */
+    int64_t threshold_count; /* smallest count that would have alerted */
 } listening_alert;
 /* Where alerts go (the server's WebSocket and webhook fill it later).  Called
  * after the alert row is committed; its result is logged, not propagated. */
@@ -128,11 +128,11 @@ typedef struct {
 /* ---- the context --------------------------------------------------------------- */
 #define LISTENING_KEY_BYTES 32
 typedef struct {
-    bool store_raw;                               /* keep the raw text, sealed */
-    unsigned char raw_key[LISTENING_KEY_BYTES];   /* secretbox key when store_raw */
-    listening_understander understander;          /* understand may be NULL */
-    listening_alert_sink alert_sink;              /* raise may be NULL */
-    listening_reply_hook reply_hook;              /* deliver may be NULL */
+    bool store_raw;                             /* keep the raw text, sealed */
+    unsigned char raw_key[LISTENING_KEY_BYTES]; /* secretbox key when store_raw */
+    listening_understander understander;        /* understand may be NULL */
+    listening_alert_sink alert_sink;            /* raise may be NULL */
+    listening_reply_hook reply_hook;            /* deliver may be NULL */
     /* Alert test parameters (0 = the defaults in limits.h). */
     int64_t alert_baseline_hours;
     int64_t alert_min_count;
@@ -190,8 +190,8 @@ int listening_ingest(listening *l, const listening_post *posts, size_t count, in
 
 /* Store (or replace) the understanding of a stored post: statistics move,
  * rules run, leads may appear.  SB_ENOTFOUND, SB_EINVAL for bad labels. */
-int listening_understanding_set(listening *l, int64_t post_id, const listening_understanding *u, int64_t now_ms)
-    SB_MUST_CHECK;
+int listening_understanding_set(listening *l, int64_t post_id, const listening_understanding *u,
+                                int64_t now_ms) SB_MUST_CHECK;
 /* Validate an understanding's labels, ranges and strings. SB_EINVAL. */
 int listening_understanding_check(const listening_understanding *u) SB_MUST_CHECK;
 
@@ -238,7 +238,7 @@ typedef struct {
     size_t pos;
     size_t line;      /* 1-based line where the current row started */
     size_t next_line; /* the line at pos */
-    char *scratch; /* owned: unescaped field bytes */
+    char *scratch;    /* owned: unescaped field bytes */
     size_t scratch_cap;
     size_t field_count;
     const char *fields[SB_LISTENING_CSV_FIELDS_MAX];
@@ -263,8 +263,8 @@ typedef struct listening_connector {
     int (*from_json)(const struct listening_connector *c, const json_t *record, listening_post *out,
                      const char **reason_out);
     /* From a CSV row given its header row; NULL if it does not read CSV. */
-    int (*from_csv)(const struct listening_connector *c, const size_t *column_of_field,
-                    const listening_csv_reader *row, listening_post *out, const char **reason_out);
+    int (*from_csv)(const struct listening_connector *c, const size_t *column_of_field, const listening_csv_reader *row,
+                    listening_post *out, const char **reason_out);
 } listening_connector;
 /* The generic connectors (listening_connector.c): one JSON object a line
  * and a CSV export with a header row.  Fields: source, external_id (id),
@@ -288,8 +288,8 @@ enum {
 };
 /* Map the header row's columns to fields: column_of_field[f] is the column
  * index or SIZE_MAX.  SB_EINVAL if text or external_id is missing. */
-int listening_csv_map_header(const listening_csv_reader *header, size_t column_of_field[LISTENING_FIELD_COUNT])
-    SB_MUST_CHECK;
+int listening_csv_map_header(const listening_csv_reader *header,
+                             size_t column_of_field[LISTENING_FIELD_COUNT]) SB_MUST_CHECK;
 /* Parse "2026-11-23T09:40:00Z" (or a space for T), with an optional
  * fraction and a Z or +hh:mm offset, or an integer text: epoch seconds if
  * it has at most 10 digits, else epoch milliseconds.  SB_EINVAL. */
@@ -302,8 +302,7 @@ int listening_time_parse(const char *text, size_t len, int64_t *ms_out) SB_MUST_
 int listening_correct(listening *l, int64_t post_id, const char *head, const char *label, const char *analyst,
                       int64_t now_ms) SB_MUST_CHECK;
 /* The effective label of a post's head into out (LISTENING_LABEL_BYTES). */
-int listening_label_get(listening *l, int64_t post_id, const char *head, char out[LISTENING_LABEL_BYTES])
-    SB_MUST_CHECK;
+int listening_label_get(listening *l, int64_t post_id, const char *head, char out[LISTENING_LABEL_BYTES]) SB_MUST_CHECK;
 /* Append every corrected post as training JSONL to `out` (one
  * {"text":...,"lang":...,"sentiment":...,"kind":...,"topic":...} a line, the
  * redacted text, effective labels); *rows_out (may be NULL) gets the count. */
@@ -317,8 +316,8 @@ typedef struct {
  * corrections, leads, raw text), their cases (events, replies, departments),
  * their consents, and their contribution to the statistics.  One
  * transaction.  result may be NULL. */
-int listening_erase_author(listening *l, const char *source, const char *author, listening_erase_result *result)
-    SB_MUST_CHECK;
+int listening_erase_author(listening *l, const char *source, const char *author,
+                           listening_erase_result *result) SB_MUST_CHECK;
 
 /* ---- business hours ------------------------------------------------------------------ */
 typedef struct {
@@ -335,11 +334,11 @@ int listening_calendar_add(listening_calendar *cal, int weekday, int start_minut
 /* The instant at which `business_ms` of open time after start_ms has
  * elapsed.  SB_EINVAL for an empty calendar, SB_ELIMIT past
  * SB_LISTENING_CALENDAR_DAYS_MAX days. */
-int listening_business_add(const listening_calendar *cal, int64_t start_ms, int64_t business_ms, int64_t *out_ms)
-    SB_MUST_CHECK;
+int listening_business_add(const listening_calendar *cal, int64_t start_ms, int64_t business_ms,
+                           int64_t *out_ms) SB_MUST_CHECK;
 /* Open time in [from_ms, to_ms) (0 if to <= from). SB_ELIMIT as above. */
-int listening_business_between(const listening_calendar *cal, int64_t from_ms, int64_t to_ms, int64_t *out_ms)
-    SB_MUST_CHECK;
+int listening_business_between(const listening_calendar *cal, int64_t from_ms, int64_t to_ms,
+                               int64_t *out_ms) SB_MUST_CHECK;
 /* Load a department's calendar. SB_ENOTFOUND. */
 int listening_calendar_load(listening *l, const char *department, listening_calendar *out) SB_MUST_CHECK;
 
@@ -383,19 +382,19 @@ int listening_case_of_post(listening *l, int64_t post_id, int64_t *case_id_out) 
 int listening_case_set_state(listening *l, int64_t case_id, listening_case_state state, const char *actor,
                              int64_t now_ms) SB_MUST_CHECK;
 /* Assign to an agent (recorded as activity). */
-int listening_case_assign(listening *l, int64_t case_id, const char *agent, const char *actor, int64_t now_ms)
-    SB_MUST_CHECK;
+int listening_case_assign(listening *l, int64_t case_id, const char *agent, const char *actor,
+                          int64_t now_ms) SB_MUST_CHECK;
 /* An internal note. */
-int listening_case_note(listening *l, int64_t case_id, const char *actor, const char *text, int64_t now_ms)
-    SB_MUST_CHECK;
+int listening_case_note(listening *l, int64_t case_id, const char *actor, const char *text,
+                        int64_t now_ms) SB_MUST_CHECK;
 /* A reply by `agent`: for a messenger post the reply hook delivers it (or it
  * stays pending); for an external network the text is recorded to post.
  * Counts as the agent's activity.  *reply_id_out may be NULL. */
 int listening_case_reply(listening *l, int64_t case_id, const char *agent, const char *text, int64_t now_ms,
                          int64_t *reply_id_out) SB_MUST_CHECK;
 /* A department's deadline for a case (NULL-clock: SB_ENOTFOUND). */
-int listening_case_deadline(listening *l, int64_t case_id, const char *department, int64_t *deadline_ms_out)
-    SB_MUST_CHECK;
+int listening_case_deadline(listening *l, int64_t case_id, const char *department,
+                            int64_t *deadline_ms_out) SB_MUST_CHECK;
 
 typedef struct {
     size_t escalated;

@@ -38,7 +38,8 @@ int listening_calendar_add(listening_calendar *cal, int weekday, int start_minut
     if (n >= SB_LISTENING_PERIODS_PER_DAY_MAX) return SB_ELIMIT;
     listening_period *p = cal->periods[weekday];
     size_t at = 0;
-    while (at < n && p[at].start_minute < start_minute) at++;
+    while (at < n && p[at].start_minute < start_minute)
+        at++;
     if (at > 0 && p[at - 1].end_minute > start_minute) return SB_EINVAL;
     if (at < n && p[at].start_minute < end_minute) return SB_EINVAL;
     memmove(&p[at + 1], &p[at], (n - at) * sizeof *p);
@@ -144,7 +145,8 @@ int listening_department_set(listening *l, const char *name, const listening_cal
                         "(?, ?, ?) ON CONFLICT(name) DO UPDATE SET utc_offset_minutes = excluded.utc_offset_minutes, "
                         "reassign_after_minutes = excluded.reassign_after_minutes",
                         "tii", name, (int64_t)cal->utc_offset_minutes, (int64_t)reassign_after_minutes);
-    if (result == SB_OK) result = store_exec(l->s, "DELETE FROM listening_department_hours WHERE department = ?", "t", name);
+    if (result == SB_OK)
+        result = store_exec(l->s, "DELETE FROM listening_department_hours WHERE department = ?", "t", name);
     for (int d = 0; d < 7 && result == SB_OK; d++)
         for (size_t i = 0; i < cal->period_count[d] && result == SB_OK; i++)
             result = store_exec(l->s,
@@ -160,12 +162,14 @@ int listening_department_set(listening *l, const char *name, const listening_cal
 int listening_agent_add(listening *l, const char *department, const char *agent) {
     if (!name_ok(agent, SB_USERNAME_BYTES_MAX) || !department) return SB_EINVAL;
     int64_t exists;
-    int result = store_query_int64(l->s, &exists, "SELECT 1 FROM listening_departments WHERE name = ?", "t", department);
+    int result =
+        store_query_int64(l->s, &exists, "SELECT 1 FROM listening_departments WHERE name = ?", "t", department);
     if (result != SB_OK) return result == SB_ENOTFOUND ? SB_EINVAL : result;
-    return store_exec(l->s,
-                      "INSERT INTO listening_agents(department, agent, active) VALUES (?, ?, 1) ON CONFLICT(department, "
-                      "agent) DO UPDATE SET active = 1",
-                      "tt", department, agent);
+    return store_exec(
+        l->s,
+        "INSERT INTO listening_agents(department, agent, active) VALUES (?, ?, 1) ON CONFLICT(department, "
+        "agent) DO UPDATE SET active = 1",
+        "tt", department, agent);
 }
 
 /* ---- rules ---- */
@@ -186,11 +190,12 @@ int listening_rule_add(listening *l, const listening_rule *rule, int64_t now_ms,
     if (!priority_ok) return SB_EINVAL;
     int result = store_begin(l->s);
     if (result != SB_OK) return result;
-    result = store_exec(l->s,
-                        "INSERT INTO listening_rules(name, enabled, kind, sentiment, topic, risk, source, min_permille, "
-                        "priority, updated_at_ms) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        "ttttttiti", rule->name, rule->kind, rule->sentiment, rule->topic, rule->risk, rule->source,
-                        (int64_t)rule->min_permille, rule->priority, now_ms);
+    result =
+        store_exec(l->s,
+                   "INSERT INTO listening_rules(name, enabled, kind, sentiment, topic, risk, source, min_permille, "
+                   "priority, updated_at_ms) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "ttttttiti", rule->name, rule->kind, rule->sentiment, rule->topic, rule->risk, rule->source,
+                   (int64_t)rule->min_permille, rule->priority, now_ms);
     int64_t id = store_last_insert_id(l->s);
     for (size_t k = 0; k < rule->department_count && result == SB_OK; k++) {
         int64_t exists;
@@ -198,8 +203,9 @@ int listening_rule_add(listening *l, const listening_rule *rule, int64_t now_ms,
                                    rule->departments[k] ? rule->departments[k] : "");
         if (result == SB_ENOTFOUND) result = SB_EINVAL;
         if (result == SB_OK)
-            result = store_exec(l->s, "INSERT OR IGNORE INTO listening_rule_departments(rule_id, department) VALUES (?, ?)",
-                                "it", id, rule->departments[k]);
+            result =
+                store_exec(l->s, "INSERT OR IGNORE INTO listening_rule_departments(rule_id, department) VALUES (?, ?)",
+                           "it", id, rule->departments[k]);
     }
     if (result == SB_OK) result = store_commit(l->s);
     if (result != SB_OK) {
@@ -222,7 +228,8 @@ int listening_rules_clear(listening *l) { return store_exec(l->s, "DELETE FROM l
 /* ---- events ---- */
 static int case_event(listening *l, int64_t case_id, int64_t now_ms, const char *actor, const char *type,
                       const char *detail) {
-    return store_exec(l->s, "INSERT INTO listening_case_events(case_id, at_ms, actor, type, detail) VALUES (?, ?, ?, ?, ?)",
+    return store_exec(l->s,
+                      "INSERT INTO listening_case_events(case_id, at_ms, actor, type, detail) VALUES (?, ?, ?, ?, ?)",
                       "iittt", case_id, now_ms, actor, type, detail ? detail : "");
 }
 
@@ -257,11 +264,15 @@ static bool label_matches(const char *want, const char *have, int have_permille,
 }
 
 int listening__cases_route(listening *l, int64_t post_id, int64_t now_ms, size_t *opened, size_t *joined) {
+    /* A post re-understood later is already where it belongs. */
+    int64_t existing_case;
+    int result = listening_case_of_post(l, post_id, &existing_case);
+    if (result != SB_ENOTFOUND) return result;
     store_stmt *st;
-    int result = store_query(l->s, &st,
-                             "SELECT source, author, kind, kind_permille, sentiment, sentiment_permille, topic, "
-                             "topic_permille, posted_at_ms FROM listening_effective WHERE post_id = ?",
-                             "i", post_id);
+    result = store_query(l->s, &st,
+                         "SELECT source, author, kind, kind_permille, sentiment, sentiment_permille, topic, "
+                         "topic_permille, posted_at_ms FROM listening_effective WHERE post_id = ?",
+                         "i", post_id);
     if (result != SB_OK) return result;
     result = store_step(st);
     if (result != STORE_ROW) {
@@ -339,7 +350,8 @@ int listening__cases_route(listening *l, int64_t post_id, int64_t now_ms, size_t
     char departments[32][LISTENING_LABEL_BYTES];
     size_t department_count = 0;
     for (size_t m = 0; m < matched_count && result >= 0; m++) {
-        result = store_query(l->s, &st, "SELECT department FROM listening_rule_departments WHERE rule_id = ? ORDER BY department",
+        result = store_query(l->s, &st,
+                             "SELECT department FROM listening_rule_departments WHERE rule_id = ? ORDER BY department",
                              "i", matched[m]);
         if (result != SB_OK) break;
         while ((result = store_step(st)) == STORE_ROW) {
@@ -501,8 +513,9 @@ int listening_case_set_state(listening *l, int64_t case_id, listening_case_state
     if (result == SB_OK && (resolving || reopening)) result = case_clocks(l, case_id, resolving, now_ms);
     if (result == SB_OK) {
         if (resolving)
-            result = store_exec(l->s, "UPDATE listening_cases SET state = ?, resolved_at_ms = ?, updated_at_ms = ? WHERE id = ?",
-                                "tiii", next, now_ms, now_ms, case_id);
+            result = store_exec(
+                l->s, "UPDATE listening_cases SET state = ?, resolved_at_ms = ?, updated_at_ms = ? WHERE id = ?",
+                "tiii", next, now_ms, now_ms, case_id);
         else if (reopening)
             result = store_exec(l->s,
                                 "UPDATE listening_cases SET state = ?, resolved_at_ms = NULL, reopen_count = "
@@ -575,12 +588,12 @@ int listening_case_reply(listening *l, int64_t case_id, const char *agent, const
         result = store_exec(l->s,
                             "INSERT INTO listening_replies(case_id, agent, text, channel, delivery, created_at_ms) "
                             "VALUES (?, ?, ?, ?, ?, ?)",
-                            "itttti", case_id, agent, text,
-                            messenger ? "messenger" : "external", delivery, now_ms);
+                            "itttti", case_id, agent, text, messenger ? "messenger" : "external", delivery, now_ms);
     int64_t reply_id = store_last_insert_id(l->s);
     if (result == SB_OK)
-        result = store_exec(l->s, "UPDATE listening_cases SET last_agent_activity_ms = ?, updated_at_ms = ? WHERE id = ?",
-                            "iii", now_ms, now_ms, case_id);
+        result =
+            store_exec(l->s, "UPDATE listening_cases SET last_agent_activity_ms = ?, updated_at_ms = ? WHERE id = ?",
+                       "iii", now_ms, now_ms, case_id);
     if (result == SB_OK) result = case_event(l, case_id, now_ms, agent, "reply", delivery);
     if (result == SB_OK) result = store_commit(l->s);
     if (result != SB_OK) {

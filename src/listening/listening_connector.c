@@ -185,7 +185,8 @@ int listening_csv_map_header(const listening_csv_reader *header, size_t column_o
                 name++;
                 name_len--;
             }
-            while (name_len > 0 && name[name_len - 1] == ' ') name_len--;
+            while (name_len > 0 && name[name_len - 1] == ' ')
+                name_len--;
             for (size_t k = 0; field_aliases[f][k] && k < best_alias; k++) {
                 if (strlen(field_aliases[f][k]) == name_len && strncasecmp(field_aliases[f][k], name, name_len) == 0) {
                     column_of_field[f] = col;

@@ -38,7 +38,8 @@ static int fail(listening_csv_reader *r, const char *reason, const char **reason
     if (to_end) {
         r->pos = r->len;
     } else {
-        while (r->pos < r->len && r->data[r->pos] != '\n') r->pos++;
+        while (r->pos < r->len && r->data[r->pos] != '\n')
+            r->pos++;
         if (r->pos < r->len) {
             r->pos++;
             r->next_line++;
@@ -46,8 +47,7 @@ static int fail(listening_csv_reader *r, const char *reason, const char **reason
     }
     r->field_count = 0;
     if (reason_out) *reason_out = reason;
-    return strcmp(reason, "unterminated_quote") == 0 || strcmp(reason, "junk_after_quote") == 0 ? SB_EINVAL
-                                                                                                 : SB_ELIMIT;
+    return strcmp(reason, "unterminated_quote") == 0 || strcmp(reason, "junk_after_quote") == 0 ? SB_EINVAL : SB_ELIMIT;
 }
 
 int listening_csv_next(listening_csv_reader *r, const char **reason_out) {
@@ -56,8 +56,7 @@ int listening_csv_next(listening_csv_reader *r, const char **reason_out) {
     const char *d = r->data;
     /* Skip fully empty lines. */
     while (r->pos < r->len && (d[r->pos] == '\n' || d[r->pos] == '\r')) {
-        if (d[r->pos] == '\n' || (d[r->pos] == '\r' && (r->pos + 1 >= r->len || d[r->pos + 1] != '\n')))
-            r->next_line++;
+        if (d[r->pos] == '\n' || (d[r->pos] == '\r' && (r->pos + 1 >= r->len || d[r->pos + 1] != '\n'))) r->next_line++;
         r->pos++;
     }
     if (r->pos >= r->len) {
@@ -86,7 +85,8 @@ int listening_csv_next(listening_csv_reader *r, const char **reason_out) {
                     if (c == '\n') r->next_line++;
                     r->pos++;
                 }
-                if (used - start >= SB_LISTENING_CSV_FIELD_BYTES_MAX) return fail(r, "field_too_large", reason_out, false);
+                if (used - start >= SB_LISTENING_CSV_FIELD_BYTES_MAX)
+                    return fail(r, "field_too_large", reason_out, false);
                 if (used + 1 >= r->scratch_cap) return fail(r, "row_too_large", reason_out, false);
                 r->scratch[used++] = c;
             }
@@ -94,7 +94,8 @@ int listening_csv_next(listening_csv_reader *r, const char **reason_out) {
                 return fail(r, "junk_after_quote", reason_out, false);
         } else {
             while (r->pos < r->len && d[r->pos] != ',' && d[r->pos] != '\n' && d[r->pos] != '\r') {
-                if (used - start >= SB_LISTENING_CSV_FIELD_BYTES_MAX) return fail(r, "field_too_large", reason_out, false);
+                if (used - start >= SB_LISTENING_CSV_FIELD_BYTES_MAX)
+                    return fail(r, "field_too_large", reason_out, false);
                 if (used + 1 >= r->scratch_cap) return fail(r, "row_too_large", reason_out, false);
                 r->scratch[used++] = d[r->pos++];
             }

@@ -49,7 +49,8 @@ double listening_poisson_upper_tail(int64_t k, double lambda) {
     }
     /* 1 - P(X <= k-1), terms in log space (exp(-lambda) may underflow). */
     double lower = 0.0;
-    for (int64_t i = 0; i < k; i++) lower += exp(-lambda + (double)i * log(lambda) - lgamma((double)i + 1.0));
+    for (int64_t i = 0; i < k; i++)
+        lower += exp(-lambda + (double)i * log(lambda) - lgamma((double)i + 1.0));
     double p = 1.0 - lower;
     return p < 0.0 ? 0.0 : p > 1.0 ? 1.0 : p;
 }
@@ -113,13 +114,13 @@ static int check_metric(listening *l, const char *metric, int64_t now_ms, listen
     char p_text[32], alpha_text[32];
     snprintf(p_text, sizeof p_text, "%.17g", p);
     snprintf(alpha_text, sizeof alpha_text, "%.17g", alpha);
-    result = store_exec(l->s,
-                        "INSERT INTO listening_alerts(metric, raised_at_ms, last_exceeded_ms, window_start_ms, observed, "
-                        "baseline_per_hour_milli, baseline_hours, p_value, p_threshold, min_count, threshold_count) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS REAL), CAST(? AS REAL), ?, ?)",
-                        "tiiiiiittii", metric, now_ms, now_ms, window_start, observed,
-                        (int64_t)llround(baseline * 1000.0), hours, p_text, alpha_text, alert->min_count,
-                        threshold_count);
+    result =
+        store_exec(l->s,
+                   "INSERT INTO listening_alerts(metric, raised_at_ms, last_exceeded_ms, window_start_ms, observed, "
+                   "baseline_per_hour_milli, baseline_hours, p_value, p_threshold, min_count, threshold_count) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS REAL), CAST(? AS REAL), ?, ?)",
+                   "tiiiiiittii", metric, now_ms, now_ms, window_start, observed, (int64_t)llround(baseline * 1000.0),
+                   hours, p_text, alpha_text, alert->min_count, threshold_count);
     if (result != SB_OK) return result;
     alert->id = store_last_insert_id(l->s);
     *raised = true;
@@ -162,7 +163,8 @@ int listening_alerts_check(listening *l, int64_t now_ms, size_t *raised_out) {
         sb_log(SB_LOG_WARN, "listening.alert", "%s: %lld posts in the hour against %.2f an hour (p=%.3g)",
                fresh[k].metric, (long long)fresh[k].observed, fresh[k].baseline_per_hour, fresh[k].p_value);
         if (l->cfg.alert_sink.raise && l->cfg.alert_sink.raise(l->cfg.alert_sink.arg, &fresh[k]) != SB_OK)
-            sb_log(SB_LOG_ERROR, "listening.alert_sink", "the alert sink failed for alert %lld", (long long)fresh[k].id);
+            sb_log(SB_LOG_ERROR, "listening.alert_sink", "the alert sink failed for alert %lld",
+                   (long long)fresh[k].id);
     }
     sb_free(fresh);
     if (raised_out) *raised_out = fresh_count;
@@ -202,29 +204,87 @@ int listening_alerts_list(listening *l, listening_alert *out, size_t cap, size_t
 
 /* ---- stop words ---- */
 static const char *const stop_en[] = {
-    "a", "an", "the", "and", "or", "but", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "to",
-    "of", "in", "on", "for", "with", "at", "by", "from", "as", "i", "me", "my", "we", "our", "you", "your", "they",
-    "he", "she", "so", "very", "too", "not", "no", "do", "does", "did", "have", "has", "had", "just", "please", "can",
-    "could", "would", "should", "will", "there", "here", "all", "any", "more", "much", "really", "again", "when",
-    "why", "how", "what", "which", "who", "if", "then", "than", "also", "about", "into", "out", "up", "am", "bank"};
+    "a",      "an",    "the",   "and",  "or",   "but",  "is",   "are",   "was",    "were",   "be",   "been",  "it",
+    "its",    "this",  "that",  "to",   "of",   "in",   "on",   "for",   "with",   "at",     "by",   "from",  "as",
+    "i",      "me",    "my",    "we",   "our",  "you",  "your", "they",  "he",     "she",    "so",   "very",  "too",
+    "not",    "no",    "do",    "does", "did",  "have", "has",  "had",   "just",   "please", "can",  "could", "would",
+    "should", "will",  "there", "here", "all",  "any",  "more", "much",  "really", "again",  "when", "why",   "how",
+    "what",   "which", "who",   "if",   "then", "than", "also", "about", "into",   "out",    "up",   "am",    "bank"};
 static const char *const stop_ru[] = {
-    "и", "в", "во", "не", "что", "он", "на", "я", "с", "со", "как", "а", "то", "все", "она", "так", "его", "но",
-    "да", "ты", "к", "у", "же", "вы", "за", "бы", "по", "только", "ее", "мне", "было", "вот", "от", "меня", "еще",
-    "нет", "о", "из", "ему", "теперь", "когда", "даже", "ну", "ли", "если", "уже", "или", "ни", "быть", "был",
-    "до", "вас", "нибудь", "уж", "вам", "там", "потом", "себя", "ничего", "ей", "может", "они", "тут", "где",
-    "есть", "надо", "для", "мы", "тебя", "их", "чем", "была", "сам", "чтоб", "без", "будто", "очень", "это",
-    "этот", "банк", "пожалуйста", "просто", "очень"};
+    "и",     "в",    "во",  "не",     "что",    "он",   "на",   "я",    "с",          "со",     "как",    "а",
+    "то",    "все",  "она", "так",    "его",    "но",   "да",   "ты",   "к",          "у",      "же",     "вы",
+    "за",    "бы",   "по",  "только", "ее",     "мне",  "было", "вот",  "от",         "меня",   "еще",    "нет",
+    "о",     "из",   "ему", "теперь", "когда",  "даже", "ну",   "ли",   "если",       "уже",    "или",    "ни",
+    "быть",  "был",  "до",  "вас",    "нибудь", "уж",   "вам",  "там",  "потом",      "себя",   "ничего", "ей",
+    "может", "они",  "тут", "где",    "есть",   "надо", "для",  "мы",   "тебя",       "их",     "чем",    "была",
+    "сам",   "чтоб", "без", "будто",  "очень",  "это",  "этот", "банк", "пожалуйста", "просто", "очень"};
 static const char *const stop_uk[] = {
-    "і", "й", "та", "в", "у", "на", "не", "що", "з", "із", "зі", "до", "за", "по", "як", "а", "але", "це", "цей",
-    "ця", "ці", "я", "ми", "ви", "ти", "він", "вона", "вони", "мене", "мені", "нам", "вам", "їх", "його", "її",
-    "так", "вже", "ще", "чи", "або", "бо", "від", "для", "при", "про", "то", "тут", "там", "коли", "якщо", "дуже",
-    "є", "був", "була", "було", "буде", "можна", "треба", "ні", "без", "же", "би", "б", "через", "банк", "будь",
-    "ласка", "просто", "свій", "свою", "які", "який", "яка"};
-static const char *const stop_fa[] = {
-    "و", "در", "به", "از", "که", "این", "را", "با", "است", "برای", "آن", "یک", "تا", "بر", "هم", "نیز", "ها",
-    "های", "شود", "شد", "بود", "کرد", "کنید", "کنم", "می", "من", "ما", "شما", "او", "آنها", "خود", "هر", "اما",
-    "یا", "اگر", "چرا", "چه", "چون", "پس", "هست", "نیست", "بسیار", "خیلی", "خیلے", "لطفا", "لطفاً", "باید", "دیگر",
-    "همه", "بانک", "رو", "اون", "این‌ها", "ولی", "هیچ", "کنه", "میشه", "شده", "دارم", "داره"};
+    "і",    "й",     "та",     "в",    "у",     "на",    "не",   "що",   "з",   "із",   "зі",   "до",    "за",
+    "по",   "як",    "а",      "але",  "це",    "цей",   "ця",   "ці",   "я",   "ми",   "ви",   "ти",    "він",
+    "вона", "вони",  "мене",   "мені", "нам",   "вам",   "їх",   "його", "її",  "так",  "вже",  "ще",    "чи",
+    "або",  "бо",    "від",    "для",  "при",   "про",   "то",   "тут",  "там", "коли", "якщо", "дуже",  "є",
+    "був",  "була",  "було",   "буде", "можна", "треба", "ні",   "без",  "же",  "би",   "б",    "через", "банк",
+    "будь", "ласка", "просто", "свій", "свою",  "які",   "який", "яка"};
+static const char *const stop_fa[] = {"و",
+                                      "در",
+                                      "به",
+                                      "از",
+                                      "که",
+                                      "این",
+                                      "را",
+                                      "با",
+                                      "است",
+                                      "برای",
+                                      "آن",
+                                      "یک",
+                                      "تا",
+                                      "بر",
+                                      "هم",
+                                      "نیز",
+                                      "ها",
+                                      "های",
+                                      "شود",
+                                      "شد",
+                                      "بود",
+                                      "کرد",
+                                      "کنید",
+                                      "کنم",
+                                      "می",
+                                      "من",
+                                      "ما",
+                                      "شما",
+                                      "او",
+                                      "آنها",
+                                      "خود",
+                                      "هر",
+                                      "اما",
+                                      "یا",
+                                      "اگر",
+                                      "چرا",
+                                      "چه",
+                                      "چون",
+                                      "پس",
+                                      "هست",
+                                      "نیست",
+                                      "بسیار",
+                                      "خیلی",
+                                      "خیلے",
+                                      "لطفا",
+                                      "لطفاً",
+                                      "باید",
+                                      "دیگر",
+                                      "همه",
+                                      "بانک",
+                                      "رو",
+                                      "اون",
+                                      "این‌ها",
+                                      "ولی",
+                                      "هیچ",
+                                      "کنه",
+                                      "میشه",
+                                      "شده",
+                                      "دارم",
+                                      "داره"};
 
 static bool word_in(const char *const *list, size_t n, const char *w, size_t len) {
     for (size_t k = 0; k < n; k++)
@@ -557,7 +617,8 @@ int listening_advocates(listening *l, listening_advocate *out, size_t cap, size_
         a.score = (double)a.positive_posts * log1p((double)a.reach);
         /* Keep the best `cap` in order: insertion into a sorted array. */
         size_t at = n < cap ? n : cap;
-        while (at > 0 && advocate_before(&a, &out[at - 1])) at--;
+        while (at > 0 && advocate_before(&a, &out[at - 1]))
+            at--;
         if (at >= cap) continue;
         size_t move = (n < cap ? n : cap - 1) - at;
         memmove(&out[at + 1], &out[at], move * sizeof *out);

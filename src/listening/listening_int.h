@@ -18,8 +18,7 @@ struct listening {
 int listening__stats_apply(listening *l, int64_t post_id, int sign) SB_MUST_CHECK;
 /* Run the rules for a post and open or join a case.  the counters opened and joined are
  * incremented.  Inside the caller's transaction. */
-int listening__cases_route(listening *l, int64_t post_id, int64_t now_ms, size_t *opened, size_t *joined)
-    SB_MUST_CHECK;
+int listening__cases_route(listening *l, int64_t post_id, int64_t now_ms, size_t *opened, size_t *joined) SB_MUST_CHECK;
 /* The active consent's customer for (source, handle) at now_ms; SB_ENOTFOUND. */
 int listening__consent_customer(listening *l, const char *source, const char *handle, int64_t now_ms,
                                 int64_t *customer_id_out) SB_MUST_CHECK;

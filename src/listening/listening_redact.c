@@ -59,7 +59,8 @@ static uint32_t decode(const unsigned char *s, size_t len, size_t i, size_t *wid
         return 0xFFFD;
     }
     uint32_t cp = c & (w == 2 ? 0x1F : w == 3 ? 0x0F : 0x07);
-    for (size_t k = 1; k < w; k++) cp = cp << 6 | (s[i + k] & 0x3F);
+    for (size_t k = 1; k < w; k++)
+        cp = cp << 6 | (s[i + k] & 0x3F);
     *width = w;
     return cp;
 }
@@ -96,7 +97,8 @@ bool listening_national_id_valid(const char *d) {
         if (d[k] != d[0]) all_same = false;
     if (all_same) return false; /* 0000000000, 1111111111 ... pass the sum but are placeholders */
     int sum = 0;
-    for (int k = 0; k < 9; k++) sum += (d[k] - '0') * (10 - k);
+    for (int k = 0; k < 9; k++)
+        sum += (d[k] - '0') * (10 - k);
     int r = sum % 11, check = d[9] - '0';
     return r < 2 ? check == r : check == 11 - r;
 }
@@ -116,18 +118,21 @@ static int find_emails(const unsigned char *s, size_t len, span_list *spans) {
     for (size_t at = 0; at < len; at++) {
         if (s[at] != '@') continue;
         size_t start = at;
-        while (start > floor && email_local_char(s[start - 1])) start--;
+        while (start > floor && email_local_char(s[start - 1]))
+            start--;
         if (start == at) continue;
         /* Domain: labels separated by single dots; the last one all letters, >= 2. */
         size_t end = at + 1, last_label_start = end, dots = 0;
         size_t good_end = 0;
         while (end < len) {
             size_t label_start = end;
-            while (end < len && domain_char(s[end])) end++;
+            while (end < len && domain_char(s[end]))
+                end++;
             if (end == label_start) break;
             last_label_start = label_start;
             bool tld = end - label_start >= 2;
-            for (size_t k = label_start; k < end && tld; k++) tld = ascii_alpha(s[k]);
+            for (size_t k = label_start; k < end && tld; k++)
+                tld = ascii_alpha(s[k]);
             if (dots > 0 && tld) good_end = end;
             if (end < len && s[end] == '.' && end + 1 < len && domain_char(s[end + 1])) {
                 dots++;
@@ -166,7 +171,8 @@ static int classify(const unsigned char *s, const group *groups, const char *dig
     const char *d = digits + off;
     if (n == 16) {
         bool four_by_four = j - i == 3;
-        for (size_t k = i; k <= j && four_by_four; k++) four_by_four = groups[k].digit_count == 4;
+        for (size_t k = i; k <= j && four_by_four; k++)
+            four_by_four = groups[k].digit_count == 4;
         if (four_by_four || listening_luhn_valid(d, n)) return SPAN_CARD;
     }
     if (n >= 15 && n <= 19 && i == j && listening_luhn_valid(d, n)) return SPAN_CARD;
@@ -222,7 +228,8 @@ static int scan_run(const unsigned char *s, size_t len, size_t pos, span_list *s
     }
     size_t run_end = group_count ? groups[group_count - 1].end : i;
     /* Skip the rest of an over-long run so it is not rescanned digit by digit. */
-    while (run_end < len && digit_value(decode(s, len, run_end, &width)) >= 0) run_end += width;
+    while (run_end < len && digit_value(decode(s, len, run_end, &width)) >= 0)
+        run_end += width;
     *next = run_end > pos ? run_end : pos + 1;
 
     for (size_t a = 0; a < group_count;) {
@@ -350,7 +357,8 @@ static int hex_nibble(char c) {
 }
 
 static int key_from_hex(const char *hex, size_t len, unsigned char key[LISTENING_KEY_BYTES]) {
-    while (len > 0 && (hex[len - 1] == '\n' || hex[len - 1] == '\r')) len--;
+    while (len > 0 && (hex[len - 1] == '\n' || hex[len - 1] == '\r'))
+        len--;
     if (len != 2 * LISTENING_KEY_BYTES) return SB_EINVAL;
     for (size_t k = 0; k < LISTENING_KEY_BYTES; k++) {
         int hi = hex_nibble(hex[2 * k]), lo = hex_nibble(hex[2 * k + 1]);

@@ -56,11 +56,21 @@ static inline int scripted_understand(void *arg, const char *text, size_t len, l
             memcpy(value, p + 2, n);
             value[n] = '\0';
             switch (p[0]) {
-            case 's': snprintf(u->sentiment, sizeof u->sentiment, "%s", value); break;
-            case 'k': snprintf(u->kind, sizeof u->kind, "%s", value); break;
-            case 't': snprintf(u->topic, sizeof u->topic, "%s", value); break;
-            case 'g': snprintf(u->lang, sizeof u->lang, "%.7s", value); break;
-            case 'p': permille = (int)strtol(value, NULL, 10); break;
+            case 's':
+                snprintf(u->sentiment, sizeof u->sentiment, "%s", value);
+                break;
+            case 'k':
+                snprintf(u->kind, sizeof u->kind, "%s", value);
+                break;
+            case 't':
+                snprintf(u->topic, sizeof u->topic, "%s", value);
+                break;
+            case 'g':
+                snprintf(u->lang, sizeof u->lang, "%.7s", value);
+                break;
+            case 'p':
+                permille = (int)strtol(value, NULL, 10);
+                break;
             case 'r':
                 snprintf(u->risks[u->risk_count].name, LISTENING_LABEL_BYTES, "%s", value);
                 u->risks[u->risk_count].permille = 950;
@@ -77,7 +87,8 @@ static inline int scripted_understand(void *arg, const char *text, size_t len, l
                 u->competitors[u->competitor_count].permille = 1000;
                 u->competitor_count++;
                 break;
-            default: break;
+            default:
+                break;
             }
         }
         p = comma + 1;

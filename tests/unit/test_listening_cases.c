@@ -73,21 +73,29 @@ static void test_business_add_and_between(void **state) {
     listening_calendar always;
     memset(&always, 0, sizeof always);
     always.utc_offset_minutes = -300;
-    for (int d = 0; d < 7; d++) assert_int_equal(listening_calendar_add(&always, d, 0, 1440), SB_OK);
+    for (int d = 0; d < 7; d++)
+        assert_int_equal(listening_calendar_add(&always, d, 0, 1440), SB_OK);
     assert_int_equal(listening_business_add(&always, T0_MS + 17, 90 * MIN_MS, &out), SB_OK);
     assert_int_equal(out, T0_MS + 17 + 90 * MIN_MS);
 }
 
 static void setup_rules(fixture *f) {
     assert_int_equal(listening_rules_clear(f->l), SB_OK);
-    listening_rule misuse = {.name = "card misuse", .risk = "card_misuse", .priority = "urgent",
-                             .departments = {"support", "cards", "legal"}, .department_count = 3};
-    listening_rule complaints = {.name = "complaints", .kind = "complaint", .min_permille = 600,
-                                 .priority = "normal", .departments = {"support"}, .department_count = 1};
-    listening_rule bad = {.name = "bad", .kind = "rant", .priority = "normal", .departments = {"support"},
-                          .department_count = 1};
-    listening_rule nowhere = {.name = "nowhere", .priority = "normal", .departments = {"marketing"},
-                              .department_count = 1};
+    listening_rule misuse = {.name = "card misuse",
+                             .risk = "card_misuse",
+                             .priority = "urgent",
+                             .departments = {"support", "cards", "legal"},
+                             .department_count = 3};
+    listening_rule complaints = {.name = "complaints",
+                                 .kind = "complaint",
+                                 .min_permille = 600,
+                                 .priority = "normal",
+                                 .departments = {"support"},
+                                 .department_count = 1};
+    listening_rule bad = {
+        .name = "bad", .kind = "rant", .priority = "normal", .departments = {"support"}, .department_count = 1};
+    listening_rule nowhere = {
+        .name = "nowhere", .priority = "normal", .departments = {"marketing"}, .department_count = 1};
     assert_int_equal(listening_rule_add(f->l, &misuse, T0_MS, NULL), SB_OK);
     assert_int_equal(listening_rule_add(f->l, &complaints, T0_MS, NULL), SB_OK);
     assert_int_equal(listening_rule_add(f->l, &complaints, T0_MS, NULL), SB_EEXISTS);
@@ -167,7 +175,8 @@ static void test_rules_route_to_several_departments(void **state) {
 static void test_resolve_stops_clock_reopen_restarts(void **state) {
     fixture *f = *state;
     setup_rules(f);
-    listening_post p = make_post("forum", "r1", "@kaveh", tehran(0, 7, 0), "#s=negative,k=complaint,t=loans# slow loan");
+    listening_post p =
+        make_post("forum", "r1", "@kaveh", tehran(0, 7, 0), "#s=negative,k=complaint,t=loans# slow loan");
     listening_ingest_result r = {0};
     assert_int_equal(listening_ingest(f->l, &p, 1, tehran(0, 8, 0), &r), SB_OK);
     int64_t c = case_of(f, "forum", "r1"), deadline;
@@ -194,7 +203,8 @@ static void test_resolve_stops_clock_reopen_restarts(void **state) {
     assert_int_equal(t.escalated, 1);
     /* A later post by the author on the same topic after resolution opens a new case. */
     assert_int_equal(listening_case_set_state(f->l, c, LISTENING_CASE_RESOLVED, "agent_a", tehran(1, 15, 30)), SB_OK);
-    listening_post again = make_post("forum", "r2", "@kaveh", tehran(1, 16, 0), "#s=negative,k=complaint,t=loans# again");
+    listening_post again =
+        make_post("forum", "r2", "@kaveh", tehran(1, 16, 0), "#s=negative,k=complaint,t=loans# again");
     assert_int_equal(listening_ingest(f->l, &again, 1, tehran(1, 16, 0), &r), SB_OK);
     assert_int_equal(r.cases_opened, 1);
     assert_true(case_of(f, "forum", "r2") != c);
@@ -206,7 +216,8 @@ static void test_reassignment_after_business_silence(void **state) {
     assert_int_equal(listening_agent_add(f->l, "support", "agent_a"), SB_OK);
     assert_int_equal(listening_agent_add(f->l, "support", "agent_b"), SB_OK);
     assert_int_equal(listening_agent_add(f->l, "nowhere", "agent_c"), SB_EINVAL);
-    listening_post p = make_post("app_store", "s1", "@user1", tehran(0, 15, 0), "#s=negative,k=complaint,t=app_online# crash");
+    listening_post p =
+        make_post("app_store", "s1", "@user1", tehran(0, 15, 0), "#s=negative,k=complaint,t=app_online# crash");
     listening_ingest_result r = {0};
     assert_int_equal(listening_ingest(f->l, &p, 1, tehran(0, 15, 0), &r), SB_OK);
     int64_t c = case_of(f, "app_store", "s1");
@@ -228,8 +239,9 @@ static void test_reassignment_after_business_silence(void **state) {
                      SB_OK);
     assert_int_equal(listening_tick(f->l, tehran(1, 11, 59), &t), SB_OK);
     assert_int_equal(t.reassigned, 0);
-    assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM listening_replies WHERE channel = 'external' AND delivery = "
-                                      "'to_post' AND text = 'Sorry! Which phone model?'"),
+    assert_int_equal(count_rows(f->s,
+                                "SELECT COUNT(*) FROM listening_replies WHERE channel = 'external' AND delivery = "
+                                "'to_post' AND text = 'Sorry! Which phone model?'"),
                      1);
     assert_int_equal(listening_case_note(f->l, c, "agent_b", "asked for the model", tehran(1, 10, 1)), SB_OK);
     assert_int_equal(listening_case_note(f->l, c, "agent_b", "", tehran(1, 10, 1)), SB_EINVAL);
@@ -249,7 +261,8 @@ static int hook_deliver(void *arg, int64_t case_id, const char *author, const ch
 static void test_messenger_reply_hook(void **state) {
     fixture *f = *state;
     setup_rules(f);
-    listening_post p = make_post("messenger", "m1", "user:77", T0_MS, "#s=negative,k=complaint,t=transfers# lost transfer");
+    listening_post p =
+        make_post("messenger", "m1", "user:77", T0_MS, "#s=negative,k=complaint,t=transfers# lost transfer");
     listening_ingest_result r = {0};
     assert_int_equal(listening_ingest(f->l, &p, 1, T0_MS, &r), SB_OK);
     int64_t c = case_of(f, "messenger", "m1");
@@ -275,7 +288,8 @@ static void test_department_set(void **state) {
     listening_calendar cal;
     memset(&cal, 0, sizeof cal);
     cal.utc_offset_minutes = 120; /* Kyiv */
-    for (int d = 1; d <= 5; d++) assert_int_equal(listening_calendar_add(&cal, d, 540, 1080), SB_OK);
+    for (int d = 1; d <= 5; d++)
+        assert_int_equal(listening_calendar_add(&cal, d, 540, 1080), SB_OK);
     assert_int_equal(listening_department_set(f->l, "kyiv_support", &cal, 60), SB_OK);
     listening_calendar back;
     assert_int_equal(listening_calendar_load(f->l, "kyiv_support", &back), SB_OK);

@@ -63,7 +63,8 @@ static void test_csv_errors_and_recovery(void **state) {
     /* Too many fields, a field too large. */
     char *many = malloc(4 * SB_LISTENING_CSV_FIELDS_MAX + 16);
     size_t n = 0;
-    for (int k = 0; k <= SB_LISTENING_CSV_FIELDS_MAX; k++) n += (size_t)snprintf(many + n, 8, "x,");
+    for (int k = 0; k <= SB_LISTENING_CSV_FIELDS_MAX; k++)
+        n += (size_t)snprintf(many + n, 8, "x,");
     memcpy(many + n, "\nz\n", 4);
     assert_int_equal(listening_csv_init(&r, many, strlen(many)), SB_OK);
     assert_int_equal(listening_csv_next(&r, &reason), SB_ELIMIT);
@@ -104,8 +105,13 @@ static void test_time_parse(void **state) {
     assert_int_equal(ms, T0_MS);
     assert_int_equal(listening_time_parse("1795219200123", 13, &ms), SB_OK);
     assert_int_equal(ms, T0_MS + 123);
-    const char *bad[] = {"2026-11-21T00:00:00", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "yesterday",
-                         "2026-11-21T00:00:00Zjunk", "2026-11-21T25:00:00Z", ""};
+    const char *bad[] = {"2026-11-21T00:00:00",
+                         "2026-13-01T00:00:00Z",
+                         "2026-02-30T00:00:00Z",
+                         "yesterday",
+                         "2026-11-21T00:00:00Zjunk",
+                         "2026-11-21T25:00:00Z",
+                         ""};
     for (size_t k = 0; k < SB_ARRAY_LEN(bad); k++)
         assert_int_equal(listening_time_parse(bad[k], strlen(bad[k]), &ms), SB_EINVAL);
 }
@@ -182,8 +188,10 @@ static void test_csv_connector(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv_quotes_newlines_bom), cmocka_unit_test(test_csv_errors_and_recovery),
-        cmocka_unit_test(test_time_parse),              cmocka_unit_test(test_json_connector),
+        cmocka_unit_test(test_csv_quotes_newlines_bom),
+        cmocka_unit_test(test_csv_errors_and_recovery),
+        cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_json_connector),
         cmocka_unit_test(test_csv_connector),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,9 +74,9 @@ static void test_rejections_with_reasons(void **state) {
     assert_int_equal(listening_ingest(f->l, all, SB_ARRAY_LEN(all), T0_MS, &r), SB_OK);
     assert_int_equal(r.accepted, 2);
     assert_int_equal(r.rejected, 11);
-    const char *want[] = {"unknown_source",   "missing_external_id", "missing_author", "invalid_utf8",
-                          "text_too_long",    "time_in_future",      "time_too_old",   "external_id_too_long",
-                          "missing_text",     "missing_source",      "bad_count"};
+    const char *want[] = {"unknown_source", "missing_external_id", "missing_author", "invalid_utf8",
+                          "text_too_long",  "time_in_future",      "time_too_old",   "external_id_too_long",
+                          "missing_text",   "missing_source",      "bad_count"};
     size_t want_index[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12};
     for (size_t k = 0; k < 11; k++) {
         assert_int_equal(rej[k].index, want_index[k]);

@@ -97,7 +97,7 @@ static void test_burst_raises_exactly_one_alert(void **state) {
     assert_float_equal(a[0].p_threshold, SB_LISTENING_ALERT_P_THRESHOLD, 1e-18);
     assert_int_equal(a[0].min_count, SB_LISTENING_ALERT_MIN_COUNT);
     assert_int_equal(a[0].threshold_count, 10); /* P(X>=7|1) < 1e-4 already; the minimum count decides */
-    assert_int_equal(a[0].observed, 21); /* the peak while the burst lasted: [25:30, 26:30) */
+    assert_int_equal(a[0].observed, 21);        /* the peak while the burst lasted: [25:30, 26:30) */
     assert_string_equal(sink_last.metric, "risk:insolvency_rumour");
     assert_int_equal(sink_last.observed, 11); /* what the sink saw when it fired */
     free(posts);

@@ -88,7 +88,8 @@ static void test_no_false_positives(void **state) {
         "version 4.11.1",
         "",
     };
-    for (size_t k = 0; k < SB_ARRAY_LEN(ordinary); k++) expect_redacted(ordinary[k], ordinary[k]);
+    for (size_t k = 0; k < SB_ARRAY_LEN(ordinary); k++)
+        expect_redacted(ordinary[k], ordinary[k]);
 }
 
 static void test_bad_input(void **state) {
