@@ -97,6 +97,7 @@ static inline int scripted_understand(void *arg, const char *text, size_t len, l
     return SB_OK;
 }
 
+/* cfg NULL: no raw storage, the scripted understander; otherwise cfg as given. */
 static inline int fixture_setup_with(void **state, const listening_config *cfg) {
     sb_log_set_level(SB_LOG_ERROR);
     fixture *f = calloc(1, sizeof *f);
@@ -109,7 +110,7 @@ static inline int fixture_setup_with(void **state, const listening_config *cfg) 
         c = *cfg;
     else
         memset(&c, 0, sizeof c);
-    if (!c.understander.understand) c.understander.understand = scripted_understand;
+    if (!cfg) c.understander.understand = scripted_understand;
     if (listening_open(f->s, &c, &f->l) != SB_OK) return -1;
     *state = f;
     return 0;

@@ -94,6 +94,7 @@ static void test_redacted_text_and_sealed_raw(void **state) {
     listening_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.store_raw = true;
+    cfg.understander.understand = scripted_understand;
     assert_int_equal(sb_crypto_init(), SB_OK);
     randombytes_buf(cfg.raw_key, sizeof cfg.raw_key);
     assert_int_equal(fixture_setup_with(&st2, &cfg), 0);
@@ -367,6 +368,36 @@ static void test_erasure_leaves_nothing(void **state) {
     assert_int_equal(count_rows(f->s, "SELECT SUM(posts * 7 + negative) FROM listening_stats"), before);
 }
 
+/* Every allocation failing in turn: the batch either lands whole or not at
+ * all, and nothing leaks (the sanitizer build checks). */
+static void test_allocation_failures_roll_back(void **state) {
+    fixture *f = *state;
+    listening_post rows[] = {
+        make_post("twitter", "f1", "@a", T0_MS, "#s=negative,k=complaint,t=cards,r=card_misuse# card 4111111111111111"),
+        make_post("twitter", "f2", "@a", T0_MS + MIN_MS, "#s=negative,k=complaint,t=cards# still"),
+        make_post("forum", "f3", "@b", T0_MS, "#s=positive,c=Tinkoff# ok"),
+    };
+    bool landed = false;
+    for (long n = 0; n < 200 && !landed; n++) {
+        listening_ingest_result r = {0};
+        sb_alloc_fail_after(n);
+        int rc = listening_ingest(f->l, rows, SB_ARRAY_LEN(rows), T0_MS + HOUR_MS_T, &r);
+        sb_alloc_fail_reset();
+        int64_t posts = count_rows(f->s, "SELECT COUNT(*) FROM listening_posts");
+        if (rc == SB_OK) {
+            assert_int_equal(posts, 3);
+            assert_int_equal(r.cases_opened, 1);
+            landed = true;
+        } else {
+            assert_int_equal(rc, SB_ENOMEM);
+            assert_int_equal(posts, 0);
+            assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM listening_stats"), 0);
+            assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM listening_cases"), 0);
+        }
+    }
+    assert_true(landed);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_dedup_merges_counts, fixture_setup, fixture_teardown),
@@ -379,6 +410,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_advocates_ranked_by_reach, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_leads_only_with_consent, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_erasure_leaves_nothing, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_allocation_failures_roll_back, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,7 @@ static int setup_with_sink(void **state) {
     listening_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.alert_sink.raise = sink_raise;
+    cfg.understander.understand = scripted_understand;
     sink_calls = 0;
     return fixture_setup_with(state, &cfg);
 }
