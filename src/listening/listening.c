@@ -139,6 +139,8 @@ static bool bounded_string(const char *s, size_t max) { return strnlen(s, max) <
 int listening_understanding_check(const listening_understanding *u) {
     if (!u) return SB_EINVAL;
     if (!bounded_string(u->lang, sizeof u->lang) || !bounded_string(u->model, sizeof u->model)) return SB_EINVAL;
+    static const char *const langs[] = {"", "fa", "ar", "uk", "ru", "en", "other"};
+    if (!in_list(langs, SB_ARRAY_LEN(langs), u->lang)) return SB_EINVAL;
     if (!listening_label_valid("sentiment", u->sentiment) || !listening_label_valid("kind", u->kind) ||
         !listening_label_valid("topic", u->topic))
         return SB_EINVAL;

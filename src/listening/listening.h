@@ -73,7 +73,7 @@ typedef struct {
     char trigger[LISTENING_TRIGGER_BYTES];
 } listening_signal;
 typedef struct {
-    char lang[8]; /* "fa", "uk", "ru", "en", "ar", "other" */
+    char lang[8]; /* "fa", "uk", "ru", "en", "ar", "other" ("" = other) */
     char sentiment[LISTENING_LABEL_BYTES];
     int sentiment_permille;
     char kind[LISTENING_LABEL_BYTES];

@@ -7,7 +7,10 @@
  * All rules that match a post are combined: the union of their departments,
  * the highest priority.  A post joins the open case of the same author and
  * topic on the same source if that case saw a post within
- * SB_LISTENING_CASE_JOIN_WINDOW_MS; otherwise a case opens.
+ * SB_LISTENING_CASE_JOIN_WINDOW_MS; otherwise a case opens.  A joining post
+ * may raise the case's priority and add departments (each new department's
+ * clock starts then, with the new priority's budget); departments already
+ * on the case keep their clocks.
  *
  * Each department of a case has its own clock, counted in that department's
  * business hours (several periods a day, its weekdays, its UTC offset): the

@@ -99,7 +99,7 @@ static void test_demo_stream(void **state) {
     }
     int64_t base;
     assert_int_equal(listening_time_parse("2026-11-21T06:00:00Z", 20, &base), SB_OK);
-    int64_t end = base + 30 * HOUR_MS_T;
+    int64_t end = base + 36 * HOUR_MS_T;
     assert_int_equal(listening_consent_add(f->l, 2210, "own_channel", "user:2210", base - DAY_MS_T, NULL), SB_OK);
     listening_ingest_result r = {0};
     assert_int_equal(listening_ingest(f->l, posts, st.count, end, &r), SB_OK);
