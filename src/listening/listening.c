@@ -456,6 +456,7 @@ static int ingest_one(listening *l, const listening_post *p, int64_t now_ms, sb_
 
 int listening_ingest(listening *l, const listening_post *posts, size_t count, int64_t now_ms,
                      listening_ingest_result *r) {
+    if (!l || !r) return SB_EINVAL;
     listening_rejection *rejections = r->rejections;
     size_t cap = r->rejections_cap;
     memset(r, 0, sizeof *r);

@@ -356,6 +356,12 @@ typedef struct {
 int listening_rule_add(listening *l, const listening_rule *rule, int64_t now_ms, int64_t *id_out) SB_MUST_CHECK;
 /* Enable or disable a rule. SB_ENOTFOUND. */
 int listening_rule_enable(listening *l, int64_t rule_id, bool enabled, int64_t now_ms) SB_MUST_CHECK;
+/* Delete one rule (its department links go with it). SB_ENOTFOUND. */
+int listening_rule_delete(listening *l, int64_t rule_id) SB_MUST_CHECK;
+/* Append every rule as a JSON array to out (for the admin API):
+ * [{"id":1,"name":"...","enabled":true,"kind":null,...,"min_permille":600,
+ *   "priority":"normal","departments":["support"]}, ...]. */
+int listening_rules_json(listening *l, sb_buf *out) SB_MUST_CHECK;
 /* Delete every rule (an admin replacing the set, and tests). */
 int listening_rules_clear(listening *l) SB_MUST_CHECK;
 

@@ -226,6 +226,60 @@ int listening_rule_enable(listening *l, int64_t rule_id, bool enabled, int64_t n
     return result;
 }
 
+int listening_rule_delete(listening *l, int64_t rule_id) {
+    int result = store_exec(l->s, "DELETE FROM listening_rules WHERE id = ?", "i", rule_id);
+    if (result == SB_OK && store_changes(l->s) == 0) return SB_ENOTFOUND;
+    return result;
+}
+
+static int json_text_or_null(sb_buf *out, const char *key, const char *value) {
+    int result = sb_buf_printf(out, ",\"%s\":", key);
+    if (result != SB_OK) return result;
+    if (!value) return sb_buf_append_str(out, "null");
+    result = sb_buf_append_str(out, "\"");
+    if (result == SB_OK) result = sb_buf_append_json_escaped(out, value, strlen(value));
+    if (result == SB_OK) result = sb_buf_append_str(out, "\"");
+    return result;
+}
+
+int listening_rules_json(listening *l, sb_buf *out) {
+    store_stmt *st;
+    int result = store_query(l->s, &st,
+                             "SELECT r.id, r.name, r.enabled, r.kind, r.sentiment, r.topic, r.risk, r.source, "
+                             "r.min_permille, r.priority, (SELECT group_concat(department, ',') FROM (SELECT "
+                             "department FROM listening_rule_departments d WHERE d.rule_id = r.id ORDER BY "
+                             "department)) FROM listening_rules r ORDER BY r.id LIMIT 256",
+                             "");
+    if (result != SB_OK) return result;
+    result = sb_buf_append_str(out, "[");
+    bool first = true;
+    while (result == SB_OK && (result = store_step(st)) == STORE_ROW) {
+        result = sb_buf_printf(out, "%s{\"id\":%lld", first ? "" : ",", (long long)store_col_int64(st, 0));
+        first = false;
+        if (result == SB_OK) result = json_text_or_null(out, "name", store_col_text(st, 1));
+        if (result == SB_OK) result = sb_buf_printf(out, ",\"enabled\":%s", store_col_int64(st, 2) ? "true" : "false");
+        static const char *const keys[] = {"kind", "sentiment", "topic", "risk", "source"};
+        for (int k = 0; k < 5 && result == SB_OK; k++)
+            result = json_text_or_null(out, keys[k], store_col_text(st, 3 + k));
+        if (result == SB_OK) result = sb_buf_printf(out, ",\"min_permille\":%lld", (long long)store_col_int64(st, 8));
+        if (result == SB_OK) result = json_text_or_null(out, "priority", store_col_text(st, 9));
+        if (result == SB_OK) result = sb_buf_append_str(out, ",\"departments\":[");
+        const char *deps = store_col_text(st, 10);
+        for (const char *p = deps; result == SB_OK && p && *p;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            result = sb_buf_printf(out, "%s\"", p == deps ? "" : ",");
+            if (result == SB_OK) result = sb_buf_append_json_escaped(out, p, len);
+            if (result == SB_OK) result = sb_buf_append_str(out, "\"");
+            p = comma ? comma + 1 : p + len;
+        }
+        if (result == SB_OK) result = sb_buf_append_str(out, "]}");
+    }
+    store_stmt_done(st);
+    if (result == STORE_DONE) result = sb_buf_append_str(out, "]");
+    return result;
+}
+
 int listening_rules_clear(listening *l) { return store_exec(l->s, "DELETE FROM listening_rules", ""); }
 
 /* ---- events ---- */

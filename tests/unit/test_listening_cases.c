@@ -104,6 +104,37 @@ static void setup_rules(fixture *f) {
     assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM listening_rules"), 2);
 }
 
+static void test_rules_json_and_delete(void **state) {
+    fixture *f = *state;
+    setup_rules(f);
+    sb_buf out;
+    sb_buf_init(&out, 1 << 16);
+    assert_int_equal(listening_rules_json(f->l, &out), SB_OK);
+    json_error_t err;
+    json_t *rules = json_loads(out.data, 0, &err);
+    assert_non_null(rules);
+    assert_int_equal(json_array_size(rules), 2);
+    json_t *misuse = json_array_get(rules, 0);
+    assert_string_equal(json_string_value(json_object_get(misuse, "risk")), "card_misuse");
+    assert_true(json_is_null(json_object_get(misuse, "kind")));
+    assert_string_equal(json_string_value(json_object_get(misuse, "priority")), "urgent");
+    json_t *deps = json_object_get(misuse, "departments");
+    assert_int_equal(json_array_size(deps), 3);
+    assert_string_equal(json_string_value(json_array_get(deps, 0)), "cards");
+    int64_t id = json_integer_value(json_object_get(misuse, "id"));
+    json_decref(rules);
+    sb_buf_free(&out);
+    assert_int_equal(listening_rule_delete(f->l, id), SB_OK);
+    assert_int_equal(listening_rule_delete(f->l, id), SB_ENOTFOUND);
+    assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM listening_rule_departments"), 1);
+    /* A card misuse post now only matches the complaint rule. */
+    listening_post p = make_post("twitter", "d1", "@x", T0_MS, "#s=negative,k=complaint,t=cards,r=card_misuse# stolen");
+    listening_ingest_result r = {0};
+    assert_int_equal(listening_ingest(f->l, &p, 1, T0_MS, &r), SB_OK);
+    assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM listening_case_departments"), 1);
+    assert_int_equal(listening_ingest(f->l, &p, 1, T0_MS, NULL), SB_EINVAL);
+}
+
 static int64_t case_of(fixture *f, const char *source, const char *id) {
     int64_t post, c;
     assert_int_equal(listening_post_find(f->l, source, id, &post), SB_OK);
@@ -311,6 +342,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_reassignment_after_business_silence, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_messenger_reply_hook, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_department_set, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_rules_json_and_delete, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
