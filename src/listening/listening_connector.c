@@ -66,6 +66,8 @@ int listening_time_parse(const char *t, size_t len, int64_t *ms_out) {
         return SB_EINVAL;
     static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] || h > 23 || mi > 59 || s > 60) return SB_EINVAL;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap) return SB_EINVAL;
     size_t at = 19;
     if (at < len && t[at] == '.') {
         at++;

@@ -105,6 +105,7 @@ static void test_time_parse(void **state) {
     assert_int_equal(ms, T0_MS);
     assert_int_equal(listening_time_parse("1795219200123", 13, &ms), SB_OK);
     assert_int_equal(ms, T0_MS + 123);
+    assert_int_equal(listening_time_parse("2028-02-29T00:00:00Z", 20, &ms), SB_OK);
     const char *bad[] = {"2026-11-21T00:00:00",
                          "2026-13-01T00:00:00Z",
                          "2026-02-30T00:00:00Z",
