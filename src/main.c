@@ -19,6 +19,7 @@ static const command commands[] = {
     {"migrate", cli_migrate, "create or upgrade the database schema"},
     {"backup", cli_backup, "copy the live database to a file"},
     {"user", cli_user, "add or list staff accounts"},
+    {"serve", cli_serve, "run the HTTP and WebSocket server"},
 };
 
 static void usage(FILE *out) {

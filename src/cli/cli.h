@@ -47,5 +47,6 @@ int cli_migrate(int argc, char **argv);
 int cli_backup(int argc, char **argv);
 /* `socialbank user add|list` (cli_user.c). */
 int cli_user(int argc, char **argv);
+int cli_serve(int argc, char **argv);
 
 #endif /* SB_CLI_H */
