@@ -18,6 +18,7 @@ static const command commands[] = {
     {"version", cli_version, "print the version"},
     {"migrate", cli_migrate, "create or upgrade the database schema"},
     {"backup", cli_backup, "copy the live database to a file"},
+    {"user", cli_user, "add or list staff accounts"},
 };
 
 static void usage(FILE *out) {

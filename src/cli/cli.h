@@ -45,5 +45,7 @@ int cli_int(const cli_option *opts, const char *name, long min, long max, long *
 int cli_version(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+/* `socialbank user add|list` (cli_user.c). */
+int cli_user(int argc, char **argv);
 
 #endif /* SB_CLI_H */

@@ -69,6 +69,27 @@
 #define SB_PASSWORD_BYTES_MAX 256
 #define SB_USERNAME_BYTES_MAX 64
 #define SB_DISPLAY_NAME_BYTES_MAX 128
+/* A customer's @username: short enough to type, long enough to be unique. */
+#define SB_CUSTOMER_USERNAME_BYTES_MIN 3
+#define SB_CUSTOMER_USERNAME_BYTES_MAX 32
+/* Rate-limit windows (sliding) behind the per-hour and per-15-minute caps. */
+#define SB_OTP_RATE_WINDOW_MS (60LL * 60 * 1000)
+#define SB_LOGIN_RATE_WINDOW_MS (15LL * 60 * 1000)
+/* Old rate events, codes and sessions deleted per write, so pruning never stalls a request. */
+#define SB_IDENTITY_PRUNE_BATCH 64
+/* A client address as a rate-limit key (IPv6 text is at most 45 bytes). */
+#define SB_CLIENT_ADDR_BYTES_MAX 64
+/* Codes waiting for the sender thread; past it enqueue answers SB_EBUSY. */
+#define SB_OTP_SENDER_QUEUE_MAX 1024
+/* Webhook sender: URL length, per-step socket timeout (connect, write, read),
+ * delivery attempts and the first backoff (doubled each retry), the bytes of
+ * response read to find the status, and how long stop waits for the queue. */
+#define SB_OTP_WEBHOOK_URL_BYTES_MAX 2048
+#define SB_OTP_WEBHOOK_TIMEOUT_MS 5000
+#define SB_OTP_WEBHOOK_ATTEMPTS_MAX 4
+#define SB_OTP_WEBHOOK_BACKOFF_MS 200
+#define SB_OTP_WEBHOOK_RESPONSE_BYTES_MAX 4096
+#define SB_OTP_SENDER_STOP_WAIT_MS 5000
 
 /* ---- store ---- */
 /* Prepared statements cached per connection. */
@@ -83,6 +104,9 @@
 
 _Static_assert(SB_HTTP_BODY_BYTES_MAX_UNAUTH <= SB_HTTP_BODY_BYTES_MAX, "unauthenticated cap must be lower");
 _Static_assert(SB_HTTP_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "ingest cap is the largest");
+_Static_assert(SB_CUSTOMER_USERNAME_BYTES_MAX <= SB_USERNAME_BYTES_MAX, "customer names fit the username column");
+_Static_assert(SB_LOGIN_RATE_WINDOW_MS <= SB_OTP_RATE_WINDOW_MS, "pruning keeps the longest window");
+_Static_assert(SB_OTP_DIGITS >= 4 && SB_OTP_DIGITS <= 9, "a code fits a uint32_t");
 _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
 
 #endif /* SB_LIMITS_H */

@@ -94,6 +94,19 @@ int identity_user_get(store *s, int64_t user_id, identity_principal *out) SB_MUS
 /* Set a customer's display name and/or @username (NULL leaves a field as it
  * is).  SB_EEXISTS if the username is taken, SB_EINVAL if malformed. */
 int identity_profile_update(store *s, int64_t user_id, const char *display_name, const char *username) SB_MUST_CHECK;
+/* Check a customer @username ([a-z0-9._], SB_CUSTOMER_USERNAME_BYTES_MIN..MAX
+ * bytes; ASCII capitals are accepted and folded) and a display name (1 to
+ * SB_DISPLAY_NAME_BYTES_MAX bytes of valid UTF-8, no control characters, no
+ * bidi overrides, not only spaces), so that a caller can name the bad field
+ * before calling identity_profile_update.  SB_OK or SB_EINVAL. */
+int identity_username_check(const char *username) SB_MUST_CHECK;
+int identity_display_name_check(const char *display_name) SB_MUST_CHECK;
+/* List users whose role is in roles_mask with id > after_id, by id, at most
+ * out_max of them, into the caller's array out (session fields zero).
+ * *count_out is how many were written; fewer than out_max means the end.
+ * Used by the admin's staff list and `socialbank user list`. */
+int identity_user_list(store *s, int roles_mask, int64_t after_id, identity_principal *out, size_t out_max,
+                       size_t *count_out) SB_MUST_CHECK;
 
 /* ---- delivering one-time codes ---- */
 /* The code sender runs on its own thread so that a slow SMS gateway never
