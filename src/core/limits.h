@@ -91,6 +91,12 @@
 #define SB_OTP_WEBHOOK_RESPONSE_BYTES_MAX 4096
 #define SB_OTP_SENDER_STOP_WAIT_MS 5000
 
+/* ---- phone numbers (core/phone.c) ---- */
+/* Bytes of a typed phone number: 15 Persian digits (2 bytes each) plus generous separators. */
+#define SB_PHONE_INPUT_BYTES_MAX 64
+/* Digits in any accepted form; E.164 allows 15 after the '+'. */
+#define SB_PHONE_DIGITS_MAX 15
+
 /* ---- store ---- */
 /* Prepared statements cached per connection. */
 #define SB_STORE_STMT_CACHE_MAX 256

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "identity/identity.h"
+#include "identity/identity_int.h"
 
 typedef enum { SENDER_LOG = 1, SENDER_WEBHOOK = 2 } sender_kind;
 
@@ -220,6 +221,25 @@ static int send_all(int fd, const char *data, size_t len) {
     return SB_OK;
 }
 
+int identity__http_status_parse(const char *buf, size_t len, int *status_out) {
+    /* "HTTP/1.1 204 No Content": version, one space, three digits, then a space or the line end. */
+    if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[7] < '0' || buf[7] > '9' || buf[8] != ' ') return SB_EIO;
+    int status = 0;
+    for (int i = 9; i < 12; i++) {
+        if (buf[i] < '0' || buf[i] > '9') return SB_EIO;
+        status = status * 10 + (buf[i] - '0');
+    }
+    if (len > 12 && buf[12] != ' ' && buf[12] != '\r' && buf[12] != '\n') return SB_EIO;
+    if (status < 100) return SB_EIO;
+    *status_out = status;
+    return SB_OK;
+}
+
+int identity__webhook_url_check(const char *url) {
+    sender_url parsed;
+    return url_parse(url, &parsed);
+}
+
 /* Read until the status line is complete; parse its code. */
 static int read_status(int fd, int *status_out) {
     char buf[SB_OTP_WEBHOOK_RESPONSE_BYTES_MAX + 1];
@@ -235,18 +255,9 @@ static int read_status(int fd, int *status_out) {
             continue;
         }
         if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-        if (len == 0 || !memchr(buf, '\n', len)) return SB_EIO; /* closed before answering */
+        return SB_EIO; /* closed or failed before a whole status line */
     }
-    buf[len] = '\0';
-    /* "HTTP/1.1 204 No Content" */
-    if (strncmp(buf, "HTTP/1.", 7) != 0 || len < 12 || buf[8] != ' ') return SB_EIO;
-    int status = 0;
-    for (int i = 9; i < 12; i++) {
-        if (buf[i] < '0' || buf[i] > '9') return SB_EIO;
-        status = status * 10 + (buf[i] - '0');
-    }
-    *status_out = status;
-    return SB_OK;
+    return identity__http_status_parse(buf, len, status_out);
 }
 
 /* One attempt.  SB_OK on 2xx; SB_EBUSY for an answer worth retrying (5xx,

@@ -615,6 +615,66 @@ static void test_sender_log_kind(void **state) {
     identity_sender_stop();
 }
 
+static void test_sender_parsers(void **state) {
+    (void)state;
+    const char *good_urls[] = {"http://127.0.0.1:8080/otp", "HTTP://gw.example", "http://[::1]:9/x?y=z", "http://h/p#frag"};
+    for (size_t i = 0; i < SB_ARRAY_LEN(good_urls); i++) assert_int_equal(identity__webhook_url_check(good_urls[i]), SB_OK);
+    const char *bad_urls[] = {"https://gw.example/otp", "ftp://x", "http://", "http:///path", "http://a b/",
+                              "http://u@h/", "http://h:0/", "http://h:65536/", "http://h:-1/", "http://h:/",
+                              "http://[::1/", "http://[::1]x/", "http://h/\x7f", "", "http://h:8080x/"};
+    for (size_t i = 0; i < SB_ARRAY_LEN(bad_urls); i++) {
+        print_message("url %s\n", bad_urls[i]);
+        assert_int_equal(identity__webhook_url_check(bad_urls[i]), SB_EINVAL);
+    }
+    int status = 0;
+    assert_int_equal(identity__http_status_parse("HTTP/1.1 204 No Content\r\n", 25, &status), SB_OK);
+    assert_int_equal(status, 204);
+    assert_int_equal(identity__http_status_parse("HTTP/1.0 503\n", 13, &status), SB_OK);
+    assert_int_equal(status, 503);
+    const char *bad_status[] = {"HTTP/2 200 OK\r\n", "HTTP/1.1 20 OK\r\n", "HTTP/1.1 2000 OK\r\n", "HTTP/1.1  200\r\n",
+                                "http/1.1 200 OK\r\n", "HTTP/1.1 099 x\r\n", "HTTP/1.1 2x0 OK\r\n", "HTTP/1.1"};
+    for (size_t i = 0; i < SB_ARRAY_LEN(bad_status); i++)
+        assert_int_equal(identity__http_status_parse(bad_status[i], strlen(bad_status[i]), &status), SB_EIO);
+}
+
+/* A log sink that holds the sender thread inside its first line until released. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static bool gate_entered, gate_open;
+static int gate_lines;
+
+static void gate_sink(const char *line, size_t len, void *arg) {
+    (void)arg;
+    if (!memmem(line, len, "\"otp.code\"", 10)) return;
+    pthread_mutex_lock(&gate_lock);
+    gate_lines++;
+    gate_entered = true;
+    pthread_cond_broadcast(&gate_cond);
+    while (!gate_open) pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+}
+
+static void test_sender_queue_is_bounded(void **state) {
+    (void)state;
+    gate_entered = gate_open = false;
+    gate_lines = 0;
+    sb_log_set_sink(gate_sink, NULL);
+    assert_int_equal(identity_sender_start("log", NULL), SB_OK);
+    assert_int_equal(identity_sender_enqueue(PHONE, "000000"), SB_OK);
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_entered) pthread_cond_wait(&gate_cond, &gate_lock); /* the thread holds the first code */
+    pthread_mutex_unlock(&gate_lock);
+    for (int i = 0; i < SB_OTP_SENDER_QUEUE_MAX; i++) assert_int_equal(identity_sender_enqueue(PHONE, "111111"), SB_OK);
+    assert_int_equal(identity_sender_enqueue(PHONE, "222222"), SB_EBUSY); /* full, and it did not block */
+    pthread_mutex_lock(&gate_lock);
+    gate_open = true;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+    identity_sender_stop();
+    sb_log_set_sink(NULL, NULL);
+    assert_int_equal(gate_lines, SB_OTP_SENDER_QUEUE_MAX + 1); /* everything queued was delivered */
+}
+
 /* A loopback HTTP server that answers the first `fail_count` requests with
  * 503 and the next with 204, recording each request. */
 typedef struct {
@@ -890,6 +950,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_profile_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_list_pages, setup, teardown),
         cmocka_unit_test(test_sender_log_kind),
+        cmocka_unit_test(test_sender_parsers),
+        cmocka_unit_test(test_sender_queue_is_bounded),
         cmocka_unit_test(test_sender_webhook_retries_then_delivers),
         cmocka_unit_test(test_sender_webhook_gives_up),
         cmocka_unit_test_setup_teardown(test_cli_user_add_and_list, setup, teardown),
