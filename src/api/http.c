@@ -34,10 +34,6 @@
 
 #include "api/api_int.h"
 
-/* Static files larger than this are not served (the console is small). */
-#define API_STATIC_FILE_BYTES_MAX (8 * 1024 * 1024)
-/* Accepts per wake-up of a listener, so one loop cannot starve on accepts. */
-#define API_ACCEPTS_PER_WAKE_MAX 64
 
 static struct {
     api_router router;
@@ -311,7 +307,7 @@ static void serve_static(api_ctx *c, const char *path, size_t path_len) {
     }
     int fd = openat(server.web_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > API_STATIC_FILE_BYTES_MAX) {
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SB_HTTP_STATIC_FILE_BYTES_MAX) {
         if (fd >= 0) close(fd);
         api_reply_error(c, 404, "not_found", "no such file");
         return;
@@ -595,7 +591,7 @@ static void on_setup_error_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostre
 static void on_accept(h2o_socket_t *listener, const char *err) {
     if (err != NULL) return;
     api_thread *t = listener->data;
-    for (int i = 0; i < API_ACCEPTS_PER_WAKE_MAX; i++) {
+    for (int i = 0; i < SB_HTTP_ACCEPTS_PER_WAKE_MAX; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (!sock) break;
         h2o_accept(&t->accept_ctx, sock);
