@@ -43,7 +43,7 @@
 /* Bytes of a request head the harness builds (path, headers). */
 #define REQUEST_HEAD_BYTES_MAX (1024 * 1024)
 /* The RFC 6455 GUID appended to the key. */
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC11B85"
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct harness_ws {
     harness_conn *conn;

@@ -437,7 +437,7 @@ static void test_garbage_bytes(void **state) {
         "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
         "GET /healthz\r\n\r\n",
         "\r\n\r\n\r\n\r\n",
-        "GET /healthz HTTP/1.1\r\nHost: x\r\n \r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef",
     };
     for (size_t i = 0; i < SB_ARRAY_LEN(texts); i++) send_garbage(texts[i], strlen(texts[i]));
     /* Random bytes, seeded so a failure can be replayed. */
