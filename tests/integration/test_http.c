@@ -116,6 +116,17 @@ static void test_metrics_count_requests(void **state) {
     double before = metric(r.body, "sb_http_requests_total", healthz_ok, &found);
     assert_true(found); /* the harness's own start-up probes already hit /healthz */
     harness_response_free(&r);
+    /* A request answered just before may be counted just after: wait until
+     * two scrapes 100 ms apart agree. */
+    int64_t settle_deadline = harness_now_ms() + 5000;
+    for (;;) {
+        harness_sleep_ms(100);
+        assert_int_equal(fetch_metrics(&r), SB_OK);
+        double again = metric(r.body, "sb_http_requests_total", healthz_ok, &found);
+        harness_response_free(&r);
+        if (again == before || harness_now_ms() > settle_deadline) break;
+        before = again;
+    }
 
     for (int i = 0; i < 3; i++) assert_healthy(srv->port);
 
