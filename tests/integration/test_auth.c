@@ -140,6 +140,14 @@ static void test_otp_phone_forms(void **state) {
     assert_int_equal(json_integer_value(json_object_get(user, "id")), first_id);
     json_decref(user);
 
+    /* The answer to a code request names the normalised phone and the code's lifetime. */
+    harness_response req;
+    post_json("/api/auth/otp/request", NULL, pack("{s:s}", "phone", "۰۹۱۲ ۱۰۰ ۰۰۰۹"), &req);
+    HARNESS_ASSERT_STATUS(req, 202);
+    assert_string_equal(json_string_value(json_object_get(req.json, "phone")), "+989121000009");
+    assert_int_equal(json_integer_value(json_object_get(req.json, "expires_in_s")), SB_OTP_TTL_MS / 1000);
+    harness_response_free(&req);
+
     /* What is not an Iranian or Ukrainian mobile number is refused, naming the field. */
     const char *bad[] = {"12345", "+1 202 555 0100", "02112345678", "", "091212345678901", "phone"};
     for (size_t i = 0; i < SB_ARRAY_LEN(bad); i++) {
