@@ -10,12 +10,9 @@
 
 #include "api/api.h"
 
-/* ---- API limits (also in core/limits.h style: named with a reason) ---- */
-/* A route pattern, and a parameter name. */
-#define API_PATTERN_BYTES_MAX 256
-#define API_SEGMENTS_MAX 32
-/* The Prometheus text of /metrics: routes x statuses x buckets stays far below. */
-#define API_METRICS_TEXT_BYTES_MAX (8 * 1024 * 1024)
+#define API_PATTERN_BYTES_MAX SB_HTTP_ROUTE_PATTERN_BYTES_MAX
+#define API_SEGMENTS_MAX SB_HTTP_PATH_SEGMENTS_MAX
+#define API_METRICS_TEXT_BYTES_MAX SB_HTTP_METRICS_TEXT_BYTES_MAX
 
 /* ---- router ---- */
 typedef struct {

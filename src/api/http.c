@@ -34,10 +34,6 @@
 
 #include "api/api_int.h"
 
-/* Static files larger than this are not served (the console is small). */
-#define API_STATIC_FILE_BYTES_MAX (8 * 1024 * 1024)
-/* Accepts per wake-up of a listener, so one loop cannot starve on accepts. */
-#define API_ACCEPTS_PER_WAKE_MAX 64
 
 static struct {
     api_router router;
@@ -62,7 +58,8 @@ bool api_server_web_enabled(void) { return server.web_fd >= 0; }
 
 /* ---- answers ---- */
 
-static const char json_content_type[] = "application/json; charset=utf-8";
+#define json_content_type_literal "application/json; charset=utf-8"
+static const char json_content_type[] = json_content_type_literal;
 
 static bool is_head(const h2o_req_t *req) {
     return req->input.method.len == 4 && memcmp(req->input.method.base, "HEAD", 4) == 0;
@@ -310,7 +307,7 @@ static void serve_static(api_ctx *c, const char *path, size_t path_len) {
     }
     int fd = openat(server.web_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > API_STATIC_FILE_BYTES_MAX) {
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SB_HTTP_STATIC_FILE_BYTES_MAX) {
         if (fd >= 0) close(fd);
         api_reply_error(c, 404, "not_found", "no such file");
         return;
@@ -378,10 +375,16 @@ static bool content_type_is_json(h2o_req_t *req) {
     return v.len == wl || v.base[wl] == ';' || v.base[wl] == ' ';
 }
 
-static size_t header_bytes(const h2o_req_t *req) {
+/* Bytes of the request head; *folded_out when a header line had no name
+ * (an obsolete folded continuation line, which RFC 9112 lets us refuse). */
+static size_t header_bytes(const h2o_req_t *req, bool *folded_out) {
     size_t total = req->input.method.len + req->input.path.len + req->input.authority.len + 16;
-    for (size_t i = 0; i < req->headers.size; i++)
-        total += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+    *folded_out = false;
+    for (size_t i = 0; i < req->headers.size; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        if (h->name == NULL || h->name->len == 0) *folded_out = true;
+        total += (h->name ? h->name->len : 0) + h->value.len + 4;
+    }
     return total;
 }
 
@@ -395,8 +398,13 @@ static int pipeline(api_ctx *c, int method_group) {
         api_reply_error(c, 414, "uri_too_long", "path longer than %d bytes", SB_HTTP_PATH_BYTES_MAX);
         return unmatched_slot;
     }
-    if (header_bytes(req) > SB_HTTP_HEADER_BYTES_MAX) {
+    bool folded;
+    if (header_bytes(req, &folded) > SB_HTTP_HEADER_BYTES_MAX) {
         api_reply_error(c, 431, "headers_too_large", "request headers over %d bytes", SB_HTTP_HEADER_BYTES_MAX);
+        return unmatched_slot;
+    }
+    if (folded) {
+        api_reply_error(c, 400, "invalid", "folded (continuation) header lines are not accepted");
         return unmatched_slot;
     }
     if (rq->thread->stopping) {
@@ -525,12 +533,65 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     return 0;
 }
 
+/* ---- h2o's own errors in our shape ----
+ * h2o answers some requests before our handler runs (a body over
+ * SB_HTTP_BODY_BYTES_MAX announced by Content-Length, broken chunked
+ * encoding, an unparsable request line) with a text/plain body, bound to the
+ * host's fallback path.  This filter there rewrites them into the one JSON
+ * error shape. */
+
+typedef struct {
+    h2o_ostream_t super;
+    h2o_iovec_t body;
+} error_ostream;
+
+static void error_ostream_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+                               h2o_send_state_t state) {
+    (void)bufs;
+    (void)bufcnt;
+    error_ostream *o = (error_ostream *)self;
+    if (h2o_send_state_is_in_progress(state)) {
+        h2o_ostream_send_next(self, req, NULL, 0, state);
+        return;
+    }
+    h2o_ostream_send_next(self, req, is_head(req) ? NULL : &o->body, is_head(req) ? 0 : 1, state);
+}
+
+static void on_setup_error_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot) {
+    (void)self;
+    ssize_t ct = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (req->res.status >= 400 && ct >= 0 &&
+        h2o_memis(req->res.headers.entries[ct].value.base, req->res.headers.entries[ct].value.len,
+                  H2O_STRLIT("text/plain; charset=utf-8"))) {
+        const char *code = "invalid", *message = "malformed request";
+        switch (req->res.status) {
+        case 413: code = "body_too_large", message = "body too large"; break;
+        case 404: code = "not_found", message = "not found"; break;
+        case 405: code = "method_not_allowed", message = "method not allowed"; break;
+        case 408: code = "request_timeout", message = "the request did not arrive in time"; break;
+        case 503: code = "unavailable", message = "service unavailable"; break;
+        default:
+            if (req->res.status >= 500) code = "internal", message = "internal error";
+            break;
+        }
+        char storage[256];
+        int n = snprintf(storage, sizeof storage, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
+        error_ostream *o = (error_ostream *)h2o_add_ostream(req, sizeof *o, slot);
+        o->body = h2o_strdup(&req->pool, storage, (size_t)n);
+        o->super.do_send = error_ostream_send;
+        req->res.headers.entries[ct].value = h2o_iovec_init(H2O_STRLIT(json_content_type_literal));
+        req->res.content_length = o->body.len;
+        slot = &o->super.next;
+    }
+    h2o_setup_next_ostream(req, slot);
+}
+
 /* ---- threads ---- */
 
 static void on_accept(h2o_socket_t *listener, const char *err) {
     if (err != NULL) return;
     api_thread *t = listener->data;
-    for (int i = 0; i < API_ACCEPTS_PER_WAKE_MAX; i++) {
+    for (int i = 0; i < SB_HTTP_ACCEPTS_PER_WAKE_MAX; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (!sock) break;
         h2o_accept(&t->accept_ctx, sock);
@@ -712,6 +773,8 @@ int api_server_run(const api_server_config *cfg) {
     h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof *handler);
     handler->on_req = on_req;
+    h2o_filter_t *filter = h2o_create_filter(&host->fallback_path, sizeof *filter);
+    filter->on_setup_ostream = on_setup_error_ostream;
 
     server.threads = sb_calloc((size_t)cfg->threads, sizeof *server.threads);
     if (!server.threads) {

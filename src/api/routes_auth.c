@@ -8,9 +8,8 @@
 
 #include "api/api_int.h"
 
-/* Staff listed by GET /api/admin/staff, read a page at a time. */
+/* GET /api/admin/staff reads the list a page at a time. */
 #define API_STAFF_PAGE 100
-#define API_STAFF_LIST_MAX 10000
 
 /* USER = {"id","role","phone","username","display_name"} */
 static json_t *user_json(const identity_principal *u) {
@@ -166,7 +165,7 @@ static int get_staff(api_ctx *c) {
     }
     int64_t after = 0;
     int result = SB_OK;
-    for (size_t listed = 0; listed < API_STAFF_LIST_MAX;) {
+    for (size_t listed = 0; listed < SB_HTTP_STAFF_LIST_MAX;) {
         size_t count = 0;
         result = identity_user_list(c->store, IDENTITY_ROLES_STAFF, after, page, API_STAFF_PAGE, &count);
         if (result != SB_OK) break;
