@@ -4,6 +4,7 @@
  * every accepted spelling, wrong and reused codes, the attempts cap, the
  * request rate limit), staff passwords (wrong password, the login rate
  * limit), logout, the profile (/api/me), staff management by an admin, and
+ * a crash (SIGKILL) losing nothing that was answered, and
  * the role walk: every route the server lists in GET /api/routes is called
  * with no token and with a token of every role, and must answer 401, 403 or
  * neither exactly as its declared roles say.  The walk reads the route table
@@ -604,6 +605,39 @@ static void test_admin_creates_staff(void **state) {
     assert_int_not_equal(harness_staff_login(srv, "sneaky", "sneaky-password", token, NULL), SB_OK);
 }
 
+/* ---- crash ---- */
+
+static void test_committed_writes_survive_sigkill(void **state) {
+    (void)state;
+    assert_int_equal(harness_user_add(srv, "crash.admin", "crash-admin-password", "admin", NULL), SB_OK);
+    char admin[HARNESS_TOKEN_BYTES], customer[HARNESS_TOKEN_BYTES];
+    assert_int_equal(harness_staff_login(srv, "crash.admin", "crash-admin-password", admin, NULL), SB_OK);
+    assert_int_equal(harness_customer_login(srv, "09121310001", customer, NULL), SB_OK);
+    harness_response r;
+    post_json("/api/admin/staff", admin,
+              pack("{s:s, s:s, s:s}", "username", "crash.agent", "password", "crash-agent-password", "role", "agent"),
+              &r);
+    HARNESS_ASSERT_STATUS(r, 201);
+    harness_response_free(&r);
+    assert_int_equal(harness_http_json(srv->port, "PATCH", "/api/me", customer, "{\"display_name\":\"Before crash\"}", &r),
+                     SB_OK);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
+
+    /* Everything answered before the crash is there after it, sessions included. */
+    assert_int_equal(harness_server_kill(srv), SB_OK);
+    assert_int_equal(harness_server_start(srv), SB_OK);
+    char token[HARNESS_TOKEN_BYTES];
+    assert_int_equal(harness_staff_login(srv, "crash.agent", "crash-agent-password", token, NULL), SB_OK);
+    me(customer, &r);
+    HARNESS_ASSERT_STATUS(r, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "display_name")), "Before crash");
+    harness_response_free(&r);
+    me(admin, &r);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
+}
+
 /* ---- the role walk ---- */
 
 #define WALK_ROLES 5
@@ -816,6 +850,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_logout_and_bad_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_me_and_patch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_admin_creates_staff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_committed_writes_survive_sigkill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_walk, setup, teardown),
     };
     return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
