@@ -122,14 +122,14 @@ typedef struct {
 /* One server under test: a temp dir with data/, web/ and one log file per
  * start.  Read the fields; change them only through these functions. */
 typedef struct {
-    pid_t pid;                           /* the running serve process, 0 when stopped */
-    int port;                            /* its loopback port (valid while running) */
-    int starts;                          /* how many times serve was started */
-    harness_options opts;                /* as given */
-    char root[HARNESS_PATH_BYTES];       /* the temp dir */
-    char data_dir[HARNESS_PATH_BYTES];   /* --data */
-    char web_dir[HARNESS_PATH_BYTES];    /* --web */
-    char log_path[HARNESS_PATH_BYTES];   /* stderr of the current (or last) serve: root/serve-N.log */
+    pid_t pid;                         /* the running serve process, 0 when stopped */
+    int port;                          /* its loopback port (valid while running) */
+    int starts;                        /* how many times serve was started */
+    harness_options opts;              /* as given */
+    char root[HARNESS_PATH_BYTES];     /* the temp dir */
+    char data_dir[HARNESS_PATH_BYTES]; /* --data */
+    char web_dir[HARNESS_PATH_BYTES];  /* --web */
+    char log_path[HARNESS_PATH_BYTES]; /* stderr of the current (or last) serve: root/serve-N.log */
 } harness_server;
 
 /* Create a temp dir with a migrated data dir (runs `migrate --data`), without
@@ -369,21 +369,21 @@ void harness_sleep_ms(int ms);
 
 /* ---- assertions for cmocka tests (expanded in the test, which includes cmocka.h) ---- */
 /* The response has this status; on failure the body is printed first. */
-#define HARNESS_ASSERT_STATUS(response, want)                                                              \
-    do {                                                                                                   \
-        if ((response).status != (want))                                                                   \
-            fprintf(stderr, "harness: %s:%d: status %d, want %d; body: %.600s\n", __FILE__, __LINE__,      \
-                    (response).status, (want), (response).body ? (response).body : "");                   \
-        assert_int_equal((response).status, (want));                                                       \
+#define HARNESS_ASSERT_STATUS(response, want)                                                                          \
+    do {                                                                                                               \
+        if ((response).status != (want))                                                                               \
+            fprintf(stderr, "harness: %s:%d: status %d, want %d; body: %.600s\n", __FILE__, __LINE__,                  \
+                    (response).status, (want), (response).body ? (response).body : "");                                \
+        assert_int_equal((response).status, (want));                                                                   \
     } while (0)
 /* The response is a JSON error with this status and error.code. */
-#define HARNESS_ASSERT_ERROR(response, want_status, want_code)                                             \
-    do {                                                                                                   \
-        HARNESS_ASSERT_STATUS(response, want_status);                                                      \
-        const char *harness_code_ = harness_error_code(&(response));                                       \
-        if (!harness_code_) fprintf(stderr, "harness: not an error body: %.600s\n", (response).body);      \
-        assert_non_null(harness_code_);                                                                    \
-        assert_string_equal(harness_code_, (want_code));                                                   \
+#define HARNESS_ASSERT_ERROR(response, want_status, want_code)                                                         \
+    do {                                                                                                               \
+        HARNESS_ASSERT_STATUS(response, want_status);                                                                  \
+        const char *harness_code_ = harness_error_code(&(response));                                                   \
+        if (!harness_code_) fprintf(stderr, "harness: not an error body: %.600s\n", (response).body);                  \
+        assert_non_null(harness_code_);                                                                                \
+        assert_string_equal(harness_code_, (want_code));                                                               \
     } while (0)
 
 #endif /* SB_TESTS_HARNESS_H */

@@ -104,17 +104,14 @@ static void test_otp_phone_forms(void **state) {
         const char *input;
         const char *e164;
     } forms[] = {
-        {"09121000001", "+989121000001"},
-        {"0912 100 0002", "+989121000002"},
-        {"+98 912 100 0003", "+989121000003"},
-        {"00989121000004", "+989121000004"},
-        {"۰۹۱۲۱۰۰۰۰۰۵", "+989121000005"},           /* Persian digits */
-        {"٠٩١٢١٠٠٠٠٠٦", "+989121000006"},           /* Arabic-Indic digits */
-        {"+۹۸ ۹۱۲ ۱۰۰ ۰۰۰۷", "+989121000007"},      /* Persian digits after +98 */
-        {"0912-100-0008", "+989121000008"},
-        {"+380 50 123 4567", "+380501234567"},      /* Ukraine, Vodafone */
-        {"+380 (67) 123-45-68", "+380671234568"},   /* Ukraine, Kyivstar */
-        {"00380631234569", "+380631234569"},        /* Ukraine, lifecell */
+        {"09121000001", "+989121000001"},         {"0912 100 0002", "+989121000002"},
+        {"+98 912 100 0003", "+989121000003"},    {"00989121000004", "+989121000004"},
+        {"۰۹۱۲۱۰۰۰۰۰۵", "+989121000005"},                                                /* Persian digits */
+        {"٠٩١٢١٠٠٠٠٠٦", "+989121000006"},                                                /* Arabic-Indic digits */
+        {"+۹۸ ۹۱۲ ۱۰۰ ۰۰۰۷", "+989121000007"},                                           /* Persian digits after +98 */
+        {"0912-100-0008", "+989121000008"},       {"+380 50 123 4567", "+380501234567"}, /* Ukraine, Vodafone */
+        {"+380 (67) 123-45-68", "+380671234568"},                                        /* Ukraine, Kyivstar */
+        {"00380631234569", "+380631234569"},                                             /* Ukraine, lifecell */
     };
     int64_t first_id = 0;
     for (size_t i = 0; i < SB_ARRAY_LEN(forms); i++) {
@@ -303,7 +300,8 @@ static void test_staff_login(void **state) {
     assert_int_equal(json_integer_value(json_object_get(user, "id")), admin_id);
     assert_string_equal(json_string_value(json_object_get(user, "username")), "root.admin");
     json_decref(user);
-    for (size_t i = 0; i < HARNESS_TOKEN_BYTES - 1; i++) assert_non_null(strchr("0123456789abcdef", token[i]));
+    for (size_t i = 0; i < HARNESS_TOKEN_BYTES - 1; i++)
+        assert_non_null(strchr("0123456789abcdef", token[i]));
 
     harness_response r;
     me(token, &r);
@@ -316,8 +314,7 @@ static void test_staff_login(void **state) {
     HARNESS_ASSERT_ERROR(r, 401, "unauthorized");
     assert_null(json_object_get(r.json, "token"));
     harness_response_free(&r);
-    post_json("/api/auth/login", NULL, pack("{s:s, s:s}", "username", "no.such.user", "password", "whatever-pass"),
-              &r);
+    post_json("/api/auth/login", NULL, pack("{s:s, s:s}", "username", "no.such.user", "password", "whatever-pass"), &r);
     HARNESS_ASSERT_ERROR(r, 401, "unauthorized");
     harness_response_free(&r);
     post_json("/api/auth/login", NULL, pack("{s:s}", "username", "root.admin"), &r);
@@ -557,10 +554,9 @@ static void test_admin_creates_staff(void **state) {
         {"", "good-long-password", "agent", "username"},
     };
     for (size_t i = 0; i < SB_ARRAY_LEN(bad); i++) {
-        post_json("/api/admin/staff", admin,
-                  pack("{s:s, s:s, s:s}", "username", bad[i].username, "password", bad[i].password, "role",
-                       bad[i].role),
-                  &r);
+        post_json(
+            "/api/admin/staff", admin,
+            pack("{s:s, s:s, s:s}", "username", bad[i].username, "password", bad[i].password, "role", bad[i].role), &r);
         HARNESS_ASSERT_ERROR(r, 400, "invalid");
         assert_non_null(strstr(harness_error_message(&r), bad[i].field));
         harness_response_free(&r);
@@ -619,8 +615,8 @@ static void test_committed_writes_survive_sigkill(void **state) {
               &r);
     HARNESS_ASSERT_STATUS(r, 201);
     harness_response_free(&r);
-    assert_int_equal(harness_http_json(srv->port, "PATCH", "/api/me", customer, "{\"display_name\":\"Before crash\"}", &r),
-                     SB_OK);
+    assert_int_equal(
+        harness_http_json(srv->port, "PATCH", "/api/me", customer, "{\"display_name\":\"Before crash\"}", &r), SB_OK);
     HARNESS_ASSERT_STATUS(r, 200);
     harness_response_free(&r);
 
@@ -653,9 +649,11 @@ static void concrete_path(const char *pattern, char *out, size_t out_size) {
         if (p[0] == '/' && (p[1] == ':' || p[1] == '{' || p[1] == '*')) {
             const char *dummy = p[1] == '*' ? "x" : "999999";
             out[o++] = '/';
-            for (size_t d = 0; dummy[d] && o + 2 < out_size; d++) out[o++] = dummy[d];
+            for (size_t d = 0; dummy[d] && o + 2 < out_size; d++)
+                out[o++] = dummy[d];
             p++;
-            while (*p && *p != '/') p++;
+            while (*p && *p != '/')
+                p++;
             continue;
         }
         out[o++] = *p++;
@@ -762,7 +760,7 @@ static void walk_ensure_token(int k) {
 
 static void test_role_walk(void **state) {
     (void)state;
-    char (*tokens)[HARNESS_TOKEN_BYTES] = walk_tokens;
+    char(*tokens)[HARNESS_TOKEN_BYTES] = walk_tokens;
     walk_customers = 0;
     for (int k = 1; k < WALK_ROLES; k++) {
         char username[32], password[64];
@@ -770,7 +768,8 @@ static void test_role_walk(void **state) {
         snprintf(password, sizeof password, "walk-password-%s", walk_roles[k]);
         assert_int_equal(harness_user_add(srv, username, password, walk_roles[k], NULL), SB_OK);
     }
-    for (int k = 0; k < WALK_ROLES; k++) walk_login(k);
+    for (int k = 0; k < WALK_ROLES; k++)
+        walk_login(k);
 
     harness_response listing;
     assert_int_equal(harness_http_get(srv->port, "/api/routes", tokens[4], &listing), SB_OK);

@@ -128,7 +128,8 @@ static void test_metrics_count_requests(void **state) {
         before = again;
     }
 
-    for (int i = 0; i < 3; i++) assert_healthy(srv->port);
+    for (int i = 0; i < 3; i++)
+        assert_healthy(srv->port);
 
     /* The counter may be bumped after the response is written: poll briefly. */
     double after = before;
@@ -272,8 +273,10 @@ static void test_invalid_json(void **state) {
     /* Other bodies that are not JSON objects the server can use: all 400. */
     char deep[256];
     size_t n = 0;
-    for (int i = 0; i < 100; i++) deep[n++] = '[';
-    for (int i = 0; i < 100; i++) deep[n++] = ']';
+    for (int i = 0; i < 100; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 100; i++)
+        deep[n++] = ']';
     deep[n] = '\0';
     const char *bad[] = {"", "{\"username\": \"\xff\xfe\"}", deep, "{\"a\":1} trailing"};
     for (size_t i = 0; i < SB_ARRAY_LEN(bad); i++) {
@@ -289,8 +292,7 @@ static void test_invalid_json(void **state) {
 static void test_wrong_content_type(void **state) {
     (void)state;
     const char *body = "{\"username\":\"nobody\",\"password\":\"not the password\"}";
-    const char *types[] = {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-                           NULL};
+    const char *types[] = {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", NULL};
     for (size_t i = 0; i < SB_ARRAY_LEN(types); i++) {
         harness_response r;
         assert_int_equal(
@@ -450,7 +452,8 @@ static void test_garbage_bytes(void **state) {
         "\r\n\r\n\r\n\r\n",
         "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef",
     };
-    for (size_t i = 0; i < SB_ARRAY_LEN(texts); i++) send_garbage(texts[i], strlen(texts[i]));
+    for (size_t i = 0; i < SB_ARRAY_LEN(texts); i++)
+        send_garbage(texts[i], strlen(texts[i]));
     /* Random bytes, seeded so a failure can be replayed. */
     unsigned seed = 20261123;
     for (int round = 0; round < 20; round++) {
@@ -626,9 +629,8 @@ static void test_graceful_shutdown(void **state) {
     harness_sleep_ms(100);
     assert_int_equal(harness_server_signal(s, SIGTERM), SB_OK);
     harness_sleep_ms(200);
-    assert_int_equal(harness_conn_send(b, body + body_len / 2, (size_t)(body_len - body_len / 2),
-                                       HARNESS_HTTP_TIMEOUT_MS),
-                     SB_OK);
+    assert_int_equal(
+        harness_conn_send(b, body + body_len / 2, (size_t)(body_len - body_len / 2), HARNESS_HTTP_TIMEOUT_MS), SB_OK);
 
     /* a's request was being handled: it is finished. */
     harness_response r;
