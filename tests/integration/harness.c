@@ -1293,6 +1293,30 @@ int harness_ws_connect(int port, const char *path, const char *token, int rcvbuf
     return SB_OK;
 }
 
+int harness_ws_open(int port, const char *token, harness_ws **ws_out, json_t **hello_out) {
+    if (hello_out) *hello_out = NULL;
+    int result = harness_ws_connect(port, "/api/ws", token, 0, HARNESS_HTTP_TIMEOUT_MS, ws_out, NULL);
+    if (result != SB_OK) return result;
+    json_t *hello;
+    result = harness_ws_read_json(*ws_out, HARNESS_HTTP_TIMEOUT_MS, &hello, NULL);
+    const char *type = result == SB_OK ? json_string_value(json_object_get(hello, "type")) : NULL;
+    if (result == SB_OK && (!type || strcmp(type, "hello") != 0)) {
+        diag("WebSocket: the first message is not a hello");
+        json_decref(hello);
+        result = SB_EINVAL;
+    }
+    if (result != SB_OK) {
+        harness_ws_free(*ws_out);
+        *ws_out = NULL;
+        return result;
+    }
+    if (hello_out)
+        *hello_out = hello;
+    else
+        json_decref(hello);
+    return SB_OK;
+}
+
 int harness_ws_send_frame(harness_ws *ws, int opcode, bool fin, const void *payload, size_t len) {
     if (len > SIZE_MAX - 14) return SB_ELIMIT;
     unsigned char *frame = sb_malloc(len + 14);
@@ -1640,6 +1664,22 @@ int harness_staff_login(harness_server *srv, const char *username, const char *p
     result = r.status == 200 ? token_from(&r, token_out, user_out) : SB_EPERM;
     if (result != SB_OK) diag("login %s: status %d, body %.300s", username, r.status, r.body);
     harness_response_free(&r);
+    return result;
+}
+
+int harness_staff_token(harness_server *srv, const char *role, char token_out[HARNESS_TOKEN_BYTES],
+                        char *username_out) {
+    static int made;
+    char username[SB_USERNAME_BYTES_MAX + 1], password[SB_PASSWORD_BYTES_MAX + 1];
+    made++;
+    snprintf(username, sizeof username, "%s.%d", role, made);
+    /* Unguessable enough for a test server, and well over SB_PASSWORD_BYTES_MIN. */
+    char random_part[17];
+    sb_random_hex(random_part, 8);
+    snprintf(password, sizeof password, "pw-%s-%s", role, random_part);
+    int result = harness_user_add(srv, username, password, role, NULL);
+    if (result == SB_OK) result = harness_staff_login(srv, username, password, token_out, NULL);
+    if (result == SB_OK && username_out) memcpy(username_out, username, strlen(username) + 1);
     return result;
 }
 

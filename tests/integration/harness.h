@@ -299,6 +299,11 @@ typedef struct {
  * reader tests).  *ws_out is owned by the caller: harness_ws_free. */
 int harness_ws_connect(int port, const char *path, const char *token, int rcvbuf_bytes, int timeout_ms,
                        harness_ws **ws_out, harness_response *refusal_out) SB_MUST_CHECK;
+/* The common case: open /api/ws on port with token in the header, within
+ * HARNESS_HTTP_TIMEOUT_MS, and read the {"type":"hello",...} the server sends
+ * first (*hello_out, may be NULL; caller json_decref's).  SB_EPERM if the
+ * upgrade is refused. */
+int harness_ws_open(int port, const char *token, harness_ws **ws_out, json_t **hello_out) SB_MUST_CHECK;
 /* Send one masked frame (opcode HARNESS_WS_*, fin false for a fragment that
  * more continuation frames follow).  SB_ECLOSED if the peer is gone. */
 int harness_ws_send_frame(harness_ws *ws, int opcode, bool fin, const void *payload, size_t len) SB_MUST_CHECK;
@@ -350,6 +355,12 @@ int harness_customer_login(harness_server *srv, const char *phone, char token_ou
 /* POST /api/auth/login.  SB_EPERM unless answered 200 with a token. */
 int harness_staff_login(harness_server *srv, const char *username, const char *password,
                         char token_out[HARNESS_TOKEN_BYTES], json_t **user_out) SB_MUST_CHECK;
+
+/* A new staff user of role ("agent", "analyst", "marketer", "admin") made
+ * with `user add` (username "ROLE.N", a generated password) and logged in.
+ * username_out (may be NULL, SB_USERNAME_BYTES_MAX + 1 bytes) gets its name. */
+int harness_staff_token(harness_server *srv, const char *role, char token_out[HARNESS_TOKEN_BYTES],
+                        char *username_out) SB_MUST_CHECK;
 
 /* ---- helpers ---- */
 

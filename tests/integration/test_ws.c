@@ -35,14 +35,12 @@ static char agent_token[HARNESS_TOKEN_BYTES];
 
 static int group_setup(void **state) {
     (void)state;
-    if (harness_server_new(NULL, &srv) != SB_OK) return -1;
-    if (harness_user_add(srv, "ws.agent", "ws-agent-password", "agent", NULL) != SB_OK) return -1;
-    if (harness_server_start(srv) != SB_OK) return -1;
+    if (harness_server_up(NULL, &srv) != SB_OK) return -1;
     json_t *user;
     if (harness_customer_login(srv, "09121230001", customer_token, &user) != SB_OK) return -1;
     customer_id = json_integer_value(json_object_get(user, "id"));
     json_decref(user);
-    if (harness_staff_login(srv, "ws.agent", "ws-agent-password", agent_token, NULL) != SB_OK) return -1;
+    if (harness_staff_token(srv, "agent", agent_token, NULL) != SB_OK) return -1;
     return 0;
 }
 
@@ -63,6 +61,10 @@ static int group_teardown(void **state) {
 /* Connect with the customer's token and consume the hello. */
 static harness_ws *open_ws(int rcvbuf_bytes) {
     harness_ws *ws;
+    if (rcvbuf_bytes == 0) {
+        assert_int_equal(harness_ws_open(srv->port, customer_token, &ws, NULL), SB_OK);
+        return ws;
+    }
     assert_int_equal(
         harness_ws_connect(srv->port, "/api/ws", customer_token, rcvbuf_bytes, HARNESS_HTTP_TIMEOUT_MS, &ws, NULL),
         SB_OK);
