@@ -88,6 +88,13 @@ static void test_healthz(void **state) {
     assert_true(carried >= 1);
     sb_free(out);
     harness_response_free(&r);
+
+    /* The listen line names the real port and the threads asked for (2). */
+    json_t *line;
+    assert_int_equal(harness_log_find(srv, 0, "http.listen", NULL, NULL, &line, NULL), SB_OK);
+    assert_int_equal(json_integer_value(json_object_get(line, "port")), srv->port);
+    assert_int_equal(json_integer_value(json_object_get(line, "threads")), 2);
+    json_decref(line);
 }
 
 static double metric(const char *text, const char *name, const char *const *labels, bool *found) {
