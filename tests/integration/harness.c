@@ -754,8 +754,8 @@ int harness_log_wait(const harness_server *srv, size_t from, const char *event, 
     for (;;) {
         if (harness_log_find(srv, from, event, field, value, line_out, NULL) == SB_OK) return SB_OK;
         if (remaining_ms(deadline) == 0) {
-            diag("no log line with event %s%s%s%s within %d ms", event, field ? " and " : "", field ? field : "",
-                 field ? "=value" : "", timeout_ms);
+            diag("no log line with event %s%s%s%s%s within %d ms", event, field ? " and " : "", field ? field : "",
+                 field ? "=" : "", field && value ? value : "", timeout_ms);
             return SB_ETIMEOUT;
         }
         harness_sleep_ms(20);
