@@ -5,17 +5,21 @@
 #
 #   bench/run.sh build/release http     (or: make bench-http)
 #
-# Both servers get 2 threads/workers on loopback; wrk uses one thread and 64
+# Each server is measured twice in the order socialbank, nginx, nginx,
+# socialbank and the two runs are averaged.
+# Both servers get 2 threads/workers on loopback, each with its own
+# SO_REUSEPORT listening socket (socialbank always, nginx by "reuseport", so
+# the kernel spreads connections the same way); wrk uses one thread and 64
 # connections.  Prints requests/s and the 99th-percentile latency of both,
 # then exactly one summary line:
 #   bench: http value=N unit=req/s baseline=nginx baseline_value=N ratio=R p99_ms=P nginx_p99_ms=Q
 # Every process it starts is stopped on exit (trap), whatever happens.
-# Environment: SB_BINARY (set by bench/run.sh), BENCH_HTTP_SECONDS (default 10),
+# Environment: SB_BINARY (set by bench/run.sh), BENCH_HTTP_SECONDS (per run, default 6),
 # BENCH_HTTP_CONNECTIONS (default 64).
 set -euo pipefail
 
 : "${SB_BINARY:?run through bench/run.sh BUILD http}"
-seconds="${BENCH_HTTP_SECONDS:-10}"
+seconds="${BENCH_HTTP_SECONDS:-6}"
 connections="${BENCH_HTTP_CONNECTIONS:-64}"
 threads=2
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
@@ -102,7 +106,7 @@ http {
     charset utf-8;
     charset_types application/json;
     server {
-        listen 127.0.0.1:$nginx_port;
+        listen 127.0.0.1:$nginx_port reuseport;
         location = /healthz {
             default_type application/json;
             return 200 '$body';
@@ -132,13 +136,14 @@ parse_p99_ms() {
     printf "%.3f\n", v }' "$1"
 }
 run_wrk() {
-  local name="$1" port="$2" out="$tmp/wrk-$1.txt"
+  local name="$1" port="$2" out="$tmp/wrk-$1-$3.txt"
   wrk -t1 -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:$port/healthz" >"$out" 2>&1
   if grep -q -e "Non-2xx" -e "Socket errors" "$out"; then
     echo "http.sh: $name had errors under load:" >&2
     cat "$out" >&2
     exit 1
   fi
+  echo "== $name, run $3 (wrk -t1 -c$connections -d${seconds}s --latency)" >&2
   cat "$out" >&2
 }
 
@@ -146,21 +151,24 @@ echo "http.sh: warming up" >&2
 wrk -t1 -c16 -d2s "http://127.0.0.1:$sb_port/healthz" >/dev/null 2>&1
 wrk -t1 -c16 -d2s "http://127.0.0.1:$nginx_port/healthz" >/dev/null 2>&1
 
-echo "== socialbank (wrk -t1 -c$connections -d${seconds}s --latency)" >&2
-run_wrk socialbank "$sb_port"
-echo "== nginx (wrk -t1 -c$connections -d${seconds}s --latency)" >&2
-run_wrk nginx "$nginx_port"
+# ABBA order, so that a machine getting busier or quieter during the run
+# (other work on a shared box) favours neither server.
+run_wrk socialbank "$sb_port" 1
+run_wrk nginx "$nginx_port" 1
+run_wrk nginx "$nginx_port" 2
+run_wrk socialbank "$sb_port" 2
 
-sb_rps="$(parse_rps "$tmp/wrk-socialbank.txt")"
-ng_rps="$(parse_rps "$tmp/wrk-nginx.txt")"
-sb_p99="$(parse_p99_ms "$tmp/wrk-socialbank.txt")"
-ng_p99="$(parse_p99_ms "$tmp/wrk-nginx.txt")"
+mean2() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") exit 1; printf "%.3f\n", (a + b) / 2 }'; }
+sb_rps="$(mean2 "$(parse_rps "$tmp/wrk-socialbank-1.txt")" "$(parse_rps "$tmp/wrk-socialbank-2.txt")")" || sb_rps=""
+ng_rps="$(mean2 "$(parse_rps "$tmp/wrk-nginx-1.txt")" "$(parse_rps "$tmp/wrk-nginx-2.txt")")" || ng_rps=""
+sb_p99="$(mean2 "$(parse_p99_ms "$tmp/wrk-socialbank-1.txt")" "$(parse_p99_ms "$tmp/wrk-socialbank-2.txt")")" || sb_p99=""
+ng_p99="$(mean2 "$(parse_p99_ms "$tmp/wrk-nginx-1.txt")" "$(parse_p99_ms "$tmp/wrk-nginx-2.txt")")" || ng_p99=""
 if [ -z "$sb_rps" ] || [ -z "$ng_rps" ] || [ -z "$sb_p99" ] || [ -z "$ng_p99" ]; then
   echo "http.sh: could not parse wrk's output" >&2
   exit 1
 fi
-echo "socialbank: $sb_rps req/s, p99 $sb_p99 ms" >&2
-echo "nginx:      $ng_rps req/s, p99 $ng_p99 ms" >&2
+echo "socialbank: $sb_rps req/s, p99 $sb_p99 ms (mean of 2 runs)" >&2
+echo "nginx:      $ng_rps req/s, p99 $ng_p99 ms (mean of 2 runs)" >&2
 awk -v v="$sb_rps" -v b="$ng_rps" -v p="$sb_p99" -v q="$ng_p99" 'BEGIN {
   printf "bench: http value=%d unit=req/s baseline=nginx baseline_value=%d ratio=%.3f p99_ms=%.3f nginx_p99_ms=%.3f\n",
     v + 0.5, b + 0.5, (b > 0 ? v / b : 0), p, q }'

@@ -43,7 +43,7 @@
 /* Bytes of a request head the harness builds (path, headers). */
 #define REQUEST_HEAD_BYTES_MAX (1024 * 1024)
 /* The RFC 6455 GUID appended to the key. */
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC11B85"
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct harness_ws {
     harness_conn *conn;
@@ -121,6 +121,7 @@ static void harness_atexit(void) {
         }
         remove_tree(srv->root);
         servers[i] = NULL;
+        sb_free(srv); /* a failed test never reached harness_server_free */
     }
 }
 
@@ -202,7 +203,8 @@ int harness_run(const char *const *args, const char *stdin_text, int timeout_ms,
     pid_t pid = fork();
     if (pid < 0) {
         int fds[6] = {in[0], in[1], out[0], out[1], err[0], err[1]};
-        for (int i = 0; i < 6; i++) close(fds[i]);
+        for (int i = 0; i < 6; i++)
+            close(fds[i]);
         return SB_EIO;
     }
     if (pid == 0) {
@@ -430,11 +432,17 @@ static int spawn_serve(harness_server *srv) {
     char threads[16];
     snprintf(threads, sizeof threads, "%d", srv->opts.threads > 0 ? srv->opts.threads : 2);
     const char *argv[HARNESS_ARGS_MAX + 2];
-    const char *fixed[] = {harness_binary(), "serve", "--port", "0", "--bind", "127.0.0.1", "--data", srv->data_dir,
-                           "--web", srv->web_dir, "--threads", threads, "--log-level",
-                           srv->opts.log_level ? srv->opts.log_level : "info", "--otp-sender", "log"};
+    const char *fixed[] = {harness_binary(), "serve",
+                           "--port",         "0",
+                           "--bind",         "127.0.0.1",
+                           "--data",         srv->data_dir,
+                           "--web",          srv->web_dir,
+                           "--threads",      threads,
+                           "--log-level",    srv->opts.log_level ? srv->opts.log_level : "info",
+                           "--otp-sender",   "log"};
     size_t argc = 0;
-    for (size_t i = 0; i < SB_ARRAY_LEN(fixed); i++) argv[argc++] = fixed[i];
+    for (size_t i = 0; i < SB_ARRAY_LEN(fixed); i++)
+        argv[argc++] = fixed[i];
     for (size_t i = 0; srv->opts.extra_args && srv->opts.extra_args[i]; i++) {
         if (argc > HARNESS_ARGS_MAX) return SB_ELIMIT;
         argv[argc++] = srv->opts.extra_args[i];
@@ -536,8 +544,8 @@ int harness_server_start(harness_server *srv) {
             result = SB_ETIMEOUT;
             break;
         }
-        int rc = http_request_timeout(srv->port, "GET", "/healthz", NULL, NULL, NULL, 0, NULL, left < 2000 ? left : 2000,
-                                      &r);
+        int rc = http_request_timeout(srv->port, "GET", "/healthz", NULL, NULL, NULL, 0, NULL,
+                                      left < 2000 ? left : 2000, &r);
         int status = rc == SB_OK ? r.status : 0;
         if (rc == SB_OK) harness_response_free(&r);
         if (status == 200) return SB_OK;
@@ -699,8 +707,8 @@ static bool field_matches(json_t *line, const char *field, const char *value) {
 
 /* Visit the complete lines from `from` with this event; stop at the first that
  * matches field/value when stop_at_first.  Returns matches counted. */
-static size_t log_scan(const harness_server *srv, size_t from, const char *event, const char *field,
-                       const char *value, bool stop_at_first, json_t **line_out, size_t *next_out) {
+static size_t log_scan(const harness_server *srv, size_t from, const char *event, const char *field, const char *value,
+                       bool stop_at_first, json_t **line_out, size_t *next_out) {
     char *data;
     size_t len;
     if (!srv->log_path[0] || read_file_from(srv->log_path, from, &data, &len) != SB_OK) return 0;
@@ -746,8 +754,8 @@ int harness_log_wait(const harness_server *srv, size_t from, const char *event, 
     for (;;) {
         if (harness_log_find(srv, from, event, field, value, line_out, NULL) == SB_OK) return SB_OK;
         if (remaining_ms(deadline) == 0) {
-            diag("no log line with event %s%s%s%s within %d ms", event, field ? " and " : "", field ? field : "",
-                 field ? "=value" : "", timeout_ms);
+            diag("no log line with event %s%s%s%s%s within %d ms", event, field ? " and " : "", field ? field : "",
+                 field ? "=" : "", field && value ? value : "", timeout_ms);
             return SB_ETIMEOUT;
         }
         harness_sleep_ms(20);
@@ -974,8 +982,10 @@ static int parse_head(const char *head, size_t head_len, harness_response *out) 
         if (!colon || colon == line) return SB_EINVAL;
         if (out->header_count >= HARNESS_HEADERS_MAX) return SB_ELIMIT;
         const char *v = colon + 1, *ve = eol;
-        while (v < ve && is_space(*v)) v++;
-        while (ve > v && is_space(ve[-1])) ve--;
+        while (v < ve && is_space(*v))
+            v++;
+        while (ve > v && is_space(ve[-1]))
+            ve--;
         harness_header *h = &out->headers[out->header_count];
         h->name = sb_strndup(line, (size_t)(colon - line));
         h->value = sb_strndup(v, (size_t)(ve - v));
@@ -1230,10 +1240,11 @@ int harness_ws_connect(int port, const char *path, const char *token, int rcvbuf
 
     sb_buf req;
     sb_buf_init(&req, REQUEST_HEAD_BYTES_MAX);
-    int result = sb_buf_printf(&req,
-                               "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nUser-Agent: socialbank-harness\r\n",
-                               path, port, key);
+    int result =
+        sb_buf_printf(&req,
+                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nUser-Agent: socialbank-harness\r\n",
+                      path, port, key);
     if (result == SB_OK && token) result = sb_buf_printf(&req, "Authorization: Bearer %s\r\n", token);
     if (result == SB_OK) result = sb_buf_append(&req, "\r\n", 2);
     if (result != SB_OK) {
@@ -1282,6 +1293,30 @@ int harness_ws_connect(int port, const char *path, const char *token, int rcvbuf
     return SB_OK;
 }
 
+int harness_ws_open(int port, const char *token, harness_ws **ws_out, json_t **hello_out) {
+    if (hello_out) *hello_out = NULL;
+    int result = harness_ws_connect(port, "/api/ws", token, 0, HARNESS_HTTP_TIMEOUT_MS, ws_out, NULL);
+    if (result != SB_OK) return result;
+    json_t *hello;
+    result = harness_ws_read_json(*ws_out, HARNESS_HTTP_TIMEOUT_MS, &hello, NULL);
+    const char *type = result == SB_OK ? json_string_value(json_object_get(hello, "type")) : NULL;
+    if (result == SB_OK && (!type || strcmp(type, "hello") != 0)) {
+        diag("WebSocket: the first message is not a hello");
+        json_decref(hello);
+        result = SB_EINVAL;
+    }
+    if (result != SB_OK) {
+        harness_ws_free(*ws_out);
+        *ws_out = NULL;
+        return result;
+    }
+    if (hello_out)
+        *hello_out = hello;
+    else
+        json_decref(hello);
+    return SB_OK;
+}
+
 int harness_ws_send_frame(harness_ws *ws, int opcode, bool fin, const void *payload, size_t len) {
     if (len > SIZE_MAX - 14) return SB_ELIMIT;
     unsigned char *frame = sb_malloc(len + 14);
@@ -1296,14 +1331,16 @@ int harness_ws_send_frame(harness_ws *ws, int opcode, bool fin, const void *payl
         frame[pos++] = (unsigned char)len;
     } else {
         frame[pos++] = 0x80 | 127;
-        for (int i = 7; i >= 0; i--) frame[pos++] = (unsigned char)((uint64_t)len >> (8 * i));
+        for (int i = 7; i >= 0; i--)
+            frame[pos++] = (unsigned char)((uint64_t)len >> (8 * i));
     }
     unsigned char mask[4];
     sb_random_bytes(mask, sizeof mask);
     memcpy(frame + pos, mask, 4);
     pos += 4;
     const unsigned char *p = payload;
-    for (size_t i = 0; i < len; i++) frame[pos + i] = p[i] ^ mask[i & 3];
+    for (size_t i = 0; i < len; i++)
+        frame[pos + i] = p[i] ^ mask[i & 3];
     pos += len;
     int result = harness_conn_send(ws->conn, frame, pos, HARNESS_HTTP_TIMEOUT_MS);
     sb_free(frame);
@@ -1344,7 +1381,8 @@ static int read_frame_deadline(harness_ws *ws, int64_t deadline, harness_ws_mess
     if (head == 4) len = ((uint64_t)b[2] << 8) | b[3];
     if (head == 10) {
         len = 0;
-        for (int i = 0; i < 8; i++) len = (len << 8) | b[2 + i];
+        for (int i = 0; i < 8; i++)
+            len = (len << 8) | b[2 + i];
     }
     if (len > HARNESS_WS_MESSAGE_BYTES_MAX) {
         diag("WebSocket frame of %llu bytes is over the harness's cap", (unsigned long long)len);
@@ -1626,6 +1664,22 @@ int harness_staff_login(harness_server *srv, const char *username, const char *p
     result = r.status == 200 ? token_from(&r, token_out, user_out) : SB_EPERM;
     if (result != SB_OK) diag("login %s: status %d, body %.300s", username, r.status, r.body);
     harness_response_free(&r);
+    return result;
+}
+
+int harness_staff_token(harness_server *srv, const char *role, char token_out[HARNESS_TOKEN_BYTES],
+                        char *username_out) {
+    static int made;
+    char username[SB_USERNAME_BYTES_MAX + 1], password[SB_PASSWORD_BYTES_MAX + 1];
+    made++;
+    snprintf(username, sizeof username, "%s.%d", role, made);
+    /* Unguessable enough for a test server, and well over SB_PASSWORD_BYTES_MIN. */
+    char random_part[17];
+    sb_random_hex(random_part, 8);
+    snprintf(password, sizeof password, "pw-%s-%s", role, random_part);
+    int result = harness_user_add(srv, username, password, role, NULL);
+    if (result == SB_OK) result = harness_staff_login(srv, username, password, token_out, NULL);
+    if (result == SB_OK && username_out) memcpy(username_out, username, strlen(username) + 1);
     return result;
 }
 

@@ -122,14 +122,14 @@ typedef struct {
 /* One server under test: a temp dir with data/, web/ and one log file per
  * start.  Read the fields; change them only through these functions. */
 typedef struct {
-    pid_t pid;                           /* the running serve process, 0 when stopped */
-    int port;                            /* its loopback port (valid while running) */
-    int starts;                          /* how many times serve was started */
-    harness_options opts;                /* as given */
-    char root[HARNESS_PATH_BYTES];       /* the temp dir */
-    char data_dir[HARNESS_PATH_BYTES];   /* --data */
-    char web_dir[HARNESS_PATH_BYTES];    /* --web */
-    char log_path[HARNESS_PATH_BYTES];   /* stderr of the current (or last) serve: root/serve-N.log */
+    pid_t pid;                         /* the running serve process, 0 when stopped */
+    int port;                          /* its loopback port (valid while running) */
+    int starts;                        /* how many times serve was started */
+    harness_options opts;              /* as given */
+    char root[HARNESS_PATH_BYTES];     /* the temp dir */
+    char data_dir[HARNESS_PATH_BYTES]; /* --data */
+    char web_dir[HARNESS_PATH_BYTES];  /* --web */
+    char log_path[HARNESS_PATH_BYTES]; /* stderr of the current (or last) serve: root/serve-N.log */
 } harness_server;
 
 /* Create a temp dir with a migrated data dir (runs `migrate --data`), without
@@ -299,6 +299,11 @@ typedef struct {
  * reader tests).  *ws_out is owned by the caller: harness_ws_free. */
 int harness_ws_connect(int port, const char *path, const char *token, int rcvbuf_bytes, int timeout_ms,
                        harness_ws **ws_out, harness_response *refusal_out) SB_MUST_CHECK;
+/* The common case: open /api/ws on port with token in the header, within
+ * HARNESS_HTTP_TIMEOUT_MS, and read the {"type":"hello",...} the server sends
+ * first (*hello_out, may be NULL; caller json_decref's).  SB_EPERM if the
+ * upgrade is refused. */
+int harness_ws_open(int port, const char *token, harness_ws **ws_out, json_t **hello_out) SB_MUST_CHECK;
 /* Send one masked frame (opcode HARNESS_WS_*, fin false for a fragment that
  * more continuation frames follow).  SB_ECLOSED if the peer is gone. */
 int harness_ws_send_frame(harness_ws *ws, int opcode, bool fin, const void *payload, size_t len) SB_MUST_CHECK;
@@ -351,6 +356,12 @@ int harness_customer_login(harness_server *srv, const char *phone, char token_ou
 int harness_staff_login(harness_server *srv, const char *username, const char *password,
                         char token_out[HARNESS_TOKEN_BYTES], json_t **user_out) SB_MUST_CHECK;
 
+/* A new staff user of role ("agent", "analyst", "marketer", "admin") made
+ * with `user add` (username "ROLE.N", a generated password) and logged in.
+ * username_out (may be NULL, SB_USERNAME_BYTES_MAX + 1 bytes) gets its name. */
+int harness_staff_token(harness_server *srv, const char *role, char token_out[HARNESS_TOKEN_BYTES],
+                        char *username_out) SB_MUST_CHECK;
+
 /* ---- helpers ---- */
 
 /* Follow a dotted path ("user.phone", "routes.3.path": array indexes are
@@ -369,21 +380,21 @@ void harness_sleep_ms(int ms);
 
 /* ---- assertions for cmocka tests (expanded in the test, which includes cmocka.h) ---- */
 /* The response has this status; on failure the body is printed first. */
-#define HARNESS_ASSERT_STATUS(response, want)                                                              \
-    do {                                                                                                   \
-        if ((response).status != (want))                                                                   \
-            fprintf(stderr, "harness: %s:%d: status %d, want %d; body: %.600s\n", __FILE__, __LINE__,      \
-                    (response).status, (want), (response).body ? (response).body : "");                   \
-        assert_int_equal((response).status, (want));                                                       \
+#define HARNESS_ASSERT_STATUS(response, want)                                                                          \
+    do {                                                                                                               \
+        if ((response).status != (want))                                                                               \
+            fprintf(stderr, "harness: %s:%d: status %d, want %d; body: %.600s\n", __FILE__, __LINE__,                  \
+                    (response).status, (want), (response).body ? (response).body : "");                                \
+        assert_int_equal((response).status, (want));                                                                   \
     } while (0)
 /* The response is a JSON error with this status and error.code. */
-#define HARNESS_ASSERT_ERROR(response, want_status, want_code)                                             \
-    do {                                                                                                   \
-        HARNESS_ASSERT_STATUS(response, want_status);                                                      \
-        const char *harness_code_ = harness_error_code(&(response));                                       \
-        if (!harness_code_) fprintf(stderr, "harness: not an error body: %.600s\n", (response).body);      \
-        assert_non_null(harness_code_);                                                                    \
-        assert_string_equal(harness_code_, (want_code));                                                   \
+#define HARNESS_ASSERT_ERROR(response, want_status, want_code)                                                         \
+    do {                                                                                                               \
+        HARNESS_ASSERT_STATUS(response, want_status);                                                                  \
+        const char *harness_code_ = harness_error_code(&(response));                                                   \
+        if (!harness_code_) fprintf(stderr, "harness: not an error body: %.600s\n", (response).body);                  \
+        assert_non_null(harness_code_);                                                                                \
+        assert_string_equal(harness_code_, (want_code));                                                               \
     } while (0)
 
 #endif /* SB_TESTS_HARNESS_H */

@@ -4,6 +4,7 @@
  * every accepted spelling, wrong and reused codes, the attempts cap, the
  * request rate limit), staff passwords (wrong password, the login rate
  * limit), logout, the profile (/api/me), staff management by an admin, and
+ * a crash (SIGKILL) losing nothing that was answered, and
  * the role walk: every route the server lists in GET /api/routes is called
  * with no token and with a token of every role, and must answer 401, 403 or
  * neither exactly as its declared roles say.  The walk reads the route table
@@ -103,17 +104,14 @@ static void test_otp_phone_forms(void **state) {
         const char *input;
         const char *e164;
     } forms[] = {
-        {"09121000001", "+989121000001"},
-        {"0912 100 0002", "+989121000002"},
-        {"+98 912 100 0003", "+989121000003"},
-        {"00989121000004", "+989121000004"},
-        {"۰۹۱۲۱۰۰۰۰۰۵", "+989121000005"},           /* Persian digits */
-        {"٠٩١٢١٠٠٠٠٠٦", "+989121000006"},           /* Arabic-Indic digits */
-        {"+۹۸ ۹۱۲ ۱۰۰ ۰۰۰۷", "+989121000007"},      /* Persian digits after +98 */
-        {"0912-100-0008", "+989121000008"},
-        {"+380 50 123 4567", "+380501234567"},      /* Ukraine, Vodafone */
-        {"+380 (67) 123-45-68", "+380671234568"},   /* Ukraine, Kyivstar */
-        {"00380631234569", "+380631234569"},        /* Ukraine, lifecell */
+        {"09121000001", "+989121000001"},         {"0912 100 0002", "+989121000002"},
+        {"+98 912 100 0003", "+989121000003"},    {"00989121000004", "+989121000004"},
+        {"۰۹۱۲۱۰۰۰۰۰۵", "+989121000005"},                                                /* Persian digits */
+        {"٠٩١٢١٠٠٠٠٠٦", "+989121000006"},                                                /* Arabic-Indic digits */
+        {"+۹۸ ۹۱۲ ۱۰۰ ۰۰۰۷", "+989121000007"},                                           /* Persian digits after +98 */
+        {"0912-100-0008", "+989121000008"},       {"+380 50 123 4567", "+380501234567"}, /* Ukraine, Vodafone */
+        {"+380 (67) 123-45-68", "+380671234568"},                                        /* Ukraine, Kyivstar */
+        {"00380631234569", "+380631234569"},                                             /* Ukraine, lifecell */
     };
     int64_t first_id = 0;
     for (size_t i = 0; i < SB_ARRAY_LEN(forms); i++) {
@@ -139,6 +137,14 @@ static void test_otp_phone_forms(void **state) {
     assert_int_equal(harness_customer_login(srv, "+98 (912) 100-0001", token, &user), SB_OK);
     assert_int_equal(json_integer_value(json_object_get(user, "id")), first_id);
     json_decref(user);
+
+    /* The answer to a code request names the normalised phone and the code's lifetime. */
+    harness_response req;
+    post_json("/api/auth/otp/request", NULL, pack("{s:s}", "phone", "۰۹۱۲ ۱۰۰ ۰۰۰۹"), &req);
+    HARNESS_ASSERT_STATUS(req, 202);
+    assert_string_equal(json_string_value(json_object_get(req.json, "phone")), "+989121000009");
+    assert_int_equal(json_integer_value(json_object_get(req.json, "expires_in_s")), SB_OTP_TTL_MS / 1000);
+    harness_response_free(&req);
 
     /* What is not an Iranian or Ukrainian mobile number is refused, naming the field. */
     const char *bad[] = {"12345", "+1 202 555 0100", "02112345678", "", "091212345678901", "phone"};
@@ -294,7 +300,8 @@ static void test_staff_login(void **state) {
     assert_int_equal(json_integer_value(json_object_get(user, "id")), admin_id);
     assert_string_equal(json_string_value(json_object_get(user, "username")), "root.admin");
     json_decref(user);
-    for (size_t i = 0; i < HARNESS_TOKEN_BYTES - 1; i++) assert_non_null(strchr("0123456789abcdef", token[i]));
+    for (size_t i = 0; i < HARNESS_TOKEN_BYTES - 1; i++)
+        assert_non_null(strchr("0123456789abcdef", token[i]));
 
     harness_response r;
     me(token, &r);
@@ -307,8 +314,7 @@ static void test_staff_login(void **state) {
     HARNESS_ASSERT_ERROR(r, 401, "unauthorized");
     assert_null(json_object_get(r.json, "token"));
     harness_response_free(&r);
-    post_json("/api/auth/login", NULL, pack("{s:s, s:s}", "username", "no.such.user", "password", "whatever-pass"),
-              &r);
+    post_json("/api/auth/login", NULL, pack("{s:s, s:s}", "username", "no.such.user", "password", "whatever-pass"), &r);
     HARNESS_ASSERT_ERROR(r, 401, "unauthorized");
     harness_response_free(&r);
     post_json("/api/auth/login", NULL, pack("{s:s}", "username", "root.admin"), &r);
@@ -548,10 +554,9 @@ static void test_admin_creates_staff(void **state) {
         {"", "good-long-password", "agent", "username"},
     };
     for (size_t i = 0; i < SB_ARRAY_LEN(bad); i++) {
-        post_json("/api/admin/staff", admin,
-                  pack("{s:s, s:s, s:s}", "username", bad[i].username, "password", bad[i].password, "role",
-                       bad[i].role),
-                  &r);
+        post_json(
+            "/api/admin/staff", admin,
+            pack("{s:s, s:s, s:s}", "username", bad[i].username, "password", bad[i].password, "role", bad[i].role), &r);
         HARNESS_ASSERT_ERROR(r, 400, "invalid");
         assert_non_null(strstr(harness_error_message(&r), bad[i].field));
         harness_response_free(&r);
@@ -596,6 +601,39 @@ static void test_admin_creates_staff(void **state) {
     assert_int_not_equal(harness_staff_login(srv, "sneaky", "sneaky-password", token, NULL), SB_OK);
 }
 
+/* ---- crash ---- */
+
+static void test_committed_writes_survive_sigkill(void **state) {
+    (void)state;
+    assert_int_equal(harness_user_add(srv, "crash.admin", "crash-admin-password", "admin", NULL), SB_OK);
+    char admin[HARNESS_TOKEN_BYTES], customer[HARNESS_TOKEN_BYTES];
+    assert_int_equal(harness_staff_login(srv, "crash.admin", "crash-admin-password", admin, NULL), SB_OK);
+    assert_int_equal(harness_customer_login(srv, "09121310001", customer, NULL), SB_OK);
+    harness_response r;
+    post_json("/api/admin/staff", admin,
+              pack("{s:s, s:s, s:s}", "username", "crash.agent", "password", "crash-agent-password", "role", "agent"),
+              &r);
+    HARNESS_ASSERT_STATUS(r, 201);
+    harness_response_free(&r);
+    assert_int_equal(
+        harness_http_json(srv->port, "PATCH", "/api/me", customer, "{\"display_name\":\"Before crash\"}", &r), SB_OK);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
+
+    /* Everything answered before the crash is there after it, sessions included. */
+    assert_int_equal(harness_server_kill(srv), SB_OK);
+    assert_int_equal(harness_server_start(srv), SB_OK);
+    char token[HARNESS_TOKEN_BYTES];
+    assert_int_equal(harness_staff_login(srv, "crash.agent", "crash-agent-password", token, NULL), SB_OK);
+    me(customer, &r);
+    HARNESS_ASSERT_STATUS(r, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "display_name")), "Before crash");
+    harness_response_free(&r);
+    me(admin, &r);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
+}
+
 /* ---- the role walk ---- */
 
 #define WALK_ROLES 5
@@ -611,9 +649,11 @@ static void concrete_path(const char *pattern, char *out, size_t out_size) {
         if (p[0] == '/' && (p[1] == ':' || p[1] == '{' || p[1] == '*')) {
             const char *dummy = p[1] == '*' ? "x" : "999999";
             out[o++] = '/';
-            for (size_t d = 0; dummy[d] && o + 2 < out_size; d++) out[o++] = dummy[d];
+            for (size_t d = 0; dummy[d] && o + 2 < out_size; d++)
+                out[o++] = dummy[d];
             p++;
-            while (*p && *p != '/') p++;
+            while (*p && *p != '/')
+                p++;
             continue;
         }
         out[o++] = *p++;
@@ -720,7 +760,7 @@ static void walk_ensure_token(int k) {
 
 static void test_role_walk(void **state) {
     (void)state;
-    char (*tokens)[HARNESS_TOKEN_BYTES] = walk_tokens;
+    char(*tokens)[HARNESS_TOKEN_BYTES] = walk_tokens;
     walk_customers = 0;
     for (int k = 1; k < WALK_ROLES; k++) {
         char username[32], password[64];
@@ -728,7 +768,8 @@ static void test_role_walk(void **state) {
         snprintf(password, sizeof password, "walk-password-%s", walk_roles[k]);
         assert_int_equal(harness_user_add(srv, username, password, walk_roles[k], NULL), SB_OK);
     }
-    for (int k = 0; k < WALK_ROLES; k++) walk_login(k);
+    for (int k = 0; k < WALK_ROLES; k++)
+        walk_login(k);
 
     harness_response listing;
     assert_int_equal(harness_http_get(srv->port, "/api/routes", tokens[4], &listing), SB_OK);
@@ -808,6 +849,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_logout_and_bad_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_me_and_patch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_admin_creates_staff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_committed_writes_survive_sigkill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_walk, setup, teardown),
     };
     return cmocka_run_group_tests_name("auth", tests, NULL, NULL);

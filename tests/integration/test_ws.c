@@ -35,14 +35,12 @@ static char agent_token[HARNESS_TOKEN_BYTES];
 
 static int group_setup(void **state) {
     (void)state;
-    if (harness_server_new(NULL, &srv) != SB_OK) return -1;
-    if (harness_user_add(srv, "ws.agent", "ws-agent-password", "agent", NULL) != SB_OK) return -1;
-    if (harness_server_start(srv) != SB_OK) return -1;
+    if (harness_server_up(NULL, &srv) != SB_OK) return -1;
     json_t *user;
     if (harness_customer_login(srv, "09121230001", customer_token, &user) != SB_OK) return -1;
     customer_id = json_integer_value(json_object_get(user, "id"));
     json_decref(user);
-    if (harness_staff_login(srv, "ws.agent", "ws-agent-password", agent_token, NULL) != SB_OK) return -1;
+    if (harness_staff_token(srv, "agent", agent_token, NULL) != SB_OK) return -1;
     return 0;
 }
 
@@ -63,9 +61,13 @@ static int group_teardown(void **state) {
 /* Connect with the customer's token and consume the hello. */
 static harness_ws *open_ws(int rcvbuf_bytes) {
     harness_ws *ws;
-    assert_int_equal(harness_ws_connect(srv->port, "/api/ws", customer_token, rcvbuf_bytes, HARNESS_HTTP_TIMEOUT_MS,
-                                        &ws, NULL),
-                     SB_OK);
+    if (rcvbuf_bytes == 0) {
+        assert_int_equal(harness_ws_open(srv->port, customer_token, &ws, NULL), SB_OK);
+        return ws;
+    }
+    assert_int_equal(
+        harness_ws_connect(srv->port, "/api/ws", customer_token, rcvbuf_bytes, HARNESS_HTTP_TIMEOUT_MS, &ws, NULL),
+        SB_OK);
     json_t *hello;
     assert_int_equal(harness_ws_expect_type(ws, "hello", ANSWER_BOUND_MS, &hello), SB_OK);
     json_decref(hello);
@@ -313,8 +315,8 @@ static void test_oversize_closes_1009(void **state) {
     ws = open_ws(0);
     size_t half = (SB_WS_MESSAGE_BYTES_MAX + 1) / 2;
     assert_int_equal(harness_ws_send_frame(ws, HARNESS_WS_TEXT, false, text, half), SB_OK);
-    int result = harness_ws_send_frame(ws, HARNESS_WS_CONTINUATION, true, text + half,
-                                       SB_WS_MESSAGE_BYTES_MAX + 1 - half);
+    int result =
+        harness_ws_send_frame(ws, HARNESS_WS_CONTINUATION, true, text + half, SB_WS_MESSAGE_BYTES_MAX + 1 - half);
     assert_true(result == SB_OK || result == SB_ECLOSED);
     assert_int_equal(read_until_close(ws, ANSWER_BOUND_MS), 1009);
     harness_ws_free(ws);
