@@ -535,7 +535,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     rq.match.nparams = 0;
     rq.client_addr[0] = '\0';
     memset(rq.param_values, 0, sizeof rq.param_values);
-    api_ctx c = {.store = t->store, .principal = NULL, .token = NULL, .body = NULL, .now_ms = sb_now_ms(), .request = &rq};
+    api_ctx c = {.store = t->store, .principal = NULL, .token = NULL, .body = NULL, .now_ms = 0, .request = &rq};
+    /* h2o stamped the request with the loop's cached wall clock: no clock call */
+    c.now_ms = (int64_t)req->processed_at.at.tv_sec * 1000 + req->processed_at.at.tv_usec / 1000;
+    if (c.now_ms <= 0) c.now_ms = sb_now_ms();
     int method_group = api_method_group(req->input.method.base, req->input.method.len);
     int slot = pipeline(&c, method_group);
     uint64_t duration_ns = (uint64_t)sb_mono_ns() - start_ns;
