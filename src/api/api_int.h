@@ -145,6 +145,7 @@ typedef struct api_thread {
     h2o_multithread_queue_t *queue;
     h2o_multithread_receiver_t receiver;
     bool stopping;
+    int64_t connections; /* open client connections (HTTP and WebSocket) */
     /* WebSockets of this thread: by user (chained buckets) and all of them. */
     api_ws_conn *ws_buckets[API_WS_BUCKETS];
     api_ws_conn *ws_all;

@@ -602,12 +602,27 @@ static void on_setup_error_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostre
 
 /* ---- threads ---- */
 
+static void on_connection_closed(void *data) {
+    api_thread *t = data;
+    t->connections--;
+}
+
+/* Accept what is waiting; past SB_HTTP_CONNECTIONS_MAX open connections on
+ * this thread new ones are closed at once (h2o tells us of every close
+ * through the socket's on_close, which survives the WebSocket upgrade). */
 static void on_accept(h2o_socket_t *listener, const char *err) {
     if (err != NULL) return;
     api_thread *t = listener->data;
     for (int i = 0; i < SB_HTTP_ACCEPTS_PER_WAKE_MAX; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (!sock) break;
+        if (t->connections >= SB_HTTP_CONNECTIONS_MAX) {
+            h2o_socket_close(sock);
+            continue;
+        }
+        t->connections++;
+        sock->on_close.cb = on_connection_closed;
+        sock->on_close.data = t;
         h2o_accept(&t->accept_ctx, sock);
     }
 }
