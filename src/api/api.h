@@ -64,12 +64,12 @@ void api_routes_auth(api_router *r);
 
 /* ---- the request context a handler gets ---- */
 struct api_ctx {
-    store *store;                         /* this thread's connection */
-    const identity_principal *principal;  /* NULL on a public route */
-    const char *token;                    /* bearer token when authenticated, else NULL */
-    json_t *body;                         /* parsed JSON object, NULL without a body; borrowed */
-    int64_t now_ms;                       /* wall clock at the start of the request */
-    api_request *request;                 /* private */
+    store *store;                        /* this thread's connection */
+    const identity_principal *principal; /* NULL on a public route */
+    const char *token;                   /* bearer token when authenticated, else NULL */
+    json_t *body;                        /* parsed JSON object, NULL without a body; borrowed */
+    int64_t now_ms;                      /* wall clock at the start of the request */
+    api_request *request;                /* private */
 };
 
 /* Path parameter `name` (without the colon), percent-decoded and

@@ -88,7 +88,7 @@ int api_error_body(sb_buf *out, const char *code, const char *message) SB_MUST_C
 /* Slots: one per route (its index), then pseudo routes for requests that
  * matched no route (by method) and for static files. */
 enum {
-    API_SLOT_UNMATCHED = SB_HTTP_ROUTES_MAX, /* + method group 0..7 */
+    API_SLOT_UNMATCHED = SB_HTTP_ROUTES_MAX,  /* + method group 0..7 */
     API_SLOT_STATIC = SB_HTTP_ROUTES_MAX + 8, /* + 0 GET, 1 HEAD */
     API_SLOTS = SB_HTTP_ROUTES_MAX + 10,
 };
@@ -180,10 +180,10 @@ const char *api_server_healthz(size_t *len_out);
 bool api_server_web_enabled(void);
 
 /* WebSockets (ws.c). */
-int api_ws_handle(api_ctx *c);                 /* GET /api/ws */
-void api_ws_thread_init(api_thread *t);        /* in the thread, before the loop runs */
-void api_ws_thread_shutdown(api_thread *t);    /* close every connection with 1001 */
-void api_ws_thread_dispose(api_thread *t);     /* drop what is left; stop timers */
+int api_ws_handle(api_ctx *c);              /* GET /api/ws */
+void api_ws_thread_init(api_thread *t);     /* in the thread, before the loop runs */
+void api_ws_thread_shutdown(api_thread *t); /* close every connection with 1001 */
+void api_ws_thread_dispose(api_thread *t);  /* drop what is left; stop timers */
 void api_ws_deliver(api_thread *t, int64_t user_id, const char *text, size_t len);
 /* Open/close the cross-thread registry (api_ws_send_to_user refuses when closed). */
 void api_ws_registry_open(void);

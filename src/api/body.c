@@ -32,8 +32,7 @@ int api_json_depth(const char *data, size_t len, int max_depth) {
     return deepest;
 }
 
-int api_json_parse_body(const char *data, size_t len, json_t **out, char *err, size_t err_size,
-                        bool *err_is_syntax) {
+int api_json_parse_body(const char *data, size_t len, json_t **out, char *err, size_t err_size, bool *err_is_syntax) {
     *out = NULL;
     *err_is_syntax = true;
     if (err_size) err[0] = '\0';
@@ -61,18 +60,38 @@ int api_status_for_error(int sb_code, const char **code_out) {
     int status;
     const char *code;
     switch (sb_code) {
-    case SB_EINVAL: status = 400, code = "invalid"; break;
-    case SB_EAUTH: status = 401, code = "unauthorized"; break;
-    case SB_EPERM: status = 403, code = "forbidden"; break;
-    case SB_ENOTFOUND: status = 404, code = "not_found"; break;
+    case SB_EINVAL:
+        status = 400, code = "invalid";
+        break;
+    case SB_EAUTH:
+        status = 401, code = "unauthorized";
+        break;
+    case SB_EPERM:
+        status = 403, code = "forbidden";
+        break;
+    case SB_ENOTFOUND:
+        status = 404, code = "not_found";
+        break;
     case SB_EEXISTS:
-    case SB_ECONFLICT: status = 409, code = "conflict"; break;
-    case SB_ELIMIT: status = 413, code = "body_too_large"; break;
-    case SB_ERATE: status = 429, code = "rate_limited"; break;
+    case SB_ECONFLICT:
+        status = 409, code = "conflict";
+        break;
+    case SB_ELIMIT:
+        status = 413, code = "body_too_large";
+        break;
+    case SB_ERATE:
+        status = 429, code = "rate_limited";
+        break;
     case SB_ECLOSED:
-    case SB_EBUSY: status = 503, code = "unavailable"; break;
-    case SB_ETIMEOUT: status = 503, code = "unavailable"; break;
-    default: status = 500, code = "internal"; break;
+    case SB_EBUSY:
+        status = 503, code = "unavailable";
+        break;
+    case SB_ETIMEOUT:
+        status = 503, code = "unavailable";
+        break;
+    default:
+        status = 500, code = "internal";
+        break;
     }
     if (code_out) *code_out = code;
     return status;
@@ -80,28 +99,50 @@ int api_status_for_error(int sb_code, const char **code_out) {
 
 const char *api_reason_phrase(int status) {
     switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 

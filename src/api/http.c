@@ -35,7 +35,6 @@
 
 #include "api/api_int.h"
 
-
 static struct {
     api_router router;
     h2o_globalconf_t config;
@@ -116,9 +115,7 @@ void api_reply_raw(api_ctx *c, int status, const char *content_type, const char 
     send_answer(c->request, status, content_type, h2o_iovec_init(copy, len));
 }
 
-void api_reply_empty(api_ctx *c, int status) {
-    send_answer(c->request, status, NULL, h2o_iovec_init(NULL, 0));
-}
+void api_reply_empty(api_ctx *c, int status) { send_answer(c->request, status, NULL, h2o_iovec_init(NULL, 0)); }
 
 void api_set_header(api_ctx *c, const char *name, const char *value) {
     h2o_req_t *req = c->request->req;
@@ -273,12 +270,23 @@ static const char *content_type_for(const char *path) {
     static const struct {
         const char *ext, *type;
     } types[] = {
-        {".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
-        {".json", "application/json; charset=utf-8"}, {".map", "application/json; charset=utf-8"},
-        {".svg", "image/svg+xml"}, {".png", "image/png"}, {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
-        {".gif", "image/gif"}, {".ico", "image/x-icon"}, {".webp", "image/webp"}, {".woff2", "font/woff2"},
-        {".woff", "font/woff"}, {".txt", "text/plain; charset=utf-8"}, {".wasm", "application/wasm"},
+        {".html", "text/html; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".json", "application/json; charset=utf-8"},
+        {".map", "application/json; charset=utf-8"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".gif", "image/gif"},
+        {".ico", "image/x-icon"},
+        {".webp", "image/webp"},
+        {".woff2", "font/woff2"},
+        {".woff", "font/woff"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".wasm", "application/wasm"},
     };
     const char *dot = strrchr(path, '.');
     const char *slash = strrchr(path, '/');
@@ -362,8 +370,10 @@ static bool find_token(api_ctx *c, bool allow_query, char *token) {
         if (v.len < 7 || !h2o_lcstris(v.base, 7, H2O_STRLIT("bearer "))) return false;
         const char *t = v.base + 7;
         size_t len = v.len - 7;
-        while (len && *t == ' ') t++, len--;
-        while (len && t[len - 1] == ' ') len--;
+        while (len && *t == ' ')
+            t++, len--;
+        while (len && t[len - 1] == ' ')
+            len--;
         if (!is_hex_token(t, len)) return false;
         memcpy(token, t, len);
         token[len] = '\0';
@@ -579,11 +589,21 @@ static void on_setup_error_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostre
                   H2O_STRLIT("text/plain; charset=utf-8"))) {
         const char *code = "invalid", *message = "malformed request";
         switch (req->res.status) {
-        case 413: code = "body_too_large", message = "body too large"; break;
-        case 404: code = "not_found", message = "not found"; break;
-        case 405: code = "method_not_allowed", message = "method not allowed"; break;
-        case 408: code = "request_timeout", message = "the request did not arrive in time"; break;
-        case 503: code = "unavailable", message = "service unavailable"; break;
+        case 413:
+            code = "body_too_large", message = "body too large";
+            break;
+        case 404:
+            code = "not_found", message = "not found";
+            break;
+        case 405:
+            code = "method_not_allowed", message = "method not allowed";
+            break;
+        case 408:
+            code = "request_timeout", message = "the request did not arrive in time";
+            break;
+        case 503:
+            code = "unavailable", message = "service unavailable";
+            break;
         default:
             if (req->res.status >= 500) code = "internal", message = "internal error";
             break;
@@ -670,7 +690,8 @@ static void *thread_main(void *arg) {
     t->listener->data = t;
     h2o_socket_read_start(t->listener, on_accept);
     api_ws_thread_init(t);
-    while (!t->stopping) h2o_evloop_run(t->loop, INT32_MAX);
+    while (!t->stopping)
+        h2o_evloop_run(t->loop, INT32_MAX);
 
     /* graceful: stop accepting, let requests finish, close WebSockets */
     h2o_socket_read_stop(t->listener);
@@ -684,7 +705,8 @@ static void *thread_main(void *arg) {
         h2o_evloop_run(t->loop, 20);
     }
     api_ws_thread_dispose(t);
-    for (int i = 0; i < 50 && sweep(t, true) > 0; i++) h2o_evloop_run(t->loop, 10);
+    for (int i = 0; i < 50 && sweep(t, true) > 0; i++)
+        h2o_evloop_run(t->loop, 10);
     return NULL;
 }
 
@@ -736,7 +758,8 @@ static void free_threads(void) {
              * later h2o versions free it there) */
             free(t->queue);
             /* the queue's socket is freed on the loop's next turn */
-            for (int turn = 0; t->loop && turn < 2; turn++) h2o_evloop_run(t->loop, 0);
+            for (int turn = 0; t->loop && turn < 2; turn++)
+                h2o_evloop_run(t->loop, 0);
         }
         if (t->loop) {
             h2o_context_dispose(&t->ctx);
@@ -818,7 +841,8 @@ int api_server_run(const api_server_config *cfg) {
     }
     server.nthreads = cfg->threads;
     int port = cfg->port;
-    for (int i = 0; i < server.nthreads; i++) server.threads[i].listen_fd = -1;
+    for (int i = 0; i < server.nthreads; i++)
+        server.threads[i].listen_fd = -1;
     for (int i = 0; i < server.nthreads && result == SB_OK; i++) {
         api_thread *t = &server.threads[i];
         t->index = i;
@@ -883,7 +907,8 @@ int api_server_run(const api_server_config *cfg) {
     for (int i = 0; i < server.nthreads; i++)
         if (server.threads[i].started) pthread_join(server.threads[i].tid, NULL);
     /* messages that arrived after a loop stopped */
-    for (int i = 0; i < server.nthreads; i++) h2o_evloop_run(server.threads[i].loop, 0);
+    for (int i = 0; i < server.nthreads; i++)
+        h2o_evloop_run(server.threads[i].loop, 0);
     free_threads();
     h2o_config_dispose(&server.config);
     pthread_sigmask(SIG_UNBLOCK, &signals, NULL);

@@ -14,9 +14,9 @@
 
 const char *const api_latency_bounds_text[API_LATENCY_BUCKETS - 1] = {
     "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "1", "5"};
-const uint64_t api_latency_bounds_ns[API_LATENCY_BUCKETS - 1] = {
-    100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000, 100000000, 250000000,
-    1000000000, 5000000000};
+const uint64_t api_latency_bounds_ns[API_LATENCY_BUCKETS - 1] = {100000,    250000,     500000,    1000000,  2500000,
+                                                                 5000000,   10000000,   25000000,  50000000, 100000000,
+                                                                 250000000, 1000000000, 5000000000};
 
 /* Statuses counted one by one; others fall into the last slot by class. */
 static const int status_codes[API_STATUS_SLOTS] = {101, 200, 201, 202, 204, 206, 301, 304, 400, 401, 403, 404,
@@ -24,30 +24,54 @@ static const int status_codes[API_STATUS_SLOTS] = {101, 200, 201, 202, 204, 206,
 
 static int status_slot(int status) {
     switch (status) {
-    case 101: return 0;
-    case 200: return 1;
-    case 201: return 2;
-    case 202: return 3;
-    case 204: return 4;
-    case 206: return 5;
-    case 301: return 6;
-    case 304: return 7;
-    case 400: return 8;
-    case 401: return 9;
-    case 403: return 10;
-    case 404: return 11;
-    case 405: return 12;
-    case 408: return 13;
-    case 409: return 14;
-    case 413: return 15;
-    case 414: return 16;
-    case 415: return 17;
-    case 422: return 18;
-    case 429: return 19;
-    case 431: return 20;
-    case 500: return 21;
-    case 503: return 22;
-    default: return 23;
+    case 101:
+        return 0;
+    case 200:
+        return 1;
+    case 201:
+        return 2;
+    case 202:
+        return 3;
+    case 204:
+        return 4;
+    case 206:
+        return 5;
+    case 301:
+        return 6;
+    case 304:
+        return 7;
+    case 400:
+        return 8;
+    case 401:
+        return 9;
+    case 403:
+        return 10;
+    case 404:
+        return 11;
+    case 405:
+        return 12;
+    case 408:
+        return 13;
+    case 409:
+        return 14;
+    case 413:
+        return 15;
+    case 414:
+        return 16;
+    case 415:
+        return 17;
+    case 422:
+        return 18;
+    case 429:
+        return 19;
+    case 431:
+        return 20;
+    case 500:
+        return 21;
+    case 503:
+        return 22;
+    default:
+        return 23;
     }
 }
 
@@ -72,20 +96,21 @@ void api_metrics_record(api_metrics *m, int slot, int status, uint64_t duration_
     if (slot < 0 || slot >= API_SLOTS) slot = API_SLOT_UNMATCHED + API_METHOD_GROUPS - 1;
     bump(&m->requests[slot][status_slot(status)], 1);
     int bucket = 0;
-    while (bucket < API_LATENCY_BUCKETS - 1 && duration_ns > api_latency_bounds_ns[bucket]) bucket++;
+    while (bucket < API_LATENCY_BUCKETS - 1 && duration_ns > api_latency_bounds_ns[bucket])
+        bucket++;
     bump(&m->latency[slot][bucket], 1);
     bump(&m->latency_sum_ns[slot], duration_ns);
 }
 
 void api_metrics_ws_add(api_metrics *m, int delta) {
-    atomic_store_explicit(&m->websockets_open,
-                          atomic_load_explicit(&m->websockets_open, memory_order_relaxed) + delta,
+    atomic_store_explicit(&m->websockets_open, atomic_load_explicit(&m->websockets_open, memory_order_relaxed) + delta,
                           memory_order_relaxed);
 }
 
 static uint64_t sum_requests(api_metrics *const *threads, int nthreads, int slot, int s) {
     uint64_t total = 0;
-    for (int t = 0; t < nthreads; t++) total += atomic_load_explicit(&threads[t]->requests[slot][s], memory_order_relaxed);
+    for (int t = 0; t < nthreads; t++)
+        total += atomic_load_explicit(&threads[t]->requests[slot][s], memory_order_relaxed);
     return total;
 }
 
@@ -135,8 +160,9 @@ static bool same_histogram(const api_router *r, int a, int b) {
 
 int api_metrics_render(const api_router *r, api_metrics *const *threads, int nthreads, sb_buf *out) {
     sb_buf_reset(out);
-    int result = sb_buf_append_str(out, "# HELP sb_http_requests_total HTTP requests by route pattern, method and status.\n"
-                                        "# TYPE sb_http_requests_total counter\n");
+    int result =
+        sb_buf_append_str(out, "# HELP sb_http_requests_total HTTP requests by route pattern, method and status.\n"
+                               "# TYPE sb_http_requests_total counter\n");
     for (int slot = 0; slot < API_SLOTS && result == SB_OK; slot++) {
         const char *route, *method;
         if (!slot_labels(r, slot, &route, &method)) continue;
@@ -147,13 +173,15 @@ int api_metrics_render(const api_router *r, api_metrics *const *threads, int nth
                 result = sb_buf_printf(out, "sb_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
                                        route, method, status_codes[s], (unsigned long long)n);
             else
-                result = sb_buf_printf(out, "sb_http_requests_total{route=\"%s\",method=\"%s\",status=\"other\"} %llu\n",
-                                       route, method, (unsigned long long)n);
+                result =
+                    sb_buf_printf(out, "sb_http_requests_total{route=\"%s\",method=\"%s\",status=\"other\"} %llu\n",
+                                  route, method, (unsigned long long)n);
         }
     }
     if (result == SB_OK)
-        result = sb_buf_append_str(out, "# HELP sb_http_request_duration_seconds Time from routing to answer, by route pattern.\n"
-                                        "# TYPE sb_http_request_duration_seconds histogram\n");
+        result = sb_buf_append_str(
+            out, "# HELP sb_http_request_duration_seconds Time from routing to answer, by route pattern.\n"
+                 "# TYPE sb_http_request_duration_seconds histogram\n");
     for (int slot = 0; slot < API_SLOTS && result == SB_OK; slot++) {
         const char *route, *method;
         if (!slot_labels(r, slot, &route, &method) || !first_with_pattern(r, slot, route)) continue;
@@ -168,7 +196,8 @@ int api_metrics_render(const api_router *r, api_metrics *const *threads, int nth
                 sum_ns += atomic_load_explicit(&threads[t]->latency_sum_ns[other], memory_order_relaxed);
             }
         }
-        for (int b = 0; b < API_LATENCY_BUCKETS; b++) count += buckets[b];
+        for (int b = 0; b < API_LATENCY_BUCKETS; b++)
+            count += buckets[b];
         if (count == 0) continue;
         uint64_t cumulative = 0;
         for (int b = 0; b < API_LATENCY_BUCKETS && result == SB_OK; b++) {
@@ -185,7 +214,8 @@ int api_metrics_render(const api_router *r, api_metrics *const *threads, int nth
                                    (unsigned long long)(sum_ns % 1000000000u), route, (unsigned long long)count);
     }
     int64_t open = 0;
-    for (int t = 0; t < nthreads; t++) open += atomic_load_explicit(&threads[t]->websockets_open, memory_order_relaxed);
+    for (int t = 0; t < nthreads; t++)
+        open += atomic_load_explicit(&threads[t]->websockets_open, memory_order_relaxed);
     if (result == SB_OK)
         result = sb_buf_printf(out,
                                "# HELP sb_websocket_connections Open WebSocket connections.\n"

@@ -17,9 +17,7 @@
 
 static const char *const known_methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 
-void api_router_init(api_router *r) {
-    memset(r, 0, sizeof *r);
-}
+void api_router_init(api_router *r) { memset(r, 0, sizeof *r); }
 
 static void router_fail(api_router *r, int code, const char *method, const char *pattern, const char *why) {
     if (r->error != SB_OK) return;

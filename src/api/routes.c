@@ -11,5 +11,6 @@ static void (*const route_modules[])(api_router *r) = {
 };
 
 void api_routes_register_all(api_router *r) {
-    for (size_t i = 0; i < SB_ARRAY_LEN(route_modules); i++) route_modules[i](r);
+    for (size_t i = 0; i < SB_ARRAY_LEN(route_modules); i++)
+        route_modules[i](r);
 }

@@ -169,7 +169,8 @@ static int get_staff(api_ctx *c) {
         size_t count = 0;
         result = identity_user_list(c->store, IDENTITY_ROLES_STAFF, after, page, API_STAFF_PAGE, &count);
         if (result != SB_OK) break;
-        for (size_t i = 0; i < count; i++) json_array_append_new(list, user_json(&page[i]));
+        for (size_t i = 0; i < count; i++)
+            json_array_append_new(list, user_json(&page[i]));
         listed += count;
         if (count < API_STAFF_PAGE) break;
         after = page[count - 1].user_id;

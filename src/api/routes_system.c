@@ -18,7 +18,8 @@ static int get_healthz(api_ctx *c) {
 static int get_metrics(api_ctx *c) {
     int n = api_server_thread_count();
     api_metrics *per_thread[SB_THREADS_MAX];
-    for (int i = 0; i < n; i++) per_thread[i] = api_server_thread(i)->metrics;
+    for (int i = 0; i < n; i++)
+        per_thread[i] = api_server_thread(i)->metrics;
     sb_buf text;
     sb_buf_init(&text, API_METRICS_TEXT_BYTES_MAX);
     int result = api_metrics_render(api_server_router(), per_thread, n, &text);
@@ -44,8 +45,8 @@ static int get_routes(api_ctx *c) {
     if (!list) return SB_ENOMEM;
     for (int i = 0; i < r->count; i++) {
         const api_route *rt = &r->routes[i];
-        json_t *entry = json_pack("{s:s, s:s, s:o}", "method", rt->method, "path", rt->pattern, "roles",
-                                  roles_json(rt->roles));
+        json_t *entry =
+            json_pack("{s:s, s:s, s:o}", "method", rt->method, "path", rt->pattern, "roles", roles_json(rt->roles));
         if (!entry || json_array_append_new(list, entry) != 0) {
             json_decref(list);
             return SB_ENOMEM;

@@ -86,7 +86,8 @@ static int registry_set(int64_t user_id, int thread_index, bool present) {
     int result = SB_OK;
     pthread_mutex_lock(&registry.lock);
     presence **slot = &registry.buckets[user_hash(user_id, WS_REGISTRY_BUCKETS)];
-    while (*slot && (*slot)->user_id != user_id) slot = &(*slot)->next;
+    while (*slot && (*slot)->user_id != user_id)
+        slot = &(*slot)->next;
     if (present) {
         if (!*slot) {
             presence *p = sb_calloc(1, sizeof *p);
@@ -118,7 +119,8 @@ int api_ws_send_to_user(int64_t user_id, const char *json_text, size_t len) {
         result = SB_ECLOSED;
     } else {
         presence *p = registry.buckets[user_hash(user_id, WS_REGISTRY_BUCKETS)];
-        while (p && p->user_id != user_id) p = p->next;
+        while (p && p->user_id != user_id)
+            p = p->next;
         if (!p) result = SB_ENOTFOUND;
         for (int t = 0; p && t < api_server_thread_count() && result == SB_OK; t++) {
             if (!(p->thread_mask & ((uint64_t)1 << t))) continue;
@@ -156,7 +158,8 @@ static void ws_destroy(api_ws_conn *w) {
     api_thread *t = w->thread;
     if (h2o_timeout_is_linked(&w->close_entry)) h2o_timeout_unlink(&w->close_entry);
     api_ws_conn **slot = &t->ws_buckets[user_hash(w->user_id, API_WS_BUCKETS)];
-    while (*slot && *slot != w) slot = &(*slot)->bucket_next;
+    while (*slot && *slot != w)
+        slot = &(*slot)->bucket_next;
     if (*slot) *slot = w->bucket_next;
     if (!user_on_thread(t, w->user_id, w) && registry_set(w->user_id, t->index, false) != SB_OK) {
         /* clearing never allocates */
@@ -271,9 +274,14 @@ static void on_ws_message(h2o_websocket_conn_t *conn, const struct wslay_event_o
     if (w->doomed) return;
     w->last_seen_ms = loop_now_ms(w->thread);
     switch (arg->opcode) {
-    case WSLAY_TEXT_FRAME: handle_text(w, arg->msg, arg->msg_length); break;
-    case WSLAY_BINARY_FRAME: ws_close_code(w, 1003, "binary frames are not accepted"); break;
-    default: break; /* pings are answered by wslay; pongs and closes need nothing */
+    case WSLAY_TEXT_FRAME:
+        handle_text(w, arg->msg, arg->msg_length);
+        break;
+    case WSLAY_BINARY_FRAME:
+        ws_close_code(w, 1003, "binary frames are not accepted");
+        break;
+    default:
+        break; /* pings are answered by wslay; pongs and closes need nothing */
     }
 }
 
@@ -363,7 +371,8 @@ void api_ws_thread_shutdown(api_thread *t) {
 }
 
 void api_ws_thread_dispose(api_thread *t) {
-    while (t->ws_all) ws_destroy(t->ws_all);
+    while (t->ws_all)
+        ws_destroy(t->ws_all);
     if (h2o_timeout_is_linked(&t->ws_ping_entry)) h2o_timeout_unlink(&t->ws_ping_entry);
     h2o_timeout_dispose(t->loop, &t->ws_ping_timeout);
     h2o_timeout_dispose(t->loop, &t->ws_zero_timeout);

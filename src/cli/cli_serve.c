@@ -50,8 +50,9 @@ int cli_serve(int argc, char **argv) {
     sb_log_set_level(level);
     int result = identity_sender_start(cli_value(opts, "otp-sender"), cli_value(opts, "otp-webhook"));
     if (result != SB_OK) {
-        fprintf(stderr, "socialbank serve: cannot start the code sender (--otp-sender log|webhook, --otp-webhook "
-                        "http://HOST[:PORT]/PATH): %s\n",
+        fprintf(stderr,
+                "socialbank serve: cannot start the code sender (--otp-sender log|webhook, --otp-webhook "
+                "http://HOST[:PORT]/PATH): %s\n",
                 sb_strerror(result));
         return 2;
     }

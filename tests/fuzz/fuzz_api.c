@@ -13,7 +13,10 @@
 
 #include "api/api_int.h"
 
-static int fuzz_handler(api_ctx *c) { (void)c; return SB_OK; }
+static int fuzz_handler(api_ctx *c) {
+    (void)c;
+    return SB_OK;
+}
 
 static api_router *router(void) {
     static api_router *r;
@@ -85,7 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else {
         char *out = malloc(len + 1);
         size_t out_len;
-        if (out && api_percent_decode(text, len, out, len + 1, &out_len) == SB_OK && memchr(out, '\0', out_len)) abort();
+        if (out && api_percent_decode(text, len, out, len + 1, &out_len) == SB_OK && memchr(out, '\0', out_len))
+            abort();
         free(out);
     }
     return 0;

@@ -16,8 +16,14 @@
 
 #include "api/api_int.h"
 
-static int handler_a(api_ctx *c) { (void)c; return SB_OK; }
-static int handler_b(api_ctx *c) { (void)c; return SB_OK; }
+static int handler_a(api_ctx *c) {
+    (void)c;
+    return SB_OK;
+}
+static int handler_b(api_ctx *c) {
+    (void)c;
+    return SB_OK;
+}
 
 static api_router *new_router(void) {
     api_router *r = calloc(1, sizeof *r);
@@ -99,18 +105,24 @@ static void test_router_pattern_errors(void **state) {
         int roles;
         int want;
     } cases[] = {
-        {"GET", "api/x", API_PUBLIC, SB_EINVAL},        {"GET", "/api//x", API_PUBLIC, SB_EINVAL},
-        {"GET", "/api/x/", API_PUBLIC, SB_EINVAL},      {"GET", "/api/:", API_PUBLIC, SB_EINVAL},
-        {"FETCH", "/api/x", API_PUBLIC, SB_EINVAL},     {"GET", "/api/x y", API_PUBLIC, SB_EINVAL},
-        {"GET", "/api/x%20", API_PUBLIC, SB_EINVAL},    {"GET", "/api/x", 1 << 12, SB_EINVAL},
-        {NULL, "/api/x", API_PUBLIC, SB_EINVAL},        {"GET", NULL, API_PUBLIC, SB_EINVAL},
+        {"GET", "api/x", API_PUBLIC, SB_EINVAL},
+        {"GET", "/api//x", API_PUBLIC, SB_EINVAL},
+        {"GET", "/api/x/", API_PUBLIC, SB_EINVAL},
+        {"GET", "/api/:", API_PUBLIC, SB_EINVAL},
+        {"FETCH", "/api/x", API_PUBLIC, SB_EINVAL},
+        {"GET", "/api/x y", API_PUBLIC, SB_EINVAL},
+        {"GET", "/api/x%20", API_PUBLIC, SB_EINVAL},
+        {"GET", "/api/x", 1 << 12, SB_EINVAL},
+        {NULL, "/api/x", API_PUBLIC, SB_EINVAL},
+        {"GET", NULL, API_PUBLIC, SB_EINVAL},
         {"GET", "/:a/:b/:c/:d/:e/:f/:g/:h/:i", API_PUBLIC, SB_EINVAL},
     };
     for (size_t i = 0; i < SB_ARRAY_LEN(cases); i++) {
         api_router *r = new_router();
         api_router_add(r, cases[i].method, cases[i].pattern, cases[i].roles, handler_a);
         int got = api_router_check(r, &why);
-        if (got != cases[i].want) fprintf(stderr, "case %zu (%s): got %d (%s)\n", i, cases[i].pattern ? cases[i].pattern : "-", got, why);
+        if (got != cases[i].want)
+            fprintf(stderr, "case %zu (%s): got %d (%s)\n", i, cases[i].pattern ? cases[i].pattern : "-", got, why);
         assert_int_equal(got, cases[i].want);
         assert_true(strlen(why) > 0);
         assert_int_equal(r->count, 0);
@@ -156,7 +168,8 @@ static void test_router_limits(void **state) {
     assert_int_equal(match(r, "GET", long_path, &m, allow), API_MATCH_NOT_FOUND);
     free(long_path);
     char deep[2 * (SB_HTTP_PATH_SEGMENTS_MAX + 2) + 1];
-    for (int i = 0; i < SB_HTTP_PATH_SEGMENTS_MAX + 2; i++) memcpy(deep + 2 * i, "/a", 2);
+    for (int i = 0; i < SB_HTTP_PATH_SEGMENTS_MAX + 2; i++)
+        memcpy(deep + 2 * i, "/a", 2);
     deep[sizeof deep - 1] = '\0';
     assert_int_equal(match(r, "GET", deep, &m, allow), API_MATCH_NOT_FOUND);
     free(r);
@@ -212,8 +225,10 @@ static void test_json_body(void **state) {
     deep[n++] = '{';
     memcpy(deep + n, "\"a\":", 4);
     n += 4;
-    for (int i = 1; i < SB_JSON_DEPTH_MAX; i++) deep[n++] = '[';
-    for (int i = 1; i < SB_JSON_DEPTH_MAX; i++) deep[n++] = ']';
+    for (int i = 1; i < SB_JSON_DEPTH_MAX; i++)
+        deep[n++] = '[';
+    for (int i = 1; i < SB_JSON_DEPTH_MAX; i++)
+        deep[n++] = ']';
     deep[n++] = '}';
     assert_int_equal(api_json_depth(deep, n, SB_JSON_DEPTH_MAX), SB_JSON_DEPTH_MAX);
     assert_int_equal(api_json_parse_body(deep, n, &body, err, sizeof err, &syntax), SB_OK);
@@ -248,10 +263,10 @@ static void test_error_shape(void **state) {
         int sb;
         int status;
         const char *code;
-    } map[] = {{SB_EINVAL, 400, "invalid"},       {SB_EAUTH, 401, "unauthorized"}, {SB_EPERM, 403, "forbidden"},
-               {SB_ENOTFOUND, 404, "not_found"},  {SB_EEXISTS, 409, "conflict"},   {SB_ECONFLICT, 409, "conflict"},
+    } map[] = {{SB_EINVAL, 400, "invalid"},        {SB_EAUTH, 401, "unauthorized"}, {SB_EPERM, 403, "forbidden"},
+               {SB_ENOTFOUND, 404, "not_found"},   {SB_EEXISTS, 409, "conflict"},   {SB_ECONFLICT, 409, "conflict"},
                {SB_ELIMIT, 413, "body_too_large"}, {SB_ERATE, 429, "rate_limited"}, {SB_ECLOSED, 503, "unavailable"},
-               {SB_EIO, 500, "internal"},         {SB_ENOMEM, 500, "internal"}};
+               {SB_EIO, 500, "internal"},          {SB_ENOMEM, 500, "internal"}};
     for (size_t i = 0; i < SB_ARRAY_LEN(map); i++) {
         const char *code;
         assert_int_equal(api_status_for_error(map[i].sb, &code), map[i].status);
@@ -330,10 +345,10 @@ static void test_metrics_text(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_router_params),   cmocka_unit_test(test_router_404_405),
+        cmocka_unit_test(test_router_params),         cmocka_unit_test(test_router_404_405),
         cmocka_unit_test(test_router_pattern_errors), cmocka_unit_test(test_router_limits),
-        cmocka_unit_test(test_percent_decode),  cmocka_unit_test(test_json_body),
-        cmocka_unit_test(test_error_shape),     cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_percent_decode),        cmocka_unit_test(test_json_body),
+        cmocka_unit_test(test_error_shape),           cmocka_unit_test(test_metrics_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

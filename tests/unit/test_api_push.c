@@ -45,8 +45,8 @@ static int server_result = 1;
 
 static void *server_main(void *arg) {
     (void)arg;
-    api_server_config cfg = {.bind_addr = "127.0.0.1", .port = 0, .data_location = data_dir, .threads = 2,
-                             .web_dir = NULL};
+    api_server_config cfg = {
+        .bind_addr = "127.0.0.1", .port = 0, .data_location = data_dir, .threads = 2, .web_dir = NULL};
     server_result = api_server_run(&cfg);
     return NULL;
 }
