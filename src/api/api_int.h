@@ -146,6 +146,8 @@ typedef struct api_thread {
     h2o_multithread_receiver_t receiver;
     bool stopping;
     int64_t connections; /* open client connections (HTTP and WebSocket) */
+    h2o_linklist_t conns;
+    h2o_timeout_t request_timeout;
     /* WebSockets of this thread: by user (chained buckets) and all of them. */
     api_ws_conn *ws_buckets[API_WS_BUCKETS];
     api_ws_conn *ws_all;
@@ -178,6 +180,9 @@ int api_server_thread_count(void);
 api_thread *api_server_thread(int index);
 const char *api_server_healthz(size_t *len_out);
 bool api_server_web_enabled(void);
+
+/* A connection became a WebSocket: its request timer stops. */
+void api_connection_upgraded(h2o_req_t *req);
 
 /* WebSockets (ws.c). */
 int api_ws_handle(api_ctx *c);              /* GET /api/ws */

@@ -15,10 +15,10 @@
  * handler, answer; then the metrics slot of the route and one access log line.
  * Everything a handler needs lives on the stack or in h2o's request pool.
  *
- * Limits h2o enforces for us: the request must arrive within
- * SB_HTTP_REQUEST_TIMEOUT_MS (h2o 2.2 closes the connection; it cannot send a
- * 408 from its request reader), and bodies over SB_HTTP_BODY_BYTES_MAX are
- * refused by h2o with a plain 413 before they are buffered.
+ * Limits: a request must arrive within SB_HTTP_REQUEST_TIMEOUT_MS (our
+ * per-connection timer answers 408; h2o's own closes a second later), and
+ * bodies over SB_HTTP_BODY_BYTES_MAX are refused by h2o with a 413 before
+ * they are buffered (rewritten into the JSON error shape by a filter).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -532,10 +532,13 @@ static void access_log(const h2o_req_t *req, int slot, int status, uint64_t dura
     sb_log_fields(level, "http.request", fields, "%s %s %d", method, route_label, status);
 }
 
+static void connection_request_read(h2o_req_t *req);
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     (void)self;
     api_thread *t = current_thread;
     uint64_t start_ns = (uint64_t)sb_mono_ns();
+    connection_request_read(req);
     api_request rq;
     rq.req = req;
     rq.thread = t;
@@ -622,9 +625,71 @@ static void on_setup_error_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostre
 
 /* ---- threads ---- */
 
+/* ---- connections: count, cap, and the 408 ----
+ * h2o 2.2's own request timer closes a slow connection without a word.  Ours
+ * runs first (h2o's is set a second later): every connection carries a timer
+ * started at accept and restarted when a request has been read; when it
+ * fires on a connection holding part of a request, we answer 408 in the error
+ * shape and close; an idle keep-alive connection is just closed. */
+
+typedef struct {
+    api_thread *thread;
+    h2o_socket_t *sock;
+    h2o_timeout_entry_t timer;
+    h2o_linklist_t link; /* the thread's connections */
+} api_conn;
+
+static const char timeout_answer[] =
+    "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+    "Content-Type: application/json; charset=utf-8\r\nContent-Length: 83\r\n\r\n"
+    "{\"error\":{\"code\":\"request_timeout\",\"message\":\"the request did not arrive in time\"}}";
+
 static void on_connection_closed(void *data) {
-    api_thread *t = data;
-    t->connections--;
+    api_conn *conn = data;
+    conn->thread->connections--;
+    if (h2o_timeout_is_linked(&conn->timer)) h2o_timeout_unlink(&conn->timer);
+    h2o_linklist_unlink(&conn->link);
+    sb_free(conn);
+}
+
+static void on_request_timeout(h2o_timeout_entry_t *entry) {
+    api_conn *conn = H2O_STRUCT_FROM_MEMBER(api_conn, timer, entry);
+    h2o_socket_t *sock = conn->sock;
+    if (h2o_socket_is_writing(sock)) { /* answering: not slow on our side */
+        h2o_timeout_link(conn->thread->loop, &conn->thread->request_timeout, &conn->timer);
+        return;
+    }
+    int fd = h2o_socket_get_fd(sock);
+    if (sock->input->size > 0) {
+        _Static_assert(sizeof "{\"error\":{\"code\":\"request_timeout\",\"message\":\"the request did not arrive in "
+                              "time\"}}" -
+                               1 ==
+                           83,
+                       "Content-Length of the 408 answer");
+        if (send(fd, timeout_answer, sizeof timeout_answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+            /* the peer is gone or its window is full: closing is all we can do */
+        }
+        api_metrics_record(conn->thread->metrics, API_SLOT_UNMATCHED + API_METHOD_GROUPS - 1, 408, 0);
+        sb_log(SB_LOG_INFO, "http.timeout", "request not complete within %d ms: 408", SB_HTTP_REQUEST_TIMEOUT_MS);
+    }
+    /* h2o sees the end of the stream and closes the connection itself */
+    shutdown(fd, SHUT_RDWR);
+}
+
+/* The request on req's connection has been read: restart its timer. */
+static void connection_request_read(h2o_req_t *req) {
+    h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    if (!sock || sock->on_close.cb != on_connection_closed) return;
+    api_conn *conn = sock->on_close.data;
+    if (h2o_timeout_is_linked(&conn->timer)) h2o_timeout_unlink(&conn->timer);
+    h2o_timeout_link(conn->thread->loop, &conn->thread->request_timeout, &conn->timer);
+}
+
+void api_connection_upgraded(h2o_req_t *req) {
+    h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    if (!sock || sock->on_close.cb != on_connection_closed) return;
+    api_conn *conn = sock->on_close.data;
+    if (h2o_timeout_is_linked(&conn->timer)) h2o_timeout_unlink(&conn->timer);
 }
 
 /* Accept what is waiting; past SB_HTTP_CONNECTIONS_MAX open connections on
@@ -636,13 +701,19 @@ static void on_accept(h2o_socket_t *listener, const char *err) {
     for (int i = 0; i < SB_HTTP_ACCEPTS_PER_WAKE_MAX; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (!sock) break;
-        if (t->connections >= SB_HTTP_CONNECTIONS_MAX) {
+        api_conn *conn = t->connections < SB_HTTP_CONNECTIONS_MAX ? sb_calloc(1, sizeof *conn) : NULL;
+        if (!conn) {
             h2o_socket_close(sock);
             continue;
         }
+        conn->thread = t;
+        conn->sock = sock;
+        conn->timer.cb = on_request_timeout;
+        h2o_timeout_link(t->loop, &t->request_timeout, &conn->timer);
+        h2o_linklist_insert(&t->conns, &conn->link);
         t->connections++;
         sock->on_close.cb = on_connection_closed;
-        sock->on_close.data = t;
+        sock->on_close.data = conn;
         h2o_accept(&t->accept_ctx, sock);
     }
 }
@@ -686,6 +757,8 @@ static int sweep(api_thread *t, bool close_all) {
 static void *thread_main(void *arg) {
     api_thread *t = arg;
     current_thread = t;
+    h2o_timeout_init(t->loop, &t->request_timeout, SB_HTTP_REQUEST_TIMEOUT_MS);
+    h2o_linklist_init_anchor(&t->conns);
     t->listener = h2o_evloop_socket_create(t->loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     t->listener->data = t;
     h2o_socket_read_start(t->listener, on_accept);
@@ -707,6 +780,12 @@ static void *thread_main(void *arg) {
     api_ws_thread_dispose(t);
     for (int i = 0; i < 50 && sweep(t, true) > 0; i++)
         h2o_evloop_run(t->loop, 10);
+    /* whatever is still open is abandoned with the process: stop its timer */
+    for (h2o_linklist_t *node = t->conns.next; node != &t->conns; node = node->next) {
+        api_conn *conn = H2O_STRUCT_FROM_MEMBER(api_conn, link, node);
+        if (h2o_timeout_is_linked(&conn->timer)) h2o_timeout_unlink(&conn->timer);
+    }
+    h2o_timeout_dispose(t->loop, &t->request_timeout);
     return NULL;
 }
 
@@ -824,7 +903,8 @@ int api_server_run(const api_server_config *cfg) {
     h2o_config_init(&server.config);
     server.config.server_name = h2o_iovec_init(H2O_STRLIT("socialbank"));
     server.config.max_request_entity_size = SB_HTTP_BODY_BYTES_MAX;
-    server.config.http1.req_timeout = SB_HTTP_REQUEST_TIMEOUT_MS;
+    /* ours answers 408 first (on_request_timeout); h2o's closes a second later */
+    server.config.http1.req_timeout = SB_HTTP_REQUEST_TIMEOUT_MS + 1000;
     server.config.http1.upgrade_to_http2 = 0;
     server.config.http2.idle_timeout = SB_HTTP_IDLE_TIMEOUT_MS;
     h2o_hostconf_t *host = h2o_config_register_host(&server.config, h2o_iovec_init(H2O_STRLIT("default")), 65535);

@@ -303,6 +303,7 @@ int api_ws_handle(api_ctx *c) {
         sb_free(w);
         return SB_ENOMEM;
     }
+    api_connection_upgraded(req);
     w->ws = h2o_upgrade_to_websocket(req, client_key, w, on_ws_message);
     wslay_event_config_set_max_recv_msg_length(w->ws->ws_ctx, SB_WS_MESSAGE_BYTES_MAX);
     size_t b = user_hash(w->user_id, API_WS_BUCKETS);
