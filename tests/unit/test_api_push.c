@@ -188,6 +188,13 @@ static void test_push_from_another_thread(void **state) {
     assert_int_equal(server_result, SB_OK);
     assert_int_equal(api_ws_send_to_user(alice, "{}", 2), SB_ECLOSED);
     sb_log_set_sink(NULL, NULL);
+    const char *files[] = {"socialbank.db", "socialbank.db-wal", "socialbank.db-shm"};
+    for (size_t i = 0; i < SB_ARRAY_LEN(files); i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%s", data_dir, files[i]);
+        unlink(path);
+    }
+    rmdir(data_dir);
 }
 
 int main(void) {
