@@ -137,9 +137,8 @@ void api_reply_error(api_ctx *c, int status, const char *code, const char *fmt, 
     if (!sb_utf8_valid(message, strlen(message)))
         for (char *p = message; *p; p++)
             if ((unsigned char)*p >= 0x80) *p = '?';
-    char storage[1024];
     sb_buf buf;
-    sb_buf_init(&buf, sizeof storage * 2);
+    sb_buf_init(&buf, 8 * sizeof message); /* every byte escaped as \u00XX still fits */
     int result = api_error_body(&buf, code, message);
     if (result != SB_OK) {
         static const char fallback[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
