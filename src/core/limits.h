@@ -34,6 +34,19 @@
 /* Event loop threads. */
 #define SB_THREADS_MAX 64
 
+/* ---- api (src/api) ---- */
+/* Static files of the console larger than this are not served. */
+#define SB_HTTP_STATIC_FILE_BYTES_MAX (8 * 1024 * 1024)
+/* Connections accepted per wake-up of a listener, so accepting cannot starve a loop. */
+#define SB_HTTP_ACCEPTS_PER_WAKE_MAX 64
+/* A route pattern in bytes, and '/'-separated segments in a pattern or a routed path. */
+#define SB_HTTP_ROUTE_PATTERN_BYTES_MAX 256
+#define SB_HTTP_PATH_SEGMENTS_MAX 32
+/* The Prometheus text of /metrics (routes x statuses x buckets stays far below). */
+#define SB_HTTP_METRICS_TEXT_BYTES_MAX (8 * 1024 * 1024)
+/* Staff listed by GET /api/admin/staff. */
+#define SB_HTTP_STAFF_LIST_MAX 10000
+
 /* ---- JSON ---- */
 /* Nesting depth accepted in a JSON body (jansson enforces 2048 by itself). */
 #define SB_JSON_DEPTH_MAX 32
@@ -205,6 +218,9 @@ _Static_assert(SB_CUSTOMER_USERNAME_BYTES_MAX <= SB_USERNAME_BYTES_MAX, "custome
 _Static_assert(SB_LOGIN_RATE_WINDOW_MS <= SB_OTP_RATE_WINDOW_MS, "pruning keeps the longest window");
 _Static_assert(SB_OTP_DIGITS >= 4 && SB_OTP_DIGITS <= 9, "a code fits a uint32_t");
 _Static_assert(SB_PHONE_INPUT_BYTES_MAX <= SB_PAYMENTS_INPUT_BYTES_MAX, "a phone number is one payments input");
+_Static_assert(SB_HTTP_PATH_SEGMENTS_MAX <= 32, "the router keeps a 32-bit mask of parameter segments");
+_Static_assert(SB_HTTP_PATH_PARAMS_MAX <= SB_HTTP_PATH_SEGMENTS_MAX, "parameters are segments");
+_Static_assert(SB_THREADS_MAX <= 64, "the WebSocket registry keeps a 64-bit mask of threads");
 _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
 
 _Static_assert(SB_LEDGER_SUBMIT_MAX <= SB_LEDGER_COMMIT_MAX, "a submission must fit one commit");
