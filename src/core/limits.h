@@ -78,11 +78,28 @@
 /* Paths given on the command line. */
 #define SB_PATH_BYTES_MAX 4096
 
+/* ---- text (textcore: normalise, langid, signals) ---- */
+/* One post, review or bot message; longer texts are documents, not posts. */
+#define SB_TEXT_INPUT_BYTES_MAX (64 * 1024)
+/* Normalised output: NFKC expands some code points (U+FDFA -> 18) and short
+ * tokens gain markers (":)" -> "<emo_pos>"); 16x the input always fits. */
+#define SB_TEXT_NORMALIZED_BYTES_MAX (16 * SB_TEXT_INPUT_BYTES_MAX)
+/* Code points after NFKC decomposition, bounded before composition. */
+#define SB_TEXT_CODEPOINTS_MAX (6 * SB_TEXT_INPUT_BYTES_MAX)
+/* One token; a longer "word" is cut (nothing real is longer). */
+#define SB_TEXT_TOKEN_BYTES_MAX 128
+/* Language identification reads this many bytes at most: enough to decide. */
+#define SB_TEXT_LANGID_BYTES_MAX 4096
+/* Signals reported for one text. */
+#define SB_TEXT_SIGNALS_MAX 32
+
 /* ---- command line ---- */
 #define SB_CLI_LINE_BYTES_MAX (1024 * 1024)
 
 _Static_assert(SB_HTTP_BODY_BYTES_MAX_UNAUTH <= SB_HTTP_BODY_BYTES_MAX, "unauthenticated cap must be lower");
 _Static_assert(SB_HTTP_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "ingest cap is the largest");
 _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
+
+_Static_assert(SB_TEXT_INPUT_BYTES_MAX <= SB_CLI_LINE_BYTES_MAX, "a CLI line can carry a whole text");
 
 #endif /* SB_LIMITS_H */
