@@ -18,6 +18,9 @@ static const command commands[] = {
     {"version", cli_version, "print the version"},
     {"migrate", cli_migrate, "create or upgrade the database schema"},
     {"backup", cli_backup, "copy the live database to a file"},
+    {"langid", cli_langid, "print the language of each line on stdin"},
+    {"normalize", cli_normalize, "print the normalised tokens of each line on stdin"},
+    {"signals", cli_signals, "print the risk, life-event and competitor signals of each line"},
 };
 
 static void usage(FILE *out) {

@@ -45,5 +45,9 @@ int cli_int(const cli_option *opts, const char *name, long min, long max, long *
 int cli_version(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+/* text engine line filters (cli_textcore.c) */
+int cli_langid(int argc, char **argv);
+int cli_normalize(int argc, char **argv);
+int cli_signals(int argc, char **argv);
 
 #endif /* SB_CLI_H */

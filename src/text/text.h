@@ -114,7 +114,7 @@ int text_langid_script_only(const char *text, size_t len, text_lang *out) SB_MUS
 /* ---- signals ---------------------------------------------------------- */
 /* What a text says beyond the classifier's heads, each with the words that
  * triggered it.  Matched on normalised text (text_normalize output) against
- * lexicons compiled into the binary (src/text/text_lexicon.c), in Persian,
+ * lexicons compiled into the binary (C tables in src/text/text_signals.c), in Persian,
  * Ukrainian, Russian and English: words, stems/prefixes for Persian suffixes
  * and Cyrillic endings, multi-word phrases; a signal preceded by a negation
  * within two tokens ("not", "не", "нет", "نه" ...) does not fire. */

@@ -1,0 +1,397 @@
+/*
+ * text_langid.c - language identification: Persian, Arabic, Ukrainian,
+ * Russian, English or other, on texts as short as one sentence.
+ *
+ * One pass over the code points (at most SB_TEXT_LANGID_BYTES_MAX bytes):
+ *   1. the script of every letter is counted (Arabic, Cyrillic, Latin,
+ *      other); Latin letters weigh half, because brand names and "ok" are
+ *      written in Latin inside Persian and Russian posts;
+ *   2. letters unique to one language add to its score (پ چ ژ گ for Persian,
+ *      ة for Arabic, і ї є ґ and the inner apostrophe for Ukrainian,
+ *      ы э ъ ё for Russian, Urdu/Kurdish/Belarusian/Serbian/Kazakh letters
+ *      and Latin diacritics for "other");
+ *   3. each word (lowercased, Arabic yeh/kaf folded to Persian for lookup)
+ *      is looked up in one sorted table of frequent function words, and its
+ *      ending in a table of weighted suffixes (the n-grams that separate
+ *      Ukrainian from Russian inflection and Persian from Arabic).
+ * The script family with the most letter weight is chosen first; within it
+ * the language with the higher score wins (ties: Persian, Russian, English,
+ * the likelier reading of an undecided sentence for this product).
+ * Tables are written for this module; the benchmark bench/langid.sh measures
+ * them on the real datasets in ../shared/data.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "text/text.h"
+
+/* Scores are in tenths. */
+enum { L_FA, L_AR, L_UK, L_RU, L_EN, L_OT, L_N };
+
+typedef struct {
+    const char *word; /* lowercased; Arabic yeh/kaf folded to Persian */
+    unsigned char lang;
+    unsigned char weight;
+} word_entry;
+
+/* Frequent words.  A word frequent in both languages of a pair is left out
+ * (من, ما, на, не, в), and so are words whose folded Persian form is an
+ * Arabic word (علی). */
+static word_entry words[] = {
+    /* Persian */
+    {"است", L_FA, 20}, {"این", L_FA, 15}, {"که", L_FA, 15}, {"را", L_FA, 20}, {"از", L_FA, 10}, {"به", L_FA, 10},
+    {"با", L_FA, 8}, {"برای", L_FA, 20}, {"خیلی", L_FA, 20}, {"بود", L_FA, 15}, {"شد", L_FA, 15}, {"هست", L_FA, 20},
+    {"نیست", L_FA, 20}, {"یک", L_FA, 10}, {"اما", L_FA, 8}, {"ولی", L_FA, 20}, {"هم", L_FA, 10}, {"تا", L_FA, 8},
+    {"اگر", L_FA, 20}, {"چه", L_FA, 15}, {"چرا", L_FA, 20}, {"آن", L_FA, 10}, {"او", L_FA, 10}, {"شما", L_FA, 20},
+    {"ما", L_FA, 3}, {"بسیار", L_FA, 15}, {"خوب", L_FA, 20}, {"بد", L_FA, 15}, {"کرد", L_FA, 15}, {"کنم", L_FA, 20},
+    {"کنید", L_FA, 20}, {"میشه", L_FA, 20}, {"نمیشه", L_FA, 20}, {"دارم", L_FA, 20}, {"دارد", L_FA, 15},
+    {"ندارد", L_FA, 20}, {"بانک", L_FA, 10}, {"پول", L_FA, 20}, {"کارت", L_FA, 10}, {"حساب", L_FA, 3},
+    {"عالی", L_FA, 15}, {"ممنون", L_FA, 20}, {"مرسی", L_FA, 20}, {"سلام", L_FA, 5}, {"همه", L_FA, 10},
+    {"باید", L_FA, 20}, {"بعد", L_FA, 3}, {"روی", L_FA, 10}, {"می", L_FA, 15}, {"نمی", L_FA, 15}, {"شده", L_FA, 15},
+    {"کنه", L_FA, 20}, {"بشه", L_FA, 20}, {"تو", L_FA, 10}, {"اون", L_FA, 20}, {"واقعا", L_FA, 10},
+    {"البته", L_FA, 10}, {"الان", L_FA, 10}, {"برنامه", L_FA, 10}, {"ها", L_FA, 10}, {"های", L_FA, 15},
+    /* Arabic */
+    {"فی", L_AR, 20}, {"الی", L_AR, 8}, {"إلی", L_AR, 20}, {"عن", L_AR, 10}, {"هذا", L_AR, 20}, {"هذه", L_AR, 20},
+    {"التی", L_AR, 20}, {"الذی", L_AR, 20}, {"کان", L_AR, 10}, {"أن", L_AR, 15}, {"إن", L_AR, 15}, {"لا", L_AR, 10},
+    {"مع", L_AR, 10}, {"قد", L_AR, 10}, {"لم", L_AR, 15}, {"لن", L_AR, 15}, {"کل", L_AR, 8}, {"هو", L_AR, 10},
+    {"هی", L_AR, 10}, {"نحن", L_AR, 20}, {"جدا", L_AR, 15}, {"لیس", L_AR, 20}, {"کیف", L_AR, 15}, {"لماذا", L_AR, 20},
+    {"ماذا", L_AR, 20}, {"شکرا", L_AR, 20}, {"البنک", L_AR, 20}, {"المال", L_AR, 15}, {"علی", L_AR, 5},
+    {"أنا", L_AR, 20}, {"انا", L_AR, 15}, {"ذلک", L_AR, 20}, {"عندی", L_AR, 20}, {"لدی", L_AR, 20},
+    {"الحساب", L_AR, 20}, {"البطاقة", L_AR, 20}, {"یا", L_AR, 5}, {"ثم", L_AR, 10}, {"أو", L_AR, 10},
+    {"هل", L_AR, 15}, {"متى", L_AR, 15}, {"لقد", L_AR, 20}, {"بعض", L_AR, 5}, {"لکن", L_AR, 10}, {"أی", L_AR, 10},
+    {"الله", L_AR, 5}, {"الخدمة", L_AR, 20}, {"سیء", L_AR, 15}, {"ممتاز", L_AR, 10}, {"یتم", L_AR, 20},
+    /* Ukrainian */
+    {"і", L_UK, 20}, {"й", L_UK, 10}, {"та", L_UK, 10}, {"що", L_UK, 20}, {"це", L_UK, 20}, {"як", L_UK, 15},
+    {"від", L_UK, 20}, {"для", L_UK, 2}, {"мені", L_UK, 20}, {"дуже", L_UK, 20}, {"картка", L_UK, 20},
+    {"картку", L_UK, 20}, {"гроші", L_UK, 20}, {"є", L_UK, 20}, {"було", L_UK, 5}, {"який", L_UK, 20},
+    {"яка", L_UK, 20}, {"але", L_UK, 15}, {"вже", L_UK, 20}, {"ще", L_UK, 20}, {"тільки", L_UK, 20},
+    {"коли", L_UK, 15}, {"чи", L_UK, 15}, {"його", L_UK, 15}, {"їх", L_UK, 20}, {"ви", L_UK, 15}, {"ми", L_UK, 15},
+    {"після", L_UK, 20}, {"щоб", L_UK, 20}, {"треба", L_UK, 15}, {"можна", L_UK, 15}, {"ні", L_UK, 15},
+    {"немає", L_UK, 20}, {"мене", L_UK, 15}, {"мій", L_UK, 20}, {"моя", L_UK, 3}, {"дякую", L_UK, 20},
+    {"будь", L_UK, 10}, {"ласка", L_UK, 15}, {"чому", L_UK, 15}, {"хто", L_UK, 10}, {"де", L_UK, 10},
+    {"цей", L_UK, 20}, {"ця", L_UK, 20}, {"ці", L_UK, 20}, {"також", L_UK, 15}, {"тому", L_UK, 3},
+    {"з", L_UK, 8}, {"у", L_UK, 5}, {"до", L_UK, 3}, {"зі", L_UK, 15}, {"із", L_UK, 15}, {"добре", L_UK, 10},
+    {"сьогодні", L_UK, 20}, {"зараз", L_UK, 10}, {"був", L_UK, 15}, {"була", L_UK, 5}, {"вони", L_UK, 15},
+    {"воно", L_UK, 15}, {"він", L_UK, 20}, {"вона", L_UK, 10}, {"нас", L_UK, 3}, {"нам", L_UK, 3},
+    {"їм", L_UK, 20}, {"банку", L_UK, 3}, {"рахунок", L_UK, 15}, {"кошти", L_UK, 15}, {"привіт", L_UK, 20},
+    {"доброго", L_UK, 5}, {"дня", L_UK, 3}, {"хочу", L_UK, 3}, {"можу", L_UK, 3}, {"зробити", L_UK, 15},
+    {"так", L_UK, 2}, {"ну", L_UK, 2}, {"теж", L_UK, 10}, {"навіть", L_UK, 20}, {"через", L_UK, 3},
+    /* Russian */
+    {"и", L_RU, 20}, {"что", L_RU, 20}, {"это", L_RU, 20}, {"как", L_RU, 15}, {"с", L_RU, 8}, {"по", L_RU, 3},
+    {"очень", L_RU, 20}, {"был", L_RU, 15}, {"была", L_RU, 5}, {"но", L_RU, 15}, {"уже", L_RU, 20},
+    {"еще", L_RU, 20}, {"только", L_RU, 20}, {"когда", L_RU, 15}, {"или", L_RU, 15}, {"его", L_RU, 15},
+    {"их", L_RU, 15}, {"вы", L_RU, 15}, {"мы", L_RU, 15}, {"после", L_RU, 20}, {"чтобы", L_RU, 20},
+    {"надо", L_RU, 15}, {"нужно", L_RU, 15}, {"можно", L_RU, 15}, {"нет", L_RU, 20}, {"есть", L_RU, 20},
+    {"который", L_RU, 20}, {"которые", L_RU, 20}, {"меня", L_RU, 20}, {"мне", L_RU, 15}, {"все", L_RU, 15},
+    {"всё", L_RU, 15}, {"карта", L_RU, 20}, {"карту", L_RU, 10}, {"деньги", L_RU, 20}, {"спасибо", L_RU, 20},
+    {"пожалуйста", L_RU, 20}, {"почему", L_RU, 20}, {"кто", L_RU, 15}, {"где", L_RU, 20}, {"этот", L_RU, 20},
+    {"эта", L_RU, 20}, {"эти", L_RU, 20}, {"тоже", L_RU, 15}, {"также", L_RU, 15}, {"хорошо", L_RU, 20},
+    {"сегодня", L_RU, 20}, {"сейчас", L_RU, 20}, {"они", L_RU, 20}, {"оно", L_RU, 15}, {"он", L_RU, 15},
+    {"она", L_RU, 15}, {"банк", L_RU, 2}, {"счет", L_RU, 20}, {"средства", L_RU, 15}, {"привет", L_RU, 20},
+    {"день", L_RU, 10}, {"сделать", L_RU, 15}, {"даже", L_RU, 20}, {"от", L_RU, 15}, {"при", L_RU, 10},
+    {"если", L_RU, 20}, {"так", L_RU, 2}, {"без", L_RU, 3}, {"за", L_RU, 2}, {"из", L_RU, 10}, {"ни", L_RU, 10},
+    {"я", L_RU, 2}, {"для", L_RU, 2}, {"моя", L_RU, 3}, {"мой", L_RU, 20}, {"вам", L_RU, 5}, {"вас", L_RU, 5},
+    {"своей", L_RU, 20}, {"свою", L_RU, 10}, {"этого", L_RU, 20}, {"того", L_RU, 10},
+    {"ничего", L_RU, 20}, {"время", L_RU, 20}, {"клиент", L_RU, 5}, {"клиентов", L_RU, 15},
+    /* English */
+    {"the", L_EN, 20}, {"and", L_EN, 15}, {"to", L_EN, 10}, {"is", L_EN, 10}, {"my", L_EN, 15}, {"i", L_EN, 10},
+    {"you", L_EN, 15}, {"it", L_EN, 10}, {"of", L_EN, 10}, {"for", L_EN, 10}, {"in", L_EN, 5}, {"on", L_EN, 5},
+    {"this", L_EN, 15}, {"that", L_EN, 15}, {"was", L_EN, 15}, {"with", L_EN, 15}, {"have", L_EN, 15},
+    {"not", L_EN, 10}, {"can", L_EN, 10}, {"card", L_EN, 10}, {"account", L_EN, 10}, {"bank", L_EN, 5},
+    {"why", L_EN, 15}, {"what", L_EN, 15}, {"how", L_EN, 15}, {"do", L_EN, 8}, {"does", L_EN, 15},
+    {"did", L_EN, 15}, {"get", L_EN, 10}, {"me", L_EN, 8}, {"your", L_EN, 15}, {"are", L_EN, 10},
+    {"be", L_EN, 8}, {"been", L_EN, 15}, {"will", L_EN, 15}, {"would", L_EN, 15}, {"please", L_EN, 15},
+    {"thanks", L_EN, 15}, {"thank", L_EN, 15}, {"money", L_EN, 15}, {"flight", L_EN, 10}, {"just", L_EN, 10},
+    {"there", L_EN, 15}, {"when", L_EN, 15}, {"where", L_EN, 15}, {"an", L_EN, 8}, {"at", L_EN, 5},
+    {"from", L_EN, 10}, {"but", L_EN, 10}, {"no", L_EN, 3}, {"yes", L_EN, 10}, {"we", L_EN, 10},
+    {"they", L_EN, 15}, {"our", L_EN, 10}, {"if", L_EN, 8}, {"need", L_EN, 10}, {"still", L_EN, 10},
+    /* other languages written in Latin */
+    {"der", L_OT, 15}, {"die", L_OT, 8}, {"das", L_OT, 15}, {"und", L_OT, 20}, {"ist", L_OT, 15},
+    {"nicht", L_OT, 20}, {"ich", L_OT, 20}, {"le", L_OT, 10}, {"la", L_OT, 10}, {"les", L_OT, 15},
+    {"et", L_OT, 10}, {"est", L_OT, 10}, {"je", L_OT, 15}, {"pas", L_OT, 10}, {"une", L_OT, 15},
+    {"el", L_OT, 10}, {"los", L_OT, 15}, {"que", L_OT, 15}, {"y", L_OT, 8}, {"es", L_OT, 10}, {"por", L_OT, 10},
+    {"il", L_OT, 10}, {"di", L_OT, 10}, {"che", L_OT, 15}, {"non", L_OT, 8}, {"het", L_OT, 15}, {"een", L_OT, 15},
+    {"van", L_OT, 5}, {"och", L_OT, 15}, {"jest", L_OT, 15}, {"nie", L_OT, 10}, {"bir", L_OT, 15},
+    {"ve", L_OT, 10}, {"bu", L_OT, 10}, {"da", L_OT, 5}, {"salam", L_OT, 10}, {"kheili", L_OT, 20},
+    {"merci", L_OT, 5},
+};
+
+typedef struct {
+    const char *suffix;
+    unsigned char lang;
+    unsigned char weight;
+} suffix_entry;
+
+/* Word endings (character n-grams at the end of a word) that separate the
+ * languages of a pair.  Checked longest first; the first match counts. */
+static const suffix_entry suffixes[] = {
+    /* Ukrainian inflection */
+    {"ння", L_UK, 8}, {"ться", L_UK, 0}, {"ати", L_UK, 8}, {"ити", L_UK, 8}, {"ути", L_UK, 6}, {"ому", L_UK, 2},
+    {"ої", L_UK, 8}, {"ій", L_UK, 6}, {"ів", L_UK, 6}, {"ість", L_UK, 8}, {"ают", L_RU, 6}, {"ують", L_UK, 8},
+    {"ють", L_UK, 6}, {"ає", L_UK, 8}, {"ує", L_UK, 8}, {"ий", L_UK, 3}, {"ого", L_UK, 1}, {"ться", L_UK, 0},
+    {"ємо", L_UK, 8}, {"имо", L_UK, 6}, {"ите", L_RU, 4}, {"ете", L_RU, 4},
+    /* Russian inflection */
+    {"ение", L_RU, 8}, {"ание", L_RU, 8}, {"ется", L_RU, 8}, {"ается", L_RU, 8}, {"ать", L_RU, 8},
+    {"ить", L_RU, 8}, {"еть", L_RU, 8}, {"ый", L_RU, 8}, {"ые", L_RU, 8}, {"ая", L_RU, 5}, {"ое", L_RU, 5},
+    {"ие", L_RU, 6}, {"ой", L_RU, 3}, {"ов", L_RU, 4}, {"ого", L_RU, 2}, {"ему", L_RU, 4}, {"ия", L_RU, 5},
+    {"ии", L_RU, 5}, {"ться", L_RU, 0},
+    /* Persian */
+    {"های", L_FA, 6}, {"ها", L_FA, 4}, {"ترین", L_FA, 6}, {"تر", L_FA, 3}, {"یم", L_FA, 3}, {"ید", L_FA, 3},
+    {"ام", L_FA, 2}, {"ش", L_FA, 1},
+    /* Arabic */
+    {"ون", L_AR, 4}, {"ین", L_AR, 2}, {"ة", L_AR, 4}, {"ها", L_AR, 0},
+    /* English */
+    {"ing", L_EN, 6}, {"tion", L_EN, 6}, {"ed", L_EN, 3}, {"ly", L_EN, 4}, {"ght", L_EN, 6},
+};
+
+static int word_cmp(const void *a, const void *b) {
+    return strcmp(((const word_entry *)a)->word, ((const word_entry *)b)->word);
+}
+
+static pthread_once_t words_once = PTHREAD_ONCE_INIT;
+static void words_sort(void) { qsort(words, SB_ARRAY_LEN(words), sizeof words[0], word_cmp); }
+
+/* All entries for a word (a word may count for two languages with
+ * different weights, e.g. "так"). */
+static void score_word(const char *w, int *score) {
+    size_t lo = 0, hi = SB_ARRAY_LEN(words);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(words[mid].word, w) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t i = lo; i < SB_ARRAY_LEN(words) && strcmp(words[i].word, w) == 0; i++)
+        score[words[i].lang] += words[i].weight;
+}
+
+static void score_suffix(const char *w, size_t len, int *score) {
+    for (size_t i = 0; i < SB_ARRAY_LEN(suffixes); i++) {
+        size_t sl = strlen(suffixes[i].suffix);
+        if (sl + 2 > len) continue; /* the stem must be at least one more letter */
+        if (memcmp(w + len - sl, suffixes[i].suffix, sl) == 0) {
+            score[suffixes[i].lang] += suffixes[i].weight;
+            return;
+        }
+    }
+}
+
+typedef enum { SCRIPT_NONE, SCRIPT_ARABIC, SCRIPT_CYRILLIC, SCRIPT_LATIN, SCRIPT_OTHER } script;
+
+static script script_of(int32_t c) {
+    if (c < 0x80) return ((c | 32) >= 'a' && (c | 32) <= 'z') ? SCRIPT_LATIN : SCRIPT_NONE;
+    if ((c >= 0x0600 && c <= 0x06FF) || (c >= 0x0750 && c <= 0x077F) || (c >= 0xFB50 && c <= 0xFDFF) ||
+        (c >= 0xFE70 && c <= 0xFEFF)) {
+        utf8proc_category_t cat = utf8proc_category(c);
+        return (cat == UTF8PROC_CATEGORY_LO) ? SCRIPT_ARABIC : SCRIPT_NONE;
+    }
+    if (c >= 0x0400 && c <= 0x052F) return SCRIPT_CYRILLIC;
+    if (c >= 0x00C0 && c <= 0x024F && c != 0xD7 && c != 0xF7) return SCRIPT_LATIN;
+    switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LO:
+        return SCRIPT_OTHER;
+    default:
+        return SCRIPT_NONE;
+    }
+}
+
+/* Evidence from a single letter (lowercase). */
+static void score_letter(int32_t c, int *score) {
+    switch (c) {
+    case 0x067E: case 0x0686: case 0x0698: case 0x06AF: score[L_FA] += 30; break; /* پ چ ژ گ */
+    case 0x06A9: case 0x06CC: score[L_FA] += 6; break;                           /* ک ی */
+    case 0x06F0: case 0x06F1: case 0x06F2: case 0x06F3: case 0x06F4:
+    case 0x06F5: case 0x06F6: case 0x06F7: case 0x06F8: case 0x06F9: score[L_FA] += 5; break;
+    case 0x0629: score[L_AR] += 30; break;                        /* ة */
+    case 0x0649: score[L_AR] += 6; break;                         /* ى */
+    case 0x064A: case 0x0643: score[L_AR] += 1; break;            /* ي ك: Persian typed on Arabic keyboards too */
+    case 0x064B: case 0x064C: case 0x064D: score[L_AR] += 5; break; /* tanween */
+    case 0x0679: case 0x0688: case 0x0691: case 0x06BA: case 0x06D2: case 0x06BE: /* Urdu */
+    case 0x06B5: case 0x06CE: case 0x06C6: case 0x0695: case 0x06A4:               /* Kurdish */
+        score[L_OT] += 30;
+        break;
+    case 0x0456: case 0x0457: case 0x0454: case 0x0491: score[L_UK] += 30; break; /* і ї є ґ */
+    case 0x044B: case 0x044D: case 0x044A: case 0x0451: score[L_RU] += 30; break; /* ы э ъ ё */
+    case 0x045E: /* ў Belarusian */
+    case 0x0452: case 0x0458: case 0x0459: case 0x045A: case 0x045B: case 0x045F: /* Serbian */
+    case 0x04D9: case 0x0493: case 0x049B: case 0x04A3: case 0x04E9: case 0x04B1: case 0x04AF: case 0x04BB: /* Kazakh */
+        score[L_OT] += 30;
+        break;
+    default:
+        if (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) score[L_OT] += 4; /* Latin with diacritics */
+        break;
+    }
+}
+
+static bool is_apostrophe(int32_t c) { return c == '\'' || c == 0x2019 || c == 0x02BC || c == '`'; }
+
+#define WORD_BYTES 48
+
+typedef struct {
+    int letters[5]; /* per script, in halves (Latin 1, others 2) */
+    int score[L_N];
+    char word[WORD_BYTES];
+    size_t word_len;
+    bool word_cut;
+    int32_t prev; /* previous code point (lowercased) */
+} langid_state;
+
+static void end_word(langid_state *st) {
+    if (st->word_len > 0 && !st->word_cut) {
+        st->word[st->word_len] = '\0';
+        score_word(st->word, st->score);
+        score_suffix(st->word, st->word_len, st->score);
+    }
+    st->word_len = 0;
+    st->word_cut = false;
+}
+
+static void add_to_word(langid_state *st, int32_t c) {
+    if (c == 0x064A || c == 0x0649) c = 0x06CC; /* fold for lookup only */
+    else if (c == 0x0643) c = 0x06A9;
+    uint8_t enc[4];
+    size_t n = (size_t)utf8proc_encode_char(c, enc);
+    if (st->word_len + n >= WORD_BYTES) {
+        st->word_cut = true;
+        return;
+    }
+    memcpy(st->word + st->word_len, enc, n);
+    st->word_len += n;
+}
+
+/* Cut len to SB_TEXT_LANGID_BYTES_MAX at a code point boundary, validate. */
+static int prepare(const char *text, size_t *len) {
+    if (!text && *len > 0) return SB_EINVAL;
+    if (*len > SB_TEXT_LANGID_BYTES_MAX) {
+        size_t cut = SB_TEXT_LANGID_BYTES_MAX;
+        while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80) cut--;
+        *len = cut;
+    }
+    return (*len == 0 || sb_utf8_valid(text, *len)) ? SB_OK : SB_EINVAL;
+}
+
+static void scan(const char *text, size_t len, langid_state *st, bool with_words) {
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)text;
+    utf8proc_ssize_t pos = 0, n = (utf8proc_ssize_t)len;
+    while (pos < n) {
+        int32_t c;
+        utf8proc_ssize_t step = utf8proc_iterate(p + pos, n - pos, &c);
+        if (step <= 0) break; /* validated before: cannot happen */
+        pos += step;
+        if (c >= 'A' && c <= 'Z') c += 32;
+        else if (c >= 0x80) c = utf8proc_tolower(c);
+        script s = script_of(c);
+        if (s != SCRIPT_NONE) st->letters[s] += (s == SCRIPT_LATIN) ? 1 : 2;
+        if (!with_words) {
+            st->prev = c;
+            continue;
+        }
+        score_letter(c, st->score);
+        if (s != SCRIPT_NONE) {
+            add_to_word(st, c);
+        } else if (c >= 0x064B && c <= 0x0655) {
+            /* harakat: inside the word, not part of the lookup */
+        } else if (c == 0x200C) {
+            /* ZWNJ splits می|خواهم for lookup; Arabic hardly writes it */
+            if (script_of(st->prev) == SCRIPT_ARABIC) st->score[L_FA] += 5;
+            end_word(st);
+        } else if (is_apostrophe(c) && script_of(st->prev) == SCRIPT_CYRILLIC && pos < n) {
+            /* an apostrophe inside a Cyrillic word is Ukrainian (м'ясо) */
+            int32_t next;
+            if (utf8proc_iterate(p + pos, n - pos, &next) > 0 && script_of(utf8proc_tolower(next)) == SCRIPT_CYRILLIC)
+                st->score[L_UK] += 15;
+            else
+                end_word(st);
+        } else if (c != 0x0640) {
+            end_word(st);
+        }
+        st->prev = c;
+    }
+    if (with_words) end_word(st);
+}
+
+static script majority(const langid_state *st, int *share_permille) {
+    int total = 0, best = SCRIPT_NONE;
+    for (int s = SCRIPT_ARABIC; s <= SCRIPT_OTHER; s++) {
+        total += st->letters[s];
+        if (st->letters[s] > st->letters[best]) best = s;
+    }
+    *share_permille = total ? (int)((1000LL * st->letters[best]) / total) : 0;
+    return total ? (script)best : SCRIPT_NONE;
+}
+
+int text_langid_script_only(const char *text, size_t len, text_lang *out) {
+    int rc = prepare(text, &len);
+    if (rc != SB_OK) return rc;
+    langid_state st;
+    memset(&st, 0, sizeof st);
+    if (len) scan(text, len, &st, false);
+    int share;
+    switch (majority(&st, &share)) {
+    case SCRIPT_ARABIC: *out = TEXT_LANG_FA; break;
+    case SCRIPT_CYRILLIC: *out = TEXT_LANG_RU; break;
+    case SCRIPT_LATIN: *out = TEXT_LANG_EN; break;
+    default: *out = TEXT_LANG_OTHER; break;
+    }
+    return SB_OK;
+}
+
+/* Pick between a and b (a wins ties) with the "other" score as a third
+ * contender; confidence from the margin. */
+static text_lang decide(const int *score, int a, int b, text_lang la, text_lang lb, int *margin_out) {
+    int best = score[a] >= score[b] ? a : b;
+    int second = best == a ? score[b] : score[a];
+    if (score[L_OT] > score[best]) {
+        *margin_out = score[L_OT] - score[best];
+        return TEXT_LANG_OTHER;
+    }
+    if (score[L_OT] > second) second = score[L_OT];
+    *margin_out = score[best] - second;
+    return best == a ? la : lb;
+}
+
+int text_langid(const char *text, size_t len, text_lang *out, int *confidence_permille) {
+    int rc = prepare(text, &len);
+    if (rc != SB_OK) return rc;
+    pthread_once(&words_once, words_sort);
+    langid_state st;
+    memset(&st, 0, sizeof st);
+    if (len) scan(text, len, &st, true);
+    int share;
+    script fam = majority(&st, &share);
+    int margin = 0;
+    text_lang lang;
+    switch (fam) {
+    case SCRIPT_ARABIC: lang = decide(st.score, L_FA, L_AR, TEXT_LANG_FA, TEXT_LANG_AR, &margin); break;
+    case SCRIPT_CYRILLIC: lang = decide(st.score, L_RU, L_UK, TEXT_LANG_RU, TEXT_LANG_UK, &margin); break;
+    case SCRIPT_LATIN: lang = decide(st.score, L_EN, L_OT, TEXT_LANG_EN, TEXT_LANG_OTHER, &margin); break;
+    case SCRIPT_OTHER: lang = TEXT_LANG_OTHER; margin = 30; break;
+    default: lang = TEXT_LANG_OTHER; margin = 0; break;
+    }
+    if (confidence_permille) {
+        /* share of the script family times how decided the choice within it is */
+        int within = margin >= 40 ? 1000 : 500 + margin * 500 / 40;
+        int conf = (int)((long long)share * within / 1000);
+        if (fam == SCRIPT_NONE) conf = 100;
+        *confidence_permille = conf < 0 ? 0 : (conf > 1000 ? 1000 : conf);
+    }
+    *out = lang;
+    return SB_OK;
+}
+
+static const char *const lang_codes[TEXT_LANG_COUNT] = {"other", "fa", "ar", "uk", "ru", "en"};
+
+const char *text_lang_code(text_lang lang) {
+    return ((unsigned)lang < TEXT_LANG_COUNT) ? lang_codes[lang] : "other";
+}
+
+int text_lang_parse(const char *code, text_lang *out) {
+    if (!code) return SB_EINVAL;
+    for (int i = 0; i < TEXT_LANG_COUNT; i++)
+        if (strcmp(code, lang_codes[i]) == 0) {
+            *out = (text_lang)i;
+            return SB_OK;
+        }
+    return SB_EINVAL;
+}
