@@ -133,7 +133,16 @@ static void emit(norm_state *s, const char *bytes, size_t len) {
 }
 
 static void flush(norm_state *s) {
+    /* a cut can leave a word ending in an apostrophe or ZWNJ, which a second
+     * pass would drop: drop them now */
+    while ((s->kind == TOK_WORD || s->kind == TOK_HASH) && s->tok_len > 1) {
+        if (s->tok[s->tok_len - 1] == '\'') s->tok_len--;
+        else if (s->tok_len >= 3 && memcmp(s->tok + s->tok_len - 3, "\xe2\x80\x8c", 3) == 0) s->tok_len -= 3;
+        else break;
+    }
     if (s->kind == TOK_NUM) emit(s, "<num>", 5);
+    /* "xd" cut off by a digit ("xd6") is still the emoticon: keeps a second pass identical */
+    else if (s->kind == TOK_WORD && s->tok_len == 2 && memcmp(s->tok, "xd", 2) == 0) emit(s, "<emo_pos>", 9);
     else if (s->kind != TOK_NONE) emit(s, s->tok, s->tok_len);
     s->kind = TOK_NONE;
     s->tok_len = 0;
@@ -232,6 +241,24 @@ static size_t try_emoticon(norm_state *s, size_t i) {
     return i;
 }
 
+/* The special tokens this normaliser writes. */
+static const char *const markers[] = {"<url>", "<mention>", "<num>", "<emo_pos>", "<emo_neg>"};
+
+/* If one of the markers starts at i (and no letter follows), emit it and
+ * return the index after it; else return i. */
+static size_t try_marker(norm_state *s, size_t i) {
+    for (size_t m = 0; m < SB_ARRAY_LEN(markers); m++) {
+        if (!match_at(s, i, markers[m])) continue;
+        size_t j = i + strlen(markers[m]);
+        cp_class next = class_at(s, j);
+        if (next == CLASS_LETTER || next == CLASS_DIGIT || next == CLASS_MARK) continue;
+        flush(s);
+        emit(s, markers[m], strlen(markers[m]));
+        return j;
+    }
+    return i;
+}
+
 /* Top-level domains that make "word.tld" a link without a scheme. */
 static const char *const bare_tlds[] = {"com", "ir", "ua", "ru", "org", "net", "by", "io", "me", "info", "kz", "uk"};
 
@@ -294,7 +321,8 @@ static void tokenize(norm_state *s) {
         int32_t raw = s->cps[i];
         if (raw == CP_ZWNJ) {
             /* meaningful only inside a word: stays when letters follow */
-            if ((s->kind == TOK_WORD || s->kind == TOK_HASH) && s->tok_len > 0 && class_at(s, i + 1) == CLASS_LETTER)
+            if (((s->kind == TOK_WORD && s->tok_len > 0) || (s->kind == TOK_HASH && s->tok_len > 1)) &&
+                class_at(s, i + 1) == CLASS_LETTER)
                 tok_append(s, CP_ZWNJ);
             i++;
             continue;
@@ -404,6 +432,14 @@ static void tokenize(norm_state *s) {
                 emit(s, c == '?' ? "?" : "!", 1);
                 while (i < s->n && mapped_at(s, i) == c) i++;
                 break;
+            }
+            if (c == '<') {
+                /* our own markers pass through, so normalising is idempotent */
+                size_t j = try_marker(s, i);
+                if (j != i) {
+                    i = j;
+                    break;
+                }
             }
             size_t j = try_emoticon(s, i);
             if (j != i) {

@@ -219,7 +219,6 @@ static const bank_entry banks[] = {
     {"Barclays", {"barclays"}},
     {"Revolut", {"revolut", "револют*"}},
     {"Wise", {"transferwise", "wise transfer"}},
-    {"N26", {"n26"}},
     {"Monzo", {"monzo"}},
     {"Santander", {"santander"}},
     {"Deutsche Bank", {"deutsche bank"}},
@@ -338,14 +337,24 @@ static bool is_negation(const char *t, size_t len) {
     return false;
 }
 
-static void add_signal(text_signals_result *out, const pattern *p, const char *from, const char *to) {
+/* Record a match; each (kind, code) once.  A longer phrase starting at the
+ * same token replaces a shorter one ("هک شد" over "هک"). */
+static void add_signal(text_signals_result *out, const char **starts, const pattern *p, const char *from,
+                       const char *to) {
+    text_signal *s = NULL;
     for (size_t i = 0; i < out->count; i++)
-        if (out->items[i].kind == (text_signal_kind)p->kind && out->items[i].code == p->code) return;
-    if (out->count >= SB_TEXT_SIGNALS_MAX) {
-        out->truncated = true;
-        return;
+        if (out->items[i].kind == (text_signal_kind)p->kind && out->items[i].code == p->code) {
+            if (starts[i] != from || strlen(out->items[i].trigger) >= (size_t)(to - from)) return;
+            s = &out->items[i];
+        }
+    if (!s) {
+        if (out->count >= SB_TEXT_SIGNALS_MAX) {
+            out->truncated = true;
+            return;
+        }
+        starts[out->count] = from;
+        s = &out->items[out->count++];
     }
-    text_signal *s = &out->items[out->count++];
     s->kind = (text_signal_kind)p->kind;
     s->code = p->code;
     size_t len = (size_t)(to - from);
@@ -366,6 +375,7 @@ int text_signals(const char *normalised, size_t len, text_signals_result *out) {
     if (len == 0) return SB_OK;
     pthread_once(&index_once, compile_index);
 
+    const char *starts[SB_TEXT_SIGNALS_MAX]; /* where each item's trigger begins */
     const char *prev1 = NULL, *prev2 = NULL;
     size_t prev1_len = 0, prev2_len = 0;
     text_token_iter it;
@@ -389,7 +399,7 @@ int text_signals(const char *normalised, size_t len, text_signals_result *out) {
                 if (ok) end = next + next_len;
             }
             if (!ok || negated) continue;
-            add_signal(out, p, tok, end);
+            add_signal(out, starts, p, tok, end);
         }
         prev2 = prev1;
         prev2_len = prev1_len;

@@ -41,6 +41,7 @@ static const vector vectors[] = {
     {"@Support_Team help", "<mention> help"},
     {"#FailBank #بانک_ملی", "#failbank #بانک_ملی"},
     {"mail me a@b", "mail me a b"},
+    {"#\u200cتگ", "تگ"}, /* a hashtag starts with a letter, digit or _ */
     /* emoticons */
     {"thanks :) :-D ;)", "thanks <emo_pos> <emo_pos> <emo_pos>"},
     {"bad :( :'( :/", "bad <emo_neg> <emo_neg> <emo_neg>"},
@@ -82,6 +83,9 @@ static const vector vectors[] = {
     {"a\tb\nc\r\nd", "a b c d"},
     {"ab\u200ecd", "abcd"},
     {"soft\u00adhyphen", "softhyphen"},
+    /* our markers survive a second pass (idempotence) */
+    {"<url> <num> <mention> <emo_pos> <emo_neg>", "<url> <num> <mention> <emo_pos> <emo_neg>"},
+    {"<urlx> <3", "urlx <emo_pos>"},
     /* nothing left */
     {"...,,,", ""},
     {"   ", ""},
