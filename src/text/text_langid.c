@@ -165,9 +165,6 @@ static int word_cmp(const void *a, const void *b) {
     return strcmp(((const word_entry *)a)->word, ((const word_entry *)b)->word);
 }
 
-static pthread_once_t words_once = PTHREAD_ONCE_INIT;
-static void words_sort(void) { qsort(words, SB_ARRAY_LEN(words), sizeof words[0], word_cmp); }
-
 /* All entries for a word (a word may count for two languages with
  * different weights, e.g. "так"). */
 static void score_word(const char *w, int *score) {
@@ -181,9 +178,17 @@ static void score_word(const char *w, int *score) {
         score[words[i].lang] += words[i].weight;
 }
 
+static unsigned char suffix_len[SB_ARRAY_LEN(suffixes)];
+/* Suffixes by their last byte, in table order: suffix_by_last[b][0..count). */
+#define SUFFIXES_PER_BYTE_MAX 24
+static unsigned char suffix_by_last[256][SUFFIXES_PER_BYTE_MAX];
+static unsigned char suffix_by_last_count[256];
+
 static void score_suffix(const char *w, size_t len, int *score) {
-    for (size_t i = 0; i < SB_ARRAY_LEN(suffixes); i++) {
-        size_t sl = strlen(suffixes[i].suffix);
+    unsigned char last = (unsigned char)w[len - 1];
+    for (size_t k = 0; k < suffix_by_last_count[last]; k++) {
+        size_t i = suffix_by_last[last][k];
+        size_t sl = suffix_len[i];
         if (sl + 2 > len) continue; /* the stem must be at least one more letter */
         if (memcmp(w + len - sl, suffixes[i].suffix, sl) == 0) {
             score[suffixes[i].lang] += suffixes[i].weight;
@@ -192,12 +197,30 @@ static void score_suffix(const char *w, size_t len, int *score) {
     }
 }
 
+static pthread_once_t words_once = PTHREAD_ONCE_INIT;
+static void words_sort(void) {
+    qsort(words, SB_ARRAY_LEN(words), sizeof words[0], word_cmp);
+    for (size_t i = 0; i < SB_ARRAY_LEN(suffixes); i++) {
+        size_t sl = strlen(suffixes[i].suffix);
+        unsigned char last = (unsigned char)suffixes[i].suffix[sl - 1];
+        suffix_len[i] = (unsigned char)sl;
+        SB_ASSERT(suffix_by_last_count[last] < SUFFIXES_PER_BYTE_MAX); /* a table invariant, not input */
+        suffix_by_last[last][suffix_by_last_count[last]++] = (unsigned char)i;
+    }
+}
+
 typedef enum { SCRIPT_NONE, SCRIPT_ARABIC, SCRIPT_CYRILLIC, SCRIPT_LATIN, SCRIPT_OTHER } script;
 
 static script script_of(int32_t c) {
     if (c < 0x80) return ((c | 32) >= 'a' && (c | 32) <= 'z') ? SCRIPT_LATIN : SCRIPT_NONE;
-    if ((c >= 0x0600 && c <= 0x06FF) || (c >= 0x0750 && c <= 0x077F) || (c >= 0xFB50 && c <= 0xFDFF) ||
-        (c >= 0xFE70 && c <= 0xFEFF)) {
+    if (c >= 0x0400 && c <= 0x052F) return SCRIPT_CYRILLIC;
+    if (c >= 0x0600 && c <= 0x06FF) { /* Arabic letters (category Lo) by range */
+        bool letter = (c >= 0x0620 && c <= 0x063F) || (c >= 0x0641 && c <= 0x064A) || c == 0x066E || c == 0x066F ||
+                      (c >= 0x0671 && c <= 0x06D3) || c == 0x06D5 || c == 0x06EE || c == 0x06EF ||
+                      (c >= 0x06FA && c <= 0x06FC) || c == 0x06FF;
+        return letter ? SCRIPT_ARABIC : SCRIPT_NONE;
+    }
+    if ((c >= 0x0750 && c <= 0x077F) || (c >= 0xFB50 && c <= 0xFDFF) || (c >= 0xFE70 && c <= 0xFEFF)) {
         utf8proc_category_t cat = utf8proc_category(c);
         return (cat == UTF8PROC_CATEGORY_LO) ? SCRIPT_ARABIC : SCRIPT_NONE;
     }
@@ -270,7 +293,17 @@ static void add_to_word(langid_state *st, int32_t c) {
     if (c == 0x064A || c == 0x0649) c = 0x06CC; /* fold for lookup only */
     else if (c == 0x0643) c = 0x06A9;
     uint8_t enc[4];
-    size_t n = (size_t)utf8proc_encode_char(c, enc);
+    size_t n;
+    if (c < 0x80) {
+        enc[0] = (uint8_t)c;
+        n = 1;
+    } else if (c < 0x800) {
+        enc[0] = (uint8_t)(0xC0 | (c >> 6));
+        enc[1] = (uint8_t)(0x80 | (c & 0x3F));
+        n = 2;
+    } else {
+        n = (size_t)utf8proc_encode_char(c, enc);
+    }
     if (st->word_len + n >= WORD_BYTES) {
         st->word_cut = true;
         return;
@@ -290,16 +323,42 @@ static int prepare(const char *text, size_t *len) {
     return (*len == 0 || sb_utf8_valid(text, *len)) ? SB_OK : SB_EINVAL;
 }
 
+/* Decode one code point of validated UTF-8 at *pos and advance. */
+static int32_t decode(const unsigned char *p, size_t *pos) {
+    size_t i = *pos;
+    unsigned char b = p[i];
+    if (b < 0x80) {
+        *pos = i + 1;
+        return b;
+    }
+    if (b < 0xE0) {
+        *pos = i + 2;
+        return ((int32_t)(b & 0x1F) << 6) | (p[i + 1] & 0x3F);
+    }
+    if (b < 0xF0) {
+        *pos = i + 3;
+        return ((int32_t)(b & 0x0F) << 12) | ((int32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+    }
+    *pos = i + 4;
+    return ((int32_t)(b & 0x07) << 18) | ((int32_t)(p[i + 1] & 0x3F) << 12) | ((int32_t)(p[i + 2] & 0x3F) << 6) |
+           (p[i + 3] & 0x3F);
+}
+
+/* Lowercase: ASCII and basic Cyrillic by offset, the rest through utf8proc. */
+static int32_t lower(int32_t c) {
+    if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    if (c >= 0x0410 && c <= 0x042F) return c + 0x20;
+    if (c >= 0x0400 && c <= 0x040F) return c + 0x50;
+    if ((c >= 0x0430 && c <= 0x045F) || (c >= 0x0600 && c <= 0x06FF)) return c;
+    return utf8proc_tolower(c);
+}
+
 static void scan(const char *text, size_t len, langid_state *st, bool with_words) {
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)text;
-    utf8proc_ssize_t pos = 0, n = (utf8proc_ssize_t)len;
+    const unsigned char *p = (const unsigned char *)text;
+    size_t pos = 0, n = len;
     while (pos < n) {
-        int32_t c;
-        utf8proc_ssize_t step = utf8proc_iterate(p + pos, n - pos, &c);
-        if (step <= 0) break; /* validated before: cannot happen */
-        pos += step;
-        if (c >= 'A' && c <= 'Z') c += 32;
-        else if (c >= 0x80) c = utf8proc_tolower(c);
+        int32_t c = decode(p, &pos); /* validated before */
+        c = lower(c);
         script s = script_of(c);
         if (s != SCRIPT_NONE) st->letters[s] += (s == SCRIPT_LATIN) ? 1 : 2;
         if (!with_words) {
@@ -317,8 +376,8 @@ static void scan(const char *text, size_t len, langid_state *st, bool with_words
             end_word(st);
         } else if (is_apostrophe(c) && script_of(st->prev) == SCRIPT_CYRILLIC && pos < n) {
             /* an apostrophe inside a Cyrillic word is Ukrainian (м'ясо) */
-            int32_t next;
-            if (utf8proc_iterate(p + pos, n - pos, &next) > 0 && script_of(utf8proc_tolower(next)) == SCRIPT_CYRILLIC)
+            size_t peek = pos;
+            if (script_of(lower(decode(p, &peek))) == SCRIPT_CYRILLIC)
                 st->score[L_UK] += 15;
             else
                 end_word(st);

@@ -16,6 +16,7 @@
 #include <utf8proc.h>
 
 #include "text/text.h"
+#include "text/text_int.h"
 
 /* Code points handled on the stack: a typical post is far smaller. */
 #define STACK_CODEPOINTS 2048
@@ -455,7 +456,67 @@ static void tokenize(norm_state *s) {
     flush(s);
 }
 
-int text_normalize(const char *in, size_t len, sb_buf *out) {
+/* Code points whose NFKC + case folding is the identity or a fixed offset,
+ * and which never compose with a neighbour: ASCII, basic Cyrillic, the
+ * Arabic block without the composing marks (U+0653..U+0655), the marks whose
+ * canonical order could matter (U+0610..U+061A) and the compatibility
+ * letters U+0675..U+0678, the joiners and bidi marks, the quotes and dashes
+ * customers type, and the emoji blocks.  A text made only of these skips
+ * utf8proc (most posts); anything else takes the full path.  The fuzz target
+ * checks both paths agree. */
+static bool fold_simple_cp(int32_t c, int32_t *folded) {
+    if (c < 0x80) {
+        *folded = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+        return true;
+    }
+    if (c >= 0x0400 && c <= 0x045F) {
+        *folded = c <= 0x040F ? c + 0x50 : (c <= 0x042F ? c + 0x20 : c);
+        return true;
+    }
+    if (c == 0x0490 || c == 0x0491) {
+        *folded = 0x0491;
+        return true;
+    }
+    if (c >= 0x0600 && c <= 0x06FF) {
+        if ((c >= 0x0653 && c <= 0x0655) || (c >= 0x0610 && c <= 0x061A) || (c >= 0x0675 && c <= 0x0678)) return false;
+        *folded = c;
+        return true;
+    }
+    *folded = c;
+    return (c >= 0x200C && c <= 0x200F) || c == 0x2013 || c == 0x2014 || c == 0x2018 || c == 0x2019 ||
+           c == 0x201C || c == 0x201D || c == 0x00AB || c == 0x00BB || c == 0xFE0F || (c >= 0x2600 && c <= 0x27BF) ||
+           (c >= 0x1F000 && c <= 0x1FAFF);
+}
+
+/* Decode validated UTF-8 into folded code points if every one is simple. */
+static bool fold_simple(const char *in, size_t len, int32_t *cps, size_t *n_out) {
+    const unsigned char *p = (const unsigned char *)in;
+    size_t i = 0, n = 0;
+    while (i < len) {
+        unsigned char b = p[i];
+        int32_t c;
+        if (b < 0x80) {
+            c = b;
+            i += 1;
+        } else if (b < 0xE0) {
+            c = ((int32_t)(b & 0x1F) << 6) | (p[i + 1] & 0x3F);
+            i += 2;
+        } else if (b < 0xF0) {
+            c = ((int32_t)(b & 0x0F) << 12) | ((int32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+            i += 3;
+        } else {
+            c = ((int32_t)(b & 0x07) << 18) | ((int32_t)(p[i + 1] & 0x3F) << 12) | ((int32_t)(p[i + 2] & 0x3F) << 6) |
+                (p[i + 3] & 0x3F);
+            i += 4;
+        }
+        if (!fold_simple_cp(c, &cps[n])) return false;
+        n++;
+    }
+    *n_out = n;
+    return true;
+}
+
+static int normalize_impl(const char *in, size_t len, sb_buf *out, bool allow_fast) {
     if (!out) return SB_EINVAL;
     if (!in && len > 0) {
         sb_buf_free(out);
@@ -474,42 +535,36 @@ int text_normalize(const char *in, size_t len, sb_buf *out) {
 
     int32_t stack_cps[STACK_CODEPOINTS];
     int32_t *cps = stack_cps;
+    size_t cap = STACK_CODEPOINTS;
     int32_t *heap = NULL;
     size_t n = 0;
 
-    bool ascii = true;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)in[i] >= 0x80) {
-            ascii = false;
-            break;
+    /* fast path: code points never outnumber bytes */
+    if (allow_fast && len > STACK_CODEPOINTS) {
+        heap = sb_malloc(len * sizeof *heap);
+        if (!heap) {
+            sb_buf_free(out);
+            return SB_ENOMEM;
         }
-    if (ascii) {
-        if (len > STACK_CODEPOINTS) {
-            heap = sb_malloc(len * sizeof *heap);
-            if (!heap) {
-                sb_buf_free(out);
-                return SB_ENOMEM;
-            }
-            cps = heap;
-        }
-        for (size_t i = 0; i < len; i++) {
-            unsigned char b = (unsigned char)in[i];
-            cps[i] = (b >= 'A' && b <= 'Z') ? b + 32 : b;
-        }
-        n = len;
-    } else {
+        cps = heap;
+        cap = len;
+    }
+    if (!allow_fast || !fold_simple(in, len, cps, &n)) {
         const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
         utf8proc_ssize_t need =
-            utf8proc_decompose((const utf8proc_uint8_t *)in, (utf8proc_ssize_t)len, cps, STACK_CODEPOINTS, opts);
+            utf8proc_decompose((const utf8proc_uint8_t *)in, (utf8proc_ssize_t)len, cps, (utf8proc_ssize_t)cap, opts);
         if (need < 0) {
+            sb_free(heap);
             sb_buf_free(out);
             return SB_EINVAL;
         }
-        if (need > STACK_CODEPOINTS) {
+        if ((size_t)need > cap) {
             if ((size_t)need > SB_TEXT_CODEPOINTS_MAX) {
+                sb_free(heap);
                 sb_buf_free(out);
                 return SB_ELIMIT;
             }
+            sb_free(heap);
             heap = sb_malloc((size_t)need * sizeof *heap);
             if (!heap) {
                 sb_buf_free(out);
@@ -538,6 +593,10 @@ int text_normalize(const char *in, size_t len, sb_buf *out) {
     sb_free(heap);
     return s.result; /* on error sb_buf has already freed itself */
 }
+
+int text_normalize(const char *in, size_t len, sb_buf *out) { return normalize_impl(in, len, out, true); }
+
+int text_normalize_reference(const char *in, size_t len, sb_buf *out) { return normalize_impl(in, len, out, false); }
 
 /* ---- token iterator --------------------------------------------------- */
 void text_token_iter_init(text_token_iter *it, const char *normalised, size_t len) {

@@ -331,9 +331,9 @@ static bool token_match(const char *t, size_t tlen, const pattern_token *pt) {
 }
 
 static bool is_negation(const char *t, size_t len) {
-    if (!t) return false;
+    if (!t || len > 14) return false; /* the longest negation is 14 bytes */
     for (size_t i = 0; i < SB_ARRAY_LEN(negations); i++)
-        if (strlen(negations[i]) == len && memcmp(negations[i], t, len) == 0) return true;
+        if (negations[i][0] == t[0] && strlen(negations[i]) == len && memcmp(negations[i], t, len) == 0) return true;
     return false;
 }
 
@@ -384,7 +384,7 @@ int text_signals(const char *normalised, size_t len, text_signals_result *out) {
     size_t tok_len;
     while (text_token_next(&it, &tok, &tok_len)) {
         unsigned b = bucket_of(tok, tok_len);
-        bool negated = is_negation(prev1, prev1_len) || is_negation(prev2, prev2_len);
+        int negated = -1; /* computed on the first match only */
         for (unsigned k = bucket_start[b]; k < bucket_start[b + 1]; k++) {
             const pattern *p = &patterns[bucket_index[k]];
             if (!token_match(tok, tok_len, &p->tokens[0])) continue;
@@ -398,7 +398,9 @@ int text_signals(const char *normalised, size_t len, text_signals_result *out) {
                 ok = text_token_next(&rest, &next, &next_len) && token_match(next, next_len, &p->tokens[t]);
                 if (ok) end = next + next_len;
             }
-            if (!ok || negated) continue;
+            if (!ok) continue;
+            if (negated < 0) negated = is_negation(prev1, prev1_len) || is_negation(prev2, prev2_len);
+            if (negated) continue;
             add_signal(out, starts, p, tok, end);
         }
         prev2 = prev1;

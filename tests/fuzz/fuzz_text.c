@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "text/text.h"
+#include "text/text_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (rc != SB_EINVAL && rc != SB_ELIMIT) abort();
         return 0;
     }
+    sb_buf ref;
+    sb_buf_init(&ref, SB_TEXT_NORMALIZED_BYTES_MAX);
+    if (text_normalize_reference(in, size, &ref) != SB_OK) abort();
+    if (ref.len != out.len || (out.len && memcmp(ref.data, out.data, out.len) != 0)) abort();
+    sb_buf_free(&ref);
     if (out.len > 0) {
         if (!sb_utf8_valid(out.data, out.len)) abort();
         if (out.data[0] == ' ' || out.data[out.len - 1] == ' ') abort();
