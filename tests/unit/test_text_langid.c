@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -229,11 +230,37 @@ static void test_codes(void **state) {
     assert_string_equal(text_lang_code(TEXT_LANG_UK), "uk");
 }
 
+/* `socialbank langid` answers line N with line N: a code, or "error NAME"
+ * for a line that is too long or not UTF-8, and goes on after it. */
+static void test_command_filter(void **state) {
+    const char *bin = getenv("SB_BINARY");
+    if (!bin) skip();
+    char in_path[] = "/tmp/sb-langid-XXXXXX";
+    int fd = mkstemp(in_path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs("Привіт, як справи?\r\n", f);
+    for (size_t i = 0; i < SB_TEXT_INPUT_BYTES_MAX + 10; i++) fputc('a', f);
+    fputs("\nbad \xff line\n\nسلام، حال شما چطور است؟", f); /* last line without newline */
+    fclose(f);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "'%s' langid < '%s' 2>/dev/null", bin, in_path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[4096];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    unlink(in_path);
+    assert_string_equal(out, "uk\nerror limit\nerror invalid\nother\nfa\n");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_samples),           cmocka_unit_test(test_baseline_cannot),
         cmocka_unit_test(test_confidence_orders), cmocka_unit_test(test_errors_and_limits),
-        cmocka_unit_test(test_codes),
+        cmocka_unit_test(test_codes),             cmocka_unit_test(test_command_filter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
