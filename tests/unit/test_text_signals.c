@@ -134,6 +134,10 @@ static void test_quiet_texts(void **state) {
         "Я не уйду, всё нормально",
         "Судя по отзывам, банк хороший", /* судя is not суд */
         "Деньги поступили на счет",       /* поступили is not поступил в */
+        "Перевод в другой банк не прошел", /* a transfer, not a threat to leave */
+        "Телефон зламався через тиждень", /* broken, not hacked */
+        "Товар подорожчав",               /* dearer, not a journey */
+        "سفره رنگین بود",                /* a spread table, not a trip */
         "Сбережения на депозите",         /* not Sber */
         "",
     };
