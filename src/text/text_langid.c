@@ -28,7 +28,10 @@
 #include "text/text.h"
 
 /* Scores are in tenths. */
-enum { L_FA, L_AR, L_UK, L_RU, L_EN, L_OT, L_N };
+/* L_OT: another language in Arabic or Cyrillic script (Urdu, Belarusian...);
+ * L_OL: another language in Latin script (German, French...).  Kept apart so
+ * a French word in a Russian post does not make the post "other". */
+enum { L_FA, L_AR, L_UK, L_RU, L_EN, L_OT, L_OL, L_N };
 
 typedef struct {
     const char *word; /* lowercased; Arabic yeh/kaf folded to Persian */
@@ -51,17 +54,19 @@ static word_entry words[] = {
     {"عالی", L_FA, 15}, {"ممنون", L_FA, 20}, {"مرسی", L_FA, 20}, {"سلام", L_FA, 5}, {"همه", L_FA, 10},
     {"باید", L_FA, 20}, {"بعد", L_FA, 3}, {"روی", L_FA, 10}, {"می", L_FA, 15}, {"نمی", L_FA, 15}, {"شده", L_FA, 15},
     {"کنه", L_FA, 20}, {"بشه", L_FA, 20}, {"تو", L_FA, 10}, {"اون", L_FA, 20}, {"واقعا", L_FA, 10},
-    {"البته", L_FA, 10}, {"فوق", L_FA, 10}, {"الان", L_FA, 10}, {"برنامه", L_FA, 10}, {"ها", L_FA, 10}, {"های", L_FA, 15},
+    {"البته", L_FA, 10}, {"در", L_FA, 15}, {"بدون", L_FA, 15}, {"رو", L_FA, 10}, {"خوبه", L_FA, 20},
+    {"باشید", L_FA, 15}, {"خواهم", L_FA, 15}, {"داشتم", L_FA, 15}, {"چون", L_FA, 10}, {"فوق", L_FA, 10}, {"الان", L_FA, 10}, {"برنامه", L_FA, 10}, {"ها", L_FA, 10}, {"های", L_FA, 15},
     /* Arabic */
     {"فی", L_AR, 20}, {"الی", L_AR, 8}, {"إلی", L_AR, 20}, {"عن", L_AR, 10}, {"هذا", L_AR, 20}, {"هذه", L_AR, 20},
     {"التی", L_AR, 20}, {"الذی", L_AR, 20}, {"کان", L_AR, 10}, {"أن", L_AR, 15}, {"إن", L_AR, 15}, {"لا", L_AR, 10},
-    {"مع", L_AR, 10}, {"قد", L_AR, 10}, {"لم", L_AR, 15}, {"لن", L_AR, 15}, {"کل", L_AR, 8}, {"هو", L_AR, 10},
+    {"مع", L_AR, 10}, {"قد", L_AR, 10}, {"لم", L_AR, 15}, {"لن", L_AR, 15}, {"کل", L_AR, 2}, {"هو", L_AR, 10},
     {"هی", L_AR, 10}, {"نحن", L_AR, 20}, {"جدا", L_AR, 15}, {"لیس", L_AR, 20}, {"کیف", L_AR, 15}, {"لماذا", L_AR, 20},
     {"ماذا", L_AR, 20}, {"شکرا", L_AR, 20}, {"البنک", L_AR, 20}, {"المال", L_AR, 15}, {"علی", L_AR, 5},
     {"أنا", L_AR, 20}, {"انا", L_AR, 15}, {"ذلک", L_AR, 20}, {"عندی", L_AR, 20}, {"لدی", L_AR, 20},
-    {"الحساب", L_AR, 20}, {"البطاقة", L_AR, 20}, {"یا", L_AR, 5}, {"ثم", L_AR, 10}, {"أو", L_AR, 10},
+    {"الحساب", L_AR, 20}, {"البطاقة", L_AR, 20}, {"ثم", L_AR, 10}, {"أو", L_AR, 10},
     {"هل", L_AR, 15}, {"متى", L_AR, 15}, {"لقد", L_AR, 20}, {"بعض", L_AR, 5}, {"لکن", L_AR, 10}, {"أی", L_AR, 10},
-    {"الله", L_AR, 5}, {"الخدمة", L_AR, 20}, {"سیء", L_AR, 15}, {"ممتاز", L_AR, 10}, {"یتم", L_AR, 20},
+    {"الله", L_AR, 5}, {"الخدمة", L_AR, 20}, {"بشکل", L_AR, 15}, {"جید", L_AR, 15}, {"یعمل", L_AR, 15}, {"شیء", L_AR, 5},
+    {"أیضا", L_AR, 15}, {"ایضا", L_AR, 10}, {"حتى", L_AR, 10}, {"عندما", L_AR, 20}, {"یجب", L_AR, 15}, {"سیء", L_AR, 15}, {"ممتاز", L_AR, 10}, {"یتم", L_AR, 20},
     /* Ukrainian */
     {"і", L_UK, 20}, {"й", L_UK, 10}, {"та", L_UK, 10}, {"що", L_UK, 20}, {"це", L_UK, 20}, {"як", L_UK, 15},
     {"від", L_UK, 20}, {"для", L_UK, 2}, {"мені", L_UK, 20}, {"дуже", L_UK, 20}, {"картка", L_UK, 20},
@@ -108,13 +113,13 @@ static word_entry words[] = {
     {"from", L_EN, 10}, {"but", L_EN, 10}, {"no", L_EN, 3}, {"yes", L_EN, 10}, {"we", L_EN, 10},
     {"they", L_EN, 15}, {"our", L_EN, 10}, {"if", L_EN, 8}, {"need", L_EN, 10}, {"still", L_EN, 10},
     /* other languages written in Latin */
-    {"der", L_OT, 15}, {"die", L_OT, 8}, {"das", L_OT, 15}, {"und", L_OT, 20}, {"ist", L_OT, 15},
-    {"nicht", L_OT, 20}, {"ich", L_OT, 20}, {"le", L_OT, 10}, {"la", L_OT, 10}, {"les", L_OT, 15},
-    {"et", L_OT, 10}, {"est", L_OT, 10}, {"je", L_OT, 15}, {"pas", L_OT, 10}, {"une", L_OT, 15},
-    {"el", L_OT, 10}, {"los", L_OT, 15}, {"que", L_OT, 15}, {"y", L_OT, 8}, {"es", L_OT, 10}, {"por", L_OT, 10},
-    {"il", L_OT, 10}, {"di", L_OT, 10}, {"che", L_OT, 15}, {"non", L_OT, 8}, {"het", L_OT, 15}, {"een", L_OT, 15},
-    {"van", L_OT, 5}, {"och", L_OT, 15}, {"jest", L_OT, 15}, {"nie", L_OT, 10}, {"bir", L_OT, 15},
-    {"ve", L_OT, 10}, {"bu", L_OT, 10}, {"da", L_OT, 5},
+    {"der", L_OL, 15}, {"die", L_OL, 8}, {"das", L_OL, 15}, {"und", L_OL, 20}, {"ist", L_OL, 15},
+    {"nicht", L_OL, 20}, {"ich", L_OL, 20}, {"le", L_OL, 10}, {"la", L_OL, 10}, {"les", L_OL, 15},
+    {"et", L_OL, 10}, {"est", L_OL, 10}, {"je", L_OL, 15}, {"pas", L_OL, 10}, {"une", L_OL, 15},
+    {"el", L_OL, 10}, {"los", L_OL, 15}, {"que", L_OL, 15}, {"y", L_OL, 8}, {"es", L_OL, 10}, {"por", L_OL, 10},
+    {"il", L_OL, 10}, {"di", L_OL, 10}, {"che", L_OL, 15}, {"non", L_OL, 8}, {"het", L_OL, 15}, {"een", L_OL, 15},
+    {"van", L_OL, 5}, {"och", L_OL, 15}, {"jest", L_OL, 15}, {"nie", L_OL, 10}, {"bir", L_OL, 15},
+    {"ve", L_OL, 10}, {"bu", L_OL, 10}, {"da", L_OL, 5},
     /* Belarusian */
     {"гэта", L_OT, 20}, {"гэты", L_OT, 20}, {"яшчэ", L_OT, 20}, {"калі", L_OT, 15}, {"мяне", L_OT, 20},
     {"дзень", L_OT, 20}, {"па", L_OT, 5}, {"таксама", L_OT, 20}, {"вельмі", L_OT, 20},
@@ -156,7 +161,7 @@ static const suffix_entry suffixes[] = {
     {"های", L_FA, 6}, {"ها", L_FA, 4}, {"ترین", L_FA, 6}, {"تر", L_FA, 3}, {"یم", L_FA, 3}, {"ید", L_FA, 3},
     {"ام", L_FA, 2}, {"ش", L_FA, 1},
     /* Arabic */
-    {"شون", L_FA, 6}, {"تون", L_FA, 6}, {"مون", L_FA, 6}, {"ون", L_AR, 1}, {"ة", L_AR, 4}, {"ها", L_AR, 0},
+    {"شون", L_FA, 6}, {"تون", L_FA, 6}, {"مون", L_FA, 6}, {"ون", L_AR, 0}, {"ة", L_AR, 4}, {"ها", L_AR, 0},
     /* English */
     {"ing", L_EN, 6}, {"tion", L_EN, 6}, {"ed", L_EN, 3}, {"ly", L_EN, 4}, {"ght", L_EN, 6},
 };
@@ -258,7 +263,7 @@ static void score_letter(int32_t c, int *score) {
         score[L_OT] += 30;
         break;
     default:
-        if (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) score[L_OT] += 4; /* Latin with diacritics */
+        if (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) score[L_OL] += 4; /* Latin with diacritics */
         break;
     }
 }
@@ -353,10 +358,46 @@ static int32_t lower(int32_t c) {
     return utf8proc_tolower(c);
 }
 
+static bool ascii_prefix_ci(const unsigned char *p, size_t pos, size_t n, const char *lit) {
+    size_t k = 0;
+    for (; lit[k]; k++)
+        if (pos + k >= n || (p[pos + k] | (p[pos + k] >= 'A' && p[pos + k] <= 'Z' ? 32 : 0)) != (unsigned char)lit[k])
+            return false;
+    return true;
+}
+
+/* Links and @mentions say nothing about the language (and their Latin
+ * letters would outvote a short Russian tweet): if one starts at pos, return
+ * the position after it, else pos. */
+static size_t skip_link(const unsigned char *p, size_t pos, size_t n) {
+    if (ascii_prefix_ci(p, pos, n, "http://") || ascii_prefix_ci(p, pos, n, "https://") ||
+        ascii_prefix_ci(p, pos, n, "www.")) {
+        while (pos < n && p[pos] > ' ') pos++;
+        return pos;
+    }
+    unsigned char next = pos + 1 < n ? p[pos + 1] : 0;
+    if (p[pos] == '@' && (next == '_' || ((next | 32) >= 'a' && (next | 32) <= 'z') || (next >= '0' && next <= '9'))) {
+        pos++;
+        while (pos < n && (p[pos] == '_' || p[pos] == '.' || ((p[pos] | 32) >= 'a' && (p[pos] | 32) <= 'z') ||
+                           (p[pos] >= '0' && p[pos] <= '9')))
+            pos++;
+        return pos;
+    }
+    return pos;
+}
+
 static void scan(const char *text, size_t len, langid_state *st, bool with_words) {
     const unsigned char *p = (const unsigned char *)text;
     size_t pos = 0, n = len;
     while (pos < n) {
+        if (with_words && st->word_len == 0) {
+            size_t skip = skip_link(p, pos, n);
+            if (skip != pos) {
+                pos = skip;
+                st->prev = ' ';
+                continue;
+            }
+        }
         int32_t c = decode(p, &pos); /* validated before */
         c = lower(c);
         script s = script_of(c);
@@ -415,16 +456,16 @@ int text_langid_script_only(const char *text, size_t len, text_lang *out) {
     return SB_OK;
 }
 
-/* Pick between a and b (a wins ties) with the "other" score as a third
- * contender; confidence from the margin. */
-static text_lang decide(const int *score, int a, int b, text_lang la, text_lang lb, int *margin_out) {
+/* Pick between a and b (a wins ties) with the "other" score of the family
+ * as a third contender; confidence from the margin. */
+static text_lang decide(const int *score, int a, int b, int other, text_lang la, text_lang lb, int *margin_out) {
     int best = score[a] >= score[b] ? a : b;
     int second = best == a ? score[b] : score[a];
-    if (score[L_OT] > score[best]) {
-        *margin_out = score[L_OT] - score[best];
+    if (score[other] > score[best]) {
+        *margin_out = score[other] - score[best];
         return TEXT_LANG_OTHER;
     }
-    if (score[L_OT] > second) second = score[L_OT];
+    if (score[other] > second) second = score[other];
     *margin_out = score[best] - second;
     return best == a ? la : lb;
 }
@@ -441,12 +482,12 @@ int text_langid(const char *text, size_t len, text_lang *out, int *confidence_pe
     int margin = 0;
     text_lang lang;
     switch (fam) {
-    case SCRIPT_ARABIC: lang = decide(st.score, L_FA, L_AR, TEXT_LANG_FA, TEXT_LANG_AR, &margin); break;
-    case SCRIPT_CYRILLIC: lang = decide(st.score, L_RU, L_UK, TEXT_LANG_RU, TEXT_LANG_UK, &margin); break;
+    case SCRIPT_ARABIC: lang = decide(st.score, L_FA, L_AR, L_OT, TEXT_LANG_FA, TEXT_LANG_AR, &margin); break;
+    case SCRIPT_CYRILLIC: lang = decide(st.score, L_RU, L_UK, L_OT, TEXT_LANG_RU, TEXT_LANG_UK, &margin); break;
     case SCRIPT_LATIN:
-        lang = decide(st.score, L_EN, L_OT, TEXT_LANG_EN, TEXT_LANG_OTHER, &margin);
-        if (st.score[L_FA] > st.score[L_EN] && st.score[L_FA] >= st.score[L_OT]) { /* Finglish */
-            margin = st.score[L_FA] - (st.score[L_EN] > st.score[L_OT] ? st.score[L_EN] : st.score[L_OT]);
+        lang = decide(st.score, L_EN, L_OL, L_OL, TEXT_LANG_EN, TEXT_LANG_OTHER, &margin);
+        if (st.score[L_FA] > st.score[L_EN] && st.score[L_FA] >= st.score[L_OL]) { /* Finglish */
+            margin = st.score[L_FA] - (st.score[L_EN] > st.score[L_OL] ? st.score[L_EN] : st.score[L_OL]);
             lang = TEXT_LANG_FA;
         }
         break;

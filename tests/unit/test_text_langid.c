@@ -145,6 +145,10 @@ static const sample samples[] = {
     {"Приложение Monobank не работает", TEXT_LANG_RU},
     {"Додаток Privat24 не працює", TEXT_LANG_UK},
     {"I love Приватбанк, it is the best bank in the world", TEXT_LANG_EN},
+    /* links and mentions do not vote */
+    {"RT @sberbank_ru: https://t.co/9KIa4FErblB кредит", TEXT_LANG_RU},
+    {"@ladyanneta @sberbank @aeroflot ждем ответа от @alfa_bank", TEXT_LANG_RU},
+    {"درخواست وام https://www.example.com/il/la/di/gi", TEXT_LANG_FA},
 };
 
 static void test_samples(void **state) {
