@@ -2,16 +2,17 @@
  * text_langid.c - language identification: Persian, Arabic, Ukrainian,
  * Russian, English or other, on texts as short as one sentence.
  *
- * One pass over the code points (at most SB_TEXT_LANGID_BYTES_MAX bytes):
+ * One pass over the code points (at most SB_TEXT_LANGID_BYTES_MAX bytes;
+ * links and @mentions are skipped, their Latin letters say nothing):
  *   1. the script of every letter is counted (Arabic, Cyrillic, Latin,
  *      other); Latin letters weigh half, because brand names and "ok" are
  *      written in Latin inside Persian and Russian posts;
  *   2. letters unique to one language add to its score (پ چ ژ گ for Persian,
- *      ة for Arabic, і ї є ґ and the inner apostrophe for Ukrainian,
+ *      ة أ إ for Arabic, і ї є ґ and the inner apostrophe for Ukrainian,
  *      ы э ъ ё for Russian, Urdu/Kurdish/Belarusian/Serbian/Kazakh letters
  *      and Latin diacritics for "other");
  *   3. each word (lowercased, Arabic yeh/kaf folded to Persian for lookup)
- *      is looked up in one sorted table of frequent function words, and its
+ *      is looked up in one hashed table of frequent function words, and its
  *      ending in a table of weighted suffixes (the n-grams that separate
  *      Ukrainian from Russian inflection and Persian from Arabic).
  * The script family with the most letter weight is chosen first; within it
@@ -170,17 +171,30 @@ static int word_cmp(const void *a, const void *b) {
     return strcmp(((const word_entry *)a)->word, ((const word_entry *)b)->word);
 }
 
+/* The word table is sorted once, then indexed by an open-addressing hash
+ * (FNV-1a) on the first entry of each distinct word. */
+#define WORD_SLOTS 2048
+_Static_assert(SB_ARRAY_LEN(words) < WORD_SLOTS / 2, "keep the word hash at most half full");
+static short word_slot[WORD_SLOTS]; /* index into words, or -1 */
+
+static uint32_t hash_bytes(const char *w, size_t len) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)w[i]) * 16777619u;
+    return h;
+}
+
 /* All entries for a word (a word may count for two languages with
  * different weights, e.g. "так"). */
-static void score_word(const char *w, int *score) {
-    size_t lo = 0, hi = SB_ARRAY_LEN(words);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(words[mid].word, w) < 0) lo = mid + 1;
-        else hi = mid;
+static void score_word(const char *w, size_t len, int *score) {
+    for (uint32_t k = hash_bytes(w, len) & (WORD_SLOTS - 1);; k = (k + 1) & (WORD_SLOTS - 1)) {
+        int idx = word_slot[k];
+        if (idx < 0) return;
+        if (strncmp(words[idx].word, w, len) == 0 && words[idx].word[len] == '\0') {
+            for (size_t i = (size_t)idx; i < SB_ARRAY_LEN(words) && strcmp(words[i].word, words[idx].word) == 0; i++)
+                score[words[i].lang] += words[i].weight;
+            return;
+        }
     }
-    for (size_t i = lo; i < SB_ARRAY_LEN(words) && strcmp(words[i].word, w) == 0; i++)
-        score[words[i].lang] += words[i].weight;
 }
 
 static unsigned char suffix_len[SB_ARRAY_LEN(suffixes)];
@@ -205,6 +219,13 @@ static void score_suffix(const char *w, size_t len, int *score) {
 static pthread_once_t words_once = PTHREAD_ONCE_INIT;
 static void words_sort(void) {
     qsort(words, SB_ARRAY_LEN(words), sizeof words[0], word_cmp);
+    memset(word_slot, 0xff, sizeof word_slot); /* all -1 */
+    for (size_t i = 0; i < SB_ARRAY_LEN(words); i++) {
+        if (i > 0 && strcmp(words[i].word, words[i - 1].word) == 0) continue;
+        uint32_t k = hash_bytes(words[i].word, strlen(words[i].word)) & (WORD_SLOTS - 1);
+        while (word_slot[k] >= 0) k = (k + 1) & (WORD_SLOTS - 1);
+        word_slot[k] = (short)i;
+    }
     for (size_t i = 0; i < SB_ARRAY_LEN(suffixes); i++) {
         size_t sl = strlen(suffixes[i].suffix);
         unsigned char last = (unsigned char)suffixes[i].suffix[sl - 1];
@@ -284,7 +305,7 @@ typedef struct {
 static void end_word(langid_state *st) {
     if (st->word_len > 0 && !st->word_cut) {
         st->word[st->word_len] = '\0';
-        score_word(st->word, st->score);
+        score_word(st->word, st->word_len, st->score);
         /* the Arabic article: ال + a word of 3+ letters (Persian loans such
          * as البته and الان are in the word table for Persian) */
         if (st->word_len >= 10 && memcmp(st->word, "\xd8\xa7\xd9\x84", 4) == 0) st->score[L_AR] += 3;
