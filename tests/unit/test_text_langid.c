@@ -145,6 +145,9 @@ static const sample samples[] = {
     {"Приложение Monobank не работает", TEXT_LANG_RU},
     {"Додаток Privat24 не працює", TEXT_LANG_UK},
     {"I love Приватбанк, it is the best bank in the world", TEXT_LANG_EN},
+    /* Persian in Latin letters */
+    {"salam, kheili khoob bood, merci", TEXT_LANG_FA},
+    {"ghaza sard bod vali peyk khoob bood", TEXT_LANG_FA},
     /* links and mentions do not vote */
     {"RT @sberbank_ru: https://t.co/9KIa4FErblB кредит", TEXT_LANG_RU},
     {"@ladyanneta @sberbank @aeroflot ждем ответа от @alfa_bank", TEXT_LANG_RU},
