@@ -145,7 +145,9 @@ typedef struct {
 } suffix_entry;
 
 /* Word endings (character n-grams at the end of a word) that separate the
- * languages of a pair.  Checked longest first; the first match counts. */
+ * languages of a pair.  Checked in table order (a longer ending before the
+ * shorter one it contains); the first match counts, weight 0 means "no
+ * evidence" and stops the search. */
 static const suffix_entry suffixes[] = {
     /* adjectives: -ський (uk) against -ский (ru), before the shorter -ий */
     {"ський", L_UK, 10}, {"цький", L_UK, 10}, {"ский", L_RU, 10}, {"цкий", L_RU, 10}, {"ская", L_RU, 6},
@@ -153,13 +155,13 @@ static const suffix_entry suffixes[] = {
     /* Ukrainian inflection */
     {"ння", L_UK, 8}, {"ться", L_UK, 0}, {"ати", L_UK, 8}, {"ити", L_UK, 8}, {"ути", L_UK, 6}, {"ому", L_UK, 0},
     {"ої", L_UK, 8}, {"ій", L_UK, 6}, {"ів", L_UK, 6}, {"ість", L_UK, 8}, {"ают", L_RU, 6}, {"ують", L_UK, 8},
-    {"ють", L_UK, 6}, {"ає", L_UK, 8}, {"ує", L_UK, 8}, {"ий", L_UK, 0}, {"ого", L_UK, 0}, {"ться", L_UK, 0},
+    {"ють", L_UK, 6}, {"ає", L_UK, 8}, {"ує", L_UK, 8}, {"ий", L_UK, 0}, {"ого", L_UK, 0},
     {"ємо", L_UK, 8}, {"имо", L_UK, 6}, {"ите", L_RU, 4}, {"ете", L_RU, 4}, {"ует", L_RU, 6}, {"ет", L_RU, 2},
     /* Russian inflection */
     {"ение", L_RU, 8}, {"ание", L_RU, 8}, {"ется", L_RU, 8}, {"ается", L_RU, 8}, {"ать", L_RU, 8},
     {"ить", L_RU, 8}, {"еть", L_RU, 8}, {"ый", L_RU, 8}, {"ые", L_RU, 8}, {"ая", L_RU, 5}, {"ое", L_RU, 5},
     {"ие", L_RU, 6}, {"ой", L_RU, 3}, {"ов", L_RU, 4}, {"ого", L_RU, 2}, {"ему", L_RU, 4}, {"ия", L_RU, 5},
-    {"ии", L_RU, 5}, {"ться", L_RU, 0},
+    {"ии", L_RU, 5},
     /* Persian */
     {"های", L_FA, 6}, {"ها", L_FA, 4}, {"ترین", L_FA, 6}, {"تر", L_FA, 3}, {"یم", L_FA, 3}, {"ید", L_FA, 3},
     {"ام", L_FA, 2}, {"ش", L_FA, 1},
