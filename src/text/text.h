@@ -171,8 +171,10 @@ typedef struct {
  * Errors: SB_ELIMIT if len > SB_TEXT_NORMALIZED_BYTES_MAX, SB_EINVAL if
  * normalised is NULL with len > 0. */
 int text_signals(const char *normalised, size_t len, text_signals_result *out) SB_MUST_CHECK;
-/* Stable English name of a signal: "fraud", "churn", "legal", "insolvency";
- * "child", "travel", "wedding", "home", "job", "study"; or the competitor
+/* Stable name of a signal, in the project's label vocabulary (the starter
+ * corpus, listening): "card_misuse", "threat_leave", "threat_sue",
+ * "insolvency_rumour"; "new_child", "travel_abroad", "wedding", "new_home",
+ * "new_job", "studies"; or the competitor
  * bank's canonical name ("Tinkoff", "Bank Melli" ...).  Static string;
  * "unknown" for out-of-range codes. */
 const char *text_signal_name(text_signal_kind kind, int code);

@@ -411,8 +411,11 @@ int text_signals(const char *normalised, size_t len, text_signals_result *out) {
     return SB_OK;
 }
 
-static const char *const risk_names[TEXT_RISK_COUNT] = {"fraud", "churn", "legal", "insolvency"};
-static const char *const life_names[TEXT_LIFE_COUNT] = {"child", "travel", "wedding", "home", "job", "study"};
+/* The project's label vocabulary (models/starter corpus, listening). */
+static const char *const risk_names[TEXT_RISK_COUNT] = {"card_misuse", "threat_leave", "threat_sue",
+                                                        "insolvency_rumour"};
+static const char *const life_names[TEXT_LIFE_COUNT] = {"new_child", "travel_abroad",
+                                                        "wedding",   "new_home", "new_job", "studies"};
 static const char *const life_offers[TEXT_LIFE_COUNT] = {
     "child_savings", "travel_insurance_fx_card", "wedding_loan", "mortgage", "salary_account_credit_card",
     "student_loan_education_savings"};

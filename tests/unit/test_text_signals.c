@@ -45,55 +45,55 @@ typedef struct {
 
 static const expect expects[] = {
     /* fraud */
-    {"Someone used my card, this is fraud!", TEXT_SIGNAL_RISK, "fraud", "someone used my card"},
-    {"There are unauthorized charges on my account", TEXT_SIGNAL_RISK, "fraud", "unauthorized"},
-    {"Мошенники списали деньги с карты", TEXT_SIGNAL_RISK, "fraud", "мошенники"},
-    {"У меня украли деньги без моего ведома", TEXT_SIGNAL_RISK, "fraud", "украли"},
-    {"Шахраї зняли гроші з картки", TEXT_SIGNAL_RISK, "fraud", "шахраї"},
-    {"Гроші списали без мого відома", TEXT_SIGNAL_RISK, "fraud", "без мого відома"},
-    {"حسابم هک شد و کلاهبرداری کردند", TEXT_SIGNAL_RISK, "fraud", "هک شد"},
-    {"برداشت غیرمجاز از کارت من", TEXT_SIGNAL_RISK, "fraud", "برداشت غیرمجاز"},
+    {"Someone used my card, this is fraud!", TEXT_SIGNAL_RISK, "card_misuse", "someone used my card"},
+    {"There are unauthorized charges on my account", TEXT_SIGNAL_RISK, "card_misuse", "unauthorized"},
+    {"Мошенники списали деньги с карты", TEXT_SIGNAL_RISK, "card_misuse", "мошенники"},
+    {"У меня украли деньги без моего ведома", TEXT_SIGNAL_RISK, "card_misuse", "украли"},
+    {"Шахраї зняли гроші з картки", TEXT_SIGNAL_RISK, "card_misuse", "шахраї"},
+    {"Гроші списали без мого відома", TEXT_SIGNAL_RISK, "card_misuse", "без мого відома"},
+    {"حسابم هک شد و کلاهبرداری کردند", TEXT_SIGNAL_RISK, "card_misuse", "هک شد"},
+    {"برداشت غیرمجاز از کارت من", TEXT_SIGNAL_RISK, "card_misuse", "برداشت غیرمجاز"},
     /* threat to leave */
-    {"I will close my account tomorrow", TEXT_SIGNAL_RISK, "churn", "close my account"},
-    {"Закрою счет и уйду в другой банк", TEXT_SIGNAL_RISK, "churn", "закрою счет"},
-    {"Закрию рахунок, бо набридло", TEXT_SIGNAL_RISK, "churn", "закрию рахунок"},
-    {"حسابم را می‌بندم", TEXT_SIGNAL_RISK, "churn", "حسابم را می‌بندم"},
-    {"حسابم را میبندم", TEXT_SIGNAL_RISK, "churn", "حسابم را میبندم"}, /* without ZWNJ */
+    {"I will close my account tomorrow", TEXT_SIGNAL_RISK, "threat_leave", "close my account"},
+    {"Закрою счет и уйду в другой банк", TEXT_SIGNAL_RISK, "threat_leave", "закрою счет"},
+    {"Закрию рахунок, бо набридло", TEXT_SIGNAL_RISK, "threat_leave", "закрию рахунок"},
+    {"حسابم را می‌بندم", TEXT_SIGNAL_RISK, "threat_leave", "حسابم را می‌بندم"},
+    {"حسابم را میبندم", TEXT_SIGNAL_RISK, "threat_leave", "حسابم را میبندم"}, /* without ZWNJ */
     /* threat to sue */
-    {"My lawyer will hear about this", TEXT_SIGNAL_RISK, "legal", "lawyer"},
-    {"Подам на вас в суд", TEXT_SIGNAL_RISK, "legal", "в суд"},
-    {"Звернуся до НБУ та подам позов", TEXT_SIGNAL_RISK, "legal", "нбу"},
-    {"از شما شکایت می‌کنم و به دادگاه می‌روم", TEXT_SIGNAL_RISK, "legal", "شکایت می‌کنم"},
+    {"My lawyer will hear about this", TEXT_SIGNAL_RISK, "threat_sue", "lawyer"},
+    {"Подам на вас в суд", TEXT_SIGNAL_RISK, "threat_sue", "в суд"},
+    {"Звернуся до НБУ та подам позов", TEXT_SIGNAL_RISK, "threat_sue", "нбу"},
+    {"از شما شکایت می‌کنم و به دادگاه می‌روم", TEXT_SIGNAL_RISK, "threat_sue", "شکایت می‌کنم"},
     /* insolvency rumours */
-    {"Is the bank going bankrupt? Everyone says so", TEXT_SIGNAL_RISK, "insolvency", "bankrupt"},
-    {"Говорят, банк скоро обанкротится", TEXT_SIGNAL_RISK, "insolvency", "обанкротится"},
-    {"Кажуть, у банку відкликали ліцензію", TEXT_SIGNAL_RISK, "insolvency", "відкликали ліцензію"},
-    {"شایعه ورشکستگی بانک درست است؟", TEXT_SIGNAL_RISK, "insolvency", "ورشکستگی"},
+    {"Is the bank going bankrupt? Everyone says so", TEXT_SIGNAL_RISK, "insolvency_rumour", "bankrupt"},
+    {"Говорят, банк скоро обанкротится", TEXT_SIGNAL_RISK, "insolvency_rumour", "обанкротится"},
+    {"Кажуть, у банку відкликали ліцензію", TEXT_SIGNAL_RISK, "insolvency_rumour", "відкликали ліцензію"},
+    {"شایعه ورشکستگی بانک درست است؟", TEXT_SIGNAL_RISK, "insolvency_rumour", "ورشکستگی"},
     /* life events */
-    {"We just had a baby!", TEXT_SIGNAL_LIFE_EVENT, "child", "baby"},
-    {"У нас родился сын", TEXT_SIGNAL_LIFE_EVENT, "child", "родился"},
-    {"Дружина вагітна", TEXT_SIGNAL_LIFE_EVENT, "child", "вагітна"},
-    {"خدا به ما یک نوزاد داد", TEXT_SIGNAL_LIFE_EVENT, "child", "نوزاد"},
-    {"Going abroad next week, will my card work?", TEXT_SIGNAL_LIFE_EVENT, "travel", "abroad"},
-    {"Еду за границу в отпуск", TEXT_SIGNAL_LIFE_EVENT, "travel", "за границу"},
-    {"Їду за кордон", TEXT_SIGNAL_LIFE_EVENT, "travel", "за кордон"},
-    {"برای سفر خارج از کشور ارز می‌خواهم", TEXT_SIGNAL_LIFE_EVENT, "travel", "سفر"},
+    {"We just had a baby!", TEXT_SIGNAL_LIFE_EVENT, "new_child", "baby"},
+    {"У нас родился сын", TEXT_SIGNAL_LIFE_EVENT, "new_child", "родился"},
+    {"Дружина вагітна", TEXT_SIGNAL_LIFE_EVENT, "new_child", "вагітна"},
+    {"خدا به ما یک نوزاد داد", TEXT_SIGNAL_LIFE_EVENT, "new_child", "نوزاد"},
+    {"Going abroad next week, will my card work?", TEXT_SIGNAL_LIFE_EVENT, "travel_abroad", "abroad"},
+    {"Еду за границу в отпуск", TEXT_SIGNAL_LIFE_EVENT, "travel_abroad", "за границу"},
+    {"Їду за кордон", TEXT_SIGNAL_LIFE_EVENT, "travel_abroad", "за кордон"},
+    {"برای سفر خارج از کشور ارز می‌خواهم", TEXT_SIGNAL_LIFE_EVENT, "travel_abroad", "سفر"},
     {"Our wedding is in June", TEXT_SIGNAL_LIFE_EVENT, "wedding", "wedding"},
     {"Скоро свадьба, нужен кредит", TEXT_SIGNAL_LIFE_EVENT, "wedding", "свадьба"},
     {"Готуємося до весілля", TEXT_SIGNAL_LIFE_EVENT, "wedding", "весілля"},
     {"وام ازدواج می‌خواهم", TEXT_SIGNAL_LIFE_EVENT, "wedding", "ازدواج"},
-    {"Looking for a mortgage for our first home", TEXT_SIGNAL_LIFE_EVENT, "home", "mortgage"},
-    {"Хотим купить квартиру в ипотеку", TEXT_SIGNAL_LIFE_EVENT, "home", "купить квартиру"},
-    {"Плануємо купити квартиру", TEXT_SIGNAL_LIFE_EVENT, "home", "купити квартиру"},
-    {"شرایط وام مسکن چیست؟", TEXT_SIGNAL_LIFE_EVENT, "home", "وام مسکن"},
-    {"I got a new job last week", TEXT_SIGNAL_LIFE_EVENT, "job", "new job"},
-    {"Наконец нашел работу", TEXT_SIGNAL_LIFE_EVENT, "job", "нашел работу"},
-    {"Я знайшла роботу мрії", TEXT_SIGNAL_LIFE_EVENT, "job", "знайшла роботу"},
-    {"در شغل جدید استخدام شدم", TEXT_SIGNAL_LIFE_EVENT, "job", "شغل جدید"},
-    {"My son starts university in September", TEXT_SIGNAL_LIFE_EVENT, "study", "university"},
-    {"Дочь поступила в университет", TEXT_SIGNAL_LIFE_EVENT, "study", "поступила в"},
-    {"Син вступив до університету", TEXT_SIGNAL_LIFE_EVENT, "study", "вступив"},
-    {"شهریه دانشگاه خیلی گران است", TEXT_SIGNAL_LIFE_EVENT, "study", "شهریه"},
+    {"Looking for a mortgage for our first home", TEXT_SIGNAL_LIFE_EVENT, "new_home", "mortgage"},
+    {"Хотим купить квартиру в ипотеку", TEXT_SIGNAL_LIFE_EVENT, "new_home", "купить квартиру"},
+    {"Плануємо купити квартиру", TEXT_SIGNAL_LIFE_EVENT, "new_home", "купити квартиру"},
+    {"شرایط وام مسکن چیست؟", TEXT_SIGNAL_LIFE_EVENT, "new_home", "وام مسکن"},
+    {"I got a new job last week", TEXT_SIGNAL_LIFE_EVENT, "new_job", "new job"},
+    {"Наконец нашел работу", TEXT_SIGNAL_LIFE_EVENT, "new_job", "нашел работу"},
+    {"Я знайшла роботу мрії", TEXT_SIGNAL_LIFE_EVENT, "new_job", "знайшла роботу"},
+    {"در شغل جدید استخدام شدم", TEXT_SIGNAL_LIFE_EVENT, "new_job", "شغل جدید"},
+    {"My son starts university in September", TEXT_SIGNAL_LIFE_EVENT, "studies", "university"},
+    {"Дочь поступила в университет", TEXT_SIGNAL_LIFE_EVENT, "studies", "поступила в"},
+    {"Син вступив до університету", TEXT_SIGNAL_LIFE_EVENT, "studies", "вступив"},
+    {"شهریه دانشگاه خیلی گران است", TEXT_SIGNAL_LIFE_EVENT, "studies", "شهریه"},
     /* competitors */
     {"В Тинькофф такого нет", TEXT_SIGNAL_COMPETITOR, "T-Bank (Tinkoff)", "тинькофф"},
     {"В Сбере лучше", TEXT_SIGNAL_COMPETITOR, "Sberbank", "сбере"},
@@ -151,12 +151,14 @@ static void test_quiet_texts(void **state) {
 static void test_several_and_offer(void **state) {
     text_signals_result r = signals_of("Мошенники украли деньги, закрою счет и пойду в суд. В Сбере такого не было");
     assert_int_equal(r.count, 4);
-    assert_non_null(find(&r, TEXT_SIGNAL_RISK, "fraud"));
-    assert_non_null(find(&r, TEXT_SIGNAL_RISK, "churn"));
-    assert_non_null(find(&r, TEXT_SIGNAL_RISK, "legal"));
+    assert_non_null(find(&r, TEXT_SIGNAL_RISK, "card_misuse"));
+    assert_non_null(find(&r, TEXT_SIGNAL_RISK, "threat_leave"));
+    assert_non_null(find(&r, TEXT_SIGNAL_RISK, "threat_sue"));
     assert_non_null(find(&r, TEXT_SIGNAL_COMPETITOR, "Sberbank"));
     /* each (kind, code) once, with its first trigger */
-    assert_string_equal(find(&r, TEXT_SIGNAL_RISK, "fraud")->trigger, "мошенники");
+    assert_string_equal(find(&r, TEXT_SIGNAL_RISK, "card_misuse")->trigger, "мошенники");
+    assert_string_equal(text_signal_name(TEXT_SIGNAL_RISK, TEXT_RISK_FRAUD), "card_misuse");
+    assert_string_equal(text_signal_name(TEXT_SIGNAL_LIFE_EVENT, TEXT_LIFE_STUDY), "studies");
     assert_string_equal(text_life_event_offer(TEXT_LIFE_CHILD), "child_savings");
     assert_string_equal(text_life_event_offer(TEXT_LIFE_TRAVEL), "travel_insurance_fx_card");
     assert_string_equal(text_life_event_offer(TEXT_LIFE_WEDDING), "wedding_loan");
