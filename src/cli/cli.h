@@ -55,5 +55,9 @@ int cli_user(int argc, char **argv);
 /* payments: validate instruments (src/cli/cli_check.c) */
 int cli_check(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+/* text engine line filters (cli_textcore.c) */
+int cli_langid(int argc, char **argv);
+int cli_normalize(int argc, char **argv);
+int cli_signals(int argc, char **argv);
 
 #endif /* SB_CLI_H */

@@ -209,6 +209,21 @@
 /* How long the idle writer sleeps before looking for expired transfers. */
 #define SB_LEDGER_EXPIRY_POLL_MS 1000
 
+/* ---- text (textcore: normalise, langid, signals) ---- */
+/* One post, review or bot message; longer texts are documents, not posts. */
+#define SB_TEXT_INPUT_BYTES_MAX (64 * 1024)
+/* Normalised output: NFKC expands some code points (U+FDFA -> 18) and short
+ * tokens gain markers (":)" -> "<emo_pos>"); 16x the input always fits. */
+#define SB_TEXT_NORMALIZED_BYTES_MAX (16 * SB_TEXT_INPUT_BYTES_MAX)
+/* Code points after NFKC decomposition, bounded before composition. */
+#define SB_TEXT_CODEPOINTS_MAX (6 * SB_TEXT_INPUT_BYTES_MAX)
+/* One token; a longer "word" is cut (nothing real is longer). */
+#define SB_TEXT_TOKEN_BYTES_MAX 128
+/* Language identification reads this many bytes at most: enough to decide. */
+#define SB_TEXT_LANGID_BYTES_MAX 4096
+/* Signals reported for one text. */
+#define SB_TEXT_SIGNALS_MAX 32
+
 /* ---- command line ---- */
 #define SB_CLI_LINE_BYTES_MAX (1024 * 1024)
 
@@ -228,5 +243,6 @@ _Static_assert(SB_LEDGER_COMMIT_MAX <= SB_LEDGER_QUEUE_TRANSFERS_MAX, "a commit 
 _Static_assert(SB_LISTENING_CSV_FIELD_BYTES_MAX <= SB_LISTENING_CSV_ROW_BYTES_MAX, "a field fits a row");
 _Static_assert(SB_LISTENING_TEXT_BYTES_MAX <= SB_LISTENING_CSV_FIELD_BYTES_MAX, "a post text fits a CSV field");
 _Static_assert(SB_LISTENING_ALERT_BASELINE_HOURS >= 1, "a baseline needs an hour");
+_Static_assert(SB_TEXT_INPUT_BYTES_MAX <= SB_CLI_LINE_BYTES_MAX, "a CLI line can carry a whole text");
 
 #endif /* SB_LIMITS_H */
