@@ -103,13 +103,16 @@ int payops_link_create(const payops_ctx *ctx, int64_t user_id, int64_t amount_mi
     if (result != SB_OK) return result;
     char token[PAYOPS_LINK_TOKEN_CHARS + 1];
     sb_random_hex(token, PAYOPS_LINK_TOKEN_CHARS / 2);
-    result = store_exec(ctx->s,
-                        "INSERT INTO payments_links(token, user_id, amount_minor, expires_at_ms, multi_use, "
-                        "created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                        "tiiiii", token, user_id, amount_minor, expires_at_ms, (int64_t)multi_use, now_ms);
-    /* A NULL amount means "any": bind it through a second statement. */
-    if (result == SB_OK && amount_minor == 0)
-        result = store_exec(ctx->s, "UPDATE payments_links SET amount_minor = NULL WHERE token = ?", "t", token);
+    if (amount_minor > 0)
+        result = store_exec(ctx->s,
+                            "INSERT INTO payments_links(token, user_id, amount_minor, expires_at_ms, multi_use, "
+                            "created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                            "tiiiii", token, user_id, amount_minor, expires_at_ms, (int64_t)multi_use, now_ms);
+    else /* the payer chooses the amount: NULL */
+        result = store_exec(ctx->s,
+                            "INSERT INTO payments_links(token, user_id, amount_minor, expires_at_ms, multi_use, "
+                            "created_at_ms) VALUES (?, ?, NULL, ?, ?, ?)",
+                            "tiiii", token, user_id, expires_at_ms, (int64_t)multi_use, now_ms);
     if (result == SB_OK) memcpy(token_out, token, sizeof token);
     return result;
 }
