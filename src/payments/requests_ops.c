@@ -256,16 +256,16 @@ int payops_split_create(const payops_ctx *ctx, int64_t payer_id, const int64_t *
             if (members[i] != payer_id && shares[i].total_minor > 0)
                 result = request_insert(ctx->s, payer_id, members[i], shares[i].total_minor, text, expires_at_ms,
                                         now_ms, split_id, &request_id);
-            if (result == SB_OK)
+            if (result == SB_OK && request_id)
                 result = store_exec(ctx->s,
                                     "INSERT INTO payments_split_shares(split_id, position, member_id, share_minor, "
                                     "request_id) VALUES (?, ?, ?, ?, ?)",
                                     "iiiii", split_id, (int64_t)i, members[i], shares[i].total_minor, request_id);
-            if (result == SB_OK && request_id == 0)
+            else if (result == SB_OK) /* the payer's own share, or nothing owed */
                 result = store_exec(ctx->s,
-                                    "UPDATE payments_split_shares SET request_id = NULL WHERE split_id = ? AND "
-                                    "position = ?",
-                                    "ii", split_id, (int64_t)i);
+                                    "INSERT INTO payments_split_shares(split_id, position, member_id, share_minor, "
+                                    "request_id) VALUES (?, ?, ?, ?, NULL)",
+                                    "iiii", split_id, (int64_t)i, members[i], shares[i].total_minor);
         }
         if (result == SB_OK) result = store_commit(ctx->s);
         if (result != SB_OK) store_rollback(ctx->s);
