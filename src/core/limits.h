@@ -113,6 +113,13 @@
 #define SB_PAYMENTS_SWITCH_SIM_CARDS_MAX 64
 #define SB_PAYMENTS_SWITCH_SIM_REFS_MAX 1024
 #define SB_PAYMENTS_SWITCH_SIM_SCRIPT_MAX 64
+/* Payment operations (src/payments/ops.h): a client's idempotency key, an
+ * e-mail alias (RFC 5321 path), a request note or split title, and the wait
+ * for each card-switch call when the caller sets none. */
+#define SB_PAYOPS_IDEM_KEY_BYTES_MAX 64
+#define SB_PAYOPS_EMAIL_BYTES_MAX 254
+#define SB_PAYOPS_NOTE_BYTES_MAX 63
+#define SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT 10000
 
 /* ---- store ---- */
 /* Prepared statements cached per connection. */

@@ -8,7 +8,6 @@
 #include "identity/identity.h"
 #include "payments/ops_int.h"
 
-#define EMAIL_BYTES_MAX 254
 
 void payops__copy(char *out, size_t cap, const char *text) {
     size_t len = text ? strnlen(text, cap - 1) : 0;
@@ -18,8 +17,8 @@ void payops__copy(char *out, size_t cap, const char *text) {
 
 int payops__idem_check(const char *key) {
     if (!key) return SB_EINVAL;
-    size_t len = strnlen(key, 65);
-    if (len == 0 || len > 64) return SB_EINVAL;
+    size_t len = strnlen(key, SB_PAYOPS_IDEM_KEY_BYTES_MAX + 1);
+    if (len == 0 || len > SB_PAYOPS_IDEM_KEY_BYTES_MAX) return SB_EINVAL;
     for (size_t i = 0; i < len; i++) {
         char c = key[i];
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
@@ -53,9 +52,9 @@ int payops__display_name(store *s, int64_t user_id, char out[PAYOPS_NAME_BYTES])
 }
 
 /* Lowercase copy of a plausible e-mail address, or SB_EINVAL. */
-static int email_canonical(const char *in, char out[EMAIL_BYTES_MAX + 1]) {
-    size_t len = strnlen(in, EMAIL_BYTES_MAX + 1);
-    if (len < 3 || len > EMAIL_BYTES_MAX) return SB_EINVAL;
+static int email_canonical(const char *in, char out[SB_PAYOPS_EMAIL_BYTES_MAX + 1]) {
+    size_t len = strnlen(in, SB_PAYOPS_EMAIL_BYTES_MAX + 1);
+    if (len < 3 || len > SB_PAYOPS_EMAIL_BYTES_MAX) return SB_EINVAL;
     size_t at = len, ats = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
@@ -75,7 +74,7 @@ static int customer_check(store *s, int64_t user_id) {
 }
 
 int payops_email_set(const payops_ctx *ctx, int64_t user_id, const char *email) {
-    char canon[EMAIL_BYTES_MAX + 1];
+    char canon[SB_PAYOPS_EMAIL_BYTES_MAX + 1];
     if (!email || email_canonical(email, canon) != SB_OK) return SB_EINVAL;
     int result = customer_check(ctx->s, user_id);
     if (result != SB_OK) return result;
@@ -165,7 +164,7 @@ int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, 
         result = store_query_int64(ctx->s, &user_id, "SELECT id FROM users WHERE username = ? AND role = 'customer'",
                                    "t", name);
     } else if (strchr(alias, '@')) {
-        char canon[EMAIL_BYTES_MAX + 1];
+        char canon[SB_PAYOPS_EMAIL_BYTES_MAX + 1];
         if (email_canonical(alias, canon) != SB_OK) return SB_EINVAL;
         result = store_query_int64(ctx->s, &user_id, "SELECT user_id FROM payments_emails WHERE email = ?", "t", canon);
     } else if (is_link_token(alias)) {

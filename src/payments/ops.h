@@ -50,7 +50,7 @@
 
 #define PAYOPS_NAME_BYTES (SB_DISPLAY_NAME_BYTES_MAX + 1)
 #define PAYOPS_LINK_TOKEN_CHARS 32
-#define PAYOPS_REFERENCE_BYTES 64
+#define PAYOPS_REFERENCE_BYTES (SB_PAYOPS_NOTE_BYTES_MAX + 1)
 
 /* What an operation needs: the caller's store connection (its thread's),
  * the running ledger, the fee and limit policy, and for card-to-card the

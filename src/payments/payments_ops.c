@@ -11,7 +11,6 @@
 #define WALLET_TAG 0x57414c4c4554ULL /* "WALLET" */
 #define BANK_TAG 0x42414e4bULL       /* "BANK" */
 #define SETTLE_XOR 0x5345544c45ULL  /* a card-to-card post/void id: the hold id with this mixed in */
-#define C2C_TIMEOUT_MS_DEFAULT 10000
 #define FEE_CODE_BASE 100
 
 const char *payops_kind_name(payops_kind kind) {
@@ -527,7 +526,7 @@ int payops_c2c_quote(const payops_ctx *ctx, int64_t payer_id, const char *dest_c
     int result = fee_and_limit(ctx, payer_id, PAYOPS_C2C, amount_minor, now_ms, &out->fee_minor, limit_out);
     if (result == SB_OK && sb_add_int64(amount_minor, out->fee_minor, &out->total_minor) != SB_OK) result = SB_ELIMIT;
     if (result == SB_OK) {
-        int64_t timeout = ctx->c2c_timeout_ms > 0 ? ctx->c2c_timeout_ms : C2C_TIMEOUT_MS_DEFAULT;
+        int64_t timeout = ctx->c2c_timeout_ms > 0 ? ctx->c2c_timeout_ms : SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT;
         result = ctx->sw->holder_inquiry(ctx->sw->ctx, &card, timeout, out->payee.display_name);
     }
     if (result == SB_OK) {
@@ -591,7 +590,7 @@ static int c2c_drive(const payops_ctx *ctx, payops_receipt *r, const payments_ca
                                     .destination = dest,
                                     .amount_minor = r->amount_minor,
                                     .timeout_ms = ctx->c2c_timeout_ms > 0 ? ctx->c2c_timeout_ms
-                                                                          : C2C_TIMEOUT_MS_DEFAULT};
+                                                                          : SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT};
     payops__copy(req.reference, sizeof req.reference, r->transfer_id);
     payments_c2c_step step = PAYMENTS_C2C_MANUAL;
     payments_switch_result sr;
@@ -618,6 +617,16 @@ int payops_c2c_send(const payops_ctx *ctx, int64_t payer_id, const char *dest_ca
     int result = amount_minor > 0 ? payments_fee(ctx->policy, PAYMENTS_OP_CARD_TO_CARD, amount_minor, &fee) : SB_EINVAL;
     ledger_id from;
     if (result == SB_OK) result = payops_wallet_ensure(ctx, payer_id, now_ms, &from);
+    /* The receipt names the holder the payer confirmed (the bank if the
+     * switch cannot say now; the transfer itself will tell). */
+    char holder[PAYOPS_NAME_BYTES];
+    payops__copy(holder, sizeof holder, card.bank ? card.bank->name_en : "");
+    if (result == SB_OK) {
+        int64_t timeout = ctx->c2c_timeout_ms > 0 ? ctx->c2c_timeout_ms : SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT;
+        char name[PAYMENTS_SWITCH_NAME_BYTES];
+        if (ctx->sw->holder_inquiry(ctx->sw->ctx, &card, timeout, name) == SB_OK)
+            payops__copy(holder, sizeof holder, name);
+    }
     if (result == SB_OK) {
         payops_op op = {.kind = PAYOPS_C2C,
                         .owner_id = payer_id,
@@ -626,7 +635,7 @@ int payops_c2c_send(const payops_ctx *ctx, int64_t payer_id, const char *dest_ca
                         .credit = payops_bank_account_id(PAYOPS_BANK_CARD_SWITCH),
                         .amount_minor = amount_minor,
                         .fee_minor = fee,
-                        .counterparty_name = card.bank ? card.bank->name_en : "",
+                        .counterparty_name = holder,
                         .masked_card = card.masked,
                         .reference = card.masked,
                         .two_phase = true};
@@ -642,7 +651,7 @@ int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t *settled
     (void)now_ms;
     *settled_out = 0;
     if (!ctx->sw) return SB_EINVAL;
-    int64_t timeout = ctx->c2c_timeout_ms > 0 ? ctx->c2c_timeout_ms : C2C_TIMEOUT_MS_DEFAULT;
+    int64_t timeout = ctx->c2c_timeout_ms > 0 ? ctx->c2c_timeout_ms : SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT;
     int64_t after = 0;
     for (;;) {
         int64_t id = 0;

@@ -60,6 +60,7 @@ static int request_insert(store *s, int64_t requester_id, int64_t payer_id, int6
     if (payments_request_init(&r, requester_id, payer_id, amount_minor, now_ms, expires_at_ms) != SB_OK ||
         payer_id == 0)
         return SB_EINVAL;
+    if (note && strnlen(note, SB_PAYOPS_NOTE_BYTES_MAX + 1) > SB_PAYOPS_NOTE_BYTES_MAX) return SB_EINVAL;
     char text[PAYOPS_REFERENCE_BYTES];
     payops__copy(text, sizeof text, note);
     if (!sb_utf8_valid(text, strlen(text))) return SB_EINVAL;
@@ -216,6 +217,7 @@ int payops_split_create(const payops_ctx *ctx, int64_t payer_id, const int64_t *
                         int64_t *split_id_out) {
     *split_id_out = 0;
     if (!members || !spec || member_count == 0 || spec->count != member_count) return SB_EINVAL;
+    if (title && strnlen(title, SB_PAYOPS_NOTE_BYTES_MAX + 1) > SB_PAYOPS_NOTE_BYTES_MAX) return SB_EINVAL;
     if (member_count > SB_PAYMENTS_SPLIT_SHARES_MAX) return SB_ELIMIT;
     for (size_t i = 0; i < member_count; i++)
         for (size_t j = 0; j < i; j++)

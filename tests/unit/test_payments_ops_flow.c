@@ -31,6 +31,10 @@ static void test_requests(void **state) {
     assert_int_equal(payops_request_create(&f->ctx, SARA, "@ali", 0, "", NOW + 1, NOW, &rq), SB_EINVAL);
     assert_int_equal(payops_request_create(&f->ctx, SARA, "@ali", 5, "", NOW, NOW, &rq), SB_EINVAL);
     assert_int_equal(payops_request_create(&f->ctx, SARA, "@nobody", 5, "", NOW + 1, NOW, &rq), SB_ENOTFOUND);
+    assert_int_equal(payops_request_create(&f->ctx, SARA, "@ali", 5,
+                                           "a note far longer than sixty-three bytes, which is the limit of notes",
+                                           NOW + 1, NOW, &rq),
+                     SB_EINVAL);
     int64_t dinner = 0;
     assert_int_equal(payops_request_create(&f->ctx, SARA, "09121234567", 30000, "dinner", NOW + 3600000, NOW, &dinner),
                      SB_OK);
@@ -213,6 +217,7 @@ static void test_c2c(void **state) {
     assert_int_equal(payops_c2c_send(&f->ctx, ALI, DEST_CARD, 100000, "c1", NOW, &r), SB_OK);
     assert_string_equal(payops_receipt_state_name(r.state), "done");
     assert_string_equal(r.masked_card, "621986******9007");
+    assert_string_equal(r.counterparty, "Sara Ahmadi");
     assert_int_equal(strlen(r.rrn), 12);
     assert_int_equal(strlen(r.settle_transfer_id), 32);
     wallet -= 100000 + c2c_fee(100000);
