@@ -8,7 +8,6 @@
 #include "identity/identity.h"
 #include "payments/ops_int.h"
 
-
 void payops__copy(char *out, size_t cap, const char *text) {
     size_t len = text ? strnlen(text, cap - 1) : 0;
     if (len) memcpy(out, text, len);
@@ -145,8 +144,7 @@ static int link_lookup(store *s, const char *token, int64_t now_ms, int64_t *use
     return result;
 }
 
-int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t now_ms,
-                    payops_target *out) {
+int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t now_ms, payops_target *out) {
     memset(out, 0, sizeof *out);
     if (!alias) return SB_EINVAL;
     size_t len = strnlen(alias, SB_PAYMENTS_INPUT_BYTES_MAX * 2 + 1);
@@ -173,8 +171,8 @@ int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, 
     } else {
         char e164[SB_PHONE_BYTES];
         if (sb_phone_normalize(alias, e164, NULL) != SB_OK) return SB_EINVAL;
-        result = store_query_int64(ctx->s, &user_id, "SELECT id FROM users WHERE phone = ? AND role = 'customer'",
-                                   "t", e164);
+        result = store_query_int64(ctx->s, &user_id, "SELECT id FROM users WHERE phone = ? AND role = 'customer'", "t",
+                                   e164);
     }
     if (result != SB_OK) return result;
     if (user_id == payer_id) return SB_EINVAL; /* paying oneself */
@@ -184,8 +182,7 @@ int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, 
     result = store_query(ctx->s, &st, "SELECT masked FROM payments_cards WHERE user_id = ?", "i", user_id);
     if (result != SB_OK) return result;
     result = store_step(st);
-    if (result == STORE_ROW)
-        payops__copy(out->payee.masked_card, sizeof out->payee.masked_card, store_col_text(st, 0));
+    if (result == STORE_ROW) payops__copy(out->payee.masked_card, sizeof out->payee.masked_card, store_col_text(st, 0));
     store_stmt_done(st);
     if (result < 0) return result;
     out->user_id = user_id;

@@ -59,9 +59,9 @@ typedef struct {
     store *s;
     ledger *l;
     const payments_policy *policy;
-    const payments_switch *sw;        /* NULL: card-to-card unavailable (SB_EINVAL) */
-    const payments_card *c2c_source;  /* the bank's card the switch debits */
-    int64_t c2c_timeout_ms;           /* per switch call; 0 = 10 s */
+    const payments_switch *sw;       /* NULL: card-to-card unavailable (SB_EINVAL) */
+    const payments_card *c2c_source; /* the bank's card the switch debits */
+    int64_t c2c_timeout_ms;          /* per switch call; 0 = 10 s */
 } payops_ctx;
 
 /* Operation kinds (stored; payments_op_kind for the first five). */
@@ -90,14 +90,14 @@ typedef struct {
     payops_receipt_state state;
     int64_t amount_minor;
     int64_t fee_minor;
-    char counterparty[PAYOPS_NAME_BYTES];           /* display name of payee / biller / operator / card holder */
-    char masked_card[PAYMENTS_CARD_MASKED_BYTES];   /* "" when none */
-    char reference[PAYOPS_REFERENCE_BYTES];         /* bill id/payment id, phone, request id... */
-    char transfer_id[LEDGER_ID_HEX_BYTES];          /* the main ledger transfer (c2c: the hold) */
-    char fee_transfer_id[LEDGER_ID_HEX_BYTES];      /* "" without fee */
-    char settle_transfer_id[LEDGER_ID_HEX_BYTES];   /* c2c: the post or void; "" otherwise */
-    char rrn[PAYMENTS_SWITCH_RRN_BYTES];            /* c2c approval */
-    int64_t request_id;                             /* PAYOPS_REQUEST: the request paid */
+    char counterparty[PAYOPS_NAME_BYTES];         /* display name of payee / biller / operator / card holder */
+    char masked_card[PAYMENTS_CARD_MASKED_BYTES]; /* "" when none */
+    char reference[PAYOPS_REFERENCE_BYTES];       /* bill id/payment id, phone, request id... */
+    char transfer_id[LEDGER_ID_HEX_BYTES];        /* the main ledger transfer (c2c: the hold) */
+    char fee_transfer_id[LEDGER_ID_HEX_BYTES];    /* "" without fee */
+    char settle_transfer_id[LEDGER_ID_HEX_BYTES]; /* c2c: the post or void; "" otherwise */
+    char rrn[PAYMENTS_SWITCH_RRN_BYTES];          /* c2c approval */
+    int64_t request_id;                           /* PAYOPS_REQUEST: the request paid */
     int64_t created_at_ms;
     /* Why it failed (set on errors only). */
     ledger_result ledger_result;
@@ -182,7 +182,8 @@ typedef struct {
 /* The requester asks the customer behind `payer_alias` for an amount.
  * SB_EINVAL bad amount/expiry/alias or asking oneself; SB_ENOTFOUND. */
 int payops_request_create(const payops_ctx *ctx, int64_t requester_id, const char *payer_alias, int64_t amount_minor,
-                          const char *note, int64_t expires_at_ms, int64_t now_ms, int64_t *request_id_out) SB_MUST_CHECK;
+                          const char *note, int64_t expires_at_ms, int64_t now_ms,
+                          int64_t *request_id_out) SB_MUST_CHECK;
 /* Pay a request (the payer only, the exact amount): a ledger transfer from
  * the payer's wallet to the requester's, then the request is paid.
  * Idempotent per (payer, idem_key).  SB_EPERM with out->verdict when the

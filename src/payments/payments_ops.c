@@ -10,7 +10,7 @@
 
 #define WALLET_TAG 0x57414c4c4554ULL /* "WALLET" */
 #define BANK_TAG 0x42414e4bULL       /* "BANK" */
-#define SETTLE_XOR 0x5345544c45ULL  /* a card-to-card post/void id: the hold id with this mixed in */
+#define SETTLE_XOR 0x5345544c45ULL   /* a card-to-card post/void id: the hold id with this mixed in */
 #define FEE_CODE_BASE 100
 
 const char *payops_kind_name(payops_kind kind) {
@@ -75,8 +75,8 @@ int payops_wallet_ensure(const payops_ctx *ctx, int64_t user_id, int64_t now_ms,
     if (result != SB_OK) return result;
     ledger_id id = payops_wallet_id(user_id);
     int64_t present = 0;
-    result = store_query_int64(ctx->s, &present, "SELECT count(*) FROM payments_wallets WHERE user_id = ?", "i",
-                               user_id);
+    result =
+        store_query_int64(ctx->s, &present, "SELECT count(*) FROM payments_wallets WHERE user_id = ?", "i", user_id);
     if (result != SB_OK) return result;
     if (!present) {
         ledger_account a = bank_account(id, LEDGER_KIND_CUSTOMER_WALLET);
@@ -113,9 +113,9 @@ int payops_wallet_balance(const payops_ctx *ctx, int64_t user_id, int64_t *avail
 
 /* ---- receipts ------------------------------------------------------------- */
 
-#define RECEIPT_COLUMNS                                                                                           \
-    "id, owner_id, kind, state, amount_minor, fee_minor, counterparty_name, masked_card, reference, transfer_id, " \
-    "coalesce(fee_transfer_id, ''), coalesce(settle_transfer_id, ''), rrn, coalesce(request_id, 0), "             \
+#define RECEIPT_COLUMNS                                                                                                \
+    "id, owner_id, kind, state, amount_minor, fee_minor, counterparty_name, masked_card, reference, transfer_id, "     \
+    "coalesce(fee_transfer_id, ''), coalesce(settle_transfer_id, ''), rrn, coalesce(request_id, 0), "                  \
     "created_at_ms, coalesce(counterparty_id, 0), credit_account, coalesce(link_token, '')"
 
 static int receipt_from_row(store_stmt *st, payops_receipt *out) {
@@ -186,8 +186,9 @@ static int usage_load(store *s, int64_t owner_id, int64_t day, payments_usage *u
 static int receipt_by_key(store *s, int64_t owner_id, const char *key, payops_receipt *out, int64_t *counterparty_out,
                           char credit_out[LEDGER_ID_HEX_BYTES], char link_out[PAYOPS_LINK_TOKEN_CHARS + 1]) {
     store_stmt *st;
-    int result = store_query(s, &st, "SELECT " RECEIPT_COLUMNS " FROM payments_receipts WHERE owner_id = ? AND idem_key = ?",
-                             "it", owner_id, key);
+    int result =
+        store_query(s, &st, "SELECT " RECEIPT_COLUMNS " FROM payments_receipts WHERE owner_id = ? AND idem_key = ?",
+                    "it", owner_id, key);
     if (result != SB_OK) return result;
     result = store_step(st);
     if (result == STORE_ROW) {
@@ -256,7 +257,8 @@ static int receipt_insert(const payops_ctx *ctx, const payops_op *op, int64_t no
     int64_t id = store_last_insert_id(ctx->s);
     /* request_id is set apart: NULL when there is none (it has a unique index). */
     if (op->request_id) {
-        result = store_exec(ctx->s, "UPDATE payments_receipts SET request_id = ? WHERE id = ?", "ii", op->request_id, id);
+        result =
+            store_exec(ctx->s, "UPDATE payments_receipts SET request_id = ? WHERE id = ?", "ii", op->request_id, id);
         if (result != SB_OK) return result;
     }
     return payops__receipt_load(ctx->s, id, out);
@@ -571,8 +573,7 @@ static int c2c_settle(const payops_ctx *ctx, payops_receipt *r, bool post, const
     for (size_t i = 0; i < n; i++)
         if (res[i] != LEDGER_OK && res[i] != LEDGER_EXISTS) {
             /* The hold expired or was settled otherwise: a bug or tampering, never silently. */
-            sb_log(SB_LOG_ERROR, "payops.c2c", "receipt %lld: settle %s", (long long)r->id,
-                   ledger_result_name(res[i]));
+            sb_log(SB_LOG_ERROR, "payops.c2c", "receipt %lld: settle %s", (long long)r->id, ledger_result_name(res[i]));
             return SB_EINTERNAL;
         }
     char sid[LEDGER_ID_HEX_BYTES];
@@ -673,8 +674,8 @@ int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t *settled
         payments_switch_result sr;
         memset(&sr, 0, sizeof sr);
         int calls = 0;
-        while (!payments_c2c_is_final(st.step) && calls++ < 1 + SB_PAYMENTS_SWITCH_INQUIRIES_MAX +
-                                                              SB_PAYMENTS_SWITCH_REVERSALS_MAX) {
+        while (!payments_c2c_is_final(st.step) &&
+               calls++ < 1 + SB_PAYMENTS_SWITCH_INQUIRIES_MAX + SB_PAYMENTS_SWITCH_REVERSALS_MAX) {
             if (st.step == PAYMENTS_C2C_INQUIRE)
                 result = ctx->sw->inquire(ctx->sw->ctx, r.transfer_id, timeout, &sr);
             else

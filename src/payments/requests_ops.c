@@ -8,8 +8,8 @@
 
 #include "payments/ops_int.h"
 
-#define REQUEST_COLUMNS                                                                                       \
-    "id, requester_id, payer_id, amount_minor, expires_at_ms, state, settled_by_id, settled_at_ms, note, " \
+#define REQUEST_COLUMNS                                                                                                \
+    "id, requester_id, payer_id, amount_minor, expires_at_ms, state, settled_by_id, settled_at_ms, note, "             \
     "coalesce(split_id, 0)"
 
 static int request_load(store *s, int64_t id, payops_request *out) {
@@ -39,8 +39,7 @@ static int request_load(store *s, int64_t id, payops_request *out) {
 }
 
 static int request_save(store *s, const payops_request *r) {
-    return store_exec(s,
-                      "UPDATE payments_requests SET state = ?, settled_by_id = ?, settled_at_ms = ? WHERE id = ?",
+    return store_exec(s, "UPDATE payments_requests SET state = ?, settled_by_id = ?, settled_at_ms = ? WHERE id = ?",
                       "iiii", (int64_t)r->req.state, r->req.settled_by_id, r->req.settled_at_ms, r->id);
 }
 
@@ -70,7 +69,8 @@ static int request_insert(store *s, int64_t requester_id, int64_t payer_id, int6
                             "iiiiti", requester_id, payer_id, amount_minor, expires_at_ms, text, now_ms);
     if (result != SB_OK) return result;
     *id_out = store_last_insert_id(s);
-    if (split_id) result = store_exec(s, "UPDATE payments_requests SET split_id = ? WHERE id = ?", "ii", split_id, *id_out);
+    if (split_id)
+        result = store_exec(s, "UPDATE payments_requests SET split_id = ? WHERE id = ?", "ii", split_id, *id_out);
     return result;
 }
 
@@ -149,7 +149,8 @@ int payops_request_pay(const payops_ctx *ctx, int64_t payer_id, int64_t request_
     if (payer_id != r.req.requester_id && payer_id != r.req.payer_id) return SB_ENOTFOUND;
     /* The rules on a copy first: nothing moves unless paying is allowed. */
     payments_request probe = r.req;
-    payments_request_verdict v = payments_request_apply(&probe, PAYMENTS_REQUEST_PAY, payer_id, r.req.amount_minor, now_ms);
+    payments_request_verdict v =
+        payments_request_apply(&probe, PAYMENTS_REQUEST_PAY, payer_id, r.req.amount_minor, now_ms);
     if (v != PAYMENTS_REQUEST_OK && v != PAYMENTS_REQUEST_EXISTS) {
         out->verdict = v;
         return SB_EPERM;
@@ -180,8 +181,8 @@ int payops_request_pay(const payops_ctx *ctx, int64_t payer_id, int64_t request_
     if (result == SB_EEXISTS) {
         /* Already paid under another key: hand back that receipt, move nothing. */
         int64_t rid = 0;
-        result = store_query_int64(ctx->s, &rid, "SELECT id FROM payments_receipts WHERE request_id = ?", "i",
-                                   request_id);
+        result =
+            store_query_int64(ctx->s, &rid, "SELECT id FROM payments_receipts WHERE request_id = ?", "i", request_id);
         if (result == SB_OK) result = payops__receipt_load(ctx->s, rid, out);
         if (result == SB_OK && out->state != PAYOPS_RECEIPT_DONE) result = SB_EBUSY;
         if (result != SB_OK) return result;
@@ -291,12 +292,12 @@ int payops_split_status(const payops_ctx *ctx, int64_t viewer_id, int64_t split_
                                    "ii", split_id, viewer_id);
     if (result == SB_OK && viewer_id != payer && !visible) result = SB_ENOTFOUND;
     if (result == SB_OK)
-        result = store_query_int64(ctx->s, &count, "SELECT count(*) FROM payments_split_shares WHERE split_id = ?",
-                                   "i", split_id);
+        result = store_query_int64(ctx->s, &count, "SELECT count(*) FROM payments_split_shares WHERE split_id = ?", "i",
+                                   split_id);
     if (result == SB_OK && (size_t)count > out_max) result = SB_ELIMIT;
     if (result == SB_OK)
-        result = store_query_int64(ctx->s, total_minor_out, "SELECT total_minor FROM payments_splits WHERE id = ?",
-                                   "i", split_id);
+        result = store_query_int64(ctx->s, total_minor_out, "SELECT total_minor FROM payments_splits WHERE id = ?", "i",
+                                   split_id);
     store_stmt *st = NULL;
     if (result == SB_OK)
         result = store_query(ctx->s, &st,

@@ -60,8 +60,8 @@ static __attribute__((unused)) pfix *pfix_new(void) {
     assert_int_equal(payments_switch_sim_add_card(f->sim, BANK_CARD, "SocialBank", 1000000000), SB_OK);
     assert_int_equal(payments_switch_sim_add_card(f->sim, DEST_CARD, "Sara Ahmadi", 0), SB_OK);
     assert_int_equal(payments_card_parse(BANK_CARD, &f->source, NULL), SB_OK);
-    f->ctx = (payops_ctx){.s = f->s, .l = f->l, .policy = &f->policy, .sw = &f->sw, .c2c_source = &f->source,
-                          .c2c_timeout_ms = 100};
+    f->ctx = (payops_ctx){
+        .s = f->s, .l = f->l, .policy = &f->policy, .sw = &f->sw, .c2c_source = &f->source, .c2c_timeout_ms = 100};
     assert_int_equal(payops_init(&f->ctx), SB_OK);
     assert_int_equal(payops_init(&f->ctx), SB_OK); /* idempotent */
     add_customer(f, ALI, "+989121234567", "ali", "Ali Rezaei");

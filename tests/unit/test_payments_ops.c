@@ -7,6 +7,8 @@
  * expiry; bills (a bad check digit refused before money moves) and top-up;
  * receipts readable by their owner only.  Amounts are worked out by hand.
  */
+#include <pthread.h>
+
 #include "payops_fixture.h"
 
 static int setup(void **state) {
@@ -161,7 +163,8 @@ static void test_fees_and_limits(void **state) {
     assert_int_equal(balance(f, ALI), 59400);
     /* A retry of a counted one is still fine. */
     assert_int_equal(payops_pay_confirm(&f->ctx, ALI, "@sara", 30000, "b", NOW, &r), SB_OK);
-    /* The next bank day (Tehran midnight) starts afresh; daily amount: 40,000 + 10,001 > 50,000 is the same day only. */
+    /* The next bank day (Tehran midnight) starts afresh; daily amount: 40,000 + 10,001 > 50,000 is the same day only.
+     */
     int64_t tomorrow = NOW + 24LL * 3600 * 1000;
     assert_int_equal(payops_pay_confirm(&f->ctx, ALI, "@sara", 100, "c", tomorrow, &r), SB_OK);
     assert_int_equal(balance(f, ALI), 59400 - 201);
@@ -238,6 +241,73 @@ static void test_bill_and_topup(void **state) {
     verify_ok(f);
 }
 
+/* Eight clients at once, each on its own store connection. */
+typedef struct {
+    pfix *f;
+    char key[16];
+    int rc;
+    payops_receipt r;
+} racer;
+
+static void *race_pay(void *arg) {
+    racer *x = arg;
+    store *s = NULL;
+    if (store_open(x->f->dir, NULL, &s) != SB_OK) {
+        x->rc = SB_EIO;
+        return NULL;
+    }
+    payops_ctx ctx = x->f->ctx;
+    ctx.s = s;
+    x->rc = payops_pay_confirm(&ctx, ALI, "@sara", 3000, x->key, NOW, &x->r);
+    store_close(s);
+    return NULL;
+}
+
+static void run_racers(pfix *f, racer *x, int n) {
+    pthread_t th[8];
+    for (int i = 0; i < n; i++) {
+        x[i].f = f;
+        assert_int_equal(pthread_create(&th[i], NULL, race_pay, &x[i]), 0);
+    }
+    for (int i = 0; i < n; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+}
+
+static void test_concurrent_clients(void **state) {
+    pfix *f = *state;
+    deposit(f, ALI, 10000, "dep");
+    /* The same key from eight clients: one payment, one receipt. */
+    racer same[8];
+    memset(same, 0, sizeof same);
+    for (int i = 0; i < 8; i++)
+        snprintf(same[i].key, sizeof same[i].key, "same");
+    run_racers(f, same, 8);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(same[i].rc, SB_OK);
+        assert_int_equal(same[i].r.id, same[0].r.id);
+    }
+    assert_int_equal(balance(f, ALI), 7000);
+    /* Eight different payments of 3,000 with 7,000 left: exactly two succeed,
+     * the others are refused by the ledger and leave no receipt. */
+    racer diff[8];
+    memset(diff, 0, sizeof diff);
+    for (int i = 0; i < 8; i++)
+        snprintf(diff[i].key, sizeof diff[i].key, "k%d", i);
+    run_racers(f, diff, 8);
+    int ok = 0;
+    for (int i = 0; i < 8; i++) {
+        if (diff[i].rc == SB_OK)
+            ok++;
+        else
+            assert_int_equal(diff[i].rc, SB_ECONFLICT);
+    }
+    assert_int_equal(ok, 2);
+    assert_int_equal(balance(f, ALI), 1000);
+    assert_int_equal(balance(f, SARA), 9000);
+    assert_int_equal(receipt_count(f), 1 + 1 + 2); /* deposit, "same", two */
+    verify_ok(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
@@ -246,6 +316,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_fees_and_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bill_and_topup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_clients, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

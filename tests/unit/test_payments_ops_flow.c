@@ -18,7 +18,7 @@ static int teardown(void **state) {
     return 0;
 }
 
-#define assert_verdict(actual, expected) \
+#define assert_verdict(actual, expected)                                                                               \
     assert_string_equal(payments_request_verdict_name(actual), payments_request_verdict_name(expected))
 
 static void test_requests(void **state) {
@@ -124,11 +124,8 @@ static void test_split_settled_by_everyone(void **state) {
      * tax 30,000 each; tip 33,334 / 33,333 / 33,333; totals 396,668 /
      * 396,666 / 396,666 = 1,190,000. */
     int64_t members[3] = {ALI, SARA, REZA};
-    payments_split_spec spec = {.mode = PAYMENTS_SPLIT_EQUAL,
-                                .count = 3,
-                                .subtotal_minor = 1000000,
-                                .tax_minor = 90000,
-                                .tip_minor = 100000};
+    payments_split_spec spec = {
+        .mode = PAYMENTS_SPLIT_EQUAL, .count = 3, .subtotal_minor = 1000000, .tax_minor = 90000, .tip_minor = 100000};
     int64_t split = 0;
     int64_t dup[3] = {ALI, SARA, SARA};
     assert_int_equal(payops_split_create(&f->ctx, ALI, dup, 3, &spec, "Shandiz", NOW + 86400000, NOW, &split),
@@ -163,7 +160,8 @@ static void test_split_settled_by_everyone(void **state) {
     assert_int_equal(payops_request_pay(&f->ctx, REZA, m[2].request_id, "share", NOW, &r), SB_OK);
     assert_int_equal(payops_request_pay(&f->ctx, REZA, m[2].request_id, "share", NOW, &r), SB_OK); /* retry */
     assert_int_equal(payops_split_status(&f->ctx, REZA, split, m, 4, &count, &total), SB_OK);
-    for (size_t i = 0; i < count; i++) assert_string_equal(payments_request_state_name(m[i].state), "paid");
+    for (size_t i = 0; i < count; i++)
+        assert_string_equal(payments_request_state_name(m[i].state), "paid");
     /* Ali got exactly the others' shares; nothing lost or invented. */
     assert_int_equal(balance(f, ALI), 396666 * 2);
     assert_int_equal(balance(f, SARA), 500000 - 396666);
