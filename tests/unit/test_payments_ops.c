@@ -241,6 +241,45 @@ static void test_bill_and_topup(void **state) {
     verify_ok(f);
 }
 
+/* A crash after the ledger committed but before the receipt said done: the
+ * retry with the same key finds it pending, resubmits the same transfer ids
+ * (the ledger answers exists) and finishes - the money moved once. */
+static void test_crash_between_ledger_and_receipt(void **state) {
+    pfix *f = *state;
+    f->policy.fee[PAYMENTS_OP_TRANSFER] = (payments_fee_rule){50, 0, 0, INT64_MAX};
+    deposit(f, ALI, 10000, "dep");
+    payops_receipt r, again;
+    assert_int_equal(payops_pay_confirm(&f->ctx, ALI, "@sara", 4000, "crash", NOW, &r), SB_OK);
+    assert_int_equal(store_exec(f->s, "UPDATE payments_receipts SET state = 'pending' WHERE id = ?", "i", r.id), SB_OK);
+    assert_int_equal(payops_pay_confirm(&f->ctx, ALI, "@sara", 4000, "crash", NOW, &again), SB_OK);
+    assert_string_equal(payops_receipt_state_name(again.state), "done");
+    assert_int_equal(again.id, r.id);
+    assert_string_equal(again.fee_transfer_id, r.fee_transfer_id);
+    assert_int_equal(balance(f, ALI), 10000 - 4050);
+    assert_int_equal(balance(f, SARA), 4000);
+    assert_int_equal(account_net(f, payops_bank_account_id(PAYOPS_BANK_FEES)), 50);
+    /* A crash before the ledger saw it: a pending row whose ids were never
+     * submitted (written here as the executor writes it). */
+    char sara[LEDGER_ID_HEX_BYTES];
+    ledger_id_format(payops_wallet_id(SARA), sara);
+    assert_int_equal(store_exec(f->s,
+                                "INSERT INTO payments_receipts(owner_id, idem_key, kind, state, amount_minor, "
+                                "fee_minor, counterparty_id, counterparty_name, credit_account, transfer_id, "
+                                "fee_transfer_id, day, created_at_ms) VALUES (?, 'early', 0, 'pending', 1000, 50, ?, "
+                                "'Sara Ahmadi', ?, '0000000000000000000000000000e001', "
+                                "'0000000000000000000000000000e002', 0, ?)",
+                                "iiti", (int64_t)ALI, (int64_t)SARA, sara, NOW),
+                     SB_OK);
+    assert_int_equal(balance(f, ALI), 10000 - 4050);
+    assert_int_equal(payops_pay_confirm(&f->ctx, ALI, "@sara", 1000, "early", NOW, &r), SB_OK);
+    assert_string_equal(payops_receipt_state_name(r.state), "done");
+    assert_string_equal(r.transfer_id, "0000000000000000000000000000e001");
+    assert_int_equal(balance(f, ALI), 10000 - 4050 - 1050);
+    assert_int_equal(payops_pay_confirm(&f->ctx, ALI, "@sara", 1000, "early", NOW, &r), SB_OK);
+    assert_int_equal(balance(f, ALI), 10000 - 4050 - 1050);
+    verify_ok(f);
+}
+
 /* Eight clients at once, each on its own store connection. */
 typedef struct {
     pfix *f;
@@ -316,6 +355,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_fees_and_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bill_and_topup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_between_ledger_and_receipt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_clients, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -228,6 +228,18 @@ static void test_c2c(void **state) {
     assert_int_equal(again.id, r.id);
     assert_int_equal(payments_switch_sim_applied_count(f->sim, r.transfer_id), 1);
     assert_int_equal(balance(f, ALI), wallet);
+    /* A crash after the switch approved, before the receipt was settled: the
+     * retry asks the switch again (idempotent per reference) and posts once. */
+    assert_int_equal(
+        store_exec(f->s, "UPDATE payments_receipts SET state = 'pending', settle_transfer_id = NULL WHERE id = ?", "i",
+                   r.id),
+        SB_OK);
+    assert_int_equal(payops_c2c_send(&f->ctx, ALI, DEST_CARD, 100000, "c1", NOW, &again), SB_OK);
+    assert_string_equal(payops_receipt_state_name(again.state), "done");
+    assert_string_equal(again.settle_transfer_id, r.settle_transfer_id);
+    assert_int_equal(payments_switch_sim_applied_count(f->sim, r.transfer_id), 1);
+    assert_int_equal(balance(f, ALI), wallet);
+    assert_no_hold(f);
 
     /* Declined: the hold is voided, nothing moved anywhere. */
     assert_int_equal(payments_switch_sim_script(f->sim, PAYMENTS_SIM_DECLINE, "51"), SB_OK);
