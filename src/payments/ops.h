@@ -253,4 +253,9 @@ int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t *settled
 /* A receipt, to its owner only (anyone else: SB_ENOTFOUND). */
 int payops_receipt_get(const payops_ctx *ctx, int64_t owner_id, int64_t receipt_id, payops_receipt *out) SB_MUST_CHECK;
 
+/* The owner's receipts with id > after_id, oldest first, at most out_max
+ * into out; *count_out written (fewer than out_max means the end). */
+int payops_receipt_list(const payops_ctx *ctx, int64_t owner_id, int64_t after_id, payops_receipt *out, size_t out_max,
+                        size_t *count_out) SB_MUST_CHECK;
+
 #endif /* SB_PAYMENTS_OPS_H */

@@ -160,6 +160,29 @@ int payops_receipt_get(const payops_ctx *ctx, int64_t owner_id, int64_t receipt_
     return result;
 }
 
+int payops_receipt_list(const payops_ctx *ctx, int64_t owner_id, int64_t after_id, payops_receipt *out, size_t out_max,
+                        size_t *count_out) {
+    *count_out = 0;
+    if (out_max == 0) return SB_OK;
+    if (out_max > INT64_MAX) return SB_EINVAL;
+    store_stmt *st;
+    int result = store_query(ctx->s, &st,
+                             "SELECT " RECEIPT_COLUMNS " FROM payments_receipts WHERE owner_id = ? AND id > ? "
+                             "ORDER BY id LIMIT ?",
+                             "iii", owner_id, after_id, (int64_t)out_max);
+    if (result != SB_OK) return result;
+    size_t n = 0;
+    while (n < out_max && (result = store_step(st)) == STORE_ROW) {
+        result = receipt_from_row(st, &out[n]);
+        if (result != SB_OK) break;
+        n++;
+    }
+    store_stmt_done(st);
+    if (result < 0) return result;
+    *count_out = n;
+    return SB_OK;
+}
+
 /* ---- the executor ------------------------------------------------------------ */
 
 static int usage_load(store *s, int64_t owner_id, int64_t day, payments_usage *usage) {

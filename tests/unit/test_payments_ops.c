@@ -113,6 +113,18 @@ static void test_pay_by_alias(void **state) {
     assert_string_equal(got.counterparty, "Sara Ahmadi");
     assert_int_equal(payops_receipt_get(&f->ctx, SARA, r.id, &got), SB_ENOTFOUND);
     assert_int_equal(payops_receipt_get(&f->ctx, ALI, 999, &got), SB_ENOTFOUND);
+    /* The statement: Ali's deposit and payment, oldest first; Sara has none. */
+    payops_receipt list[4];
+    size_t n = 0;
+    assert_int_equal(payops_receipt_list(&f->ctx, ALI, 0, list, 4, &n), SB_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(payops_kind_name(list[0].kind), "deposit");
+    assert_int_equal(list[1].id, r.id);
+    assert_int_equal(payops_receipt_list(&f->ctx, ALI, list[0].id, list, 1, &n), SB_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, r.id);
+    assert_int_equal(payops_receipt_list(&f->ctx, SARA, 0, list, 4, &n), SB_OK);
+    assert_int_equal(n, 0);
     verify_ok(f);
 }
 

@@ -66,6 +66,8 @@ CREATE TABLE payments_receipts (
     UNIQUE (owner_id, idem_key)
 ) STRICT;
 CREATE INDEX payments_receipts_usage ON payments_receipts(owner_id, day, kind);
+-- The owner's statement (payops_receipt_list), by id.
+CREATE INDEX payments_receipts_owner ON payments_receipts(owner_id, id);
 CREATE INDEX payments_receipts_state ON payments_receipts(state) WHERE state IN ('pending', 'manual');
 
 -- Group bill splits: the payer paid the whole bill; each other member owes a share.
