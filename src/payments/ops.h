@@ -241,12 +241,16 @@ int payops_c2c_quote(const payops_ctx *ctx, int64_t payer_id, const char *dest_c
  * the wallet to the card-switch account, then payments_c2c_run; POST posts
  * the hold and fee (state done), VOID voids them (state declined), MANUAL
  * keeps them (state manual; see payops_c2c_reconcile).  Idempotent per
- * (payer, key): a retry of a pending or manual one runs the switch steps
- * again (the switch is idempotent per reference = the hold's id). */
+ * (payer, key): a retry of a pending one (a crash mid-way) runs the switch
+ * steps again (the switch is idempotent per reference = the hold's id); a
+ * manual one is returned as it is, for payops_c2c_reconcile. */
 int payops_c2c_send(const payops_ctx *ctx, int64_t payer_id, const char *dest_card, int64_t amount_minor,
                     const char *idem_key, int64_t now_ms, payops_receipt *out) SB_MUST_CHECK;
-/* Drive every pending/manual card-to-card to a final state again (after a
- * crash or an outage); *settled_out how many ended posted or voided. */
+/* Drive every manual card-to-card, and every pending one older than twice
+ * the longest switch run (so never one payops_c2c_send is still driving),
+ * to a final state by inquiry and reversal (the card number is not kept, so
+ * nothing is re-sent); *settled_out how many ended posted or voided.  Run
+ * one reconciler at a time (a periodic job). */
 int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t *settled_out) SB_MUST_CHECK;
 
 /* ---- receipts ------------------------------------------------------------------ */

@@ -664,25 +664,29 @@ int payops_c2c_send(const payops_ctx *ctx, int64_t payer_id, const char *dest_ca
                         .reference = card.masked,
                         .two_phase = true};
         result = payops__execute(ctx, &op, now_ms, out);
-        if (result == SB_OK && (out->state == PAYOPS_RECEIPT_PENDING || out->state == PAYOPS_RECEIPT_MANUAL))
-            result = c2c_drive(ctx, out, &card);
+        /* Only a pending one is driven here; a manual one belongs to
+         * payops_c2c_reconcile, so that two drivers never race on a hold. */
+        if (result == SB_OK && out->state == PAYOPS_RECEIPT_PENDING) result = c2c_drive(ctx, out, &card);
     }
     payments_card_wipe(&card);
     return result;
 }
 
 int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t *settled_out) {
-    (void)now_ms;
     *settled_out = 0;
     if (!ctx->sw) return SB_EINVAL;
     int64_t timeout = ctx->c2c_timeout_ms > 0 ? ctx->c2c_timeout_ms : SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT;
+    /* A pending one may still be driven by payops_c2c_send: leave it alone
+     * for twice the longest run (every call timing out). */
+    int64_t grace = 2 * (1 + SB_PAYMENTS_SWITCH_INQUIRIES_MAX + SB_PAYMENTS_SWITCH_REVERSALS_MAX) * timeout;
     int64_t after = 0;
     for (;;) {
         int64_t id = 0;
         int result = store_query_int64(ctx->s, &id,
-                                       "SELECT id FROM payments_receipts WHERE state IN ('pending', 'manual') "
-                                       "AND kind = 1 AND id > ? ORDER BY id LIMIT 1",
-                                       "i", after);
+                                       "SELECT id FROM payments_receipts WHERE kind = 1 AND id > ? AND "
+                                       "(state = 'manual' OR (state = 'pending' AND created_at_ms <= ?)) "
+                                       "ORDER BY id LIMIT 1",
+                                       "ii", after, now_ms - grace);
         if (result == SB_ENOTFOUND) return SB_OK;
         if (result != SB_OK) return result;
         after = id;

@@ -275,6 +275,11 @@ static void test_c2c(void **state) {
     assert_int_equal(pending_debits(f, payops_wallet_id(ALI)), 500000 + c2c_fee(500000));
     assert_int_equal(balance(f, ALI), wallet - 500000 - c2c_fee(500000)); /* held, not spendable */
     payments_switch_sim_script_clear(f->sim);
+    /* A client retry leaves a manual one to the reconciler. */
+    payments_switch_sim_stats calls = payments_switch_sim_get_stats(f->sim);
+    assert_int_equal(payops_c2c_send(&f->ctx, ALI, DEST_CARD, 500000, "c5", NOW, &again), SB_OK);
+    assert_string_equal(payops_receipt_state_name(again.state), "manual");
+    assert_int_equal(payments_switch_sim_get_stats(f->sim).transfers, calls.transfers);
     int64_t settled = 0;
     assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW, &settled), SB_OK);
     assert_int_equal(settled, 1);
@@ -286,6 +291,26 @@ static void test_c2c(void **state) {
     assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW, &settled), SB_OK);
     assert_int_equal(settled, 0);
 
+    /* A pending one (a crash after approval) is left to its sender for the
+     * grace period (2 x 9 calls x 100 ms), then the reconciler finds it
+     * approved by inquiry and posts it - once. */
+    assert_int_equal(payops_c2c_send(&f->ctx, ALI, DEST_CARD, 1000, "c7", NOW, &r), SB_OK);
+    wallet -= 1000 + c2c_fee(1000);
+    assert_int_equal(
+        store_exec(f->s, "UPDATE payments_receipts SET state = 'pending', settle_transfer_id = NULL WHERE id = ?", "i",
+                   r.id),
+        SB_OK);
+    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW + 1799, &settled), SB_OK);
+    assert_int_equal(settled, 0);
+    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW + 1800, &settled), SB_OK);
+    assert_int_equal(settled, 1);
+    assert_int_equal(payops_receipt_get(&f->ctx, ALI, r.id, &again), SB_OK);
+    assert_string_equal(payops_receipt_state_name(again.state), "done");
+    assert_string_equal(again.settle_transfer_id, r.settle_transfer_id);
+    assert_int_equal(payments_switch_sim_applied_count(f->sim, r.transfer_id), 1);
+    assert_int_equal(balance(f, ALI), wallet);
+    assert_no_hold(f);
+
     /* Insufficient funds for the hold: nothing is sent to the switch. */
     payments_switch_sim_stats before = payments_switch_sim_get_stats(f->sim);
     assert_int_equal(payops_c2c_send(&f->ctx, ALI, DEST_CARD, wallet, "c6", NOW, &r), SB_ECONFLICT);
@@ -294,7 +319,7 @@ static void test_c2c(void **state) {
     /* The switch moved exactly what the ledger posted. */
     assert_int_equal(payments_switch_sim_balance(f->sim, DEST_CARD, &dest), SB_OK);
     assert_int_equal(dest, account_net(f, payops_bank_account_id(PAYOPS_BANK_CARD_SWITCH)));
-    assert_int_equal(dest, 400000);
+    assert_int_equal(dest, 401000);
     verify_ok(f);
 }
 
