@@ -449,8 +449,20 @@ int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alia
         int64_t cp = 0;
         char credit[LEDGER_ID_HEX_BYTES], link[PAYOPS_LINK_TOKEN_CHARS + 1];
         if (receipt_by_key(ctx->s, payer_id, idem_key, out, &cp, credit, link) == SB_OK && strcmp(link, alias) == 0 &&
-            out->amount_minor == amount_minor && out->state == PAYOPS_RECEIPT_DONE)
-            return SB_OK;
+            out->amount_minor == amount_minor) {
+            if (out->state == PAYOPS_RECEIPT_DONE) return SB_OK;
+            /* Pending (a crash mid-way): finish it with its own ids. */
+            payops_op op = {.kind = PAYOPS_TRANSFER,
+                            .owner_id = payer_id,
+                            .idem_key = idem_key,
+                            .debit = payops_wallet_id(payer_id),
+                            .credit = payops_wallet_id(cp),
+                            .amount_minor = out->amount_minor,
+                            .fee_minor = out->fee_minor,
+                            .counterparty_id = cp,
+                            .link_token = alias};
+            return payops__execute(ctx, &op, now_ms, out);
+        }
         memset(out, 0, sizeof *out);
     }
     if (result != SB_OK) return result;

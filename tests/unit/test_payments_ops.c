@@ -204,6 +204,12 @@ static void test_links(void **state) {
     assert_int_equal(payops_pay_confirm(&f->ctx, ALI, once, 5000, "l2", NOW, &again), SB_ENOTFOUND);
     assert_int_equal(payops_pay_confirm(&f->ctx, ALI, once, 5000, "l1", NOW, &again), SB_OK);
     assert_int_equal(again.id, r.id);
+    /* ...also when the crash left it pending: finished, not paid twice. */
+    assert_int_equal(store_exec(f->s, "UPDATE payments_receipts SET state = 'pending' WHERE id = ?", "i", r.id), SB_OK);
+    assert_int_equal(payops_pay_confirm(&f->ctx, ALI, once, 5000, "l1", NOW, &again), SB_OK);
+    assert_int_equal(again.id, r.id);
+    assert_string_equal(payops_receipt_state_name(again.state), "done");
+    assert_int_equal(balance(f, SARA), 5000);
     /* Multi-use: any amount, twice; expired after its time. */
     assert_int_equal(payops_pay_confirm(&f->ctx, ALI, many, 700, "m1", NOW, &r), SB_OK);
     assert_int_equal(payops_pay_confirm(&f->ctx, ALI, many, 300, "m2", NOW, &r), SB_OK);
