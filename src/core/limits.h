@@ -178,6 +178,13 @@
 #define SB_LISTENING_SUGGEST_BIGRAMS_PER_POST 64
 /* Words per post considered for bigrams and the bytes of one word. */
 #define SB_LISTENING_WORD_BYTES_MAX 60
+/* Payment operations (src/payments/ops.h): a client's idempotency key, an
+ * e-mail alias (RFC 5321 path), a request note or split title, and the wait
+ * for each card-switch call when the caller sets none. */
+#define SB_PAYOPS_IDEM_KEY_BYTES_MAX 64
+#define SB_PAYOPS_EMAIL_BYTES_MAX 254
+#define SB_PAYOPS_NOTE_BYTES_MAX 63
+#define SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT 10000
 
 /* ---- store ---- */
 /* Prepared statements cached per connection. */

@@ -9,7 +9,7 @@
  * losing or inventing a rial, and computes fees and daily limits from a
  * policy.  The operations that move money (aliases, card-to-card through
  * the switch, bill payment, top-up, requests, split settlement, receipts)
- * sit on the ledger and come in the next step.
+ * sit on the ledger: see payments/ops.h.
  *
  * Conventions:
  *   - Parsers accept Persian (U+06F0..) and Arabic-Indic (U+0660..) digits

@@ -1,0 +1,47 @@
+/*
+ * ops_int.h - private to the payment operations (payments_ops.c, aliases.c,
+ * requests_ops.c): resolving an alias to a customer, and the one
+ * exactly-once executor every money-moving operation goes through.
+ */
+#ifndef SB_PAYMENTS_OPS_INT_H
+#define SB_PAYMENTS_OPS_INT_H
+
+#include "payments/ops.h"
+
+typedef struct {
+    int64_t user_id;
+    payops_payee payee;
+    char link_token[PAYOPS_LINK_TOKEN_CHARS + 1]; /* "" unless a link */
+} payops_target;
+
+/* Resolve an alias to a customer (the id stays inside the module). */
+int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t now_ms,
+                    payops_target *out) SB_MUST_CHECK;
+/* A customer's display name for payers (name, else @username, else a masked
+ * phone).  SB_ENOTFOUND unless a customer. */
+int payops__display_name(store *s, int64_t user_id, char out[PAYOPS_NAME_BYTES]) SB_MUST_CHECK;
+/* SB_OK if key is 1..64 of [A-Za-z0-9_.:-]. */
+int payops__idem_check(const char *key) SB_MUST_CHECK;
+void payops__copy(char *out, size_t cap, const char *text);
+
+typedef struct {
+    payops_kind kind;
+    int64_t owner_id;
+    const char *idem_key;
+    ledger_id debit, credit;
+    int64_t amount_minor, fee_minor;
+    int64_t counterparty_id; /* 0 if none */
+    const char *counterparty_name, *masked_card, *reference;
+    const char *link_token; /* NULL or a link whose use this is */
+    int64_t request_id;     /* 0 or the request paid */
+    bool two_phase;         /* card-to-card: pending transfers */
+} payops_op;
+
+/* Run an operation exactly once (see ops.h).  SB_OK with *out the receipt
+ * (state done, or pending for a two-phase hold), or an error with the
+ * reason in *out. */
+int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, payops_receipt *out) SB_MUST_CHECK;
+/* Load a receipt by id (no owner check). */
+int payops__receipt_load(store *s, int64_t receipt_id, payops_receipt *out) SB_MUST_CHECK;
+
+#endif /* SB_PAYMENTS_OPS_INT_H */
