@@ -127,6 +127,31 @@
 /* How long the idle writer sleeps before looking for expired transfers. */
 #define SB_LEDGER_EXPIRY_POLL_MS 1000
 
+/* ---- messenger ---- */
+/* Bytes of a chat message's text (Telegram allows 4096 characters, which is
+ * up to 16 KiB of UTF-8); it must fit a WebSocket message with its envelope. */
+#define SB_MESSENGER_TEXT_BYTES_MAX (16 * 1024)
+/* A group's title and a keyboard button's label. */
+#define SB_MESSENGER_TITLE_BYTES_MAX 128
+/* A client's idempotency key for a send (a UUID is 36). */
+#define SB_MESSENGER_CLIENT_ID_BYTES_MAX 64
+/* A payment or keyboard payload's JSON text. */
+#define SB_MESSENGER_PAYLOAD_BYTES_MAX 4096
+/* Members of a group: bounded so that one send's recipient list stays small. */
+#define SB_MESSENGER_GROUP_MEMBERS_MAX 1000
+/* Messages in one history or changes page. */
+#define SB_MESSENGER_PAGE_MAX 200
+/* A bot keyboard: rows, buttons per row, bytes of a button's data. */
+#define SB_MESSENGER_KEYBOARD_ROWS_MAX 8
+#define SB_MESSENGER_KEYBOARD_COLS_MAX 8
+#define SB_MESSENGER_BUTTON_DATA_BYTES_MAX 64
+/* One rendered event (a message with its payload and envelope). */
+#define SB_MESSENGER_EVENT_JSON_BYTES_MAX (64 * 1024)
+/* Recipients of one event: the channel may have many subscribers. */
+#define SB_MESSENGER_RECIPIENTS_MAX (1 << 20)
+/* A contact search query (a typed phone number or @username). */
+#define SB_MESSENGER_QUERY_BYTES_MAX 128
+
 /* ---- command line ---- */
 #define SB_CLI_LINE_BYTES_MAX (1024 * 1024)
 
@@ -139,5 +164,10 @@ _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued 
 
 _Static_assert(SB_LEDGER_SUBMIT_MAX <= SB_LEDGER_COMMIT_MAX, "a submission must fit one commit");
 _Static_assert(SB_LEDGER_COMMIT_MAX <= SB_LEDGER_QUEUE_TRANSFERS_MAX, "a commit is drawn from the queue");
+
+_Static_assert(SB_MESSENGER_TEXT_BYTES_MAX + SB_MESSENGER_PAYLOAD_BYTES_MAX + 4096 <= SB_MESSENGER_EVENT_JSON_BYTES_MAX,
+               "a message with its payload fits one event");
+_Static_assert(SB_MESSENGER_EVENT_JSON_BYTES_MAX <= SB_WS_MESSAGE_BYTES_MAX, "an event fits one WebSocket message");
+_Static_assert(SB_MESSENGER_GROUP_MEMBERS_MAX <= SB_MESSENGER_RECIPIENTS_MAX, "a group's members are recipients");
 
 #endif /* SB_LIMITS_H */
