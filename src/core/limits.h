@@ -139,6 +139,10 @@
 #define SB_MESSENGER_PAYLOAD_BYTES_MAX 4096
 /* Members of a group: bounded so that one send's recipient list stays small. */
 #define SB_MESSENGER_GROUP_MEMBERS_MAX 1000
+/* Sends applied in one transaction by messenger_send_batch (one commit for
+ * many messages: a commit costs far more than an insert, see bench
+ * messenger_store). */
+#define SB_MESSENGER_SEND_BATCH_MAX 256
 /* Messages in one history or changes page. */
 #define SB_MESSENGER_PAGE_MAX 200
 /* A bot keyboard: rows, buttons per row, bytes of a button's data. */

@@ -773,6 +773,36 @@ static int send_allowed(store *s, const chat_access *a, const messenger_message 
     return SB_OK;
 }
 
+/* The part of a send inside the transaction: m was prepared by
+ * send_prepare; on a duplicate it is replaced by the first message. */
+static int send_in_tx(store *s, messenger_message *m, bool *duplicate_out, messenger_events *events) {
+    chat_access a;
+    *duplicate_out = false;
+    int result = access_load(s, m->chat_id, m->sender_id, &a);
+    if (result == SB_OK) result = send_allowed(s, &a, m);
+    if (result == SB_OK && m->client_id[0]) {
+        int64_t seq = 0;
+        result = store_query_int64(s, &seq,
+                                   "SELECT seq FROM msg_messages WHERE chat_id = ? AND sender_id = ? AND client_id = ?",
+                                   "iit", m->chat_id, m->sender_id, m->client_id);
+        if (result == SB_OK) {
+            int64_t chat_id = m->chat_id;
+            messenger_message_clear(m);
+            *duplicate_out = true;
+            return message_load(s, chat_id, seq, m);
+        }
+        if (result == SB_ENOTFOUND) result = SB_OK;
+    }
+    if (result == SB_OK && m->reply_to_seq) {
+        int64_t one;
+        result = store_query_int64(s, &one, "SELECT 1 FROM msg_messages WHERE chat_id = ? AND seq = ?", "ii",
+                                   m->chat_id, m->reply_to_seq);
+    }
+    if (result == SB_OK) result = message_insert_full(s, m);
+    if (result == SB_OK) result = message_event(s, events, MESSENGER_EVENT_MESSAGE_NEW, m, m->sender_id);
+    return result;
+}
+
 int messenger_send(store *s, const messenger_send_request *req, int64_t now_ms, messenger_message *out,
                    bool *duplicate_out, messenger_events *events) {
     messenger_events_clear(events);
@@ -789,30 +819,8 @@ int messenger_send(store *s, const messenger_send_request *req, int64_t now_ms, 
         messenger_message_clear(&m);
         return result;
     }
-    chat_access a;
     bool duplicate = false;
-    result = access_load(s, req->chat_id, req->sender_id, &a);
-    if (result == SB_OK) result = send_allowed(s, &a, &m);
-    if (result == SB_OK && m.client_id[0]) {
-        int64_t seq = 0;
-        result = store_query_int64(s, &seq,
-                                   "SELECT seq FROM msg_messages WHERE chat_id = ? AND sender_id = ? AND client_id = ?",
-                                   "iit", m.chat_id, m.sender_id, m.client_id);
-        if (result == SB_OK) {
-            duplicate = true;
-            messenger_message_clear(&m);
-            result = message_load(s, req->chat_id, seq, &m);
-        } else if (result == SB_ENOTFOUND) {
-            result = SB_OK;
-        }
-    }
-    if (result == SB_OK && !duplicate && m.reply_to_seq) {
-        int64_t one;
-        result = store_query_int64(s, &one, "SELECT 1 FROM msg_messages WHERE chat_id = ? AND seq = ?", "ii",
-                                   m.chat_id, m.reply_to_seq);
-    }
-    if (result == SB_OK && !duplicate) result = message_insert_full(s, &m);
-    if (result == SB_OK && !duplicate) result = message_event(s, events, MESSENGER_EVENT_MESSAGE_NEW, &m, m.sender_id);
+    result = send_in_tx(s, &m, &duplicate, events);
     result = finish_tx(s, result, events);
     if (result == SB_OK) {
         if (duplicate_out) *duplicate_out = duplicate;
@@ -822,6 +830,53 @@ int messenger_send(store *s, const messenger_send_request *req, int64_t now_ms, 
         }
     }
     messenger_message_clear(&m);
+    return result;
+}
+
+void messenger_send_outcomes_clear(messenger_send_outcome *outcomes, size_t count) {
+    for (size_t i = 0; outcomes && i < count; i++) {
+        messenger_message_clear(&outcomes[i].message);
+        messenger_events_clear(&outcomes[i].events);
+        outcomes[i].result = SB_OK;
+        outcomes[i].duplicate = false;
+    }
+}
+
+int messenger_send_batch(store *s, const messenger_send_request *reqs, size_t count, int64_t now_ms,
+                         messenger_send_outcome *outcomes) {
+    if (count == 0 || count > SB_MESSENGER_SEND_BATCH_MAX || !reqs || !outcomes) return SB_EINVAL;
+    memset(outcomes, 0, count * sizeof *outcomes);
+    /* Validation needs no transaction: do it before taking the write lock. */
+    for (size_t i = 0; i < count; i++) {
+        outcomes[i].result = reqs[i].sender_id > 0 ? send_prepare(&reqs[i], now_ms, &outcomes[i].message) : SB_EINVAL;
+        if (outcomes[i].result != SB_OK) messenger_message_clear(&outcomes[i].message);
+    }
+    int result = store_begin(s);
+    for (size_t i = 0; result == SB_OK && i < count; i++) {
+        messenger_send_outcome *o = &outcomes[i];
+        if (o->result != SB_OK) continue;
+        /* Each send in a savepoint: one refused or failed send leaves the others. */
+        result = store_exec(s, "SAVEPOINT messenger_send", NULL);
+        if (result != SB_OK) break;
+        o->result = send_in_tx(s, &o->message, &o->duplicate, &o->events);
+        if (o->result != SB_OK) {
+            messenger_message_clear(&o->message);
+            messenger_events_clear(&o->events);
+            o->duplicate = false;
+            result = store_exec(s, "ROLLBACK TO messenger_send", NULL);
+        }
+        if (result == SB_OK) result = store_exec(s, "RELEASE messenger_send", NULL);
+    }
+    if (result == SB_OK) result = store_commit(s);
+    if (result != SB_OK) {
+        store_rollback(s);
+        for (size_t i = 0; i < count; i++) {
+            messenger_message_clear(&outcomes[i].message);
+            messenger_events_clear(&outcomes[i].events);
+            outcomes[i].duplicate = false;
+            outcomes[i].result = result;
+        }
+    }
     return result;
 }
 

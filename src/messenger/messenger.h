@@ -306,6 +306,24 @@ typedef struct {
  * payload or client id), SB_ENOTFOUND (reply_to_seq not in this chat). */
 int messenger_send(store *s, const messenger_send_request *req, int64_t now_ms, messenger_message *out,
                    bool *duplicate_out, messenger_events *events) SB_MUST_CHECK;
+/* Many sends in ONE transaction (group commit: the hot path of a server
+ * that gathers the frames of many connections).  Each request is validated
+ * first, then applied in order inside a savepoint, so a refused one (any
+ * error messenger_send would give) leaves the others; outcomes[i] gets its
+ * result, duplicate flag, stored message and events exactly as
+ * messenger_send would.  Returns SB_OK when the transaction committed; on any
+ * other answer (begin/commit failed) nothing is written and every outcome
+ * carries that error.  count is 1..SB_MESSENGER_SEND_BATCH_MAX; the caller
+ * clears the outcomes with messenger_send_outcomes_clear. */
+typedef struct {
+    int result;
+    bool duplicate;
+    messenger_message message;
+    messenger_events events;
+} messenger_send_outcome;
+int messenger_send_batch(store *s, const messenger_send_request *reqs, size_t count, int64_t now_ms,
+                         messenger_send_outcome *outcomes) SB_MUST_CHECK;
+void messenger_send_outcomes_clear(messenger_send_outcome *outcomes, size_t count);
 /* Edit a text message: only its sender, not once deleted.  Sets edited_at.
  * SB_EPERM, SB_ENOTFOUND (no such seq), SB_ECONFLICT (deleted, or not text). */
 int messenger_edit(store *s, int64_t actor_id, int64_t chat_id, int64_t seq, const char *text, int64_t now_ms,

@@ -713,6 +713,45 @@ static void test_chat_list(void **state) {
     assert_int_equal(list[0].kind, MESSENGER_CHAT_GROUP);
 }
 
+static void test_send_batch_savepoints(void **state) {
+    fixture *f = *state;
+    int64_t a = customer(f, NULL), b = customer(f, NULL), outsider = customer(f, NULL);
+    int64_t g = 0;
+    assert_int_equal(messenger_group_create(f->s, a, "batch", T0, &g, NULL), SB_OK);
+    assert_int_equal(messenger_group_add(f->s, a, g, b, T0, NULL), SB_OK);
+    messenger_send_request reqs[] = {
+        {.chat_id = g, .sender_id = a, .kind = MESSENGER_MSG_TEXT, .text = "one", .client_id = "x"},
+        {.chat_id = g, .sender_id = outsider, .kind = MESSENGER_MSG_TEXT, .text = "let me in"},
+        {.chat_id = g, .sender_id = b, .kind = MESSENGER_MSG_TEXT, .text = "bad\t"},
+        {.chat_id = g, .sender_id = a, .kind = MESSENGER_MSG_TEXT, .text = "one again", .client_id = "x"},
+        {.chat_id = g, .sender_id = b, .kind = MESSENGER_MSG_TEXT, .text = "two", .reply_to_seq = 1},
+        {.chat_id = g, .sender_id = a, .kind = MESSENGER_MSG_TEXT, .text = "three", .reply_to_seq = 99},
+        {.chat_id = g, .sender_id = 0, .kind = MESSENGER_MSG_TEXT, .text = "nobody"},
+    };
+    enum { N = SB_ARRAY_LEN(reqs) };
+    messenger_send_outcome out[N];
+    assert_int_equal(messenger_send_batch(f->s, reqs, N, T0, out), SB_OK);
+    static const int want[N] = {SB_OK, SB_EPERM, SB_EINVAL, SB_OK, SB_OK, SB_ENOTFOUND, SB_EINVAL};
+    for (size_t i = 0; i < N; i++)
+        if (out[i].result != want[i]) fail_msg("request %zu: result %d, want %d", i, out[i].result, want[i]);
+    assert_int_equal(out[0].message.seq, 1);
+    assert_int_equal(out[0].events.count, 1);
+    assert_true(out[3].duplicate);
+    assert_int_equal(out[3].message.seq, 1);
+    assert_string_equal(out[3].message.text, "one");
+    assert_int_equal(out[3].events.count, 0);
+    assert_int_equal(out[4].message.seq, 2);
+    assert_int_equal(out[4].events.items[0].seq, 2);
+    assert_int_equal(out[1].events.count, 0);
+    assert_int_equal(out[5].events.count, 0);
+    /* Dense seqs: the refused ones took none. */
+    assert_int_equal(count_rows(f->s, "SELECT last_seq FROM msg_chats WHERE id > 0 AND kind = 'group'"), 2);
+    assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM msg_messages"), 2);
+    messenger_send_outcomes_clear(out, N);
+    assert_int_equal(messenger_send_batch(f->s, reqs, 0, T0, out), SB_EINVAL);
+    assert_int_equal(messenger_send_batch(f->s, reqs, SB_MESSENGER_SEND_BATCH_MAX + 1, T0, out), SB_EINVAL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_contact_find_only_discoverable, setup, teardown),
@@ -733,6 +772,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_receipts_monotonic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typing_and_event_recipients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chat_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_batch_savepoints, setup, teardown),
     };
     sb_log_set_level(SB_LOG_ERROR);
     return cmocka_run_group_tests(tests, NULL, NULL);
