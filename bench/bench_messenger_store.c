@@ -54,7 +54,8 @@ int main(int argc, char **argv) {
     for (int i = 1; i < GROUP_MEMBERS; i++)
         if ((result = messenger_group_add(s, users[0], group, users[i], 0, NULL)) != SB_OK) die("add", result);
     int64_t baseline_chat = 0;
-    if ((result = messenger_group_create(s, users[0], "baseline", 0, &baseline_chat, NULL)) != SB_OK) die("group", result);
+    if ((result = messenger_group_create(s, users[0], "baseline", 0, &baseline_chat, NULL)) != SB_OK)
+        die("group", result);
 
     /* Baseline: a bare insert per transaction. */
     int64_t t0 = sb_mono_ns();
@@ -78,8 +79,10 @@ int main(int argc, char **argv) {
     for (int64_t i = 1; i <= messages; i++) {
         char client_id[32];
         snprintf(client_id, sizeof client_id, "m-%lld", (long long)i);
-        messenger_send_request req = {.chat_id = group, .sender_id = users[i % GROUP_MEMBERS],
-                                      .kind = MESSENGER_MSG_TEXT, .text = "hello from the benchmark",
+        messenger_send_request req = {.chat_id = group,
+                                      .sender_id = users[i % GROUP_MEMBERS],
+                                      .kind = MESSENGER_MSG_TEXT,
+                                      .text = "hello from the benchmark",
                                       .client_id = client_id};
         messenger_events ev = {0};
         if ((result = messenger_send(s, &req, 0, NULL, NULL, &ev)) != SB_OK) die("send", result);
@@ -104,8 +107,10 @@ int main(int argc, char **argv) {
         size_t n = messages - done < BATCH ? (size_t)(messages - done) : BATCH;
         for (size_t k = 0; k < n; k++) {
             snprintf(client_ids[k], sizeof client_ids[k], "g-%lld", (long long)(done + (int64_t)k));
-            reqs[k] = (messenger_send_request){.chat_id = group, .sender_id = users[(done + (int64_t)k) % GROUP_MEMBERS],
-                                               .kind = MESSENGER_MSG_TEXT, .text = "hello from the benchmark",
+            reqs[k] = (messenger_send_request){.chat_id = group,
+                                               .sender_id = users[(done + (int64_t)k) % GROUP_MEMBERS],
+                                               .kind = MESSENGER_MSG_TEXT,
+                                               .text = "hello from the benchmark",
                                                .client_id = client_ids[k]};
         }
         if ((result = messenger_send_batch(s, reqs, n, 0, outcomes)) != SB_OK) die("batch", result);
@@ -113,7 +118,8 @@ int main(int argc, char **argv) {
             if (outcomes[k].result != SB_OK || outcomes[k].events.items[0].recipient_count != GROUP_MEMBERS)
                 die("batch outcome", outcomes[k].result);
             char *json = NULL;
-            if ((result = messenger_event_render(&outcomes[k].events.items[0], &json, NULL)) != SB_OK) die("render", result);
+            if ((result = messenger_event_render(&outcomes[k].events.items[0], &json, NULL)) != SB_OK)
+                die("render", result);
             sb_free(json);
         }
         messenger_send_outcomes_clear(outcomes, n);
@@ -123,8 +129,8 @@ int main(int argc, char **argv) {
     store_close(s);
 
     double value = (double)messages / send_s, baseline = (double)messages / baseline_s;
-    printf("messages=%lld group_members=%d send_s=%.3f baseline_s=%.3f avg_event_bytes=%zu\n",
-            (long long)messages, GROUP_MEMBERS, send_s, baseline_s, json_bytes / (size_t)messages);
+    printf("messages=%lld group_members=%d send_s=%.3f baseline_s=%.3f avg_event_bytes=%zu\n", (long long)messages,
+           GROUP_MEMBERS, send_s, baseline_s, json_bytes / (size_t)messages);
     printf("batched: %d sends per transaction, %.0f sends/s\n", BATCH, (double)messages / batch_s);
     printf("bench: messenger_store value=%.0f unit=sends/s baseline=bare_insert baseline_value=%.0f ratio=%.3f "
            "group_members=%d deliveries_per_s=%.0f batched_sends_per_s=%.0f batch=%d\n",

@@ -72,8 +72,8 @@ static int step_none(int result) { return result == STORE_DONE ? SB_OK : result 
 
 /* ---- messages from rows ---- */
 
-#define MESSAGE_COLUMNS                                                                                        \
-    "chat_id, seq, rev, sender_id, kind, body, payload, reply_to_seq, client_id, status, created_at_ms, "     \
+#define MESSAGE_COLUMNS                                                                                                \
+    "chat_id, seq, rev, sender_id, kind, body, payload, reply_to_seq, client_id, status, created_at_ms, "              \
     "edited_at_ms, deleted_at_ms, like_count, comment_count, share_count"
 
 static int message_from_row(store_stmt *st, messenger_message *m) {
@@ -110,8 +110,8 @@ static int message_from_row(store_stmt *st, messenger_message *m) {
 
 static int message_load(store *s, int64_t chat_id, int64_t seq, messenger_message *out) {
     store_stmt *st;
-    int result = store_query(s, &st, "SELECT " MESSAGE_COLUMNS " FROM msg_messages WHERE chat_id = ? AND seq = ?",
-                             "ii", chat_id, seq);
+    int result = store_query(s, &st, "SELECT " MESSAGE_COLUMNS " FROM msg_messages WHERE chat_id = ? AND seq = ?", "ii",
+                             chat_id, seq);
     if (result != SB_OK) return result;
     result = store_step(st);
     if (result == STORE_ROW)
@@ -455,8 +455,8 @@ static int chat_from_row(store_stmt *st, messenger_chat *out) {
     return out->kind && out->my_role ? SB_OK : SB_ECORRUPT;
 }
 
-#define CHAT_SELECT                                                                                           \
-    "SELECT c.id, c.kind, c.title, c.last_seq, c.last_rev, c.member_count, c.created_at_ms, m.role, "         \
+#define CHAT_SELECT                                                                                                    \
+    "SELECT c.id, c.kind, c.title, c.last_seq, c.last_rev, c.member_count, c.created_at_ms, m.role, "                  \
     "m.delivered_seq, m.read_seq FROM msg_chats c JOIN msg_members m ON m.chat_id = c.id AND m.user_id = ? "
 
 int messenger_chat_get(store *s, int64_t caller_id, int64_t chat_id, messenger_chat *out) {
@@ -539,8 +539,8 @@ int messenger_group_create(store *s, int64_t owner_id, const char *title, int64_
     if (result == SB_OK) chat_id = store_last_insert_id(s);
     if (result == SB_OK) result = member_insert(s, chat_id, owner_id, MESSENGER_ROLE_OWNER, now_ms);
     if (result == SB_OK)
-        result = members_event(s, events, chat_id, owner_id, MESSENGER_MEMBERS_CREATED, owner_id,
-                               MESSENGER_ROLE_OWNER, title, 0);
+        result = members_event(s, events, chat_id, owner_id, MESSENGER_MEMBERS_CREATED, owner_id, MESSENGER_ROLE_OWNER,
+                               title, 0);
     result = finish_tx(s, result, events);
     if (result == SB_OK) *chat_id_out = chat_id;
     return result;
@@ -635,8 +635,8 @@ int messenger_group_leave(store *s, int64_t user_id, int64_t chat_id, messenger_
             result = store_exec(s, "UPDATE msg_members SET role = 'owner' WHERE chat_id = ? AND user_id = ?", "ii",
                                 chat_id, heir);
             if (result == SB_OK)
-                result = members_event(s, events, chat_id, user_id, MESSENGER_MEMBERS_ROLE, heir,
-                                       MESSENGER_ROLE_OWNER, NULL, 0);
+                result = members_event(s, events, chat_id, user_id, MESSENGER_MEMBERS_ROLE, heir, MESSENGER_ROLE_OWNER,
+                                       NULL, 0);
         } else if (result == SB_ENOTFOUND) {
             result = SB_OK; /* the last member left: the group stays, empty */
         }
@@ -737,16 +737,14 @@ static int send_prepare(const messenger_send_request *req, int64_t now_ms, messe
         break;
     case MESSENGER_MSG_PAYMENT:
         if (!req->payload_json) return SB_EINVAL;
-        result = messenger_payment_payload_check(req->payload_json,
-                                                 strnlen(req->payload_json, SB_MESSENGER_PAYLOAD_BYTES_MAX + 1),
-                                                 &m->payload_json);
+        result = messenger_payment_payload_check(
+            req->payload_json, strnlen(req->payload_json, SB_MESSENGER_PAYLOAD_BYTES_MAX + 1), &m->payload_json);
         m->status = MESSENGER_PAYMENT_PENDING;
         break;
     case MESSENGER_MSG_KEYBOARD:
         if (!req->payload_json) return SB_EINVAL;
-        result = messenger_keyboard_payload_check(req->payload_json,
-                                                  strnlen(req->payload_json, SB_MESSENGER_PAYLOAD_BYTES_MAX + 1),
-                                                  &m->payload_json);
+        result = messenger_keyboard_payload_check(
+            req->payload_json, strnlen(req->payload_json, SB_MESSENGER_PAYLOAD_BYTES_MAX + 1), &m->payload_json);
         break;
     default:
         return SB_EINVAL; /* posts, comments, shares, notices have their own calls */
@@ -911,8 +909,9 @@ int messenger_edit(store *s, int64_t actor_id, int64_t chat_id, int64_t seq, con
     }
     if (result == SB_OK) result = chat_advance(s, chat_id, false, NULL, &m.rev);
     if (result == SB_OK)
-        result = store_exec(s, "UPDATE msg_messages SET body = ?, edited_at_ms = ?, rev = ? WHERE chat_id = ? AND seq = ?",
-                            "tiiii", text, now_ms, m.rev, chat_id, seq);
+        result =
+            store_exec(s, "UPDATE msg_messages SET body = ?, edited_at_ms = ?, rev = ? WHERE chat_id = ? AND seq = ?",
+                       "tiiii", text, now_ms, m.rev, chat_id, seq);
     if (result == SB_OK) {
         char *copy = sb_strndup(text, len);
         if (!copy) result = SB_ENOMEM;
@@ -968,8 +967,9 @@ int messenger_receipt(store *s, int64_t user_id, int64_t chat_id, int64_t delive
     if (result == SB_OK && (delivered_seq > a.last_seq || read_seq > a.last_seq)) result = SB_EINVAL;
     if (result == SB_OK) {
         store_stmt *st;
-        result = store_query(s, &st, "SELECT delivered_seq, read_seq FROM msg_members WHERE chat_id = ? AND user_id = ?",
-                             "ii", chat_id, user_id);
+        result =
+            store_query(s, &st, "SELECT delivered_seq, read_seq FROM msg_members WHERE chat_id = ? AND user_id = ?",
+                        "ii", chat_id, user_id);
         if (result == SB_OK) {
             result = store_step(st);
             if (result == STORE_ROW) {
@@ -986,8 +986,9 @@ int messenger_receipt(store *s, int64_t user_id, int64_t chat_id, int64_t delive
     int64_t new_delivered = delivered_seq > old_delivered ? delivered_seq : old_delivered;
     if (new_delivered < new_read) new_delivered = new_read; /* read implies delivered */
     if (result == SB_OK && (new_read != old_read || new_delivered != old_delivered)) {
-        result = store_exec(s, "UPDATE msg_members SET delivered_seq = ?, read_seq = ? WHERE chat_id = ? AND user_id = ?",
-                            "iiii", new_delivered, new_read, chat_id, user_id);
+        result =
+            store_exec(s, "UPDATE msg_members SET delivered_seq = ?, read_seq = ? WHERE chat_id = ? AND user_id = ?",
+                       "iiii", new_delivered, new_read, chat_id, user_id);
         messenger_event *ev = event_add(events, MESSENGER_EVENT_RECEIPT, chat_id, user_id);
         if (ev && result == SB_OK) {
             ev->seq = new_read > 0 ? new_read : new_delivered;
@@ -1006,6 +1007,12 @@ int messenger_typing(store *s, int64_t user_id, int64_t chat_id, messenger_event
     if (result != SB_OK) return result;
     result = access_load(s, chat_id, user_id, &a);
     if (result == SB_OK && (a.kind == MESSENGER_CHAT_CHANNEL || a.kind == MESSENGER_CHAT_OFFICIAL)) result = SB_EPERM;
+    if (result == SB_OK && a.kind == MESSENGER_CHAT_DIRECT) {
+        /* A blocked person's typing must not reach the blocker either. */
+        bool blocked = false;
+        result = blocked_either(s, a.pair_lo, a.pair_hi, &blocked);
+        if (result == SB_OK && blocked) result = SB_EPERM;
+    }
     messenger_event *ev = result == SB_OK ? event_add(events, MESSENGER_EVENT_TYPING, chat_id, user_id) : NULL;
     if (ev) result = recipients_load(s, chat_id, user_id, ev);
     return finish_tx(s, result, events);
@@ -1031,8 +1038,8 @@ static int messages_read(store_stmt *st, size_t limit, messenger_message *out, s
     return SB_OK;
 }
 
-int messenger_history(store *s, int64_t caller_id, int64_t chat_id, int64_t before_seq, int64_t after_seq,
-                      size_t limit, messenger_message *out, size_t *count_out) {
+int messenger_history(store *s, int64_t caller_id, int64_t chat_id, int64_t before_seq, int64_t after_seq, size_t limit,
+                      messenger_message *out, size_t *count_out) {
     *count_out = 0;
     if (before_seq < 0 || after_seq < 0) return SB_EINVAL;
     if (limit == 0) return SB_EINVAL;

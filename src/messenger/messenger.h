@@ -155,7 +155,7 @@ typedef enum {
 } messenger_members_action;
 
 typedef struct {
-    int type;  /* messenger_event_type */
+    int type; /* messenger_event_type */
     int64_t chat_id;
     int64_t seq;      /* message seq concerned; for receipts the read/delivered chat seq */
     int64_t rev;      /* the chat's rev after this change (0 for receipts, typing, members) */
@@ -171,9 +171,9 @@ typedef struct {
     int64_t delivered_seq;
     int64_t read_seq;
     /* MEMBERS */
-    int action;          /* messenger_members_action */
-    int64_t subject_id;  /* the user added/removed/whose role changed */
-    int subject_role;    /* new role (ROLE action) */
+    int action;                                   /* messenger_members_action */
+    int64_t subject_id;                           /* the user added/removed/whose role changed */
+    int subject_role;                             /* new role (ROLE action) */
     char title[SB_MESSENGER_TITLE_BYTES_MAX + 1]; /* RENAMED, CREATED */
     /* BOT_CALLBACK: the button's data (owned). */
     char *callback_data;
@@ -290,11 +290,11 @@ int messenger_group_rename(store *s, int64_t actor_id, int64_t chat_id, const ch
 typedef struct {
     int64_t chat_id;
     int64_t sender_id;
-    int kind;                /* MESSENGER_MSG_TEXT, _PAYMENT or _KEYBOARD (bots) */
-    const char *text;        /* TEXT, KEYBOARD: required; PAYMENT: optional caption */
+    int kind;                 /* MESSENGER_MSG_TEXT, _PAYMENT or _KEYBOARD (bots) */
+    const char *text;         /* TEXT, KEYBOARD: required; PAYMENT: optional caption */
     const char *payload_json; /* PAYMENT, KEYBOARD: required; TEXT: must be NULL */
-    int64_t reply_to_seq;    /* 0: none; else a message of the same chat */
-    const char *client_id;   /* optional idempotency key */
+    int64_t reply_to_seq;     /* 0: none; else a message of the same chat */
+    const char *client_id;    /* optional idempotency key */
 } messenger_send_request;
 
 /* Send a message.  On success *out (may be NULL; the caller clears it) is
@@ -338,15 +338,16 @@ int messenger_delete(store *s, int64_t actor_id, int64_t chat_id, int64_t seq, i
  * never go back); no change means no event.  SB_EINVAL past the last seq. */
 int messenger_receipt(store *s, int64_t user_id, int64_t chat_id, int64_t delivered_seq, int64_t read_seq,
                       messenger_events *events) SB_MUST_CHECK;
-/* Typing: checks membership, stores nothing, notifies the other members. */
+/* Typing: checks membership (and blocks, in a 1:1 chat), stores nothing,
+ * notifies the other members. */
 int messenger_typing(store *s, int64_t user_id, int64_t chat_id, messenger_events *events) SB_MUST_CHECK;
 /* History page: messages with after_seq < seq < before_seq (before_seq 0 =
  * no upper bound), newest first when before_seq is given and after_seq is 0,
  * oldest first otherwise; at most min(limit, SB_MESSENGER_PAGE_MAX).  With
  * after_seq = the last seq a client saw this is "everything since": repeat
  * with the last seq returned until fewer than asked come back. */
-int messenger_history(store *s, int64_t caller_id, int64_t chat_id, int64_t before_seq, int64_t after_seq,
-                      size_t limit, messenger_message *out, size_t *count_out) SB_MUST_CHECK;
+int messenger_history(store *s, int64_t caller_id, int64_t chat_id, int64_t before_seq, int64_t after_seq, size_t limit,
+                      messenger_message *out, size_t *count_out) SB_MUST_CHECK;
 /* Messages changed after after_rev (new, edited, deleted, status, counts),
  * in rev order, each once in its current state; at most min(limit, PAGE_MAX). */
 int messenger_changes(store *s, int64_t caller_id, int64_t chat_id, int64_t after_rev, size_t limit,
@@ -403,8 +404,8 @@ int messenger_official_mute(store *s, int64_t user_id, bool muted) SB_MUST_CHECK
  * @username rules and ends in "bot") plus a bot token shown once in
  * token_out; only its BLAKE2b hash is stored.  Both in one transaction.
  * SB_EEXISTS (name taken), SB_EINVAL (name). */
-int messenger_bot_create(store *s, const char *username, int64_t now_ms,
-                         char token_out[MESSENGER_BOT_TOKEN_CHARS + 1], int64_t *bot_id_out) SB_MUST_CHECK;
+int messenger_bot_create(store *s, const char *username, int64_t now_ms, char token_out[MESSENGER_BOT_TOKEN_CHARS + 1],
+                         int64_t *bot_id_out) SB_MUST_CHECK;
 /* The bot a token belongs to.  SB_EAUTH for any unknown or malformed token. */
 int messenger_bot_authenticate(store *s, const char *token, int64_t *bot_id_out) SB_MUST_CHECK;
 /* A bot joins chats like any user: a group's owner/admin adds it

@@ -57,7 +57,7 @@ static int subscribe_in_tx(store *s, int64_t user_id, int64_t now_ms, int64_t *c
     result = messenger__access(s, *chat_id_out, user_id, &kind, &role);
     if (result == SB_EPERM) {
         role = (user_role_bits & (IDENTITY_ROLE_MARKETER | IDENTITY_ROLE_ADMIN)) ? MESSENGER_ROLE_ADMIN
-                                                                               : MESSENGER_ROLE_MEMBER;
+                                                                                 : MESSENGER_ROLE_MEMBER;
         result = messenger__member_insert(s, *chat_id_out, user_id, role, now_ms);
         *joined_out = result == SB_OK;
     }
@@ -81,8 +81,10 @@ int messenger_channel_subscribe(store *s, int64_t user_id, int64_t now_ms, messe
             ev->subject_id = user_id;
             ev->subject_role = role;
             ev->recipients = sb_malloc(sizeof *ev->recipients);
-            if (!ev->recipients) result = SB_ENOMEM;
-            else ev->recipients[ev->recipient_count++] = user_id;
+            if (!ev->recipients)
+                result = SB_ENOMEM;
+            else
+                ev->recipients[ev->recipient_count++] = user_id;
         }
     }
     return messenger__finish(s, result, events);
@@ -311,11 +313,13 @@ int messenger_official_notify(store *s, int64_t user_id, const char *text, const
                                 "VALUES ('official', 'SocialBank', ?, ?)",
                                 "ii", user_id, now_ms);
             if (result == SB_OK) m.chat_id = store_last_insert_id(s);
-            if (result == SB_OK) result = messenger__member_insert(s, m.chat_id, user_id, MESSENGER_ROLE_MEMBER, now_ms);
+            if (result == SB_OK)
+                result = messenger__member_insert(s, m.chat_id, user_id, MESSENGER_ROLE_MEMBER, now_ms);
         }
     }
     if (result == SB_OK) {
-        result = store_query_int64(s, &muted, "SELECT official_muted FROM msg_settings WHERE user_id = ?", "i", user_id);
+        result =
+            store_query_int64(s, &muted, "SELECT official_muted FROM msg_settings WHERE user_id = ?", "i", user_id);
         if (result == SB_ENOTFOUND) result = SB_OK;
     }
     if (result == SB_OK) result = messenger__message_insert(s, &m);
@@ -354,8 +358,8 @@ static int bot_token_hash(const char *token, unsigned char out[TOKEN_HASH_BYTES]
     return SB_OK;
 }
 
-int messenger_bot_create(store *s, const char *username, int64_t now_ms,
-                         char token_out[MESSENGER_BOT_TOKEN_CHARS + 1], int64_t *bot_id_out) {
+int messenger_bot_create(store *s, const char *username, int64_t now_ms, char token_out[MESSENGER_BOT_TOKEN_CHARS + 1],
+                         int64_t *bot_id_out) {
     if (sb_crypto_init() != SB_OK) return SB_EINTERNAL;
     if (!username || identity_username_check(username) != SB_OK) return SB_EINVAL;
     size_t n = strlen(username);
@@ -375,8 +379,8 @@ int messenger_bot_create(store *s, const char *username, int64_t now_ms,
     if (result == SB_OK) {
         result = identity_staff_create(s, username, password, IDENTITY_ROLE_AGENT, &bot_id);
         if (result == SB_OK)
-            result = store_exec(s, "INSERT INTO msg_bots(user_id, token_hash, created_at_ms) VALUES (?, ?, ?)",
-                                "ibi", bot_id, hash, (int)sizeof hash, now_ms);
+            result = store_exec(s, "INSERT INTO msg_bots(user_id, token_hash, created_at_ms) VALUES (?, ?, ?)", "ibi",
+                                bot_id, hash, (int)sizeof hash, now_ms);
         result = messenger__finish(s, result, NULL);
     }
     sodium_memzero(password, sizeof password);
@@ -412,8 +416,8 @@ int messenger_bot_press(store *s, int64_t user_id, int64_t chat_id, int64_t seq,
     if (result == SB_OK && (m.kind != MESSENGER_MSG_KEYBOARD || m.deleted_at_ms)) result = SB_ENOTFOUND;
     if (result == SB_OK) result = messenger__keyboard_has_data(m.payload_json, data, &found);
     if (result == SB_OK && !found) result = SB_ENOTFOUND;
-    messenger_event *ev = result == SB_OK ? messenger__event_add(events, MESSENGER_EVENT_BOT_CALLBACK, chat_id, user_id)
-                                          : NULL;
+    messenger_event *ev =
+        result == SB_OK ? messenger__event_add(events, MESSENGER_EVENT_BOT_CALLBACK, chat_id, user_id) : NULL;
     if (ev) {
         ev->seq = seq;
         ev->callback_data = sb_strdup(data);

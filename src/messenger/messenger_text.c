@@ -18,17 +18,16 @@
 
 static const char *const chat_kind_names[] = {NULL, "direct", "group", "channel", "official"};
 static const char *const role_names[] = {NULL, "member", "admin", "owner"};
-static const char *const message_kind_names[] = {NULL,      "text",   "payment", "post",
+static const char *const message_kind_names[] = {NULL,      "text",  "payment", "post",
                                                  "comment", "share", "notice",  "keyboard"};
 static const char *const payment_status_names[] = {NULL, "pending", "paid", "declined", "expired"};
-static const char *const event_type_names[] = {NULL,       "message.new", "message.edited", "message.deleted",
-                                               "payment.status", "receipt", "members", "post.counts",
-                                               "typing",   "bot.callback"};
+static const char *const event_type_names[] = {
+    NULL,      "message.new", "message.edited", "message.deleted", "payment.status",
+    "receipt", "members",     "post.counts",    "typing",          "bot.callback"};
 static const char *const members_action_names[] = {NULL,   "created", "added",   "removed",
                                                    "left", "role",    "renamed", "joined"};
 
-#define NAME_OF(table, index) \
-    ((index) > 0 && (size_t)(index) < SB_ARRAY_LEN(table) ? (table)[(index)] : NULL)
+#define NAME_OF(table, index) ((index) > 0 && (size_t)(index) < SB_ARRAY_LEN(table) ? (table)[(index)] : NULL)
 
 const char *messenger_chat_kind_name(int kind) { return NAME_OF(chat_kind_names, kind); }
 const char *messenger_member_role_name(int role) { return NAME_OF(role_names, role); }
@@ -49,7 +48,9 @@ int messenger_payment_status_parse(const char *name, int *status_out) {
     return SB_OK;
 }
 
-int messenger__chat_kind_parse(const char *name) { return name_parse(chat_kind_names, SB_ARRAY_LEN(chat_kind_names), name); }
+int messenger__chat_kind_parse(const char *name) {
+    return name_parse(chat_kind_names, SB_ARRAY_LEN(chat_kind_names), name);
+}
 int messenger__role_parse(const char *name) { return name_parse(role_names, SB_ARRAY_LEN(role_names), name); }
 int messenger__message_kind_parse(const char *name) {
     return name_parse(message_kind_names, SB_ARRAY_LEN(message_kind_names), name);
@@ -99,8 +100,7 @@ static int text_rules(const char *text, size_t len, size_t max, bool newline_ok)
         if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) return SB_EINVAL;
         /* Bidi overrides and isolates can disguise text (Trojan Source). */
         if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) return SB_EINVAL;
-        if (cp != ' ' && cp != 0x00A0 && cp != 0x200C && cp != 0x200B && cp != 0x3000 && cp != 0xFEFF)
-            visible = true;
+        if (cp != ' ' && cp != 0x00A0 && cp != 0x200C && cp != 0x200B && cp != 0x3000 && cp != 0xFEFF) visible = true;
     }
     return visible ? SB_OK : SB_EINVAL;
 }
@@ -164,9 +164,7 @@ static bool string_field_ok(json_t *v, size_t max, bool (*check)(const char *, s
     return n >= 1 && n <= max && check(json_string_value(v), n);
 }
 
-static bool transfer_id_ok(const char *s, size_t n) {
-    return strlen(s) == n && ascii_token(s, 1, 64, "_-");
-}
+static bool transfer_id_ok(const char *s, size_t n) { return strlen(s) == n && ascii_token(s, 1, 64, "_-"); }
 static bool note_ok(const char *s, size_t n) { return messenger_text_check(s, n) == SB_OK; }
 static bool title_ok(const char *s, size_t n) { return strlen(s) == n && messenger_title_check(s) == SB_OK; }
 static bool data_ok(const char *s, size_t n) {
@@ -297,8 +295,7 @@ static int message_append(sb_buf *b, const messenger_message *m) {
     if (result == SB_OK) result = put_string_or_null(b, "status", messenger_payment_status_name(m->status));
     if (result == SB_OK) result = sb_buf_printf(b, ",\"created_at_ms\":%lld", (long long)m->created_at_ms);
     if (result == SB_OK) result = put_int_or_null(b, "edited_at_ms", m->edited_at_ms);
-    if (result == SB_OK)
-        result = sb_buf_printf(b, ",\"deleted\":%s", m->deleted_at_ms ? "true" : "false");
+    if (result == SB_OK) result = sb_buf_printf(b, ",\"deleted\":%s", m->deleted_at_ms ? "true" : "false");
     if (result == SB_OK) result = put_int_or_null(b, "deleted_at_ms", m->deleted_at_ms);
     if (result == SB_OK && m->kind == MESSENGER_MSG_POST)
         result = sb_buf_printf(b, ",\"likes\":%lld,\"comments\":%lld,\"shares\":%lld", (long long)m->like_count,
@@ -351,9 +348,8 @@ int messenger_event_render(const messenger_event *ev, char **json_out, size_t *l
         break;
     case MESSENGER_EVENT_MEMBERS:
         if (result == SB_OK)
-            result = sb_buf_printf(&b, ",\"actor_id\":%lld,\"action\":\"%s\",\"user_id\":%lld",
-                                   (long long)ev->actor_id, NAME_OF(members_action_names, ev->action),
-                                   (long long)ev->subject_id);
+            result = sb_buf_printf(&b, ",\"actor_id\":%lld,\"action\":\"%s\",\"user_id\":%lld", (long long)ev->actor_id,
+                                   NAME_OF(members_action_names, ev->action), (long long)ev->subject_id);
         if (result == SB_OK && ev->subject_role)
             result = put_string_or_null(&b, "role", messenger_member_role_name(ev->subject_role));
         if (result == SB_OK && ev->title[0]) result = put_string_or_null(&b, "title", ev->title);

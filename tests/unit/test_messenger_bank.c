@@ -10,8 +10,8 @@
 
 #include "identity/identity_int.h"
 
-#define PAYMENT_JSON                                                                                          \
-    "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":250000,\"currency\":\"IRR\",\"status\":" \
+#define PAYMENT_JSON                                                                                                   \
+    "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":250000,\"currency\":\"IRR\",\"status\":"          \
     "\"pending\"}"
 
 static int64_t direct(fixture *f, int64_t a, int64_t b) {
@@ -32,10 +32,14 @@ static void test_payment_payload_rules(void **state) {
     static const char *const bad[] = {
         "[]",
         "{}",
-        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":0,\"currency\":\"IRR\",\"status\":\"pending\"}",
-        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":1.5,\"currency\":\"IRR\",\"status\":\"pending\"}",
-        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":\"5\",\"currency\":\"IRR\",\"status\":\"pending\"}",
-        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"irr\",\"status\":\"pending\"}",
+        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":0,\"currency\":\"IRR\",\"status\":"
+        "\"pending\"}",
+        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":1.5,\"currency\":\"IRR\",\"status\":"
+        "\"pending\"}",
+        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":\"5\",\"currency\":\"IRR\",\"status\":"
+        "\"pending\"}",
+        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"irr\",\"status\":"
+        "\"pending\"}",
         "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"IRR\",\"status\":\"paid\"}",
         "{\"type\":\"payment\",\"transfer_id\":\"t r\",\"amount_minor\":5,\"currency\":\"IRR\",\"status\":\"pending\"}",
         "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"IRR\",\"status\":\"pending\","
@@ -62,8 +66,11 @@ static void test_payment_status_transitions(void **state) {
     fixture *f = *state;
     int64_t a = customer(f, NULL), b = customer(f, NULL);
     int64_t chat = direct(f, a, b);
-    messenger_send_request req = {.chat_id = chat, .sender_id = a, .kind = MESSENGER_MSG_PAYMENT,
-                                  .payload_json = PAYMENT_JSON, .client_id = "pay-1"};
+    messenger_send_request req = {.chat_id = chat,
+                                  .sender_id = a,
+                                  .kind = MESSENGER_MSG_PAYMENT,
+                                  .payload_json = PAYMENT_JSON,
+                                  .client_id = "pay-1"};
     messenger_message m;
     messenger_events ev = {0};
     assert_int_equal(messenger_send(f->s, &req, T0, &m, NULL, &ev), SB_OK);
@@ -96,8 +103,7 @@ static void test_payment_status_transitions(void **state) {
     assert_int_equal(messenger_payment_status_set(f->s, chat, seq, MESSENGER_PAYMENT_DECLINED, T0, &ev), SB_ECONFLICT);
     assert_int_equal(messenger_payment_status_set(f->s, chat, seq, MESSENGER_PAYMENT_EXPIRED, T0, &ev), SB_ECONFLICT);
     assert_int_equal(messenger_payment_status_set(f->s, chat, seq, 99, T0, &ev), SB_EINVAL);
-    assert_int_equal(messenger_payment_status_set(f->s, chat, seq + 1, MESSENGER_PAYMENT_PAID, T0, &ev),
-                     SB_ENOTFOUND);
+    assert_int_equal(messenger_payment_status_set(f->s, chat, seq + 1, MESSENGER_PAYMENT_PAID, T0, &ev), SB_ENOTFOUND);
     /* A second payment declined, a third expired; then neither can be paid. */
     req.client_id = "pay-2";
     assert_int_equal(messenger_send(f->s, &req, T0, &m, NULL, NULL), SB_OK);
@@ -240,9 +246,8 @@ static void test_official_notify_and_mute(void **state) {
     int64_t a = customer(f, NULL), b = customer(f, NULL);
     messenger_events ev = {0};
     messenger_message m;
-    assert_int_equal(messenger_official_notify(f->s, a, "Your transfer arrived", "{\"transfer_id\":\"t1\"}", T0, &m,
-                                               &ev),
-                     SB_OK);
+    assert_int_equal(
+        messenger_official_notify(f->s, a, "Your transfer arrived", "{\"transfer_id\":\"t1\"}", T0, &m, &ev), SB_OK);
     assert_int_equal(m.sender_id, 0);
     assert_int_equal(m.kind, MESSENGER_MSG_NOTICE);
     int64_t official = m.chat_id;
@@ -289,8 +294,8 @@ static void on_bot_event(store *s, int64_t bot_id, const messenger_event *event,
     bot_heard_from = event->actor_id;
     /* The hook answers in the chat, as the service bot will. */
     if (event->type == MESSENGER_EVENT_MESSAGE_NEW) {
-        messenger_send_request req = {.chat_id = event->chat_id, .sender_id = bot_id, .kind = MESSENGER_MSG_TEXT,
-                                      .text = "echo"};
+        messenger_send_request req = {
+            .chat_id = event->chat_id, .sender_id = bot_id, .kind = MESSENGER_MSG_TEXT, .text = "echo"};
         messenger_events mine = {0};
         assert_int_equal(messenger_send(s, &req, T0, NULL, NULL, &mine), SB_OK);
         /* Its own answer does not come back to it. */
@@ -350,8 +355,11 @@ static void test_bots(void **state) {
     /* Keyboards: only from bots. */
     const char *keyboard = "{\"buttons\":[[{\"text\":\"Yes, block it\",\"data\":\"block:yes\"},"
                            "{\"text\":\"No\",\"data\":\"block:no\"}]]}";
-    messenger_send_request kb = {.chat_id = g, .sender_id = a, .kind = MESSENGER_MSG_KEYBOARD,
-                                 .text = "Block card 6037-99**-****-1234?", .payload_json = keyboard};
+    messenger_send_request kb = {.chat_id = g,
+                                 .sender_id = a,
+                                 .kind = MESSENGER_MSG_KEYBOARD,
+                                 .text = "Block card 6037-99**-****-1234?",
+                                 .payload_json = keyboard};
     assert_int_equal(messenger_send(f->s, &kb, T0, NULL, NULL, NULL), SB_EPERM);
     kb.sender_id = bot;
     messenger_message m;
@@ -367,7 +375,8 @@ static void test_bots(void **state) {
     char *json = NULL;
     assert_int_equal(messenger_event_render(&ev.items[0], &json, NULL), SB_OK);
     char want[160];
-    snprintf(want, sizeof want, "{\"type\":\"bot.callback\",\"chat_id\":%lld,\"seq\":%lld,\"user_id\":%lld,\"data\":\"block:yes\"}",
+    snprintf(want, sizeof want,
+             "{\"type\":\"bot.callback\",\"chat_id\":%lld,\"seq\":%lld,\"user_id\":%lld,\"data\":\"block:yes\"}",
              (long long)g, (long long)kb_seq, (long long)b);
     assert_string_equal(json, want);
     sb_free(json);
@@ -401,8 +410,12 @@ static void test_send_allocation_failure_sweep(void **state) {
     for (long n = 0; n < 200 && !completed; n++) {
         char client_id[32];
         snprintf(client_id, sizeof client_id, "sweep-%ld", n);
-        messenger_send_request req = {.chat_id = g, .sender_id = a, .kind = MESSENGER_MSG_PAYMENT,
-                                      .text = "dinner", .payload_json = PAYMENT_JSON, .client_id = client_id};
+        messenger_send_request req = {.chat_id = g,
+                                      .sender_id = a,
+                                      .kind = MESSENGER_MSG_PAYMENT,
+                                      .text = "dinner",
+                                      .payload_json = PAYMENT_JSON,
+                                      .client_id = client_id};
         messenger_message m = {0};
         messenger_events ev = {0};
         sb_alloc_fail_after(n);

@@ -60,6 +60,14 @@ static void test_block_rules(void **state) {
     int64_t again = 0;
     assert_int_equal(messenger_direct_open(f->s, a, b, T0, &again, NULL), SB_EPERM);
     assert_int_equal(messenger_edit(f->s, a, chat, 1, "edited", T0, NULL), SB_EPERM);
+    assert_int_equal(messenger_typing(f->s, a, chat, NULL), SB_EPERM);
+    assert_int_equal(messenger_typing(f->s, b, chat, NULL), SB_EPERM);
+    /* History stays readable to both (it is their own past). */
+    messenger_message page[2];
+    size_t n = 0;
+    assert_int_equal(messenger_history(f->s, a, chat, 0, 0, 2, page, &n), SB_OK);
+    assert_int_equal(n, 1);
+    messenger_messages_clear(page, n);
     /* Nor add to a group. */
     int64_t group = 0;
     assert_int_equal(messenger_group_create(f->s, b, "g", T0, &group, NULL), SB_OK);
@@ -89,10 +97,10 @@ static void test_direct_unique_per_pair(void **state) {
     assert_int_equal(messenger_direct_open(f->s, a, a, T0, &ab, NULL), SB_EINVAL);
     assert_int_equal(messenger_direct_open(f->s, a, 9999, T0, &ab, NULL), SB_ENOTFOUND);
     /* The database refuses a second row for the pair whatever the code does. */
-    assert_int_equal(store_exec(f->s,
-                                "INSERT INTO msg_chats(kind, pair_lo, pair_hi, created_at_ms) VALUES ('direct', ?, ?, 0)",
-                                "ii", a < b ? a : b, a < b ? b : a),
-                     SB_EEXISTS);
+    assert_int_equal(
+        store_exec(f->s, "INSERT INTO msg_chats(kind, pair_lo, pair_hi, created_at_ms) VALUES ('direct', ?, ?, 0)",
+                   "ii", a < b ? a : b, a < b ? b : a),
+        SB_EEXISTS);
     messenger_chat chat;
     assert_int_equal(messenger_chat_get(f->s, a, ab, &chat), SB_OK);
     assert_int_equal(chat.kind, MESSENGER_CHAT_DIRECT);
@@ -443,8 +451,11 @@ static void *writer_main(void *p) {
     for (int i = 0; i < PER_WRITER; i++) {
         char client_id[32];
         snprintf(client_id, sizeof client_id, "w%lld-%d", (long long)w->sender_id, i);
-        messenger_send_request req = {.chat_id = w->chat_id, .sender_id = w->sender_id, .kind = MESSENGER_MSG_TEXT,
-                                      .text = "concurrent", .client_id = client_id};
+        messenger_send_request req = {.chat_id = w->chat_id,
+                                      .sender_id = w->sender_id,
+                                      .kind = MESSENGER_MSG_TEXT,
+                                      .text = "concurrent",
+                                      .client_id = client_id};
         messenger_message m = {0};
         int result;
         do {
@@ -593,10 +604,10 @@ static void test_changes_since_rev(void **state) {
     assert_int_equal(messenger_direct_open(f->s, a, b, T0, &chat, NULL), SB_OK);
     send_text(f, chat, a, "one");
     send_text(f, chat, a, "two");
-    send_text(f, chat, b, "three"); /* b has seen rev 3 */
-    assert_int_equal(messenger_edit(f->s, a, chat, 1, "ONE", T0, NULL), SB_OK); /* rev 4 */
+    send_text(f, chat, b, "three");                                              /* b has seen rev 3 */
+    assert_int_equal(messenger_edit(f->s, a, chat, 1, "ONE", T0, NULL), SB_OK);  /* rev 4 */
     send_text(f, chat, a, "four");                                               /* rev 5 */
-    assert_int_equal(messenger_delete(f->s, a, chat, 2, T0, NULL), SB_OK);      /* rev 6 */
+    assert_int_equal(messenger_delete(f->s, a, chat, 2, T0, NULL), SB_OK);       /* rev 6 */
     assert_int_equal(messenger_edit(f->s, a, chat, 1, "One!", T0, NULL), SB_OK); /* rev 7 */
     messenger_message page[10];
     size_t n = 0;
@@ -679,7 +690,8 @@ static void test_typing_and_event_recipients(void **state) {
     assert_int_equal(messenger_event_render(&ev.items[0], &json, NULL), SB_OK);
     char want[512];
     snprintf(want, sizeof want,
-             "{\"type\":\"message.new\",\"chat_id\":%lld,\"seq\":1,\"rev\":1,\"actor_id\":%lld,\"message\":{\"chat_id\":%lld,"
+             "{\"type\":\"message.new\",\"chat_id\":%lld,\"seq\":1,\"rev\":1,\"actor_id\":%lld,\"message\":{\"chat_"
+             "id\":%lld,"
              "\"seq\":1,\"rev\":1,\"sender_id\":%lld,\"kind\":\"text\",\"text\":\"hi all\",\"payload\":null,"
              "\"reply_to_seq\":null,\"client_id\":null,\"status\":null,\"created_at_ms\":%lld,\"edited_at_ms\":null,"
              "\"deleted\":false,\"deleted_at_ms\":null}}",
