@@ -348,8 +348,9 @@ int messenger_event_render(const messenger_event *ev, char **json_out, size_t *l
         break;
     case MESSENGER_EVENT_MEMBERS:
         if (result == SB_OK)
-            result = sb_buf_printf(&b, ",\"actor_id\":%lld,\"action\":\"%s\",\"user_id\":%lld", (long long)ev->actor_id,
-                                   NAME_OF(members_action_names, ev->action), (long long)ev->subject_id);
+            result = sb_buf_printf(&b, ",\"actor_id\":%lld,\"user_id\":%lld", (long long)ev->actor_id,
+                                   (long long)ev->subject_id);
+        if (result == SB_OK) result = put_string_or_null(&b, "action", NAME_OF(members_action_names, ev->action));
         if (result == SB_OK && ev->subject_role)
             result = put_string_or_null(&b, "role", messenger_member_role_name(ev->subject_role));
         if (result == SB_OK && ev->title[0]) result = put_string_or_null(&b, "title", ev->title);

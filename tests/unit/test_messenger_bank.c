@@ -457,6 +457,75 @@ static void test_send_allocation_failure_sweep(void **state) {
     messenger_message_clear(&m);
 }
 
+/* The owner leaving (two events, a hand-off) and a batch, failing each
+ * allocation in turn: every failure leaves the group as it was. */
+static void test_leave_and_batch_allocation_failure_sweep(void **state) {
+    fixture *f = *state;
+    int64_t owner = customer(f, NULL), admin = customer(f, NULL), member = customer(f, NULL);
+    int64_t g = 0;
+    assert_int_equal(messenger_group_create(f->s, owner, "sweep", T0, &g, NULL), SB_OK);
+    assert_int_equal(messenger_group_add(f->s, owner, g, admin, T0, NULL), SB_OK);
+    assert_int_equal(messenger_group_add(f->s, owner, g, member, T0, NULL), SB_OK);
+    assert_int_equal(messenger_group_set_role(f->s, owner, g, admin, MESSENGER_ROLE_ADMIN, NULL), SB_OK);
+    bool completed = false;
+    for (long n = 0; n < 100 && !completed; n++) {
+        messenger_events ev = {0};
+        sb_alloc_fail_after(n);
+        int result = messenger_group_leave(f->s, owner, g, &ev);
+        sb_alloc_fail_reset();
+        if (result == SB_OK) {
+            assert_int_equal(ev.count, 2);
+            assert_int_equal(ev.items[1].subject_id, admin);
+            completed = true;
+        } else {
+            assert_int_equal(result, SB_ENOMEM);
+            assert_int_equal(ev.count, 0);
+            assert_int_equal(count_rows(f->s, "SELECT member_count FROM msg_chats"), 3);
+            assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM msg_members WHERE role = 'owner'"), 1);
+        }
+        messenger_events_clear(&ev);
+    }
+    assert_true(completed);
+    completed = false;
+    for (long n = 0; n < 200 && !completed; n++) {
+        messenger_send_request reqs[3] = {
+            {.chat_id = g, .sender_id = admin, .kind = MESSENGER_MSG_TEXT, .text = "a", .client_id = "k1"},
+            {.chat_id = g, .sender_id = owner, .kind = MESSENGER_MSG_TEXT, .text = "gone"},
+            {.chat_id = g, .sender_id = member, .kind = MESSENGER_MSG_TEXT, .text = "b"},
+        };
+        messenger_send_outcome out[3];
+        sb_alloc_fail_after(n);
+        int result = messenger_send_batch(f->s, reqs, 3, T0, out);
+        sb_alloc_fail_reset();
+        if (result != SB_OK) {
+            /* The transaction itself failed (a statement of the savepoint
+             * machinery could not be prepared): all or nothing. */
+            assert_int_equal(result, SB_ENOMEM);
+            for (int k = 0; k < 3; k++) {
+                assert_int_equal(out[k].result, SB_ENOMEM);
+                assert_int_equal(out[k].events.count, 0);
+            }
+            assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM msg_messages"), 0);
+            continue;
+        }
+        /* Otherwise allocation failures are per request. */
+        if (out[1].result != SB_ENOMEM) assert_int_equal(out[1].result, SB_EPERM); /* the owner left */
+        int64_t ok = (out[0].result == SB_OK) + (out[2].result == SB_OK);
+        /* Exactly the successful ones are stored, with dense seqs. */
+        assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM msg_messages"), ok);
+        assert_int_equal(count_rows(f->s, "SELECT last_seq FROM msg_chats"), ok);
+        for (int k = 0; k < 3; k++)
+            if (out[k].result != SB_OK) assert_int_equal(out[k].events.count, 0);
+        if (ok == 2) completed = true;
+        messenger_send_outcomes_clear(out, 3);
+        if (!completed) {
+            assert_int_equal(store_exec(f->s, "DELETE FROM msg_messages", NULL), SB_OK);
+            assert_int_equal(store_exec(f->s, "UPDATE msg_chats SET last_seq = 0, last_rev = 0", NULL), SB_OK);
+        }
+    }
+    assert_true(completed);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_payment_payload_rules, setup, teardown),
@@ -465,6 +534,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_official_notify_and_mute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_allocation_failure_sweep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leave_and_batch_allocation_failure_sweep, setup, teardown),
     };
     sb_log_set_level(SB_LOG_ERROR);
     return cmocka_run_group_tests(tests, NULL, NULL);
