@@ -21,6 +21,8 @@ static const command commands[] = {
     {"ledger", cli_ledger, "verify the books, accounts and transfers"},
     {"bench", cli_bench, "run a built-in benchmark (bench ledger)"},
     {"user", cli_user, "add or list staff accounts"},
+    {"check", cli_check, "validate card, Sheba, bill and phone values (JSON lines)"},
+    {"serve", cli_serve, "run the HTTP and WebSocket server"},
 };
 
 static void usage(FILE *out) {

@@ -52,5 +52,8 @@ int cli_bench(int argc, char **argv);
 int cli_bench_ledger(int argc, char **argv);
 /* `socialbank user add|list` (cli_user.c). */
 int cli_user(int argc, char **argv);
+/* payments: validate instruments (src/cli/cli_check.c) */
+int cli_check(int argc, char **argv);
+int cli_serve(int argc, char **argv);
 
 #endif /* SB_CLI_H */

@@ -1,0 +1,130 @@
+/*
+ * api.h - the HTTP and WebSocket front of SocialBank.
+ *
+ * The server (h2o, evloop flavour) runs one event loop per thread, each with
+ * its own listening socket (SO_REUSEPORT), its own store connection and its
+ * own metrics counters.  A request goes: accept -> h2o -> router (method and
+ * path pattern, 404/405) -> limits (path, header bytes, body) -> auth (bearer
+ * token, role bits of identity.h) -> JSON body -> handler -> JSON answer ->
+ * access log and metrics.
+ *
+ * Other modules add routes from their own file, src/api/routes_<module>.c,
+ * which exposes `void api_routes_<module>(api_router *r)` (declared below and
+ * listed in routes.c).  A handler reads what it needs from its api_ctx and
+ * answers with one of the api_reply_* functions; if it returns a negative
+ * SB_E* code without answering, the error is mapped to the one error shape
+ *   {"error":{"code":"...","message":"..."}}
+ * (SB_EINVAL 400 invalid, SB_EAUTH 401, SB_EPERM 403, SB_ENOTFOUND 404,
+ * SB_EEXISTS/SB_ECONFLICT 409 conflict, SB_ELIMIT 413, SB_ERATE 429,
+ * SB_ECLOSED/SB_EBUSY 503, anything else 500 internal).
+ */
+#ifndef SB_API_H
+#define SB_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "identity/identity.h"
+#include "store/store.h"
+
+typedef struct api_router api_router;
+typedef struct api_ctx api_ctx;
+typedef struct api_request api_request; /* private to the api module */
+
+/* ---- routes ---- */
+/* `roles` of a route: identity_role bits allowed to call it, or API_PUBLIC. */
+#define API_PUBLIC 0
+/* Flag or-ed into roles: the bearer token may also come as ?token= (WebSocket
+ * upgrades from browsers cannot set headers). */
+#define API_QUERY_TOKEN (1 << 16)
+#define API_ROLES_MASK 0xffff
+
+/* A handler answers with an api_reply_* call and returns SB_OK, or returns a
+ * negative SB_E* code without answering (mapped as described above). */
+typedef int (*api_handler_fn)(api_ctx *c);
+
+/* Add a route.  method is "GET", "POST", "PUT", "PATCH" or "DELETE"; pattern
+ * is an absolute path whose segments are literals or ":name" parameters
+ * (e.g. "/api/chats/:id/messages"; at most SB_HTTP_PATH_PARAMS_MAX).  A
+ * literal segment wins over a parameter at the same place.  The pattern text
+ * is copied.  Errors (bad pattern, duplicate route, more than
+ * SB_HTTP_ROUTES_MAX) are kept in the router and reported by api_router_check,
+ * so a module's registration function needs no error handling. */
+void api_router_add(api_router *r, const char *method, const char *pattern, int roles, api_handler_fn handler);
+/* SB_OK if every api_router_add succeeded; otherwise the first error, with a
+ * message naming the route in *message_out (static to the router). */
+int api_router_check(const api_router *r, const char **message_out) SB_MUST_CHECK;
+
+/* Registration functions, one per module (listed in routes.c). */
+void api_routes_system(api_router *r);
+void api_routes_auth(api_router *r);
+
+/* ---- the request context a handler gets ---- */
+struct api_ctx {
+    store *store;                        /* this thread's connection */
+    const identity_principal *principal; /* NULL on a public route */
+    const char *token;                   /* bearer token when authenticated, else NULL */
+    json_t *body;                        /* parsed JSON object, NULL without a body; borrowed */
+    int64_t now_ms;                      /* wall clock at the start of the request */
+    api_request *request;                /* private */
+};
+
+/* Path parameter `name` (without the colon), percent-decoded and
+ * NUL-terminated, valid for the request; NULL if the route has none. */
+const char *api_param(const api_ctx *c, const char *name);
+/* A path parameter as a positive int64; SB_EINVAL if absent or malformed. */
+int api_param_int64(const api_ctx *c, const char *name, int64_t *out) SB_MUST_CHECK;
+/* Query parameter `name` percent-decoded into out (out_size bytes);
+ * SB_ENOTFOUND if absent, SB_ELIMIT if it does not fit. */
+int api_query_get(const api_ctx *c, const char *name, char *out, size_t out_size) SB_MUST_CHECK;
+/* The peer address as text ("127.0.0.1"), valid for the request. */
+const char *api_client_addr(api_ctx *c);
+
+/* A string field of the JSON body.  On a missing (when required), non-string,
+ * invalid UTF-8 or too long (> max_bytes) field this answers 400 invalid
+ * naming the field and returns SB_EINVAL, so the handler just returns it.
+ * Absent and optional: *out = NULL and SB_OK.  *out is borrowed from the body. */
+int api_body_string(api_ctx *c, const char *field, bool required, size_t max_bytes, const char **out) SB_MUST_CHECK;
+
+/* ---- answers (exactly one per request) ---- */
+/* Answer `status` with body_take serialised (ownership taken, even on error;
+ * NULL answers a JSON null). */
+void api_reply_json(api_ctx *c, int status, json_t *body_take);
+/* Answer the error shape with an explicit status and code. */
+void api_reply_error(api_ctx *c, int status, const char *code, const char *fmt, ...) SB_PRINTF(4, 5);
+/* Answer the error shape for an SB_E* code; message NULL uses sb_strerror. */
+void api_reply_sb_error(api_ctx *c, int sb_code, const char *message);
+/* Answer with no body (204). */
+void api_reply_empty(api_ctx *c, int status);
+/* Answer raw bytes (copied) with a content type. */
+void api_reply_raw(api_ctx *c, int status, const char *content_type, const char *data, size_t len);
+/* Add a response header before answering (name lower-case; both copied). */
+void api_set_header(api_ctx *c, const char *name, const char *value);
+
+/* ---- the server ---- */
+typedef struct {
+    const char *bind_addr;     /* numeric IPv4 or IPv6 address */
+    int port;                  /* 0 binds a free port */
+    const char *data_location; /* store_open location */
+    int threads;               /* 1..SB_THREADS_MAX */
+    const char *web_dir;       /* static files; NULL or missing directory: none */
+} api_server_config;
+
+/* Migrate the store, listen, serve until SIGTERM or SIGINT, then shut down
+ * gracefully (stop accepting, finish in-flight requests within
+ * SB_SHUTDOWN_GRACE_MS, close WebSockets with 1001).  Logs "http.listen"
+ * (with the real port) once listening and "http.stop" at the end.  Returns
+ * SB_OK after a clean stop, or the error that prevented starting. */
+int api_server_run(const api_server_config *cfg) SB_MUST_CHECK;
+
+/* Push a JSON text (len bytes, copied) to every open WebSocket of user_id,
+ * on whatever thread they live.  Callable from any thread, never blocks on
+ * I/O.  SB_ENOTFOUND if the user has no open WebSocket, SB_ECLOSED if the
+ * server is not running, SB_ELIMIT if the text exceeds SB_WS_MESSAGE_BYTES_MAX,
+ * SB_ENOMEM.  A connection whose send queue is full is dropped instead. */
+int api_ws_send_to_user(int64_t user_id, const char *json_text, size_t len) SB_MUST_CHECK;
+
+#endif /* SB_API_H */

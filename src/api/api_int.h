@@ -1,0 +1,207 @@
+/*
+ * api_int.h - the inside of the api module, shared by its files and exposed
+ * to tests/unit/test_api.c and tests/fuzz/fuzz_api.c: the router's table and
+ * matcher, JSON body validation, error mapping, and the metrics counters.
+ */
+#ifndef SB_API_INT_H
+#define SB_API_INT_H
+
+#include <stdatomic.h>
+
+#include "api/api.h"
+
+#define API_PATTERN_BYTES_MAX SB_HTTP_ROUTE_PATTERN_BYTES_MAX
+#define API_SEGMENTS_MAX SB_HTTP_PATH_SEGMENTS_MAX
+#define API_METRICS_TEXT_BYTES_MAX SB_HTTP_METRICS_TEXT_BYTES_MAX
+
+/* ---- router ---- */
+typedef struct {
+    char method[8];
+    char pattern[API_PATTERN_BYTES_MAX];
+    int roles; /* identity_role bits | API_QUERY_TOKEN, or API_PUBLIC */
+    api_handler_fn handler;
+    int nsegments;
+    uint16_t seg_off[API_SEGMENTS_MAX]; /* offsets into pattern (after the '/') */
+    uint16_t seg_len[API_SEGMENTS_MAX];
+    uint32_t param_mask; /* bit i set: segment i is a ":name" parameter */
+    int index;           /* position in the table: also its metrics slot */
+} api_route;
+
+struct api_router {
+    api_route routes[SB_HTTP_ROUTES_MAX];
+    int count;
+    int error;
+    char error_message[320];
+};
+
+typedef struct {
+    const char *name; /* into the route pattern, not NUL-terminated */
+    size_t name_len;
+    const char *value; /* raw (still percent-encoded) into the request path */
+    size_t value_len;
+} api_param_ref;
+
+typedef struct {
+    const api_route *route;
+    int nparams;
+    api_param_ref params[SB_HTTP_PATH_PARAMS_MAX];
+} api_match;
+
+enum { API_MATCH_FOUND = 0, API_MATCH_NOT_FOUND = 1, API_MATCH_BAD_METHOD = 2 };
+
+void api_router_init(api_router *r);
+/* Find the route for method + path (the path without its query string).  HEAD
+ * matches GET routes.  Returns API_MATCH_FOUND (*out filled),
+ * API_MATCH_NOT_FOUND, or API_MATCH_BAD_METHOD with the methods the path
+ * does allow written to allow ("GET, HEAD, POST"; allow_size >= 64). */
+int api_router_match(const api_router *r, const char *method, size_t method_len, const char *path, size_t path_len,
+                     api_match *out, char *allow, size_t allow_size);
+/* Register every module's routes (routes.c). */
+void api_routes_register_all(api_router *r);
+
+/* Percent-decode in into out (out_size >= in_len + 1).  SB_EINVAL for a
+ * broken escape or an encoded NUL.  *out_len gets the decoded length. */
+int api_percent_decode(const char *in, size_t in_len, char *out, size_t out_size, size_t *out_len) SB_MUST_CHECK;
+
+/* ---- JSON bodies ---- */
+/* Parse a request body: non-recursive depth check (SB_JSON_DEPTH_MAX), valid
+ * UTF-8, strict jansson parse without duplicate keys, top level an object.
+ * On success *out is a new reference owned by the caller.  On failure the
+ * message (naming line and column for syntax errors) goes to err (err_size
+ * bytes) and the result is SB_EINVAL (bad JSON, *err_is_syntax true) or
+ * SB_EINVAL with *err_is_syntax false (valid JSON but not an object). */
+int api_json_parse_body(const char *data, size_t len, json_t **out, char *err, size_t err_size,
+                        bool *err_is_syntax) SB_MUST_CHECK;
+/* Deepest nesting of arrays/objects in a JSON text (strings skipped), or -1
+ * once it exceeds max_depth (the scan stops there). */
+int api_json_depth(const char *data, size_t len, int max_depth);
+
+/* ---- errors ---- */
+/* HTTP status and error code for an SB_E* result. */
+int api_status_for_error(int sb_code, const char **code_out);
+/* Reason phrase for a status ("Not Found"); "Unknown" otherwise. */
+const char *api_reason_phrase(int status);
+/* The error body {"error":{"code":...,"message":...}} into out (reset first). */
+int api_error_body(sb_buf *out, const char *code, const char *message) SB_MUST_CHECK;
+
+/* ---- metrics ---- */
+/* Slots: one per route (its index), then pseudo routes for requests that
+ * matched no route (by method) and for static files. */
+enum {
+    API_SLOT_UNMATCHED = SB_HTTP_ROUTES_MAX,  /* + method group 0..7 */
+    API_SLOT_STATIC = SB_HTTP_ROUTES_MAX + 8, /* + 0 GET, 1 HEAD */
+    API_SLOTS = SB_HTTP_ROUTES_MAX + 10,
+};
+#define API_METHOD_GROUPS 8
+#define API_STATUS_SLOTS 24
+#define API_LATENCY_BUCKETS 14 /* 13 bounds + the +Inf bucket */
+
+/* One thread's counters.  Only the owning thread writes (relaxed atomic
+ * load+store, no lock, no read-modify-write); /metrics reads all threads. */
+typedef struct {
+    _Atomic uint64_t requests[API_SLOTS][API_STATUS_SLOTS];
+    _Atomic uint64_t latency[API_SLOTS][API_LATENCY_BUCKETS]; /* per bucket, not cumulative */
+    _Atomic uint64_t latency_sum_ns[API_SLOTS];
+    _Atomic int64_t websockets_open;
+} api_metrics;
+
+/* Method group of a method name (GET 0, HEAD 1, POST 2, PUT 3, PATCH 4,
+ * DELETE 5, OPTIONS 6, anything else 7), and its label. */
+int api_method_group(const char *method, size_t len);
+const char *api_method_group_name(int group);
+/* Count one request in m (owned by the calling thread). */
+void api_metrics_record(api_metrics *m, int slot, int status, uint64_t duration_ns);
+void api_metrics_ws_add(api_metrics *m, int delta);
+/* Render the Prometheus text (format 0.0.4) summed over the given threads,
+ * labelling slots with the router's patterns.  out is reset first. */
+int api_metrics_render(const api_router *r, api_metrics *const *threads, int nthreads, sb_buf *out) SB_MUST_CHECK;
+
+/* ---- internals shared between the api's own files ---- */
+/* Prometheus histogram bounds in seconds (text) and ns. */
+extern const char *const api_latency_bounds_text[API_LATENCY_BUCKETS - 1];
+extern const uint64_t api_latency_bounds_ns[API_LATENCY_BUCKETS - 1];
+
+/* ---- the server's inside (h2o types): shared by http.c, ws.c, routes ---- */
+#include <h2o.h>
+#include <h2o/websocket.h>
+#include <pthread.h>
+
+typedef struct api_ws_conn api_ws_conn;
+#define API_WS_BUCKETS 1024
+
+/* One event loop thread: everything in it is touched only by that thread,
+ * except `receiver` (the cross-thread queue) and `metrics` (read by scrapes). */
+typedef struct api_thread {
+    int index;
+    pthread_t tid;
+    bool started;
+    h2o_evloop_t *loop;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    int listen_fd;
+    h2o_socket_t *listener;
+    store *store;
+    api_metrics *metrics;
+    h2o_multithread_queue_t *queue;
+    h2o_multithread_receiver_t receiver;
+    bool stopping;
+    int64_t connections; /* open client connections (HTTP and WebSocket) */
+    h2o_linklist_t conns;
+    h2o_timeout_t request_timeout;
+    /* WebSockets of this thread: by user (chained buckets) and all of them. */
+    api_ws_conn *ws_buckets[API_WS_BUCKETS];
+    api_ws_conn *ws_all;
+    int ws_count;
+    h2o_timeout_t ws_ping_timeout;
+    h2o_timeout_entry_t ws_ping_entry;
+    h2o_timeout_t ws_zero_timeout;
+} api_thread;
+
+/* The private part of a request, behind api_ctx.request. */
+struct api_request {
+    h2o_req_t *req;
+    api_thread *thread;
+    api_match match;
+    const api_route *route;
+    bool replied;
+    int status;
+    char *param_values[SB_HTTP_PATH_PARAMS_MAX]; /* decoded on first use, in the request pool */
+    char client_addr[64];
+};
+
+/* Answer with bytes that outlive the request (not copied). */
+void api_reply_static(api_ctx *c, int status, const char *content_type, const char *data, size_t len);
+/* Note an answer given by other means (the 101 of a WebSocket upgrade). */
+void api_reply_mark(api_ctx *c, int status);
+
+/* Server state for the system routes and the WebSocket code. */
+const api_router *api_server_router(void);
+int api_server_thread_count(void);
+api_thread *api_server_thread(int index);
+const char *api_server_healthz(size_t *len_out);
+bool api_server_web_enabled(void);
+
+/* A connection became a WebSocket: its request timer stops. */
+void api_connection_upgraded(h2o_req_t *req);
+
+/* WebSockets (ws.c). */
+int api_ws_handle(api_ctx *c);              /* GET /api/ws */
+void api_ws_thread_init(api_thread *t);     /* in the thread, before the loop runs */
+void api_ws_thread_shutdown(api_thread *t); /* close every connection with 1001 */
+void api_ws_thread_dispose(api_thread *t);  /* drop what is left; stop timers */
+void api_ws_deliver(api_thread *t, int64_t user_id, const char *text, size_t len);
+/* Open/close the cross-thread registry (api_ws_send_to_user refuses when closed). */
+void api_ws_registry_open(void);
+void api_ws_registry_close(void);
+
+/* Cross-thread messages to a loop. */
+enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2 };
+typedef struct {
+    h2o_multithread_message_t super;
+    int kind;
+    int64_t user_id;
+    size_t len;
+    char text[];
+} api_thread_msg;
+
+#endif /* SB_API_INT_H */

@@ -1,0 +1,230 @@
+/*
+ * routes_auth.c - sign-in and the caller's own profile, mapped onto
+ * identity.h: phone one-time codes for customers, passwords for staff,
+ * bearer-token sessions, /api/me, and the admin's staff list.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_int.h"
+
+/* GET /api/admin/staff reads the list a page at a time. */
+#define API_STAFF_PAGE 100
+
+/* USER = {"id","role","phone","username","display_name"} */
+static json_t *user_json(const identity_principal *u) {
+    const char *role = identity_role_name(u->role);
+    return json_pack("{s:I, s:s, s:s?, s:s?, s:s}", "id", (json_int_t)u->user_id, "role", role ? role : "unknown",
+                     "phone", u->phone[0] ? u->phone : NULL, "username", u->username[0] ? u->username : NULL,
+                     "display_name", u->display_name);
+}
+
+static void reply_rate_limited(api_ctx *c, const char *what) {
+    api_set_header(c, "retry-after", "60");
+    api_reply_error(c, 429, "rate_limited", "too many %s; try again later", what);
+}
+
+/* Answer 200 {"token","user"[,"created"]} for a fresh session of user_id. */
+static int reply_session(api_ctx *c, int64_t user_id, int status, const bool *created) {
+    char token[IDENTITY_TOKEN_CHARS + 1];
+    identity_principal user;
+    int result = identity_session_create(c->store, user_id, c->now_ms, token);
+    if (result == SB_OK) result = identity_user_get(c->store, user_id, &user);
+    if (result != SB_OK) return result == SB_ENOTFOUND ? SB_EINTERNAL : result;
+    json_t *body = json_pack("{s:s, s:o}", "token", token, "user", user_json(&user));
+    if (body && created) json_object_set_new(body, "created", json_boolean(*created));
+    memset(token, 0, sizeof token);
+    if (!body) return SB_ENOMEM;
+    api_reply_json(c, status, body);
+    return SB_OK;
+}
+
+static int phone_field(api_ctx *c, char phone[SB_PHONE_BYTES]) {
+    const char *text;
+    int result = api_body_string(c, "phone", true, 64, &text);
+    if (result != SB_OK) return result;
+    if (sb_phone_normalize(text, phone, NULL) != SB_OK) {
+        api_reply_error(c, 400, "invalid", "field 'phone' is not an Iranian or Ukrainian mobile number");
+        return SB_EINVAL;
+    }
+    return SB_OK;
+}
+
+static int post_otp_request(api_ctx *c) {
+    char phone[SB_PHONE_BYTES], code[SB_OTP_DIGITS + 1];
+    int result = phone_field(c, phone);
+    if (result != SB_OK) return result;
+    result = identity_otp_request(c->store, phone, api_client_addr(c), c->now_ms, code);
+    if (result == SB_ERATE) {
+        reply_rate_limited(c, "code requests");
+        return SB_OK;
+    }
+    if (result != SB_OK) return result;
+    result = identity_sender_enqueue(phone, code);
+    memset(code, 0, sizeof code);
+    if (result != SB_OK) {
+        sb_log(SB_LOG_ERROR, "otp.enqueue", "cannot queue a code for delivery: %s", sb_strerror(result));
+        api_set_header(c, "retry-after", "10");
+        api_reply_error(c, 503, "unavailable", "the code sender is busy; try again shortly");
+        return SB_OK;
+    }
+    api_reply_json(c, 202, json_pack("{s:s, s:i}", "phone", phone, "expires_in_s", (int)(SB_OTP_TTL_MS / 1000)));
+    return SB_OK;
+}
+
+static int post_otp_verify(api_ctx *c) {
+    char phone[SB_PHONE_BYTES];
+    const char *code;
+    int result = phone_field(c, phone);
+    if (result == SB_OK) result = api_body_string(c, "code", true, 16, &code);
+    if (result != SB_OK) return result;
+    int64_t user_id;
+    bool created = false;
+    result = identity_otp_verify(c->store, phone, code, c->now_ms, &user_id, &created);
+    if (result == SB_EAUTH || result == SB_EINVAL || result == SB_ENOTFOUND) {
+        api_reply_error(c, 401, "unauthorized", "wrong, expired or used code");
+        return SB_OK;
+    }
+    if (result == SB_ERATE) {
+        reply_rate_limited(c, "wrong codes; request a new one");
+        return SB_OK;
+    }
+    if (result != SB_OK) return result;
+    return reply_session(c, user_id, 200, &created);
+}
+
+static int post_login(api_ctx *c) {
+    const char *username, *password;
+    int result = api_body_string(c, "username", true, SB_USERNAME_BYTES_MAX, &username);
+    if (result == SB_OK) result = api_body_string(c, "password", true, SB_PASSWORD_BYTES_MAX, &password);
+    if (result != SB_OK) return result;
+    int64_t user_id;
+    result = identity_staff_login(c->store, username, password, c->now_ms, &user_id);
+    if (result == SB_EAUTH || result == SB_EINVAL || result == SB_ENOTFOUND) {
+        api_reply_error(c, 401, "unauthorized", "wrong username or password");
+        return SB_OK;
+    }
+    if (result == SB_ERATE) {
+        reply_rate_limited(c, "failed logins");
+        return SB_OK;
+    }
+    if (result != SB_OK) return result;
+    return reply_session(c, user_id, 200, NULL);
+}
+
+static int post_logout(api_ctx *c) {
+    int result = identity_session_revoke(c->store, c->token);
+    if (result != SB_OK && result != SB_EAUTH) return result;
+    api_reply_empty(c, 204);
+    return SB_OK;
+}
+
+static int get_me(api_ctx *c) {
+    identity_principal user;
+    int result = identity_user_get(c->store, c->principal->user_id, &user);
+    if (result != SB_OK) return result;
+    api_reply_json(c, 200, user_json(&user));
+    return SB_OK;
+}
+
+static int patch_me(api_ctx *c) {
+    const char *display_name, *username;
+    int result = api_body_string(c, "display_name", false, SB_DISPLAY_NAME_BYTES_MAX, &display_name);
+    if (result == SB_OK) result = api_body_string(c, "username", false, SB_CUSTOMER_USERNAME_BYTES_MAX, &username);
+    if (result != SB_OK) return result;
+    if (!display_name && !username) {
+        api_reply_error(c, 400, "invalid", "give 'display_name' or 'username'");
+        return SB_OK;
+    }
+    if (display_name && identity_display_name_check(display_name) != SB_OK) {
+        api_reply_error(c, 400, "invalid", "field 'display_name' must be 1 to %d bytes of printable text",
+                        SB_DISPLAY_NAME_BYTES_MAX);
+        return SB_OK;
+    }
+    if (username && identity_username_check(username) != SB_OK) {
+        api_reply_error(c, 400, "invalid", "field 'username' must be %d to %d of a-z, 0-9, '.' and '_'",
+                        SB_CUSTOMER_USERNAME_BYTES_MIN, SB_CUSTOMER_USERNAME_BYTES_MAX);
+        return SB_OK;
+    }
+    result = identity_profile_update(c->store, c->principal->user_id, display_name, username);
+    if (result == SB_EEXISTS) {
+        api_reply_error(c, 409, "conflict", "that username is taken");
+        return SB_OK;
+    }
+    if (result != SB_OK) return result;
+    return get_me(c);
+}
+
+static int get_staff(api_ctx *c) {
+    json_t *list = json_array();
+    if (!list) return SB_ENOMEM;
+    identity_principal *page = sb_malloc(sizeof *page * API_STAFF_PAGE);
+    if (!page) {
+        json_decref(list);
+        return SB_ENOMEM;
+    }
+    int64_t after = 0;
+    int result = SB_OK;
+    for (size_t listed = 0; listed < SB_HTTP_STAFF_LIST_MAX;) {
+        size_t count = 0;
+        result = identity_user_list(c->store, IDENTITY_ROLES_STAFF, after, page, API_STAFF_PAGE, &count);
+        if (result != SB_OK) break;
+        for (size_t i = 0; i < count; i++)
+            json_array_append_new(list, user_json(&page[i]));
+        listed += count;
+        if (count < API_STAFF_PAGE) break;
+        after = page[count - 1].user_id;
+    }
+    sb_free(page);
+    if (result != SB_OK) {
+        json_decref(list);
+        return result;
+    }
+    api_reply_json(c, 200, json_pack("{s:o}", "staff", list));
+    return SB_OK;
+}
+
+static int post_staff(api_ctx *c) {
+    const char *username, *password, *role_name;
+    int result = api_body_string(c, "username", true, SB_USERNAME_BYTES_MAX, &username);
+    if (result == SB_OK) result = api_body_string(c, "password", true, SB_PASSWORD_BYTES_MAX, &password);
+    if (result == SB_OK) result = api_body_string(c, "role", true, 16, &role_name);
+    if (result != SB_OK) return result;
+    int role;
+    if (identity_role_parse(role_name, &role) != SB_OK || !(role & IDENTITY_ROLES_STAFF)) {
+        api_reply_error(c, 400, "invalid", "field 'role' must be admin, agent, analyst or marketer");
+        return SB_OK;
+    }
+    if (strlen(password) < SB_PASSWORD_BYTES_MIN) {
+        api_reply_error(c, 400, "invalid", "field 'password' must be at least %d bytes", SB_PASSWORD_BYTES_MIN);
+        return SB_OK;
+    }
+    int64_t user_id;
+    result = identity_staff_create(c->store, username, password, role, &user_id);
+    if (result == SB_EEXISTS) {
+        api_reply_error(c, 409, "conflict", "that username is taken");
+        return SB_OK;
+    }
+    if (result == SB_EINVAL) {
+        api_reply_error(c, 400, "invalid", "field 'username' must be 1 to %d of a-z, 0-9, '.', '_' and '-'",
+                        SB_USERNAME_BYTES_MAX);
+        return SB_OK;
+    }
+    if (result != SB_OK) return result;
+    identity_principal user;
+    result = identity_user_get(c->store, user_id, &user);
+    if (result != SB_OK) return result;
+    api_reply_json(c, 201, user_json(&user));
+    return SB_OK;
+}
+
+void api_routes_auth(api_router *r) {
+    api_router_add(r, "POST", "/api/auth/otp/request", API_PUBLIC, post_otp_request);
+    api_router_add(r, "POST", "/api/auth/otp/verify", API_PUBLIC, post_otp_verify);
+    api_router_add(r, "POST", "/api/auth/login", API_PUBLIC, post_login);
+    api_router_add(r, "POST", "/api/auth/logout", IDENTITY_ROLES_ANY, post_logout);
+    api_router_add(r, "GET", "/api/me", IDENTITY_ROLES_ANY, get_me);
+    api_router_add(r, "PATCH", "/api/me", IDENTITY_ROLE_CUSTOMER, patch_me);
+    api_router_add(r, "GET", "/api/admin/staff", IDENTITY_ROLE_ADMIN, get_staff);
+    api_router_add(r, "POST", "/api/admin/staff", IDENTITY_ROLE_ADMIN, post_staff);
+}

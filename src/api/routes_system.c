@@ -1,0 +1,66 @@
+/*
+ * routes_system.c - the routes about the server itself: GET /healthz (the
+ * benchmark's target: a prebuilt answer, no allocation, no store query),
+ * GET /metrics (Prometheus text), GET /api/routes (every route, for admins
+ * and for tests that walk them all) and the WebSocket endpoint GET /api/ws.
+ */
+#include <string.h>
+
+#include "api/api_int.h"
+
+static int get_healthz(api_ctx *c) {
+    size_t len;
+    const char *body = api_server_healthz(&len);
+    api_reply_static(c, 200, "application/json; charset=utf-8", body, len);
+    return SB_OK;
+}
+
+static int get_metrics(api_ctx *c) {
+    int n = api_server_thread_count();
+    api_metrics *per_thread[SB_THREADS_MAX];
+    for (int i = 0; i < n; i++)
+        per_thread[i] = api_server_thread(i)->metrics;
+    sb_buf text;
+    sb_buf_init(&text, API_METRICS_TEXT_BYTES_MAX);
+    int result = api_metrics_render(api_server_router(), per_thread, n, &text);
+    if (result != SB_OK) return result;
+    api_reply_raw(c, 200, "text/plain; version=0.0.4; charset=utf-8", text.data, text.len);
+    sb_buf_free(&text);
+    return SB_OK;
+}
+
+/* The roles of a route as JSON: "public" or a list of role names. */
+static json_t *roles_json(int roles) {
+    roles &= API_ROLES_MASK;
+    if (roles == API_PUBLIC) return json_string("public");
+    json_t *list = json_array();
+    for (int bit = 1; list && bit <= IDENTITY_ROLE_ADMIN; bit <<= 1)
+        if ((roles & bit) && identity_role_name(bit)) json_array_append_new(list, json_string(identity_role_name(bit)));
+    return list;
+}
+
+static int get_routes(api_ctx *c) {
+    const api_router *r = api_server_router();
+    json_t *list = json_array();
+    if (!list) return SB_ENOMEM;
+    for (int i = 0; i < r->count; i++) {
+        const api_route *rt = &r->routes[i];
+        json_t *entry =
+            json_pack("{s:s, s:s, s:o}", "method", rt->method, "path", rt->pattern, "roles", roles_json(rt->roles));
+        if (!entry || json_array_append_new(list, entry) != 0) {
+            json_decref(list);
+            return SB_ENOMEM;
+        }
+    }
+    if (api_server_web_enabled())
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "method", "GET", "path", "/*", "roles", "public"));
+    api_reply_json(c, 200, json_pack("{s:o}", "routes", list));
+    return SB_OK;
+}
+
+void api_routes_system(api_router *r) {
+    api_router_add(r, "GET", "/healthz", API_PUBLIC, get_healthz);
+    api_router_add(r, "GET", "/metrics", API_PUBLIC, get_metrics);
+    api_router_add(r, "GET", "/api/routes", IDENTITY_ROLE_ADMIN, get_routes);
+    api_router_add(r, "GET", "/api/ws", IDENTITY_ROLES_ANY | API_QUERY_TOKEN, api_ws_handle);
+}

@@ -1,0 +1,380 @@
+/*
+ * ws.c - WebSocket connections at /api/ws.
+ *
+ * The upgrade is authenticated like any route (bearer header or ?token=).
+ * A connection lives on the thread that accepted it.  Frames: text frames
+ * carrying one JSON object each ({"type":"ping"|"echo",...}); a binary frame
+ * closes with 1003, a message over SB_WS_MESSAGE_BYTES_MAX with 1009 (wslay
+ * enforces it), more than SB_WS_CLIENT_MESSAGES_PER_S_MAX messages a second
+ * are answered with a rate_limited error and dropped, twice that closes with
+ * 1008.  The server pings every SB_WS_PING_INTERVAL_MS and drops a peer
+ * silent for two intervals.
+ *
+ * Sending: every message goes through wslay's queue, bounded by
+ * SB_WS_SEND_QUEUE_MAX messages and SB_WS_SEND_QUEUE_BYTES_MAX bytes; a
+ * connection past either is dropped (on the next loop turn, never inside
+ * wslay's callbacks), so a slow reader never slows anybody else.
+ *
+ * Pushes from any thread (api_ws_send_to_user): a registry under one mutex
+ * maps a user to the set of threads holding a connection of theirs (a bit
+ * mask, updated only when a thread gains its first or loses its last
+ * connection of that user); the text is copied into a message for each such
+ * thread's h2o queue, and that thread writes it to its connections.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_int.h"
+
+/* Buckets of the cross-thread registry. */
+#define WS_REGISTRY_BUCKETS 4096
+
+struct api_ws_conn {
+    h2o_websocket_conn_t *ws;
+    api_thread *thread;
+    int64_t user_id;
+    int role;
+    api_ws_conn *bucket_next;
+    api_ws_conn *prev, *next; /* the thread's list */
+    int64_t window_start_ms;
+    uint32_t window_count;
+    int64_t last_seen_ms;
+    bool doomed;
+    h2o_timeout_entry_t close_entry;
+};
+
+typedef struct presence {
+    int64_t user_id;
+    uint64_t thread_mask;
+    struct presence *next;
+} presence;
+
+static struct {
+    pthread_mutex_t lock;
+    bool open;
+    presence *buckets[WS_REGISTRY_BUCKETS];
+} registry = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t user_hash(int64_t user_id, size_t buckets) {
+    uint64_t x = (uint64_t)user_id * 0x9E3779B97F4A7C15ull;
+    return (size_t)(x >> 32) % buckets;
+}
+
+void api_ws_registry_open(void) {
+    pthread_mutex_lock(&registry.lock);
+    registry.open = true;
+    pthread_mutex_unlock(&registry.lock);
+}
+
+void api_ws_registry_close(void) {
+    pthread_mutex_lock(&registry.lock);
+    registry.open = false;
+    for (size_t i = 0; i < WS_REGISTRY_BUCKETS; i++) {
+        presence *p = registry.buckets[i];
+        while (p) {
+            presence *next = p->next;
+            sb_free(p);
+            p = next;
+        }
+        registry.buckets[i] = NULL;
+    }
+    pthread_mutex_unlock(&registry.lock);
+}
+
+/* Mark (present=true) or clear the thread's bit for user_id. */
+static int registry_set(int64_t user_id, int thread_index, bool present) {
+    int result = SB_OK;
+    pthread_mutex_lock(&registry.lock);
+    presence **slot = &registry.buckets[user_hash(user_id, WS_REGISTRY_BUCKETS)];
+    while (*slot && (*slot)->user_id != user_id)
+        slot = &(*slot)->next;
+    if (present) {
+        if (!*slot) {
+            presence *p = sb_calloc(1, sizeof *p);
+            if (!p) {
+                result = SB_ENOMEM;
+            } else {
+                p->user_id = user_id;
+                *slot = p;
+            }
+        }
+        if (*slot) (*slot)->thread_mask |= (uint64_t)1 << thread_index;
+    } else if (*slot) {
+        (*slot)->thread_mask &= ~((uint64_t)1 << thread_index);
+        if ((*slot)->thread_mask == 0) {
+            presence *gone = *slot;
+            *slot = gone->next;
+            sb_free(gone);
+        }
+    }
+    pthread_mutex_unlock(&registry.lock);
+    return result;
+}
+
+int api_ws_send_to_user(int64_t user_id, const char *json_text, size_t len) {
+    if (len > SB_WS_MESSAGE_BYTES_MAX) return SB_ELIMIT;
+    int result = SB_OK;
+    pthread_mutex_lock(&registry.lock);
+    if (!registry.open) {
+        result = SB_ECLOSED;
+    } else {
+        presence *p = registry.buckets[user_hash(user_id, WS_REGISTRY_BUCKETS)];
+        while (p && p->user_id != user_id)
+            p = p->next;
+        if (!p) result = SB_ENOTFOUND;
+        for (int t = 0; p && t < api_server_thread_count() && result == SB_OK; t++) {
+            if (!(p->thread_mask & ((uint64_t)1 << t))) continue;
+            api_thread_msg *msg = sb_malloc(sizeof *msg + len + 1);
+            if (!msg) {
+                result = SB_ENOMEM;
+                break;
+            }
+            memset(&msg->super, 0, sizeof msg->super);
+            msg->kind = API_MSG_WS_SEND;
+            msg->user_id = user_id;
+            msg->len = len;
+            memcpy(msg->text, json_text, len);
+            msg->text[len] = '\0';
+            h2o_multithread_send_message(&api_server_thread(t)->receiver, &msg->super);
+        }
+    }
+    pthread_mutex_unlock(&registry.lock);
+    return result;
+}
+
+/* ---- one connection ---- */
+
+static int64_t loop_now_ms(api_thread *t) { return (int64_t)h2o_now(t->loop); }
+
+static bool user_on_thread(api_thread *t, int64_t user_id, const api_ws_conn *except) {
+    for (api_ws_conn *w = t->ws_buckets[user_hash(user_id, API_WS_BUCKETS)]; w; w = w->bucket_next)
+        if (w != except && w->user_id == user_id) return true;
+    return false;
+}
+
+/* Unlink from every list, close the socket, free.  Never call it from inside
+ * wslay's callbacks for another reason than h2o's close notice. */
+static void ws_destroy(api_ws_conn *w) {
+    api_thread *t = w->thread;
+    if (h2o_timeout_is_linked(&w->close_entry)) h2o_timeout_unlink(&w->close_entry);
+    api_ws_conn **slot = &t->ws_buckets[user_hash(w->user_id, API_WS_BUCKETS)];
+    while (*slot && *slot != w)
+        slot = &(*slot)->bucket_next;
+    if (*slot) *slot = w->bucket_next;
+    if (!user_on_thread(t, w->user_id, w) && registry_set(w->user_id, t->index, false) != SB_OK) {
+        /* clearing never allocates */
+    }
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        t->ws_all = w->next;
+    if (w->next) w->next->prev = w->prev;
+    t->ws_count--;
+    api_metrics_ws_add(t->metrics, -1);
+    h2o_websocket_close(w->ws);
+    sb_free(w);
+}
+
+static void on_doomed(h2o_timeout_entry_t *entry) {
+    api_ws_conn *w = H2O_STRUCT_FROM_MEMBER(api_ws_conn, close_entry, entry);
+    ws_destroy(w);
+}
+
+/* Drop the connection on the next loop turn. */
+static void ws_doom(api_ws_conn *w, const char *why) {
+    if (w->doomed) return;
+    w->doomed = true;
+    char fields[96];
+    snprintf(fields, sizeof fields, "{\"user_id\":%lld}", (long long)w->user_id);
+    sb_log_fields(SB_LOG_WARN, "ws.drop", fields, "%s", why);
+    w->close_entry.cb = on_doomed;
+    h2o_timeout_link(w->thread->loop, &w->thread->ws_zero_timeout, &w->close_entry);
+}
+
+/* Queue a text message; drops a connection whose queue is full. */
+static int ws_queue_text(api_ws_conn *w, const char *text, size_t len) {
+    if (w->doomed) return SB_ECLOSED;
+    wslay_event_context_ptr ctx = w->ws->ws_ctx;
+    if (wslay_event_get_queued_msg_count(ctx) >= SB_WS_SEND_QUEUE_MAX ||
+        wslay_event_get_queued_msg_length(ctx) + len > SB_WS_SEND_QUEUE_BYTES_MAX) {
+        ws_doom(w, "send queue full: the reader is too slow");
+        return SB_EBUSY;
+    }
+    struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)text, len};
+    return wslay_event_queue_msg(ctx, &msg) == 0 ? SB_OK : SB_ECLOSED;
+}
+
+static void ws_queue_json(api_ws_conn *w, json_t *obj_take) {
+    if (!obj_take) return;
+    char *text = json_dumps(obj_take, JSON_COMPACT);
+    json_decref(obj_take);
+    if (!text) return;
+    if (ws_queue_text(w, text, strlen(text)) != SB_OK) {
+        /* dropped or closing: nothing more to do */
+    }
+    json_free_t free_fn;
+    json_get_alloc_funcs(NULL, &free_fn);
+    free_fn(text);
+}
+
+static void ws_queue_error(api_ws_conn *w, const char *code, const char *message) {
+    ws_queue_json(w, json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error", "code", code, "message", message));
+}
+
+static void ws_close_code(api_ws_conn *w, uint16_t code, const char *reason) {
+    if (wslay_event_queue_close(w->ws->ws_ctx, code, (const uint8_t *)reason, strlen(reason)) != 0) {
+        /* a close is already queued */
+    }
+}
+
+static void handle_text(api_ws_conn *w, const uint8_t *data, size_t len) {
+    int64_t now = loop_now_ms(w->thread);
+    if (now - w->window_start_ms >= 1000) {
+        w->window_start_ms = now;
+        w->window_count = 0;
+    }
+    w->window_count++;
+    if (w->window_count > 2u * SB_WS_CLIENT_MESSAGES_PER_S_MAX) {
+        ws_close_code(w, 1008, "message rate limit exceeded");
+        return;
+    }
+    if (w->window_count > SB_WS_CLIENT_MESSAGES_PER_S_MAX) {
+        ws_queue_error(w, "rate_limited", "too many messages a second; this one was dropped");
+        return;
+    }
+    json_t *root = NULL;
+    char err[256];
+    bool syntax;
+    if (api_json_parse_body((const char *)data, len, &root, err, sizeof err, &syntax) != SB_OK) {
+        if (!sb_utf8_valid(err, strlen(err)))
+            for (char *p = err; *p; p++)
+                if ((unsigned char)*p >= 0x80) *p = '?';
+        ws_queue_error(w, "invalid_json", syntax ? err : "a message must be a JSON object");
+        return;
+    }
+    const char *type = json_string_value(json_object_get(root, "type"));
+    if (type && strcmp(type, "ping") == 0) {
+        json_t *id = json_object_get(root, "id");
+        ws_queue_json(w, json_pack("{s:s, s:O}", "type", "pong", "id", id ? id : json_null()));
+    } else if (type && strcmp(type, "echo") == 0) {
+        json_t *payload = json_object_get(root, "data");
+        ws_queue_json(w, json_pack("{s:s, s:O}", "type", "echo", "data", payload ? payload : json_null()));
+    } else {
+        ws_queue_error(w, "unknown_type", type ? "unknown message type" : "a message needs a string \"type\"");
+    }
+    json_decref(root);
+}
+
+static void on_ws_message(h2o_websocket_conn_t *conn, const struct wslay_event_on_msg_recv_arg *arg) {
+    api_ws_conn *w = conn->data;
+    if (!arg) { /* closed by the peer, an error, or after our close frame */
+        ws_destroy(w);
+        return;
+    }
+    if (w->doomed) return;
+    w->last_seen_ms = loop_now_ms(w->thread);
+    switch (arg->opcode) {
+    case WSLAY_TEXT_FRAME:
+        handle_text(w, arg->msg, arg->msg_length);
+        break;
+    case WSLAY_BINARY_FRAME:
+        ws_close_code(w, 1003, "binary frames are not accepted");
+        break;
+    default:
+        break; /* pings are answered by wslay; pongs and closes need nothing */
+    }
+}
+
+int api_ws_handle(api_ctx *c) {
+    h2o_req_t *req = c->request->req;
+    api_thread *t = c->request->thread;
+    const char *client_key = NULL;
+    if (req->version >= 0x200 || h2o_is_websocket_handshake(req, &client_key) != 0 || client_key == NULL) {
+        api_reply_error(c, 400, "invalid", "expected a WebSocket upgrade (Upgrade: websocket, Sec-WebSocket-Key)");
+        return SB_EINVAL;
+    }
+    api_ws_conn *w = sb_calloc(1, sizeof *w);
+    if (!w) return SB_ENOMEM;
+    w->thread = t;
+    w->user_id = c->principal->user_id;
+    w->role = c->principal->role;
+    w->last_seen_ms = w->window_start_ms = loop_now_ms(t);
+    if (!user_on_thread(t, w->user_id, NULL) && registry_set(w->user_id, t->index, true) != SB_OK) {
+        sb_free(w);
+        return SB_ENOMEM;
+    }
+    api_connection_upgraded(req);
+    w->ws = h2o_upgrade_to_websocket(req, client_key, w, on_ws_message);
+    wslay_event_config_set_max_recv_msg_length(w->ws->ws_ctx, SB_WS_MESSAGE_BYTES_MAX);
+    size_t b = user_hash(w->user_id, API_WS_BUCKETS);
+    w->bucket_next = t->ws_buckets[b];
+    t->ws_buckets[b] = w;
+    w->next = t->ws_all;
+    if (t->ws_all) t->ws_all->prev = w;
+    t->ws_all = w;
+    t->ws_count++;
+    api_metrics_ws_add(t->metrics, 1);
+    api_reply_mark(c, 101);
+    /* sent by h2o once the 101 is written (the socket is not ours yet) */
+    ws_queue_json(w, json_pack("{s:s, s:I, s:s}", "type", "hello", "user_id", (json_int_t)w->user_id, "role",
+                               identity_role_name(w->role) ? identity_role_name(w->role) : "unknown"));
+    return SB_OK;
+}
+
+/* Flush what was queued outside wslay's callbacks.  May destroy w. */
+static void ws_flush(api_ws_conn *w) {
+    if (w->ws->sock != NULL && !w->doomed) h2o_websocket_proceed(w->ws);
+}
+
+void api_ws_deliver(api_thread *t, int64_t user_id, const char *text, size_t len) {
+    api_ws_conn *w = t->ws_buckets[user_hash(user_id, API_WS_BUCKETS)];
+    while (w) {
+        api_ws_conn *next = w->bucket_next;
+        if (w->user_id == user_id && ws_queue_text(w, text, len) == SB_OK) ws_flush(w);
+        w = next;
+    }
+}
+
+static void on_ping_timer(h2o_timeout_entry_t *entry) {
+    api_thread *t = H2O_STRUCT_FROM_MEMBER(api_thread, ws_ping_entry, entry);
+    int64_t now = loop_now_ms(t);
+    api_ws_conn *w = t->ws_all;
+    while (w) {
+        api_ws_conn *next = w->next;
+        if (!w->doomed && now - w->last_seen_ms > 2 * (int64_t)SB_WS_PING_INTERVAL_MS) {
+            ws_doom(w, "no answer to two pings");
+        } else if (!w->doomed && w->ws->sock != NULL) {
+            struct wslay_event_msg ping = {WSLAY_PING, (const uint8_t *)"sb", 2};
+            if (wslay_event_queue_msg(w->ws->ws_ctx, &ping) == 0) ws_flush(w);
+        }
+        w = next;
+    }
+    h2o_timeout_link(t->loop, &t->ws_ping_timeout, &t->ws_ping_entry);
+}
+
+void api_ws_thread_init(api_thread *t) {
+    h2o_timeout_init(t->loop, &t->ws_ping_timeout, SB_WS_PING_INTERVAL_MS);
+    h2o_timeout_init(t->loop, &t->ws_zero_timeout, 0);
+    t->ws_ping_entry.cb = on_ping_timer;
+    h2o_timeout_link(t->loop, &t->ws_ping_timeout, &t->ws_ping_entry);
+}
+
+void api_ws_thread_shutdown(api_thread *t) {
+    api_ws_conn *w = t->ws_all;
+    while (w) {
+        api_ws_conn *next = w->next;
+        if (!w->doomed && w->ws->sock != NULL) {
+            ws_close_code(w, 1001, "server shutting down");
+            ws_flush(w);
+        }
+        w = next;
+    }
+}
+
+void api_ws_thread_dispose(api_thread *t) {
+    while (t->ws_all)
+        ws_destroy(t->ws_all);
+    if (h2o_timeout_is_linked(&t->ws_ping_entry)) h2o_timeout_unlink(&t->ws_ping_entry);
+    h2o_timeout_dispose(t->loop, &t->ws_ping_timeout);
+    h2o_timeout_dispose(t->loop, &t->ws_zero_timeout);
+}
