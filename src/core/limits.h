@@ -230,6 +230,34 @@
 #define SB_TEXT_LANGID_BYTES_MAX 4096
 /* Signals reported for one text. */
 #define SB_TEXT_SIGNALS_MAX 32
+/* ---- messenger ---- */
+/* Bytes of a chat message's text (Telegram allows 4096 characters, which is
+ * up to 16 KiB of UTF-8); it must fit a WebSocket message with its envelope. */
+#define SB_MESSENGER_TEXT_BYTES_MAX (16 * 1024)
+/* A group's title and a keyboard button's label. */
+#define SB_MESSENGER_TITLE_BYTES_MAX 128
+/* A client's idempotency key for a send (a UUID is 36). */
+#define SB_MESSENGER_CLIENT_ID_BYTES_MAX 64
+/* A payment or keyboard payload's JSON text. */
+#define SB_MESSENGER_PAYLOAD_BYTES_MAX 4096
+/* Members of a group: bounded so that one send's recipient list stays small. */
+#define SB_MESSENGER_GROUP_MEMBERS_MAX 1000
+/* Sends applied in one transaction by messenger_send_batch (one commit for
+ * many messages: a commit costs far more than an insert, see bench
+ * messenger_store). */
+#define SB_MESSENGER_SEND_BATCH_MAX 256
+/* Messages in one history or changes page. */
+#define SB_MESSENGER_PAGE_MAX 200
+/* A bot keyboard: rows, buttons per row, bytes of a button's data. */
+#define SB_MESSENGER_KEYBOARD_ROWS_MAX 8
+#define SB_MESSENGER_KEYBOARD_COLS_MAX 8
+#define SB_MESSENGER_BUTTON_DATA_BYTES_MAX 64
+/* One rendered event (a message with its payload and envelope). */
+#define SB_MESSENGER_EVENT_JSON_BYTES_MAX (64 * 1024)
+/* Recipients of one event: the channel may have many subscribers. */
+#define SB_MESSENGER_RECIPIENTS_MAX (1 << 20)
+/* A contact search query (a typed phone number or @username). */
+#define SB_MESSENGER_QUERY_BYTES_MAX 128
 
 /* ---- command line ---- */
 #define SB_CLI_LINE_BYTES_MAX (1024 * 1024)
@@ -251,5 +279,10 @@ _Static_assert(SB_LISTENING_CSV_FIELD_BYTES_MAX <= SB_LISTENING_CSV_ROW_BYTES_MA
 _Static_assert(SB_LISTENING_TEXT_BYTES_MAX <= SB_LISTENING_CSV_FIELD_BYTES_MAX, "a post text fits a CSV field");
 _Static_assert(SB_LISTENING_ALERT_BASELINE_HOURS >= 1, "a baseline needs an hour");
 _Static_assert(SB_TEXT_INPUT_BYTES_MAX <= SB_CLI_LINE_BYTES_MAX, "a CLI line can carry a whole text");
+
+_Static_assert(SB_MESSENGER_TEXT_BYTES_MAX + SB_MESSENGER_PAYLOAD_BYTES_MAX + 4096 <= SB_MESSENGER_EVENT_JSON_BYTES_MAX,
+               "a message with its payload fits one event");
+_Static_assert(SB_MESSENGER_EVENT_JSON_BYTES_MAX <= SB_WS_MESSAGE_BYTES_MAX, "an event fits one WebSocket message");
+_Static_assert(SB_MESSENGER_GROUP_MEMBERS_MAX <= SB_MESSENGER_RECIPIENTS_MAX, "a group's members are recipients");
 
 #endif /* SB_LIMITS_H */

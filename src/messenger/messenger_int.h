@@ -1,0 +1,36 @@
+/*
+ * messenger_int.h - what the files of the messenger module share, and its
+ * tests may use; nothing else.  Names carry the messenger__ prefix.
+ */
+#ifndef SB_MESSENGER_INT_H
+#define SB_MESSENGER_INT_H
+
+#include "messenger/messenger.h"
+
+/* Column text -> enum value (0 for unknown). */
+int messenger__chat_kind_parse(const char *name);
+int messenger__role_parse(const char *name);
+int messenger__message_kind_parse(const char *name);
+int messenger__status_parse(const char *name);
+/* Is data one of the buttons of a canonical keyboard payload? */
+int messenger__keyboard_has_data(const char *canonical, const char *data, bool *found_out) SB_MUST_CHECK;
+
+/* Shared by messenger.c and messenger_bank.c (see messenger.c). */
+int messenger__access(store *s, int64_t chat_id, int64_t user_id, int *kind_out, int *role_out) SB_MUST_CHECK;
+int messenger__member_insert(store *s, int64_t chat_id, int64_t user_id, int role, int64_t now_ms) SB_MUST_CHECK;
+int messenger__member_delete(store *s, int64_t chat_id, int64_t user_id) SB_MUST_CHECK;
+int messenger__message_insert(store *s, messenger_message *m) SB_MUST_CHECK;
+int messenger__message_load(store *s, int64_t chat_id, int64_t seq, messenger_message *out) SB_MUST_CHECK;
+int messenger__message_event(store *s, messenger_events *events, int type, const messenger_message *m,
+                             int64_t actor_id) SB_MUST_CHECK;
+int messenger__members_event(store *s, messenger_events *events, int64_t chat_id, int64_t actor_id, int action,
+                             int64_t subject_id, int subject_role) SB_MUST_CHECK;
+int messenger__chat_advance(store *s, int64_t chat_id, int64_t *rev_out) SB_MUST_CHECK;
+/* Commit if result is SB_OK; otherwise (or if the commit fails) roll back
+ * and clear the events.  Returns the final result. */
+int messenger__finish(store *s, int result, messenger_events *events) SB_MUST_CHECK;
+messenger_event *messenger__event_add(messenger_events *events, int type, int64_t chat_id, int64_t actor_id);
+int messenger__user_exists(store *s, int64_t user_id) SB_MUST_CHECK;
+void messenger__comment_hook(const messenger_message *comment);
+
+#endif /* SB_MESSENGER_INT_H */

@@ -1,0 +1,372 @@
+/*
+ * messenger_text.c - the messenger's pure functions: names of kinds,
+ * validation of everything a client types or sends (text, titles, client
+ * ids, payment and keyboard payloads) and the JSON rendering of messages and
+ * events.  No storage here, so the fuzzer drives all of it directly.
+ *
+ * Payloads are parsed with jansson (no recursion of ours; jansson bounds its
+ * own depth and we check the shape strictly) and stored in canonical compact
+ * form, so the renderer can embed them as they are.
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "messenger/messenger.h"
+#include "messenger/messenger_int.h"
+
+/* ---- names ---- */
+
+static const char *const chat_kind_names[] = {NULL, "direct", "group", "channel", "official"};
+static const char *const role_names[] = {NULL, "member", "admin", "owner"};
+static const char *const message_kind_names[] = {NULL,      "text",  "payment", "post",
+                                                 "comment", "share", "notice",  "keyboard"};
+static const char *const payment_status_names[] = {NULL, "pending", "paid", "declined", "expired"};
+static const char *const event_type_names[] = {
+    NULL,      "message.new", "message.edited", "message.deleted", "payment.status",
+    "receipt", "members",     "post.counts",    "typing",          "bot.callback"};
+static const char *const members_action_names[] = {NULL,   "created", "added",   "removed",
+                                                   "left", "role",    "renamed", "joined"};
+
+#define NAME_OF(table, index) ((index) > 0 && (size_t)(index) < SB_ARRAY_LEN(table) ? (table)[(index)] : NULL)
+
+const char *messenger_chat_kind_name(int kind) { return NAME_OF(chat_kind_names, kind); }
+const char *messenger_member_role_name(int role) { return NAME_OF(role_names, role); }
+const char *messenger_message_kind_name(int kind) { return NAME_OF(message_kind_names, kind); }
+const char *messenger_payment_status_name(int status) { return NAME_OF(payment_status_names, status); }
+
+static int name_parse(const char *const *table, size_t count, const char *name) {
+    if (!name) return 0;
+    for (size_t i = 1; i < count; i++)
+        if (strcmp(table[i], name) == 0) return (int)i;
+    return 0;
+}
+
+int messenger_payment_status_parse(const char *name, int *status_out) {
+    int v = name_parse(payment_status_names, SB_ARRAY_LEN(payment_status_names), name);
+    if (!v) return SB_EINVAL;
+    *status_out = v;
+    return SB_OK;
+}
+
+int messenger__chat_kind_parse(const char *name) {
+    return name_parse(chat_kind_names, SB_ARRAY_LEN(chat_kind_names), name);
+}
+int messenger__role_parse(const char *name) { return name_parse(role_names, SB_ARRAY_LEN(role_names), name); }
+int messenger__message_kind_parse(const char *name) {
+    return name_parse(message_kind_names, SB_ARRAY_LEN(message_kind_names), name);
+}
+int messenger__status_parse(const char *name) {
+    return name_parse(payment_status_names, SB_ARRAY_LEN(payment_status_names), name);
+}
+
+/* ---- validation ---- */
+
+/* Decode one UTF-8 code point at s[i] (already known valid).  Returns its
+ * length and writes the code point. */
+static size_t utf8_next(const unsigned char *s, size_t i, uint32_t *cp) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c < 0xE0) {
+        *cp = (uint32_t)(c & 0x1F) << 6 | (s[i + 1] & 0x3F);
+        return 2;
+    }
+    if (c < 0xF0) {
+        *cp = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[i + 1] & 0x3F) << 6 | (s[i + 2] & 0x3F);
+        return 3;
+    }
+    *cp = (uint32_t)(c & 0x07) << 18 | (uint32_t)(s[i + 1] & 0x3F) << 12 | (uint32_t)(s[i + 2] & 0x3F) << 6 |
+          (s[i + 3] & 0x3F);
+    return 4;
+}
+
+/* Shared by text and titles: valid UTF-8, no C0/C1 controls or DEL (newline
+ * only if allowed), not only white space. */
+static int text_rules(const char *text, size_t len, size_t max, bool newline_ok) {
+    if (!text || len == 0) return SB_EINVAL;
+    if (len > max) return SB_ELIMIT;
+    if (!sb_utf8_valid(text, len)) return SB_EINVAL;
+    const unsigned char *u = (const unsigned char *)text;
+    bool visible = false;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i += utf8_next(u, i, &cp);
+        if (cp == '\n') {
+            if (!newline_ok) return SB_EINVAL;
+            continue;
+        }
+        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) return SB_EINVAL;
+        /* Bidi overrides and isolates can disguise text (Trojan Source). */
+        if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) return SB_EINVAL;
+        if (cp != ' ' && cp != 0x00A0 && cp != 0x200C && cp != 0x200B && cp != 0x3000 && cp != 0xFEFF) visible = true;
+    }
+    return visible ? SB_OK : SB_EINVAL;
+}
+
+int messenger_text_check(const char *text, size_t len) {
+    return text_rules(text, len, SB_MESSENGER_TEXT_BYTES_MAX, true);
+}
+
+int messenger_title_check(const char *title) {
+    if (!title) return SB_EINVAL;
+    return text_rules(title, strnlen(title, SB_MESSENGER_TITLE_BYTES_MAX + 1), SB_MESSENGER_TITLE_BYTES_MAX, false);
+}
+
+static bool ascii_token(const char *s, size_t min, size_t max, const char *extra) {
+    if (!s) return false;
+    size_t n = strnlen(s, max + 1);
+    if (n < min || n > max) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  (c != '\0' && strchr(extra, c) != NULL);
+        if (!ok) return false;
+    }
+    return true;
+}
+
+int messenger_client_id_check(const char *client_id) {
+    return ascii_token(client_id, 1, SB_MESSENGER_CLIENT_ID_BYTES_MAX, "._:-") ? SB_OK : SB_EINVAL;
+}
+
+/* Parse a JSON object text strictly (bounded, duplicates refused). */
+static int object_load(const char *json, size_t len, json_t **out) {
+    if (!json) return SB_EINVAL;
+    if (len > SB_MESSENGER_PAYLOAD_BYTES_MAX) return SB_ELIMIT;
+    json_error_t err;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+    if (!root) return SB_EINVAL;
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return SB_EINVAL;
+    }
+    *out = root;
+    return SB_OK;
+}
+
+/* Hand back the canonical form through sb_malloc. */
+static int canonical_take(json_t *root, char **canonical_out) {
+    if (!canonical_out) return SB_OK;
+    char *dumped = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!dumped) return SB_ENOMEM;
+    char *copy = sb_strdup(dumped);
+    free(dumped);
+    if (!copy) return SB_ENOMEM;
+    *canonical_out = copy;
+    return SB_OK;
+}
+
+static bool string_field_ok(json_t *v, size_t max, bool (*check)(const char *, size_t)) {
+    if (!json_is_string(v)) return false;
+    size_t n = json_string_length(v);
+    return n >= 1 && n <= max && check(json_string_value(v), n);
+}
+
+static bool transfer_id_ok(const char *s, size_t n) { return strlen(s) == n && ascii_token(s, 1, 64, "_-"); }
+static bool note_ok(const char *s, size_t n) { return messenger_text_check(s, n) == SB_OK; }
+static bool title_ok(const char *s, size_t n) { return strlen(s) == n && messenger_title_check(s) == SB_OK; }
+static bool data_ok(const char *s, size_t n) {
+    if (strlen(s) != n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7E) return false;
+    return true;
+}
+
+int messenger_payment_payload_check(const char *json, size_t len, char **canonical_out) {
+    json_t *root;
+    int result = object_load(json, len, &root);
+    if (result != SB_OK) return result;
+    result = SB_EINVAL;
+    const char *key;
+    json_t *v;
+    size_t required = 0;
+    json_object_foreach(root, key, v) {
+        if (strcmp(key, "type") == 0) {
+            if (!json_is_string(v) || strcmp(json_string_value(v), "payment") != 0) goto done;
+            required++;
+        } else if (strcmp(key, "transfer_id") == 0) {
+            if (!string_field_ok(v, 64, transfer_id_ok)) goto done;
+            required++;
+        } else if (strcmp(key, "amount_minor") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) <= 0) goto done;
+            required++;
+        } else if (strcmp(key, "currency") == 0) {
+            const char *c = json_string_value(v);
+            if (!c || json_string_length(v) != 3) goto done;
+            for (int i = 0; i < 3; i++)
+                if (c[i] < 'A' || c[i] > 'Z') goto done;
+            required++;
+        } else if (strcmp(key, "status") == 0) {
+            if (!json_is_string(v) || strcmp(json_string_value(v), "pending") != 0) goto done;
+            required++;
+        } else if (strcmp(key, "note") == 0) {
+            if (!string_field_ok(v, SB_MESSENGER_TITLE_BYTES_MAX * 4, note_ok)) goto done;
+        } else if (strcmp(key, "kind") == 0) {
+            static const char *const kinds[] = {"send", "request", "split", "bill", "topup"};
+            const char *k = json_string_value(v);
+            bool found = false;
+            for (size_t i = 0; k && i < SB_ARRAY_LEN(kinds); i++)
+                if (strcmp(k, kinds[i]) == 0) found = true;
+            if (!found) goto done;
+        } else {
+            goto done;
+        }
+    }
+    if (required != 5) goto done;
+    result = canonical_take(root, canonical_out);
+done:
+    json_decref(root);
+    return result;
+}
+
+int messenger_keyboard_payload_check(const char *json, size_t len, char **canonical_out) {
+    json_t *root;
+    int result = object_load(json, len, &root);
+    if (result != SB_OK) return result;
+    result = SB_EINVAL;
+    json_t *rows = json_object_get(root, "buttons");
+    if (json_object_size(root) != 1 || !json_is_array(rows)) goto done;
+    size_t row_count = json_array_size(rows);
+    if (row_count < 1 || row_count > SB_MESSENGER_KEYBOARD_ROWS_MAX) goto done;
+    for (size_t r = 0; r < row_count; r++) {
+        json_t *row = json_array_get(rows, r);
+        size_t cols = json_array_size(row);
+        if (!json_is_array(row) || cols < 1 || cols > SB_MESSENGER_KEYBOARD_COLS_MAX) goto done;
+        for (size_t c = 0; c < cols; c++) {
+            json_t *button = json_array_get(row, c);
+            if (!json_is_object(button) || json_object_size(button) != 2) goto done;
+            if (!string_field_ok(json_object_get(button, "text"), SB_MESSENGER_TITLE_BYTES_MAX, title_ok)) goto done;
+            if (!string_field_ok(json_object_get(button, "data"), SB_MESSENGER_BUTTON_DATA_BYTES_MAX, data_ok))
+                goto done;
+        }
+    }
+    result = canonical_take(root, canonical_out);
+done:
+    json_decref(root);
+    return result;
+}
+
+int messenger__keyboard_has_data(const char *canonical, const char *data, bool *found_out) {
+    *found_out = false;
+    if (!canonical || !data) return SB_OK;
+    json_t *root;
+    int result = object_load(canonical, strlen(canonical), &root);
+    if (result != SB_OK) return result;
+    json_t *rows = json_object_get(root, "buttons");
+    for (size_t r = 0; r < json_array_size(rows); r++) {
+        json_t *row = json_array_get(rows, r);
+        for (size_t c = 0; c < json_array_size(row); c++) {
+            const char *d = json_string_value(json_object_get(json_array_get(row, c), "data"));
+            if (d && strcmp(d, data) == 0) *found_out = true;
+        }
+    }
+    json_decref(root);
+    return SB_OK;
+}
+
+/* ---- rendering ---- */
+
+static int put_string_or_null(sb_buf *b, const char *key, const char *value) {
+    int result = sb_buf_printf(b, ",\"%s\":", key);
+    if (result != SB_OK) return result;
+    if (!value) return sb_buf_append_str(b, "null");
+    result = sb_buf_append(b, "\"", 1);
+    if (result == SB_OK) result = sb_buf_append_json_escaped(b, value, strlen(value));
+    if (result == SB_OK) result = sb_buf_append(b, "\"", 1);
+    return result;
+}
+
+static int put_int_or_null(sb_buf *b, const char *key, int64_t value) {
+    if (value == 0) return sb_buf_printf(b, ",\"%s\":null", key);
+    return sb_buf_printf(b, ",\"%s\":%lld", key, (long long)value);
+}
+
+static int message_append(sb_buf *b, const messenger_message *m) {
+    int result = sb_buf_printf(b, "{\"chat_id\":%lld,\"seq\":%lld,\"rev\":%lld", (long long)m->chat_id,
+                               (long long)m->seq, (long long)m->rev);
+    if (result == SB_OK) result = put_int_or_null(b, "sender_id", m->sender_id);
+    if (result == SB_OK) result = put_string_or_null(b, "kind", messenger_message_kind_name(m->kind));
+    if (result == SB_OK) result = put_string_or_null(b, "text", m->text);
+    if (result == SB_OK) result = sb_buf_printf(b, ",\"payload\":%s", m->payload_json ? m->payload_json : "null");
+    if (result == SB_OK) result = put_int_or_null(b, "reply_to_seq", m->reply_to_seq);
+    if (result == SB_OK) result = put_string_or_null(b, "client_id", m->client_id[0] ? m->client_id : NULL);
+    if (result == SB_OK) result = put_string_or_null(b, "status", messenger_payment_status_name(m->status));
+    if (result == SB_OK) result = sb_buf_printf(b, ",\"created_at_ms\":%lld", (long long)m->created_at_ms);
+    if (result == SB_OK) result = put_int_or_null(b, "edited_at_ms", m->edited_at_ms);
+    if (result == SB_OK) result = sb_buf_printf(b, ",\"deleted\":%s", m->deleted_at_ms ? "true" : "false");
+    if (result == SB_OK) result = put_int_or_null(b, "deleted_at_ms", m->deleted_at_ms);
+    if (result == SB_OK && m->kind == MESSENGER_MSG_POST)
+        result = sb_buf_printf(b, ",\"likes\":%lld,\"comments\":%lld,\"shares\":%lld", (long long)m->like_count,
+                               (long long)m->comment_count, (long long)m->share_count);
+    if (result == SB_OK) result = sb_buf_append(b, "}", 1);
+    return result;
+}
+
+static int finish(sb_buf *b, int result, char **json_out, size_t *len_out) {
+    if (result != SB_OK) {
+        sb_buf_free(b);
+        return result == SB_ENOMEM ? SB_ENOMEM : SB_ELIMIT;
+    }
+    size_t len = 0;
+    char *text = sb_buf_take(b, &len);
+    if (!text) return SB_ENOMEM;
+    *json_out = text;
+    if (len_out) *len_out = len;
+    return SB_OK;
+}
+
+int messenger_message_render(const messenger_message *m, char **json_out, size_t *len_out) {
+    sb_buf b;
+    sb_buf_init(&b, SB_MESSENGER_EVENT_JSON_BYTES_MAX);
+    return finish(&b, message_append(&b, m), json_out, len_out);
+}
+
+int messenger_event_render(const messenger_event *ev, char **json_out, size_t *len_out) {
+    const char *type = NAME_OF(event_type_names, ev->type);
+    if (!type) return SB_EINVAL;
+    sb_buf b;
+    sb_buf_init(&b, SB_MESSENGER_EVENT_JSON_BYTES_MAX);
+    int result = sb_buf_printf(&b, "{\"type\":\"%s\",\"chat_id\":%lld", type, (long long)ev->chat_id);
+    switch (ev->type) {
+    case MESSENGER_EVENT_MESSAGE_NEW:
+    case MESSENGER_EVENT_MESSAGE_EDITED:
+    case MESSENGER_EVENT_MESSAGE_DELETED:
+    case MESSENGER_EVENT_PAYMENT_STATUS:
+    case MESSENGER_EVENT_POST_COUNTS:
+        if (result == SB_OK)
+            result = sb_buf_printf(&b, ",\"seq\":%lld,\"rev\":%lld,\"actor_id\":%lld", (long long)ev->seq,
+                                   (long long)ev->rev, (long long)ev->actor_id);
+        if (result == SB_OK) result = sb_buf_append_str(&b, ",\"message\":");
+        if (result == SB_OK) result = message_append(&b, &ev->message);
+        break;
+    case MESSENGER_EVENT_RECEIPT:
+        if (result == SB_OK)
+            result = sb_buf_printf(&b, ",\"user_id\":%lld,\"delivered_seq\":%lld,\"read_seq\":%lld",
+                                   (long long)ev->actor_id, (long long)ev->delivered_seq, (long long)ev->read_seq);
+        break;
+    case MESSENGER_EVENT_MEMBERS:
+        if (result == SB_OK)
+            result = sb_buf_printf(&b, ",\"actor_id\":%lld,\"user_id\":%lld", (long long)ev->actor_id,
+                                   (long long)ev->subject_id);
+        if (result == SB_OK) result = put_string_or_null(&b, "action", NAME_OF(members_action_names, ev->action));
+        if (result == SB_OK && ev->subject_role)
+            result = put_string_or_null(&b, "role", messenger_member_role_name(ev->subject_role));
+        if (result == SB_OK && ev->title[0]) result = put_string_or_null(&b, "title", ev->title);
+        break;
+    case MESSENGER_EVENT_TYPING:
+        if (result == SB_OK) result = sb_buf_printf(&b, ",\"user_id\":%lld", (long long)ev->actor_id);
+        break;
+    case MESSENGER_EVENT_BOT_CALLBACK:
+        if (result == SB_OK)
+            result = sb_buf_printf(&b, ",\"seq\":%lld,\"user_id\":%lld", (long long)ev->seq, (long long)ev->actor_id);
+        if (result == SB_OK) result = put_string_or_null(&b, "data", ev->callback_data);
+        break;
+    default:
+        break;
+    }
+    if (result == SB_OK && ev->silent) result = sb_buf_append_str(&b, ",\"silent\":true");
+    if (result == SB_OK) result = sb_buf_append(&b, "}", 1);
+    return finish(&b, result, json_out, len_out);
+}
