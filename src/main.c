@@ -23,6 +23,7 @@ static const command commands[] = {
     {"user", cli_user, "add or list staff accounts"},
     {"check", cli_check, "validate card, Sheba, bill and phone values (JSON lines)"},
     {"serve", cli_serve, "run the HTTP and WebSocket server"},
+    {"demo", cli_demo, "load the demo data (once)"},
     {"langid", cli_langid, "print the language of each line on stdin"},
     {"normalize", cli_normalize, "print the normalised tokens of each line on stdin"},
     {"signals", cli_signals, "print the risk, life-event and competitor signals of each line"},

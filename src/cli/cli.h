@@ -55,6 +55,8 @@ int cli_user(int argc, char **argv);
 /* payments: validate instruments (src/cli/cli_check.c) */
 int cli_check(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+/* demo data for `make run` (cli_demo.c) */
+int cli_demo(int argc, char **argv);
 /* text engine line filters (cli_textcore.c) */
 int cli_langid(int argc, char **argv);
 int cli_normalize(int argc, char **argv);
