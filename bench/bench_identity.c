@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
     store_close(s);
     free(wrong);
     free(unknown);
-    printf("bench: identity_login_unknown_user value=%.1f unit=ms baseline=wrong_password baseline_value=%.1f "
+    printf("bench: identity value=%.1f unit=ms_unknown_user_login baseline=wrong_password baseline_value=%.1f "
            "ratio=%.3f rounds=%d session_lookups_per_s=%.0f otp_requests_per_s=%.0f\n",
            unknown_ms, wrong_ms, unknown_ms / wrong_ms, rounds, lookups_per_s, otp_per_s);
     return 0;
