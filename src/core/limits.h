@@ -93,6 +93,30 @@
 /* Signals reported for one text. */
 #define SB_TEXT_SIGNALS_MAX 32
 
+/* ---- text (classifier: models, training) ---- */
+/* A model file; models of real corpora are a few MiB, this bounds a hostile one. */
+#define SB_TEXT_MODEL_BYTES_MAX (512u * 1024 * 1024)
+/* Embedding size; fastText's useful range is 10..300. */
+#define SB_TEXT_MODEL_DIM_MAX 1024
+/* Hash space of features (rows are only kept for features seen). */
+#define SB_TEXT_MODEL_BUCKETS_MAX (1u << 26)
+/* Heads trained together in one model (the product needs three). */
+#define SB_TEXT_MODEL_HEADS_MAX 8
+/* Labels of one head (Banking77 has 77 intents). */
+#define SB_TEXT_MODEL_LABELS_MAX 4096
+/* One label or head name. */
+#define SB_TEXT_LABEL_BYTES_MAX 128
+/* Character n-gram length; longer adds nothing a word unigram lacks. */
+#define SB_TEXT_CHAR_NGRAM_MAX 8
+/* Features of one text; the rest of a very long text is not read by the model. */
+#define SB_TEXT_FEATURES_PER_TEXT_MAX 32768
+/* Training set bounds: examples, and features stored over all of them. */
+#define SB_TEXT_TRAIN_EXAMPLES_MAX 5000000
+#define SB_TEXT_TRAIN_FEATURES_MAX (256u * 1024 * 1024)
+#define SB_TEXT_TRAIN_EPOCHS_MAX 1000
+/* Bad rows reported one by one before only counting them. */
+#define SB_TEXT_TRAIN_BAD_ROWS_REPORTED 20
+
 /* ---- command line ---- */
 #define SB_CLI_LINE_BYTES_MAX (1024 * 1024)
 
@@ -101,5 +125,8 @@ _Static_assert(SB_HTTP_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "ingest 
 _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
 
 _Static_assert(SB_TEXT_INPUT_BYTES_MAX <= SB_CLI_LINE_BYTES_MAX, "a CLI line can carry a whole text");
+
+_Static_assert(SB_TEXT_LABEL_BYTES_MAX < 65536, "label lengths are u16 in the model file");
+_Static_assert(SB_TEXT_MODEL_BUCKETS_MAX < 0xFFFFFFFFu, "UINT32_MAX marks an empty slot");
 
 #endif /* SB_LIMITS_H */
