@@ -419,6 +419,7 @@ static void print_head_eval(const text_model *m, const head_eval *e, double *acc
     printf("head %s: n=%llu\n", text_model_head_name(m, e->head), (unsigned long long)e->n);
     printf("  %-40s %9s %9s %9s %8s\n", "label", "precision", "recall", "f1", "support");
     double f1_sum = 0;
+    uint32_t present = 0;
     for (uint32_t c = 0; c < L; c++) {
         uint64_t tp = e->confusion[(size_t)c * L + c], pred = 0, support = 0;
         for (uint32_t k = 0; k < L; k++) {
@@ -428,7 +429,10 @@ static void print_head_eval(const text_model *m, const head_eval *e, double *acc
         double precision = pred ? (double)tp / (double)pred : 0.0;
         double recall = support ? (double)tp / (double)support : 0.0;
         double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
-        f1_sum += f1;
+        if (support + pred > 0) { /* classes absent from truth and predictions do not count (as sklearn) */
+            f1_sum += f1;
+            present++;
+        }
         printf("  %-40s %9.4f %9.4f %9.4f %8llu\n", text_model_label_name(m, e->head, c), precision, recall, f1,
                (unsigned long long)support);
     }
@@ -441,7 +445,7 @@ static void print_head_eval(const text_model *m, const head_eval *e, double *acc
         printf("\n");
     }
     double acc = e->n ? (double)e->correct / (double)e->n : 0.0;
-    double macro = L ? f1_sum / L : 0.0;
+    double macro = present ? f1_sum / present : 0.0;
     printf("head %s: accuracy=%.4f macro_f1=%.4f n=%llu\n", text_model_head_name(m, e->head), acc, macro,
            (unsigned long long)e->n);
     *acc_out = acc;
@@ -462,7 +466,8 @@ int cli_eval(int argc, char **argv) {
         cli_print_help("eval --model M --input FILE [--head NAME]",
                        "Evaluate a model on labelled data: per-class precision, recall and F1, the confusion\n"
                        "matrix, and a last line 'eval: accuracy=A macro_f1=F n=N' (over several heads: the means\n"
-                       "of their accuracies and macro-F1s, n the examples read).",
+                       "of their accuracies and macro-F1s, n the examples read). Macro-F1 averages the classes\n"
+                       "that occur in the data or in the predictions.",
                        opts);
         return 0;
     }
