@@ -42,6 +42,9 @@ uint32_t classifier_index_find(const text_model *m, uint32_t bucket);
 size_t classifier_features(const text_train_params *p, const char *normalised, size_t len, uint32_t *out,
                            size_t max);
 
+/* CRC-32C (Castagnoli) of len bytes: the model file's checksum. */
+uint32_t classifier_crc32c(const void *data, size_t len);
+
 /* IEEE 754 half precision conversions (round to nearest even). */
 uint16_t classifier_float_to_half(float f);
 float classifier_half_to_float(uint16_t h);

@@ -38,7 +38,8 @@
 #define WEIGHT_F16 1u
 
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78). */
-static uint32_t crc32c(const uint8_t *data, size_t len) {
+uint32_t classifier_crc32c(const void *bytes, size_t len) {
+    const uint8_t *data = bytes;
     uint32_t table[256];
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
@@ -107,7 +108,7 @@ int text_model_serialize(const text_model *m, sb_buf *out) {
     if (rc == SB_OK) rc = put_weights(out, m->input, (size_t)m->rows * p->dim, p->float16);
     for (size_t h = 0; rc == SB_OK && h < m->head_count; h++)
         rc = put_weights(out, m->output[h], (size_t)m->label_count[h] * p->dim, p->float16);
-    if (rc == SB_OK) rc = put_u32(out, crc32c((const uint8_t *)out->data, out->len));
+    if (rc == SB_OK) rc = put_u32(out, classifier_crc32c(out->data, out->len));
     return rc;
 }
 
@@ -335,7 +336,7 @@ int text_model_load_bytes(const void *data, size_t len, text_model **out, char e
     }
     uint32_t stored;
     memcpy(&stored, bytes + len - sizeof stored, sizeof stored);
-    uint32_t computed = crc32c(bytes, len - sizeof stored);
+    uint32_t computed = classifier_crc32c(bytes, len - sizeof stored);
     if (stored != computed) {
         set_err(err, "model file is damaged or truncated (checksum %08x, expected %08x)", computed, stored);
         return SB_ECORRUPT;
