@@ -45,6 +45,13 @@ int cli_int(const cli_option *opts, const char *name, long min, long max, long *
 int cli_version(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+/* `ledger verify|account|transfer` (src/cli/cli_ledger.c). */
+int cli_ledger(int argc, char **argv);
+/* `bench NAME`: built-in benchmarks (src/cli/cli_bench.c dispatches). */
+int cli_bench(int argc, char **argv);
+int cli_bench_ledger(int argc, char **argv);
+/* `socialbank user add|list` (cli_user.c). */
+int cli_user(int argc, char **argv);
 /* text engine line filters (cli_textcore.c) */
 int cli_langid(int argc, char **argv);
 int cli_normalize(int argc, char **argv);

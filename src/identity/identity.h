@@ -67,7 +67,9 @@ int identity_otp_verify(store *s, const char *phone_e164, const char *code, int6
 /* ---- staff ---- */
 /* Create a staff user with one staff role; the password is hashed with
  * argon2id.  SB_EEXISTS if the username is taken, SB_EINVAL for a bad
- * username (1..SB_USERNAME_BYTES_MAX of [a-z0-9._-]), a password outside
+ * username (1..SB_USERNAME_BYTES_MAX of [a-z0-9._-]; ASCII capitals are
+ * folded, names are stored lowercase and unique across customers' @usernames
+ * too), a password outside
  * SB_PASSWORD_BYTES_MIN..MAX, or a non-staff role. */
 int identity_staff_create(store *s, const char *username, const char *password, int role,
                           int64_t *user_id_out) SB_MUST_CHECK;
@@ -78,8 +80,9 @@ int identity_staff_login(store *s, const char *username, const char *password, i
                          int64_t *user_id_out) SB_MUST_CHECK;
 
 /* ---- sessions ---- */
-/* Start a session for user_id; writes the bearer token (hex, NUL-terminated)
- * to token_out.  Only a hash of the token is stored. */
+/* Start a session for user_id, valid SB_SESSION_TTL_MS; writes the bearer
+ * token (lowercase hex, NUL-terminated) to token_out.  Only a hash of the
+ * token is stored.  SB_ENOTFOUND if there is no such user. */
 int identity_session_create(store *s, int64_t user_id, int64_t now_ms,
                             char token_out[IDENTITY_TOKEN_CHARS + 1]) SB_MUST_CHECK;
 /* Find the live session for a bearer token.  SB_EAUTH for an unknown,
@@ -94,14 +97,31 @@ int identity_user_get(store *s, int64_t user_id, identity_principal *out) SB_MUS
 /* Set a customer's display name and/or @username (NULL leaves a field as it
  * is).  SB_EEXISTS if the username is taken, SB_EINVAL if malformed. */
 int identity_profile_update(store *s, int64_t user_id, const char *display_name, const char *username) SB_MUST_CHECK;
+/* Check a customer @username ([a-z0-9._], SB_CUSTOMER_USERNAME_BYTES_MIN..MAX
+ * bytes; ASCII capitals are accepted and folded) and a display name (1 to
+ * SB_DISPLAY_NAME_BYTES_MAX bytes of valid UTF-8, no control characters, no
+ * bidi overrides, not only spaces), so that a caller can name the bad field
+ * before calling identity_profile_update.  SB_OK or SB_EINVAL. */
+int identity_username_check(const char *username) SB_MUST_CHECK;
+int identity_display_name_check(const char *display_name) SB_MUST_CHECK;
+/* List users whose role is in roles_mask with id > after_id, by id, at most
+ * out_max of them, into the caller's array out (session fields zero).
+ * *count_out is how many were written; fewer than out_max means the end.
+ * Used by the admin's staff list and `socialbank user list`. */
+int identity_user_list(store *s, int roles_mask, int64_t after_id, identity_principal *out, size_t out_max,
+                       size_t *count_out) SB_MUST_CHECK;
 
 /* ---- delivering one-time codes ---- */
 /* The code sender runs on its own thread so that a slow SMS gateway never
  * stalls a request.  Kinds: "log" (development: the code is written to the
  * log) and "webhook" (production: POST {"phone":...,"code":...} as JSON to
- * an http:// URL, with a timeout and retries).  Start once at server start. */
+ * an http:// URL, with a timeout and retries).  Start once at server start.
+ * SB_EINVAL for an unknown kind or a URL that is not http://HOST[:PORT][/PATH]
+ * (https needs a local TLS relay), SB_EBUSY if already running. */
 int identity_sender_start(const char *kind, const char *webhook_url) SB_MUST_CHECK;
-/* Queue a code for delivery; SB_EBUSY if the queue is full. Never blocks. */
+/* Queue a code for delivery; SB_EBUSY if the queue is full, SB_ECLOSED if
+ * the sender is not running, SB_EINVAL unless phone is "+digits" and code
+ * SB_OTP_DIGITS digits.  The strings are copied.  Never blocks. */
 int identity_sender_enqueue(const char *phone_e164, const char *code) SB_MUST_CHECK;
 /* Stop the thread after delivering what is queued (bounded wait). */
 void identity_sender_stop(void);

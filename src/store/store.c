@@ -110,7 +110,10 @@ int store_commit(store *s) {
 
 void store_rollback(store *s) {
     if (!s->in_transaction) return;
-    int result = exec_plain(s, "ROLLBACK");
+    /* Not through the statement cache: a rollback must not depend on an
+     * allocation succeeding, or a failed one would leave the backend's
+     * transaction open while we believe it closed. */
+    int result = s->ops->exec_script(s->impl, "ROLLBACK");
     if (result != SB_OK) sb_log(SB_LOG_WARN, "store.rollback", "rollback failed: %s", store_errmsg(s));
     s->in_transaction = false;
 }

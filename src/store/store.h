@@ -37,6 +37,9 @@ typedef struct {
     int durable;
     /* Open read-only (CLI inspection, verify). */
     int read_only;
+    /* Page cache of this connection in KiB; 0 = the backend's default.
+     * The ledger's writer needs a large one (see SB_LEDGER_WRITER_CACHE_KIB). */
+    int cache_kib;
 } store_options;
 
 /* Open the database named by `location`: a directory (SQLite file

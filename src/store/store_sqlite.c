@@ -88,8 +88,9 @@ static int sqlite_open(const char *location, const store_options *opts, void **i
     sqlite3_extended_result_codes(impl->db, 1);
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas,
-             "%s PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; PRAGMA temp_store=MEMORY;",
-             opts->read_only ? "" : "PRAGMA journal_mode=WAL;", opts->durable ? "FULL" : "NORMAL");
+             "%s PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; PRAGMA temp_store=MEMORY; PRAGMA cache_size=%d;",
+             opts->read_only ? "" : "PRAGMA journal_mode=WAL;", opts->durable ? "FULL" : "NORMAL",
+             opts->cache_kib > 0 ? -opts->cache_kib : -2000);
     char *msg = NULL;
     rc = sqlite3_exec(impl->db, pragmas, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {

@@ -43,7 +43,9 @@
  *   - Cyrillic: case folding, ё -> е; the apostrophes ’ ʼ ' ` ‘ ′ are
  *     unified to ASCII ' and kept only between two letters (м'ясо).
  *   - Latin: case folding.
- *   - Special tokens:  <url> (http://, https://, www.), <mention> (@name),
+ *   - Special tokens:  <url> (http://, https://, www., and word.com/.ir/
+ *     .ua/.ru/... without a scheme), <mention> (@name at the start of a
+ *     token; '@' inside a word is punctuation, emails are not special),
  *     #tag (the tag text normalised, '_' kept), <num> (a run of digits with
  *     inner . , / : and Arabic separators; a number glued to letters is split
  *     from them: "100هزار" -> "<num> هزار"), emoji (each emoji its own token,
@@ -51,9 +53,11 @@
  *     whole), emoticons -> <emo_pos> (:) :-) :D ;) =) xD <3 and ")))" runs)
  *     or <emo_neg> (:( :-( :'( :/ </3 and "(((" runs).
  *   - Punctuation: '?' (also ؟ ¿) and '!' (also ¡) are kept as tokens, a run
- *     of the same mark collapsed to one; currency signs ($ € ₽ ₴ ﷼ ...) and
- *     '%' are tokens of their own; all other punctuation and symbols split
- *     tokens and are dropped.  Hyphens split tokens.
+ *     of the same mark collapsed to one; currency signs ($ € ₽ ₴ ...; ﷼ is
+ *     the word ریال under NFKC) and '%' are tokens of their own; all other
+ *     punctuation and symbols split tokens and are dropped.  Hyphens split
+ *     tokens.  The markers above typed literally stay markers, so
+ *     normalising normalised text changes nothing.
  *   - A token longer than SB_TEXT_TOKEN_BYTES_MAX bytes is cut at a code point
  *     boundary; the rest of that word is skipped.
  * Errors: SB_EINVAL if `in` is not valid UTF-8 (invalid input is rejected,

@@ -51,7 +51,7 @@ static word_entry words[] = {
     {"عالی", L_FA, 15}, {"ممنون", L_FA, 20}, {"مرسی", L_FA, 20}, {"سلام", L_FA, 5}, {"همه", L_FA, 10},
     {"باید", L_FA, 20}, {"بعد", L_FA, 3}, {"روی", L_FA, 10}, {"می", L_FA, 15}, {"نمی", L_FA, 15}, {"شده", L_FA, 15},
     {"کنه", L_FA, 20}, {"بشه", L_FA, 20}, {"تو", L_FA, 10}, {"اون", L_FA, 20}, {"واقعا", L_FA, 10},
-    {"البته", L_FA, 10}, {"الان", L_FA, 10}, {"برنامه", L_FA, 10}, {"ها", L_FA, 10}, {"های", L_FA, 15},
+    {"البته", L_FA, 10}, {"فوق", L_FA, 10}, {"الان", L_FA, 10}, {"برنامه", L_FA, 10}, {"ها", L_FA, 10}, {"های", L_FA, 15},
     /* Arabic */
     {"فی", L_AR, 20}, {"الی", L_AR, 8}, {"إلی", L_AR, 20}, {"عن", L_AR, 10}, {"هذا", L_AR, 20}, {"هذه", L_AR, 20},
     {"التی", L_AR, 20}, {"الذی", L_AR, 20}, {"کان", L_AR, 10}, {"أن", L_AR, 15}, {"إن", L_AR, 15}, {"لا", L_AR, 10},
@@ -72,12 +72,12 @@ static word_entry words[] = {
     {"немає", L_UK, 20}, {"мене", L_UK, 15}, {"мій", L_UK, 20}, {"моя", L_UK, 3}, {"дякую", L_UK, 20},
     {"будь", L_UK, 10}, {"ласка", L_UK, 15}, {"чому", L_UK, 15}, {"хто", L_UK, 10}, {"де", L_UK, 10},
     {"цей", L_UK, 20}, {"ця", L_UK, 20}, {"ці", L_UK, 20}, {"також", L_UK, 15}, {"тому", L_UK, 3},
-    {"з", L_UK, 8}, {"у", L_UK, 5}, {"до", L_UK, 3}, {"зі", L_UK, 15}, {"із", L_UK, 15}, {"добре", L_UK, 10},
+    {"з", L_UK, 8}, {"зі", L_UK, 15}, {"із", L_UK, 15}, {"добре", L_UK, 10},
     {"сьогодні", L_UK, 20}, {"зараз", L_UK, 10}, {"був", L_UK, 15}, {"була", L_UK, 5}, {"вони", L_UK, 15},
     {"воно", L_UK, 15}, {"він", L_UK, 20}, {"вона", L_UK, 10}, {"нас", L_UK, 3}, {"нам", L_UK, 3},
     {"їм", L_UK, 20}, {"банку", L_UK, 3}, {"рахунок", L_UK, 15}, {"кошти", L_UK, 15}, {"привіт", L_UK, 20},
     {"доброго", L_UK, 5}, {"дня", L_UK, 3}, {"хочу", L_UK, 3}, {"можу", L_UK, 3}, {"зробити", L_UK, 15},
-    {"так", L_UK, 2}, {"ну", L_UK, 2}, {"теж", L_UK, 10}, {"навіть", L_UK, 20}, {"через", L_UK, 3},
+    {"так", L_UK, 2}, {"ну", L_UK, 2}, {"теж", L_UK, 10}, {"навіть", L_UK, 20}, {"через", L_UK, 0},
     /* Russian */
     {"и", L_RU, 20}, {"что", L_RU, 20}, {"это", L_RU, 20}, {"как", L_RU, 15}, {"с", L_RU, 8}, {"по", L_RU, 3},
     {"очень", L_RU, 20}, {"был", L_RU, 15}, {"была", L_RU, 5}, {"но", L_RU, 15}, {"уже", L_RU, 20},
@@ -94,7 +94,7 @@ static word_entry words[] = {
     {"если", L_RU, 20}, {"так", L_RU, 2}, {"без", L_RU, 3}, {"за", L_RU, 2}, {"из", L_RU, 10}, {"ни", L_RU, 10},
     {"я", L_RU, 2}, {"для", L_RU, 2}, {"моя", L_RU, 3}, {"мой", L_RU, 20}, {"вам", L_RU, 5}, {"вас", L_RU, 5},
     {"своей", L_RU, 20}, {"свою", L_RU, 10}, {"этого", L_RU, 20}, {"того", L_RU, 10},
-    {"ничего", L_RU, 20}, {"время", L_RU, 20}, {"клиент", L_RU, 5}, {"клиентов", L_RU, 15},
+    {"ничего", L_RU, 20}, {"всех", L_RU, 15}, {"сих", L_RU, 20}, {"пор", L_RU, 5}, {"время", L_RU, 20}, {"клиент", L_RU, 5}, {"клиентов", L_RU, 15},
     /* English */
     {"the", L_EN, 20}, {"and", L_EN, 15}, {"to", L_EN, 10}, {"is", L_EN, 10}, {"my", L_EN, 15}, {"i", L_EN, 10},
     {"you", L_EN, 15}, {"it", L_EN, 10}, {"of", L_EN, 10}, {"for", L_EN, 10}, {"in", L_EN, 5}, {"on", L_EN, 5},
@@ -114,9 +114,21 @@ static word_entry words[] = {
     {"el", L_OT, 10}, {"los", L_OT, 15}, {"que", L_OT, 15}, {"y", L_OT, 8}, {"es", L_OT, 10}, {"por", L_OT, 10},
     {"il", L_OT, 10}, {"di", L_OT, 10}, {"che", L_OT, 15}, {"non", L_OT, 8}, {"het", L_OT, 15}, {"een", L_OT, 15},
     {"van", L_OT, 5}, {"och", L_OT, 15}, {"jest", L_OT, 15}, {"nie", L_OT, 10}, {"bir", L_OT, 15},
-    {"ve", L_OT, 10}, {"bu", L_OT, 10}, {"da", L_OT, 5}, {"salam", L_OT, 10}, {"kheili", L_OT, 20},
-    {"merci", L_OT, 5},
-};
+    {"ve", L_OT, 10}, {"bu", L_OT, 10}, {"da", L_OT, 5},
+    /* Belarusian */
+    {"гэта", L_OT, 20}, {"гэты", L_OT, 20}, {"яшчэ", L_OT, 20}, {"калі", L_OT, 15}, {"мяне", L_OT, 20},
+    {"дзень", L_OT, 20}, {"па", L_OT, 5}, {"таксама", L_OT, 20}, {"вельмі", L_OT, 20},
+    /* Persian written in Latin letters ("Finglish") */
+    {"salam", L_FA, 15}, {"slm", L_FA, 15}, {"kheili", L_FA, 20}, {"kheyli", L_FA, 20}, {"khob", L_FA, 15},
+    {"khoob", L_FA, 15}, {"khobe", L_FA, 15}, {"bod", L_FA, 10}, {"bood", L_FA, 10}, {"bud", L_FA, 8},
+    {"vali", L_FA, 15}, {"chera", L_FA, 15}, {"mamnoon", L_FA, 20}, {"mamnun", L_FA, 20}, {"tashakor", L_FA, 20},
+    {"tashakkor", L_FA, 20}, {"merci", L_FA, 5}, {"ghaza", L_FA, 20}, {"nabod", L_FA, 15}, {"nabood", L_FA, 15},
+    {"hamishe", L_FA, 20}, {"shode", L_FA, 20}, {"faghat", L_FA, 20}, {"asan", L_FA, 8}, {"aslan", L_FA, 15},
+    {"va", L_FA, 15}, {"ke", L_FA, 10}, {"az", L_FA, 10}, {"ro", L_FA, 10}, {"mishe", L_FA, 20},
+    {"nemishe", L_FA, 20}, {"dige", L_FA, 15}, {"hast", L_FA, 15}, {"nist", L_FA, 15}, {"bashe", L_FA, 15},
+    {"sard", L_FA, 10}, {"tond", L_FA, 10}, {"khoshmaze", L_FA, 20}, {"ham", L_FA, 5}, {"man", L_FA, 3},
+    {"baraye", L_FA, 15}, {"bara", L_FA, 10}, {"kardam", L_FA, 15}, {"shod", L_FA, 15}, {"dadam", L_FA, 15},
+    };
 
 typedef struct {
     const char *suffix;
@@ -127,11 +139,14 @@ typedef struct {
 /* Word endings (character n-grams at the end of a word) that separate the
  * languages of a pair.  Checked longest first; the first match counts. */
 static const suffix_entry suffixes[] = {
+    /* adjectives: -ський (uk) against -ский (ru), before the shorter -ий */
+    {"ський", L_UK, 10}, {"цький", L_UK, 10}, {"ский", L_RU, 10}, {"цкий", L_RU, 10}, {"ская", L_RU, 6},
+    {"ское", L_RU, 8}, {"ских", L_RU, 8}, {"ського", L_UK, 10}, {"ского", L_RU, 10},
     /* Ukrainian inflection */
-    {"ння", L_UK, 8}, {"ться", L_UK, 0}, {"ати", L_UK, 8}, {"ити", L_UK, 8}, {"ути", L_UK, 6}, {"ому", L_UK, 2},
+    {"ння", L_UK, 8}, {"ться", L_UK, 0}, {"ати", L_UK, 8}, {"ити", L_UK, 8}, {"ути", L_UK, 6}, {"ому", L_UK, 0},
     {"ої", L_UK, 8}, {"ій", L_UK, 6}, {"ів", L_UK, 6}, {"ість", L_UK, 8}, {"ают", L_RU, 6}, {"ують", L_UK, 8},
-    {"ють", L_UK, 6}, {"ає", L_UK, 8}, {"ує", L_UK, 8}, {"ий", L_UK, 3}, {"ого", L_UK, 1}, {"ться", L_UK, 0},
-    {"ємо", L_UK, 8}, {"имо", L_UK, 6}, {"ите", L_RU, 4}, {"ете", L_RU, 4},
+    {"ють", L_UK, 6}, {"ає", L_UK, 8}, {"ує", L_UK, 8}, {"ий", L_UK, 0}, {"ого", L_UK, 0}, {"ться", L_UK, 0},
+    {"ємо", L_UK, 8}, {"имо", L_UK, 6}, {"ите", L_RU, 4}, {"ете", L_RU, 4}, {"ует", L_RU, 6}, {"ет", L_RU, 2},
     /* Russian inflection */
     {"ение", L_RU, 8}, {"ание", L_RU, 8}, {"ется", L_RU, 8}, {"ается", L_RU, 8}, {"ать", L_RU, 8},
     {"ить", L_RU, 8}, {"еть", L_RU, 8}, {"ый", L_RU, 8}, {"ые", L_RU, 8}, {"ая", L_RU, 5}, {"ое", L_RU, 5},
@@ -141,7 +156,7 @@ static const suffix_entry suffixes[] = {
     {"های", L_FA, 6}, {"ها", L_FA, 4}, {"ترین", L_FA, 6}, {"تر", L_FA, 3}, {"یم", L_FA, 3}, {"ید", L_FA, 3},
     {"ام", L_FA, 2}, {"ش", L_FA, 1},
     /* Arabic */
-    {"ون", L_AR, 4}, {"ین", L_AR, 2}, {"ة", L_AR, 4}, {"ها", L_AR, 0},
+    {"شون", L_FA, 6}, {"تون", L_FA, 6}, {"مون", L_FA, 6}, {"ون", L_AR, 1}, {"ة", L_AR, 4}, {"ها", L_AR, 0},
     /* English */
     {"ing", L_EN, 6}, {"tion", L_EN, 6}, {"ed", L_EN, 3}, {"ly", L_EN, 4}, {"ght", L_EN, 6},
 };
@@ -149,9 +164,6 @@ static const suffix_entry suffixes[] = {
 static int word_cmp(const void *a, const void *b) {
     return strcmp(((const word_entry *)a)->word, ((const word_entry *)b)->word);
 }
-
-static pthread_once_t words_once = PTHREAD_ONCE_INIT;
-static void words_sort(void) { qsort(words, SB_ARRAY_LEN(words), sizeof words[0], word_cmp); }
 
 /* All entries for a word (a word may count for two languages with
  * different weights, e.g. "так"). */
@@ -166,9 +178,17 @@ static void score_word(const char *w, int *score) {
         score[words[i].lang] += words[i].weight;
 }
 
+static unsigned char suffix_len[SB_ARRAY_LEN(suffixes)];
+/* Suffixes by their last byte, in table order: suffix_by_last[b][0..count). */
+#define SUFFIXES_PER_BYTE_MAX 24
+static unsigned char suffix_by_last[256][SUFFIXES_PER_BYTE_MAX];
+static unsigned char suffix_by_last_count[256];
+
 static void score_suffix(const char *w, size_t len, int *score) {
-    for (size_t i = 0; i < SB_ARRAY_LEN(suffixes); i++) {
-        size_t sl = strlen(suffixes[i].suffix);
+    unsigned char last = (unsigned char)w[len - 1];
+    for (size_t k = 0; k < suffix_by_last_count[last]; k++) {
+        size_t i = suffix_by_last[last][k];
+        size_t sl = suffix_len[i];
         if (sl + 2 > len) continue; /* the stem must be at least one more letter */
         if (memcmp(w + len - sl, suffixes[i].suffix, sl) == 0) {
             score[suffixes[i].lang] += suffixes[i].weight;
@@ -177,12 +197,30 @@ static void score_suffix(const char *w, size_t len, int *score) {
     }
 }
 
+static pthread_once_t words_once = PTHREAD_ONCE_INIT;
+static void words_sort(void) {
+    qsort(words, SB_ARRAY_LEN(words), sizeof words[0], word_cmp);
+    for (size_t i = 0; i < SB_ARRAY_LEN(suffixes); i++) {
+        size_t sl = strlen(suffixes[i].suffix);
+        unsigned char last = (unsigned char)suffixes[i].suffix[sl - 1];
+        suffix_len[i] = (unsigned char)sl;
+        SB_ASSERT(suffix_by_last_count[last] < SUFFIXES_PER_BYTE_MAX); /* a table invariant, not input */
+        suffix_by_last[last][suffix_by_last_count[last]++] = (unsigned char)i;
+    }
+}
+
 typedef enum { SCRIPT_NONE, SCRIPT_ARABIC, SCRIPT_CYRILLIC, SCRIPT_LATIN, SCRIPT_OTHER } script;
 
 static script script_of(int32_t c) {
     if (c < 0x80) return ((c | 32) >= 'a' && (c | 32) <= 'z') ? SCRIPT_LATIN : SCRIPT_NONE;
-    if ((c >= 0x0600 && c <= 0x06FF) || (c >= 0x0750 && c <= 0x077F) || (c >= 0xFB50 && c <= 0xFDFF) ||
-        (c >= 0xFE70 && c <= 0xFEFF)) {
+    if (c >= 0x0400 && c <= 0x052F) return SCRIPT_CYRILLIC;
+    if (c >= 0x0600 && c <= 0x06FF) { /* Arabic letters (category Lo) by range */
+        bool letter = (c >= 0x0620 && c <= 0x063F) || (c >= 0x0641 && c <= 0x064A) || c == 0x066E || c == 0x066F ||
+                      (c >= 0x0671 && c <= 0x06D3) || c == 0x06D5 || c == 0x06EE || c == 0x06EF ||
+                      (c >= 0x06FA && c <= 0x06FC) || c == 0x06FF;
+        return letter ? SCRIPT_ARABIC : SCRIPT_NONE;
+    }
+    if ((c >= 0x0750 && c <= 0x077F) || (c >= 0xFB50 && c <= 0xFDFF) || (c >= 0xFE70 && c <= 0xFEFF)) {
         utf8proc_category_t cat = utf8proc_category(c);
         return (cat == UTF8PROC_CATEGORY_LO) ? SCRIPT_ARABIC : SCRIPT_NONE;
     }
@@ -205,7 +243,8 @@ static void score_letter(int32_t c, int *score) {
     case 0x06F5: case 0x06F6: case 0x06F7: case 0x06F8: case 0x06F9: score[L_FA] += 5; break;
     case 0x0629: score[L_AR] += 30; break;                        /* ة */
     case 0x0649: score[L_AR] += 6; break;                         /* ى */
-    case 0x064A: case 0x0643: score[L_AR] += 1; break;            /* ي ك: Persian typed on Arabic keyboards too */
+    case 0x0623: case 0x0625: score[L_AR] += 8; break;            /* أ إ: rare in Persian */
+    /* ي ك are no evidence: Persian typed on Arabic keyboards uses them */
     case 0x064B: case 0x064C: case 0x064D: score[L_AR] += 5; break; /* tanween */
     case 0x0679: case 0x0688: case 0x0691: case 0x06BA: case 0x06D2: case 0x06BE: /* Urdu */
     case 0x06B5: case 0x06CE: case 0x06C6: case 0x0695: case 0x06A4:               /* Kurdish */
@@ -213,7 +252,7 @@ static void score_letter(int32_t c, int *score) {
         break;
     case 0x0456: case 0x0457: case 0x0454: case 0x0491: score[L_UK] += 30; break; /* і ї є ґ */
     case 0x044B: case 0x044D: case 0x044A: case 0x0451: score[L_RU] += 30; break; /* ы э ъ ё */
-    case 0x045E: /* ў Belarusian */
+    case 0x045E: score[L_OT] += 60; break; /* ў Belarusian */
     case 0x0452: case 0x0458: case 0x0459: case 0x045A: case 0x045B: case 0x045F: /* Serbian */
     case 0x04D9: case 0x0493: case 0x049B: case 0x04A3: case 0x04E9: case 0x04B1: case 0x04AF: case 0x04BB: /* Kazakh */
         score[L_OT] += 30;
@@ -241,6 +280,9 @@ static void end_word(langid_state *st) {
     if (st->word_len > 0 && !st->word_cut) {
         st->word[st->word_len] = '\0';
         score_word(st->word, st->score);
+        /* the Arabic article: ال + a word of 3+ letters (Persian loans such
+         * as البته and الان are in the word table for Persian) */
+        if (st->word_len >= 10 && memcmp(st->word, "\xd8\xa7\xd9\x84", 4) == 0) st->score[L_AR] += 3;
         score_suffix(st->word, st->word_len, st->score);
     }
     st->word_len = 0;
@@ -251,7 +293,17 @@ static void add_to_word(langid_state *st, int32_t c) {
     if (c == 0x064A || c == 0x0649) c = 0x06CC; /* fold for lookup only */
     else if (c == 0x0643) c = 0x06A9;
     uint8_t enc[4];
-    size_t n = (size_t)utf8proc_encode_char(c, enc);
+    size_t n;
+    if (c < 0x80) {
+        enc[0] = (uint8_t)c;
+        n = 1;
+    } else if (c < 0x800) {
+        enc[0] = (uint8_t)(0xC0 | (c >> 6));
+        enc[1] = (uint8_t)(0x80 | (c & 0x3F));
+        n = 2;
+    } else {
+        n = (size_t)utf8proc_encode_char(c, enc);
+    }
     if (st->word_len + n >= WORD_BYTES) {
         st->word_cut = true;
         return;
@@ -271,16 +323,42 @@ static int prepare(const char *text, size_t *len) {
     return (*len == 0 || sb_utf8_valid(text, *len)) ? SB_OK : SB_EINVAL;
 }
 
+/* Decode one code point of validated UTF-8 at *pos and advance. */
+static int32_t decode(const unsigned char *p, size_t *pos) {
+    size_t i = *pos;
+    unsigned char b = p[i];
+    if (b < 0x80) {
+        *pos = i + 1;
+        return b;
+    }
+    if (b < 0xE0) {
+        *pos = i + 2;
+        return ((int32_t)(b & 0x1F) << 6) | (p[i + 1] & 0x3F);
+    }
+    if (b < 0xF0) {
+        *pos = i + 3;
+        return ((int32_t)(b & 0x0F) << 12) | ((int32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+    }
+    *pos = i + 4;
+    return ((int32_t)(b & 0x07) << 18) | ((int32_t)(p[i + 1] & 0x3F) << 12) | ((int32_t)(p[i + 2] & 0x3F) << 6) |
+           (p[i + 3] & 0x3F);
+}
+
+/* Lowercase: ASCII and basic Cyrillic by offset, the rest through utf8proc. */
+static int32_t lower(int32_t c) {
+    if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    if (c >= 0x0410 && c <= 0x042F) return c + 0x20;
+    if (c >= 0x0400 && c <= 0x040F) return c + 0x50;
+    if ((c >= 0x0430 && c <= 0x045F) || (c >= 0x0600 && c <= 0x06FF)) return c;
+    return utf8proc_tolower(c);
+}
+
 static void scan(const char *text, size_t len, langid_state *st, bool with_words) {
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)text;
-    utf8proc_ssize_t pos = 0, n = (utf8proc_ssize_t)len;
+    const unsigned char *p = (const unsigned char *)text;
+    size_t pos = 0, n = len;
     while (pos < n) {
-        int32_t c;
-        utf8proc_ssize_t step = utf8proc_iterate(p + pos, n - pos, &c);
-        if (step <= 0) break; /* validated before: cannot happen */
-        pos += step;
-        if (c >= 'A' && c <= 'Z') c += 32;
-        else if (c >= 0x80) c = utf8proc_tolower(c);
+        int32_t c = decode(p, &pos); /* validated before */
+        c = lower(c);
         script s = script_of(c);
         if (s != SCRIPT_NONE) st->letters[s] += (s == SCRIPT_LATIN) ? 1 : 2;
         if (!with_words) {
@@ -298,8 +376,8 @@ static void scan(const char *text, size_t len, langid_state *st, bool with_words
             end_word(st);
         } else if (is_apostrophe(c) && script_of(st->prev) == SCRIPT_CYRILLIC && pos < n) {
             /* an apostrophe inside a Cyrillic word is Ukrainian (м'ясо) */
-            int32_t next;
-            if (utf8proc_iterate(p + pos, n - pos, &next) > 0 && script_of(utf8proc_tolower(next)) == SCRIPT_CYRILLIC)
+            size_t peek = pos;
+            if (script_of(lower(decode(p, &peek))) == SCRIPT_CYRILLIC)
                 st->score[L_UK] += 15;
             else
                 end_word(st);
@@ -365,7 +443,13 @@ int text_langid(const char *text, size_t len, text_lang *out, int *confidence_pe
     switch (fam) {
     case SCRIPT_ARABIC: lang = decide(st.score, L_FA, L_AR, TEXT_LANG_FA, TEXT_LANG_AR, &margin); break;
     case SCRIPT_CYRILLIC: lang = decide(st.score, L_RU, L_UK, TEXT_LANG_RU, TEXT_LANG_UK, &margin); break;
-    case SCRIPT_LATIN: lang = decide(st.score, L_EN, L_OT, TEXT_LANG_EN, TEXT_LANG_OTHER, &margin); break;
+    case SCRIPT_LATIN:
+        lang = decide(st.score, L_EN, L_OT, TEXT_LANG_EN, TEXT_LANG_OTHER, &margin);
+        if (st.score[L_FA] > st.score[L_EN] && st.score[L_FA] >= st.score[L_OT]) { /* Finglish */
+            margin = st.score[L_FA] - (st.score[L_EN] > st.score[L_OT] ? st.score[L_EN] : st.score[L_OT]);
+            lang = TEXT_LANG_FA;
+        }
+        break;
     case SCRIPT_OTHER: lang = TEXT_LANG_OTHER; margin = 30; break;
     default: lang = TEXT_LANG_OTHER; margin = 0; break;
     }

@@ -16,6 +16,7 @@
 #include <utf8proc.h>
 
 #include "text/text.h"
+#include "text/text_int.h"
 
 /* Code points handled on the stack: a typical post is far smaller. */
 #define STACK_CODEPOINTS 2048
@@ -133,7 +134,16 @@ static void emit(norm_state *s, const char *bytes, size_t len) {
 }
 
 static void flush(norm_state *s) {
+    /* a cut can leave a word ending in an apostrophe or ZWNJ, which a second
+     * pass would drop: drop them now */
+    while ((s->kind == TOK_WORD || s->kind == TOK_HASH) && s->tok_len > 1) {
+        if (s->tok[s->tok_len - 1] == '\'') s->tok_len--;
+        else if (s->tok_len >= 3 && memcmp(s->tok + s->tok_len - 3, "\xe2\x80\x8c", 3) == 0) s->tok_len -= 3;
+        else break;
+    }
     if (s->kind == TOK_NUM) emit(s, "<num>", 5);
+    /* "xd" cut off by a digit ("xd6") is still the emoticon: keeps a second pass identical */
+    else if (s->kind == TOK_WORD && s->tok_len == 2 && memcmp(s->tok, "xd", 2) == 0) emit(s, "<emo_pos>", 9);
     else if (s->kind != TOK_NONE) emit(s, s->tok, s->tok_len);
     s->kind = TOK_NONE;
     s->tok_len = 0;
@@ -232,6 +242,24 @@ static size_t try_emoticon(norm_state *s, size_t i) {
     return i;
 }
 
+/* The special tokens this normaliser writes. */
+static const char *const markers[] = {"<url>", "<mention>", "<num>", "<emo_pos>", "<emo_neg>"};
+
+/* If one of the markers starts at i (and no letter follows), emit it and
+ * return the index after it; else return i. */
+static size_t try_marker(norm_state *s, size_t i) {
+    for (size_t m = 0; m < SB_ARRAY_LEN(markers); m++) {
+        if (!match_at(s, i, markers[m])) continue;
+        size_t j = i + strlen(markers[m]);
+        cp_class next = class_at(s, j);
+        if (next == CLASS_LETTER || next == CLASS_DIGIT || next == CLASS_MARK) continue;
+        flush(s);
+        emit(s, markers[m], strlen(markers[m]));
+        return j;
+    }
+    return i;
+}
+
 /* Top-level domains that make "word.tld" a link without a scheme. */
 static const char *const bare_tlds[] = {"com", "ir", "ua", "ru", "org", "net", "by", "io", "me", "info", "kz", "uk"};
 
@@ -294,7 +322,8 @@ static void tokenize(norm_state *s) {
         int32_t raw = s->cps[i];
         if (raw == CP_ZWNJ) {
             /* meaningful only inside a word: stays when letters follow */
-            if ((s->kind == TOK_WORD || s->kind == TOK_HASH) && s->tok_len > 0 && class_at(s, i + 1) == CLASS_LETTER)
+            if (((s->kind == TOK_WORD && s->tok_len > 0) || (s->kind == TOK_HASH && s->tok_len > 1)) &&
+                class_at(s, i + 1) == CLASS_LETTER)
                 tok_append(s, CP_ZWNJ);
             i++;
             continue;
@@ -405,6 +434,14 @@ static void tokenize(norm_state *s) {
                 while (i < s->n && mapped_at(s, i) == c) i++;
                 break;
             }
+            if (c == '<') {
+                /* our own markers pass through, so normalising is idempotent */
+                size_t j = try_marker(s, i);
+                if (j != i) {
+                    i = j;
+                    break;
+                }
+            }
             size_t j = try_emoticon(s, i);
             if (j != i) {
                 i = j;
@@ -419,7 +456,67 @@ static void tokenize(norm_state *s) {
     flush(s);
 }
 
-int text_normalize(const char *in, size_t len, sb_buf *out) {
+/* Code points whose NFKC + case folding is the identity or a fixed offset,
+ * and which never compose with a neighbour: ASCII, basic Cyrillic, the
+ * Arabic block without the composing marks (U+0653..U+0655), the marks whose
+ * canonical order could matter (U+0610..U+061A) and the compatibility
+ * letters U+0675..U+0678, the joiners and bidi marks, the quotes and dashes
+ * customers type, and the emoji blocks.  A text made only of these skips
+ * utf8proc (most posts); anything else takes the full path.  The fuzz target
+ * checks both paths agree. */
+static bool fold_simple_cp(int32_t c, int32_t *folded) {
+    if (c < 0x80) {
+        *folded = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+        return true;
+    }
+    if (c >= 0x0400 && c <= 0x045F) {
+        *folded = c <= 0x040F ? c + 0x50 : (c <= 0x042F ? c + 0x20 : c);
+        return true;
+    }
+    if (c == 0x0490 || c == 0x0491) {
+        *folded = 0x0491;
+        return true;
+    }
+    if (c >= 0x0600 && c <= 0x06FF) {
+        if ((c >= 0x0653 && c <= 0x0655) || (c >= 0x0610 && c <= 0x061A) || (c >= 0x0675 && c <= 0x0678)) return false;
+        *folded = c;
+        return true;
+    }
+    *folded = c;
+    return (c >= 0x200C && c <= 0x200F) || c == 0x2013 || c == 0x2014 || c == 0x2018 || c == 0x2019 ||
+           c == 0x201C || c == 0x201D || c == 0x00AB || c == 0x00BB || c == 0xFE0F || (c >= 0x2600 && c <= 0x27BF) ||
+           (c >= 0x1F000 && c <= 0x1FAFF);
+}
+
+/* Decode validated UTF-8 into folded code points if every one is simple. */
+static bool fold_simple(const char *in, size_t len, int32_t *cps, size_t *n_out) {
+    const unsigned char *p = (const unsigned char *)in;
+    size_t i = 0, n = 0;
+    while (i < len) {
+        unsigned char b = p[i];
+        int32_t c;
+        if (b < 0x80) {
+            c = b;
+            i += 1;
+        } else if (b < 0xE0) {
+            c = ((int32_t)(b & 0x1F) << 6) | (p[i + 1] & 0x3F);
+            i += 2;
+        } else if (b < 0xF0) {
+            c = ((int32_t)(b & 0x0F) << 12) | ((int32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+            i += 3;
+        } else {
+            c = ((int32_t)(b & 0x07) << 18) | ((int32_t)(p[i + 1] & 0x3F) << 12) | ((int32_t)(p[i + 2] & 0x3F) << 6) |
+                (p[i + 3] & 0x3F);
+            i += 4;
+        }
+        if (!fold_simple_cp(c, &cps[n])) return false;
+        n++;
+    }
+    *n_out = n;
+    return true;
+}
+
+static int normalize_impl(const char *in, size_t len, sb_buf *out, bool allow_fast) {
     if (!out) return SB_EINVAL;
     if (!in && len > 0) {
         sb_buf_free(out);
@@ -438,42 +535,36 @@ int text_normalize(const char *in, size_t len, sb_buf *out) {
 
     int32_t stack_cps[STACK_CODEPOINTS];
     int32_t *cps = stack_cps;
+    size_t cap = STACK_CODEPOINTS;
     int32_t *heap = NULL;
     size_t n = 0;
 
-    bool ascii = true;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)in[i] >= 0x80) {
-            ascii = false;
-            break;
+    /* fast path: code points never outnumber bytes */
+    if (allow_fast && len > STACK_CODEPOINTS) {
+        heap = sb_malloc(len * sizeof *heap);
+        if (!heap) {
+            sb_buf_free(out);
+            return SB_ENOMEM;
         }
-    if (ascii) {
-        if (len > STACK_CODEPOINTS) {
-            heap = sb_malloc(len * sizeof *heap);
-            if (!heap) {
-                sb_buf_free(out);
-                return SB_ENOMEM;
-            }
-            cps = heap;
-        }
-        for (size_t i = 0; i < len; i++) {
-            unsigned char b = (unsigned char)in[i];
-            cps[i] = (b >= 'A' && b <= 'Z') ? b + 32 : b;
-        }
-        n = len;
-    } else {
+        cps = heap;
+        cap = len;
+    }
+    if (!allow_fast || !fold_simple(in, len, cps, &n)) {
         const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
         utf8proc_ssize_t need =
-            utf8proc_decompose((const utf8proc_uint8_t *)in, (utf8proc_ssize_t)len, cps, STACK_CODEPOINTS, opts);
+            utf8proc_decompose((const utf8proc_uint8_t *)in, (utf8proc_ssize_t)len, cps, (utf8proc_ssize_t)cap, opts);
         if (need < 0) {
+            sb_free(heap);
             sb_buf_free(out);
             return SB_EINVAL;
         }
-        if (need > STACK_CODEPOINTS) {
+        if ((size_t)need > cap) {
             if ((size_t)need > SB_TEXT_CODEPOINTS_MAX) {
+                sb_free(heap);
                 sb_buf_free(out);
                 return SB_ELIMIT;
             }
+            sb_free(heap);
             heap = sb_malloc((size_t)need * sizeof *heap);
             if (!heap) {
                 sb_buf_free(out);
@@ -502,6 +593,10 @@ int text_normalize(const char *in, size_t len, sb_buf *out) {
     sb_free(heap);
     return s.result; /* on error sb_buf has already freed itself */
 }
+
+int text_normalize(const char *in, size_t len, sb_buf *out) { return normalize_impl(in, len, out, true); }
+
+int text_normalize_reference(const char *in, size_t len, sb_buf *out) { return normalize_impl(in, len, out, false); }
 
 /* ---- token iterator --------------------------------------------------- */
 void text_token_iter_init(text_token_iter *it, const char *normalised, size_t len) {

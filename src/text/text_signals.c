@@ -46,7 +46,7 @@ static const lexicon_entry risk_life[] = {
     R("кражи", FRAUD), R("взлом*", FRAUD), R("без моего ведома", FRAUD), R("без моего согласия", FRAUD),
     R("фишинг*", FRAUD), R("скимм*", FRAUD), R("аферист*", FRAUD), R("похитил*", FRAUD), R("злоумышленник*", FRAUD),
     R("несанкционирован*", FRAUD), R("подозрительн* операци*", FRAUD), R("кто то снял", FRAUD),
-    R("шахра*", FRAUD), R("вкрали", FRAUD), R("вкрав", FRAUD), R("крадіжк*", FRAUD), R("злам*", FRAUD),
+    R("шахра*", FRAUD), R("вкрали", FRAUD), R("вкрав", FRAUD), R("крадіжк*", FRAUD), R("зламали", FRAUD), R("злам", FRAUD), R("хакер*", FRAUD),
     R("без мого відома", FRAUD), R("без моєї згоди", FRAUD), R("фішинг*", FRAUD), R("зловмисник*", FRAUD),
     R("несанкціонован*", FRAUD), R("підозріл* операці*", FRAUD), R("хтось зняв", FRAUD),
     R("کلاهبردار*", FRAUD), R("کلاه برداری", FRAUD), R("سرقت*", FRAUD), R("دزدید*", FRAUD), R("دزدی", FRAUD),
@@ -56,14 +56,14 @@ static const lexicon_entry risk_life[] = {
     R("close my account", CHURN), R("closing my account", CHURN), R("cancel my account", CHURN),
     R("switch* to another bank", CHURN), R("switching banks", CHURN), R("leave this bank", CHURN),
     R("leaving this bank", CHURN), R("move my money", CHURN), R("moving my money", CHURN),
-    R("take my business elsewhere", CHURN), R("going to leave", CHURN), R("another bank", CHURN),
+    R("take my business elsewhere", CHURN), R("going to leave", CHURN), R("move* to another bank", CHURN),
     R("закрою счет", CHURN), R("закрыть счет", CHURN), R("закрываю счет", CHURN), R("закрою карту", CHURN),
-    R("уйду", CHURN), R("ухожу", CHURN), R("перейду в", CHURN), R("перехожу в", CHURN), R("другой банк", CHURN),
+    R("уйду", CHURN), R("ухожу", CHURN), R("перейду в", CHURN), R("перехожу в", CHURN), R("уйду в другой банк", CHURN), R("перейти в другой банк", CHURN),
     R("заберу деньги", CHURN), R("забираю деньги", CHURN), R("больше не буду", CHURN), R("расторгн*", CHURN),
     R("закрию рахунок", CHURN), R("закрити рахунок", CHURN), R("закриваю рахунок", CHURN), R("закрию картку", CHURN),
-    R("піду", CHURN), R("перейду до", CHURN), R("переходжу до", CHURN), R("інший банк", CHURN),
-    R("заберу гроші", CHURN), R("забираю гроші", CHURN), R("більше не буду", CHURN), R("розірв*", CHURN),
-    R("بستن حساب*", CHURN), R("میبندم", CHURN), R("ببندم", CHURN), R("بانک دیگ*", CHURN),
+    R("перейду до", CHURN), R("переходжу до", CHURN), R("піду в інший банк", CHURN), R("перейти в інший банк", CHURN),
+    R("заберу гроші", CHURN), R("забираю гроші", CHURN), R("більше не буду", CHURN), R("розірвати договір", CHURN), R("розірвання договору", CHURN), R("розірву договір", CHURN),
+    R("بستن حساب*", CHURN), R("حساب* را ببند*", CHURN), R("حسابمو ببند*", CHURN), R("حسابمو میبند*", CHURN), R("بانک دیگ*", CHURN),
     R("حسابم را میبندم", CHURN), R("پولم را برمیدارم", CHURN),
     /* ---- threat to sue or go to the regulator ---- */
     R("sue", LEGAL), R("suing", LEGAL), R("lawsuit", LEGAL), R("lawyer*", LEGAL), R("attorney*", LEGAL),
@@ -100,9 +100,9 @@ static const lexicon_entry risk_life[] = {
     E("за границ*", TRAVEL), E("заграниц*", TRAVEL), E("за рубеж*", TRAVEL), E("путешеств*", TRAVEL),
     E("отпуск*", TRAVEL), E("поездк*", TRAVEL), E("виза", TRAVEL), E("визу", TRAVEL), E("загранпаспорт*", TRAVEL),
     E("перелет*", TRAVEL), E("командировк*", TRAVEL),
-    E("за кордон*", TRAVEL), E("закордон*", TRAVEL), E("подорож*", TRAVEL), E("відпустк*", TRAVEL),
+    E("за кордон*", TRAVEL), E("закордон*", TRAVEL), E("подорож", TRAVEL), E("подорожі", TRAVEL), E("подорожую", TRAVEL), E("подорожувати", TRAVEL), E("подорожей", TRAVEL), E("відпустк*", TRAVEL),
     E("поїздк*", TRAVEL), E("віза", TRAVEL), E("візу", TRAVEL), E("переліт*", TRAVEL), E("відрядження", TRAVEL),
-    E("سفر*", TRAVEL), E("خارج از کشور", TRAVEL), E("خارجه", TRAVEL), E("ویزا*", TRAVEL), E("مسافرت*", TRAVEL),
+    E("سفر", TRAVEL), E("سفرم", TRAVEL), E("سفری", TRAVEL), E("سفرها", TRAVEL), E("سفرهای", TRAVEL), E("خارج از کشور", TRAVEL), E("خارجه", TRAVEL), E("ویزا*", TRAVEL), E("مسافرت*", TRAVEL),
     E("ارز مسافرتی", TRAVEL), E("توریست*", TRAVEL),
     /* ---- wedding ---- */
     E("wedding", WEDDING), E("getting married", WEDDING), E("got married", WEDDING), E("engaged", WEDDING),
@@ -167,12 +167,12 @@ static const bank_entry banks[] = {
     {"Parsian Bank", {"پارسیان", "parsian"}},
     {"Saman Bank", {"بانک سامان", "saman bank"}},
     {"Ayandeh Bank", {"بانک آینده", "ayandeh"}},
-    {"Bank Resalat", {"رسالت", "resalat"}},
+    {"Bank Resalat", {"بانک رسالت", "قرض الحسنه رسالت", "resalat"}},
     {"Refah Bank", {"بانک رفاه", "refah"}},
     {"EN Bank", {"اقتصاد نوین", "eghtesad novin"}},
     {"Shahr Bank", {"بانک شهر", "shahr bank"}},
     {"Post Bank of Iran", {"پست بانک"}},
-    {"Blu Bank", {"بلوبانک", "بلو بانک", "blu bank", "blubank", "بلو"}},
+    {"Blu Bank", {"بلوبانک", "بلو بانک", "blu bank", "blubank"}},
     {"Karafarin Bank", {"کارآفرین", "karafarin"}},
     {"Sina Bank", {"بانک سینا"}},
     {"Bank Dey", {"بانک دی"}},
@@ -219,7 +219,6 @@ static const bank_entry banks[] = {
     {"Barclays", {"barclays"}},
     {"Revolut", {"revolut", "револют*"}},
     {"Wise", {"transferwise", "wise transfer"}},
-    {"N26", {"n26"}},
     {"Monzo", {"monzo"}},
     {"Santander", {"santander"}},
     {"Deutsche Bank", {"deutsche bank"}},
@@ -332,20 +331,30 @@ static bool token_match(const char *t, size_t tlen, const pattern_token *pt) {
 }
 
 static bool is_negation(const char *t, size_t len) {
-    if (!t) return false;
+    if (!t || len > 14) return false; /* the longest negation is 14 bytes */
     for (size_t i = 0; i < SB_ARRAY_LEN(negations); i++)
-        if (strlen(negations[i]) == len && memcmp(negations[i], t, len) == 0) return true;
+        if (negations[i][0] == t[0] && strlen(negations[i]) == len && memcmp(negations[i], t, len) == 0) return true;
     return false;
 }
 
-static void add_signal(text_signals_result *out, const pattern *p, const char *from, const char *to) {
+/* Record a match; each (kind, code) once.  A longer phrase starting at the
+ * same token replaces a shorter one ("هک شد" over "هک"). */
+static void add_signal(text_signals_result *out, const char **starts, const pattern *p, const char *from,
+                       const char *to) {
+    text_signal *s = NULL;
     for (size_t i = 0; i < out->count; i++)
-        if (out->items[i].kind == (text_signal_kind)p->kind && out->items[i].code == p->code) return;
-    if (out->count >= SB_TEXT_SIGNALS_MAX) {
-        out->truncated = true;
-        return;
+        if (out->items[i].kind == (text_signal_kind)p->kind && out->items[i].code == p->code) {
+            if (starts[i] != from || strlen(out->items[i].trigger) >= (size_t)(to - from)) return;
+            s = &out->items[i];
+        }
+    if (!s) {
+        if (out->count >= SB_TEXT_SIGNALS_MAX) {
+            out->truncated = true;
+            return;
+        }
+        starts[out->count] = from;
+        s = &out->items[out->count++];
     }
-    text_signal *s = &out->items[out->count++];
     s->kind = (text_signal_kind)p->kind;
     s->code = p->code;
     size_t len = (size_t)(to - from);
@@ -366,6 +375,7 @@ int text_signals(const char *normalised, size_t len, text_signals_result *out) {
     if (len == 0) return SB_OK;
     pthread_once(&index_once, compile_index);
 
+    const char *starts[SB_TEXT_SIGNALS_MAX]; /* where each item's trigger begins */
     const char *prev1 = NULL, *prev2 = NULL;
     size_t prev1_len = 0, prev2_len = 0;
     text_token_iter it;
@@ -374,7 +384,7 @@ int text_signals(const char *normalised, size_t len, text_signals_result *out) {
     size_t tok_len;
     while (text_token_next(&it, &tok, &tok_len)) {
         unsigned b = bucket_of(tok, tok_len);
-        bool negated = is_negation(prev1, prev1_len) || is_negation(prev2, prev2_len);
+        int negated = -1; /* computed on the first match only */
         for (unsigned k = bucket_start[b]; k < bucket_start[b + 1]; k++) {
             const pattern *p = &patterns[bucket_index[k]];
             if (!token_match(tok, tok_len, &p->tokens[0])) continue;
@@ -388,8 +398,10 @@ int text_signals(const char *normalised, size_t len, text_signals_result *out) {
                 ok = text_token_next(&rest, &next, &next_len) && token_match(next, next_len, &p->tokens[t]);
                 if (ok) end = next + next_len;
             }
-            if (!ok || negated) continue;
-            add_signal(out, p, tok, end);
+            if (!ok) continue;
+            if (negated < 0) negated = is_negation(prev1, prev1_len) || is_negation(prev2, prev2_len);
+            if (negated) continue;
+            add_signal(out, starts, p, tok, end);
         }
         prev2 = prev1;
         prev2_len = prev1_len;

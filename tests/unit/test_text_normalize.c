@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "text/text.h"
+#include "text/text_int.h"
 
 typedef struct {
     const char *in;
@@ -41,6 +42,7 @@ static const vector vectors[] = {
     {"@Support_Team help", "<mention> help"},
     {"#FailBank #بانک_ملی", "#failbank #بانک_ملی"},
     {"mail me a@b", "mail me a b"},
+    {"#\u200cتگ", "تگ"}, /* a hashtag starts with a letter, digit or _ */
     /* emoticons */
     {"thanks :) :-D ;)", "thanks <emo_pos> <emo_pos> <emo_pos>"},
     {"bad :( :'( :/", "bad <emo_neg> <emo_neg> <emo_neg>"},
@@ -82,6 +84,9 @@ static const vector vectors[] = {
     {"a\tb\nc\r\nd", "a b c d"},
     {"ab\u200ecd", "abcd"},
     {"soft\u00adhyphen", "softhyphen"},
+    /* our markers survive a second pass (idempotence) */
+    {"<url> <num> <mention> <emo_pos> <emo_neg>", "<url> <num> <mention> <emo_pos> <emo_neg>"},
+    {"<urlx> <3", "urlx <emo_pos>"},
     /* nothing left */
     {"...,,,", ""},
     {"   ", ""},
@@ -101,6 +106,20 @@ static void check_vector(const vector *v) {
 
 static void test_vectors(void **state) {
     for (size_t i = 0; i < SB_ARRAY_LEN(vectors); i++) check_vector(&vectors[i]);
+}
+
+static void test_fast_path_matches_utf8proc(void **state) {
+    /* every vector, through the fast path and through utf8proc alone */
+    for (size_t i = 0; i < SB_ARRAY_LEN(vectors); i++) {
+        sb_buf a, b;
+        sb_buf_init(&a, SB_TEXT_NORMALIZED_BYTES_MAX);
+        sb_buf_init(&b, SB_TEXT_NORMALIZED_BYTES_MAX);
+        assert_int_equal(text_normalize(vectors[i].in, strlen(vectors[i].in), &a), SB_OK);
+        assert_int_equal(text_normalize_reference(vectors[i].in, strlen(vectors[i].in), &b), SB_OK);
+        assert_string_equal(a.len ? a.data : "", b.len ? b.data : "");
+        sb_buf_free(&a);
+        sb_buf_free(&b);
+    }
 }
 
 static void test_output_shape(void **state) {
@@ -236,7 +255,8 @@ static void test_token_iterator(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vectors),          cmocka_unit_test(test_output_shape),
+        cmocka_unit_test(test_vectors),          cmocka_unit_test(test_fast_path_matches_utf8proc),
+        cmocka_unit_test(test_output_shape),
         cmocka_unit_test(test_empty_and_null),   cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_huge_input),       cmocka_unit_test(test_worst_case_expansion_fits),
         cmocka_unit_test(test_allocation_failure), cmocka_unit_test(test_token_iterator),

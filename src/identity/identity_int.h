@@ -1,0 +1,43 @@
+/*
+ * identity_int.h - what the files of the identity module share with each
+ * other and with its tests, and nothing else may use: the rate-event
+ * counters, the user-row loader, and test settings (fast password hashing).
+ * Names carry the identity__ prefix so that they are never mistaken for the
+ * public interface.
+ */
+#ifndef SB_IDENTITY_INT_H
+#define SB_IDENTITY_INT_H
+
+#include "identity/identity.h"
+
+/* Rate-event kinds (the `kind` column of rate_events). */
+#define IDENTITY__RATE_OTP_PHONE "otp.phone"
+#define IDENTITY__RATE_OTP_ADDR "otp.addr"
+#define IDENTITY__RATE_LOGIN_FAIL "login.fail"
+
+/* Count events of kind for subject with at_ms in (now_ms - window_ms, now_ms]. */
+int identity__rate_count(store *s, const char *kind, const char *subject, int64_t now_ms, int64_t window_ms,
+                         int64_t *count_out) SB_MUST_CHECK;
+/* Record one event, and prune a bounded batch of events older than the
+ * longest window. */
+int identity__rate_record(store *s, const char *kind, const char *subject, int64_t now_ms) SB_MUST_CHECK;
+
+/* Load a user row into out (session fields zero).  SB_ENOTFOUND. */
+int identity__user_load(store *s, int64_t user_id, identity_principal *out) SB_MUST_CHECK;
+
+/* Lowercase and check a staff login name ([a-z0-9._-], 1..SB_USERNAME_BYTES_MAX).
+ * Writes the folded name to out.  SB_EINVAL if malformed. */
+int identity__staff_username_fold(const char *in, char out[SB_USERNAME_BYTES_MAX + 1]) SB_MUST_CHECK;
+
+/* The webhook sender's parsers, for tests and the fuzzer.  The URL check
+ * answers SB_OK for http://HOST[:PORT][/PATH] and SB_EINVAL otherwise; the
+ * status parse reads the code of an HTTP/1.x status line at the start of buf
+ * (SB_EIO if there is none). */
+int identity__webhook_url_check(const char *url) SB_MUST_CHECK;
+int identity__http_status_parse(const char *buf, size_t len, int *status_out) SB_MUST_CHECK;
+
+/* Tests: hash new passwords with argon2id's minimum cost instead of the
+ * interactive one, so that the suite is not slow.  Never used by the server. */
+void identity__pwhash_set_fast(bool fast);
+
+#endif /* SB_IDENTITY_INT_H */

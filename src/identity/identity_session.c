@@ -1,0 +1,118 @@
+/*
+ * identity_session.c - bearer-token sessions for customers and staff.
+ *
+ * A token is SB_TOKEN_BYTES random bytes shown as lowercase hex.  The
+ * database keeps only the BLAKE2b-256 hash of the raw bytes: the tokens are
+ * uniformly random, so no salt or slow hash is needed, and a stolen copy of
+ * the database cannot be used to sign in.  A lookup checks the token's shape
+ * before touching the database, then its expiry and revocation.
+ */
+#include <sodium.h>
+#include <string.h>
+
+#include "identity/identity.h"
+#include "identity/identity_int.h"
+
+#define TOKEN_HASH_BYTES 32
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode exactly IDENTITY_TOKEN_CHARS hex characters and hash them. */
+static int token_hash(const char *token, unsigned char out[TOKEN_HASH_BYTES]) {
+    if (!token || strnlen(token, IDENTITY_TOKEN_CHARS + 1) != IDENTITY_TOKEN_CHARS) return SB_EAUTH;
+    unsigned char raw[SB_TOKEN_BYTES];
+    for (size_t i = 0; i < SB_TOKEN_BYTES; i++) {
+        int hi = hex_value(token[2 * i]), lo = hex_value(token[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            sodium_memzero(raw, sizeof raw);
+            return SB_EAUTH;
+        }
+        raw[i] = (unsigned char)(hi << 4 | lo);
+    }
+    crypto_generichash(out, TOKEN_HASH_BYTES, raw, sizeof raw, NULL, 0);
+    sodium_memzero(raw, sizeof raw);
+    return SB_OK;
+}
+
+int identity_session_create(store *s, int64_t user_id, int64_t now_ms, char token_out[IDENTITY_TOKEN_CHARS + 1]) {
+    if (sb_crypto_init() != SB_OK) return SB_EINTERNAL;
+    char token[IDENTITY_TOKEN_CHARS + 1];
+    unsigned char hash[TOKEN_HASH_BYTES];
+    sb_random_hex(token, SB_TOKEN_BYTES);
+    int result = token_hash(token, hash);
+    SB_ASSERT(result == SB_OK); /* we made it: it has the right shape */
+
+    result = store_begin(s);
+    if (result != SB_OK) return result;
+    int64_t exists;
+    result = store_query_int64(s, &exists, "SELECT id FROM users WHERE id = ?", "i", user_id);
+    if (result == SB_OK)
+        result =
+            store_exec(s, "INSERT INTO sessions(user_id, token_hash, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
+                       "ibii", user_id, hash, (int)sizeof hash, now_ms, now_ms + SB_SESSION_TTL_MS);
+    /* Sessions long past their expiry: a bounded batch at a time. */
+    if (result == SB_OK)
+        result = store_exec(s,
+                            "DELETE FROM sessions WHERE id IN "
+                            "(SELECT id FROM sessions WHERE expires_at_ms <= ? LIMIT ?)",
+                            "ii", now_ms, (int64_t)SB_IDENTITY_PRUNE_BATCH);
+    if (result == SB_OK) result = store_commit(s);
+    if (result != SB_OK) {
+        store_rollback(s);
+    } else {
+        memcpy(token_out, token, sizeof token);
+    }
+    sodium_memzero(token, sizeof token);
+    return result;
+}
+
+int identity_session_lookup(store *s, const char *token, int64_t now_ms, identity_principal *out) {
+    unsigned char hash[TOKEN_HASH_BYTES];
+    int result = token_hash(token, hash);
+    if (result != SB_OK) return result;
+    store_stmt *st;
+    result = store_query(s, &st,
+                         "SELECT s.id, s.user_id, s.expires_at_ms, s.revoked_at_ms FROM sessions s "
+                         "WHERE s.token_hash = ?",
+                         "b", hash, (int)sizeof hash);
+    if (result != SB_OK) return result;
+    int64_t session_id = 0, user_id = 0, expires_at_ms = 0;
+    bool revoked = false;
+    result = store_step(st);
+    if (result == STORE_ROW) {
+        session_id = store_col_int64(st, 0);
+        user_id = store_col_int64(st, 1);
+        expires_at_ms = store_col_int64(st, 2);
+        revoked = !store_col_is_null(st, 3);
+        result = SB_OK;
+    } else if (result == STORE_DONE) {
+        result = SB_EAUTH;
+    }
+    store_stmt_done(st);
+    if (result != SB_OK) return result;
+    if (revoked || now_ms >= expires_at_ms) return SB_EAUTH;
+    result = identity__user_load(s, user_id, out);
+    if (result == SB_ENOTFOUND) return SB_EAUTH; /* the foreign key cascades; belt and braces */
+    if (result != SB_OK) return result;
+    out->session_id = session_id;
+    out->expires_at_ms = expires_at_ms;
+    return SB_OK;
+}
+
+int identity_session_revoke(store *s, const char *token) {
+    unsigned char hash[TOKEN_HASH_BYTES];
+    int result = token_hash(token, hash);
+    if (result != SB_OK) return result;
+    int64_t now_ms = sb_now_ms();
+    result = store_exec(s,
+                        "UPDATE sessions SET revoked_at_ms = ? WHERE token_hash = ? AND revoked_at_ms IS NULL "
+                        "AND expires_at_ms > ?",
+                        "ibi", now_ms, hash, (int)sizeof hash, now_ms);
+    if (result != SB_OK) return result;
+    return store_changes(s) == 1 ? SB_OK : SB_EAUTH;
+}

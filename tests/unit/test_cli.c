@@ -1,0 +1,97 @@
+/*
+ * test_cli.c - the argument parser every subcommand shares: values given as
+ * "--x V" and "--x=V", flags, environment fallbacks, defaults, positional
+ * limits, unknown options and bounded integers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli/cli.h"
+
+static void test_values_flags_and_positionals(void **state) {
+    (void)state;
+    cli_option opts[] = {{"port", NULL, "port", "8080", false, NULL, false},
+                         {"bind", NULL, "address", NULL, false, NULL, false},
+                         {"verbose", NULL, "more output", NULL, true, NULL, false},
+                         {NULL}};
+    char *argv[] = {"serve", "--port=9000", "--bind", "0.0.0.0", "--verbose", "a", "--", "--b", NULL};
+    const char *pos[4];
+    int npos;
+    bool help;
+    assert_int_equal(cli_parse(8, argv, opts, pos, 4, &npos, &help), 0);
+    assert_false(help);
+    assert_string_equal(cli_value(opts, "port"), "9000");
+    assert_string_equal(cli_value(opts, "bind"), "0.0.0.0");
+    assert_string_equal(cli_value(opts, "verbose"), "1");
+    assert_int_equal(npos, 2);
+    assert_string_equal(pos[0], "a");
+    assert_string_equal(pos[1], "--b"); /* after "--" everything is positional */
+}
+
+static void test_env_fallback_and_default(void **state) {
+    (void)state;
+    cli_option opts[] = {{"threads", "SB_TEST_THREADS", "threads", "2", false, NULL, false},
+                         {"data", "SB_TEST_DATA", "dir", "./data", false, NULL, false},
+                         {NULL}};
+    setenv("SB_TEST_THREADS", "7", 1);
+    unsetenv("SB_TEST_DATA");
+    char *argv[] = {"serve", NULL};
+    const char *pos[1];
+    int npos;
+    bool help;
+    assert_int_equal(cli_parse(1, argv, opts, pos, 0, &npos, &help), 0);
+    assert_string_equal(cli_value(opts, "threads"), "7");
+    assert_string_equal(cli_value(opts, "data"), "./data");
+    long threads = 0;
+    assert_int_equal(cli_int(opts, "threads", 1, 64, &threads), 0);
+    assert_int_equal(threads, 7);
+    /* The command line wins over the environment. */
+    char *argv2[] = {"serve", "--threads", "3", NULL};
+    assert_int_equal(cli_parse(3, argv2, opts, pos, 0, &npos, &help), 0);
+    assert_string_equal(cli_value(opts, "threads"), "3");
+    unsetenv("SB_TEST_THREADS");
+}
+
+static void test_usage_errors(void **state) {
+    (void)state;
+    cli_option opts[] = {{"port", NULL, "port", NULL, false, NULL, false},
+                         {"quiet", NULL, "less", NULL, true, NULL, false},
+                         {NULL}};
+    const char *pos[1];
+    int npos;
+    bool help;
+    char *unknown[] = {"x", "--nope", NULL};
+    assert_int_equal(cli_parse(2, unknown, opts, pos, 1, &npos, &help), 2);
+    char *missing[] = {"x", "--port", NULL};
+    assert_int_equal(cli_parse(2, missing, opts, pos, 1, &npos, &help), 2);
+    char *flag_value[] = {"x", "--quiet=1", NULL};
+    assert_int_equal(cli_parse(2, flag_value, opts, pos, 1, &npos, &help), 2);
+    char *too_many[] = {"x", "a", "b", NULL};
+    assert_int_equal(cli_parse(3, too_many, opts, pos, 1, &npos, &help), 2);
+    char *asks_help[] = {"x", "--port", "1", "-h", NULL};
+    assert_int_equal(cli_parse(4, asks_help, opts, pos, 1, &npos, &help), 0);
+    assert_true(help);
+    /* Integers out of range or not integers are usage errors. */
+    char *bad_int[] = {"x", "--port", "70000", NULL};
+    assert_int_equal(cli_parse(3, bad_int, opts, pos, 1, &npos, &help), 0);
+    long port;
+    assert_int_equal(cli_int(opts, "port", 0, 65535, &port), 2);
+    char *junk_int[] = {"x", "--port", "80x", NULL};
+    assert_int_equal(cli_parse(3, junk_int, opts, pos, 1, &npos, &help), 0);
+    assert_int_equal(cli_int(opts, "port", 0, 65535, &port), 2);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_values_flags_and_positionals),
+        cmocka_unit_test(test_env_fallback_and_default),
+        cmocka_unit_test(test_usage_errors),
+    };
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}
