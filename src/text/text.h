@@ -273,7 +273,9 @@ typedef struct {
 /* Predict every head for `normalised` (text_normalize output, len bytes):
  * out[h] for h < text_model_head_count(m).  A text with no known feature
  * gets the uniform distribution (label 0, p = 1/labels).  Reads the model
- * only: any number of threads may predict with one model at once.
+ * only: any number of threads may predict with one model at once.  Uses
+ * about 150 KiB of stack (the features of one text, bounded by
+ * SB_TEXT_FEATURES_PER_TEXT_MAX) and no heap.
  * Errors: SB_EINVAL if normalised is NULL with len > 0, SB_ELIMIT if
  * len > SB_TEXT_NORMALIZED_BYTES_MAX. */
 int text_model_predict(const text_model *m, const char *normalised, size_t len,
