@@ -546,6 +546,23 @@ static void test_commands(void **state) {
     snprintf(cmd, sizeof cmd, "'%s' eval --model '%s/m.sbm' --input '%s' 2>/dev/null | tail -n 1", binary(), dir, path);
     assert_int_equal(run(cmd, out, sizeof out), 0);
     assert_string_equal(out, "eval: accuracy=1.0000 macro_f1=1.0000 n=4\n");
+    /* eval by hand: one "neg" row the model calls "pos".  pos: P 2/3, R 1,
+     * F1 0.8; neg: P 1, R 1/2, F1 2/3; macro 0.7333; accuracy 3/4. */
+    snprintf(path, sizeof path, "%s/eval.tsv", dir);
+    static const char eval_tsv[] = "label\ttext\r\n"
+                                   "pos\tgreat service thank you\r\n"
+                                   "pos\tthank you so much great\n"
+                                   "neg\tawful service never again\n"
+                                   "neg\tthank you great\n";
+    write_file(path, eval_tsv, sizeof eval_tsv - 1);
+    snprintf(cmd, sizeof cmd, "'%s' eval --model '%s/m.sbm' --input '%s'", binary(), dir, path);
+    assert_int_equal(run(cmd, out, sizeof out), 0);
+    printf("%s", out);
+    assert_non_null(strstr(out, "  neg                                         1.0000    0.5000    0.6667        2\n"));
+    assert_non_null(strstr(out, "  pos                                         0.6667    1.0000    0.8000        2\n"));
+    assert_non_null(strstr(out, "     0    1    1\n"));
+    assert_non_null(strstr(out, "     1    0    2\n"));
+    assert_non_null(strstr(out, "\neval: accuracy=0.7500 macro_f1=0.7333 n=4\n"));
     /* classify: plain, JSONL with id, empty, invalid UTF-8, bad JSON, huge */
     snprintf(path, sizeof path, "%s/in.txt", dir);
     FILE *f = fopen(path, "wb");
