@@ -21,6 +21,7 @@ static const command commands[] = {
     {"ledger", cli_ledger, "verify the books, accounts and transfers"},
     {"bench", cli_bench, "run a built-in benchmark (bench ledger)"},
     {"user", cli_user, "add or list staff accounts"},
+    {"check", cli_check, "validate card, Sheba, bill and phone values (JSON lines)"},
     {"langid", cli_langid, "print the language of each line on stdin"},
     {"normalize", cli_normalize, "print the normalised tokens of each line on stdin"},
     {"signals", cli_signals, "print the risk, life-event and competitor signals of each line"},

@@ -52,6 +52,8 @@ int cli_bench(int argc, char **argv);
 int cli_bench_ledger(int argc, char **argv);
 /* `socialbank user add|list` (cli_user.c). */
 int cli_user(int argc, char **argv);
+/* payments: validate instruments (src/cli/cli_check.c) */
+int cli_check(int argc, char **argv);
 /* text engine line filters (cli_textcore.c) */
 int cli_langid(int argc, char **argv);
 int cli_normalize(int argc, char **argv);

@@ -97,6 +97,75 @@
 /* Digits in any accepted form; E.164 allows 15 after the '+'. */
 #define SB_PHONE_DIGITS_MAX 15
 
+/* ---- payments (src/payments/) ---- */
+/* Bytes of one typed instrument (card, Sheba, bill or payment ID): 34 IBAN
+ * characters in Persian digits (2 bytes each) with spaces fit easily. */
+#define SB_PAYMENTS_INPUT_BYTES_MAX 128
+/* Shares in one split: a group bill among at most this many people. */
+#define SB_PAYMENTS_SPLIT_SHARES_MAX 1000
+/* Inputs one `socialbank check` run accepts. */
+#define SB_PAYMENTS_CHECK_INPUTS_MAX 10000
+/* Card switch: inquiries after a timed-out transfer, then reversals, before
+ * the hold is left to the operator (each call waits its own timeout). */
+#define SB_PAYMENTS_SWITCH_INQUIRIES_MAX 3
+#define SB_PAYMENTS_SWITCH_REVERSALS_MAX 5
+/* The in-memory switch simulator (tests, demos): cards, references, script. */
+#define SB_PAYMENTS_SWITCH_SIM_CARDS_MAX 64
+#define SB_PAYMENTS_SWITCH_SIM_REFS_MAX 1024
+#define SB_PAYMENTS_SWITCH_SIM_SCRIPT_MAX 64
+/* ---- listening (issue 6) ---- */
+/* Posts per ingest call: one transaction; a CLI import is split into batches. */
+#define SB_LISTENING_BATCH_POSTS_MAX 10000
+/* Bytes of one post's text: long forum posts fit, a pasted book does not. */
+#define SB_LISTENING_TEXT_BYTES_MAX (16 * 1024)
+/* Source names, external ids and author handles. */
+#define SB_LISTENING_SOURCE_BYTES_MAX 32
+#define SB_LISTENING_EXTERNAL_ID_BYTES_MAX 128
+#define SB_LISTENING_AUTHOR_BYTES_MAX 128
+/* Followers and engagement counts beyond any real network's. */
+#define SB_LISTENING_COUNT_MAX 100000000000LL
+/* A post may be dated at most this far ahead of the ingest clock (clock skew). */
+#define SB_LISTENING_FUTURE_SKEW_MS (24LL * 60 * 60 * 1000)
+/* Posts older than 2000-01-01 are not social media. */
+#define SB_LISTENING_TIME_MIN_MS 946684800000LL
+/* CSV: one field, one row (all fields), fields per row. */
+#define SB_LISTENING_CSV_FIELD_BYTES_MAX (64 * 1024)
+#define SB_LISTENING_CSV_ROW_BYTES_MAX (256 * 1024)
+#define SB_LISTENING_CSV_FIELDS_MAX 64
+/* One JSONL line (a post plus its metadata). */
+#define SB_LISTENING_JSONL_LINE_BYTES_MAX (256 * 1024)
+/* Redaction: digit groups looked at in one numeric run (a card is 4-5 groups). */
+#define SB_LISTENING_REDACT_GROUPS_MAX 64
+/* Opening periods per weekday in a department's calendar. */
+#define SB_LISTENING_PERIODS_PER_DAY_MAX 4
+/* Business-hour arithmetic walks at most this many days (a deadline a year off). */
+#define SB_LISTENING_CALENDAR_DAYS_MAX 400
+/* Departments one rule routes to. */
+#define SB_LISTENING_RULE_DEPARTMENTS_MAX 8
+/* Rules evaluated per post (the table an admin edits). */
+#define SB_LISTENING_RULES_MAX 256
+/* Posts from one author on one topic join an open case within this window. */
+#define SB_LISTENING_CASE_JOIN_WINDOW_MS (72LL * 60 * 60 * 1000)
+/* Case notes and replies. */
+#define SB_LISTENING_NOTE_BYTES_MAX 4096
+/* Cases handled per tick (escalations, reassignments), so a tick is bounded. */
+#define SB_LISTENING_TICK_CASES_MAX 1000
+/* Alerts: the baseline hours, the minimum observed count and the p-value. */
+#define SB_LISTENING_ALERT_BASELINE_HOURS 24
+#define SB_LISTENING_ALERT_MIN_COUNT 10
+#define SB_LISTENING_ALERT_P_THRESHOLD 1e-4
+/* A burst is one alert until its metric has been quiet this long. */
+#define SB_LISTENING_ALERT_QUIET_MS (6LL * 60 * 60 * 1000)
+/* A quiet baseline is taken as at least this many posts an hour (no division by zero, no alert on 3 posts). */
+#define SB_LISTENING_ALERT_BASELINE_FLOOR 0.5
+/* Risk metrics checked per tick. */
+#define SB_LISTENING_ALERT_METRICS_MAX 32
+/* Suggestions: posts analysed per call, bigrams per post. */
+#define SB_LISTENING_SUGGEST_POSTS_MAX 50000
+#define SB_LISTENING_SUGGEST_BIGRAMS_PER_POST 64
+/* Words per post considered for bigrams and the bytes of one word. */
+#define SB_LISTENING_WORD_BYTES_MAX 60
+
 /* ---- store ---- */
 /* Prepared statements cached per connection. */
 #define SB_STORE_STMT_CACHE_MAX 256
@@ -174,10 +243,14 @@ _Static_assert(SB_HTTP_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "ingest 
 _Static_assert(SB_CUSTOMER_USERNAME_BYTES_MAX <= SB_USERNAME_BYTES_MAX, "customer names fit the username column");
 _Static_assert(SB_LOGIN_RATE_WINDOW_MS <= SB_OTP_RATE_WINDOW_MS, "pruning keeps the longest window");
 _Static_assert(SB_OTP_DIGITS >= 4 && SB_OTP_DIGITS <= 9, "a code fits a uint32_t");
+_Static_assert(SB_PHONE_INPUT_BYTES_MAX <= SB_PAYMENTS_INPUT_BYTES_MAX, "a phone number is one payments input");
 _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
 
 _Static_assert(SB_LEDGER_SUBMIT_MAX <= SB_LEDGER_COMMIT_MAX, "a submission must fit one commit");
 _Static_assert(SB_LEDGER_COMMIT_MAX <= SB_LEDGER_QUEUE_TRANSFERS_MAX, "a commit is drawn from the queue");
+_Static_assert(SB_LISTENING_CSV_FIELD_BYTES_MAX <= SB_LISTENING_CSV_ROW_BYTES_MAX, "a field fits a row");
+_Static_assert(SB_LISTENING_TEXT_BYTES_MAX <= SB_LISTENING_CSV_FIELD_BYTES_MAX, "a post text fits a CSV field");
+_Static_assert(SB_LISTENING_ALERT_BASELINE_HOURS >= 1, "a baseline needs an hour");
 _Static_assert(SB_TEXT_INPUT_BYTES_MAX <= SB_CLI_LINE_BYTES_MAX, "a CLI line can carry a whole text");
 
 _Static_assert(SB_TEXT_LABEL_BYTES_MAX < 65536, "label lengths are u16 in the model file");

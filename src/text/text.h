@@ -102,8 +102,9 @@ int text_lang_parse(const char *code, text_lang *out) SB_MUST_CHECK;
 /* Identify the language of raw (not normalised) UTF-8 text: Persian,
  * Arabic, Ukrainian, Russian, English or other.  Works on a single sentence:
  * the script decides the family, then letters unique to one language
- * (پ چ ژ گ vs ة; і ї є ґ vs ы э ъ ё), frequent function words and
- * weighted character n-grams decide within it.  Text without letters
+ * (پ چ ژ گ vs ة أ إ; і ї є ґ vs ы э ъ ё), frequent function words and
+ * weighted word endings decide within it; links and @mentions are skipped.
+ * Persian written in Latin letters ("kheili khoob") is fa.  Text without letters
  * (emoji, digits) is "other" with low confidence.  Only the first
  * SB_TEXT_LANGID_BYTES_MAX bytes are read (more adds nothing); a code point
  * cut at that boundary is ignored.

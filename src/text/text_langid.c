@@ -2,16 +2,17 @@
  * text_langid.c - language identification: Persian, Arabic, Ukrainian,
  * Russian, English or other, on texts as short as one sentence.
  *
- * One pass over the code points (at most SB_TEXT_LANGID_BYTES_MAX bytes):
+ * One pass over the code points (at most SB_TEXT_LANGID_BYTES_MAX bytes;
+ * links and @mentions are skipped, their Latin letters say nothing):
  *   1. the script of every letter is counted (Arabic, Cyrillic, Latin,
  *      other); Latin letters weigh half, because brand names and "ok" are
  *      written in Latin inside Persian and Russian posts;
  *   2. letters unique to one language add to its score (پ چ ژ گ for Persian,
- *      ة for Arabic, і ї є ґ and the inner apostrophe for Ukrainian,
+ *      ة أ إ for Arabic, і ї є ґ and the inner apostrophe for Ukrainian,
  *      ы э ъ ё for Russian, Urdu/Kurdish/Belarusian/Serbian/Kazakh letters
  *      and Latin diacritics for "other");
  *   3. each word (lowercased, Arabic yeh/kaf folded to Persian for lookup)
- *      is looked up in one sorted table of frequent function words, and its
+ *      is looked up in one hashed table of frequent function words, and its
  *      ending in a table of weighted suffixes (the n-grams that separate
  *      Ukrainian from Russian inflection and Persian from Arabic).
  * The script family with the most letter weight is chosen first; within it
@@ -28,7 +29,10 @@
 #include "text/text.h"
 
 /* Scores are in tenths. */
-enum { L_FA, L_AR, L_UK, L_RU, L_EN, L_OT, L_N };
+/* L_OT: another language in Arabic or Cyrillic script (Urdu, Belarusian...);
+ * L_OL: another language in Latin script (German, French...).  Kept apart so
+ * a French word in a Russian post does not make the post "other". */
+enum { L_FA, L_AR, L_UK, L_RU, L_EN, L_OT, L_OL, L_N };
 
 typedef struct {
     const char *word; /* lowercased; Arabic yeh/kaf folded to Persian */
@@ -51,17 +55,19 @@ static word_entry words[] = {
     {"عالی", L_FA, 15}, {"ممنون", L_FA, 20}, {"مرسی", L_FA, 20}, {"سلام", L_FA, 5}, {"همه", L_FA, 10},
     {"باید", L_FA, 20}, {"بعد", L_FA, 3}, {"روی", L_FA, 10}, {"می", L_FA, 15}, {"نمی", L_FA, 15}, {"شده", L_FA, 15},
     {"کنه", L_FA, 20}, {"بشه", L_FA, 20}, {"تو", L_FA, 10}, {"اون", L_FA, 20}, {"واقعا", L_FA, 10},
-    {"البته", L_FA, 10}, {"فوق", L_FA, 10}, {"الان", L_FA, 10}, {"برنامه", L_FA, 10}, {"ها", L_FA, 10}, {"های", L_FA, 15},
+    {"البته", L_FA, 10}, {"در", L_FA, 15}, {"بدون", L_FA, 15}, {"رو", L_FA, 10}, {"خوبه", L_FA, 20},
+    {"باشید", L_FA, 15}, {"خواهم", L_FA, 15}, {"داشتم", L_FA, 15}, {"چون", L_FA, 10}, {"فوق", L_FA, 10}, {"الان", L_FA, 10}, {"برنامه", L_FA, 10}, {"ها", L_FA, 10}, {"های", L_FA, 15},
     /* Arabic */
     {"فی", L_AR, 20}, {"الی", L_AR, 8}, {"إلی", L_AR, 20}, {"عن", L_AR, 10}, {"هذا", L_AR, 20}, {"هذه", L_AR, 20},
     {"التی", L_AR, 20}, {"الذی", L_AR, 20}, {"کان", L_AR, 10}, {"أن", L_AR, 15}, {"إن", L_AR, 15}, {"لا", L_AR, 10},
-    {"مع", L_AR, 10}, {"قد", L_AR, 10}, {"لم", L_AR, 15}, {"لن", L_AR, 15}, {"کل", L_AR, 8}, {"هو", L_AR, 10},
+    {"مع", L_AR, 10}, {"قد", L_AR, 10}, {"لم", L_AR, 15}, {"لن", L_AR, 15}, {"کل", L_AR, 2}, {"هو", L_AR, 10},
     {"هی", L_AR, 10}, {"نحن", L_AR, 20}, {"جدا", L_AR, 15}, {"لیس", L_AR, 20}, {"کیف", L_AR, 15}, {"لماذا", L_AR, 20},
     {"ماذا", L_AR, 20}, {"شکرا", L_AR, 20}, {"البنک", L_AR, 20}, {"المال", L_AR, 15}, {"علی", L_AR, 5},
     {"أنا", L_AR, 20}, {"انا", L_AR, 15}, {"ذلک", L_AR, 20}, {"عندی", L_AR, 20}, {"لدی", L_AR, 20},
-    {"الحساب", L_AR, 20}, {"البطاقة", L_AR, 20}, {"یا", L_AR, 5}, {"ثم", L_AR, 10}, {"أو", L_AR, 10},
+    {"الحساب", L_AR, 20}, {"البطاقة", L_AR, 20}, {"ثم", L_AR, 10}, {"أو", L_AR, 10},
     {"هل", L_AR, 15}, {"متى", L_AR, 15}, {"لقد", L_AR, 20}, {"بعض", L_AR, 5}, {"لکن", L_AR, 10}, {"أی", L_AR, 10},
-    {"الله", L_AR, 5}, {"الخدمة", L_AR, 20}, {"سیء", L_AR, 15}, {"ممتاز", L_AR, 10}, {"یتم", L_AR, 20},
+    {"الله", L_AR, 5}, {"الخدمة", L_AR, 20}, {"بشکل", L_AR, 15}, {"جید", L_AR, 15}, {"یعمل", L_AR, 15}, {"شیء", L_AR, 5},
+    {"أیضا", L_AR, 15}, {"ایضا", L_AR, 10}, {"حتى", L_AR, 10}, {"عندما", L_AR, 20}, {"یجب", L_AR, 15}, {"سیء", L_AR, 15}, {"ممتاز", L_AR, 10}, {"یتم", L_AR, 20},
     /* Ukrainian */
     {"і", L_UK, 20}, {"й", L_UK, 10}, {"та", L_UK, 10}, {"що", L_UK, 20}, {"це", L_UK, 20}, {"як", L_UK, 15},
     {"від", L_UK, 20}, {"для", L_UK, 2}, {"мені", L_UK, 20}, {"дуже", L_UK, 20}, {"картка", L_UK, 20},
@@ -76,15 +82,16 @@ static word_entry words[] = {
     {"сьогодні", L_UK, 20}, {"зараз", L_UK, 10}, {"був", L_UK, 15}, {"була", L_UK, 5}, {"вони", L_UK, 15},
     {"воно", L_UK, 15}, {"він", L_UK, 20}, {"вона", L_UK, 10}, {"нас", L_UK, 3}, {"нам", L_UK, 3},
     {"їм", L_UK, 20}, {"банку", L_UK, 3}, {"рахунок", L_UK, 15}, {"кошти", L_UK, 15}, {"привіт", L_UK, 20},
-    {"доброго", L_UK, 5}, {"дня", L_UK, 3}, {"хочу", L_UK, 3}, {"можу", L_UK, 3}, {"зробити", L_UK, 15},
-    {"так", L_UK, 2}, {"ну", L_UK, 2}, {"теж", L_UK, 10}, {"навіть", L_UK, 20}, {"через", L_UK, 0},
+    {"доброго", L_UK, 5}, {"дня", L_UK, 3}, {"можу", L_UK, 3}, {"зробити", L_UK, 15},
+    {"так", L_UK, 2}, {"ну", L_UK, 2}, {"теж", L_UK, 10}, {"навіть", L_UK, 20}, {"добрий", L_UK, 20}, {"погано", L_UK, 15}, {"жах", L_UK, 20},
+    {"жахливо", L_UK, 20}, {"гарно", L_UK, 10}, {"чудово", L_UK, 15}, {"скільки", L_UK, 20}, {"через", L_UK, 0},
     /* Russian */
     {"и", L_RU, 20}, {"что", L_RU, 20}, {"это", L_RU, 20}, {"как", L_RU, 15}, {"с", L_RU, 8}, {"по", L_RU, 3},
     {"очень", L_RU, 20}, {"был", L_RU, 15}, {"была", L_RU, 5}, {"но", L_RU, 15}, {"уже", L_RU, 20},
     {"еще", L_RU, 20}, {"только", L_RU, 20}, {"когда", L_RU, 15}, {"или", L_RU, 15}, {"его", L_RU, 15},
     {"их", L_RU, 15}, {"вы", L_RU, 15}, {"мы", L_RU, 15}, {"после", L_RU, 20}, {"чтобы", L_RU, 20},
     {"надо", L_RU, 15}, {"нужно", L_RU, 15}, {"можно", L_RU, 15}, {"нет", L_RU, 20}, {"есть", L_RU, 20},
-    {"который", L_RU, 20}, {"которые", L_RU, 20}, {"меня", L_RU, 20}, {"мне", L_RU, 15}, {"все", L_RU, 15},
+    {"который", L_RU, 20}, {"которые", L_RU, 20}, {"меня", L_RU, 20}, {"мне", L_RU, 15}, {"все", L_RU, 4},
     {"всё", L_RU, 15}, {"карта", L_RU, 20}, {"карту", L_RU, 10}, {"деньги", L_RU, 20}, {"спасибо", L_RU, 20},
     {"пожалуйста", L_RU, 20}, {"почему", L_RU, 20}, {"кто", L_RU, 15}, {"где", L_RU, 20}, {"этот", L_RU, 20},
     {"эта", L_RU, 20}, {"эти", L_RU, 20}, {"тоже", L_RU, 15}, {"также", L_RU, 15}, {"хорошо", L_RU, 20},
@@ -94,7 +101,8 @@ static word_entry words[] = {
     {"если", L_RU, 20}, {"так", L_RU, 2}, {"без", L_RU, 3}, {"за", L_RU, 2}, {"из", L_RU, 10}, {"ни", L_RU, 10},
     {"я", L_RU, 2}, {"для", L_RU, 2}, {"моя", L_RU, 3}, {"мой", L_RU, 20}, {"вам", L_RU, 5}, {"вас", L_RU, 5},
     {"своей", L_RU, 20}, {"свою", L_RU, 10}, {"этого", L_RU, 20}, {"того", L_RU, 10},
-    {"ничего", L_RU, 20}, {"всех", L_RU, 15}, {"сих", L_RU, 20}, {"пор", L_RU, 5}, {"время", L_RU, 20}, {"клиент", L_RU, 5}, {"клиентов", L_RU, 15},
+    {"ничего", L_RU, 20}, {"всех", L_RU, 15}, {"сих", L_RU, 20}, {"пор", L_RU, 5}, {"время", L_RU, 20}, {"клиент", L_RU, 5}, {"клиентов", L_RU, 15}, {"добрый", L_RU, 20}, {"плохо", L_RU, 15}, {"ужас", L_RU, 15},
+    {"ужасно", L_RU, 20}, {"отлично", L_RU, 15}, {"сколько", L_RU, 20}, {"да", L_RU, 5},
     /* English */
     {"the", L_EN, 20}, {"and", L_EN, 15}, {"to", L_EN, 10}, {"is", L_EN, 10}, {"my", L_EN, 15}, {"i", L_EN, 10},
     {"you", L_EN, 15}, {"it", L_EN, 10}, {"of", L_EN, 10}, {"for", L_EN, 10}, {"in", L_EN, 5}, {"on", L_EN, 5},
@@ -108,13 +116,13 @@ static word_entry words[] = {
     {"from", L_EN, 10}, {"but", L_EN, 10}, {"no", L_EN, 3}, {"yes", L_EN, 10}, {"we", L_EN, 10},
     {"they", L_EN, 15}, {"our", L_EN, 10}, {"if", L_EN, 8}, {"need", L_EN, 10}, {"still", L_EN, 10},
     /* other languages written in Latin */
-    {"der", L_OT, 15}, {"die", L_OT, 8}, {"das", L_OT, 15}, {"und", L_OT, 20}, {"ist", L_OT, 15},
-    {"nicht", L_OT, 20}, {"ich", L_OT, 20}, {"le", L_OT, 10}, {"la", L_OT, 10}, {"les", L_OT, 15},
-    {"et", L_OT, 10}, {"est", L_OT, 10}, {"je", L_OT, 15}, {"pas", L_OT, 10}, {"une", L_OT, 15},
-    {"el", L_OT, 10}, {"los", L_OT, 15}, {"que", L_OT, 15}, {"y", L_OT, 8}, {"es", L_OT, 10}, {"por", L_OT, 10},
-    {"il", L_OT, 10}, {"di", L_OT, 10}, {"che", L_OT, 15}, {"non", L_OT, 8}, {"het", L_OT, 15}, {"een", L_OT, 15},
-    {"van", L_OT, 5}, {"och", L_OT, 15}, {"jest", L_OT, 15}, {"nie", L_OT, 10}, {"bir", L_OT, 15},
-    {"ve", L_OT, 10}, {"bu", L_OT, 10}, {"da", L_OT, 5},
+    {"der", L_OL, 15}, {"die", L_OL, 8}, {"das", L_OL, 15}, {"und", L_OL, 20}, {"ist", L_OL, 15},
+    {"nicht", L_OL, 20}, {"ich", L_OL, 20}, {"le", L_OL, 10}, {"la", L_OL, 10}, {"les", L_OL, 15},
+    {"et", L_OL, 10}, {"est", L_OL, 10}, {"je", L_OL, 15}, {"pas", L_OL, 10}, {"une", L_OL, 15},
+    {"el", L_OL, 10}, {"los", L_OL, 15}, {"que", L_OL, 15}, {"y", L_OL, 8}, {"es", L_OL, 10}, {"por", L_OL, 10},
+    {"il", L_OL, 10}, {"di", L_OL, 10}, {"che", L_OL, 15}, {"non", L_OL, 8}, {"het", L_OL, 15}, {"een", L_OL, 15},
+    {"van", L_OL, 5}, {"och", L_OL, 15}, {"jest", L_OL, 15}, {"nie", L_OL, 10}, {"bir", L_OL, 15},
+    {"ve", L_OL, 10}, {"bu", L_OL, 10}, {"da", L_OL, 5},
     /* Belarusian */
     {"гэта", L_OT, 20}, {"гэты", L_OT, 20}, {"яшчэ", L_OT, 20}, {"калі", L_OT, 15}, {"мяне", L_OT, 20},
     {"дзень", L_OT, 20}, {"па", L_OT, 5}, {"таксама", L_OT, 20}, {"вельмі", L_OT, 20},
@@ -137,7 +145,9 @@ typedef struct {
 } suffix_entry;
 
 /* Word endings (character n-grams at the end of a word) that separate the
- * languages of a pair.  Checked longest first; the first match counts. */
+ * languages of a pair.  Checked in table order (a longer ending before the
+ * shorter one it contains); the first match counts, weight 0 means "no
+ * evidence" and stops the search. */
 static const suffix_entry suffixes[] = {
     /* adjectives: -ський (uk) against -ский (ru), before the shorter -ий */
     {"ський", L_UK, 10}, {"цький", L_UK, 10}, {"ский", L_RU, 10}, {"цкий", L_RU, 10}, {"ская", L_RU, 6},
@@ -145,18 +155,18 @@ static const suffix_entry suffixes[] = {
     /* Ukrainian inflection */
     {"ння", L_UK, 8}, {"ться", L_UK, 0}, {"ати", L_UK, 8}, {"ити", L_UK, 8}, {"ути", L_UK, 6}, {"ому", L_UK, 0},
     {"ої", L_UK, 8}, {"ій", L_UK, 6}, {"ів", L_UK, 6}, {"ість", L_UK, 8}, {"ают", L_RU, 6}, {"ують", L_UK, 8},
-    {"ють", L_UK, 6}, {"ає", L_UK, 8}, {"ує", L_UK, 8}, {"ий", L_UK, 0}, {"ого", L_UK, 0}, {"ться", L_UK, 0},
+    {"ють", L_UK, 6}, {"ає", L_UK, 8}, {"ує", L_UK, 8}, {"ий", L_UK, 0}, {"ого", L_UK, 0},
     {"ємо", L_UK, 8}, {"имо", L_UK, 6}, {"ите", L_RU, 4}, {"ете", L_RU, 4}, {"ует", L_RU, 6}, {"ет", L_RU, 2},
     /* Russian inflection */
     {"ение", L_RU, 8}, {"ание", L_RU, 8}, {"ется", L_RU, 8}, {"ается", L_RU, 8}, {"ать", L_RU, 8},
     {"ить", L_RU, 8}, {"еть", L_RU, 8}, {"ый", L_RU, 8}, {"ые", L_RU, 8}, {"ая", L_RU, 5}, {"ое", L_RU, 5},
     {"ие", L_RU, 6}, {"ой", L_RU, 3}, {"ов", L_RU, 4}, {"ого", L_RU, 2}, {"ему", L_RU, 4}, {"ия", L_RU, 5},
-    {"ии", L_RU, 5}, {"ться", L_RU, 0},
+    {"ии", L_RU, 5},
     /* Persian */
     {"های", L_FA, 6}, {"ها", L_FA, 4}, {"ترین", L_FA, 6}, {"تر", L_FA, 3}, {"یم", L_FA, 3}, {"ید", L_FA, 3},
     {"ام", L_FA, 2}, {"ش", L_FA, 1},
     /* Arabic */
-    {"شون", L_FA, 6}, {"تون", L_FA, 6}, {"مون", L_FA, 6}, {"ون", L_AR, 1}, {"ة", L_AR, 4}, {"ها", L_AR, 0},
+    {"شون", L_FA, 6}, {"تون", L_FA, 6}, {"مون", L_FA, 6}, {"ون", L_AR, 0}, {"ة", L_AR, 4}, {"ها", L_AR, 0},
     /* English */
     {"ing", L_EN, 6}, {"tion", L_EN, 6}, {"ed", L_EN, 3}, {"ly", L_EN, 4}, {"ght", L_EN, 6},
 };
@@ -165,17 +175,30 @@ static int word_cmp(const void *a, const void *b) {
     return strcmp(((const word_entry *)a)->word, ((const word_entry *)b)->word);
 }
 
+/* The word table is sorted once, then indexed by an open-addressing hash
+ * (FNV-1a) on the first entry of each distinct word. */
+#define WORD_SLOTS 2048
+_Static_assert(SB_ARRAY_LEN(words) < WORD_SLOTS / 2, "keep the word hash at most half full");
+static short word_slot[WORD_SLOTS]; /* index into words, or -1 */
+
+static uint32_t hash_bytes(const char *w, size_t len) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)w[i]) * 16777619u;
+    return h;
+}
+
 /* All entries for a word (a word may count for two languages with
  * different weights, e.g. "так"). */
-static void score_word(const char *w, int *score) {
-    size_t lo = 0, hi = SB_ARRAY_LEN(words);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(words[mid].word, w) < 0) lo = mid + 1;
-        else hi = mid;
+static void score_word(const char *w, size_t len, int *score) {
+    for (uint32_t k = hash_bytes(w, len) & (WORD_SLOTS - 1);; k = (k + 1) & (WORD_SLOTS - 1)) {
+        int idx = word_slot[k];
+        if (idx < 0) return;
+        if (strncmp(words[idx].word, w, len) == 0 && words[idx].word[len] == '\0') {
+            for (size_t i = (size_t)idx; i < SB_ARRAY_LEN(words) && strcmp(words[i].word, words[idx].word) == 0; i++)
+                score[words[i].lang] += words[i].weight;
+            return;
+        }
     }
-    for (size_t i = lo; i < SB_ARRAY_LEN(words) && strcmp(words[i].word, w) == 0; i++)
-        score[words[i].lang] += words[i].weight;
 }
 
 static unsigned char suffix_len[SB_ARRAY_LEN(suffixes)];
@@ -200,6 +223,13 @@ static void score_suffix(const char *w, size_t len, int *score) {
 static pthread_once_t words_once = PTHREAD_ONCE_INIT;
 static void words_sort(void) {
     qsort(words, SB_ARRAY_LEN(words), sizeof words[0], word_cmp);
+    memset(word_slot, 0xff, sizeof word_slot); /* all -1 */
+    for (size_t i = 0; i < SB_ARRAY_LEN(words); i++) {
+        if (i > 0 && strcmp(words[i].word, words[i - 1].word) == 0) continue;
+        uint32_t k = hash_bytes(words[i].word, strlen(words[i].word)) & (WORD_SLOTS - 1);
+        while (word_slot[k] >= 0) k = (k + 1) & (WORD_SLOTS - 1);
+        word_slot[k] = (short)i;
+    }
     for (size_t i = 0; i < SB_ARRAY_LEN(suffixes); i++) {
         size_t sl = strlen(suffixes[i].suffix);
         unsigned char last = (unsigned char)suffixes[i].suffix[sl - 1];
@@ -258,7 +288,7 @@ static void score_letter(int32_t c, int *score) {
         score[L_OT] += 30;
         break;
     default:
-        if (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) score[L_OT] += 4; /* Latin with diacritics */
+        if (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) score[L_OL] += 4; /* Latin with diacritics */
         break;
     }
 }
@@ -279,7 +309,7 @@ typedef struct {
 static void end_word(langid_state *st) {
     if (st->word_len > 0 && !st->word_cut) {
         st->word[st->word_len] = '\0';
-        score_word(st->word, st->score);
+        score_word(st->word, st->word_len, st->score);
         /* the Arabic article: ال + a word of 3+ letters (Persian loans such
          * as البته and الان are in the word table for Persian) */
         if (st->word_len >= 10 && memcmp(st->word, "\xd8\xa7\xd9\x84", 4) == 0) st->score[L_AR] += 3;
@@ -353,10 +383,46 @@ static int32_t lower(int32_t c) {
     return utf8proc_tolower(c);
 }
 
+static bool ascii_prefix_ci(const unsigned char *p, size_t pos, size_t n, const char *lit) {
+    size_t k = 0;
+    for (; lit[k]; k++)
+        if (pos + k >= n || (p[pos + k] | (p[pos + k] >= 'A' && p[pos + k] <= 'Z' ? 32 : 0)) != (unsigned char)lit[k])
+            return false;
+    return true;
+}
+
+/* Links and @mentions say nothing about the language (and their Latin
+ * letters would outvote a short Russian tweet): if one starts at pos, return
+ * the position after it, else pos. */
+static size_t skip_link(const unsigned char *p, size_t pos, size_t n) {
+    if (ascii_prefix_ci(p, pos, n, "http://") || ascii_prefix_ci(p, pos, n, "https://") ||
+        ascii_prefix_ci(p, pos, n, "www.")) {
+        while (pos < n && p[pos] > ' ') pos++;
+        return pos;
+    }
+    unsigned char next = pos + 1 < n ? p[pos + 1] : 0;
+    if (p[pos] == '@' && (next == '_' || ((next | 32) >= 'a' && (next | 32) <= 'z') || (next >= '0' && next <= '9'))) {
+        pos++;
+        while (pos < n && (p[pos] == '_' || p[pos] == '.' || ((p[pos] | 32) >= 'a' && (p[pos] | 32) <= 'z') ||
+                           (p[pos] >= '0' && p[pos] <= '9')))
+            pos++;
+        return pos;
+    }
+    return pos;
+}
+
 static void scan(const char *text, size_t len, langid_state *st, bool with_words) {
     const unsigned char *p = (const unsigned char *)text;
     size_t pos = 0, n = len;
     while (pos < n) {
+        if (with_words && st->word_len == 0) {
+            size_t skip = skip_link(p, pos, n);
+            if (skip != pos) {
+                pos = skip;
+                st->prev = ' ';
+                continue;
+            }
+        }
         int32_t c = decode(p, &pos); /* validated before */
         c = lower(c);
         script s = script_of(c);
@@ -415,16 +481,16 @@ int text_langid_script_only(const char *text, size_t len, text_lang *out) {
     return SB_OK;
 }
 
-/* Pick between a and b (a wins ties) with the "other" score as a third
- * contender; confidence from the margin. */
-static text_lang decide(const int *score, int a, int b, text_lang la, text_lang lb, int *margin_out) {
+/* Pick between a and b (a wins ties) with the "other" score of the family
+ * as a third contender; confidence from the margin. */
+static text_lang decide(const int *score, int a, int b, int other, text_lang la, text_lang lb, int *margin_out) {
     int best = score[a] >= score[b] ? a : b;
     int second = best == a ? score[b] : score[a];
-    if (score[L_OT] > score[best]) {
-        *margin_out = score[L_OT] - score[best];
+    if (score[other] > score[best]) {
+        *margin_out = score[other] - score[best];
         return TEXT_LANG_OTHER;
     }
-    if (score[L_OT] > second) second = score[L_OT];
+    if (score[other] > second) second = score[other];
     *margin_out = score[best] - second;
     return best == a ? la : lb;
 }
@@ -441,12 +507,12 @@ int text_langid(const char *text, size_t len, text_lang *out, int *confidence_pe
     int margin = 0;
     text_lang lang;
     switch (fam) {
-    case SCRIPT_ARABIC: lang = decide(st.score, L_FA, L_AR, TEXT_LANG_FA, TEXT_LANG_AR, &margin); break;
-    case SCRIPT_CYRILLIC: lang = decide(st.score, L_RU, L_UK, TEXT_LANG_RU, TEXT_LANG_UK, &margin); break;
+    case SCRIPT_ARABIC: lang = decide(st.score, L_FA, L_AR, L_OT, TEXT_LANG_FA, TEXT_LANG_AR, &margin); break;
+    case SCRIPT_CYRILLIC: lang = decide(st.score, L_RU, L_UK, L_OT, TEXT_LANG_RU, TEXT_LANG_UK, &margin); break;
     case SCRIPT_LATIN:
-        lang = decide(st.score, L_EN, L_OT, TEXT_LANG_EN, TEXT_LANG_OTHER, &margin);
-        if (st.score[L_FA] > st.score[L_EN] && st.score[L_FA] >= st.score[L_OT]) { /* Finglish */
-            margin = st.score[L_FA] - (st.score[L_EN] > st.score[L_OT] ? st.score[L_EN] : st.score[L_OT]);
+        lang = decide(st.score, L_EN, L_OL, L_OL, TEXT_LANG_EN, TEXT_LANG_OTHER, &margin);
+        if (st.score[L_FA] > st.score[L_EN] && st.score[L_FA] >= st.score[L_OL]) { /* Finglish */
+            margin = st.score[L_FA] - (st.score[L_EN] > st.score[L_OL] ? st.score[L_EN] : st.score[L_OL]);
             lang = TEXT_LANG_FA;
         }
         break;

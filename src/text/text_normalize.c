@@ -227,10 +227,12 @@ static size_t try_emoticon(norm_state *s, size_t i) {
         char first = t[0], last = t[len - 1];
         bool first_letter = first >= 'a' && first <= 'z';
         bool last_letter = last >= 'a' && last <= 'z';
-        if (first_letter && s->kind != TOK_NONE) continue; /* "xd" inside a word */
+        if (first_letter && (s->kind == TOK_WORD || s->kind == TOK_HASH)) continue; /* "xd" inside a word */
         size_t j = i + len;
         if (last_letter) {
-            cp_class next = class_at(s, j);
+            /* a ZWNJ before a letter continues the word ("xd\u200cd") */
+            size_t k = (j < s->n && s->cps[j] == CP_ZWNJ) ? j + 1 : j;
+            cp_class next = class_at(s, k);
             if (next == CLASS_LETTER || next == CLASS_DIGIT) continue; /* ":do" */
         }
         while (!last_letter && j < s->n && mapped_at(s, j) == (unsigned char)last) j++;

@@ -86,36 +86,37 @@ static const char *const rejected[] = {
     "+",
     "0",
     "abc",
-    "02112345678",        /* Tehran landline */
-    "+982112345678",      /* Tehran landline, international */
-    "00983112345678",     /* Isfahan landline */
-    "09512345678",        /* 095x: not a mobile range */
-    "09812345678",        /* 098x: not a mobile range */
-    "0902123456",         /* Iranian Irancell, one digit short (90 is no Ukrainian code either) */
-    "091212345678",       /* one digit too many */
-    "+98912123456",       /* +98 with 9 digits */
-    "+9891212345678",     /* +98 with 11 digits */
-    "+9809121234567",     /* trunk 0 after country code */
-    "989121234567 8",     /* extra digit after a space */
-    "0912123456a",        /* letter */
-    "0912-123-4567x",     /* trailing junk */
-    "++989121234567",     /* two pluses */
-    "0912+1234567",       /* plus in the middle */
-    "+380441234567",      /* Kyiv landline */
-    "0441234567",         /* Kyiv landline, national */
-    "+38050123456",       /* Ukrainian, one digit short */
-    "+3805012345678",     /* Ukrainian, one digit too many */
-    "050123456",          /* national, short */
-    "501234567",          /* bare 9 digits: ambiguous, not accepted */
-    "+14155552671",       /* United States */
-    "+447911123456",      /* United Kingdom */
-    "00447911123456",     /* United Kingdom, 00 form */
-    "+7 912 123 45 67",   /* Russia */
-    "0000000000000000",   /* too many digits */
-    "0912/123/4567",      /* slash is not a separator we accept */
-    ("0912\xC2\xA0" "1234567"), /* no-break space: rejected rather than guessed */
+    "02112345678",      /* Tehran landline */
+    "+982112345678",    /* Tehran landline, international */
+    "00983112345678",   /* Isfahan landline */
+    "09512345678",      /* 095x: not a mobile range */
+    "09812345678",      /* 098x: not a mobile range */
+    "0902123456",       /* Iranian Irancell, one digit short (90 is no Ukrainian code either) */
+    "091212345678",     /* one digit too many */
+    "+98912123456",     /* +98 with 9 digits */
+    "+9891212345678",   /* +98 with 11 digits */
+    "+9809121234567",   /* trunk 0 after country code */
+    "989121234567 8",   /* extra digit after a space */
+    "0912123456a",      /* letter */
+    "0912-123-4567x",   /* trailing junk */
+    "++989121234567",   /* two pluses */
+    "0912+1234567",     /* plus in the middle */
+    "+380441234567",    /* Kyiv landline */
+    "0441234567",       /* Kyiv landline, national */
+    "+38050123456",     /* Ukrainian, one digit short */
+    "+3805012345678",   /* Ukrainian, one digit too many */
+    "050123456",        /* national, short */
+    "501234567",        /* bare 9 digits: ambiguous, not accepted */
+    "+14155552671",     /* United States */
+    "+447911123456",    /* United Kingdom */
+    "00447911123456",   /* United Kingdom, 00 form */
+    "+7 912 123 45 67", /* Russia */
+    "0000000000000000", /* too many digits */
+    "0912/123/4567",    /* slash is not a separator we accept */
+    ("0912\xC2\xA0"
+     "1234567"),                /* no-break space: rejected rather than guessed */
     "\xDB\xB0\xDB\xB9\xDB\xB1", /* Persian digits, too short */
-    "\xDB",               /* truncated UTF-8 */
+    "\xDB",                     /* truncated UTF-8 */
 };
 
 static void test_rejected(void **state) {

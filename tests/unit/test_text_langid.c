@@ -145,6 +145,26 @@ static const sample samples[] = {
     {"Приложение Monobank не работает", TEXT_LANG_RU},
     {"Додаток Privat24 не працює", TEXT_LANG_UK},
     {"I love Приватбанк, it is the best bank in the world", TEXT_LANG_EN},
+    /* very short */
+    {"Добрий день", TEXT_LANG_UK},
+    {"Добрый день", TEXT_LANG_RU},
+    {"Все погано", TEXT_LANG_UK},
+    {"Все плохо", TEXT_LANG_RU},
+    {"Жах", TEXT_LANG_UK},
+    {"Ужас", TEXT_LANG_RU},
+    {"Картка", TEXT_LANG_UK},
+    {"Карта", TEXT_LANG_RU},
+    {"شكرا جزيلا", TEXT_LANG_AR},
+    {"خیلی ممنون", TEXT_LANG_FA},
+    {"ما هذا", TEXT_LANG_AR},
+    {"این چیه", TEXT_LANG_FA},
+    /* Persian in Latin letters */
+    {"salam, kheili khoob bood, merci", TEXT_LANG_FA},
+    {"ghaza sard bod vali peyk khoob bood", TEXT_LANG_FA},
+    /* links and mentions do not vote */
+    {"RT @sberbank_ru: https://t.co/9KIa4FErblB кредит", TEXT_LANG_RU},
+    {"@ladyanneta @sberbank @aeroflot ждем ответа от @alfa_bank", TEXT_LANG_RU},
+    {"درخواست وام https://www.example.com/il/la/di/gi", TEXT_LANG_FA},
 };
 
 static void test_samples(void **state) {

@@ -1,0 +1,476 @@
+/*
+ * listening.h - every post about the bank, understood and acted on.
+ *
+ * Data flow (docs/ARCHITECTURE.md, "listening"):
+ *   connector (JSONL, CSV, a network's own file) -> listening_post
+ *   -> listening_ingest: validate (limits, UTF-8, known source), redact
+ *      (cards, phones, national IDs, IBAN, e-mails), optionally seal the raw
+ *      text, dedup by (source, external id) merging counts
+ *   -> understand (the text engine, through listening_understander) -> store
+ *   -> rules -> cases (departments, business-hour deadlines), statistics,
+ *      leads (only with consent); listening_tick: escalations, reassignment,
+ *      alerts; suggestions and advocates are queries.
+ *
+ * Everything takes a `listening` context: the caller's store connection (one
+ * thread), the raw-text key if raw storage is on, and the interfaces other
+ * modules fill later (understander, alert sink, messenger reply hook).  Time
+ * is always passed in (now_ms) so tests are deterministic.
+ *
+ * Labels are the corpus's (scripts/corpus_stats.py): sentiment
+ * positive|negative|neutral; kind complaint|suggestion|question|praise|other;
+ * topic cards|transfers|fees|loans|call_center|app_online|branch|
+ * fraud_security|staff|other; risks card_misuse|threat_leave|threat_sue|
+ * insolvency_rumour; life events new_child|travel_abroad|wedding|new_home|
+ * new_job|studies.
+ */
+#ifndef SB_LISTENING_H
+#define SB_LISTENING_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+/* ---- vocabularies -------------------------------------------------------- */
+/* True if `name` is a known source (twitter, instagram, telegram, linkedin,
+ * facebook, forum, app_store, google_play, own_channel, messenger, news,
+ * youtube, vk). */
+bool listening_source_valid(const char *name);
+/* True if label is valid for head ("sentiment", "kind" or "topic"). */
+bool listening_label_valid(const char *head, const char *label);
+bool listening_risk_valid(const char *name);
+bool listening_life_event_valid(const char *name);
+/* The offer a life event suggests ("child_savings", ...); NULL if unknown. */
+const char *listening_life_event_offer(const char *life_event);
+
+/* ---- posts ----------------------------------------------------------------- */
+/* One post as a connector produced it.  Strings are borrowed (they belong to
+ * the record the connector read) and need not outlive listening_ingest. */
+typedef struct {
+    const char *source;
+    const char *external_id;
+    const char *author;
+    int64_t author_reach;
+    int64_t posted_at_ms;
+    const char *text;
+    size_t text_len;
+    int64_t likes;
+    int64_t shares;
+    int64_t replies;
+    char external_id_buf[24]; /* a connector's copy of a numeric id */
+} listening_post;
+
+/* ---- understanding: what the text engine fills ---------------------------- */
+#define LISTENING_LABEL_BYTES 32
+#define LISTENING_TRIGGER_BYTES 96
+#define LISTENING_SIGNALS_MAX 8
+typedef struct {
+    char name[LISTENING_LABEL_BYTES]; /* risk / life event name, or competitor bank */
+    int permille;                     /* 0..1000 */
+    char trigger[LISTENING_TRIGGER_BYTES];
+} listening_signal;
+typedef struct {
+    char lang[8]; /* "fa", "uk", "ru", "en", "ar", "other" ("" = other) */
+    char sentiment[LISTENING_LABEL_BYTES];
+    int sentiment_permille;
+    char kind[LISTENING_LABEL_BYTES];
+    int kind_permille;
+    char topic[LISTENING_LABEL_BYTES];
+    int topic_permille;
+    size_t risk_count;
+    listening_signal risks[LISTENING_SIGNALS_MAX];
+    size_t life_event_count;
+    listening_signal life_events[LISTENING_SIGNALS_MAX];
+    size_t competitor_count;
+    listening_signal competitors[LISTENING_SIGNALS_MAX];
+    char model[64];
+} listening_understanding;
+
+/* The text engine behind an interface: fill *out for the redacted text.
+ * Return SB_OK, or an error (the post is then stored without understanding
+ * and counted in listening_ingest_result.not_understood). */
+typedef struct {
+    int (*understand)(void *arg, const char *redacted_text, size_t len, listening_understanding *out);
+    void *arg;
+} listening_understander;
+
+/* ---- alerts ------------------------------------------------------------------ */
+typedef struct {
+    int64_t id;
+    char metric[64]; /* "negative" or "risk:insolvency_rumour" */
+    int64_t raised_at_ms;
+    int64_t window_start_ms;
+    int64_t observed;         /* posts in the last hour */
+    double baseline_per_hour; /* mean of the previous baseline_hours */
+    int64_t baseline_hours;
+    double p_value;          /* Poisson P(X >= observed | baseline) */
+    double p_threshold;      /* alert when p_value < p_threshold ... */
+    int64_t min_count;       /* ... and observed >= min_count */
+    int64_t threshold_count; /* smallest count that would have alerted */
+} listening_alert;
+/* Where alerts go (the server's WebSocket and webhook fill it later).  Called
+ * after the alert row is committed; its result is logged, not propagated. */
+typedef struct {
+    int (*raise)(void *arg, const listening_alert *alert);
+    void *arg;
+} listening_alert_sink;
+
+/* Delivers a reply to a messenger user (the messenger module fills it).
+ * SB_OK marks the reply delivered; anything else leaves it pending. */
+typedef struct {
+    int (*deliver)(void *arg, int64_t case_id, const char *author, const char *text);
+    void *arg;
+} listening_reply_hook;
+
+/* ---- the context --------------------------------------------------------------- */
+#define LISTENING_KEY_BYTES 32
+typedef struct {
+    bool store_raw;                             /* keep the raw text, sealed */
+    unsigned char raw_key[LISTENING_KEY_BYTES]; /* secretbox key when store_raw */
+    listening_understander understander;        /* understand may be NULL */
+    listening_alert_sink alert_sink;            /* raise may be NULL */
+    listening_reply_hook reply_hook;            /* deliver may be NULL */
+    /* Alert test parameters (0 = the defaults in limits.h). */
+    int64_t alert_baseline_hours;
+    int64_t alert_min_count;
+    double alert_p_threshold;
+} listening_config;
+
+typedef struct listening listening;
+/* Create a context over `s` (borrowed; must outlive the context).  cfg is
+ * copied (NULL = defaults: no raw storage, no interfaces).  SB_ENOMEM. */
+int listening_open(store *s, const listening_config *cfg, listening **out) SB_MUST_CHECK;
+/* Wipe the key and free. NULL allowed. */
+void listening_close(listening *l);
+
+/* Load the 32-byte raw-text key: from the file at `path` (32 raw bytes, or
+ * 64 hex characters and an optional newline) or, when path is NULL, from the
+ * environment variable SOCIALBANK_LISTENING_KEY (64 hex characters).
+ * SB_ENOTFOUND if neither is there, SB_EINVAL for a malformed key, SB_EIO. */
+int listening_key_load(const char *path, unsigned char key_out[LISTENING_KEY_BYTES]) SB_MUST_CHECK;
+
+/* ---- ingest ---------------------------------------------------------------------- */
+/* Why a row was rejected: a stable name (static string) and its index. */
+typedef struct {
+    size_t index;
+    const char *reason;
+} listening_rejection;
+
+typedef struct {
+    size_t accepted;   /* new posts stored */
+    size_t duplicates; /* merged into an existing post */
+    size_t rejected;
+    size_t not_understood; /* stored, but the understander failed or is absent */
+    size_t cases_opened;
+    size_t cases_joined;
+    size_t leads;
+    /* Caller-provided array (may be NULL) receiving the first
+     * rejections_cap rejections; `rejected` counts them all. */
+    listening_rejection *rejections;
+    size_t rejections_cap;
+} listening_ingest_result;
+
+/* Check one post against every limit; *reason_out gets a stable name
+ * ("unknown_source", "missing_external_id", "text_too_long", "invalid_utf8",
+ * ...).  SB_OK or SB_EINVAL/SB_ELIMIT.  now_ms bounds times in the future. */
+int listening_post_check(const listening_post *post, int64_t now_ms, const char **reason_out) SB_MUST_CHECK;
+
+/* Ingest a batch (at most SB_LISTENING_BATCH_POSTS_MAX) in one transaction.
+ * Each bad row is rejected with its reason and the rest still land; a new
+ * post is redacted, sealed (if configured), understood, stored, counted in
+ * the statistics, matched against the rules and may raise a lead; a
+ * duplicate (source, external_id) merges its counts (the larger wins) and
+ * reach.  `result` counts are reset first.  Errors: SB_ELIMIT for too many
+ * posts (nothing stored), a store error (everything rolled back). */
+int listening_ingest(listening *l, const listening_post *posts, size_t count, int64_t now_ms,
+                     listening_ingest_result *result) SB_MUST_CHECK;
+
+/* Store (or replace) the understanding of a stored post: statistics move,
+ * rules run, leads may appear.  SB_ENOTFOUND, SB_EINVAL for bad labels. */
+int listening_understanding_set(listening *l, int64_t post_id, const listening_understanding *u,
+                                int64_t now_ms) SB_MUST_CHECK;
+/* Validate an understanding's labels, ranges and strings. SB_EINVAL. */
+int listening_understanding_check(const listening_understanding *u) SB_MUST_CHECK;
+
+/* The stored post id for (source, external_id). SB_ENOTFOUND. */
+int listening_post_find(listening *l, const char *source, const char *external_id, int64_t *post_id_out) SB_MUST_CHECK;
+/* The raw text of a post, unsealed: *out is owned by the caller (sb_free).
+ * SB_ENOTFOUND if the post or its raw text is absent, SB_ECORRUPT if the
+ * key does not open it, SB_EPERM if raw storage is off in this context. */
+int listening_post_raw(listening *l, int64_t post_id, char **out, size_t *len_out) SB_MUST_CHECK;
+
+/* ---- redaction and sealing ---------------------------------------------------- */
+typedef struct {
+    size_t cards, phones, national_ids, ibans, emails;
+} listening_redaction_counts;
+/* Replace card numbers, phone numbers, Iranian national IDs, IBAN/Sheba and
+ * e-mail addresses in `text` (valid UTF-8, len bytes) by [card] [phone]
+ * [national_id] [iban] [email].  out is reset and filled (its max must allow
+ * 3*len+16 bytes).  counts may be NULL.  SB_EINVAL for invalid UTF-8,
+ * SB_ELIMIT for text over SB_LISTENING_TEXT_BYTES_MAX, SB_ENOMEM. */
+int listening_redact(const char *text, size_t len, sb_buf *out, listening_redaction_counts *counts) SB_MUST_CHECK;
+/* Luhn check over ASCII digits. */
+bool listening_luhn_valid(const char *digits, size_t count);
+/* Iranian national ID check digit over 10 ASCII digits. */
+bool listening_national_id_valid(const char *digits10);
+
+/* Seal `len` bytes with secretbox under key: *out (nonce || box, owned by
+ * the caller) of *out_len bytes.  SB_ENOMEM, SB_ELIMIT. */
+int listening_seal(const unsigned char key[LISTENING_KEY_BYTES], const void *plain, size_t len, unsigned char **out,
+                   size_t *out_len) SB_MUST_CHECK;
+/* Open a sealed blob: *out is NUL-terminated, owned by the caller.
+ * SB_ECORRUPT for a wrong key or a damaged blob. */
+int listening_unseal(const unsigned char key[LISTENING_KEY_BYTES], const void *sealed, size_t len, char **out,
+                     size_t *out_len) SB_MUST_CHECK;
+
+/* ---- CSV ------------------------------------------------------------------------- */
+/* RFC 4180 reader without recursion: quoted fields, "" escapes, newlines
+ * inside quotes, CRLF or LF, a UTF-8 BOM at the start, bounded field size
+ * and field count.  The caller feeds the whole input (a file mapped or
+ * read) and pulls rows; fields point into the reader's own buffer, valid
+ * until the next call. */
+typedef struct {
+    const char *data;
+    size_t len;
+    size_t pos;
+    size_t line;      /* 1-based line where the current row started */
+    size_t next_line; /* the line at pos */
+    char *scratch;    /* owned: unescaped field bytes */
+    size_t scratch_cap;
+    size_t field_count;
+    const char *fields[SB_LISTENING_CSV_FIELDS_MAX];
+    size_t field_lens[SB_LISTENING_CSV_FIELDS_MAX];
+} listening_csv_reader;
+/* Borrow `data` (must outlive the reader).  SB_ENOMEM. */
+int listening_csv_init(listening_csv_reader *r, const char *data, size_t len) SB_MUST_CHECK;
+void listening_csv_free(listening_csv_reader *r);
+/* Read the next row.  Returns STORE_ROW-like 1 for a row, 0 at the end, or
+ * SB_EINVAL (unterminated quote, junk after a closing quote) / SB_ELIMIT
+ * (field or row too large, too many fields); *reason_out names it.  After an
+ * error the reader has skipped to the next line, so reading may go on. */
+int listening_csv_next(listening_csv_reader *r, const char **reason_out) SB_MUST_CHECK;
+
+/* ---- connectors -------------------------------------------------------------------- */
+/* A connector turns one record into a post.  Fields it sets point into the
+ * record (the JSON object or the CSV row) and live as long as it.  A new
+ * network or export format is one new file with one of these. */
+typedef struct listening_connector {
+    const char *name;
+    /* From a JSON object; NULL if the connector does not read JSON. */
+    int (*from_json)(const struct listening_connector *c, const json_t *record, listening_post *out,
+                     const char **reason_out);
+    /* From a CSV row given its header row; NULL if it does not read CSV. */
+    int (*from_csv)(const struct listening_connector *c, const size_t *column_of_field, const listening_csv_reader *row,
+                    listening_post *out, const char **reason_out);
+} listening_connector;
+/* The generic connectors (listening_connector.c): one JSON object a line
+ * and a CSV export with a header row.  Fields: source, external_id (id),
+ * author (author_handle, handle, user), author_reach (followers, reach),
+ * posted_at (time, created_at: RFC 3339 text or epoch milliseconds),
+ * text (message, body), likes, shares (reposts, retweets), replies (comments). */
+extern const listening_connector listening_connector_jsonl;
+extern const listening_connector listening_connector_csv;
+/* The fields a CSV header may name, in this order (column_of_field index). */
+enum {
+    LISTENING_FIELD_SOURCE,
+    LISTENING_FIELD_EXTERNAL_ID,
+    LISTENING_FIELD_AUTHOR,
+    LISTENING_FIELD_REACH,
+    LISTENING_FIELD_TIME,
+    LISTENING_FIELD_TEXT,
+    LISTENING_FIELD_LIKES,
+    LISTENING_FIELD_SHARES,
+    LISTENING_FIELD_REPLIES,
+    LISTENING_FIELD_COUNT
+};
+/* Map the header row's columns to fields: column_of_field[f] is the column
+ * index or SIZE_MAX.  SB_EINVAL if text or external_id is missing. */
+int listening_csv_map_header(const listening_csv_reader *header,
+                             size_t column_of_field[LISTENING_FIELD_COUNT]) SB_MUST_CHECK;
+/* Parse "2026-11-23T09:40:00Z" (or a space for T), with an optional
+ * fraction and a Z or +hh:mm offset, or an integer text: epoch seconds if
+ * it has at most 10 digits, else epoch milliseconds.  SB_EINVAL. */
+int listening_time_parse(const char *text, size_t len, int64_t *ms_out) SB_MUST_CHECK;
+
+/* ---- corrections -------------------------------------------------------------------- */
+/* Record an analyst's label for a post's head ("sentiment", "kind",
+ * "topic"); it wins over the model's label everywhere (the view
+ * listening_effective), statistics move with it.  SB_EINVAL, SB_ENOTFOUND. */
+int listening_correct(listening *l, int64_t post_id, const char *head, const char *label, const char *analyst,
+                      int64_t now_ms) SB_MUST_CHECK;
+/* The effective label of a post's head into out (LISTENING_LABEL_BYTES). */
+int listening_label_get(listening *l, int64_t post_id, const char *head, char out[LISTENING_LABEL_BYTES]) SB_MUST_CHECK;
+/* Append every corrected post as training JSONL to `out` (one
+ * {"text":...,"lang":...,"sentiment":...,"kind":...,"topic":...} a line, the
+ * redacted text, effective labels); *rows_out (may be NULL) gets the count. */
+int listening_corrections_export(listening *l, sb_buf *out, size_t *rows_out) SB_MUST_CHECK;
+
+/* ---- erasure -------------------------------------------------------------------- */
+typedef struct {
+    size_t posts, cases, consents;
+} listening_erase_result;
+/* Erase an author on one source: posts (with understanding, signals,
+ * corrections, leads, raw text), their cases (events, replies, departments),
+ * their consents, and their contribution to the statistics.  One
+ * transaction.  result may be NULL. */
+int listening_erase_author(listening *l, const char *source, const char *author,
+                           listening_erase_result *result) SB_MUST_CHECK;
+
+/* ---- business hours ------------------------------------------------------------------ */
+typedef struct {
+    int start_minute, end_minute; /* local, [start, end) */
+} listening_period;
+typedef struct {
+    int utc_offset_minutes;
+    size_t period_count[7]; /* weekday 0 = Sunday */
+    listening_period periods[7][SB_LISTENING_PERIODS_PER_DAY_MAX];
+} listening_calendar;
+/* Add a period to a weekday, kept sorted; SB_EINVAL for overlap or bad
+ * minutes, SB_ELIMIT when the day is full. */
+int listening_calendar_add(listening_calendar *cal, int weekday, int start_minute, int end_minute) SB_MUST_CHECK;
+/* The instant at which `business_ms` of open time after start_ms has
+ * elapsed.  SB_EINVAL for an empty calendar, SB_ELIMIT past
+ * SB_LISTENING_CALENDAR_DAYS_MAX days. */
+int listening_business_add(const listening_calendar *cal, int64_t start_ms, int64_t business_ms,
+                           int64_t *out_ms) SB_MUST_CHECK;
+/* Open time in [from_ms, to_ms) (0 if to <= from). SB_ELIMIT as above. */
+int listening_business_between(const listening_calendar *cal, int64_t from_ms, int64_t to_ms,
+                               int64_t *out_ms) SB_MUST_CHECK;
+/* Load a department's calendar. SB_ENOTFOUND. */
+int listening_calendar_load(listening *l, const char *department, listening_calendar *out) SB_MUST_CHECK;
+
+/* ---- rules and cases ------------------------------------------------------------------ */
+typedef struct {
+    const char *name;
+    const char *kind, *sentiment, *topic, *risk, *source; /* NULL = any */
+    int min_permille;
+    const char *priority; /* urgent|high|normal|low */
+    const char *departments[SB_LISTENING_RULE_DEPARTMENTS_MAX];
+    size_t department_count;
+} listening_rule;
+/* Create a rule (id out, may be NULL).  SB_EINVAL for unknown labels,
+ * departments or priority; SB_EEXISTS for a taken name. */
+int listening_rule_add(listening *l, const listening_rule *rule, int64_t now_ms, int64_t *id_out) SB_MUST_CHECK;
+/* Enable or disable a rule. SB_ENOTFOUND. */
+int listening_rule_enable(listening *l, int64_t rule_id, bool enabled, int64_t now_ms) SB_MUST_CHECK;
+/* Delete one rule (its department links go with it). SB_ENOTFOUND. */
+int listening_rule_delete(listening *l, int64_t rule_id) SB_MUST_CHECK;
+/* Append every rule as a JSON array to out (for the admin API):
+ * [{"id":1,"name":"...","enabled":true,"kind":null,...,"min_permille":600,
+ *   "priority":"normal","departments":["support"]}, ...]. */
+int listening_rules_json(listening *l, sb_buf *out) SB_MUST_CHECK;
+/* Delete every rule (an admin replacing the set, and tests). */
+int listening_rules_clear(listening *l) SB_MUST_CHECK;
+
+/* Create or update a department with its calendar and reassignment time. */
+int listening_department_set(listening *l, const char *name, const listening_calendar *cal,
+                             int reassign_after_minutes) SB_MUST_CHECK;
+/* Add an agent to a department's pool. */
+int listening_agent_add(listening *l, const char *department, const char *agent) SB_MUST_CHECK;
+
+typedef enum {
+    LISTENING_CASE_OPEN,
+    LISTENING_CASE_ACKNOWLEDGED,
+    LISTENING_CASE_WAITING,
+    LISTENING_CASE_RESOLVED,
+} listening_case_state;
+const char *listening_case_state_name(listening_case_state state);
+
+/* The case a post belongs to. SB_ENOTFOUND. */
+int listening_case_of_post(listening *l, int64_t post_id, int64_t *case_id_out) SB_MUST_CHECK;
+/* Move a case to a state (acknowledged, waiting, resolved, or open again =
+ * reopen).  Resolving stops every department's clock; reopening restarts
+ * it with the business time left.  SB_ECONFLICT for a no-op move,
+ * SB_ENOTFOUND. */
+int listening_case_set_state(listening *l, int64_t case_id, listening_case_state state, const char *actor,
+                             int64_t now_ms) SB_MUST_CHECK;
+/* Assign to an agent (recorded as activity). */
+int listening_case_assign(listening *l, int64_t case_id, const char *agent, const char *actor,
+                          int64_t now_ms) SB_MUST_CHECK;
+/* An internal note. */
+int listening_case_note(listening *l, int64_t case_id, const char *actor, const char *text,
+                        int64_t now_ms) SB_MUST_CHECK;
+/* A reply by `agent`: for a messenger post the reply hook delivers it (or it
+ * stays pending); for an external network the text is recorded to post.
+ * Counts as the agent's activity.  *reply_id_out may be NULL. */
+int listening_case_reply(listening *l, int64_t case_id, const char *agent, const char *text, int64_t now_ms,
+                         int64_t *reply_id_out) SB_MUST_CHECK;
+/* A department's deadline for a case (NULL-clock: SB_ENOTFOUND). */
+int listening_case_deadline(listening *l, int64_t case_id, const char *department,
+                            int64_t *deadline_ms_out) SB_MUST_CHECK;
+
+typedef struct {
+    size_t escalated;
+    size_t reassigned;
+    size_t alerts;
+} listening_tick_result;
+/* Apply what time decides, deterministically for now_ms: escalate every
+ * department whose deadline passed (once per deadline), reassign cases
+ * whose agent has been silent past the department's time, and check the
+ * alert metrics.  result may be NULL. */
+int listening_tick(listening *l, int64_t now_ms, listening_tick_result *result) SB_MUST_CHECK;
+
+/* ---- reputation ------------------------------------------------------------------ */
+/* Drop and rebuild every statistic from the posts (after a bulk repair). */
+int listening_stats_recompute(listening *l) SB_MUST_CHECK;
+typedef struct {
+    int64_t posts, positive, negative, neutral;
+} listening_stat;
+/* Counts of one bucket: granularity "hour"/"day", bucket start (UTC),
+ * dimension "all"/"source"/"topic"/"lang"/"competitor"/"risk" and value
+ * ("" for all).  Absent buckets are zero. */
+int listening_stat_get(listening *l, const char *granularity, int64_t bucket_ms, const char *dimension,
+                       const char *value, listening_stat *out) SB_MUST_CHECK;
+/* Check the alert metrics at now_ms (listening_tick calls it).  *raised_out
+ * (may be NULL) gets the number of new alerts. */
+int listening_alerts_check(listening *l, int64_t now_ms, size_t *raised_out) SB_MUST_CHECK;
+/* Poisson upper tail P(X >= k) for mean lambda (> 0). */
+double listening_poisson_upper_tail(int64_t k, double lambda);
+/* Most recent alerts, newest first, up to cap; *count_out. */
+int listening_alerts_list(listening *l, listening_alert *out, size_t cap, size_t *count_out) SB_MUST_CHECK;
+
+/* ---- suggestions ---------------------------------------------------------------- */
+#define LISTENING_PHRASE_BYTES 128
+#define LISTENING_EXAMPLES_MAX 3
+typedef struct {
+    char kind[LISTENING_LABEL_BYTES];
+    char topic[LISTENING_LABEL_BYTES];
+    char phrase[LISTENING_PHRASE_BYTES]; /* two words, space-separated */
+    size_t count;                        /* posts in the group */
+    size_t example_count;
+    int64_t examples[LISTENING_EXAMPLES_MAX]; /* post ids */
+} listening_suggestion_group;
+/* Group suggestions and complaints posted in [from_ms, to_ms) by topic and
+ * key phrase: per (kind, topic) the word bigrams (stop words removed, per
+ * language) are scored by how many posts of the group use them and how
+ * distinctive they are against all posts of the period; each post joins its
+ * best phrase, and groups with at least min_count posts are returned,
+ * largest first, up to cap.  SB_ELIMIT past SB_LISTENING_SUGGEST_POSTS_MAX. */
+int listening_suggestions(listening *l, int64_t from_ms, int64_t to_ms, size_t min_count,
+                          listening_suggestion_group *out, size_t cap, size_t *count_out) SB_MUST_CHECK;
+/* True if `word` (lowercase UTF-8) is a stop word for lang. */
+bool listening_stop_word(const char *lang, const char *word, size_t len);
+
+/* ---- advocates and leads ------------------------------------------------------------ */
+typedef struct {
+    char source[LISTENING_LABEL_BYTES];
+    char author[SB_LISTENING_AUTHOR_BYTES_MAX + 1];
+    int64_t positive_posts;
+    int64_t reach;
+    double score; /* positive_posts * log(1 + reach) */
+} listening_advocate;
+/* Authors ranked by score (ties by name), up to cap. */
+int listening_advocates(listening *l, listening_advocate *out, size_t cap, size_t *count_out) SB_MUST_CHECK;
+
+/* Record that customer_id consents to their `handle` on `source` being
+ * linked (offers from life events).  *id_out may be NULL. */
+int listening_consent_add(listening *l, int64_t customer_id, const char *source, const char *handle, int64_t now_ms,
+                          int64_t *id_out) SB_MUST_CHECK;
+/* Withdraw every active consent of the handle on the source: no new leads;
+ * existing leads of that customer are deleted.  SB_ENOTFOUND. */
+int listening_consent_withdraw(listening *l, const char *source, const char *handle, int64_t now_ms) SB_MUST_CHECK;
+
+#endif /* SB_LISTENING_H */
