@@ -41,6 +41,11 @@ bench: build
 bench-%: build
 	bench/run.sh $(RELEASE) $*
 
+# The shipped classifier model, trained reproducibly from models/starter/
+# into $(RELEASE)/models/default.sbm (see cmake/default_model.cmake).
+model: deps $(RELEASE)/CMakeCache.txt
+	cmake --build $(RELEASE) -j $(JOBS) --target default_model
+
 clean:
 	rm -rf build
 

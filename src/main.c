@@ -27,6 +27,9 @@ static const command commands[] = {
     {"langid", cli_langid, "print the language of each line on stdin"},
     {"normalize", cli_normalize, "print the normalised tokens of each line on stdin"},
     {"signals", cli_signals, "print the risk, life-event and competitor signals of each line"},
+    {"train", cli_train, "train a text classifier model from labelled TSV or JSONL"},
+    {"eval", cli_eval, "evaluate a classifier model on labelled data"},
+    {"classify", cli_classify, "classify each line on stdin (language, heads, signals)"},
 };
 
 static void usage(FILE *out) {

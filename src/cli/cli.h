@@ -61,5 +61,9 @@ int cli_demo(int argc, char **argv);
 int cli_langid(int argc, char **argv);
 int cli_normalize(int argc, char **argv);
 int cli_signals(int argc, char **argv);
+/* text classifier (cli_classifier.c) */
+int cli_train(int argc, char **argv);
+int cli_eval(int argc, char **argv);
+int cli_classify(int argc, char **argv);
 
 #endif /* SB_CLI_H */

@@ -259,6 +259,30 @@
 /* A contact search query (a typed phone number or @username). */
 #define SB_MESSENGER_QUERY_BYTES_MAX 128
 
+/* ---- text (classifier: models, training) ---- */
+/* A model file; models of real corpora are a few MiB, this bounds a hostile one. */
+#define SB_TEXT_MODEL_BYTES_MAX (512u * 1024 * 1024)
+/* Embedding size; fastText's useful range is 10..300. */
+#define SB_TEXT_MODEL_DIM_MAX 1024
+/* Hash space of features (rows are only kept for features seen). */
+#define SB_TEXT_MODEL_BUCKETS_MAX (1u << 26)
+/* Heads trained together in one model (the product needs three). */
+#define SB_TEXT_MODEL_HEADS_MAX 8
+/* Labels of one head (Banking77 has 77 intents). */
+#define SB_TEXT_MODEL_LABELS_MAX 4096
+/* One label or head name. */
+#define SB_TEXT_LABEL_BYTES_MAX 128
+/* Character n-gram length; longer adds nothing a word unigram lacks. */
+#define SB_TEXT_CHAR_NGRAM_MAX 8
+/* Features of one text; the rest of a very long text is not read by the model. */
+#define SB_TEXT_FEATURES_PER_TEXT_MAX 32768
+/* Training set bounds: examples, and features stored over all of them. */
+#define SB_TEXT_TRAIN_EXAMPLES_MAX 5000000
+#define SB_TEXT_TRAIN_FEATURES_MAX (256u * 1024 * 1024)
+#define SB_TEXT_TRAIN_EPOCHS_MAX 1000
+/* Bad rows reported one by one before only counting them. */
+#define SB_TEXT_TRAIN_BAD_ROWS_REPORTED 20
+
 /* ---- command line ---- */
 #define SB_CLI_LINE_BYTES_MAX (1024 * 1024)
 
@@ -284,5 +308,7 @@ _Static_assert(SB_MESSENGER_TEXT_BYTES_MAX + SB_MESSENGER_PAYLOAD_BYTES_MAX + 40
                "a message with its payload fits one event");
 _Static_assert(SB_MESSENGER_EVENT_JSON_BYTES_MAX <= SB_WS_MESSAGE_BYTES_MAX, "an event fits one WebSocket message");
 _Static_assert(SB_MESSENGER_GROUP_MEMBERS_MAX <= SB_MESSENGER_RECIPIENTS_MAX, "a group's members are recipients");
+_Static_assert(SB_TEXT_LABEL_BYTES_MAX < 65536, "label lengths are u16 in the model file");
+_Static_assert(SB_TEXT_MODEL_BUCKETS_MAX < 0xFFFFFFFFu, "UINT32_MAX marks an empty slot");
 
 #endif /* SB_LIMITS_H */

@@ -189,4 +189,132 @@ const char *text_signal_kind_name(text_signal_kind kind);
  * classifier section (owned by the classifier engineer)
  * ====================================================================== */
 
+/* A supervised linear classifier of the fastText family (classifier.c,
+ * model_io.c).  Features of a normalised text are hashed into `buckets`:
+ * word unigrams, word bigrams (word_ngrams = 2) and optionally character
+ * n-grams of each word with boundary markers ("<word>", lengths
+ * char_ngram_min..char_ngram_max).  The text's vector is the average of the
+ * embedding rows of its features (dim floats each); each head is a softmax
+ * layer over that vector.  All heads share the embeddings and are trained
+ * together by SGD with a linearly decaying learning rate, single-threaded,
+ * so a seed determines the model byte for byte.  Only rows of features seen
+ * in training are kept: a feature unknown to the model is ignored. */
+
+typedef struct {
+    uint32_t dim;            /* embedding size, 1..SB_TEXT_MODEL_DIM_MAX */
+    uint32_t buckets;        /* hash space of features, 1..SB_TEXT_MODEL_BUCKETS_MAX */
+    uint32_t epochs;         /* passes over the data, 1..SB_TEXT_TRAIN_EPOCHS_MAX */
+    uint32_t word_ngrams;    /* 1 (unigrams) or 2 (unigrams + bigrams) */
+    uint32_t char_ngram_min; /* 0 = no character n-grams; else 1..char_ngram_max */
+    uint32_t char_ngram_max; /* at most SB_TEXT_CHAR_NGRAM_MAX */
+    uint64_t seed;           /* initialisation and shuffling */
+    float lr;                /* initial learning rate, (0, 10] */
+    bool float16;            /* store weights as IEEE half floats (half the file) */
+} text_train_params;
+
+/* Defaults: dim 64, buckets 2^21, epochs 25, word bigrams, no character
+ * n-grams, seed 1, lr 0.5, float32 weights. */
+void text_train_params_default(text_train_params *p);
+/* SB_EINVAL (with a sentence in err, TEXT_ERROR_BYTES) if a field is out of range. */
+#define TEXT_ERROR_BYTES 256
+int text_train_params_check(const text_train_params *p, char err[TEXT_ERROR_BYTES]) SB_MUST_CHECK;
+
+/* ---- training data ---- */
+/* Labelled examples for up to SB_TEXT_MODEL_HEADS_MAX heads.  Each example
+ * has a label (or none) per head; the label set of a head is whatever the
+ * examples name, sorted bytewise when the model is trained. */
+typedef struct text_dataset text_dataset;
+/* Create an empty dataset for the heads named (1..SB_TEXT_MODEL_HEADS_MAX
+ * names, each 1..SB_TEXT_LABEL_BYTES_MAX bytes, distinct) with the feature
+ * parameters of p (copied).  Errors: SB_EINVAL, SB_ENOMEM.  Caller frees
+ * with text_dataset_free. */
+int text_dataset_create(const text_train_params *p, const char *const *head_names, size_t head_count,
+                        text_dataset **out) SB_MUST_CHECK;
+/* Add one example: `normalised` (text_normalize output, len bytes) and
+ * labels[head] (NUL-terminated, or NULL when the head has no label for this
+ * example; a head without a label is skipped for the example).
+ * Errors: SB_EINVAL (no label at all, empty or too long label, NUL in the
+ * text), SB_ELIMIT (SB_TEXT_TRAIN_EXAMPLES_MAX, SB_TEXT_MODEL_LABELS_MAX
+ * labels in a head, SB_TEXT_TRAIN_FEATURES_MAX features in all), SB_ENOMEM.
+ * On error the dataset is unchanged.  An example whose text has no token is
+ * kept (it counts, but teaches nothing). */
+int text_dataset_add(text_dataset *ds, const char *normalised, size_t len, const char *const *labels) SB_MUST_CHECK;
+size_t text_dataset_size(const text_dataset *ds);
+/* Distinct labels seen so far for a head (0 for a head out of range). */
+size_t text_dataset_label_count(const text_dataset *ds, size_t head);
+void text_dataset_free(text_dataset *ds);
+
+/* ---- the model ---- */
+typedef struct text_model text_model;
+
+/* Train a model on ds (which stays the caller's).  *loss_out (may be NULL)
+ * gets the mean cross-entropy per labelled head over the last epoch.
+ * Errors: SB_EINVAL (no example, or a head with no label at all),
+ * SB_ELIMIT (the model would exceed SB_TEXT_MODEL_BYTES_MAX), SB_ENOMEM.
+ * Caller frees *out with text_model_free. */
+int text_model_train(const text_dataset *ds, text_model **out, double *loss_out) SB_MUST_CHECK;
+void text_model_free(text_model *m);
+
+const text_train_params *text_model_params(const text_model *m);
+size_t text_model_head_count(const text_model *m);
+/* Names are owned by the model (valid until text_model_free). */
+const char *text_model_head_name(const text_model *m, size_t head);
+size_t text_model_label_count(const text_model *m, size_t head);
+const char *text_model_label_name(const text_model *m, size_t head, size_t label);
+/* Index of the head / label with that name, or -1. */
+int text_model_head_find(const text_model *m, const char *name);
+int text_model_label_find(const text_model *m, size_t head, const char *name);
+/* Embedding rows kept (features seen in training). */
+size_t text_model_row_count(const text_model *m);
+
+/* One head's answer: the most probable label and its probability. */
+typedef struct {
+    uint32_t label;
+    float p;
+} text_prediction;
+
+/* Predict every head for `normalised` (text_normalize output, len bytes):
+ * out[h] for h < text_model_head_count(m).  A text with no known feature
+ * gets the uniform distribution (label 0, p = 1/labels).  Reads the model
+ * only: any number of threads may predict with one model at once.  Uses
+ * about 150 KiB of stack (the features of one text, bounded by
+ * SB_TEXT_FEATURES_PER_TEXT_MAX) and no heap.
+ * Errors: SB_EINVAL if normalised is NULL with len > 0, SB_ELIMIT if
+ * len > SB_TEXT_NORMALIZED_BYTES_MAX. */
+int text_model_predict(const text_model *m, const char *normalised, size_t len,
+                       text_prediction out[SB_TEXT_MODEL_HEADS_MAX]) SB_MUST_CHECK;
+/* The full distribution of one head: probs[0..label_count) (caller's array
+ * of text_model_label_count(m, head) floats).  Same errors, and SB_EINVAL
+ * for a head out of range. */
+int text_model_predict_head(const text_model *m, const char *normalised, size_t len, size_t head,
+                            float *probs) SB_MUST_CHECK;
+
+/* ---- the model file (model_io.c) ---- */
+/* Layout, little-endian: magic "SBTXTCLF", u32 format version
+ * (TEXT_MODEL_FORMAT_VERSION), the parameters, u32 weight type (0 float32,
+ * 1 float16), heads (u32 count; each: u16 name length + name, u32 label
+ * count, each label u16 length + bytes), u32 rows, the rows' bucket ids
+ * (u32, strictly increasing), the embedding rows (rows x dim), each head's
+ * output layer (labels x dim), and last a CRC-32C of every byte before it. */
+#define TEXT_MODEL_MAGIC "SBTXTCLF"
+#define TEXT_MODEL_FORMAT_VERSION 1u
+/* Serialise m into out (reset first; out->max must allow the size). */
+int text_model_serialize(const text_model *m, sb_buf *out) SB_MUST_CHECK;
+/* Write m to path atomically (a temporary file in the same directory,
+ * fsync'd, then renamed): the path holds the old file or the whole new one.
+ * Errors: SB_EIO (message in err), SB_ELIMIT, SB_ENOMEM. */
+int text_model_save(const text_model *m, const char *path, char err[TEXT_ERROR_BYTES]) SB_MUST_CHECK;
+/* Parse a model from len bytes (copied; data stays the caller's).  Every
+ * size is checked against the limits and the bytes left before anything is
+ * allocated.  Errors, with a sentence in err:
+ *   SB_EINVAL   not a model file (magic), or a format version this binary
+ *               does not read;
+ *   SB_ECORRUPT truncated, checksum mismatch, or inconsistent content;
+ *   SB_ELIMIT   a size beyond the limits; SB_ENOMEM.
+ * Caller frees *out with text_model_free. */
+int text_model_load_bytes(const void *data, size_t len, text_model **out, char err[TEXT_ERROR_BYTES]) SB_MUST_CHECK;
+/* Read and parse the file at path (at most SB_TEXT_MODEL_BYTES_MAX bytes).
+ * Same errors, plus SB_ENOTFOUND / SB_EIO when the file cannot be read. */
+int text_model_load(const char *path, text_model **out, char err[TEXT_ERROR_BYTES]) SB_MUST_CHECK;
+
 #endif /* SB_TEXT_H */
