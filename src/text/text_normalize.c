@@ -487,7 +487,9 @@ static bool fold_simple_cp(int32_t c, int32_t *folded) {
     *folded = c;
     return (c >= 0x200C && c <= 0x200F) || c == 0x2013 || c == 0x2014 || c == 0x2018 || c == 0x2019 ||
            c == 0x201C || c == 0x201D || c == 0x00AB || c == 0x00BB || c == 0xFE0F || (c >= 0x2600 && c <= 0x27BF) ||
-           (c >= 0x1F000 && c <= 0x1FAFF);
+           (c >= 0x1F000 && c <= 0x1F0FF) || (c >= 0x1F1E6 && c <= 0x1F1FF) || (c >= 0x1F300 && c <= 0x1FAFF);
+    /* Not U+1F100..U+1F1E5 nor U+1F200..U+1F2FF: enclosed letters, digits and
+     * ideographs (U+1F23A squared "営") have compatibility decompositions. */
 }
 
 /* Decode validated UTF-8 into folded code points if every one is simple. */

@@ -122,6 +122,42 @@ static void test_fast_path_matches_utf8proc(void **state) {
     }
 }
 
+/* Every code point from U+0080 to the end of the emoji blocks, alone and
+ * between two words, normalises the same through the fast path and through
+ * utf8proc: the fast path's "simple" ranges may hold only code points that
+ * NFKC and case folding leave alone (the fuzzer found U+1F23A "🈺" once). */
+static void test_fast_path_every_code_point(void **state) {
+    sb_buf a, b;
+    sb_buf_init(&a, SB_TEXT_NORMALIZED_BYTES_MAX);
+    sb_buf_init(&b, SB_TEXT_NORMALIZED_BYTES_MAX);
+    for (int32_t c = 0x80; c <= 0x1FAFF; c++) {
+        if (c >= 0xD800 && c <= 0xDFFF) continue;
+        char in[16] = "ab ";
+        size_t n = 3;
+        if (c < 0x800) {
+            in[n++] = (char)(0xC0 | (c >> 6));
+        } else if (c < 0x10000) {
+            in[n++] = (char)(0xE0 | (c >> 12));
+            in[n++] = (char)(0x80 | ((c >> 6) & 0x3F));
+        } else {
+            in[n++] = (char)(0xF0 | (c >> 18));
+            in[n++] = (char)(0x80 | ((c >> 12) & 0x3F));
+            in[n++] = (char)(0x80 | ((c >> 6) & 0x3F));
+        }
+        in[n++] = (char)(0x80 | (c & 0x3F));
+        memcpy(in + n, " cd", 3);
+        n += 3;
+        sb_buf_reset(&a);
+        sb_buf_reset(&b);
+        int ra = text_normalize(in, n, &a), rb = text_normalize_reference(in, n, &b);
+        if (ra != rb || a.len != b.len || (a.len && memcmp(a.data, b.data, a.len) != 0))
+            fail_msg("U+%04X: fast rc=%d [%s], reference rc=%d [%s]", (unsigned)c, ra, a.len ? a.data : "", rb,
+                     b.len ? b.data : "");
+    }
+    sb_buf_free(&a);
+    sb_buf_free(&b);
+}
+
 static void test_output_shape(void **state) {
     /* never a leading, trailing or double space, for every vector */
     for (size_t i = 0; i < SB_ARRAY_LEN(vectors); i++) {
@@ -256,6 +292,7 @@ static void test_token_iterator(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),          cmocka_unit_test(test_fast_path_matches_utf8proc),
+        cmocka_unit_test(test_fast_path_every_code_point),
         cmocka_unit_test(test_output_shape),
         cmocka_unit_test(test_empty_and_null),   cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_huge_input),       cmocka_unit_test(test_worst_case_expansion_fits),
