@@ -592,6 +592,18 @@ static int normalize_impl(const char *in, size_t len, sb_buf *out, bool allow_fa
         n = (size_t)composed;
     }
 
+    /* Harakat and tatweel go before tokenising, not while: they sit inside
+     * words, and lookahead (emoticons, apostrophes, URLs) must see the same
+     * neighbours in the raw text as in its normalised output, or normalising
+     * twice would differ ("x\u064cd" is "xd" once the mark is gone). */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t c = cps[i];
+        if (c == 0x0640 || is_harakat(c)) continue;
+        cps[kept++] = c;
+    }
+    n = kept;
+
     norm_state s = {.cps = cps, .n = n, .out = out, .result = SB_OK, .kind = TOK_NONE};
     tokenize(&s);
     sb_free(heap);

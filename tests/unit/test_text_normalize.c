@@ -158,6 +158,26 @@ static void test_fast_path_every_code_point(void **state) {
     sb_buf_free(&b);
 }
 
+/* Normalising normalised text changes nothing, also where marks that are
+ * dropped sat between the letters of an emoticon (found by the fuzzer). */
+static void test_idempotent_around_dropped_marks(void **state) {
+    static const char *const inputs[] = {
+        "1x\xd9\x8c" "d\xd9\x8c`\xd4\x82\xd1\x8c", /* 1x<dammatan>d<dammatan>`ԃь */
+        "x\xd9\x80" "d",                                /* x<tatweel>d */
+        "\xd9\x85\xd9\x8e\xd9\x86 :\xd9\x8e)",        /* مَن :<fatha>) */
+    };
+    for (size_t i = 0; i < SB_ARRAY_LEN(inputs); i++) {
+        sb_buf once, twice;
+        sb_buf_init(&once, SB_TEXT_NORMALIZED_BYTES_MAX);
+        sb_buf_init(&twice, SB_TEXT_NORMALIZED_BYTES_MAX);
+        assert_int_equal(text_normalize(inputs[i], strlen(inputs[i]), &once), SB_OK);
+        assert_int_equal(text_normalize(once.len ? once.data : "", once.len, &twice), SB_OK);
+        assert_string_equal(once.len ? once.data : "", twice.len ? twice.data : "");
+        sb_buf_free(&once);
+        sb_buf_free(&twice);
+    }
+}
+
 static void test_output_shape(void **state) {
     /* never a leading, trailing or double space, for every vector */
     for (size_t i = 0; i < SB_ARRAY_LEN(vectors); i++) {
@@ -293,6 +313,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),          cmocka_unit_test(test_fast_path_matches_utf8proc),
         cmocka_unit_test(test_fast_path_every_code_point),
+        cmocka_unit_test(test_idempotent_around_dropped_marks),
         cmocka_unit_test(test_output_shape),
         cmocka_unit_test(test_empty_and_null),   cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_huge_input),       cmocka_unit_test(test_worst_case_expansion_fits),
