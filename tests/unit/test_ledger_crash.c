@@ -13,6 +13,7 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -71,10 +72,20 @@ static void test_crash_rounds(void **state) {
     snprintf(ack, sizeof ack, "%s/ack.txt", dir);
     uint64_t seed = 0xC0FFEE;
     for (int round = 0; round < ROUNDS; round++) {
+        struct stat before_start;
+        off_t size_before = stat(ack, &before_start) == 0 ? before_start.st_size : 0;
         pid_t pid = start_stress(binary, dir, ack);
+        /* Each round first waits (bounded) until this process has acknowledged
+         * something, so a slow machine (sanitizers, load) still kills it in
+         * the middle of its work rather than during start-up. */
+        for (int waited_ms = 0; waited_ms < 60000; waited_ms += 10) {
+            struct stat now;
+            if (stat(ack, &now) == 0 && now.st_size > size_before) break;
+            struct timespec tick = {0, 10 * 1000000L};
+            nanosleep(&tick, NULL);
+        }
         seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
-        /* Round 0 gets long enough to create the schema and accounts. */
-        long ms = (round == 0 ? 600 : 150) + (long)(seed % 500);
+        long ms = 50 + (long)(seed % 500);
         struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&d, NULL);
         assert_int_equal(kill(pid, SIGKILL), 0);
