@@ -28,6 +28,7 @@
 
 #include "core/core.h"
 #include "identity/identity.h"
+#include "payments/ops.h"
 #include "store/store.h"
 
 typedef struct api_router api_router;
@@ -61,6 +62,15 @@ int api_router_check(const api_router *r, const char **message_out) SB_MUST_CHEC
 /* Registration functions, one per module (listed in routes.c). */
 void api_routes_system(api_router *r);
 void api_routes_auth(api_router *r);
+void api_routes_payments(api_router *r);
+
+/* ---- payments: what the payment routes work with ---- */
+/* Set by `serve` before api_server_run, cleared with NULL after it returns:
+ * the running ledger, the fee and limit policy and the card switch (sw NULL:
+ * card-to-card answers 503) as a payops_ctx whose store is ignored (each
+ * handler uses its thread's connection).  Copied; what it points to is
+ * borrowed until cleared.  While unset the payment routes answer 503. */
+void api_payments_set(const payops_ctx *base);
 
 /* ---- the request context a handler gets ---- */
 struct api_ctx {

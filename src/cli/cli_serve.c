@@ -1,14 +1,72 @@
 /*
- * cli_serve.c - `socialbank serve`: migrate the store, start the code sender
- * and run the HTTP/WebSocket server until SIGTERM or SIGINT.
+ * cli_serve.c - `socialbank serve`: migrate the store, start the code sender,
+ * open the ledger and the payment operations (with the card-switch simulator
+ * when asked), run the HTTP/WebSocket server until SIGTERM or SIGINT, and
+ * close the ledger after the HTTP loops have stopped.
  */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "cli/cli.h"
 #include "core/core.h"
 #include "identity/identity.h"
+#include "ledger/ledger.h"
+#include "payments/ops.h"
+#include "payments/switch.h"
+#include "store/store.h"
+
+/* The bank's source card the simulator debits for card-to-card (a
+ * persian-tools test vector, Keshavarzi), and its float in the simulator. */
+#define SERVE_SIM_SOURCE_CARD "6037701689095443"
+#define SERVE_SIM_SOURCE_FLOAT_MINOR INT64_C(1000000000000)
+/* A destination card the simulator knows (persian-tools vector, Saman), so
+ * that card-to-card can be tried end to end; other cards are unknown (404). */
+#define SERVE_SIM_DEST_CARD "6219861034529007"
+
+typedef struct {
+    ledger *l;
+    payments_policy policy;
+    payments_switch_sim *sim;
+    payments_switch sw;
+    payments_card source;
+} serve_money;
+
+static void serve_money_close(serve_money *m) {
+    ledger_close(m->l);
+    payments_switch_sim_free(m->sim);
+    payments_card_wipe(&m->source);
+    m->l = NULL;
+    m->sim = NULL;
+}
+
+/* Migrate, open the ledger, create the bank's accounts; the simulator when
+ * switch_name is "sim".  On error everything is closed again. */
+static int serve_money_open(const char *data, const char *switch_name, serve_money *m) {
+    store *s;
+    int result = store_open(data, NULL, &s);
+    if (result != SB_OK) return result;
+    result = store_migrate(s, NULL);
+    ledger_options options = {.location = data};
+    if (result == SB_OK) result = ledger_open(&options, &m->l);
+    payments_policy_default(&m->policy);
+    if (result == SB_OK && strcmp(switch_name, "sim") == 0) {
+        payments_reason reason;
+        result = payments_switch_sim_create(&m->sim);
+        if (result == SB_OK) result = payments_card_parse(SERVE_SIM_SOURCE_CARD, &m->source, &reason);
+        if (result == SB_OK)
+            result =
+                payments_switch_sim_add_card(m->sim, SERVE_SIM_SOURCE_CARD, "SocialBank", SERVE_SIM_SOURCE_FLOAT_MINOR);
+        if (result == SB_OK) result = payments_switch_sim_add_card(m->sim, SERVE_SIM_DEST_CARD, "Sim Card Holder", 0);
+        if (result == SB_OK) m->sw = payments_switch_sim_adapter(m->sim);
+    }
+    payops_ctx ctx = {.s = s, .l = m->l, .policy = &m->policy};
+    if (result == SB_OK) result = payops_init(&ctx);
+    store_close(s);
+    if (result != SB_OK) serve_money_close(m);
+    return result;
+}
 
 int cli_serve(int argc, char **argv) {
     char default_threads[16];
@@ -26,6 +84,8 @@ int cli_serve(int argc, char **argv) {
         {"otp-sender", "SOCIALBANK_OTP_SENDER", "how one-time codes leave: log or webhook", "log", false, NULL, false},
         {"otp-webhook", "SOCIALBANK_OTP_WEBHOOK", "http:// URL the webhook sender POSTs codes to", NULL, false, NULL,
          false},
+        {"card-switch", "SOCIALBANK_CARD_SWITCH", "card-to-card switch: none or sim (the simulator)", "none", false,
+         NULL, false},
         {NULL}};
     const char *pos[1];
     int npos;
@@ -48,12 +108,24 @@ int cli_serve(int argc, char **argv) {
         return 2;
     }
     sb_log_set_level(level);
-    int result = identity_sender_start(cli_value(opts, "otp-sender"), cli_value(opts, "otp-webhook"));
+    const char *switch_name = cli_value(opts, "card-switch");
+    if (strcmp(switch_name, "none") != 0 && strcmp(switch_name, "sim") != 0) {
+        fprintf(stderr, "socialbank serve: --card-switch must be none or sim\n");
+        return 2;
+    }
+    serve_money money = {0};
+    int result = serve_money_open(cli_value(opts, "data"), switch_name, &money);
+    if (result != SB_OK) {
+        fprintf(stderr, "socialbank serve: cannot open the ledger: %s\n", sb_strerror(result));
+        return 1;
+    }
+    result = identity_sender_start(cli_value(opts, "otp-sender"), cli_value(opts, "otp-webhook"));
     if (result != SB_OK) {
         fprintf(stderr,
                 "socialbank serve: cannot start the code sender (--otp-sender log|webhook, --otp-webhook "
                 "http://HOST[:PORT]/PATH): %s\n",
                 sb_strerror(result));
+        serve_money_close(&money);
         return 2;
     }
     api_server_config cfg = {
@@ -63,7 +135,15 @@ int cli_serve(int argc, char **argv) {
         .threads = (int)threads,
         .web_dir = cli_value(opts, "web"),
     };
+    payops_ctx base = {.l = money.l, .policy = &money.policy};
+    if (money.sim) {
+        base.sw = &money.sw;
+        base.c2c_source = &money.source;
+    }
+    api_payments_set(&base);
     result = api_server_run(&cfg);
+    api_payments_set(NULL);
+    serve_money_close(&money);
     identity_sender_stop();
     if (result != SB_OK) {
         fprintf(stderr, "socialbank serve: %s\n", sb_strerror(result));

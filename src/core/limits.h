@@ -186,6 +186,15 @@
 #define SB_PAYOPS_NOTE_BYTES_MAX 63
 #define SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT 10000
 
+/* ---- payment routes (src/api/routes_payments.c) ---- */
+/* expires_in_s of links, requests and splits: default and largest. */
+#define SB_HTTP_PAY_EXPIRES_IN_S_DEFAULT (7 * 24 * 3600)
+#define SB_HTTP_PAY_EXPIRES_IN_S_MAX (90 * 24 * 3600)
+/* Receipts in one GET /api/receipts page. */
+#define SB_HTTP_RECEIPTS_PAGE_MAX 100
+/* Members of one split in a request (<= SB_PAYMENTS_SPLIT_SHARES_MAX). */
+#define SB_HTTP_SPLIT_MEMBERS_MAX 100
+
 /* ---- store ---- */
 /* Prepared statements cached per connection. */
 #define SB_STORE_STMT_CACHE_MAX 256
@@ -297,6 +306,7 @@ _Static_assert(SB_HTTP_PATH_PARAMS_MAX <= SB_HTTP_PATH_SEGMENTS_MAX, "parameters
 _Static_assert(SB_THREADS_MAX <= 64, "the WebSocket registry keeps a 64-bit mask of threads");
 _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
 
+_Static_assert(SB_HTTP_SPLIT_MEMBERS_MAX <= SB_PAYMENTS_SPLIT_SHARES_MAX, "a split request fits a split");
 _Static_assert(SB_LEDGER_SUBMIT_MAX <= SB_LEDGER_COMMIT_MAX, "a submission must fit one commit");
 _Static_assert(SB_LEDGER_COMMIT_MAX <= SB_LEDGER_QUEUE_TRANSFERS_MAX, "a commit is drawn from the queue");
 _Static_assert(SB_LISTENING_CSV_FIELD_BYTES_MAX <= SB_LISTENING_CSV_ROW_BYTES_MAX, "a field fits a row");
