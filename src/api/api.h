@@ -61,6 +61,7 @@ int api_router_check(const api_router *r, const char **message_out) SB_MUST_CHEC
 /* Registration functions, one per module (listed in routes.c). */
 void api_routes_system(api_router *r);
 void api_routes_auth(api_router *r);
+void api_routes_messenger(api_router *r);
 
 /* ---- the request context a handler gets ---- */
 struct api_ctx {
