@@ -358,6 +358,10 @@ static int post_group_member(api_ctx *c) {
         api_reply_error(c, 409, "conflict", "already a member");
         return SB_OK;
     }
+    if (result == SB_ELIMIT) {
+        api_reply_error(c, 413, "too_large", "the group is full (%d members)", SB_MESSENGER_GROUP_MEMBERS_MAX);
+        return SB_OK;
+    }
     if (result != SB_OK) return chat_refusal(c, chat_id, result);
     api_reply_empty(c, 204);
     return SB_OK;
