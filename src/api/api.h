@@ -63,6 +63,7 @@ int api_router_check(const api_router *r, const char **message_out) SB_MUST_CHEC
 void api_routes_system(api_router *r);
 void api_routes_auth(api_router *r);
 void api_routes_payments(api_router *r);
+void api_routes_messenger(api_router *r);
 
 /* ---- payments: what the payment routes work with ---- */
 /* Set by `serve` before api_server_run, cleared with NULL after it returns:

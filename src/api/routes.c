@@ -9,6 +9,7 @@ static void (*const route_modules[])(api_router *r) = {
     api_routes_system,
     api_routes_auth,
     api_routes_payments,
+    api_routes_messenger,
 };
 
 void api_routes_register_all(api_router *r) {

@@ -25,9 +25,9 @@ static api_router *router(void) {
     if (!r) abort();
     api_router_init(r);
     api_routes_register_all(r);
-    api_router_add(r, "GET", "/api/chats/:id/messages", IDENTITY_ROLES_ANY, fuzz_handler);
-    api_router_add(r, "GET", "/api/chats/new", IDENTITY_ROLES_ANY, fuzz_handler);
-    api_router_add(r, "DELETE", "/api/chats/:id", IDENTITY_ROLES_ANY, fuzz_handler);
+    api_router_add(r, "GET", "/api/fuzz/chats/:id/messages", IDENTITY_ROLES_ANY, fuzz_handler);
+    api_router_add(r, "GET", "/api/fuzz/chats/new", IDENTITY_ROLES_ANY, fuzz_handler);
+    api_router_add(r, "DELETE", "/api/fuzz/chats/:id", IDENTITY_ROLES_ANY, fuzz_handler);
     api_router_add(r, "POST", "/:a/:b/:c/:d/:e/:f/:g/:h", API_PUBLIC, fuzz_handler);
     if (api_router_check(r, NULL) != SB_OK) abort();
     return r;

@@ -1,0 +1,740 @@
+/*
+ * routes_messenger.c - the messenger over HTTP, mapped onto messenger.h:
+ * contacts and blocks, 1:1 chats and groups, messages with cursor history
+ * and reconnect changes, receipts, typing, and the bank's channel.
+ *
+ * Live push: every successful mutating call renders each event it produced
+ * (messenger_event_render) and hands the text to api_ws_send_to_user for
+ * every recipient, so all open WebSockets of every member get it; then bot
+ * recipients are dispatched in process (messenger_dispatch_bots).  A
+ * recipient with no open WebSocket simply misses the push and catches up
+ * with GET /api/chats/:id/changes.
+ *
+ * Chat ids cannot be probed: the messenger answers SB_EPERM both for an
+ * unknown chat and for a chat the caller is not a member of.  These routes
+ * answer 404 not_found for both; a MEMBER refused an action (a plain member
+ * renaming a group, editing another's message) gets 403 forbidden.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "messenger/messenger.h"
+
+/* GET /api/chats answers at most this many chats per page. */
+#define API_CHATS_PAGE_MAX 100
+/* GET /api/chats/:id lists at most this many members. */
+#define API_MEMBERS_PAGE_MAX 200
+/* Default page of history, changes and channel posts. */
+#define API_MESSAGES_PAGE_DEFAULT 50
+
+/* ---- small helpers ---- */
+
+/* An integer field of the body.  Absent: *out = dflt when optional, else 400.
+ * Non-integer or out of [min, max]: 400.  Answers and returns SB_EINVAL. */
+static int body_int64(api_ctx *c, const char *field, bool required, int64_t dflt, int64_t min, int64_t max,
+                      int64_t *out) {
+    json_t *v = c->body ? json_object_get(c->body, field) : NULL;
+    if (!v || json_is_null(v)) {
+        if (!required) {
+            *out = dflt;
+            return SB_OK;
+        }
+        api_reply_error(c, 400, "invalid", "field '%s' is required", field);
+        return SB_EINVAL;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        api_reply_error(c, 400, "invalid", "field '%s' must be an integer from %lld to %lld", field, (long long)min,
+                        (long long)max);
+        return SB_EINVAL;
+    }
+    *out = (int64_t)json_integer_value(v);
+    return SB_OK;
+}
+
+/* A query parameter as an integer in [0, max]; absent gives dflt. */
+static int query_int64(api_ctx *c, const char *name, int64_t dflt, int64_t max, int64_t *out) {
+    char text[24];
+    int result = api_query_get(c, name, text, sizeof text);
+    if (result == SB_ENOTFOUND) {
+        *out = dflt;
+        return SB_OK;
+    }
+    int64_t v = 0;
+    bool ok = result == SB_OK && text[0] != '\0';
+    for (size_t i = 0; ok && text[i]; i++) {
+        if (text[i] < '0' || text[i] > '9' || v > (max - (text[i] - '0')) / 10) {
+            ok = false;
+            break;
+        }
+        v = v * 10 + (text[i] - '0');
+    }
+    if (!ok) {
+        api_reply_error(c, 400, "invalid", "query parameter '%s' must be an integer from 0 to %lld", name,
+                        (long long)max);
+        return SB_EINVAL;
+    }
+    *out = v;
+    return SB_OK;
+}
+
+/* The chat id path parameter ":id"; a malformed one is "no such chat". */
+static int chat_param(api_ctx *c, const char *name, int64_t *out) {
+    if (api_param_int64(c, name, out) != SB_OK) {
+        api_reply_error(c, 404, "not_found", "no such chat");
+        return SB_ENOTFOUND;
+    }
+    return SB_OK;
+}
+
+/* Map a refusal about chat_id: SB_EPERM for a non-member (or unknown chat)
+ * becomes 404 not_found, for a member 403 forbidden.  Other codes pass. */
+static int chat_refusal(api_ctx *c, int64_t chat_id, int result) {
+    if (result != SB_EPERM) return result;
+    messenger_chat chat;
+    int member = messenger_chat_get(c->store, c->principal->user_id, chat_id, &chat);
+    if (member == SB_EPERM) {
+        api_reply_error(c, 404, "not_found", "no such chat");
+        return SB_ENOTFOUND;
+    }
+    api_reply_error(c, 403, "forbidden", "not allowed in this chat");
+    return SB_EPERM;
+}
+
+/* Push every event to every device of every recipient, then to bots. */
+static void push_events(api_ctx *c, const messenger_events *events) {
+    for (size_t i = 0; i < events->count; i++) {
+        const messenger_event *e = &events->items[i];
+        char *json = NULL;
+        size_t len = 0;
+        int result = messenger_event_render(e, &json, &len);
+        if (result != SB_OK) {
+            sb_log(SB_LOG_ERROR, "messenger.push", "cannot render an event of chat %lld: %s", (long long)e->chat_id,
+                   sb_strerror(result));
+            continue;
+        }
+        for (size_t r = 0; r < e->recipient_count; r++) {
+            result = api_ws_send_to_user(e->recipients[r], json, len);
+            if (result != SB_OK && result != SB_ENOTFOUND && result != SB_ECLOSED)
+                sb_log(SB_LOG_WARN, "messenger.push", "push to user %lld failed: %s", (long long)e->recipients[r],
+                       sb_strerror(result));
+        }
+        sb_free(json);
+    }
+    messenger_dispatch_bots(c->store, events);
+}
+
+/* A rendered message as a JSON value (NULL on failure). */
+static json_t *message_json(const messenger_message *m) {
+    char *text = NULL;
+    if (messenger_message_render(m, &text, NULL) != SB_OK) return NULL;
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    sb_free(text);
+    return v;
+}
+
+static json_t *chat_json(const messenger_chat *chat) {
+    const char *kind = messenger_chat_kind_name(chat->kind);
+    const char *role = messenger_member_role_name(chat->my_role);
+    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:I, s:I}", "id", (json_int_t)chat->id, "kind",
+                     kind ? kind : "unknown", "title", chat->title, "last_seq", (json_int_t)chat->last_seq, "last_rev",
+                     (json_int_t)chat->last_rev, "member_count", (json_int_t)chat->member_count, "created_at_ms",
+                     (json_int_t)chat->created_at_ms, "my_role", role ? role : "unknown", "my_delivered_seq",
+                     (json_int_t)chat->my_delivered_seq, "my_read_seq", (json_int_t)chat->my_read_seq);
+}
+
+/* Answer {"messages":[...], ...extra} for count messages; frees them. */
+static int reply_messages(api_ctx *c, messenger_message *list, size_t count, json_t *extra_take) {
+    json_t *arr = json_array();
+    int result = arr ? SB_OK : SB_ENOMEM;
+    for (size_t i = 0; result == SB_OK && i < count; i++) {
+        json_t *m = message_json(&list[i]);
+        if (!m || json_array_append_new(arr, m) != 0) result = SB_ENOMEM;
+    }
+    messenger_messages_clear(list, count);
+    sb_free(list);
+    if (result != SB_OK) {
+        json_decref(arr);
+        json_decref(extra_take);
+        return result;
+    }
+    json_t *body = extra_take ? extra_take : json_object();
+    if (!body || json_object_set_new(body, "messages", arr) != 0) {
+        json_decref(body);
+        return SB_ENOMEM;
+    }
+    api_reply_json(c, 200, body);
+    return SB_OK;
+}
+
+/* ---- contacts and blocks ---- */
+
+static int post_contacts_find(api_ctx *c) {
+    const char *query;
+    int result = api_body_string(c, "query", true, SB_MESSENGER_QUERY_BYTES_MAX, &query);
+    if (result != SB_OK) return result;
+    int64_t user_id;
+    result = messenger_contact_find(c->store, c->principal->user_id, query, &user_id);
+    if (result == SB_ENOTFOUND) {
+        api_reply_error(c, 404, "not_found", "nobody found by that phone or username");
+        return SB_OK;
+    }
+    if (result == SB_EINVAL) {
+        api_reply_error(c, 400, "invalid", "field 'query' must be a phone number or an @username");
+        return SB_OK;
+    }
+    if (result != SB_OK) return result;
+    identity_principal u;
+    result = identity_user_get(c->store, user_id, &u);
+    if (result != SB_OK) return result == SB_ENOTFOUND ? SB_EINTERNAL : result;
+    api_reply_json(c, 200,
+                   json_pack("{s:I, s:s?, s:s}", "user_id", (json_int_t)user_id, "username",
+                             u.username[0] ? u.username : NULL, "display_name", u.display_name));
+    return SB_OK;
+}
+
+static int put_discoverable(api_ctx *c) {
+    json_t *v = c->body ? json_object_get(c->body, "discoverable") : NULL;
+    if (!json_is_boolean(v)) {
+        api_reply_error(c, 400, "invalid", "field 'discoverable' must be true or false");
+        return SB_OK;
+    }
+    bool on = json_is_true(v);
+    int result = messenger_discoverable_set(c->store, c->principal->user_id, on);
+    if (result != SB_OK) return result;
+    api_reply_json(c, 200, json_pack("{s:b}", "discoverable", on));
+    return SB_OK;
+}
+
+static int block_common(api_ctx *c, bool block) {
+    int64_t user_id;
+    if (api_param_int64(c, "user_id", &user_id) != SB_OK) {
+        api_reply_error(c, 404, "not_found", "no such user");
+        return SB_OK;
+    }
+    int result = block ? messenger_block(c->store, c->principal->user_id, user_id, c->now_ms)
+                       : messenger_unblock(c->store, c->principal->user_id, user_id);
+    if (result == SB_ENOTFOUND) {
+        api_reply_error(c, 404, "not_found", "no such user");
+        return SB_OK;
+    }
+    if (result == SB_EINVAL) {
+        api_reply_error(c, 400, "invalid", "you cannot block yourself");
+        return SB_OK;
+    }
+    if (result != SB_OK) return result;
+    api_reply_empty(c, 204);
+    return SB_OK;
+}
+
+static int post_block(api_ctx *c) { return block_common(c, true); }
+static int delete_block(api_ctx *c) { return block_common(c, false); }
+
+/* ---- chats and groups ---- */
+
+static int reply_chat(api_ctx *c, int64_t chat_id, int status, bool with_members) {
+    messenger_chat chat;
+    int result = messenger_chat_get(c->store, c->principal->user_id, chat_id, &chat);
+    if (result == SB_EPERM) {
+        api_reply_error(c, 404, "not_found", "no such chat");
+        return SB_OK;
+    }
+    if (result != SB_OK) return result;
+    json_t *body = chat_json(&chat);
+    if (!body) return SB_ENOMEM;
+    if (with_members) {
+        messenger_member *members = sb_malloc(sizeof *members * API_MEMBERS_PAGE_MAX);
+        size_t count = 0;
+        result = members ? messenger_member_list(c->store, c->principal->user_id, chat_id, 0, members,
+                                                 API_MEMBERS_PAGE_MAX, &count)
+                         : SB_ENOMEM;
+        if (result == SB_OK) {
+            json_t *arr = json_array();
+            for (size_t i = 0; arr && i < count; i++) {
+                const char *role = messenger_member_role_name(members[i].role);
+                json_array_append_new(arr, json_pack("{s:I, s:s, s:I, s:I}", "user_id", (json_int_t)members[i].user_id,
+                                                     "role", role ? role : "unknown", "delivered_seq",
+                                                     (json_int_t)members[i].delivered_seq, "read_seq",
+                                                     (json_int_t)members[i].read_seq));
+            }
+            json_object_set_new(body, "members", arr ? arr : json_null());
+        } else if (result == SB_EPERM) {
+            result = SB_OK; /* the channel lists its members to staff only */
+        }
+        sb_free(members);
+        if (result != SB_OK) {
+            json_decref(body);
+            return result;
+        }
+    }
+    api_reply_json(c, status, body);
+    return SB_OK;
+}
+
+static int post_direct(api_ctx *c) {
+    int64_t peer_id;
+    int result = body_int64(c, "user_id", true, 0, 1, INT64_MAX, &peer_id);
+    if (result != SB_OK) return result;
+    int64_t chat_id;
+    bool created = false;
+    result = messenger_direct_open(c->store, c->principal->user_id, peer_id, c->now_ms, &chat_id, &created);
+    if (result == SB_ENOTFOUND) {
+        api_reply_error(c, 404, "not_found", "no such user");
+        return SB_OK;
+    }
+    if (result == SB_EINVAL) {
+        api_reply_error(c, 400, "invalid", "you cannot open a chat with yourself");
+        return SB_OK;
+    }
+    if (result == SB_EPERM) {
+        api_reply_error(c, 403, "forbidden", "one of you has blocked the other");
+        return SB_OK;
+    }
+    if (result != SB_OK) return result;
+    return reply_chat(c, chat_id, created ? 201 : 200, false);
+}
+
+static int get_chats(api_ctx *c) {
+    int64_t after, limit;
+    int result = query_int64(c, "after", 0, INT64_MAX, &after);
+    if (result == SB_OK) result = query_int64(c, "limit", API_CHATS_PAGE_MAX, API_CHATS_PAGE_MAX, &limit);
+    if (result != SB_OK) return result;
+    if (limit == 0) limit = API_CHATS_PAGE_MAX;
+    messenger_chat *chats = sb_malloc(sizeof *chats * (size_t)limit);
+    if (!chats) return SB_ENOMEM;
+    size_t count = 0;
+    result = messenger_chat_list(c->store, c->principal->user_id, after, chats, (size_t)limit, &count);
+    json_t *arr = result == SB_OK ? json_array() : NULL;
+    if (result == SB_OK && !arr) result = SB_ENOMEM;
+    for (size_t i = 0; result == SB_OK && i < count; i++)
+        json_array_append_new(arr, chat_json(&chats[i]));
+    sb_free(chats);
+    if (result != SB_OK) {
+        json_decref(arr);
+        return result;
+    }
+    api_reply_json(c, 200, json_pack("{s:o, s:b}", "chats", arr, "more", count == (size_t)limit));
+    return SB_OK;
+}
+
+static int get_chat(api_ctx *c) {
+    int64_t chat_id;
+    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+    return reply_chat(c, chat_id, 200, true);
+}
+
+static int post_group(api_ctx *c) {
+    const char *title;
+    int result = api_body_string(c, "title", true, SB_MESSENGER_TITLE_BYTES_MAX, &title);
+    if (result != SB_OK) return result;
+    int64_t chat_id;
+    messenger_events events = {0};
+    result = messenger_group_create(c->store, c->principal->user_id, title, c->now_ms, &chat_id, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result == SB_EINVAL) {
+        api_reply_error(c, 400, "invalid", "field 'title' must be 1 to %d bytes of text on one line",
+                        SB_MESSENGER_TITLE_BYTES_MAX);
+        return SB_OK;
+    }
+    if (result != SB_OK) return result;
+    return reply_chat(c, chat_id, 201, true);
+}
+
+static int post_group_member(api_ctx *c) {
+    int64_t chat_id, user_id;
+    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+    int result = body_int64(c, "user_id", true, 0, 1, INT64_MAX, &user_id);
+    if (result != SB_OK) return result;
+    messenger_events events = {0};
+    result = messenger_group_add(c->store, c->principal->user_id, chat_id, user_id, c->now_ms, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result == SB_ENOTFOUND) {
+        api_reply_error(c, 404, "not_found", "no such user");
+        return SB_OK;
+    }
+    if (result == SB_EEXISTS) {
+        api_reply_error(c, 409, "conflict", "already a member");
+        return SB_OK;
+    }
+    if (result == SB_ELIMIT) {
+        api_reply_error(c, 413, "too_large", "the group is full (%d members)", SB_MESSENGER_GROUP_MEMBERS_MAX);
+        return SB_OK;
+    }
+    if (result != SB_OK) return chat_refusal(c, chat_id, result);
+    api_reply_empty(c, 204);
+    return SB_OK;
+}
+
+static int delete_group_member(api_ctx *c) {
+    int64_t chat_id, user_id;
+    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+    if (api_param_int64(c, "user_id", &user_id) != SB_OK) {
+        api_reply_error(c, 404, "not_found", "not a member");
+        return SB_OK;
+    }
+    messenger_events events = {0};
+    int result = messenger_group_remove(c->store, c->principal->user_id, chat_id, user_id, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result == SB_ENOTFOUND) {
+        api_reply_error(c, 404, "not_found", "not a member");
+        return SB_OK;
+    }
+    if (result != SB_OK) return chat_refusal(c, chat_id, result);
+    api_reply_empty(c, 204);
+    return SB_OK;
+}
+
+static int post_group_leave(api_ctx *c) {
+    int64_t chat_id;
+    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+    messenger_events events = {0};
+    int result = messenger_group_leave(c->store, c->principal->user_id, chat_id, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result != SB_OK) return chat_refusal(c, chat_id, result);
+    api_reply_empty(c, 204);
+    return SB_OK;
+}
+
+static int patch_group(api_ctx *c) {
+    int64_t chat_id;
+    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+    const char *title;
+    int result = api_body_string(c, "title", true, SB_MESSENGER_TITLE_BYTES_MAX, &title);
+    if (result != SB_OK) return result;
+    messenger_events events = {0};
+    result = messenger_group_rename(c->store, c->principal->user_id, chat_id, title, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result == SB_EINVAL) {
+        api_reply_error(c, 400, "invalid", "field 'title' must be 1 to %d bytes of text on one line",
+                        SB_MESSENGER_TITLE_BYTES_MAX);
+        return SB_OK;
+    }
+    if (result != SB_OK) return chat_refusal(c, chat_id, result);
+    return reply_chat(c, chat_id, 200, false);
+}
+
+/* ---- messages ---- */
+
+/* The text field: any length is read, so that oversize text is 413 (from
+ * the messenger's SB_ELIMIT) rather than a generic 400. */
+static int text_field(api_ctx *c, const char **out) {
+    return api_body_string(c, "text", true, SB_HTTP_BODY_BYTES_MAX, out);
+}
+
+static int text_refusal(api_ctx *c, int64_t chat_id, int result) {
+    if (result == SB_ELIMIT) {
+        api_reply_error(c, 413, "too_large", "field 'text' is longer than %d bytes", SB_MESSENGER_TEXT_BYTES_MAX);
+        return SB_OK;
+    }
+    if (result == SB_EINVAL) {
+        api_reply_error(c, 400, "invalid",
+                        "field 'text' must be valid UTF-8 without control characters (newline allowed), not blank; "
+                        "'client_id' 1 to %d of A-Z a-z 0-9 . _ : -",
+                        SB_MESSENGER_CLIENT_ID_BYTES_MAX);
+        return SB_OK;
+    }
+    return chat_id ? chat_refusal(c, chat_id, result) : result;
+}
+
+static int post_message(api_ctx *c) {
+    int64_t chat_id, reply_to;
+    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+    const char *text, *client_id;
+    int result = text_field(c, &text);
+    if (result == SB_OK) result = body_int64(c, "reply_to_seq", false, 0, 0, INT64_MAX, &reply_to);
+    if (result == SB_OK) result = api_body_string(c, "client_id", false, SB_MESSENGER_CLIENT_ID_BYTES_MAX, &client_id);
+    if (result != SB_OK) return result;
+    messenger_send_request req = {.chat_id = chat_id,
+                                  .sender_id = c->principal->user_id,
+                                  .kind = MESSENGER_MSG_TEXT,
+                                  .text = text,
+                                  .reply_to_seq = reply_to,
+                                  .client_id = client_id};
+    messenger_message m = {0};
+    bool duplicate = false;
+    messenger_events events = {0};
+    result = messenger_send(c->store, &req, c->now_ms, &m, &duplicate, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result == SB_ENOTFOUND) {
+        api_reply_error(c, 404, "not_found", "reply_to_seq is not a message of this chat");
+        return SB_OK;
+    }
+    if (result != SB_OK) return text_refusal(c, chat_id, result);
+    json_t *mj = message_json(&m);
+    messenger_message_clear(&m);
+    if (!mj) return SB_ENOMEM;
+    api_reply_json(c, duplicate ? 200 : 201, json_pack("{s:o, s:b}", "message", mj, "duplicate", duplicate));
+    return SB_OK;
+}
+
+static int get_messages(api_ctx *c) {
+    int64_t chat_id, before, after, limit;
+    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+    int result = query_int64(c, "before", 0, INT64_MAX, &before);
+    if (result == SB_OK) result = query_int64(c, "after", 0, INT64_MAX, &after);
+    if (result == SB_OK)
+        result = query_int64(c, "limit", API_MESSAGES_PAGE_DEFAULT, SB_MESSENGER_PAGE_MAX, &limit);
+    if (result != SB_OK) return result;
+    if (limit == 0) limit = API_MESSAGES_PAGE_DEFAULT;
+    messenger_message *list = sb_malloc(sizeof *list * (size_t)limit);
+    if (!list) return SB_ENOMEM;
+    size_t count = 0;
+    result = messenger_history(c->store, c->principal->user_id, chat_id, before, after, (size_t)limit, list, &count);
+    if (result != SB_OK) {
+        sb_free(list);
+        return chat_refusal(c, chat_id, result);
+    }
+    return reply_messages(c, list, count, json_pack("{s:b}", "more", count == (size_t)limit));
+}
+
+static int get_changes(api_ctx *c) {
+    int64_t chat_id, after_rev, limit;
+    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+    int result = query_int64(c, "after_rev", 0, INT64_MAX, &after_rev);
+    if (result == SB_OK) result = query_int64(c, "limit", SB_MESSENGER_PAGE_MAX, SB_MESSENGER_PAGE_MAX, &limit);
+    if (result != SB_OK) return result;
+    if (limit == 0) limit = SB_MESSENGER_PAGE_MAX;
+    messenger_message *list = sb_malloc(sizeof *list * (size_t)limit);
+    if (!list) return SB_ENOMEM;
+    size_t count = 0;
+    result = messenger_changes(c->store, c->principal->user_id, chat_id, after_rev, (size_t)limit, list, &count);
+    if (result != SB_OK) {
+        sb_free(list);
+        return chat_refusal(c, chat_id, result);
+    }
+    int64_t last_rev = count ? list[count - 1].rev : after_rev;
+    return reply_messages(c, list, count,
+                          json_pack("{s:I, s:b}", "last_rev", (json_int_t)last_rev, "more", count == (size_t)limit));
+}
+
+static int seq_param(api_ctx *c, int64_t *out) {
+    if (api_param_int64(c, "seq", out) != SB_OK) {
+        api_reply_error(c, 404, "not_found", "no such message");
+        return SB_ENOTFOUND;
+    }
+    return SB_OK;
+}
+
+static int patch_message(api_ctx *c) {
+    int64_t chat_id, seq;
+    if (chat_param(c, "id", &chat_id) != SB_OK || seq_param(c, &seq) != SB_OK) return SB_OK;
+    const char *text;
+    int result = text_field(c, &text);
+    if (result != SB_OK) return result;
+    messenger_events events = {0};
+    result = messenger_edit(c->store, c->principal->user_id, chat_id, seq, text, c->now_ms, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result == SB_ENOTFOUND) {
+        api_reply_error(c, 404, "not_found", "no such message");
+        return SB_OK;
+    }
+    if (result == SB_ECONFLICT) {
+        api_reply_error(c, 409, "conflict", "only a text message that is not deleted can be edited");
+        return SB_OK;
+    }
+    if (result != SB_OK) return text_refusal(c, chat_id, result);
+    messenger_message m = {0};
+    result = messenger_message_get(c->store, c->principal->user_id, chat_id, seq, &m);
+    if (result != SB_OK) return result;
+    json_t *mj = message_json(&m);
+    messenger_message_clear(&m);
+    if (!mj) return SB_ENOMEM;
+    api_reply_json(c, 200, json_pack("{s:o}", "message", mj));
+    return SB_OK;
+}
+
+static int delete_message(api_ctx *c) {
+    int64_t chat_id, seq;
+    if (chat_param(c, "id", &chat_id) != SB_OK || seq_param(c, &seq) != SB_OK) return SB_OK;
+    messenger_events events = {0};
+    int result = messenger_delete(c->store, c->principal->user_id, chat_id, seq, c->now_ms, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result == SB_ENOTFOUND) {
+        api_reply_error(c, 404, "not_found", "no such message");
+        return SB_OK;
+    }
+    if (result == SB_ECONFLICT) {
+        api_reply_error(c, 409, "conflict", "payment messages cannot be deleted");
+        return SB_OK;
+    }
+    if (result != SB_OK) return chat_refusal(c, chat_id, result);
+    api_reply_empty(c, 204);
+    return SB_OK;
+}
+
+static int post_receipts(api_ctx *c) {
+    int64_t chat_id, delivered, read;
+    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+    int result = body_int64(c, "delivered_seq", false, 0, 0, INT64_MAX, &delivered);
+    if (result == SB_OK) result = body_int64(c, "read_seq", false, 0, 0, INT64_MAX, &read);
+    if (result != SB_OK) return result;
+    messenger_events events = {0};
+    result = messenger_receipt(c->store, c->principal->user_id, chat_id, delivered, read, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result == SB_EINVAL) {
+        api_reply_error(c, 400, "invalid", "a receipt cannot pass the chat's last message");
+        return SB_OK;
+    }
+    if (result != SB_OK) return chat_refusal(c, chat_id, result);
+    api_reply_empty(c, 204);
+    return SB_OK;
+}
+
+static int post_typing(api_ctx *c) {
+    int64_t chat_id;
+    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+    messenger_events events = {0};
+    int result = messenger_typing(c->store, c->principal->user_id, chat_id, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result != SB_OK) return chat_refusal(c, chat_id, result);
+    api_reply_empty(c, 204);
+    return SB_OK;
+}
+
+/* ---- the bank's channel ---- */
+
+/* A channel refusal: a non-subscriber is told to subscribe (409), so that
+ * the answer is the same whether or not the post exists. */
+static int channel_refusal(api_ctx *c, int result) {
+    if (result == SB_EPERM) {
+        api_reply_error(c, 409, "conflict", "subscribe to the channel first (POST /api/channel/subscribe)");
+        return SB_OK;
+    }
+    if (result == SB_ENOTFOUND) {
+        api_reply_error(c, 404, "not_found", "no such post");
+        return SB_OK;
+    }
+    return result;
+}
+
+static int get_channel_posts(api_ctx *c) {
+    int64_t before, after, limit, chat_id;
+    int result = query_int64(c, "before", 0, INT64_MAX, &before);
+    if (result == SB_OK) result = query_int64(c, "after", 0, INT64_MAX, &after);
+    if (result == SB_OK)
+        result = query_int64(c, "limit", API_MESSAGES_PAGE_DEFAULT, SB_MESSENGER_PAGE_MAX, &limit);
+    if (result != SB_OK) return result;
+    if (limit == 0) limit = API_MESSAGES_PAGE_DEFAULT;
+    result = messenger_channel_id(c->store, c->now_ms, &chat_id);
+    if (result != SB_OK) return result;
+    messenger_message *list = sb_malloc(sizeof *list * (size_t)limit);
+    if (!list) return SB_ENOMEM;
+    size_t count = 0;
+    result = messenger_history(c->store, c->principal->user_id, chat_id, before, after, (size_t)limit, list, &count);
+    if (result != SB_OK) {
+        sb_free(list);
+        return channel_refusal(c, result);
+    }
+    return reply_messages(c, list, count,
+                          json_pack("{s:I, s:b}", "chat_id", (json_int_t)chat_id, "more", count == (size_t)limit));
+}
+
+static int post_channel_post(api_ctx *c) {
+    const char *text;
+    int result = text_field(c, &text);
+    if (result != SB_OK) return result;
+    messenger_message m = {0};
+    messenger_events events = {0};
+    result = messenger_channel_post(c->store, c->principal->user_id, text, c->now_ms, &m, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result == SB_EPERM) {
+        api_reply_error(c, 403, "forbidden", "only marketers and admins post to the channel");
+        return SB_OK;
+    }
+    if (result != SB_OK) return text_refusal(c, 0, result);
+    json_t *mj = message_json(&m);
+    messenger_message_clear(&m);
+    if (!mj) return SB_ENOMEM;
+    api_reply_json(c, 201, json_pack("{s:o}", "message", mj));
+    return SB_OK;
+}
+
+static int post_channel_like(api_ctx *c) {
+    int64_t seq;
+    if (seq_param(c, &seq) != SB_OK) return SB_OK;
+    messenger_events events = {0};
+    int result = messenger_channel_like(c->store, c->principal->user_id, seq, c->now_ms, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result == SB_EEXISTS) {
+        api_reply_error(c, 409, "conflict", "you already like this post");
+        return SB_OK;
+    }
+    if (result != SB_OK) return channel_refusal(c, result);
+    api_reply_empty(c, 204);
+    return SB_OK;
+}
+
+static int post_channel_comment(api_ctx *c) {
+    int64_t seq;
+    if (seq_param(c, &seq) != SB_OK) return SB_OK;
+    const char *text, *client_id;
+    int result = text_field(c, &text);
+    if (result == SB_OK) result = api_body_string(c, "client_id", false, SB_MESSENGER_CLIENT_ID_BYTES_MAX, &client_id);
+    if (result != SB_OK) return result;
+    messenger_message m = {0};
+    messenger_events events = {0};
+    result = messenger_channel_comment(c->store, c->principal->user_id, seq, text, client_id, c->now_ms, &m, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result == SB_ELIMIT || result == SB_EINVAL) return text_refusal(c, 0, result);
+    if (result != SB_OK) return channel_refusal(c, result);
+    json_t *mj = message_json(&m);
+    messenger_message_clear(&m);
+    if (!mj) return SB_ENOMEM;
+    api_reply_json(c, 201, json_pack("{s:o}", "message", mj));
+    return SB_OK;
+}
+
+static int post_channel_subscribe(api_ctx *c) {
+    messenger_events events = {0};
+    int result = messenger_channel_subscribe(c->store, c->principal->user_id, c->now_ms, &events);
+    if (result == SB_OK) push_events(c, &events);
+    messenger_events_clear(&events);
+    if (result != SB_OK) return result;
+    int64_t chat_id;
+    result = messenger_channel_id(c->store, c->now_ms, &chat_id);
+    if (result != SB_OK) return result;
+    api_reply_json(c, 200, json_pack("{s:I}", "chat_id", (json_int_t)chat_id));
+    return SB_OK;
+}
+
+void api_routes_messenger(api_router *r) {
+    const int customer = IDENTITY_ROLE_CUSTOMER;
+    const int poster = IDENTITY_ROLE_MARKETER | IDENTITY_ROLE_ADMIN;
+    api_router_add(r, "POST", "/api/contacts/find", customer, post_contacts_find);
+    api_router_add(r, "PUT", "/api/me/discoverable", customer, put_discoverable);
+    api_router_add(r, "POST", "/api/blocks/:user_id", customer, post_block);
+    api_router_add(r, "DELETE", "/api/blocks/:user_id", customer, delete_block);
+    api_router_add(r, "POST", "/api/chats/direct", customer, post_direct);
+    api_router_add(r, "GET", "/api/chats", customer, get_chats);
+    api_router_add(r, "GET", "/api/chats/:id", customer, get_chat);
+    api_router_add(r, "POST", "/api/groups", customer, post_group);
+    api_router_add(r, "POST", "/api/groups/:id/members", customer, post_group_member);
+    api_router_add(r, "DELETE", "/api/groups/:id/members/:user_id", customer, delete_group_member);
+    api_router_add(r, "POST", "/api/groups/:id/leave", customer, post_group_leave);
+    api_router_add(r, "PATCH", "/api/groups/:id", customer, patch_group);
+    api_router_add(r, "POST", "/api/chats/:id/messages", customer, post_message);
+    api_router_add(r, "GET", "/api/chats/:id/messages", customer, get_messages);
+    api_router_add(r, "GET", "/api/chats/:id/changes", customer, get_changes);
+    api_router_add(r, "PATCH", "/api/chats/:id/messages/:seq", customer, patch_message);
+    api_router_add(r, "DELETE", "/api/chats/:id/messages/:seq", customer, delete_message);
+    api_router_add(r, "POST", "/api/chats/:id/receipts", customer, post_receipts);
+    api_router_add(r, "POST", "/api/chats/:id/typing", customer, post_typing);
+    api_router_add(r, "GET", "/api/channel/posts", customer | poster, get_channel_posts);
+    api_router_add(r, "POST", "/api/channel/posts", poster, post_channel_post);
+    api_router_add(r, "POST", "/api/channel/posts/:seq/like", customer, post_channel_like);
+    api_router_add(r, "POST", "/api/channel/posts/:seq/comments", customer, post_channel_comment);
+    api_router_add(r, "POST", "/api/channel/subscribe", customer | poster, post_channel_subscribe);
+}
