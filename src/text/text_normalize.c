@@ -520,6 +520,22 @@ static bool fold_simple(const char *in, size_t len, int32_t *cps, size_t *n_out)
     return true;
 }
 
+/* Harakat and tatweel go before tokenising, and on the full path before
+ * canonical composition: they sit inside words, so lookahead (emoticons,
+ * apostrophes, URLs) must see the same neighbours in the raw text as in its
+ * normalised output ("x\u064cd" is "xd" once the mark is gone), and letters
+ * they separated must compose now ("\u0627\u0640\u0654" is "\u0623"), or
+ * normalising twice would differ.  Returns the new count. */
+static size_t drop_arabic_marks(int32_t *cps, size_t n) {
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t c = cps[i];
+        if (c == 0x0640 || is_harakat(c)) continue;
+        cps[kept++] = c;
+    }
+    return kept;
+}
+
 static int normalize_impl(const char *in, size_t len, sb_buf *out, bool allow_fast) {
     if (!out) return SB_EINVAL;
     if (!in && len > 0) {
@@ -583,6 +599,7 @@ static int normalize_impl(const char *in, size_t len, sb_buf *out, bool allow_fa
                 return SB_EINTERNAL;
             }
         }
+        need = (utf8proc_ssize_t)drop_arabic_marks(cps, (size_t)need);
         utf8proc_ssize_t composed = utf8proc_normalize_utf32(cps, need, opts);
         if (composed < 0) {
             sb_free(heap);
@@ -592,17 +609,8 @@ static int normalize_impl(const char *in, size_t len, sb_buf *out, bool allow_fa
         n = (size_t)composed;
     }
 
-    /* Harakat and tatweel go before tokenising, not while: they sit inside
-     * words, and lookahead (emoticons, apostrophes, URLs) must see the same
-     * neighbours in the raw text as in its normalised output, or normalising
-     * twice would differ ("x\u064cd" is "xd" once the mark is gone). */
-    size_t kept = 0;
-    for (size_t i = 0; i < n; i++) {
-        int32_t c = cps[i];
-        if (c == 0x0640 || is_harakat(c)) continue;
-        cps[kept++] = c;
-    }
-    n = kept;
+    /* The fast path has no composition step, so its marks go here. */
+    n = drop_arabic_marks(cps, n);
 
     norm_state s = {.cps = cps, .n = n, .out = out, .result = SB_OK, .kind = TOK_NONE};
     tokenize(&s);

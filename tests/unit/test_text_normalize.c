@@ -165,6 +165,7 @@ static void test_idempotent_around_dropped_marks(void **state) {
         "1x\xd9\x8c" "d\xd9\x8c`\xd4\x82\xd1\x8c", /* 1x<dammatan>d<dammatan>`ԃь */
         "x\xd9\x80" "d",                                /* x<tatweel>d */
         "\xd9\x85\xd9\x8e\xd9\x86 :\xd9\x8e)",        /* مَن :<fatha>) */
+        "\xd8\xa7\xd9\x80\xd9\x94\xd9\x80",             /* alef<tatweel><hamza above><tatweel> */
     };
     for (size_t i = 0; i < SB_ARRAY_LEN(inputs); i++) {
         sb_buf once, twice;
