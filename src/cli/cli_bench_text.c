@@ -362,8 +362,12 @@ int cli_bench_text(int argc, char **argv) {
         }
     }
     char train_path[SB_PATH_BYTES_MAX], dev_path[SB_PATH_BYTES_MAX];
-    snprintf(train_path, sizeof train_path, "%s/banking77/train.tsv", data);
-    snprintf(dev_path, sizeof dev_path, "%s/banking77/dev.tsv", data);
+    int n1 = snprintf(train_path, sizeof train_path, "%s/banking77/train.tsv", data);
+    int n2 = snprintf(dev_path, sizeof dev_path, "%s/banking77/dev.tsv", data);
+    if (n1 < 0 || (size_t)n1 >= sizeof train_path || n2 < 0 || (size_t)n2 >= sizeof dev_path) {
+        fprintf(stderr, BT ": --data-dir is too long\n");
+        return 1;
+    }
     if (access(train_path, R_OK) != 0 || access(dev_path, R_OK) != 0) {
         fprintf(stderr, BT ": no Banking77 at %s/banking77 (train.tsv, dev.tsv; give --data-dir)\n", data);
         return 1;
@@ -515,11 +519,15 @@ int cli_bench_text(int argc, char **argv) {
 
     /* n_big - 1: the one-line run's text is subtracted for fastText; ours
      * predicts n_big texts in the measured time. */
+    if (ft_big_cpu - ft_one_cpu <= 0.0) {
+        fprintf(stderr, BT ": fasttext's big run took no more CPU than its one-line run: raise --repeat\n");
+        return 1;
+    }
     double ft_n = (double)(n_big - 1);
     double our_rate = (double)n_big / (our_big_cpu > 1e-6 ? our_big_cpu : 1e-6);
     double our_rate_wall = (double)n_big / (our_big_wall > 1e-6 ? our_big_wall : 1e-6);
-    double ft_rate = ft_n / (ft_big_cpu - ft_one_cpu > 1e-6 ? ft_big_cpu - ft_one_cpu : 1e-6);
-    double ft_rate_wall = ft_n / (ft_big_wall - ft_one_wall > 1e-6 ? ft_big_wall - ft_one_wall : 1e-6);
+    double ft_rate = ft_n / (ft_big_cpu - ft_one_cpu);
+    double ft_rate_wall = ft_big_wall > ft_one_wall ? ft_n / (ft_big_wall - ft_one_wall) : 0.0; /* 0: lost in noise */
     printf("%-10s %9s %9s %12s %12s %16s %16s %12s\n", "system", "accuracy", "macro_f1", "train_cpu_s",
            "train_wall_s", "pred/s (cpu)", "pred/s (wall)", "model_bytes");
     printf("%-10s %9.4f %9.4f %12.4f %12.4f %16.0f %16.0f %12ld\n", "socialbank", our_acc, our_f1, our_train_cpu,
