@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""text_tools.py - helpers of bench/text.sh and bench/text_sentiment.sh.
+"""text_tools.py - helpers of bench/text_sentiment.sh.
 
   text_tools.py run STDIN STDOUT -- CMD...   run CMD with stdin/stdout redirected
       and print "WALL_S CPU_S" (CPU = user + system of the child, which on a

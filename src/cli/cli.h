@@ -50,6 +50,7 @@ int cli_ledger(int argc, char **argv);
 /* `bench NAME`: built-in benchmarks (src/cli/cli_bench.c dispatches). */
 int cli_bench(int argc, char **argv);
 int cli_bench_ledger(int argc, char **argv);
+int cli_bench_text(int argc, char **argv);
 /* `socialbank user add|list` (cli_user.c). */
 int cli_user(int argc, char **argv);
 /* payments: validate instruments (src/cli/cli_check.c) */

@@ -295,6 +295,14 @@
 /* ---- command line ---- */
 #define SB_CLI_LINE_BYTES_MAX (1024 * 1024)
 
+/* ---- bench text (src/cli/cli_bench_text.c) ---- */
+/* Rows read from one Banking77 split. */
+#define SB_BENCH_TEXT_ROWS_MAX 1000000
+/* Copies of the dev texts in the throughput run. */
+#define SB_BENCH_TEXT_REPEAT_MAX 10000
+/* Longest a fasttext child may run before it is killed. */
+#define SB_BENCH_TEXT_CHILD_TIMEOUT_S 1800
+
 _Static_assert(SB_HTTP_BODY_BYTES_MAX_UNAUTH <= SB_HTTP_BODY_BYTES_MAX, "unauthenticated cap must be lower");
 _Static_assert(SB_HTTP_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "ingest cap is the largest");
 _Static_assert(SB_CUSTOMER_USERNAME_BYTES_MAX <= SB_USERNAME_BYTES_MAX, "customer names fit the username column");
