@@ -2,10 +2,15 @@
  * cli_serve.c - `socialbank serve`: migrate the store, start the code sender,
  * open the ledger and the payment operations (with the card-switch simulator
  * when asked), run the HTTP/WebSocket server until SIGTERM or SIGINT, and
- * close the ledger after the HTTP loops have stopped.
+ * close the ledger after the HTTP loops have stopped.  Beside the loops a
+ * maintenance thread expires due money requests and reconciles card-to-card
+ * transfers the switch left unanswered, so no hold is left hanging.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -66,6 +71,90 @@ static int serve_money_open(const char *data, const char *switch_name, serve_mon
     store_close(s);
     if (result != SB_OK) serve_money_close(m);
     return result;
+}
+
+/* ---- maintenance: one thread, its own store connection ---- */
+typedef struct {
+    payops_ctx ctx; /* store filled by the thread */
+    const char *data;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+    pthread_t thread;
+    bool started;
+} serve_maintenance;
+
+/* One pass: expire due requests, then (with a switch) reconcile. */
+static void serve_maintenance_pass(serve_maintenance *m) {
+    int64_t now_ms = sb_now_ms(), expired = 0, settled = 0;
+    int result = payops_request_expire_due(&m->ctx, now_ms, &expired);
+    if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "request expiry failed: %s", sb_strerror(result));
+    if (m->ctx.sw) {
+        result = payops_c2c_reconcile(&m->ctx, now_ms, &settled);
+        if (result != SB_OK)
+            sb_log(SB_LOG_WARN, "serve.maintenance", "card-to-card reconcile failed: %s", sb_strerror(result));
+    }
+    if (expired || settled)
+        sb_log(SB_LOG_INFO, "serve.maintenance", "%lld requests expired, %lld card-to-card transfers settled",
+               (long long)expired, (long long)settled);
+}
+
+static void *serve_maintenance_main(void *arg) {
+    serve_maintenance *m = arg;
+    store *s = NULL;
+    int result = store_open(m->data, NULL, &s);
+    if (result != SB_OK) {
+        sb_log(SB_LOG_ERROR, "serve.maintenance", "cannot open the store: %s", sb_strerror(result));
+        return NULL;
+    }
+    m->ctx.s = s;
+    pthread_mutex_lock(&m->lock);
+    while (!m->stop) {
+        pthread_mutex_unlock(&m->lock);
+        serve_maintenance_pass(m);
+        pthread_mutex_lock(&m->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += SB_SERVE_MAINTENANCE_INTERVAL_MS / 1000;
+        until.tv_nsec += (SB_SERVE_MAINTENANCE_INTERVAL_MS % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!m->stop && pthread_cond_timedwait(&m->wake, &m->lock, &until) != ETIMEDOUT) {
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    store_close(s);
+    return NULL;
+}
+
+static int serve_maintenance_start(serve_maintenance *m, const payops_ctx *base, const char *data) {
+    m->ctx = *base;
+    m->data = data;
+    m->stop = false;
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->wake, NULL);
+    if (pthread_create(&m->thread, NULL, serve_maintenance_main, m) != 0) {
+        pthread_cond_destroy(&m->wake);
+        pthread_mutex_destroy(&m->lock);
+        return SB_EINTERNAL;
+    }
+    m->started = true;
+    return SB_OK;
+}
+
+/* Wake the thread, let its pass finish, join it. */
+static void serve_maintenance_stop(serve_maintenance *m) {
+    if (!m->started) return;
+    pthread_mutex_lock(&m->lock);
+    m->stop = true;
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->thread, NULL);
+    pthread_cond_destroy(&m->wake);
+    pthread_mutex_destroy(&m->lock);
+    m->started = false;
 }
 
 int cli_serve(int argc, char **argv) {
@@ -141,7 +230,17 @@ int cli_serve(int argc, char **argv) {
         base.c2c_source = &money.source;
     }
     api_payments_set(&base);
+    serve_maintenance maintenance = {0};
+    result = serve_maintenance_start(&maintenance, &base, cfg.data_location);
+    if (result != SB_OK) {
+        fprintf(stderr, "socialbank serve: cannot start the maintenance thread\n");
+        api_payments_set(NULL);
+        serve_money_close(&money);
+        identity_sender_stop();
+        return 1;
+    }
     result = api_server_run(&cfg);
+    serve_maintenance_stop(&maintenance);
     api_payments_set(NULL);
     serve_money_close(&money);
     identity_sender_stop();

@@ -329,4 +329,10 @@ _Static_assert(SB_MESSENGER_GROUP_MEMBERS_MAX <= SB_MESSENGER_RECIPIENTS_MAX, "a
 _Static_assert(SB_TEXT_LABEL_BYTES_MAX < 65536, "label lengths are u16 in the model file");
 _Static_assert(SB_TEXT_MODEL_BUCKETS_MAX < 0xFFFFFFFFu, "UINT32_MAX marks an empty slot");
 
+/* ---- serve: periodic maintenance ---- */
+/* How often `serve` expires due money requests and reconciles card-to-card
+ * transfers the switch left unanswered: often enough that a hold never
+ * outlives a customer's patience, rarely enough to cost nothing. */
+#define SB_SERVE_MAINTENANCE_INTERVAL_MS 10000
+
 #endif /* SB_LIMITS_H */
