@@ -533,6 +533,38 @@ static size_t drop_arabic_marks(int32_t *cps, size_t n) {
         if (c == 0x0640 || is_harakat(c)) continue;
         cps[kept++] = c;
     }
+    /* A joiner before a combining mark is always dropped by the tokenizer;
+     * dropped here, the marks it separated meet canonical ordering now
+     * ("\u0611\u200c\u0619" would otherwise come out reordered next time). */
+    bool dropped = kept != n;
+    n = kept;
+    kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t c = cps[i];
+        if ((c == CP_ZWNJ || c == CP_ZWJ) && i + 1 < n && utf8proc_get_property(cps[i + 1])->combining_class != 0) {
+            dropped = true;
+            continue;
+        }
+        cps[kept++] = c;
+    }
+    /* What was dropped may have separated combining marks that decomposition
+     * had ordered apart: restore canonical order (stable by combining class
+     * within each run of non-starters, as utf8proc's own reordering does). */
+    if (dropped) {
+        for (size_t i = 1; i < kept; i++) {
+            int32_t c = cps[i];
+            int ccc = utf8proc_get_property(c)->combining_class;
+            if (ccc == 0) continue;
+            size_t j = i;
+            while (j > 0) {
+                int prev = utf8proc_get_property(cps[j - 1])->combining_class;
+                if (prev == 0 || prev <= ccc) break;
+                cps[j] = cps[j - 1];
+                j--;
+            }
+            cps[j] = c;
+        }
+    }
     return kept;
 }
 
