@@ -129,6 +129,13 @@ void sb_random_bytes(void *out, size_t len);
 /* len random bytes as lowercase hex into out (2*len+1 bytes). */
 void sb_random_hex(char *out, size_t len);
 uint32_t sb_random_uniform(uint32_t upper_exclusive);
+/* Bearer tokens (sessions, bots) are SB_TOKEN_BYTES random bytes shown as
+ * 2*SB_TOKEN_BYTES hex characters and stored only as a BLAKE2b hash.
+ * Decode exactly that many hex characters (lowercase only when
+ * lowercase_only) and hash the bytes into out.  SB_EAUTH for anything else
+ * (NULL, wrong length, a non-hex character); the decoded bytes are wiped. */
+#define SB_TOKEN_HASH_BYTES 32
+int sb_token_hash(const char *token, bool lowercase_only, unsigned char out[SB_TOKEN_HASH_BYTES]) SB_MUST_CHECK;
 
 /* ---- text helpers ------------------------------------------------------ */
 /* Convert Persian (U+06F0..U+06F9) and Arabic-Indic (U+0660..U+0669) digits in

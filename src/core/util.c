@@ -77,6 +77,29 @@ uint32_t sb_random_uniform(uint32_t upper_exclusive) {
     return randombytes_uniform(upper_exclusive);
 }
 
+static int hex_digit_value(char c, bool lowercase_only) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (!lowercase_only && c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int sb_token_hash(const char *token, bool lowercase_only, unsigned char out[SB_TOKEN_HASH_BYTES]) {
+    if (!token || strnlen(token, 2 * SB_TOKEN_BYTES + 1) != 2 * SB_TOKEN_BYTES) return SB_EAUTH;
+    unsigned char raw[SB_TOKEN_BYTES];
+    for (size_t i = 0; i < SB_TOKEN_BYTES; i++) {
+        int hi = hex_digit_value(token[2 * i], lowercase_only), lo = hex_digit_value(token[2 * i + 1], lowercase_only);
+        if (hi < 0 || lo < 0) {
+            sodium_memzero(raw, sizeof raw);
+            return SB_EAUTH;
+        }
+        raw[i] = (unsigned char)(hi << 4 | lo);
+    }
+    crypto_generichash(out, SB_TOKEN_HASH_BYTES, raw, sizeof raw, NULL, 0);
+    sodium_memzero(raw, sizeof raw);
+    return SB_OK;
+}
+
 size_t sb_digits_to_ascii(const char *in, size_t in_len, char *out) {
     size_t o = 0;
     for (size_t i = 0; i < in_len;) {

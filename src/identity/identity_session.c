@@ -13,30 +13,11 @@
 #include "identity/identity.h"
 #include "identity/identity_int.h"
 
-#define TOKEN_HASH_BYTES 32
+#define TOKEN_HASH_BYTES SB_TOKEN_HASH_BYTES
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Decode exactly IDENTITY_TOKEN_CHARS hex characters and hash them. */
+/* Session tokens are issued lowercase; either case is accepted back. */
 static int token_hash(const char *token, unsigned char out[TOKEN_HASH_BYTES]) {
-    if (!token || strnlen(token, IDENTITY_TOKEN_CHARS + 1) != IDENTITY_TOKEN_CHARS) return SB_EAUTH;
-    unsigned char raw[SB_TOKEN_BYTES];
-    for (size_t i = 0; i < SB_TOKEN_BYTES; i++) {
-        int hi = hex_value(token[2 * i]), lo = hex_value(token[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            sodium_memzero(raw, sizeof raw);
-            return SB_EAUTH;
-        }
-        raw[i] = (unsigned char)(hi << 4 | lo);
-    }
-    crypto_generichash(out, TOKEN_HASH_BYTES, raw, sizeof raw, NULL, 0);
-    sodium_memzero(raw, sizeof raw);
-    return SB_OK;
+    return sb_token_hash(token, false, out);
 }
 
 int identity_session_create(store *s, int64_t user_id, int64_t now_ms, char token_out[IDENTITY_TOKEN_CHARS + 1]) {

@@ -13,7 +13,7 @@
 #include "messenger/messenger.h"
 #include "messenger/messenger_int.h"
 
-#define TOKEN_HASH_BYTES 32
+#define TOKEN_HASH_BYTES SB_TOKEN_HASH_BYTES
 
 /* ---- the channel ---- */
 
@@ -335,27 +335,9 @@ int messenger_official_notify(store *s, int64_t user_id, const char *text, const
 
 /* ---- bots ---- */
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-/* Decode exactly MESSENGER_BOT_TOKEN_CHARS lowercase hex and hash the bytes. */
+/* Bot tokens are accepted back exactly as issued: lowercase hex. */
 static int bot_token_hash(const char *token, unsigned char out[TOKEN_HASH_BYTES]) {
-    if (!token || strnlen(token, MESSENGER_BOT_TOKEN_CHARS + 1) != MESSENGER_BOT_TOKEN_CHARS) return SB_EAUTH;
-    unsigned char raw[SB_TOKEN_BYTES];
-    for (size_t i = 0; i < SB_TOKEN_BYTES; i++) {
-        int hi = hex_value(token[2 * i]), lo = hex_value(token[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            sodium_memzero(raw, sizeof raw);
-            return SB_EAUTH;
-        }
-        raw[i] = (unsigned char)(hi << 4 | lo);
-    }
-    crypto_generichash(out, TOKEN_HASH_BYTES, raw, sizeof raw, NULL, 0);
-    sodium_memzero(raw, sizeof raw);
-    return SB_OK;
+    return sb_token_hash(token, true, out);
 }
 
 int messenger_bot_create(store *s, const char *username, int64_t now_ms, char token_out[MESSENGER_BOT_TOKEN_CHARS + 1],

@@ -145,13 +145,37 @@ static void test_random_hex(void **state) {
     assert_false(sb_equal_ct(a, b, 64));
 }
 
+static void test_token_hash(void **state) {
+    (void)state;
+    assert_int_equal(sb_crypto_init(), SB_OK);
+    char lower[2 * SB_TOKEN_BYTES + 1], upper[2 * SB_TOKEN_BYTES + 1];
+    sb_random_hex(lower, SB_TOKEN_BYTES);
+    for (size_t i = 0; i <= 2 * SB_TOKEN_BYTES; i++)
+        upper[i] = (char)((lower[i] >= 'a' && lower[i] <= 'f') ? lower[i] - 32 : lower[i]);
+    unsigned char a[SB_TOKEN_HASH_BYTES], b[SB_TOKEN_HASH_BYTES];
+    assert_int_equal(sb_token_hash(lower, true, a), SB_OK);
+    assert_int_equal(sb_token_hash(upper, false, b), SB_OK);
+    assert_memory_equal(a, b, SB_TOKEN_HASH_BYTES); /* the same bytes, whatever the case */
+    if (strcmp(lower, upper) != 0) assert_int_equal(sb_token_hash(upper, true, b), SB_EAUTH);
+    char other[2 * SB_TOKEN_BYTES + 1];
+    memcpy(other, lower, sizeof other);
+    other[0] = other[0] == '0' ? '1' : '0';
+    assert_int_equal(sb_token_hash(other, true, b), SB_OK);
+    assert_memory_not_equal(a, b, SB_TOKEN_HASH_BYTES);
+    other[5] = 'g';
+    assert_int_equal(sb_token_hash(other, false, b), SB_EAUTH);
+    assert_int_equal(sb_token_hash(NULL, false, b), SB_EAUTH);
+    lower[2 * SB_TOKEN_BYTES - 1] = '\0';
+    assert_int_equal(sb_token_hash(lower, false, b), SB_EAUTH); /* one short */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_grows_and_respects_max), cmocka_unit_test(test_buf_json_escape_and_take),
         cmocka_unit_test(test_digits_to_ascii),            cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_parse_int64),                cmocka_unit_test(test_checked_arithmetic),
         cmocka_unit_test(test_alloc_failure_injection),    cmocka_unit_test(test_log_lines_are_json),
-        cmocka_unit_test(test_random_hex),
+        cmocka_unit_test(test_random_hex),                 cmocka_unit_test(test_token_hash),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
