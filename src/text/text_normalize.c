@@ -533,15 +533,18 @@ static size_t drop_arabic_marks(int32_t *cps, size_t n) {
         if (c == 0x0640 || is_harakat(c)) continue;
         cps[kept++] = c;
     }
-    /* A joiner before a combining mark is always dropped by the tokenizer;
-     * dropped here, the marks it separated meet canonical ordering now
-     * ("\u0611\u200c\u0619" would otherwise come out reordered next time). */
+    /* Whatever the tokenizer drops (joiners, format characters such as
+     * U+0600) is dropped here when a combining mark follows it, so the marks
+     * and letters it separated meet canonical ordering and composition now
+     * ("\u0611\u200c\u0619" and "\u0648\u0600\u0654" would otherwise
+     * come out differently the next time). */
     bool dropped = kept != n;
     n = kept;
     kept = 0;
     for (size_t i = 0; i < n; i++) {
         int32_t c = cps[i];
-        if ((c == CP_ZWNJ || c == CP_ZWJ) && i + 1 < n && utf8proc_get_property(cps[i + 1])->combining_class != 0) {
+        bool tokenizer_drops = c == CP_ZWNJ || c == CP_ZWJ || classify(map_cp(c)) == CLASS_DROP;
+        if (tokenizer_drops && i + 1 < n && utf8proc_get_property(cps[i + 1])->combining_class != 0) {
             dropped = true;
             continue;
         }

@@ -167,6 +167,7 @@ static void test_idempotent_around_dropped_marks(void **state) {
         "\xd9\x85\xd9\x8e\xd9\x86 :\xd9\x8e)",        /* مَن :<fatha>) */
         "\xd8\xa7\xd9\x80\xd9\x94\xd9\x80",             /* alef<tatweel><hamza above><tatweel> */
         "#D\xe2\x80\x8c\xd8\x99" "D\xe2\x80\x8c\xd8\x91\xe2\x80\x8c\xd8\x99" "D", /* marks split by ZWNJ */
+        "\xd9\x88\xd8\x80\xd9\x94", /* waw, U+0600 (a format character), hamza above */
     };
     for (size_t i = 0; i < SB_ARRAY_LEN(inputs); i++) {
         sb_buf once, twice;
