@@ -416,18 +416,17 @@ int messenger_bot_authenticate(store *s, const char *token, int64_t *bot_id_out)
 int messenger_bot_press(store *s, int64_t user_id, int64_t chat_id, int64_t seq, const char *data,
                         messenger_events *events) SB_MUST_CHECK;
 
-/* Hooks for in-process consumers.  on_bot_event is how the bank's service bot
- * (next session) hears the events addressed to a bot; the api layer calls
- * messenger_dispatch_bots after pushing a call's events, and each bot
- * recipient's event reaches the hook (with that bot's id).  on_comment hands
- * each channel comment to the listening module.  Either may be NULL.  Set
- * once at start, before any thread uses the messenger. */
-typedef struct {
-    void (*on_bot_event)(store *s, int64_t bot_id, const messenger_event *event, void *arg);
-    void (*on_comment)(const messenger_message *comment, void *arg);
-    void *arg;
-} messenger_hooks;
-void messenger_hooks_set(const messenger_hooks *hooks);
+/* Hooks for in-process consumers, each set once at start (before any thread
+ * uses the messenger) and independently of the other; NULL fn clears one.
+ * The bot hook is how the bank's service bot hears the events addressed to
+ * a bot: the api layer calls messenger_dispatch_bots after pushing a call's
+ * events, and each bot recipient's event reaches the hook with that bot's
+ * id.  The comment hook hands each channel comment (after its commit) to
+ * the listening side. */
+typedef void (*messenger_bot_hook_fn)(store *s, int64_t bot_id, const messenger_event *event, void *arg);
+typedef void (*messenger_comment_hook_fn)(const messenger_message *comment, void *arg);
+void messenger_bot_hook_set(messenger_bot_hook_fn fn, void *arg);
+void messenger_comment_hook_set(messenger_comment_hook_fn fn, void *arg);
 /* Call on_bot_event for every bot recipient of every event. */
 void messenger_dispatch_bots(store *s, const messenger_events *events);
 

@@ -147,8 +147,7 @@ static void test_channel_posts_likes_comments_shares(void **state) {
     fixture *f = *state;
     int64_t marketer = staff(f, "marketer", "mona"), analyst = staff(f, "analyst", "ali");
     int64_t c1 = customer(f, NULL), c2 = customer(f, NULL), c3 = customer(f, NULL);
-    messenger_hooks hooks = {.on_comment = on_comment};
-    messenger_hooks_set(&hooks);
+    messenger_comment_hook_set(on_comment, NULL);
     comments_heard = 0;
     messenger_events ev = {0};
     messenger_message post;
@@ -236,7 +235,8 @@ static void test_channel_posts_likes_comments_shares(void **state) {
     assert_int_equal(messenger_channel_unsubscribe(f->s, c2), SB_OK);
     assert_int_equal(messenger_channel_comment(f->s, c2, post_seq, "back?", NULL, T0, NULL, NULL), SB_EPERM);
     messenger_events_clear(&ev);
-    messenger_hooks_set(NULL);
+    messenger_bot_hook_set(NULL, NULL);
+    messenger_comment_hook_set(NULL, NULL);
 }
 
 /* ---- the official account ---- */
@@ -344,8 +344,7 @@ static void test_bots(void **state) {
     assert_recipients(&ev.items[0], all, 3);
     assert_int_equal(ev.items[0].bot_recipient_count, 1);
     assert_int_equal(ev.items[0].bot_recipients[0], bot);
-    messenger_hooks hooks = {.on_bot_event = on_bot_event};
-    messenger_hooks_set(&hooks);
+    messenger_bot_hook_set(on_bot_event, NULL);
     bot_events = 0;
     messenger_dispatch_bots(f->s, &ev);
     assert_int_equal(bot_events, 1);
@@ -392,7 +391,8 @@ static void test_bots(void **state) {
     assert_int_equal(messenger_send(f->s, &kb, T0, NULL, NULL, NULL), SB_EINVAL);
     kb.payload_json = "{\"buttons\":[[{\"text\":\"x\",\"data\":\"d\",\"url\":\"http://evil\"}]]}";
     assert_int_equal(messenger_send(f->s, &kb, T0, NULL, NULL, NULL), SB_EINVAL);
-    messenger_hooks_set(NULL);
+    messenger_bot_hook_set(NULL, NULL);
+    messenger_comment_hook_set(NULL, NULL);
     messenger_events_clear(&ev);
 }
 
