@@ -28,6 +28,7 @@
 
 #include "core/core.h"
 #include "identity/identity.h"
+#include "messenger/messenger.h"
 #include "payments/ops.h"
 #include "store/store.h"
 
@@ -137,5 +138,12 @@ int api_server_run(const api_server_config *cfg) SB_MUST_CHECK;
  * server is not running, SB_ELIMIT if the text exceeds SB_WS_MESSAGE_BYTES_MAX,
  * SB_ENOMEM.  A connection whose send queue is full is dropped instead. */
 int api_ws_send_to_user(int64_t user_id, const char *json_text, size_t len) SB_MUST_CHECK;
+
+/* Deliver messenger events: render each once, push it to every open
+ * WebSocket of its recipients (api_ws_send_to_user; users without one are
+ * skipped, failures logged), then hand bot recipients' events to the bot
+ * hook (messenger_dispatch_bots) over `s` (the caller's connection; NULL
+ * skips the bots).  Any thread. */
+void api_messenger_push(store *s, const messenger_events *events);
 
 #endif /* SB_API_H */

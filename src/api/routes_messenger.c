@@ -101,29 +101,6 @@ static int chat_refusal(api_ctx *c, int64_t chat_id, int result) {
     return SB_EPERM;
 }
 
-/* Push every event to every device of every recipient, then to bots. */
-static void push_events(api_ctx *c, const messenger_events *events) {
-    for (size_t i = 0; i < events->count; i++) {
-        const messenger_event *e = &events->items[i];
-        char *json = NULL;
-        size_t len = 0;
-        int result = messenger_event_render(e, &json, &len);
-        if (result != SB_OK) {
-            sb_log(SB_LOG_ERROR, "messenger.push", "cannot render an event of chat %lld: %s", (long long)e->chat_id,
-                   sb_strerror(result));
-            continue;
-        }
-        for (size_t r = 0; r < e->recipient_count; r++) {
-            result = api_ws_send_to_user(e->recipients[r], json, len);
-            if (result != SB_OK && result != SB_ENOTFOUND && result != SB_ECLOSED)
-                sb_log(SB_LOG_WARN, "messenger.push", "push to user %lld failed: %s", (long long)e->recipients[r],
-                       sb_strerror(result));
-        }
-        sb_free(json);
-    }
-    messenger_dispatch_bots(c->store, events);
-}
-
 /* A rendered message as a JSON value (NULL on failure). */
 static json_t *message_json(const messenger_message *m) {
     char *text = NULL;
@@ -330,7 +307,7 @@ static int post_group(api_ctx *c) {
     int64_t chat_id;
     messenger_events events = {0};
     result = messenger_group_create(c->store, c->principal->user_id, title, c->now_ms, &chat_id, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result == SB_EINVAL) {
         api_reply_error(c, 400, "invalid", "field 'title' must be 1 to %d bytes of text on one line",
@@ -348,7 +325,7 @@ static int post_group_member(api_ctx *c) {
     if (result != SB_OK) return result;
     messenger_events events = {0};
     result = messenger_group_add(c->store, c->principal->user_id, chat_id, user_id, c->now_ms, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result == SB_ENOTFOUND) {
         api_reply_error(c, 404, "not_found", "no such user");
@@ -376,7 +353,7 @@ static int delete_group_member(api_ctx *c) {
     }
     messenger_events events = {0};
     int result = messenger_group_remove(c->store, c->principal->user_id, chat_id, user_id, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result == SB_ENOTFOUND) {
         api_reply_error(c, 404, "not_found", "not a member");
@@ -392,7 +369,7 @@ static int post_group_leave(api_ctx *c) {
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     messenger_events events = {0};
     int result = messenger_group_leave(c->store, c->principal->user_id, chat_id, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result != SB_OK) return chat_refusal(c, chat_id, result);
     api_reply_empty(c, 204);
@@ -407,7 +384,7 @@ static int patch_group(api_ctx *c) {
     if (result != SB_OK) return result;
     messenger_events events = {0};
     result = messenger_group_rename(c->store, c->principal->user_id, chat_id, title, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result == SB_EINVAL) {
         api_reply_error(c, 400, "invalid", "field 'title' must be 1 to %d bytes of text on one line",
@@ -459,7 +436,7 @@ static int post_message(api_ctx *c) {
     bool duplicate = false;
     messenger_events events = {0};
     result = messenger_send(c->store, &req, c->now_ms, &m, &duplicate, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result == SB_ENOTFOUND) {
         api_reply_error(c, 404, "not_found", "reply_to_seq is not a message of this chat");
@@ -529,7 +506,7 @@ static int patch_message(api_ctx *c) {
     if (result != SB_OK) return result;
     messenger_events events = {0};
     result = messenger_edit(c->store, c->principal->user_id, chat_id, seq, text, c->now_ms, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result == SB_ENOTFOUND) {
         api_reply_error(c, 404, "not_found", "no such message");
@@ -555,7 +532,7 @@ static int delete_message(api_ctx *c) {
     if (chat_param(c, "id", &chat_id) != SB_OK || seq_param(c, &seq) != SB_OK) return SB_OK;
     messenger_events events = {0};
     int result = messenger_delete(c->store, c->principal->user_id, chat_id, seq, c->now_ms, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result == SB_ENOTFOUND) {
         api_reply_error(c, 404, "not_found", "no such message");
@@ -578,7 +555,7 @@ static int post_receipts(api_ctx *c) {
     if (result != SB_OK) return result;
     messenger_events events = {0};
     result = messenger_receipt(c->store, c->principal->user_id, chat_id, delivered, read, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result == SB_EINVAL) {
         api_reply_error(c, 400, "invalid", "a receipt cannot pass the chat's last message");
@@ -594,7 +571,7 @@ static int post_typing(api_ctx *c) {
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     messenger_events events = {0};
     int result = messenger_typing(c->store, c->principal->user_id, chat_id, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result != SB_OK) return chat_refusal(c, chat_id, result);
     api_reply_empty(c, 204);
@@ -646,7 +623,7 @@ static int post_channel_post(api_ctx *c) {
     messenger_message m = {0};
     messenger_events events = {0};
     result = messenger_channel_post(c->store, c->principal->user_id, text, c->now_ms, &m, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result == SB_EPERM) {
         api_reply_error(c, 403, "forbidden", "only marketers and admins post to the channel");
@@ -665,7 +642,7 @@ static int post_channel_like(api_ctx *c) {
     if (seq_param(c, &seq) != SB_OK) return SB_OK;
     messenger_events events = {0};
     int result = messenger_channel_like(c->store, c->principal->user_id, seq, c->now_ms, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result == SB_EEXISTS) {
         api_reply_error(c, 409, "conflict", "you already like this post");
@@ -686,7 +663,7 @@ static int post_channel_comment(api_ctx *c) {
     messenger_message m = {0};
     messenger_events events = {0};
     result = messenger_channel_comment(c->store, c->principal->user_id, seq, text, client_id, c->now_ms, &m, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result == SB_ELIMIT || result == SB_EINVAL) return text_refusal(c, 0, result);
     if (result != SB_OK) return channel_refusal(c, result);
@@ -700,7 +677,7 @@ static int post_channel_comment(api_ctx *c) {
 static int post_channel_subscribe(api_ctx *c) {
     messenger_events events = {0};
     int result = messenger_channel_subscribe(c->store, c->principal->user_id, c->now_ms, &events);
-    if (result == SB_OK) push_events(c, &events);
+    if (result == SB_OK) api_messenger_push(c->store, &events);
     messenger_events_clear(&events);
     if (result != SB_OK) return result;
     int64_t chat_id;

@@ -1,0 +1,32 @@
+/*
+ * push.c - delivering messenger events: each event is rendered once and
+ * sent to every open WebSocket of every recipient (on whatever thread it
+ * lives), then the events addressed to bots reach the in-process bot hook.
+ * Shared by the messenger routes, the WebSocket frames, the payment glue and
+ * the maintenance thread, so every change reaches devices the same way.
+ */
+#include "api/api.h"
+#include "messenger/messenger.h"
+
+void api_messenger_push(store *s, const messenger_events *events) {
+    if (!events) return;
+    for (size_t i = 0; i < events->count; i++) {
+        const messenger_event *e = &events->items[i];
+        char *json = NULL;
+        size_t len = 0;
+        int result = messenger_event_render(e, &json, &len);
+        if (result != SB_OK) {
+            sb_log(SB_LOG_ERROR, "messenger.push", "cannot render an event of chat %lld: %s", (long long)e->chat_id,
+                   sb_strerror(result));
+            continue;
+        }
+        for (size_t r = 0; r < e->recipient_count; r++) {
+            result = api_ws_send_to_user(e->recipients[r], json, len);
+            if (result != SB_OK && result != SB_ENOTFOUND && result != SB_ECLOSED)
+                sb_log(SB_LOG_WARN, "messenger.push", "push to user %lld failed: %s", (long long)e->recipients[r],
+                       sb_strerror(result));
+        }
+        sb_free(json);
+    }
+    if (s) messenger_dispatch_bots(s, events);
+}
