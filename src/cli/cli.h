@@ -67,4 +67,10 @@ int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_classify(int argc, char **argv);
 
+/* The classifier model to use: `given` when set (--model or
+ * $SOCIALBANK_MODEL), else models/default.sbm beside the binary (where the
+ * build puts the default model).  SB_ENOTFOUND if the binary's directory is
+ * unknown, SB_ELIMIT if the path does not fit. */
+int cli_model_path(const char *given, char *out, size_t size) __attribute__((warn_unused_result));
+
 #endif /* SB_CLI_H */

@@ -377,21 +377,26 @@ int cli_train(int argc, char **argv) {
 
 /* --model, $SOCIALBANK_MODEL (both via the option), else
  * <dir of the binary>/models/default.sbm. */
+int cli_model_path(const char *given, char *out, size_t size) {
+    if (given && *given) {
+        if ((size_t)snprintf(out, size, "%s", given) >= size) return SB_ELIMIT;
+        return SB_OK;
+    }
+    char exe[SB_PATH_BYTES_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return SB_ENOTFOUND;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    if ((size_t)snprintf(out, size, "%s/models/default.sbm", exe) >= size) return SB_ELIMIT;
+    return SB_OK;
+}
+
 static int open_model(const char *cmd, const char *given, text_model **out) {
     char path[SB_PATH_BYTES_MAX];
-    if (given && *given) {
-        snprintf(path, sizeof path, "%s", given);
-    } else {
-        char exe[SB_PATH_BYTES_MAX - 32];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n <= 0) {
-            fprintf(stderr, "socialbank %s: give --model (cannot locate the binary's directory)\n", cmd);
-            return 2;
-        }
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = '\0';
-        snprintf(path, sizeof path, "%s/models/default.sbm", exe);
+    if (cli_model_path(given, path, sizeof path) != SB_OK) {
+        fprintf(stderr, "socialbank %s: give --model (cannot locate the binary's directory)\n", cmd);
+        return 2;
     }
     char err[TEXT_ERROR_BYTES];
     int rc = text_model_load(path, out, err);

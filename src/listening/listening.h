@@ -33,6 +33,7 @@
 
 #include "core/core.h"
 #include "store/store.h"
+#include "text/text.h"
 
 /* ---- vocabularies -------------------------------------------------------- */
 /* True if `name` is a known source (twitter, instagram, telegram, linkedin,
@@ -96,6 +97,21 @@ typedef struct {
     int (*understand)(void *arg, const char *redacted_text, size_t len, listening_understanding *out);
     void *arg;
 } listening_understander;
+
+/* The text engine (src/text) behind that interface (listening_text.c):
+ * language, the classifier's sentiment/kind/topic heads (a label outside the
+ * listening vocabulary, or a head the model lacks, is left empty) and the
+ * signals.  One engine serves any number of threads. */
+typedef struct listening_text_engine listening_text_engine;
+/* Load the model file at model_path.  Errors as text_model_load (err names
+ * the problem). */
+int listening_text_engine_open(const char *model_path, listening_text_engine **out,
+                               char err[TEXT_ERROR_BYTES]) SB_MUST_CHECK;
+/* Use a model the caller keeps (it must outlive the engine). SB_ENOMEM. */
+int listening_text_engine_wrap(const text_model *model, const char *name, listening_text_engine **out) SB_MUST_CHECK;
+void listening_text_engine_free(listening_text_engine *e);
+/* The understander over e (borrowed: e must outlive its use). */
+listening_understander listening_text_understander(listening_text_engine *e);
 
 /* ---- alerts ------------------------------------------------------------------ */
 typedef struct {

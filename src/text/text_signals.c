@@ -51,7 +51,7 @@ static const lexicon_entry risk_life[] = {
     R("несанкціонован*", FRAUD), R("підозріл* операці*", FRAUD), R("хтось зняв", FRAUD),
     R("کلاهبردار*", FRAUD), R("کلاه برداری", FRAUD), R("سرقت*", FRAUD), R("دزدید*", FRAUD), R("دزدی", FRAUD),
     R("هک", FRAUD), R("هک شد*", FRAUD), R("فیشینگ", FRAUD), R("برداشت غیرمجاز", FRAUD), R("غیرمجاز", FRAUD),
-    R("بدون اطلاع من", FRAUD), R("جعلی", FRAUD), R("خالی کردند", FRAUD),
+    R("بدون اطلاع من", FRAUD), R("بدون اجازه", FRAUD), R("بدون اجازه من", FRAUD), R("جعلی", FRAUD), R("خالی کردند", FRAUD),
     /* ---- threat to leave ---- */
     R("close my account", CHURN), R("closing my account", CHURN), R("cancel my account", CHURN),
     R("switch* to another bank", CHURN), R("switching banks", CHURN), R("leave this bank", CHURN),
