@@ -32,6 +32,13 @@ typedef struct {
  * goes to stderr and 2 is returned; otherwise 0. */
 int cli_parse(int argc, char **argv, cli_option *opts, const char **positional, int positional_max,
               int *positional_count, bool *help_out);
+/* The start every subcommand shares: cli_parse, and on --help print
+ * cli_print_help(usage, summary, opts).  Returns true when the subcommand is
+ * finished, with *exit_code to return (0 after the help, 2 on a usage error,
+ * the message printed); false to go on (*exit_code 0).  positional and
+ * positional_count may be NULL when positional_max is 0. */
+bool cli_begin(int argc, char **argv, const char *usage, const char *summary, cli_option *opts, const char **positional,
+               int positional_max, int *positional_count, int *exit_code);
 /* Print "usage: socialbank USAGE", the summary and the options to stdout. */
 void cli_print_help(const char *usage, const char *summary, const cli_option *opts);
 /* Look up an option's value by name (NULL if absent and no default). */

@@ -237,20 +237,15 @@ int cli_train(int argc, char **argv) {
         {"head", NULL, "TSV: the head's name (default label); JSONL: train only this field", NULL, false},
         {"float16", NULL, "store weights as 16-bit floats (half the size)", NULL, true},
         {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("train --input FILE --model OUT [--epochs N] [--dim N] [--seed N] [--lr X] [--buckets N] "
-                       "[--head NAME]",
-                       "Train the text classifier (hashed word unigrams and bigrams, optional character n-grams,\n"
-                       "averaged embeddings, a softmax per head) and write the model file. Same data and seed,\n"
-                       "same model, byte for byte. Bad rows are reported with their line number and skipped.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv,
+                  "train --input FILE --model OUT [--epochs N] [--dim N] [--seed N] [--lr X] [--buckets N] "
+                  "[--head NAME]",
+                  "Train the text classifier (hashed word unigrams and bigrams, optional character n-grams,\n"
+                  "averaged embeddings, a softmax per head) and write the model file. Same data and seed,\n"
+                  "same model, byte for byte. Bad rows are reported with their line number and skipped.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     const char *input = cli_value(opts, "input"), *model_path = cli_value(opts, "model");
     if (!input || !model_path) {
         fprintf(stderr, "socialbank train: give --input FILE and --model OUT (see --help)\n");
@@ -462,20 +457,14 @@ int cli_eval(int argc, char **argv) {
                          {"input", NULL, "labelled data: TSV 'label<TAB>text' or JSONL", NULL, false},
                          {"head", NULL, "evaluate this head only (TSV: the head the label column is for)", NULL, false},
                          {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("eval --model M --input FILE [--head NAME]",
-                       "Evaluate a model on labelled data: per-class precision, recall and F1, the confusion\n"
-                       "matrix, and a last line 'eval: accuracy=A macro_f1=F n=N' (over several heads: the means\n"
-                       "of their accuracies and macro-F1s, n the examples read). Macro-F1 averages the classes\n"
-                       "that occur in the data or in the predictions.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "eval --model M --input FILE [--head NAME]",
+                  "Evaluate a model on labelled data: per-class precision, recall and F1, the confusion\n"
+                  "matrix, and a last line 'eval: accuracy=A macro_f1=F n=N' (over several heads: the means\n"
+                  "of their accuracies and macro-F1s, n the examples read). Macro-F1 averages the classes\n"
+                  "that occur in the data or in the predictions.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     const char *input = cli_value(opts, "input");
     if (!input) {
         fprintf(stderr, "socialbank eval: give --input FILE (see --help)\n");
@@ -656,19 +645,13 @@ int cli_classify(int argc, char **argv) {
                          {"labels", NULL, "print only the first head's label a line (like fasttext predict)", NULL,
                           true},
                          {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("classify [--model M] [--labels]",
-                       "Classify each line on stdin (plain text, or JSONL with \"text\" and an optional \"id\") and\n"
-                       "print one JSON object a line: the language, every head's label with its probability, and\n"
-                       "the signals. A line that cannot be classified gets {\"error\":...} in its place.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "classify [--model M] [--labels]",
+                  "Classify each line on stdin (plain text, or JSONL with \"text\" and an optional \"id\") and\n"
+                  "print one JSON object a line: the language, every head's label with its probability, and\n"
+                  "the signals. A line that cannot be classified gets {\"error\":...} in its place.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     text_model *m = NULL;
     if ((rc = open_model("classify", cli_value(opts, "model"), &m))) return rc;
     bool label_only = cli_value(opts, "labels") != NULL;

@@ -107,51 +107,33 @@ int cli_langid(int argc, char **argv) {
         {"script-only", NULL, "the naive baseline: majority Unicode block only", NULL, true, NULL, false},
         {"confidence", NULL, "also print the confidence (0..1000) after a tab", NULL, true, NULL, false},
         {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("langid [--script-only] [--confidence] < lines",
-                       "Print a language code (fa, ar, uk, ru, en, other) for each line on stdin; "
-                       "'error NAME' for a line that is too long or not UTF-8.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "langid [--script-only] [--confidence] < lines",
+                  "Print a language code (fa, ar, uk, ru, en, other) for each line on stdin; "
+                  "'error NAME' for a line that is too long or not UTF-8.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     return run_filter(FILTER_LANGID, cli_value(opts, "script-only") != NULL, cli_value(opts, "confidence") != NULL);
 }
 
 int cli_normalize(int argc, char **argv) {
     cli_option opts[] = {{NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("normalize < lines",
-                       "Print the normalised tokens of each line on stdin (the classifier's input); "
-                       "'error NAME' for a line that is too long or not UTF-8.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "normalize < lines",
+                  "Print the normalised tokens of each line on stdin (the classifier's input); "
+                  "'error NAME' for a line that is too long or not UTF-8.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     return run_filter(FILTER_NORMALIZE, false, false);
 }
 
 int cli_signals(int argc, char **argv) {
     cli_option opts[] = {{NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("signals < lines",
-                       "Print the signals of each line on stdin as one JSON object a line: urgent risks, life events "
-                       "with their offer, competitor banks, each with its trigger words.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "signals < lines",
+                  "Print the signals of each line on stdin as one JSON object a line: urgent risks, life events "
+                  "with their offer, competitor banks, each with its trigger words.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     return run_filter(FILTER_SIGNALS, false, false);
 }

@@ -1,7 +1,7 @@
 /*
  * test_cli.c - the argument parser every subcommand shares: values given as
  * "--x V" and "--x=V", flags, environment fallbacks, defaults, positional
- * limits, unknown options and bounded integers.
+ * limits, unknown options and bounded integers; cli_begin's three outcomes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,11 +87,37 @@ static void test_usage_errors(void **state) {
     assert_int_equal(cli_int(opts, "port", 0, 65535, &port), 2);
 }
 
+/* cli_begin: go on (false, exit code 0, positionals counted), finished after
+ * --help (true, 0), finished on a usage error (true, 2). */
+static void test_begin(void **state) {
+    (void)state;
+    cli_option opts[] = {{"port", NULL, "port", "8080", false, NULL, false}, {NULL}};
+    const char *pos[2];
+    int npos = -1, rc = -1;
+    char *go[] = {"x", "a", "--port", "9", NULL};
+    assert_false(cli_begin(4, go, "x [--port N] A", "Test.", opts, pos, 2, &npos, &rc));
+    assert_int_equal(rc, 0);
+    assert_int_equal(npos, 1);
+    assert_string_equal(pos[0], "a");
+    assert_string_equal(cli_value(opts, "port"), "9");
+    char *help[] = {"x", "--help", NULL};
+    rc = -1;
+    assert_true(cli_begin(2, help, "x [--port N] A", "Test.", opts, pos, 2, &npos, &rc));
+    assert_int_equal(rc, 0);
+    char *unknown[] = {"x", "--nope", NULL};
+    assert_true(cli_begin(2, unknown, "x", "Test.", opts, NULL, 0, NULL, &rc));
+    assert_int_equal(rc, 2);
+    char *extra[] = {"x", "a", NULL};
+    assert_true(cli_begin(2, extra, "x", "Test.", opts, NULL, 0, NULL, &rc));
+    assert_int_equal(rc, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values_flags_and_positionals),
         cmocka_unit_test(test_env_fallback_and_default),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_begin),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
