@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* ---- argument parsing ---- */
 /* One option of a subcommand: --name VALUE or --name=VALUE (or a flag
@@ -47,6 +48,14 @@ const char *cli_value(const cli_option *opts, const char *name);
 int cli_int(const cli_option *opts, const char *name, long min, long max, long *out);
 /* The data directory: --data, $SOCIALBANK_DATA, or ./data. */
 #define CLI_DATA_OPTION {"data", "SOCIALBANK_DATA", "data directory (SQLite database lives here)", "./data", false, NULL, false}
+
+/* ---- line input ---- */
+/* Read one line of in (without the newline; a trailing CR dropped) into buf,
+ * which holds max + 1 bytes, NUL-terminated.  Returns 1 for a line
+ * (*len_out its length), 0 at EOF (or a read error: check ferror), -1 for a
+ * line longer than max bytes (its rest is consumed, so the next call reads
+ * the next line).  Memory is bounded by max whatever in holds. */
+int cli_read_line(FILE *in, char *buf, size_t max, size_t *len_out);
 
 /* ---- subcommands ---- */
 int cli_version(int argc, char **argv);

@@ -29,27 +29,7 @@
 
 /* ---- lines -------------------------------------------------------------- */
 
-/* Read one line (without the newline, a trailing CR dropped) into buf
- * (max + 1 bytes).  Returns 1 for a line, 0 at EOF, -1 for a line longer
- * than max (its rest is consumed). */
-static int read_line(FILE *in, char *buf, size_t max, size_t *len_out) {
-    size_t len = 0;
-    bool over = false, any = false;
-    int ch;
-    while ((ch = getc_unlocked(in)) != EOF) {
-        any = true;
-        if (ch == '\n') break;
-        if (len < max) buf[len++] = (char)ch;
-        else over = true;
-    }
-    if (!any) return 0;
-    if (over) return -1;
-    if (len > 0 && buf[len - 1] == '\r') len--;
-    buf[len] = '\0';
-    *len_out = len;
-    return 1;
-}
-
+/* The line every reader here fills with cli_read_line. */
 static char line_buf[SB_CLI_LINE_BYTES_MAX + 1];
 
 /* ---- labelled examples from a file -------------------------------------- */
@@ -97,7 +77,7 @@ static int reader_open(example_reader *r, const char *cmd, const char *path) {
         return 1;
     }
     size_t len = 0;
-    int got = read_line(r->f, line_buf, SB_CLI_LINE_BYTES_MAX, &len);
+    int got = cli_read_line(r->f, line_buf, SB_CLI_LINE_BYTES_MAX, &len);
     r->line_no = 1;
     if (got == 0) {
         fprintf(stderr, "socialbank %s: %s is empty\n", cmd, path);
@@ -205,7 +185,7 @@ static int reader_next(example_reader *r) {
             got = 1;
             len = strlen(line_buf);
         } else {
-            got = read_line(r->f, line_buf, SB_CLI_LINE_BYTES_MAX, &len);
+            got = cli_read_line(r->f, line_buf, SB_CLI_LINE_BYTES_MAX, &len);
             if (got == 0) return 0;
             r->line_no++;
         }
@@ -661,7 +641,7 @@ int cli_classify(int argc, char **argv) {
     size_t len = 0;
     int got;
     int status = 0;
-    while ((got = read_line(stdin, line_buf, SB_CLI_LINE_BYTES_MAX, &len)) != 0) {
+    while ((got = cli_read_line(stdin, line_buf, SB_CLI_LINE_BYTES_MAX, &len)) != 0) {
         if (got < 0) {
             puts(label_only ? "error too_long" : "{\"error\":\"too_long\"}");
             continue;

@@ -15,28 +15,6 @@
 #include "core/core.h"
 #include "text/text.h"
 
-/* Read one line (without the newline) into buf (cap bytes, cap > max).
- * Returns 1 for a line, 0 at EOF, -1 for a line longer than max (its rest
- * is consumed). */
-static int read_line(FILE *in, char *buf, size_t max, size_t *len_out) {
-    size_t len = 0;
-    bool over = false;
-    int ch;
-    bool any = false;
-    while ((ch = getc_unlocked(in)) != EOF) {
-        any = true;
-        if (ch == '\n') break;
-        if (len < max) buf[len++] = (char)ch;
-        else over = true;
-    }
-    if (!any) return 0;
-    if (over) return -1;
-    if (len > 0 && buf[len - 1] == '\r') len--;
-    buf[len] = '\0';
-    *len_out = len;
-    return 1;
-}
-
 typedef enum { FILTER_LANGID, FILTER_NORMALIZE, FILTER_SIGNALS } filter_kind;
 
 static void print_signals_json(const text_signals_result *r, sb_buf *json) {
@@ -66,7 +44,7 @@ static int run_filter(filter_kind kind, bool script_only, bool with_confidence) 
     size_t len = 0;
     long rejected = 0;
     int r;
-    while ((r = read_line(stdin, line, SB_TEXT_INPUT_BYTES_MAX, &len)) != 0) {
+    while ((r = cli_read_line(stdin, line, SB_TEXT_INPUT_BYTES_MAX, &len)) != 0) {
         if (r < 0) {
             puts("error limit");
             rejected++;

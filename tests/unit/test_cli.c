@@ -1,12 +1,14 @@
 /*
  * test_cli.c - the argument parser every subcommand shares: values given as
  * "--x V" and "--x=V", flags, environment fallbacks, defaults, positional
- * limits, unknown options and bounded integers; cli_begin's three outcomes.
+ * limits, unknown options and bounded integers; cli_begin's three outcomes;
+ * the shared line reader.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,12 +114,38 @@ static void test_begin(void **state) {
     assert_int_equal(rc, 2);
 }
 
+/* cli_read_line: CR LF and LF endings, an empty line, a line of exactly max
+ * bytes, one longer (reported, skipped whole), a last line without newline. */
+static void test_read_line(void **state) {
+    (void)state;
+    static char text[] = "ab\r\n\nabcd\nabcde\nxy";
+    FILE *in = fmemopen(text, strlen(text), "r");
+    assert_non_null(in);
+    char buf[5];
+    size_t len = 99;
+    assert_int_equal(cli_read_line(in, buf, 4, &len), 1);
+    assert_string_equal(buf, "ab");
+    assert_int_equal(len, 2);
+    assert_int_equal(cli_read_line(in, buf, 4, &len), 1);
+    assert_string_equal(buf, "");
+    assert_int_equal(len, 0);
+    assert_int_equal(cli_read_line(in, buf, 4, &len), 1);
+    assert_string_equal(buf, "abcd");
+    assert_int_equal(cli_read_line(in, buf, 4, &len), -1);
+    assert_int_equal(cli_read_line(in, buf, 4, &len), 1);
+    assert_string_equal(buf, "xy");
+    assert_int_equal(len, 2);
+    assert_int_equal(cli_read_line(in, buf, 4, &len), 0);
+    fclose(in);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values_flags_and_positionals),
         cmocka_unit_test(test_env_fallback_and_default),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_begin),
+        cmocka_unit_test(test_read_line),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
