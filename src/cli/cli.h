@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* ---- argument parsing ---- */
 /* One option of a subcommand: --name VALUE or --name=VALUE (or a flag
@@ -32,6 +33,13 @@ typedef struct {
  * goes to stderr and 2 is returned; otherwise 0. */
 int cli_parse(int argc, char **argv, cli_option *opts, const char **positional, int positional_max,
               int *positional_count, bool *help_out);
+/* The start every subcommand shares: cli_parse, and on --help print
+ * cli_print_help(usage, summary, opts).  Returns true when the subcommand is
+ * finished, with *exit_code to return (0 after the help, 2 on a usage error,
+ * the message printed); false to go on (*exit_code 0).  positional and
+ * positional_count may be NULL when positional_max is 0. */
+bool cli_begin(int argc, char **argv, const char *usage, const char *summary, cli_option *opts, const char **positional,
+               int positional_max, int *positional_count, int *exit_code);
 /* Print "usage: socialbank USAGE", the summary and the options to stdout. */
 void cli_print_help(const char *usage, const char *summary, const cli_option *opts);
 /* Look up an option's value by name (NULL if absent and no default). */
@@ -40,6 +48,14 @@ const char *cli_value(const cli_option *opts, const char *name);
 int cli_int(const cli_option *opts, const char *name, long min, long max, long *out);
 /* The data directory: --data, $SOCIALBANK_DATA, or ./data. */
 #define CLI_DATA_OPTION {"data", "SOCIALBANK_DATA", "data directory (SQLite database lives here)", "./data", false, NULL, false}
+
+/* ---- line input ---- */
+/* Read one line of in (without the newline; a trailing CR dropped) into buf,
+ * which holds max + 1 bytes, NUL-terminated.  Returns 1 for a line
+ * (*len_out its length), 0 at EOF (or a read error: check ferror), -1 for a
+ * line longer than max bytes (its rest is consumed, so the next call reads
+ * the next line).  Memory is bounded by max whatever in holds. */
+int cli_read_line(FILE *in, char *buf, size_t max, size_t *len_out);
 
 /* ---- subcommands ---- */
 int cli_version(int argc, char **argv);

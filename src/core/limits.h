@@ -185,6 +185,12 @@
 #define SB_PAYOPS_EMAIL_BYTES_MAX 254
 #define SB_PAYOPS_NOTE_BYTES_MAX 63
 #define SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT 10000
+/* Held pay-a-person quotes: how long one may be confirmed, how long an
+ * expired one is kept (so confirming it says "expired", not "unknown"), and
+ * how many one payer may hold (expired ones kept included). */
+#define SB_PAYOPS_QUOTE_TTL_MS (10 * 60 * 1000)
+#define SB_PAYOPS_QUOTE_KEEP_EXPIRED_MS (60 * 60 * 1000)
+#define SB_PAYOPS_QUOTES_PER_PAYER_MAX 200
 
 /* ---- payment routes (src/api/routes_payments.c) ---- */
 /* expires_in_s of links, requests and splits: default and largest. */
