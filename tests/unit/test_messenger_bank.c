@@ -40,7 +40,7 @@ static void test_payment_payload_rules(void **state) {
         "\"pending\"}",
         "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"irr\",\"status\":"
         "\"pending\"}",
-        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"IRR\",\"status\":\"paid\"}",
+        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"IRR\",\"status\":\"refunded\"}",
         "{\"type\":\"payment\",\"transfer_id\":\"t r\",\"amount_minor\":5,\"currency\":\"IRR\",\"status\":\"pending\"}",
         "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"IRR\",\"status\":\"pending\","
         "\"extra\":1}",
