@@ -248,7 +248,7 @@ static int link_claim(store *s, int64_t actor_id, const char *key, int64_t chat_
         result = store_exec(s,
                             "INSERT INTO chatpay_links(actor_id, idem_key, chat_id, kind, fingerprint, status, "
                             "expires_at_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', nullif(?, 0), ?)",
-                            "iitttii", actor_id, key, chat_id, kind_names[kind], fingerprint, expires_at_ms, now_ms);
+                            "itittii", actor_id, key, chat_id, kind_names[kind], fingerprint, expires_at_ms, now_ms);
         /* SB_EEXISTS: a concurrent retry with the same key made it first. */
         if (result == SB_OK || result == SB_EEXISTS) result = link_by_key(s, actor_id, key, fingerprint, out);
     }
