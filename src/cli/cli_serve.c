@@ -7,6 +7,7 @@
  * transfers the switch left unanswered, so no hold is left hanging.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,10 +15,12 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "bankbot/bankbot.h"
 #include "cli/cli.h"
 #include "core/core.h"
 #include "identity/identity.h"
 #include "ledger/ledger.h"
+#include "listening/listening.h"
 #include "payments/ops.h"
 #include "payments/switch.h"
 #include "store/store.h"
@@ -157,6 +160,59 @@ static void serve_maintenance_stop(serve_maintenance *m) {
     m->started = false;
 }
 
+/* ---- the bank's service bot and the listening config it answers through ---- */
+typedef struct {
+    listening_text_engine *engine; /* the classifier; NULL if no model */
+    bankbot *bot;
+    /* What the listening side of serve uses: the understander and the
+     * reply hook that brings agents' replies back into the bot's chats. */
+    listening_config listening;
+} serve_bot;
+
+static void serve_bot_push(store *s, const messenger_events *events, void *arg) {
+    (void)arg;
+    api_messenger_push(s, events);
+}
+
+/* Load the default model (a missing one only costs the classifier answers),
+ * create @bankbot if missing, hook it into the messenger and start its
+ * delivery thread. */
+static int serve_bot_start(serve_bot *sb, const char *data, const payops_ctx *base) {
+    char model_path[4096];
+    char err[TEXT_ERROR_BYTES] = "";
+    int result = cli_model_path(getenv("SOCIALBANK_MODEL"), model_path, sizeof model_path);
+    if (result == SB_OK) result = listening_text_engine_open(model_path, &sb->engine, err);
+    if (result != SB_OK) {
+        sb_log(SB_LOG_WARN, "serve.bankbot", "no classifier model (%s%s%s): the bot answers commands only",
+               sb_strerror(result), err[0] ? ": " : "", err);
+        sb->engine = NULL;
+    }
+    if (sb->engine) sb->listening.understander = listening_text_understander(sb->engine);
+    store *s = NULL;
+    result = store_open(data, NULL, &s);
+    bankbot_config cfg = {.payments = *base, .listening = sb->listening, .push = serve_bot_push};
+    if (result == SB_OK) result = bankbot_open(s, &cfg, sb_now_ms(), &sb->bot);
+    store_close(s);
+    if (result == SB_OK) result = bankbot_delivery_start(sb->bot, data);
+    if (result != SB_OK) {
+        bankbot_close(sb->bot);
+        sb->bot = NULL;
+        listening_text_engine_free(sb->engine);
+        sb->engine = NULL;
+        return result;
+    }
+    bankbot_attach(sb->bot);
+    sb->listening.reply_hook = bankbot_reply_hook(sb->bot);
+    return SB_OK;
+}
+
+static void serve_bot_stop(serve_bot *sb) {
+    bankbot_close(sb->bot);
+    sb->bot = NULL;
+    listening_text_engine_free(sb->engine);
+    sb->engine = NULL;
+}
+
 int cli_serve(int argc, char **argv) {
     char default_threads[16];
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -239,7 +295,18 @@ int cli_serve(int argc, char **argv) {
         identity_sender_stop();
         return 1;
     }
+    serve_bot bot = {0};
+    result = serve_bot_start(&bot, cfg.data_location, &base);
+    if (result != SB_OK) {
+        fprintf(stderr, "socialbank serve: cannot start the service bot: %s\n", sb_strerror(result));
+        serve_maintenance_stop(&maintenance);
+        api_payments_set(NULL);
+        serve_money_close(&money);
+        identity_sender_stop();
+        return 1;
+    }
     result = api_server_run(&cfg);
+    serve_bot_stop(&bot);
     serve_maintenance_stop(&maintenance);
     api_payments_set(NULL);
     serve_money_close(&money);

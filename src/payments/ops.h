@@ -276,4 +276,10 @@ int payops_receipt_get(const payops_ctx *ctx, int64_t owner_id, int64_t receipt_
 int payops_receipt_list(const payops_ctx *ctx, int64_t owner_id, int64_t after_id, payops_receipt *out, size_t out_max,
                         size_t *count_out) SB_MUST_CHECK;
 
+/* The owner's newest receipts, newest first, at most min(out_max,
+ * SB_HTTP_RECEIPTS_PAGE_MAX); kind_mask 0 for every kind, else the bits
+ * (1 << payops_kind) wanted.  *count_out written. */
+int payops_receipt_recent(const payops_ctx *ctx, int64_t owner_id, int kind_mask, payops_receipt *out, size_t out_max,
+                          size_t *count_out) SB_MUST_CHECK;
+
 #endif /* SB_PAYMENTS_OPS_H */
