@@ -98,7 +98,7 @@ int listening_handoff_open(listening *l, const listening_handoff *h, int64_t now
                             "INSERT INTO listening_posts(source, external_id, author, author_reach, posted_at_ms, "
                             "text, raw_sealed, redactions, likes, shares, replies, ingested_at_ms, updated_at_ms) "
                             "VALUES (?, ?, ?, 0, ?, ?, ?, ?, 0, 0, 0, ?, ?)",
-                            "ttitbiii", h->source, h->external_id, h->author, now_ms, text, sealed,
+                            "tttitbiii", h->source, h->external_id, h->author, now_ms, text, sealed,
                             sealed ? (int)sealed_len : 0, redactions, now_ms, now_ms);
     post_id = store_last_insert_id(l->s);
     if (result == SB_OK)
