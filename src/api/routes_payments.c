@@ -595,6 +595,12 @@ static int c2c_ctx(api_ctx *c, payops_ctx *ctx) {
     return SB_OK;
 }
 
+/* card-to-card refuses a payer whose card on file is blocked (payops_card_block). */
+static int reply_card_blocked(api_ctx *c) {
+    api_reply_error(c, 409, "card_blocked", "your card is blocked: card-to-card is refused");
+    return SB_OK;
+}
+
 static int post_c2c_quote(api_ctx *c) {
     payops_ctx ctx;
     const char *card;
@@ -606,6 +612,7 @@ static int post_c2c_quote(api_ctx *c) {
     payops_quote quote;
     payops_receipt why = {0};
     result = payops_c2c_quote(&ctx, c->principal->user_id, card, amount, c->now_ms, &quote, &why.limit);
+    if (result == SB_EPERM) return reply_card_blocked(c);
     if (result != SB_OK) return reply_ops_error(c, result, &why);
     api_reply_json(c, 200, quote_json(&quote));
     return SB_OK;
@@ -622,6 +629,7 @@ static int post_c2c(api_ctx *c) {
     if (c2c_ctx(c, &ctx) != SB_OK) return SB_OK;
     payops_receipt r = {0};
     result = payops_c2c_send(&ctx, c->principal->user_id, card, amount, key, c->now_ms, &r);
+    if (result == SB_EPERM) return reply_card_blocked(c);
     return reply_receipt(c, result, &r);
 }
 

@@ -384,4 +384,19 @@ _Static_assert(SB_CHATPAY_SPLIT_MEMBERS_MAX <= SB_PAYMENTS_SPLIT_SHARES_MAX, "a 
  * outlives a customer's patience, rarely enough to cost nothing. */
 #define SB_SERVE_MAINTENANCE_INTERVAL_MS 10000
 
+/* ---- bots: the bot API and the bank's service bot ---- */
+/* Updates kept per bot: a bot that never reads cannot grow the database. */
+#define SB_MESSENGER_BOT_UPDATES_KEPT 1000
+/* Updates in one GET /api/bot/updates page. */
+#define SB_MESSENGER_BOT_UPDATES_PAGE_MAX 100
+/* Receipts the service bot lists for "last transactions". */
+#define SB_BANKBOT_RECEIPTS_SHOWN 5
+/* Messages of the conversation copied into a hand-off case. */
+#define SB_BANKBOT_HANDOFF_MESSAGES 10
+/* Agents' replies waiting for the delivery thread (a full queue leaves a
+ * reply pending in listening). */
+#define SB_BANKBOT_OUTBOX_MAX 256
+/* Bytes of one answer the bot composes. */
+#define SB_BANKBOT_ANSWER_BYTES_MAX 4096
+
 #endif /* SB_LIMITS_H */
