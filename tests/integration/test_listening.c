@@ -440,6 +440,17 @@ static void test_stream(void **state) {
     assert_int_equal(demo.count, 100);
     stream_shift(&demo, delta);
     stream_shift(&extra, delta);
+    /* The messenger post (http-005) is a real customer's, watching their WebSocket. */
+    char customer_token[HARNESS_TOKEN_BYTES], customer_author[48];
+    json_t *customer;
+    assert_int_equal(harness_customer_login(srv, "09124449001", customer_token, &customer), SB_OK);
+    snprintf(customer_author, sizeof customer_author, "user:%lld", (long long)jint(customer, "id"));
+    json_decref(customer);
+    for (size_t k = 0; k < extra.count; k++)
+        if (strcmp(json_string_value(json_object_get(extra.records[k], "id")), "http-005") == 0)
+            json_object_set_new(extra.records[k], "author", json_string(customer_author));
+    harness_ws *customer_ws;
+    assert_int_equal(harness_ws_open(srv->port, customer_token, &customer_ws, NULL), SB_OK);
 
     /* Two batches of the demo stream, then the extra posts. */
     size_t accepted = 0;
@@ -556,14 +567,24 @@ static void test_stream(void **state) {
     json_decref(j);
     j = call("POST", path, agent_token, json_pack("{s:s}", "state", "resolved"), 409);
     json_decref(j);
-    /* a messenger user's reply waits for the messenger's hook */
+    /* a messenger user's reply goes through the messenger's hook (the bank's
+     * bot) into the customer's chat */
     p = post_get(post_id_of("http-005", max_id), 200);
     snprintf(path, sizeof path, "/api/listening/cases/%lld/replies", (long long)jint(p, "case_id"));
     json_decref(p);
     j = call("POST", path, agent_token, json_pack("{s:s}", "text", "We blocked your card"), 201);
     assert_string_equal(jstr(j, "replies.0.channel"), "messenger");
-    assert_string_equal(jstr(j, "replies.0.delivery"), "pending");
+    assert_string_equal(jstr(j, "replies.0.delivery"), "delivered");
     json_decref(j);
+    bool got = false;
+    for (int k = 0; k < 10 && !got; k++) {
+        json_t *ev = NULL;
+        assert_int_equal(harness_ws_expect_type(customer_ws, "message.new", HARNESS_HTTP_TIMEOUT_MS, &ev), SB_OK);
+        const char *text = json_string_value(harness_json_path(ev, "message.text"));
+        got = text && strstr(text, "We blocked your card") != NULL;
+        json_decref(ev);
+    }
+    assert_true(got);
 
     /* Leads only with consent: user:7001's new child, nothing for user:7002. */
     j = call("GET", "/api/listening/leads", marketer_token, NULL, 200);
@@ -668,8 +689,8 @@ static void test_stream(void **state) {
     assert_non_null(strstr(r.body, "Phone menu keeps sending me in circles"));
     harness_response_free(&r);
 
-    /* Advocates: ranked; thank one on a network (recorded to post) and one
-     * on the bank's own channel (a message, pending without a hook). */
+    /* Advocates: ranked; thank one on a network (recorded to post) and a
+     * messenger customer (a message in their chat, through the hook). */
     j = call("GET", "/api/listening/advocates?limit=5", marketer_token, NULL, 200);
     assert_true(json_array_size(json_object_get(j, "advocates")) >= 1);
     char top_source[32], top_author[160];
@@ -679,16 +700,27 @@ static void test_stream(void **state) {
     json_decref(j);
     j = call("POST", "/api/listening/advocates/thank", marketer_token,
              json_pack("{s:s, s:s, s:s}", "source", top_source, "author", top_author, "text", "Thank you!"), 201);
-    assert_string_equal(jstr(j, "delivery"),
-                        strcmp(top_source, "own_channel") == 0 || strcmp(top_source, "messenger") == 0 ? "pending"
-                                                                                                       : "to_post");
+    bool message_channel = strcmp(top_source, "own_channel") == 0 || strcmp(top_source, "messenger") == 0;
+    assert_string_equal(jstr(j, "channel"), message_channel ? "messenger" : "external");
+    if (!message_channel) assert_string_equal(jstr(j, "delivery"), "to_post");
     json_decref(j);
     j = call("POST", "/api/listening/advocates/thank", admin_token,
-             json_pack("{s:s, s:s, s:s}", "source", "own_channel", "author", "user:7001", "text", "Congratulations!"),
+             json_pack("{s:s, s:s, s:s}", "source", "messenger", "author", customer_author, "text",
+                       "Thank you for staying with us!"),
              201);
     assert_string_equal(jstr(j, "channel"), "messenger");
-    assert_string_equal(jstr(j, "delivery"), "pending");
+    assert_string_equal(jstr(j, "delivery"), "delivered");
     json_decref(j);
+    got = false;
+    for (int k = 0; k < 10 && !got; k++) {
+        json_t *ev = NULL;
+        assert_int_equal(harness_ws_expect_type(customer_ws, "message.new", HARNESS_HTTP_TIMEOUT_MS, &ev), SB_OK);
+        const char *text = json_string_value(harness_json_path(ev, "message.text"));
+        got = text && strstr(text, "Thank you for staying with us!") != NULL;
+        json_decref(ev);
+    }
+    assert_true(got);
+    harness_ws_free(customer_ws);
     j = call("POST", "/api/listening/advocates/thank", admin_token,
              json_pack("{s:s, s:s, s:s}", "source", "twitter", "author", "@nobody_here", "text", "Thanks"), 404);
     json_decref(j);
