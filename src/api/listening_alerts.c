@@ -89,8 +89,8 @@ static int url_parse(const char *text, alert_url *out) {
     if (host_len == 0 || host_len >= sizeof out->host) return SB_EINVAL;
     memcpy(out->host, host, host_len);
     int64_t number = 80;
-    if (port && (strlen(port) > 5 || port[0] == '-' || sb_parse_int64(port, &number) != SB_OK || number < 1 ||
-                 number > 65535))
+    if (port &&
+        (strlen(port) > 5 || port[0] == '-' || sb_parse_int64(port, &number) != SB_OK || number < 1 || number > 65535))
         return SB_EINVAL;
     snprintf(out->port, sizeof out->port, "%d", (int)number);
     const char *path = slash ? slash : "/";

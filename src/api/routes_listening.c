@@ -228,13 +228,13 @@ static int post_ingest(api_ctx *c) {
     qsort(rejects, rejected, sizeof *rejects, reject_compare);
     json_t *list = json_array();
     for (size_t k = 0; list && k < rejected && k < SB_LISTENING_INGEST_REJECTIONS_SHOWN_MAX; k++)
-        json_array_append_new(list,
-                              json_pack("{s:I, s:s}", "index", (json_int_t)rejects[k].index, "reason", rejects[k].reason));
-    json_t *answer = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "received", (json_int_t)count,
-                               "accepted", (json_int_t)r.accepted, "duplicates", (json_int_t)r.duplicates, "rejected",
-                               (json_int_t)rejected, "not_understood", (json_int_t)r.not_understood, "cases_opened",
-                               (json_int_t)r.cases_opened, "cases_joined", (json_int_t)r.cases_joined, "leads",
-                               (json_int_t)r.leads, "rejections", list);
+        json_array_append_new(
+            list, json_pack("{s:I, s:s}", "index", (json_int_t)rejects[k].index, "reason", rejects[k].reason));
+    json_t *answer =
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "received", (json_int_t)count, "accepted",
+                  (json_int_t)r.accepted, "duplicates", (json_int_t)r.duplicates, "rejected", (json_int_t)rejected,
+                  "not_understood", (json_int_t)r.not_understood, "cases_opened", (json_int_t)r.cases_opened,
+                  "cases_joined", (json_int_t)r.cases_joined, "leads", (json_int_t)r.leads, "rejections", list);
     if (!answer) {
         result = SB_ENOMEM;
         goto done;
@@ -333,8 +333,9 @@ static int get_cases(api_ctx *c) {
     int result = listening_cases_json(l, &f, &out);
     listening_close(l);
     if (result == SB_EINVAL) {
-        api_reply_error(c, 400, "invalid", "state must be open|acknowledged|waiting|resolved, priority "
-                                           "urgent|high|normal|low");
+        api_reply_error(c, 400, "invalid",
+                        "state must be open|acknowledged|waiting|resolved, priority "
+                        "urgent|high|normal|low");
         return SB_OK;
     }
     return reply_value(c, result, out, 200);
@@ -617,8 +618,9 @@ static int put_department(api_ctx *c) {
     json_t *hours = json_object_get(c->body, "hours");
     if (!json_is_array(hours) || json_array_size(hours) == 0 ||
         json_array_size(hours) > 7 * SB_LISTENING_PERIODS_PER_DAY_MAX) {
-        api_reply_error(c, 400, "invalid", "field 'hours' must be a non-empty array of {weekday, start_minute, "
-                                           "end_minute}");
+        api_reply_error(c, 400, "invalid",
+                        "field 'hours' must be a non-empty array of {weekday, start_minute, "
+                        "end_minute}");
         return SB_OK;
     }
     listening_calendar cal;
@@ -633,8 +635,9 @@ static int put_department(api_ctx *c) {
             json_integer_value(w) > 6 || json_integer_value(s) < 0 || json_integer_value(e) > 1440 ||
             listening_calendar_add(&cal, (int)json_integer_value(w), (int)json_integer_value(s),
                                    (int)json_integer_value(e)) != SB_OK) {
-            api_reply_error(c, 400, "invalid", "hours[%zu] is not a valid period (weekday 0-6, minutes 0-1440, no "
-                                               "overlap, at most %d a day)",
+            api_reply_error(c, 400, "invalid",
+                            "hours[%zu] is not a valid period (weekday 0-6, minutes 0-1440, no "
+                            "overlap, at most %d a day)",
                             i, SB_LISTENING_PERIODS_PER_DAY_MAX);
             return SB_OK;
         }
@@ -698,8 +701,9 @@ static int get_stats(api_ctx *c) {
     int result = listening_stats_json(l, g ? g : "day", d ? d : "all", v, from_ms, to_ms, &rows);
     listening_close(l);
     if (result == SB_EINVAL) {
-        api_reply_error(c, 400, "invalid", "granularity must be hour or day, dimension all, source, topic, lang, "
-                                           "competitor or risk, and from_ms < to_ms");
+        api_reply_error(c, 400, "invalid",
+                        "granularity must be hour or day, dimension all, source, topic, lang, "
+                        "competitor or risk, and from_ms < to_ms");
         return SB_OK;
     }
     if (result == SB_ELIMIT) {
@@ -708,9 +712,8 @@ static int get_stats(api_ctx *c) {
         return SB_OK;
     }
     return reply_value(c, result,
-                       json_pack("{s:s, s:s, s:I, s:I, s:o}", "granularity", g ? g : "day", "dimension",
-                                 d ? d : "all", "from_ms", (json_int_t)from_ms, "to_ms", (json_int_t)to_ms, "buckets",
-                                 rows),
+                       json_pack("{s:s, s:s, s:I, s:I, s:o}", "granularity", g ? g : "day", "dimension", d ? d : "all",
+                                 "from_ms", (json_int_t)from_ms, "to_ms", (json_int_t)to_ms, "buckets", rows),
                        200);
 }
 
@@ -735,17 +738,14 @@ static int get_alerts(api_ctx *c) {
     return SB_OK;
 }
 
-/* A post's id, source, author and text for examples. */
-static json_t *example_json(api_ctx *c, int64_t post_id) {
-    store_stmt *st;
-    if (store_query(c->store, &st, "SELECT source, author, text FROM listening_posts WHERE id = ?", "i", post_id) !=
-        SB_OK)
-        return NULL;
-    json_t *o = NULL;
-    if (store_step(st) == STORE_ROW)
-        o = json_pack("{s:I, s:s, s:s, s:s}", "post_id", (json_int_t)post_id, "source", store_col_text(st, 0),
-                      "author", store_col_text(st, 1), "text", store_col_text(st, 2));
-    store_stmt_done(st);
+/* A post's id, source, author and (redacted) text for examples; NULL if gone. */
+static json_t *example_json(listening *l, int64_t post_id) {
+    json_t *p = NULL;
+    if (listening_post_json(l, post_id, &p) != SB_OK) return NULL;
+    json_t *o =
+        json_pack("{s:I, s:O, s:O, s:O}", "post_id", (json_int_t)post_id, "source", json_object_get(p, "source"),
+                  "author", json_object_get(p, "author"), "text", json_object_get(p, "text"));
+    json_decref(p);
     return o;
 }
 
@@ -760,20 +760,20 @@ static int get_suggestions(api_ctx *c) {
     if (open_listening(c, &l) != SB_OK) return SB_OK;
     listening_suggestion_group *groups = sb_calloc((size_t)limit, sizeof *groups);
     size_t n = 0;
-    int result = groups ? listening_suggestions(l, from_ms, to_ms, (size_t)min_count, groups, (size_t)limit, &n)
-                        : SB_ENOMEM;
-    listening_close(l);
+    int result =
+        groups ? listening_suggestions(l, from_ms, to_ms, (size_t)min_count, groups, (size_t)limit, &n) : SB_ENOMEM;
     json_t *list = json_array();
     for (size_t i = 0; result == SB_OK && list && i < n; i++) {
         json_t *examples = json_array();
         for (size_t k = 0; examples && k < groups[i].example_count; k++) {
-            json_t *e = example_json(c, groups[i].examples[k]);
+            json_t *e = example_json(l, groups[i].examples[k]);
             if (e) json_array_append_new(examples, e);
         }
         json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I, s:o}", "kind", groups[i].kind, "topic",
                                               groups[i].topic, "phrase", groups[i].phrase, "count",
                                               (json_int_t)groups[i].count, "examples", examples));
     }
+    listening_close(l);
     sb_free(groups);
     if (result == SB_ELIMIT) {
         json_decref(list);
@@ -857,8 +857,9 @@ static int post_consent(api_ctx *c) {
         return SB_OK;
     }
     if (result != SB_OK) return result;
-    api_reply_json(c, 201, json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)id, "customer_id",
-                                     (json_int_t)customer_id, "source", source, "handle", handle));
+    api_reply_json(c, 201,
+                   json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)id, "customer_id", (json_int_t)customer_id,
+                             "source", source, "handle", handle));
     return SB_OK;
 }
 
@@ -909,12 +910,11 @@ static int post_erase(api_ctx *c) {
     }
     if (result != SB_OK) return result;
     char fields[160];
-    snprintf(fields, sizeof fields, "{\"posts\":%zu,\"cases\":%zu,\"consents\":%zu}", er.posts, er.cases,
-             er.consents);
+    snprintf(fields, sizeof fields, "{\"posts\":%zu,\"cases\":%zu,\"consents\":%zu}", er.posts, er.cases, er.consents);
     sb_log_fields(SB_LOG_INFO, "listening.erase", fields, "an author was erased by %s", actor_of(c));
-    api_reply_json(c, 200, json_pack("{s:s, s:s, s:I, s:I, s:I}", "source", source, "author", author, "posts",
-                                     (json_int_t)er.posts, "cases", (json_int_t)er.cases, "consents",
-                                     (json_int_t)er.consents));
+    api_reply_json(c, 200,
+                   json_pack("{s:s, s:s, s:I, s:I, s:I}", "source", source, "author", author, "posts",
+                             (json_int_t)er.posts, "cases", (json_int_t)er.cases, "consents", (json_int_t)er.consents));
     return SB_OK;
 }
 

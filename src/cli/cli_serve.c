@@ -81,13 +81,14 @@ static int serve_money_open(const char *data, const char *switch_name, serve_mon
 /* ---- maintenance: one thread, its own store connection ---- */
 typedef struct {
     payops_ctx ctx; /* store filled by the thread */
-    const cli_serve_listening *listening; /* listening: its tick (may be NULL) */
     const char *data;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stop;
     pthread_t thread;
     bool started;
+    /* listening (listenapi): its tick, may be NULL */
+    const cli_serve_listening *listening;
 } serve_maintenance;
 
 static void serve_push(store *s, const messenger_events *events, void *arg) {
@@ -239,8 +240,8 @@ int cli_serve(int argc, char **argv) {
          true, NULL, false},
         {"listening-key-file", "SOCIALBANK_LISTENING_KEY_FILE",
          "raw-text key file (32 bytes or 64 hex); else $SOCIALBANK_LISTENING_KEY", NULL, false, NULL, false},
-        {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http:// URL listening alerts are POSTed to", NULL,
-         false, NULL, false},
+        {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http:// URL listening alerts are POSTed to", NULL, false,
+         NULL, false},
         {NULL}};
     const char *pos[1];
     int npos;
@@ -299,10 +300,9 @@ int cli_serve(int argc, char **argv) {
     /* ---- listening (listenapi): understander, raw key, alert sender, routes' config ---- */
     cli_serve_listening *serve_listen = NULL;
     const char *store_raw = cli_value(opts, "listening-store-raw");
-    result = cli_serve_listening_open(cli_value(opts, "listening-model"),
-                                      store_raw && strcmp(store_raw, "0") != 0 && strcmp(store_raw, "false") != 0,
-                                      cli_value(opts, "listening-key-file"), cli_value(opts, "listening-webhook"),
-                                      cfg.data_location, &serve_listen);
+    result = cli_serve_listening_open(
+        cli_value(opts, "listening-model"), store_raw && strcmp(store_raw, "0") != 0 && strcmp(store_raw, "false") != 0,
+        cli_value(opts, "listening-key-file"), cli_value(opts, "listening-webhook"), cfg.data_location, &serve_listen);
     if (result != SB_OK) {
         api_payments_set(NULL);
         serve_money_close(&money);

@@ -58,8 +58,9 @@ int cli_serve_listening_open(const char *model_path, bool store_raw, const char 
     }
     result = api_listening_alerts_start(data_location, webhook_url);
     if (result != SB_OK) {
-        fprintf(stderr, "socialbank serve: cannot start the alert sender (--listening-webhook http://HOST[:PORT]/PATH): "
-                        "%s\n",
+        fprintf(stderr,
+                "socialbank serve: cannot start the alert sender (--listening-webhook http://HOST[:PORT]/PATH): "
+                "%s\n",
                 sb_strerror(result));
         cli_serve_listening_close(sl);
         return result;

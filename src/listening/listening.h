@@ -489,7 +489,6 @@ int listening_consent_add(listening *l, int64_t customer_id, const char *source,
  * existing leads of that customer are deleted.  SB_ENOTFOUND. */
 int listening_consent_withdraw(listening *l, const char *source, const char *handle, int64_t now_ms) SB_MUST_CHECK;
 
-
 /* ---- the server side: API keys, queries as JSON, thanks (listening_api.c) ----
  * What the HTTP routes (src/api/routes_listening.c) need beyond the domain
  * calls above.  Every *_json function sets *out to a new JSON value owned by

@@ -22,7 +22,9 @@
 
 /* Append to an array or object; a NULL value (out of memory) fails. */
 static int arr_add(json_t *arr, json_t *v) { return v && json_array_append_new(arr, v) == 0 ? SB_OK : SB_ENOMEM; }
-static int obj_set(json_t *o, const char *k, json_t *v) { return v && json_object_set_new(o, k, v) == 0 ? SB_OK : SB_ENOMEM; }
+static int obj_set(json_t *o, const char *k, json_t *v) {
+    return v && json_object_set_new(o, k, v) == 0 ? SB_OK : SB_ENOMEM;
+}
 
 /* A column as JSON: integer, text or null. */
 static json_t *col_int_or_null(store_stmt *st, int col) {
@@ -126,9 +128,9 @@ bool listening_api_key_allows(const listening_api_key *key, const char *source) 
 }
 
 int listening_api_key_revoke(listening *l, int64_t key_id, int64_t now_ms) {
-    int result = store_exec(l->s,
-                            "UPDATE listening_api_keys SET revoked_at_ms = ? WHERE id = ? AND revoked_at_ms IS NULL",
-                            "ii", now_ms, key_id);
+    int result =
+        store_exec(l->s, "UPDATE listening_api_keys SET revoked_at_ms = ? WHERE id = ? AND revoked_at_ms IS NULL", "ii",
+                   now_ms, key_id);
     if (result == SB_OK && store_changes(l->s) == 0) return SB_ENOTFOUND;
     return result;
 }
@@ -211,8 +213,8 @@ int listening_cases_json(listening *l, const listening_case_filter *f, json_t **
     *out = NULL;
     if ((f->state && !state_valid(f->state)) || (f->priority && !priority_valid(f->priority)) ||
         (f->department && strnlen(f->department, 65) > 64) ||
-        (f->assignee && strnlen(f->assignee, SB_USERNAME_BYTES_MAX + 1) > SB_USERNAME_BYTES_MAX) ||
-        f->limit == 0 || f->limit > SB_LISTENING_PAGE_MAX || f->before_id < 0)
+        (f->assignee && strnlen(f->assignee, SB_USERNAME_BYTES_MAX + 1) > SB_USERNAME_BYTES_MAX) || f->limit == 0 ||
+        f->limit > SB_LISTENING_PAGE_MAX || f->before_id < 0)
         return SB_EINVAL;
     json_t *list = json_array();
     if (!list) return SB_ENOMEM;
@@ -272,8 +274,8 @@ int listening_cases_json(listening *l, const listening_case_filter *f, json_t **
         json_decref(list);
         return result;
     }
-    *out = json_pack("{s:o, s:o}", "cases", list, "next_cursor",
-                     rows == f->limit ? json_integer(last_id) : json_null());
+    *out =
+        json_pack("{s:o, s:o}", "cases", list, "next_cursor", rows == f->limit ? json_integer(last_id) : json_null());
     return *out ? SB_OK : SB_ENOMEM;
 }
 
@@ -306,7 +308,7 @@ static int post_signals(listening *l, int64_t post_id, json_t *post) {
 
 /* The post columns every post view shows, and its JSON. */
 #define POST_COLUMNS                                                                                                   \
-    "p.id, p.source, p.external_id, p.author, p.author_reach, p.posted_at_ms, p.text, p.likes, p.shares, p.replies, " \
+    "p.id, p.source, p.external_id, p.author, p.author_reach, p.posted_at_ms, p.text, p.likes, p.shares, p.replies, "  \
     "p.redactions, e.lang, e.sentiment, e.sentiment_permille, e.kind, e.kind_permille, e.topic, e.topic_permille"
 #define POST_FROM " FROM listening_posts p LEFT JOIN listening_effective e ON e.post_id = p.id"
 
@@ -317,13 +319,12 @@ static json_t *post_row_json(store_stmt *st) {
                                      col_text(st, 12), "sentiment_permille", (json_int_t)store_col_int64(st, 13),
                                      "kind", col_text(st, 14), "kind_permille", (json_int_t)store_col_int64(st, 15),
                                      "topic", col_text(st, 16), "topic_permille", (json_int_t)store_col_int64(st, 17));
-    return json_pack("{s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:o}", "id",
-                     (json_int_t)store_col_int64(st, 0), "source", col_text(st, 1), "external_id", col_text(st, 2),
-                     "author", col_text(st, 3), "author_reach", (json_int_t)store_col_int64(st, 4), "posted_at_ms",
-                     (json_int_t)store_col_int64(st, 5), "text", col_text(st, 6), "likes",
-                     (json_int_t)store_col_int64(st, 7), "shares", (json_int_t)store_col_int64(st, 8), "replies",
-                     (json_int_t)store_col_int64(st, 9), "redactions", (json_int_t)store_col_int64(st, 10), "labels",
-                     labels);
+    return json_pack(
+        "{s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:o}", "id", (json_int_t)store_col_int64(st, 0),
+        "source", col_text(st, 1), "external_id", col_text(st, 2), "author", col_text(st, 3), "author_reach",
+        (json_int_t)store_col_int64(st, 4), "posted_at_ms", (json_int_t)store_col_int64(st, 5), "text", col_text(st, 6),
+        "likes", (json_int_t)store_col_int64(st, 7), "shares", (json_int_t)store_col_int64(st, 8), "replies",
+        (json_int_t)store_col_int64(st, 9), "redactions", (json_int_t)store_col_int64(st, 10), "labels", labels);
 }
 
 /* Rows of a query (one int64 parameter) as a JSON array, each by `row`. */
@@ -356,8 +357,8 @@ static json_t *event_row(store_stmt *st) {
 }
 static json_t *reply_row(store_stmt *st) {
     return json_pack("{s:I, s:o, s:o, s:o, s:o, s:I}", "id", (json_int_t)store_col_int64(st, 0), "agent",
-                     col_text(st, 1), "text", col_text(st, 2), "channel", col_text(st, 3), "delivery",
-                     col_text(st, 4), "created_at_ms", (json_int_t)store_col_int64(st, 5));
+                     col_text(st, 1), "text", col_text(st, 2), "channel", col_text(st, 3), "delivery", col_text(st, 4),
+                     "created_at_ms", (json_int_t)store_col_int64(st, 5));
 }
 
 int listening_case_json(listening *l, int64_t case_id, json_t **out) {
@@ -403,8 +404,10 @@ int listening_case_json(listening *l, int64_t case_id, json_t **out) {
         }
     }
     if (part) {
-        if (result == SB_OK) result = obj_set(c, "posts", part);
-        else json_decref(part);
+        if (result == SB_OK)
+            result = obj_set(c, "posts", part);
+        else
+            json_decref(part);
         part = NULL;
     }
     if (result == SB_OK)
@@ -414,8 +417,10 @@ int listening_case_json(listening *l, int64_t case_id, json_t **out) {
                            "ORDER BY department LIMIT ?",
                            case_id, department_row, &part);
     if (part) {
-        if (result == SB_OK) result = obj_set(c, "departments", part);
-        else json_decref(part);
+        if (result == SB_OK)
+            result = obj_set(c, "departments", part);
+        else
+            json_decref(part);
         part = NULL;
     }
     if (result == SB_OK)
@@ -424,8 +429,10 @@ int listening_case_json(listening *l, int64_t case_id, json_t **out) {
                            "BY id LIMIT ?",
                            case_id, event_row, &part);
     if (part) {
-        if (result == SB_OK) result = obj_set(c, "history", part);
-        else json_decref(part);
+        if (result == SB_OK)
+            result = obj_set(c, "history", part);
+        else
+            json_decref(part);
         part = NULL;
     }
     if (result == SB_OK)
@@ -434,8 +441,10 @@ int listening_case_json(listening *l, int64_t case_id, json_t **out) {
                            "case_id = ? ORDER BY id LIMIT ?",
                            case_id, reply_row, &part);
     if (part) {
-        if (result == SB_OK) result = obj_set(c, "replies", part);
-        else json_decref(part);
+        if (result == SB_OK)
+            result = obj_set(c, "replies", part);
+        else
+            json_decref(part);
     }
     result = read_end(l, result);
     if (result != SB_OK) {
@@ -487,8 +496,10 @@ int listening_post_json(listening *l, int64_t post_id, json_t **out) {
                            "post_id = ? ORDER BY id LIMIT ?",
                            post_id, correction_row, &corrections);
     if (corrections) {
-        if (result == SB_OK) result = obj_set(p, "corrections", corrections);
-        else json_decref(corrections);
+        if (result == SB_OK)
+            result = obj_set(p, "corrections", corrections);
+        else
+            json_decref(corrections);
     }
     result = read_end(l, result);
     if (result != SB_OK) {
@@ -551,9 +562,8 @@ int listening_departments_json(listening *l, json_t **out) {
             }
         store_stmt_done(st);
         if (result < 0) break;
-        result = store_query(l->s, &st,
-                             "SELECT agent, active FROM listening_agents WHERE department = ? ORDER BY agent", "t",
-                             name);
+        result = store_query(
+            l->s, &st, "SELECT agent, active FROM listening_agents WHERE department = ? ORDER BY agent", "t", name);
         if (result != SB_OK) break;
         while ((result = store_step(st)) == STORE_ROW)
             if (store_col_int64(st, 1) && arr_add(agents, col_text(st, 0)) != SB_OK) {
@@ -597,20 +607,20 @@ int listening_stats_json(listening *l, const char *granularity, const char *dime
     json_t *list = json_array();
     if (!list) return SB_ENOMEM;
     store_stmt *st;
-    int result = store_query(l->s, &st,
-                             "SELECT bucket_ms, value, posts, positive, negative, neutral FROM listening_stats WHERE "
-                             "granularity = ? AND dimension = ? AND (?3 IS NULL OR value = ?3) AND bucket_ms >= ? AND "
-                             "bucket_ms < ? ORDER BY bucket_ms, value LIMIT ?",
-                             "tttiii", granularity, dimension, value, from_ms, to_ms,
-                             (int64_t)SB_LISTENING_STATS_ROWS_MAX);
+    int result =
+        store_query(l->s, &st,
+                    "SELECT bucket_ms, value, posts, positive, negative, neutral FROM listening_stats WHERE "
+                    "granularity = ? AND dimension = ? AND (?3 IS NULL OR value = ?3) AND bucket_ms >= ? AND "
+                    "bucket_ms < ? ORDER BY bucket_ms, value LIMIT ?",
+                    "tttiii", granularity, dimension, value, from_ms, to_ms, (int64_t)SB_LISTENING_STATS_ROWS_MAX);
     if (result == SB_OK) {
         while ((result = store_step(st)) == STORE_ROW) {
             int64_t posts = store_col_int64(st, 2), pos = store_col_int64(st, 3), neg = store_col_int64(st, 4);
             double net = posts > 0 ? (double)(pos - neg) / (double)posts : 0.0;
-            json_t *o = json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:f}", "bucket_ms",
-                                  (json_int_t)store_col_int64(st, 0), "value", col_text(st, 1), "posts",
-                                  (json_int_t)posts, "positive", (json_int_t)pos, "negative", (json_int_t)neg,
-                                  "neutral", (json_int_t)store_col_int64(st, 5), "net_sentiment", net);
+            json_t *o =
+                json_pack("{s:I, s:o, s:I, s:I, s:I, s:I, s:f}", "bucket_ms", (json_int_t)store_col_int64(st, 0),
+                          "value", col_text(st, 1), "posts", (json_int_t)posts, "positive", (json_int_t)pos, "negative",
+                          (json_int_t)neg, "neutral", (json_int_t)store_col_int64(st, 5), "net_sentiment", net);
             if (arr_add(list, o) != SB_OK) {
                 result = SB_ENOMEM;
                 break;
@@ -687,12 +697,12 @@ int listening_leads_json(listening *l, int64_t before_id, size_t limit, json_t *
     if (result == SB_OK) {
         while ((result = store_step(st)) == STORE_ROW) {
             last_id = store_col_int64(st, 0);
-            json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:I}", "id", (json_int_t)last_id,
-                                  "customer_id", (json_int_t)store_col_int64(st, 1), "life_event", col_text(st, 2),
-                                  "offer", col_text(st, 3), "created_at_ms", (json_int_t)store_col_int64(st, 4),
-                                  "post_id", (json_int_t)store_col_int64(st, 5), "source", col_text(st, 6), "author",
-                                  col_text(st, 7), "text", col_text(st, 8), "posted_at_ms",
-                                  (json_int_t)store_col_int64(st, 9));
+            json_t *o =
+                json_pack("{s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:I}", "id", (json_int_t)last_id,
+                          "customer_id", (json_int_t)store_col_int64(st, 1), "life_event", col_text(st, 2), "offer",
+                          col_text(st, 3), "created_at_ms", (json_int_t)store_col_int64(st, 4), "post_id",
+                          (json_int_t)store_col_int64(st, 5), "source", col_text(st, 6), "author", col_text(st, 7),
+                          "text", col_text(st, 8), "posted_at_ms", (json_int_t)store_col_int64(st, 9));
             if (arr_add(list, o) != SB_OK) {
                 result = SB_ENOMEM;
                 break;
@@ -719,21 +729,21 @@ int listening_advocate_thank(listening *l, const char *source, const char *autho
     size_t len = strnlen(text, SB_LISTENING_NOTE_BYTES_MAX + 1);
     if (len > SB_LISTENING_NOTE_BYTES_MAX || !sb_utf8_valid(text, len)) return SB_EINVAL;
     int64_t post_id;
-    int result = store_query_int64(l->s, &post_id,
-                                   "SELECT id FROM listening_posts WHERE source = ? AND author = ? LIMIT 1", "tt",
-                                   source, author);
+    int result = store_query_int64(
+        l->s, &post_id, "SELECT id FROM listening_posts WHERE source = ? AND author = ? LIMIT 1", "tt", source, author);
     if (result != SB_OK) return result;
     bool message = strcmp(source, "messenger") == 0 || strcmp(source, "own_channel") == 0;
     const char *delivery = message ? "pending" : "to_post";
-    if (message && l->cfg.reply_hook.deliver && l->cfg.reply_hook.deliver(l->cfg.reply_hook.arg, 0, author, text) == SB_OK)
+    if (message && l->cfg.reply_hook.deliver &&
+        l->cfg.reply_hook.deliver(l->cfg.reply_hook.arg, 0, author, text) == SB_OK)
         delivery = "delivered";
     result = store_exec(l->s,
                         "INSERT INTO listening_thanks(source, author, text, channel, delivery, thanked_by, "
                         "created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         "tttttti", source, author, text, message ? "messenger" : "external", delivery, by, now_ms);
     if (result != SB_OK) return result;
-    *out = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)store_last_insert_id(l->s), "source", source,
-                     "author", author, "channel", message ? "messenger" : "external", "delivery", delivery, "text",
-                     text);
+    *out =
+        json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)store_last_insert_id(l->s), "source", source,
+                  "author", author, "channel", message ? "messenger" : "external", "delivery", delivery, "text", text);
     return *out ? SB_OK : SB_ENOMEM;
 }

@@ -160,8 +160,8 @@ static void test_cases_json(void **state) {
     assert_string_equal(json_string_value(json_object_get(json_array_get(history, 3), "detail")), "called");
     json_t *post = json_array_get(json_object_get(out, "posts"), 0);
     assert_string_equal(json_string_value(json_object_get(json_object_get(post, "labels"), "topic")), "cards");
-    assert_string_equal(
-        json_string_value(json_object_get(json_array_get(json_object_get(post, "risks"), 0), "name")), "card_misuse");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(post, "risks"), 0), "name")),
+                        "card_misuse");
     json_decref(out);
     assert_int_equal(listening_case_json(f->l, 999, &out), SB_ENOTFOUND);
     assert_null(out);
@@ -244,8 +244,15 @@ static void test_stats_consents_leads_thanks(void **state) {
 
 static void test_alert_json(void **state) {
     (void)state;
-    listening_alert a = {.id = 7, .raised_at_ms = 5, .window_start_ms = 1, .observed = 20, .baseline_per_hour = 0.5,
-                         .baseline_hours = 24, .p_value = 1e-9, .p_threshold = 1e-4, .min_count = 10,
+    listening_alert a = {.id = 7,
+                         .raised_at_ms = 5,
+                         .window_start_ms = 1,
+                         .observed = 20,
+                         .baseline_per_hour = 0.5,
+                         .baseline_hours = 24,
+                         .p_value = 1e-9,
+                         .p_threshold = 1e-4,
+                         .min_count = 10,
                          .threshold_count = 6};
     snprintf(a.metric, sizeof a.metric, "risk:insolvency_rumour");
     json_t *j = listening_alert_to_json(&a);
