@@ -347,8 +347,7 @@ function renderChat(cs, { keepScroll = false } = {}) {
   const readOnly = cs.chat.kind === "official";
   $("compose").hidden = readOnly;
   $("pay-box").hidden = readOnly;
-  const payAlias = $("pay-form").elements.alias;
-  if (cs.alias && !payAlias.value) payAlias.value = cs.alias;
+  drawPayForm(cs);
   if (keepScroll) box.scrollTop = box.scrollHeight - fromBottom;
   else if (atBottom || !box.dataset.seen || box.dataset.seen !== String(cs.chat.id)) box.scrollTop = box.scrollHeight;
   box.dataset.seen = String(cs.chat.id);
@@ -373,15 +372,40 @@ function payloadOf(m) {
 
 const PAYMENT_KINDS = { send: "Payment", request: "Money request", split: "Bill split", bill: "Bill paid", topup: "Top-up" };
 
-function paymentCard(m) {
+function paymentCard(cs, m) {
   const p = payloadOf(m) || {};
   const status = m.status || p.status || "pending";
-  return h("div", { class: `payment status-${status}`, dataset: { status } },
+  const currency = p.currency || "IRR";
+  const me = state.me.id;
+  const shares = Array.isArray(p.shares) ? p.shares : [];
+  const myShare = shares.find((s) => s.user_id === me);
+  const actions = [];
+  if (status === "pending" && !m.deleted) {
+    const owes = (p.kind === "request" && p.from_user_id === me) || (myShare && myShare.status === "pending" && m.sender_id !== me);
+    if (owes) {
+      actions.push(["pay", myShare && p.kind === "split" ? `Pay my share (${formatMinor(myShare.amount_minor, currency)})` : "Pay"]);
+      actions.push(["decline", "Decline"]);
+    }
+    if ((p.kind === "request" || p.kind === "split") && m.sender_id === me) actions.push(["cancel", "Cancel"]);
+  }
+  const card = h("div", { class: `payment status-${status}`, dataset: { status, kind: p.kind || "" } },
     h("div", { class: "payment-kind" }, PAYMENT_KINDS[p.kind] || "Payment"),
-    h("div", { class: "payment-amount" }, Number.isSafeInteger(p.amount_minor) ? formatMinor(p.amount_minor, p.currency || "IRR") : "?"),
-    p.note ? h("div", { class: "payment-note" }, p.note) : null,
-    m.text ? h("div", { class: "payment-note" }, m.text) : null,
-    h("div", { class: "payment-status" }, status));
+    h("div", { class: "payment-amount" }, Number.isSafeInteger(p.amount_minor) ? formatMinor(p.amount_minor, currency) : "?"),
+    p.kind === "send" && p.to_user_id ? h("div", { class: "payment-note" }, `to ${nameOf(p.to_user_id)}`) : null,
+    p.kind === "request" && p.from_user_id ? h("div", { class: "payment-note" }, `from ${nameOf(p.from_user_id)}`) : null,
+    p.counterparty ? h("div", { class: "payment-note" }, p.counterparty) : null,
+    p.note ? h("div", { class: "payment-note", dir: "auto" }, p.note) : null,
+    m.text ? h("div", { class: "payment-note", dir: "auto" }, m.text) : null,
+    shares.length ? h("ul", { class: "shares" }, shares.map((s) =>
+      h("li", { class: `share status-${s.status}` }, `${nameOf(s.user_id)}: ${formatMinor(s.amount_minor, currency)} · ${s.status}`))) : null,
+    Number.isSafeInteger(p.fee_minor) && p.fee_minor > 0 ? h("div", { class: "payment-note small" }, `fee ${formatMinor(p.fee_minor, currency)}`) : null,
+    p.reference ? h("div", { class: "payment-note small" }, `ref ${p.reference}`) : null,
+    h("div", { class: "payment-status" }, status),
+    actions.length ? h("div", { class: "payment-actions" }, actions.map(([action, label]) =>
+      h("button", { type: "button", class: action === "pay" ? "" : "secondary", dataset: { action },
+                    onclick: (e) => { e.currentTarget.disabled = true; paymentAction(cs, m, action, card); } }, label))) : null,
+    h("div", { class: "payment-error error small" }));
+  return card;
 }
 
 function messageItem(cs, m) {
@@ -392,7 +416,7 @@ function messageItem(cs, m) {
     body.push(h("div", { class: "reply-to" }, `↪ ${orig && orig.text ? orig.text.slice(0, 80) : "#" + m.reply_to_seq}`));
   }
   if (m.deleted) body.push(h("div", { class: "deleted" }, "message deleted"));
-  else if (m.kind === "payment") body.push(paymentCard(m));
+  else if (m.kind === "payment") body.push(paymentCard(cs, m));
   else if (m.kind === "keyboard") body.push(h("div", { class: "text" }, m.text || ""), keyboard(cs, m));
   else body.push(h("div", { class: "text", dir: "auto" }, m.text ?? ""));
   const meta = [formatTime(m.created_at_ms)];
@@ -509,23 +533,78 @@ $("compose").elements.text.addEventListener("input", () => {
   api.post(`/api/chats/${state.openId}/typing`).catch(() => {});
 });
 
-$("pay-form").addEventListener("submit", async (event) => {
+/* --------------------------------------------------- money in the chat */
+
+const payForm = $("pay-form");
+
+/** Show the fields the chosen operation needs, and the other members to pick from. */
+function drawPayForm(cs) {
+  const op = payForm.elements.op.value;
+  for (const label of payForm.querySelectorAll("label[data-for]")) label.hidden = !label.dataset.for.split(" ").includes(op);
+  const splitOption = payForm.elements.op.querySelector('option[value="split"]');
+  splitOption.disabled = !cs || cs.chat.kind !== "group";
+  if (cs) {
+    const others = [...cs.members.keys()].filter((uid) => uid !== state.me.id);
+    const current = payForm.elements.member.value;
+    payForm.elements.member.replaceChildren(...others.map((uid) => h("option", { value: uid, selected: String(uid) === current }, nameOf(uid))));
+  }
+}
+payForm.elements.op.addEventListener("change", () => drawPayForm(state.chats.get(state.openId)));
+
+payForm.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const form = event.currentTarget;
+  const cs = state.chats.get(state.openId);
+  if (!cs) return;
+  const f = payForm.elements;
   const out = $("pay-result");
-  const amount = parseMinor(form.elements.amount.value, "IRR");
-  if (amount === null) {
-    out.textContent = "enter a whole amount in rials";
+  const op = f.op.value;
+  const key = clientId(op);
+  let body;
+  const amount = parseMinor(f.amount.value, "IRR");
+  if (["send", "request", "split", "topup"].includes(op) && amount === null) {
+    out.textContent = "enter a whole, positive amount in rials";
     return;
   }
-  const r = await api.post("/api/payments/pay", { alias: form.elements.alias.value.trim(), amount_minor: amount, idempotency_key: clientId("pay") });
-  if (r.status === 201 || r.status === 200) {
-    out.textContent = `Paid ${formatMinor(r.data.amount_minor, "IRR")} to ${r.data.counterparty} (fee ${formatMinor(r.data.fee_minor, "IRR")}), reference ${r.data.reference}`;
-    form.elements.amount.value = "";
-  } else {
-    out.textContent = errorText(r);
+  const note = f.note.value.trim() || undefined;
+  if (op === "send") body = { to_user_id: Number(f.member.value), amount_minor: amount, note, idempotency_key: key };
+  else if (op === "request") body = { from_user_id: Number(f.member.value), amount_minor: amount, note, idempotency_key: key };
+  else if (op === "split") body = { members: [...cs.members.keys()], subtotal_minor: amount, mode: "equal", title: note, idempotency_key: key };
+  else if (op === "bill") body = { bill_id: f.bill_id.value.trim(), payment_id: f.payment_id.value.trim(), idempotency_key: key };
+  else body = { mobile: f.mobile.value.trim(), amount_minor: amount, idempotency_key: key };
+  const button = payForm.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const r = await api.post(`/api/chats/${cs.chat.id}/payments/${op}`, body);
+    if ((r.status === 201 || r.status === 200) && r.data && r.data.message) {
+      upsert(cs, r.data.message);
+      renderChat(cs);
+      const receipt = r.data.receipt;
+      out.textContent = receipt
+        ? `Done: ${formatMinor(receipt.amount_minor, "IRR")} (fee ${formatMinor(receipt.fee_minor, "IRR")}), reference ${receipt.reference}`
+        : "Sent to the chat.";
+      for (const name of ["amount", "note", "bill_id", "payment_id", "mobile"]) f[name].value = "";
+    } else {
+      out.textContent = errorText(r);
+    }
+  } catch {
+    out.textContent = "the server cannot be reached";
+  } finally {
+    button.disabled = false;
   }
 });
+
+/** Act on a payment message (pay my share or the request, decline, cancel). */
+async function paymentAction(cs, m, action, card) {
+  const body = action === "pay" ? { idempotency_key: clientId("pay") } : undefined;
+  const r = await api.post(`/api/chats/${cs.chat.id}/payments/${m.seq}/${action}`, body);
+  if ((r.status === 200 || r.status === 201) && r.data && r.data.message) {
+    upsert(cs, r.data.message);
+    if (state.openId === cs.chat.id) renderChat(cs);
+  } else {
+    const err = card.querySelector(".payment-error");
+    if (err) err.textContent = errorText(r);
+  }
+}
 
 /* --------------------------------------------------------------- receipts */
 
