@@ -76,6 +76,7 @@ static int serve_money_open(const char *data, const char *switch_name, serve_mon
 /* ---- maintenance: one thread, its own store connection ---- */
 typedef struct {
     payops_ctx ctx; /* store filled by the thread */
+    const cli_serve_listening *listening; /* listening: its tick (may be NULL) */
     const char *data;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -97,6 +98,8 @@ static void serve_maintenance_pass(serve_maintenance *m) {
     if (expired || settled)
         sb_log(SB_LOG_INFO, "serve.maintenance", "%lld requests expired, %lld card-to-card transfers settled",
                (long long)expired, (long long)settled);
+    /* ---- listening (listenapi): escalations, reassignment, alerts ---- */
+    cli_serve_listening_tick(m->listening, m->ctx.s, sb_now_ms());
 }
 
 static void *serve_maintenance_main(void *arg) {
@@ -175,6 +178,15 @@ int cli_serve(int argc, char **argv) {
          false},
         {"card-switch", "SOCIALBANK_CARD_SWITCH", "card-to-card switch: none or sim (the simulator)", "none", false,
          NULL, false},
+        /* ---- listening (listenapi) ---- */
+        {"listening-model", "SOCIALBANK_MODEL", "classifier model for listening (default: models/default.sbm)", NULL,
+         false, NULL, false},
+        {"listening-store-raw", "SOCIALBANK_LISTENING_STORE_RAW", "keep posts' raw text, sealed (needs a key)", NULL,
+         true, NULL, false},
+        {"listening-key-file", "SOCIALBANK_LISTENING_KEY_FILE",
+         "raw-text key file (32 bytes or 64 hex); else $SOCIALBANK_LISTENING_KEY", NULL, false, NULL, false},
+        {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http:// URL listening alerts are POSTed to", NULL,
+         false, NULL, false},
         {NULL}};
     const char *pos[1];
     int npos;
@@ -230,10 +242,24 @@ int cli_serve(int argc, char **argv) {
         base.c2c_source = &money.source;
     }
     api_payments_set(&base);
-    serve_maintenance maintenance = {0};
+    /* ---- listening (listenapi): understander, raw key, alert sender, routes' config ---- */
+    cli_serve_listening *serve_listen = NULL;
+    const char *store_raw = cli_value(opts, "listening-store-raw");
+    result = cli_serve_listening_open(cli_value(opts, "listening-model"),
+                                      store_raw && strcmp(store_raw, "0") != 0 && strcmp(store_raw, "false") != 0,
+                                      cli_value(opts, "listening-key-file"), cli_value(opts, "listening-webhook"),
+                                      cfg.data_location, &serve_listen);
+    if (result != SB_OK) {
+        api_payments_set(NULL);
+        serve_money_close(&money);
+        identity_sender_stop();
+        return 2;
+    }
+    serve_maintenance maintenance = {.listening = serve_listen};
     result = serve_maintenance_start(&maintenance, &base, cfg.data_location);
     if (result != SB_OK) {
         fprintf(stderr, "socialbank serve: cannot start the maintenance thread\n");
+        cli_serve_listening_close(serve_listen);
         api_payments_set(NULL);
         serve_money_close(&money);
         identity_sender_stop();
@@ -241,6 +267,7 @@ int cli_serve(int argc, char **argv) {
     }
     result = api_server_run(&cfg);
     serve_maintenance_stop(&maintenance);
+    cli_serve_listening_close(serve_listen); /* listening (listenapi) */
     api_payments_set(NULL);
     serve_money_close(&money);
     identity_sender_stop();

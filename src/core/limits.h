@@ -178,6 +178,33 @@
 #define SB_LISTENING_SUGGEST_BIGRAMS_PER_POST 64
 /* Words per post considered for bigrams and the bytes of one word. */
 #define SB_LISTENING_WORD_BYTES_MAX 60
+
+/* ---- listening on the server (listening_api.c, routes_listening.c) ---- */
+/* The name an admin gives a per-source API key. */
+#define SB_LISTENING_API_KEY_NAME_BYTES_MAX 64
+/* Rows of one page (cases, leads, consents) and the default page. */
+#define SB_LISTENING_PAGE_MAX 200
+#define SB_LISTENING_PAGE_DEFAULT 50
+/* Posts, events and replies shown with one case. */
+#define SB_LISTENING_CASE_ITEMS_MAX 500
+/* Statistic rows of one query and the widest range (92 days). */
+#define SB_LISTENING_STATS_ROWS_MAX 5000
+#define SB_LISTENING_STATS_RANGE_MS_MAX (92LL * 24 * 60 * 60 * 1000)
+/* Rejections listed with their index in one ingest answer (all are counted). */
+#define SB_LISTENING_INGEST_REJECTIONS_SHOWN_MAX 1000
+/* Alerts waiting for the WebSocket push and the webhook; when it is full a
+ * new alert is dropped (logged; its row stays in the store). */
+#define SB_LISTENING_ALERT_QUEUE_MAX 64
+/* The alert webhook: URL bytes, the timeout of each connect/write/read
+ * step, attempts with doubling backoff from the first delay, and how long
+ * stop waits for what is queued. */
+#define SB_LISTENING_WEBHOOK_URL_BYTES_MAX 512
+#define SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS 3000
+#define SB_LISTENING_WEBHOOK_ATTEMPTS_MAX 3
+#define SB_LISTENING_WEBHOOK_BACKOFF_MS 200
+#define SB_LISTENING_ALERT_STOP_WAIT_MS 5000
+/* Staff users an alert is pushed to over the WebSocket. */
+#define SB_LISTENING_ALERT_STAFF_MAX 1000
 /* Payment operations (src/payments/ops.h): a client's idempotency key, an
  * e-mail alias (RFC 5321 path), a request note or split title, and the wait
  * for each card-switch call when the caller sets none. */
