@@ -11,11 +11,11 @@ const $ = (id) => document.getElementById(id);
 
 /** Pages, in menu order, with the roles that see them (the server checks roles again on every route). */
 export const PAGES = [
-  { id: "inbox", title: "Cases", roles: ["agent", "admin"], module: "./pages/inbox.js" },
-  { id: "dashboard", title: "Reputation", roles: ["analyst", "admin"], module: "./pages/dashboard.js" },
+  { id: "inbox", title: "Cases", roles: ["agent", "analyst", "admin"], module: "./pages/inbox.js" },
+  { id: "dashboard", title: "Reputation", roles: ["analyst", "marketer", "admin"], module: "./pages/dashboard.js" },
   { id: "alerts", title: "Alerts", roles: ["analyst", "admin"], module: "./pages/alerts.js" },
-  { id: "suggestions", title: "Suggestions", roles: ["analyst", "admin"], module: "./pages/suggestions.js" },
-  { id: "advocates", title: "Advocates", roles: ["analyst", "admin"], module: "./pages/advocates.js" },
+  { id: "suggestions", title: "Suggestions", roles: ["analyst", "marketer", "admin"], module: "./pages/suggestions.js" },
+  { id: "advocates", title: "Advocates", roles: ["analyst", "marketer", "admin"], module: "./pages/advocates.js" },
   { id: "posts", title: "Posts", roles: ["analyst", "admin"], module: "./pages/posts.js" },
   { id: "rules", title: "Rules", roles: ["admin"], module: "./pages/rules.js" },
   { id: "keys", title: "API keys", roles: ["admin"], module: "./pages/keys.js" },
@@ -82,9 +82,9 @@ async function start(user) {
   $("nav").hidden = pages.length === 0;
   shell.live = new Live(api, {
     onEvent: (ev) => {
-      if (ev.type === "alert" || ev.type === "listening.alert") {
-        const a = ev.alert || ev;
-        toast(`Alert: ${a.metric || a.kind || "spike"}${a.observed !== undefined ? ` — ${a.observed} in the last hour` : ""}`, "alert");
+      if (ev.type === "listening.alert" && ev.alert) {
+        const a = ev.alert;
+        toast(`Alert: ${a.metric} — ${a.observed} posts in the last hour against a baseline of ${Number(a.baseline_per_hour).toFixed(1)}`, "alert");
       }
       for (const fn of shell.listeners) {
         try { fn(ev); } catch (e) { console.error(e); }
@@ -105,7 +105,7 @@ async function start(user) {
 async function route() {
   if (!shell.me) return;
   const pages = pagesFor(shell.me.role);
-  const id = location.hash.slice(1);
+  const id = location.hash.slice(1).split("?")[0];
   const page = pages.find((p) => p.id === id) || pages[0];
   const root = $("page");
   if (shell.cleanup) {

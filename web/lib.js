@@ -60,6 +60,19 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** Replace el's children with these (arrays flattened; null, undefined and false skipped). */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** Append these to el (arrays flattened; null, undefined and false skipped). */
+export function put(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 function append(el, children) {
   for (const child of children) {
     if (child === undefined || child === null || child === false) continue;

@@ -127,3 +127,22 @@ export async function staffSignIn(server, page, username) {
   await page.fill("#login-form input[name=password]", "socialbank-demo");
   await page.click("#login-form button[type=submit]");
 }
+
+/** Call the server's API from the test (fetch): {status, data}. */
+export async function apiCall(server, method, path, { token, body, headers = {} } = {}) {
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  if (body !== undefined) h["Content-Type"] = "application/json";
+  const res = await fetch(`${server.url}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  return { status: res.status, data };
+}
+
+/** A staff member's bearer token. */
+export async function staffToken(server, username) {
+  const r = await apiCall(server, "POST", "/api/auth/login", { body: { username, password: "socialbank-demo" } });
+  if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.data)}`);
+  return r.data.token;
+}

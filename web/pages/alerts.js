@@ -3,7 +3,7 @@
 // figures: observed count, baseline per hour, p-value and threshold.  New
 // alerts arrive live over the WebSocket and go on top.
 
-import { h } from "../lib.js";
+import { fill, h, put } from "../lib.js";
 import { chip, heading, table, unavailable, when } from "../ui.js";
 
 function fixed(x, digits) {
@@ -16,7 +16,7 @@ function pValue(p) {
 export async function render(ctx, root) {
   let alerts = [];
   const box = h("div");
-  const draw = () => box.replaceChildren(table([
+  const draw = () => fill(box, table([
     { title: "Raised", cell: (a) => when(a.raised_at_ms) },
     { title: "Metric", cell: (a) => chip(a.metric) },
     { title: "Observed (last hour)", cell: (a) => a.observed, class: "num" },
@@ -27,19 +27,19 @@ export async function render(ctx, root) {
 
   async function load() {
     const r = await ctx.api.get("/api/listening/alerts?limit=100");
-    if (r.status !== 200) return box.replaceChildren(unavailable(r, "Alerts"));
+    if (r.status !== 200) return fill(box, unavailable(r, "Alerts"));
     alerts = r.data.alerts || [];
     draw();
   }
   ctx.onLive((ev) => {
     if (ev.type === "live.open") return load();
-    if (ev.type === "alert" || ev.type === "listening.alert") {
-      const a = ev.alert || ev;
+    if (ev.type === "listening.alert" && ev.alert) {
+      const a = ev.alert;
       if (!alerts.some((x) => x.id === a.id)) alerts.unshift(a);
       draw();
     }
   });
-  root.append(heading("Alerts"), h("p", { class: "small muted" },
+  put(root, heading("Alerts"), h("p", { class: "small muted" },
     "An alert is raised when the last hour's count is improbable under a Poisson model of the recent baseline (p below the threshold) and at least the minimum count."), box);
   await load();
 }

@@ -2,7 +2,7 @@
 // (POST /api/channel/posts) and watch its posts with live counts of likes,
 // comments and shares (post.counts events), comments included.
 
-import { h } from "../lib.js";
+import { fill, h, put } from "../lib.js";
 import { heading, statusLine, when } from "../ui.js";
 
 export async function render(ctx, root) {
@@ -27,7 +27,7 @@ export async function render(ctx, root) {
   function draw() {
     const all = [...posts.values()];
     const comments = (seq) => all.filter((m) => m.kind === "comment" && m.reply_to_seq === seq).sort((a, b) => a.seq - b.seq);
-    list.replaceChildren(...all.filter((m) => m.kind === "post").sort((a, b) => b.seq - a.seq).map((p) =>
+    fill(list, ...all.filter((m) => m.kind === "post").sort((a, b) => b.seq - a.seq).map((p) =>
       h("li", { class: "post card", dataset: { seq: p.seq } },
         h("div", { class: "text", dir: "auto" }, p.deleted ? "post deleted" : p.text ?? ""),
         h("div", { class: "meta small muted" }, when(p.created_at_ms)),
@@ -55,6 +55,6 @@ export async function render(ctx, root) {
       draw();
     }
   });
-  root.append(heading("The bank's channel"), form, status.el, list);
+  put(root, heading("The bank's channel"), form, status.el, list);
   await load();
 }

@@ -4,7 +4,7 @@
 // the chosen dimension (source, topic, language, competitor), over the chosen
 // range.  Live post events only mark the charts stale; "Refresh" reloads.
 
-import { h } from "../lib.js";
+import { fill, h, put } from "../lib.js";
 import { heading, select, unavailable } from "../ui.js";
 import { statsPath, toSeries } from "./stats.js";
 
@@ -33,7 +33,7 @@ export async function render(ctx, root) {
       view.span = f.elements.span.value;
       load();
     }, onsubmit: (e) => { e.preventDefault(); load(); } });
-  const drawFilters = () => filters.replaceChildren(
+  const drawFilters = () => fill(filters, 
     h("label", null, "By", select("granularity", [["hour", "hour"], ["day", "day"]], view.granularity)),
     h("label", null, "Per", select("dimension", [["all", "all posts"], ["source", "source"], ["topic", "topic"], ["lang", "language"], ["competitor", "competitor"]], view.dimension)),
     h("label", null, "Range", select("span", RANGES[view.granularity], view.span)),
@@ -41,7 +41,7 @@ export async function render(ctx, root) {
   drawFilters();
   const body = h("div", { class: "charts", id: "charts" });
   const stale = h("span", { class: "small muted" });
-  root.append(heading("Reputation", stale), filters, body);
+  put(root, heading("Reputation", stale), filters, body);
 
   function destroyCharts() {
     for (const c of charts.splice(0)) c.destroy();
@@ -55,11 +55,11 @@ export async function render(ctx, root) {
     const from = to - Number(view.span) * stepMs;
     const r = await ctx.api.get(statsPath(view.granularity, view.dimension, from, to));
     destroyCharts();
-    if (r.status !== 200) return body.replaceChildren(unavailable(r, "Statistics"));
+    if (r.status !== 200) return fill(body, unavailable(r, "Statistics"));
     const s = toSeries(r.data, { from, to, stepMs });
-    if (s.values.length === 0) return body.replaceChildren(h("p", { class: "muted empty" }, "No posts in this range."));
+    if (s.values.length === 0) return fill(body, h("p", { class: "muted empty" }, "No posts in this range."));
     const totals = s.values.map((v, i) => [v, s.counts[i].reduce((a, b) => a + (b || 0), 0)]);
-    body.replaceChildren(
+    fill(body, 
       h("div", { class: "chart", id: "chart-counts" }, h("h3", null, `Posts per ${view.granularity}`)),
       h("div", { class: "chart", id: "chart-net" }, h("h3", null, `Net sentiment per ${view.granularity} (%)`)),
       h("p", { class: "small muted" }, "Totals in range: ", totals.map(([v, n]) => `${v} ${n}`).join(" · ")));

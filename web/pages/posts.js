@@ -1,64 +1,49 @@
-// pages/posts.js - analysts: recent posts with their labels, and corrections:
-// an analyst sets any label (sentiment, kind, topic); the correction is kept
-// with who made it and wins over the model's label everywhere.
+// pages/posts.js - analysts: open any post by id (from a case, an alert, a
+// suggestion's example) with its labels, signals and correction history, and
+// correct its labels; export the corrections as training data for
+// `socialbank train`.
 
-import { h } from "../lib.js";
-import { chip, heading, qs, select, statusLine, table, unavailable, when } from "../ui.js";
-
-const HEADS = {
-  sentiment: ["positive", "negative", "neutral"],
-  kind: ["complaint", "suggestion", "question", "praise", "other"],
-  topic: ["cards", "transfers", "fees", "loans", "call_centre", "app_online", "branch", "fraud_security", "staff", "other"],
-};
+import { fill, h, put } from "../lib.js";
+import { heading, table, unavailable, when } from "../ui.js";
+import { postCard } from "./postview.js";
 
 export async function render(ctx, root) {
-  const view = { source: "", sentiment: "", topic: "", q: "" };
   const box = h("div");
-  const status = statusLine();
-  const filters = h("form", { class: "filters", onsubmit: (e) => {
-      e.preventDefault();
-      const f = e.currentTarget;
-      view.source = f.elements.source.value.trim();
-      view.sentiment = f.elements.sentiment.value;
-      view.topic = f.elements.topic.value;
-      view.q = f.elements.q.value.trim();
-      load();
-    } },
-    h("label", null, "Source", h("input", { name: "source", size: 10, maxlength: 32 })),
-    h("label", null, "Sentiment", select("sentiment", [["", "any"], ...HEADS.sentiment], "")),
-    h("label", null, "Topic", select("topic", [["", "any"], ...HEADS.topic], "")),
-    h("label", null, "Text", h("input", { name: "q", size: 16, maxlength: 128 })),
-    h("button", { type: "submit", class: "secondary" }, "Search"));
+  const form = h("form", { class: "filters", onsubmit: (e) => { e.preventDefault(); open(e.currentTarget.elements.id.value.trim()); } },
+    h("label", null, "Post id", h("input", { name: "id", inputmode: "numeric", maxlength: 20, size: 10, required: true })),
+    h("button", { type: "submit", class: "secondary" }, "Open"),
+    h("a", { href: "/api/listening/corrections/export", class: "small", onclick: exportCorrections }, "Export corrections (JSONL)"));
 
-  async function correct(post, head, label) {
-    const r = await ctx.api.post(`/api/listening/posts/${post.id}/corrections`, { head, label });
-    if (r.ok) {
-      status.ok(`Post ${post.id}: ${head} is now ${label}.`);
-      post[head] = label;
-      (post.corrected ||= {})[head] = true;
-    } else status.fail(r);
+  async function exportCorrections(e) {
+    e.preventDefault();
+    const res = await fetch("/api/listening/corrections/export", { headers: { Authorization: `Bearer ${ctx.api.token}` } });
+    if (!res.ok) return ctx.toast(`export failed (${res.status})`, "alert");
+    const blob = await res.blob();
+    const a = h("a", { href: URL.createObjectURL(blob), download: "corrections.jsonl" });
+    a.click();
+    URL.revokeObjectURL(a.href);
   }
 
-  const labelCell = (head) => (p) => select(`${head}-${p.id}`, HEADS[head].includes(p[head]) ? HEADS[head] : [p[head] ?? "", ...HEADS[head]], p[head], {
-    class: p.corrections && p.corrections[head] ? "corrected" : "",
-    "aria-label": `${head} of post ${p.id}`,
-    onchange: (e) => correct(p, head, e.target.value),
-  });
-
-  async function load() {
-    const r = await ctx.api.get(`/api/listening/posts${qs({ ...view, limit: 100 })}`);
-    if (r.status !== 200) return box.replaceChildren(unavailable(r, "Posts"));
-    box.replaceChildren(table([
-      { title: "#", cell: (p) => p.id, class: "num" },
-      { title: "When", cell: (p) => when(p.posted_at_ms ?? p.created_at_ms) },
-      { title: "Source", cell: (p) => `${p.source} · ${p.author ?? ""}` },
-      { title: "Text", cell: (p) => h("span", { dir: "auto" }, p.text ?? "") },
-      { title: "Lang", cell: (p) => chip(p.lang) },
-      { title: "Sentiment", cell: labelCell("sentiment") },
-      { title: "Kind", cell: labelCell("kind") },
-      { title: "Topic", cell: labelCell("topic") },
-    ], r.data.posts || [], { empty: "No posts match.", rowAttrs: (p) => ({ dataset: { postId: p.id } }) }));
+  function draw(p) {
+    fill(box, postCard(ctx, p, draw),
+      p.case_id ? h("p", { class: "small" }, `In case #${p.case_id}.`) : null,
+      p.model_labels ? h("p", { class: "small muted" }, `Model (${p.model_labels.model}): ${p.model_labels.sentiment} · ${p.model_labels.kind} · ${p.model_labels.topic}`) : null,
+      h("h3", null, "Corrections"),
+      table([
+        { title: "Head", cell: (c) => c.head },
+        { title: "Label", cell: (c) => c.label },
+        { title: "By", cell: (c) => c.corrected_by },
+        { title: "When", cell: (c) => when(c.corrected_at_ms) },
+      ], p.corrections || [], { empty: "None: the model's labels stand." }));
   }
-  root.append(heading("Posts and corrections"), filters, status.el, box);
-  await load();
+
+  async function open(id) {
+    if (!/^\d+$/.test(id)) return fill(box, h("p", { class: "error" }, "a post id is a number"));
+    const r = await ctx.api.get(`/api/listening/posts/${id}`);
+    if (r.status !== 200) return fill(box, unavailable(r, `Post ${id}`));
+    draw(r.data);
+  }
+  put(root, heading("Posts and corrections"), form, box);
+  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  if (params.get("id")) open(params.get("id"));
 }

@@ -1,7 +1,7 @@
 // pages/staff.js - admins: the staff accounts (GET /api/admin/staff) and a
 // form to add one (POST /api/admin/staff).
 
-import { h } from "../lib.js";
+import { fill, h, put } from "../lib.js";
 import { heading, statusLine, table, unavailable } from "../ui.js";
 
 export async function render(ctx, root) {
@@ -26,14 +26,14 @@ export async function render(ctx, root) {
 
   async function load() {
     const r = await ctx.api.get("/api/admin/staff");
-    if (r.status !== 200) return list.replaceChildren(unavailable(r, "Staff"));
-    list.replaceChildren(table([
+    if (r.status !== 200) return fill(list, unavailable(r, "Staff"));
+    fill(list, table([
       { title: "Id", cell: (u) => u.id },
       { title: "Username", cell: (u) => u.username ?? "—" },
       { title: "Name", cell: (u) => u.display_name },
       { title: "Role", cell: (u) => u.role },
     ], r.data.staff));
   }
-  root.append(heading("Staff"), list, h("h3", null, "Add a staff account"), form, status.el);
+  put(root, heading("Staff"), list, h("h3", null, "Add a staff account"), form, status.el);
   await load();
 }

@@ -2,7 +2,7 @@
 // topic and key phrase, largest first, each with its count and examples, so
 // "the phone menu is cumbersome" said a hundred ways is one line.
 
-import { h } from "../lib.js";
+import { fill, h, put } from "../lib.js";
 import { chip, heading, qs, select, table, unavailable } from "../ui.js";
 
 export async function render(ctx, root) {
@@ -17,17 +17,17 @@ export async function render(ctx, root) {
   async function load() {
     const to = Date.now();
     const r = await ctx.api.get(`/api/listening/suggestions${qs({ from_ms: to - Number(view.days) * 86400000, to_ms: to, min_count: view.min })}`);
-    if (r.status !== 200) return box.replaceChildren(unavailable(r, "Suggestions"));
-    const groups = r.data.suggestions || r.data.groups || [];
-    box.replaceChildren(table([
+    if (r.status !== 200) return fill(box, unavailable(r, "Suggestions"));
+    const groups = r.data.groups || [];
+    fill(box, table([
       { title: "Posts", cell: (g) => g.count, class: "num" },
       { title: "Kind", cell: (g) => chip(g.kind) },
       { title: "Topic", cell: (g) => chip(g.topic) },
       { title: "Key phrase", cell: (g) => h("strong", { dir: "auto" }, g.phrase ?? "") },
       { title: "Examples", cell: (g) => h("ul", { class: "examples" }, (g.examples || []).map((e) =>
-          h("li", { dir: "auto" }, typeof e === "object" && e !== null ? e.text ?? `post ${e.id}` : `post ${e}`))) },
+          h("li", null, h("a", { href: `#posts?id=${e.post_id}`, class: "muted" }, `#${e.post_id}`), " ", h("span", { dir: "auto" }, e.text ?? "")))) },
     ], groups, { empty: "No groups in this period." }));
   }
-  root.append(heading("Suggestions and complaints"), filters, box);
+  put(root, heading("Suggestions and complaints"), filters, box);
   await load();
 }
