@@ -7,18 +7,18 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { customerSignIn, launch, loadPlaywright, startServer } from "./harness.mjs";
+import { customerSignIn, launch, loadPlaywright, newPerson, startServer } from "./harness.mjs";
 
 let server, browser, ali, sara;
+const errors = [];
 
 before(async () => {
   const pw = await loadPlaywright();
   server = await startServer();
   browser = await launch(pw);
   // Two browser contexts: two people, no shared storage.
-  ali = await (await browser.newContext()).newPage();
-  sara = await (await browser.newContext()).newPage();
-  for (const p of [ali, sara]) p.on("pageerror", (e) => { console.error(`page error: ${e.message}`); });
+  ali = await newPerson(browser, errors, "ali");
+  sara = await newPerson(browser, errors, "sara");
 });
 
 after(async () => {
@@ -57,7 +57,7 @@ test("a message sent by one arrives live in the other's open chat, with receipts
   await send(ali, text);
   await messageWithText(ali, text).waitFor();
   // Sara's page never polls: only the WebSocket push can bring it.
-  await messageWithText(sara, text).waitFor({ timeout: 10000 });
+  await messageWithText(sara, text).waitFor();
   const mine = ali.locator("#message-list li.msg.mine", { hasText: text });
   assert.equal(await mine.count(), 1);
   assert.equal(await messageWithText(sara, text).count(), 1, "exactly once");
@@ -69,13 +69,13 @@ test("a message sent by one arrives live in the other's open chat, with receipts
     const m = [...cs.messages.values()].find((x) => x.text === t);
     const saraId = [...cs.members.keys()].find((id) => id !== state.me.id && cs.members.get(id).read_seq >= m.seq);
     return saraId !== undefined;
-  }, text, { timeout: 10000 });
+  }, text);
 });
 
 test("typing shows in the other's chat", async () => {
   await ali.fill("#compose textarea", "");
   await ali.type("#compose textarea", "typ", { delay: 20 });
-  await sara.waitForFunction(() => /typing/.test(document.getElementById("typing").textContent), null, { timeout: 10000 });
+  await sara.waitForFunction(() => /typing/.test(document.getElementById("typing").textContent));
   await ali.fill("#compose textarea", "");
 });
 
@@ -90,7 +90,7 @@ test("a socket that was down catches up through /changes, in order, exactly once
   await sara.waitForTimeout(300);
   assert.equal(await messageWithText(sara, texts[0]).count(), 0, "not pushed while the socket is down");
   await sara.evaluate(() => window.socialbankChat.live.start());
-  await messageWithText(sara, texts[1]).waitFor({ timeout: 10000 });
+  await messageWithText(sara, texts[1]).waitFor();
   const all = await sara.locator("#message-list li.msg .text").allTextContents();
   const i0 = all.indexOf(texts[0]), i1 = all.indexOf(texts[1]);
   assert.ok(i0 >= 0 && i1 > i0, `both missed messages in order: ${JSON.stringify(all.slice(-4))}`);
@@ -100,7 +100,7 @@ test("a socket that was down catches up through /changes, in order, exactly once
 test("text that looks like HTML is shown as text and never runs", async () => {
   const evil = `<img src=x onerror="window.__xss=1"><b>bold</b> ${Date.now()}`;
   await send(ali, evil);
-  await messageWithText(sara, evil).waitFor({ timeout: 10000 });
+  await messageWithText(sara, evil).waitFor();
   assert.equal(await sara.locator("#message-list img").count(), 0);
   assert.equal(await sara.locator("#message-list b").count(), 0);
   assert.equal(await sara.evaluate(() => window.__xss), undefined);
@@ -123,10 +123,14 @@ test("the bank's channel: the demo post, a like counted live, a comment", async 
   const likesOf = (p) => p.locator("li.post .likes").first().textContent();
   const before = Number(await likesOf(sara));
   await ali.locator("li.post button.like").first().click();
-  await sara.waitForFunction((n) => Number(document.querySelector("li.post .likes").textContent) === n + 1, before, { timeout: 10000 });
+  await sara.waitForFunction((n) => Number(document.querySelector("li.post .likes").textContent) === n + 1, before);
   const comment = `nice post ${Date.now()}`;
   const form = ali.locator("li.post form.comment-form").first();
   await form.locator("input").fill(comment);
   await form.locator("button").click();
-  await sara.locator("li.post li.comment .text", { hasText: comment }).waitFor({ timeout: 10000 });
+  await sara.locator("li.post li.comment .text", { hasText: comment }).waitFor();
+});
+
+test("no page threw", () => {
+  assert.deepEqual(errors, []);
 });

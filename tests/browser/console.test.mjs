@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { apiCall, customerSignIn, launch, loadPlaywright, staffSignIn, staffToken, startServer } from "./harness.mjs";
+import { apiCall, customerSignIn, launch, loadPlaywright, newPerson, staffSignIn, staffToken, startServer } from "./harness.mjs";
 
 let server, browser;
 const errors = [];
@@ -51,8 +51,7 @@ after(async () => {
 });
 
 async function staffPage(username) {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.on("pageerror", (e) => errors.push(`${username}: ${e.message}`));
+  const page = await newPerson(browser, errors, username, { viewport: { width: 1280, height: 900 } });
   await staffSignIn(server, page, username);
   await page.waitForSelector("#page:not([hidden])");
   return page;
@@ -61,7 +60,7 @@ async function staffPage(username) {
 const navTitles = (page) => page.locator("#nav a").allTextContents();
 
 test("a wrong password is refused with the server's message", async () => {
-  const page = await (await browser.newContext()).newPage();
+  const page = await newPerson(browser, errors, "stranger");
   await page.goto(`${server.url}/`);
   await page.fill("#login-form input[name=username]", "agent");
   await page.fill("#login-form input[name=password]", "not-the-password");
@@ -84,12 +83,12 @@ test("an agent works a case in the inbox: open it, reply, note, acknowledge", as
   const reply = `We are sorry: our card team will call you today ${Date.now()}`;
   await page.fill('.case-detail form[data-action="replies"] textarea', reply);
   await page.click('.case-detail form[data-action="replies"] button');
-  await page.locator(".case-detail .replies .text", { hasText: reply }).waitFor({ timeout: 10000 });
+  await page.locator(".case-detail .replies .text", { hasText: reply }).waitFor();
   await page.fill('.case-detail form[data-action="notes"] textarea', "customer called back, verifying the transactions");
   await page.click('.case-detail form[data-action="notes"] button');
-  await page.locator(".case-detail .history .text", { hasText: "verifying the transactions" }).waitFor({ timeout: 10000 });
+  await page.locator(".case-detail .history .text", { hasText: "verifying the transactions" }).waitFor();
   await page.selectOption('.case-detail select[name="state"]', "acknowledged");
-  await page.locator('.case-detail .page-head .chip', { hasText: "acknowledged" }).waitFor({ timeout: 10000 });
+  await page.locator('.case-detail .page-head .chip', { hasText: "acknowledged" }).waitFor();
   await page.context().close();
 });
 
@@ -98,7 +97,7 @@ test("an analyst sees the reputation dashboard draw a chart and corrects a label
   const titles = await navTitles(page);
   assert.ok(["Reputation", "Alerts", "Suggestions", "Advocates", "Posts"].every((t) => titles.includes(t)) && !titles.includes("Rules"), JSON.stringify(titles));
   await page.click('#nav a[data-page="dashboard"]');
-  await page.waitForSelector("#chart-counts .uplot canvas", { timeout: 15000 });
+  await page.waitForSelector("#chart-counts .uplot canvas");
   await page.waitForSelector("#chart-net .uplot canvas");
   const box = await page.locator("#chart-counts canvas").boundingBox();
   assert.ok(box && box.width > 100 && box.height > 100, `canvas size ${JSON.stringify(box)}`);
@@ -114,7 +113,7 @@ test("an analyst sees the reputation dashboard draw a chart and corrects a label
   await page.goto(`${server.url}/#posts?id=1`);
   await page.waitForSelector('#page[data-page="posts"] .post select[name="sentiment"]');
   await page.selectOption('#page .post select[name="sentiment"]', "neutral");
-  await page.locator("#page table.grid td", { hasText: "analyst" }).waitFor({ timeout: 10000 });
+  await page.locator("#page table.grid td", { hasText: "analyst" }).waitFor();
   const analyst = await staffToken(server, "analyst");
   const post = await apiCall(server, "GET", "/api/listening/posts/1", { token: analyst });
   assert.equal(post.data.labels.sentiment, "neutral");
@@ -139,7 +138,7 @@ test("an admin sees the staff list with every demo account", async () => {
 });
 
 test("a marketer's channel post reaches a customer's web chat live", async () => {
-  const customer = await (await browser.newContext()).newPage();
+  const customer = await newPerson(browser, errors, "reza");
   await customerSignIn(server, customer, "0919 111 2233", "+989191112233");
   await customer.click('#chat-list li[data-kind="channel"] button');
   await customer.waitForSelector("#channel-view:not([hidden]) li.post");
@@ -151,7 +150,7 @@ test("a marketer's channel post reaches a customer's web chat live", async () =>
   await page.fill('#page textarea[name="text"]', text);
   await page.click('#page form button[type="submit"]');
   await page.waitForSelector("#page .form-status.ok");
-  await customer.locator("li.post .text", { hasText: text }).waitFor({ timeout: 10000 });
+  await customer.locator("li.post .text", { hasText: text }).waitFor();
   assert.equal(await customer.locator("li.post b").count(), 0);
   await customer.context().close();
   await page.context().close();

@@ -99,6 +99,19 @@ export async function startServer() {
   };
 }
 
+/** Timeouts of every page action: generous, since the machine may be loaded
+ *  (the waits end as soon as the condition holds; a failure still fails). */
+export const ACTION_TIMEOUT_MS = 60000;
+
+/** A new browser context (one person) whose pages report their errors into `errors`. */
+export async function newPerson(browser, errors, name, options = {}) {
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+  const page = await context.newPage();
+  page.on("pageerror", (e) => errors.push(`${name}: ${e.message}`));
+  return page;
+}
+
 export async function launch(pw) {
   return pw.chromium.launch({
     executablePath: chromiumPath(),
