@@ -73,6 +73,7 @@ void api_routes_system(api_router *r);
 void api_routes_auth(api_router *r);
 void api_routes_payments(api_router *r);
 void api_routes_messenger(api_router *r);
+void api_routes_chatpay(api_router *r);
 void api_routes_listening(api_router *r);
 
 /* ---- payments: what the payment routes work with ---- */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "chatpay/chatpay.h"
 #include "cli/cli.h"
 #include "core/core.h"
 #include "identity/identity.h"
@@ -85,11 +86,22 @@ typedef struct {
     bool started;
 } serve_maintenance;
 
-/* One pass: expire due requests, then (with a switch) reconcile. */
+static void serve_push(store *s, const messenger_events *events, void *arg) {
+    (void)arg;
+    api_messenger_push(s, events);
+}
+
+/* One pass: expire due requests (and their chat messages), then (with a
+ * switch) reconcile. */
 static void serve_maintenance_pass(serve_maintenance *m) {
     int64_t now_ms = sb_now_ms(), expired = 0, settled = 0;
     int result = payops_request_expire_due(&m->ctx, now_ms, &expired);
     if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "request expiry failed: %s", sb_strerror(result));
+    /* Chat messages of the requests just expired turn expired, pushed live. */
+    chatpay_ctx chat = {.ops = m->ctx, .push = serve_push};
+    int64_t chat_updated = 0;
+    result = chatpay_expire_due(&chat, now_ms, &chat_updated);
+    if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
     if (m->ctx.sw) {
         result = payops_c2c_reconcile(&m->ctx, now_ms, &settled);
         if (result != SB_OK)

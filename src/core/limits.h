@@ -356,6 +356,22 @@ _Static_assert(SB_MESSENGER_GROUP_MEMBERS_MAX <= SB_MESSENGER_RECIPIENTS_MAX, "a
 _Static_assert(SB_TEXT_LABEL_BYTES_MAX < 65536, "label lengths are u16 in the model file");
 _Static_assert(SB_TEXT_MODEL_BUCKETS_MAX < 0xFFFFFFFFu, "UINT32_MAX marks an empty slot");
 
+/* ---- chatpay (src/chatpay: payments inside chats) ---- */
+/* Shares listed in one payment message (a split's who-has-paid): each share
+ * is at most ~96 bytes of JSON, so 32 of them and the other fields fit one
+ * payment payload. */
+#define SB_MESSENGER_PAYMENT_SHARES_MAX 32
+/* Members of a split made from a chat: one share each in the message. */
+#define SB_CHATPAY_SPLIT_MEMBERS_MAX SB_MESSENGER_PAYMENT_SHARES_MAX
+/* Chat payment messages brought up to date in one expiry pass (the next
+ * pass, 10 s later, takes the rest). */
+#define SB_CHATPAY_EXPIRE_BATCH_MAX 256
+/* A notification's text (amounts, a name and a note). */
+#define SB_CHATPAY_NOTICE_BYTES_MAX 512
+_Static_assert(SB_MESSENGER_PAYMENT_SHARES_MAX * 96 + 1024 <= SB_MESSENGER_PAYLOAD_BYTES_MAX,
+               "a split's shares fit one payment payload");
+_Static_assert(SB_CHATPAY_SPLIT_MEMBERS_MAX <= SB_PAYMENTS_SPLIT_SHARES_MAX, "a chat split is a payments split");
+
 /* ---- serve: periodic maintenance ---- */
 /* How often `serve` expires due money requests and reconciles card-to-card
  * transfers the switch left unanswered: often enough that a hold never
