@@ -115,6 +115,32 @@ test("amounts are integer minor units formatted with grouping", async () => {
   assert.deepEqual(out, ["1,200,000 IRR", "999 IRR", "-10.50 UAH", "0.05 USD", 1200000, 1050, null, null]);
 });
 
+test("a money request in the group: the card shows live, the payer pays, both see it paid", async () => {
+  // Both are in the group chat (opened in the tests above).
+  await openGroup(ali);
+  await openGroup(sara);
+  const saraId = await sara.evaluate(() => window.socialbankChat.state.me.id);
+  await ali.click("#pay-box summary");
+  await ali.selectOption("#pay-form select[name=op]", "request");
+  await ali.selectOption("#pay-form select[name=member]", String(saraId));
+  await ali.fill("#pay-form input[name=amount]", "1234567");
+  await ali.fill("#pay-form input[name=note]", "lunch <i>on Friday</i>");
+  await ali.click("#pay-form button[type=submit]");
+  const aliCard = ali.locator("#message-list .payment", { hasText: "lunch <i>on Friday</i>" }).last();
+  await aliCard.waitFor();
+  assert.equal(await aliCard.getAttribute("data-status"), "pending");
+  // Sara's page gets it over the WebSocket, amount formatted from integer rials.
+  const saraCard = sara.locator("#message-list .payment", { hasText: "lunch <i>on Friday</i>" }).last();
+  await saraCard.waitFor();
+  assert.equal(await saraCard.locator(".payment-amount").textContent(), "1,234,567 IRR");
+  assert.equal(await sara.locator("#message-list i").count(), 0);
+  await saraCard.locator('button[data-action="pay"]').click();
+  // The status moves to paid on both pages without a reload.
+  await sara.waitForFunction(() => [...document.querySelectorAll("#message-list .payment")].some((c) => c.textContent.includes("lunch <i>on Friday</i>") && c.dataset.status === "paid"));
+  await ali.waitForFunction(() => [...document.querySelectorAll("#message-list .payment")].some((c) => c.textContent.includes("lunch <i>on Friday</i>") && c.dataset.status === "paid"));
+  assert.equal(await saraCard.locator('button[data-action="pay"]').count(), 0);
+});
+
 test("the bank's channel: the demo post, a like counted live, a comment", async () => {
   for (const p of [ali, sara]) {
     await p.click('#chat-list li[data-kind="channel"] button');
