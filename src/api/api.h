@@ -51,6 +51,9 @@ typedef struct api_request api_request; /* private to the api module */
  * handler checks the key first (api_header_get), then calls api_body_parse.
  * GET /api/routes lists its roles as "api_key". */
 #define API_KEY_AUTH (1 << 17)
+/* Role bit of a bot authenticated with "Authorization: Bot <token>"
+ * (routes_bots.c); not an identity role: only bot routes carry it. */
+#define API_ROLE_BOT (1 << 8)
 
 /* A handler answers with an api_reply_* call and returns SB_OK, or returns a
  * negative SB_E* code without answering (mapped as described above). */
@@ -75,6 +78,7 @@ void api_routes_payments(api_router *r);
 void api_routes_messenger(api_router *r);
 void api_routes_chatpay(api_router *r);
 void api_routes_listening(api_router *r);
+void api_routes_bots(api_router *r);
 
 /* ---- payments: what the payment routes work with ---- */
 /* Set by `serve` before api_server_run, cleared with NULL after it returns:
@@ -183,9 +187,10 @@ int api_ws_send_to_user(int64_t user_id, const char *json_text, size_t len) SB_M
 
 /* Deliver messenger events: render each once, push it to every open
  * WebSocket of its recipients (api_ws_send_to_user; users without one are
- * skipped, failures logged), then hand bot recipients' events to the bot
- * hook (messenger_dispatch_bots) over `s` (the caller's connection; NULL
- * skips the bots).  Any thread. */
+ * skipped, failures logged), then record bot recipients' events in their
+ * inbox (messenger_bot_updates_record) and hand them to the bot hook
+ * (messenger_dispatch_bots) over `s` (the caller's connection, outside any
+ * transaction; NULL skips the bots).  Any thread. */
 void api_messenger_push(store *s, const messenger_events *events);
 
 #endif /* SB_API_H */

@@ -389,6 +389,54 @@ static bool find_token(api_ctx *c, bool allow_query, char *token) {
     return true;
 }
 
+/* A bot's token from "Authorization: Bot <token>" into token
+ * (IDENTITY_TOKEN_CHARS + 1).  *present_out: the header uses the Bot scheme
+ * at all (then a malformed token is a 401, not a missing one). */
+static bool find_bot_token(api_ctx *c, char *token, bool *present_out) {
+    h2o_req_t *req = c->request->req;
+    *present_out = false;
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i < 0) return false;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    if (v.len < 4 || !h2o_lcstris(v.base, 4, H2O_STRLIT("bot "))) return false;
+    *present_out = true;
+    const char *t = v.base + 4;
+    size_t len = v.len - 4;
+    while (len && *t == ' ')
+        t++, len--;
+    while (len && t[len - 1] == ' ')
+        len--;
+    if (!is_hex_token(t, len)) return false;
+    memcpy(token, t, len);
+    token[len] = '\0';
+    return true;
+}
+
+/* Authenticate a bot (API_ROLE_BOT) by its token: the principal is the bot's
+ * user with the bot role bit.  Answers 401/403 itself and returns false. */
+static bool authenticate_bot(api_ctx *c, int roles, char *token, identity_principal *principal) {
+    bool present;
+    int64_t bot_id = 0;
+    int result = find_bot_token(c, token, &present) ? messenger_bot_authenticate(c->store, token, &bot_id) : SB_EAUTH;
+    if (result == SB_EAUTH || result == SB_EINVAL) {
+        api_set_header(c, "www-authenticate", "Bot");
+        api_reply_error(c, 401, "unauthorized", "the bot token is unknown");
+        return false;
+    }
+    if (result != SB_OK) {
+        api_reply_sb_error(c, result, "could not check the token");
+        return false;
+    }
+    if ((roles & API_ROLE_BOT) == 0) {
+        api_reply_error(c, 403, "forbidden", "a bot may not call this route");
+        return false;
+    }
+    memset(principal, 0, sizeof *principal);
+    principal->user_id = bot_id;
+    principal->role = API_ROLE_BOT;
+    return true;
+}
+
 static bool content_type_is_json(h2o_req_t *req) {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     if (i < 0) return false;
@@ -461,7 +509,16 @@ static int pipeline(api_ctx *c, int method_group) {
     identity_principal principal;
     char token[IDENTITY_TOKEN_CHARS + 1];
     bool key_auth = (route->roles & API_KEY_AUTH) != 0;
+    bool bot_scheme = false;
     if (roles != API_PUBLIC) {
+        char unused[IDENTITY_TOKEN_CHARS + 1];
+        (void)find_bot_token(c, unused, &bot_scheme);
+    }
+    if (bot_scheme) {
+        if (!authenticate_bot(c, roles, token, &principal)) return route->index;
+        c->principal = &principal;
+        c->token = token;
+    } else if (roles != API_PUBLIC) {
         if (!find_token(c, (route->roles & API_QUERY_TOKEN) != 0, token)) {
             api_set_header(c, "www-authenticate", "Bearer");
             api_reply_error(c, 401, "unauthorized", "a valid bearer token is required");

@@ -48,6 +48,7 @@ static int get_routes(api_ctx *c) {
         const api_route *rt = &r->routes[i];
         json_t *entry =
             json_pack("{s:s, s:s, s:o}", "method", rt->method, "path", rt->pattern, "roles", roles_json(rt->roles));
+        if (entry && (rt->roles & API_ROLE_BOT)) json_object_set_new(entry, "bots", json_true());
         if (!entry || json_array_append_new(list, entry) != 0) {
             json_decref(list);
             return SB_ENOMEM;

@@ -7,7 +7,9 @@
  * transfers the switch left unanswered, so no hold is left hanging.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,10 +17,12 @@
 
 #include "api/api.h"
 #include "chatpay/chatpay.h"
+#include "bankbot/bankbot.h"
 #include "cli/cli.h"
 #include "core/core.h"
 #include "identity/identity.h"
 #include "ledger/ledger.h"
+#include "listening/listening.h"
 #include "payments/ops.h"
 #include "payments/switch.h"
 #include "store/store.h"
@@ -172,6 +176,44 @@ static void serve_maintenance_stop(serve_maintenance *m) {
     m->started = false;
 }
 
+/* ---- the bank's service bot ---- */
+typedef struct {
+    bankbot *bot;
+} serve_bot;
+
+static void serve_bot_push(store *s, const messenger_events *events, void *arg) {
+    (void)arg;
+    api_messenger_push(s, events);
+}
+
+/* Create @bankbot if missing, hook it into the messenger, start its
+ * delivery thread, and let agents' case replies reach its chats.  It
+ * understands and hands off through serve's listening configuration (the
+ * one model serve loaded; raw-text sealing as configured). */
+static int serve_bot_start(serve_bot *sb, const char *data, const payops_ctx *base, const listening_config *lcfg) {
+    store *s = NULL;
+    int result = store_open(data, NULL, &s);
+    bankbot_config cfg = {.payments = *base, .listening = *lcfg, .push = serve_bot_push};
+    if (result == SB_OK) result = bankbot_open(s, &cfg, sb_now_ms(), &sb->bot);
+    store_close(s);
+    sodium_memzero(&cfg.listening, sizeof cfg.listening);
+    if (result == SB_OK) result = bankbot_delivery_start(sb->bot, data);
+    if (result != SB_OK) {
+        bankbot_close(sb->bot);
+        sb->bot = NULL;
+        return result;
+    }
+    bankbot_attach(sb->bot);
+    api_listening_reply_hook_set(bankbot_reply_hook(sb->bot));
+    return SB_OK;
+}
+
+static void serve_bot_stop(serve_bot *sb) {
+    api_listening_reply_hook_set((listening_reply_hook){0});
+    bankbot_close(sb->bot);
+    sb->bot = NULL;
+}
+
 int cli_serve(int argc, char **argv) {
     char default_threads[16];
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -277,7 +319,19 @@ int cli_serve(int argc, char **argv) {
         identity_sender_stop();
         return 1;
     }
+    serve_bot bot = {0};
+    result = serve_bot_start(&bot, cfg.data_location, &base, cli_serve_listening_config(serve_listen));
+    if (result != SB_OK) {
+        fprintf(stderr, "socialbank serve: cannot start the service bot: %s\n", sb_strerror(result));
+        serve_maintenance_stop(&maintenance);
+        cli_serve_listening_close(serve_listen);
+        api_payments_set(NULL);
+        serve_money_close(&money);
+        identity_sender_stop();
+        return 1;
+    }
     result = api_server_run(&cfg);
+    serve_bot_stop(&bot);
     serve_maintenance_stop(&maintenance);
     cli_serve_listening_close(serve_listen); /* listening (listenapi) */
     api_payments_set(NULL);

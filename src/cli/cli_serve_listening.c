@@ -71,6 +71,8 @@ int cli_serve_listening_open(const char *model_path, bool store_raw, const char 
     return SB_OK;
 }
 
+const listening_config *cli_serve_listening_config(const cli_serve_listening *sl) { return &sl->cfg; }
+
 void cli_serve_listening_close(cli_serve_listening *sl) {
     if (!sl) return;
     api_listening_set(NULL);

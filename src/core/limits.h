@@ -212,6 +212,12 @@
 #define SB_PAYOPS_EMAIL_BYTES_MAX 254
 #define SB_PAYOPS_NOTE_BYTES_MAX 63
 #define SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT 10000
+/* Held pay-a-person quotes: how long one may be confirmed, how long an
+ * expired one is kept (so confirming it says "expired", not "unknown"), and
+ * how many one payer may hold (expired ones kept included). */
+#define SB_PAYOPS_QUOTE_TTL_MS (10 * 60 * 1000)
+#define SB_PAYOPS_QUOTE_KEEP_EXPIRED_MS (60 * 60 * 1000)
+#define SB_PAYOPS_QUOTES_PER_PAYER_MAX 200
 
 /* ---- payment routes (src/api/routes_payments.c) ---- */
 /* expires_in_s of links, requests and splits: default and largest. */
@@ -377,5 +383,20 @@ _Static_assert(SB_CHATPAY_SPLIT_MEMBERS_MAX <= SB_PAYMENTS_SPLIT_SHARES_MAX, "a 
  * transfers the switch left unanswered: often enough that a hold never
  * outlives a customer's patience, rarely enough to cost nothing. */
 #define SB_SERVE_MAINTENANCE_INTERVAL_MS 10000
+
+/* ---- bots: the bot API and the bank's service bot ---- */
+/* Updates kept per bot: a bot that never reads cannot grow the database. */
+#define SB_MESSENGER_BOT_UPDATES_KEPT 1000
+/* Updates in one GET /api/bot/updates page. */
+#define SB_MESSENGER_BOT_UPDATES_PAGE_MAX 100
+/* Receipts the service bot lists for "last transactions". */
+#define SB_BANKBOT_RECEIPTS_SHOWN 5
+/* Messages of the conversation copied into a hand-off case. */
+#define SB_BANKBOT_HANDOFF_MESSAGES 10
+/* Agents' replies waiting for the delivery thread (a full queue leaves a
+ * reply pending in listening). */
+#define SB_BANKBOT_OUTBOX_MAX 256
+/* Bytes of one answer the bot composes. */
+#define SB_BANKBOT_ANSWER_BYTES_MAX 4096
 
 #endif /* SB_LIMITS_H */

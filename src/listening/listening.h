@@ -571,5 +571,27 @@ int listening_leads_json(listening *l, int64_t before_id, size_t limit, json_t *
  * {"id","source","author","channel","delivery","text"}. */
 int listening_advocate_thank(listening *l, const char *source, const char *author, const char *text, const char *by,
                              int64_t now_ms, json_t **out) SB_MUST_CHECK;
+/* ---- hand-off from a bot to a human (listening_handoff.c) ------------------------------ */
+/* A conversation a bot hands to a human agent.  Strings are borrowed. */
+typedef struct {
+    const char *source;      /* a known source, normally "messenger" */
+    const char *external_id; /* unique per hand-off (e.g. "bankbot:CHAT:SEQ") */
+    const char *author;      /* whom replies go to (the reply hook gets it), e.g. "user:42" */
+    const char *text;        /* the conversation, as the agent should read it */
+    size_t text_len;
+    const char *priority;    /* urgent|high|normal|low */
+    const char *const *departments; /* 1..SB_LISTENING_RULE_DEPARTMENTS_MAX known departments */
+    size_t department_count;
+    const char *actor; /* recorded as who opened the case */
+} listening_handoff;
+/* Store the conversation as a post (redacted, sealed if configured,
+ * understood if an understander is set) and open exactly ONE case for it,
+ * routed to the given departments (not by the rules) with the priority's
+ * deadline, in one transaction.  *case_id_out / *post_id_out may be NULL.
+ * SB_EINVAL (a field, an unknown department), SB_ELIMIT (text too long),
+ * SB_EEXISTS (this external_id was handed off already: no second case),
+ * store errors (nothing written). */
+int listening_handoff_open(listening *l, const listening_handoff *h, int64_t now_ms, int64_t *case_id_out,
+                           int64_t *post_id_out) SB_MUST_CHECK;
 
 #endif /* SB_LISTENING_H */
