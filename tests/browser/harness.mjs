@@ -86,6 +86,8 @@ export async function startServer() {
       }
       throw new Error(`no one-time code for ${phone} in the server log`);
     },
+    /** Stop with SIGTERM; throws when the server did not exit 0 (a crash, or a
+     *  sanitizer report in the ASan build), with the end of its log. */
     async stop() {
       if (!exited) {
         child.kill("SIGTERM");
@@ -94,6 +96,8 @@ export async function startServer() {
       }
       if (process.env.SB_KEEP_DATA) console.log(`data kept in ${data}`);
       else rmSync(data, { recursive: true, force: true });
+      if (!exited || exited.code !== 0)
+        throw new Error(`the server did not stop cleanly (${JSON.stringify(exited)}):\n${log.slice(-4000)}`);
       return exited;
     },
   };
