@@ -426,10 +426,39 @@ function messageItem(cs, m) {
     const r = receiptMark(cs, m);
     mark = h("span", { class: `receipt ${r.cls || ""}`, title: r.title, dataset: { receipt: r.title } }, r.mark);
   }
+  const canChange = mine && !m.deleted && m.kind === "text";
   return h("li", { class: `msg ${mine ? "mine" : "theirs"} kind-${m.kind}`, dataset: { seq: m.seq, rev: m.rev } },
     mine ? null : h("div", { class: "sender" }, nameOf(m.sender_id)),
     body,
-    h("div", { class: "meta" }, meta.join(""), mark ? " " : null, mark));
+    h("div", { class: "meta" },
+      canChange ? h("button", { type: "button", class: "msg-action", title: "Edit", onclick: () => editMessage(cs, m) }, "edit") : null,
+      canChange ? h("button", { type: "button", class: "msg-action", title: "Delete", onclick: () => deleteMessage(cs, m) }, "delete") : null,
+      meta.join(""), mark ? " " : null, mark));
+}
+
+/** Edit one's own text message (the others see "edited"). */
+async function editMessage(cs, m) {
+  const text = prompt("Edit message", m.text ?? "");
+  if (text === null || !text.trim() || text === m.text) return;
+  const r = await api.patch(`/api/chats/${cs.chat.id}/messages/${m.seq}`, { text });
+  if (r.status === 200) {
+    upsert(cs, r.data.message);
+    renderChat(cs);
+  } else sendError(errorText(r));
+}
+
+/** Delete one's own message (a tombstone stays: "message deleted"). */
+async function deleteMessage(cs, m) {
+  if (!confirm("Delete this message for everyone?")) return;
+  const r = await api.del(`/api/chats/${cs.chat.id}/messages/${m.seq}`);
+  if (r.status === 204) await catchUp(cs).then(() => renderChat(cs));
+  else sendError(errorText(r));
+}
+
+function sendError(text) {
+  const err = $("send-error");
+  err.textContent = text;
+  err.hidden = false;
 }
 
 function keyboard(cs, m) {

@@ -106,6 +106,26 @@ test("text that looks like HTML is shown as text and never runs", async () => {
   assert.equal(await sara.evaluate(() => window.__xss), undefined);
 });
 
+test("an edit and a delete reach the other live, with a visible trace", async () => {
+  const text = `typo hre ${Date.now()}`;
+  await send(ali, text);
+  const mine = ali.locator("#message-list li.msg.mine", { hasText: text });
+  await mine.waitFor();
+  await messageWithText(sara, text).waitFor();
+  const fixed = text.replace("hre", "here");
+  ali.once("dialog", (d) => d.accept(fixed));
+  await mine.hover();
+  await mine.locator('button.msg-action[title="Edit"]').click();
+  const edited = sara.locator("#message-list li.msg", { hasText: fixed });
+  await edited.locator(".meta", { hasText: "edited" }).waitFor();
+  ali.once("dialog", (d) => d.accept());
+  const mineFixed = ali.locator("#message-list li.msg.mine", { hasText: fixed });
+  await mineFixed.hover();
+  await mineFixed.locator('button.msg-action[title="Delete"]').click();
+  await sara.locator("#message-list li.msg .deleted").last().waitFor();
+  assert.equal(await sara.locator("#message-list li.msg", { hasText: fixed }).count(), 0);
+});
+
 test("amounts are integer minor units formatted with grouping", async () => {
   const out = await ali.evaluate(async () => {
     const { formatMinor, parseMinor } = await import("/lib.js");
