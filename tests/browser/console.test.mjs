@@ -121,6 +121,32 @@ test("an analyst sees the reputation dashboard draw a chart and corrects a label
   await page.context().close();
 });
 
+test("an alert on a rumour burst reaches the analyst's page live", async () => {
+  const page = await staffPage("analyst");
+  await page.click('#nav a[data-page="alerts"]');
+  await page.waitForSelector('#page[data-page="alerts"] p.empty');
+  // Twelve posts in the last minutes repeat an insolvency rumour, in three languages.
+  const admin = await staffToken(server, "admin");
+  const key = await apiCall(server, "POST", "/api/listening/api-keys", { token: admin, body: { name: "rumour feed", sources: ["telegram", "twitter"] } });
+  assert.equal(key.status, 201);
+  const texts = ["They say the bank is going bankrupt, withdraw all my money now!",
+                 "Кажуть, банк на межі банкрутства, знімайте гроші поки не пізно",
+                 "می‌گویند بانک ورشکست شده، همه پولشان را بیرون بکشند!"];
+  const now = Date.now();
+  const posts = Array.from({ length: 12 }, (_, i) => ({
+    source: i % 2 ? "telegram" : "twitter", external_id: `rumour-${i}`, author: `@echo_${i}`, followers: 500 + i,
+    text: texts[i % 3], posted_at_ms: now - (12 - i) * 60000,
+  }));
+  const r = await apiCall(server, "POST", "/api/ingest", { headers: { "X-Api-Key": key.data.key }, body: { posts } });
+  assert.equal(r.data.accepted, 12, JSON.stringify(r.data));
+  // The maintenance tick (every 10 s) raises it; the page gets it over the WebSocket, no reload.
+  const row = page.locator('#page[data-page="alerts"] table.grid tr', { hasText: "risk:insolvency_rumour" });
+  await row.waitFor();
+  assert.equal(await row.locator("td").nth(2).textContent(), "12"); // observed in the last hour
+  await page.locator(".toast.alert", { hasText: "insolvency_rumour" }).waitFor();
+  await page.context().close();
+});
+
 test("an admin sees the staff list with every demo account", async () => {
   const page = await staffPage("admin");
   const titles = await navTitles(page);
