@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { customerSignIn, launch, loadPlaywright, newPerson, startServer } from "./harness.mjs";
+import { apiCall, customerSignIn, launch, loadPlaywright, newPerson, startServer } from "./harness.mjs";
 
 let server, browser, ali, sara;
 const errors = [];
@@ -175,6 +175,24 @@ test("the bank's channel: the demo post, a like counted live, a comment", async 
   await form.locator("input").fill(comment);
   await form.locator("button").click();
   await sara.locator("li.post li.comment .text", { hasText: comment }).waitFor();
+});
+
+test("history pages back by seq: the newest page first, older ones on demand, in order", async () => {
+  const token = await ali.evaluate(() => sessionStorage.getItem("socialbank.chat.token"));
+  const chatId = await ali.evaluate(() => [...window.socialbankChat.state.chats.values()].find((c) => c.chat.kind === "group").chat.id);
+  for (let i = 1; i <= 60; i++) {
+    const r = await apiCall(server, "POST", `/api/chats/${chatId}/messages`, { token, body: { text: `page test ${String(i).padStart(2, "0")}` } });
+    assert.equal(r.status, 201, JSON.stringify(r.data));
+  }
+  // A fresh load of Sara's page (the token survives in sessionStorage) shows the newest 50.
+  await sara.reload();
+  await openGroup(sara);
+  await messageWithText(sara, "page test 60").waitFor();
+  const pageTexts = async () => (await sara.locator("#message-list li.msg .text").allTextContents()).filter((t) => t.startsWith("page test"));
+  assert.deepEqual(await pageTexts(), Array.from({ length: 50 }, (_, i) => `page test ${String(i + 11).padStart(2, "0")}`));
+  await sara.click("#older");
+  await messageWithText(sara, "page test 01").waitFor();
+  assert.deepEqual(await pageTexts(), Array.from({ length: 60 }, (_, i) => `page test ${String(i + 1).padStart(2, "0")}`));
 });
 
 test("no page threw", () => {
