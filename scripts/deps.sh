@@ -12,6 +12,8 @@ DEBIAN_PACKAGES=(
   libh2o-evloop-dev libwslay-dev libssl-dev zlib1g-dev libjansson-dev libsqlite3-dev libsodium-dev libutf8proc-dev
   # tests and tools
   libcmocka-dev sqlite3 curl python3
+  # the console's browser tests: Node.js for playwright-core, which drives Debian's chromium
+  nodejs chromium
   # benchmarks: wrk against our server and nginx; fastText as the classifier to beat
   wrk nginx-light fasttext
 )
@@ -23,6 +25,9 @@ for pkg in "${DEBIAN_PACKAGES[@]}"; do
   fi
 done
 
+# npm: Debian's package, unless a Node.js build that bundles npm is installed.
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}" >&2
   SUDO=""
@@ -33,11 +38,13 @@ if ((${#missing[@]})); then
   echo "deps: done" >&2
 fi
 
-# npm packages (the console's charts and browser tests), when package.json lists any.
+# npm packages (uPlot for the console's charts, playwright-core for the
+# browser tests), when package.json lists any.  playwright-core never
+# downloads a browser; the tests use Debian's /usr/bin/chromium.
 if [ -f package.json ] && command -v npm >/dev/null 2>&1; then
-  if [ ! -d node_modules ] || [ package.json -nt node_modules ]; then
+  if [ ! -d node_modules ] || [ package.json -nt node_modules ] || [ package-lock.json -nt node_modules ]; then
     echo "deps: npm install" >&2
-    npm install --no-audit --no-fund --loglevel=error
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error
     touch node_modules
   fi
 fi

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "messenger/messenger.h"
+#include "messenger/messenger_int.h"
 
 static store *fuzz_store;
 static int64_t fuzz_chat, fuzz_user;
@@ -47,6 +48,24 @@ static void check_payload(int (*check)(const char *, size_t, char **), const cha
     if (check(canonical, strlen(canonical), &again) != SB_OK) abort();
     if (strcmp(canonical, again) != 0) abort();
     sb_free(again);
+    sb_free(canonical);
+}
+
+/* An accepted payment payload merged into itself (a progress update that
+ * changes nothing but may derive the status from the shares) is accepted,
+ * and merging the result into itself again is a fixed point. */
+static void check_payment_merge(const char *text, size_t size) {
+    char *canonical = NULL;
+    if (messenger_payment_payload_check(text, size, &canonical) != SB_OK) return;
+    char *merged = NULL, *again = NULL;
+    int status = 0, status2 = 0;
+    if (messenger__payment_payload_merge(canonical, canonical, &merged, &status) != SB_OK) abort();
+    if (!messenger_payment_status_name(status)) abort();
+    if (messenger_payment_payload_check(merged, strlen(merged), NULL) != SB_OK) abort();
+    if (messenger__payment_payload_merge(merged, merged, &again, &status2) != SB_OK) abort();
+    if (strcmp(merged, again) != 0 || status != status2) abort();
+    sb_free(again);
+    sb_free(merged);
     sb_free(canonical);
 }
 
@@ -85,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (messenger_title_check(text) == SB_OK && strchr(text, '\n')) abort();
     if (messenger_client_id_check(text) == SB_OK && strlen(text) > SB_MESSENGER_CLIENT_ID_BYTES_MAX) abort();
     check_payload(messenger_payment_payload_check, text, size);
+    check_payment_merge(text, size);
     check_payload(messenger_keyboard_payload_check, text, size);
     int64_t found;
     result = messenger_contact_find(fuzz_store, fuzz_user, text, &found);

@@ -1,0 +1,762 @@
+// chat.js - the customer web chat: sign in by phone and one-time code, the
+// chat list, a chat's history (paged back by seq), sending, live events over
+// /api/ws with catch-up through /changes after every (re)connect, receipts,
+// typing, payment messages with live status, and the bank's channel (posts,
+// likes, comments).  Every text from the server goes into the page as a text
+// node (lib.js's h()), never as HTML.
+
+import { Api, Live, clientId, errorText, formatMinor, formatTime, h, parseMinor } from "./lib.js";
+
+const api = new Api("socialbank.chat.token");
+const $ = (id) => document.getElementById(id);
+
+const PAGE = 50;          // messages per history page
+const TYPING_SEND_MS = 3000; // at most one typing call per this interval
+const TYPING_SHOW_MS = 5000; // how long "typing…" stays without a new event
+
+const state = {
+  me: null,
+  chats: new Map(),   // chat id -> ChatState
+  chatsAfter: 0,      // paging cursor of GET /api/chats
+  chatsMore: false,
+  openId: null,       // the chat shown
+  channelId: null,    // the bank's channel's chat id once subscribed
+  names: new Map(),   // user id -> display name (people found by phone/@username)
+  typing: new Map(),  // user id -> timer, in the open chat
+  lastTypingSent: 0,
+  live: null,
+};
+
+/** Everything known of one chat. */
+function chatState(chat) {
+  let cs = state.chats.get(chat.id);
+  if (!cs) {
+    cs = { chat, messages: new Map(), oldest: null, olderMore: false, lastRev: 0, loaded: false, members: new Map() };
+    state.chats.set(chat.id, cs);
+  } else {
+    cs.chat = { ...cs.chat, ...chat };
+  }
+  return cs;
+}
+
+function loadNames() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem("socialbank.chat.names") || "{}");
+    for (const [id, name] of Object.entries(saved)) state.names.set(Number(id), String(name));
+  } catch { /* a bad cache is no cache */ }
+}
+function rememberName(id, name) {
+  state.names.set(id, name);
+  sessionStorage.setItem("socialbank.chat.names", JSON.stringify(Object.fromEntries(state.names)));
+}
+function nameOf(userId) {
+  if (userId === null || userId === undefined || userId === 0) return "SocialBank";
+  if (state.me && userId === state.me.id) return "You";
+  return state.names.get(userId) || `User ${userId}`;
+}
+
+function chatTitle(cs) {
+  const c = cs.chat;
+  if (c.kind === "channel") return "The bank's channel";
+  if (c.kind === "official") return "SocialBank";
+  if (c.title) return c.title;
+  if (c.kind === "direct") {
+    for (const uid of cs.members.keys()) if (!state.me || uid !== state.me.id) return nameOf(uid);
+    return `Chat ${c.id}`;
+  }
+  return `Chat ${c.id}`;
+}
+
+/* ---------------------------------------------------------------- sign-in */
+
+function showSignin() {
+  $("signin").hidden = false;
+  $("app").hidden = true;
+  $("logout").hidden = true;
+  $("whoami").hidden = true;
+  $("status").textContent = "signed out";
+}
+
+function signinError(text) {
+  const el = $("signin-error");
+  el.textContent = text || "";
+  el.hidden = !text;
+}
+
+let pendingPhone = null;
+
+$("phone-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  signinError("");
+  const button = form.querySelector("button");
+  button.disabled = true;
+  try {
+    const r = await api.post("/api/auth/otp/request", { phone: form.elements.phone.value.trim() });
+    if (r.status === 202) {
+      pendingPhone = r.data.phone;
+      $("code-sent").textContent = `We sent a code to ${r.data.phone}.`;
+      form.hidden = true;
+      $("code-form").hidden = false;
+      $("code-form").elements.code.focus();
+    } else {
+      signinError(errorText(r));
+    }
+  } catch {
+    signinError("the server cannot be reached");
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$("code-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  signinError("");
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const r = await api.post("/api/auth/otp/verify", { phone: pendingPhone, code: form.elements.code.value.trim() });
+    if (r.status === 200 && r.data && r.data.token) {
+      api.token = r.data.token;
+      form.reset();
+      form.hidden = true;
+      $("phone-form").hidden = false;
+      await start(r.data.user);
+    } else {
+      signinError(errorText(r));
+    }
+  } catch {
+    signinError("the server cannot be reached");
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$("code-back").addEventListener("click", () => {
+  $("code-form").hidden = true;
+  $("phone-form").hidden = false;
+  signinError("");
+});
+
+$("logout").addEventListener("click", async () => {
+  await api.post("/api/auth/logout").catch(() => {});
+  api.token = null;
+  if (state.live) state.live.stop();
+  state.chats.clear();
+  state.openId = null;
+  showSignin();
+});
+
+/* ------------------------------------------------------------------ start */
+
+async function start(user) {
+  state.me = user;
+  if (user.role !== "customer") {
+    api.token = null;
+    signinError("this page is for customers; staff use the console");
+    return showSignin();
+  }
+  $("signin").hidden = true;
+  $("app").hidden = false;
+  $("logout").hidden = false;
+  $("whoami").hidden = false;
+  $("whoami").textContent = user.username ? `${user.display_name} (@${user.username})` : user.display_name;
+  loadNames();
+  await subscribeChannel();
+  await loadChats(true);
+  if (state.channelId && !state.chats.has(state.channelId)) {
+    const r = await api.get(`/api/chats/${state.channelId}`);
+    if (r.status === 200) chatState(r.data);
+    renderChatList();
+  }
+  state.live = new Live(api, { onEvent, onState: onLiveState });
+  state.live.start();
+  window.socialbankChat = { state, live: state.live }; // for tests and the curious
+}
+
+async function boot() {
+  if (!api.token) return showSignin();
+  try {
+    const r = await api.get("/api/me");
+    if (r.status === 200) return start(r.data);
+  } catch { /* fall through */ }
+  api.token = null;
+  showSignin();
+}
+
+async function subscribeChannel() {
+  const r = await api.post("/api/channel/subscribe");
+  if (r.status === 200) state.channelId = r.data.chat_id;
+}
+
+/* ------------------------------------------------------------- chat list */
+
+async function loadChats(first) {
+  if (first) state.chatsAfter = 0;
+  const r = await api.get(`/api/chats?after=${state.chatsAfter}&limit=100`);
+  if (r.status !== 200) return;
+  for (const chat of r.data.chats) {
+    chatState(chat);
+    state.chatsAfter = Math.max(state.chatsAfter, chat.id);
+  }
+  state.chatsMore = r.data.more;
+  renderChatList();
+}
+
+$("more-chats").addEventListener("click", () => loadChats(false));
+
+function unread(cs) {
+  return Math.max(0, (cs.chat.last_seq || 0) - (cs.chat.my_read_seq || 0));
+}
+
+function renderChatList() {
+  const list = $("chat-list");
+  const items = [];
+  const chats = [...state.chats.values()].sort((a, b) => (b.chat.last_rev || 0) - (a.chat.last_rev || 0) || b.chat.id - a.chat.id);
+  // The channel first, then by recent activity.
+  chats.sort((a, b) => (b.chat.kind === "channel") - (a.chat.kind === "channel"));
+  for (const cs of chats) {
+    const n = unread(cs);
+    items.push(h("li", { class: cs.chat.id === state.openId ? "active" : "", dataset: { chatId: cs.chat.id, kind: cs.chat.kind } },
+      h("button", { type: "button", onclick: () => openChat(cs.chat.id) },
+        h("span", { class: "chat-name" }, chatTitle(cs)),
+        h("span", { class: "chat-kind" }, cs.chat.kind),
+        n > 0 && cs.chat.kind !== "channel" ? h("span", { class: "badge", title: "unread" }, n) : null)));
+  }
+  list.replaceChildren(...items);
+  $("more-chats").hidden = !state.chatsMore;
+}
+
+$("find-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const err = $("find-error");
+  err.hidden = true;
+  const query = form.elements.query.value.trim();
+  if (!query) return;
+  const found = await api.post("/api/contacts/find", { query });
+  if (found.status !== 200) {
+    err.textContent = found.status === 404 ? "nobody discoverable by that phone or username" : errorText(found);
+    err.hidden = false;
+    return;
+  }
+  rememberName(found.data.user_id, found.data.display_name);
+  const r = await api.post("/api/chats/direct", { user_id: found.data.user_id });
+  if (r.status !== 200 && r.status !== 201) {
+    err.textContent = errorText(r);
+    err.hidden = false;
+    return;
+  }
+  const cs = chatState(r.data);
+  cs.members.set(found.data.user_id, { delivered_seq: 0, read_seq: 0 });
+  if (found.data.username) cs.alias = `@${found.data.username}`;
+  form.reset();
+  renderChatList();
+  openChat(r.data.id);
+});
+
+/* ------------------------------------------------------------ a chat open */
+
+async function openChat(id) {
+  state.openId = id;
+  clearTyping();
+  const cs = state.chats.get(id);
+  renderChatList();
+  $("pane-empty").hidden = true;
+  const isChannel = cs && cs.chat.kind === "channel";
+  $("chat-view").hidden = isChannel;
+  $("channel-view").hidden = !isChannel;
+  if (!cs) return;
+  if (!cs.loaded) await loadLatest(cs);
+  if (state.openId !== id) return;
+  if (isChannel) renderChannel(cs);
+  else renderChat(cs);
+  markRead(cs);
+}
+
+/** Load the chat's metadata and members, then its newest page of history. */
+async function loadLatest(cs) {
+  const id = cs.chat.id;
+  const meta = await api.get(`/api/chats/${id}`);
+  if (meta.status !== 200) return;
+  chatState(meta.data);
+  for (const m of meta.data.members || []) cs.members.set(m.user_id, { delivered_seq: m.delivered_seq, read_seq: m.read_seq });
+  // The rev read before the history: /changes after it replays anything that
+  // moved while the page loaded (upserts by seq make a replay harmless).
+  cs.lastRev = Math.max(cs.lastRev, meta.data.last_rev);
+  const path = cs.chat.kind === "channel" ? `/api/channel/posts?limit=${PAGE}` : `/api/chats/${id}/messages?before=${Number.MAX_SAFE_INTEGER}&limit=${PAGE}`;
+  const r = await api.get(path);
+  if (r.status !== 200) return;
+  for (const m of r.data.messages) upsert(cs, m);
+  cs.olderMore = r.data.more;
+  cs.loaded = true;
+  await catchUp(cs);
+}
+
+async function loadOlder(cs) {
+  if (cs.oldest === null) return;
+  const path = cs.chat.kind === "channel" ? `/api/channel/posts?before=${cs.oldest}&limit=${PAGE}`
+                                           : `/api/chats/${cs.chat.id}/messages?before=${cs.oldest}&limit=${PAGE}`;
+  const r = await api.get(path);
+  if (r.status !== 200) return;
+  for (const m of r.data.messages) upsert(cs, m);
+  cs.olderMore = r.data.more;
+  if (state.openId === cs.chat.id) (cs.chat.kind === "channel" ? renderChannel : renderChat)(cs, { keepScroll: true });
+}
+
+$("older").addEventListener("click", () => { const cs = state.chats.get(state.openId); if (cs) loadOlder(cs); });
+$("older-posts").addEventListener("click", () => { const cs = state.chats.get(state.openId); if (cs) loadOlder(cs); });
+
+/** Keep a message (new, or a newer state of one we have). */
+function upsert(cs, m) {
+  const had = cs.messages.get(m.seq);
+  if (had && had.rev > m.rev) return false;
+  cs.messages.set(m.seq, m);
+  if (cs.oldest === null || m.seq < cs.oldest) cs.oldest = m.seq;
+  if (m.rev > cs.lastRev) cs.lastRev = m.rev;
+  if (m.seq > (cs.chat.last_seq || 0)) cs.chat.last_seq = m.seq;
+  if (m.rev > (cs.chat.last_rev || 0)) cs.chat.last_rev = m.rev;
+  // One's own messages are never unread.
+  if (state.me && m.sender_id === state.me.id && m.seq > (cs.chat.my_read_seq || 0)) cs.chat.my_read_seq = m.seq;
+  return true;
+}
+
+/** Everything that changed in a loaded chat since the last rev we saw. */
+async function catchUp(cs) {
+  for (let guard = 0; guard < 1000; guard++) {
+    const r = await api.get(`/api/chats/${cs.chat.id}/changes?after_rev=${cs.lastRev}&limit=200`);
+    if (r.status !== 200) return;
+    for (const m of r.data.messages) upsert(cs, m);
+    cs.lastRev = Math.max(cs.lastRev, r.data.last_rev);
+    if (!r.data.more) break;
+  }
+}
+
+/* --------------------------------------------------------------- render */
+
+function renderChat(cs, { keepScroll = false } = {}) {
+  $("chat-title").textContent = chatTitle(cs);
+  const box = $("messages");
+  const fromBottom = box.scrollHeight - box.scrollTop;
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  const list = $("message-list");
+  const seqs = [...cs.messages.keys()].sort((a, b) => a - b);
+  list.replaceChildren(...seqs.map((seq) => messageItem(cs, cs.messages.get(seq))));
+  $("older").hidden = !cs.olderMore;
+  const readOnly = cs.chat.kind === "official";
+  $("compose").hidden = readOnly;
+  $("pay-box").hidden = readOnly;
+  drawPayForm(cs);
+  if (keepScroll) box.scrollTop = box.scrollHeight - fromBottom;
+  else if (atBottom || !box.dataset.seen || box.dataset.seen !== String(cs.chat.id)) box.scrollTop = box.scrollHeight;
+  box.dataset.seen = String(cs.chat.id);
+}
+
+/** Receipt marks of my own message: sent, delivered to everyone else, read by everyone else. */
+function receiptMark(cs, m) {
+  const others = [...cs.members.entries()].filter(([uid]) => uid !== state.me.id);
+  if (others.length === 0) return { mark: "✓", title: "sent" };
+  const read = others.every(([, r]) => r.read_seq >= m.seq);
+  const delivered = others.every(([, r]) => r.delivered_seq >= m.seq);
+  if (read) return { mark: "✓✓", title: "read", cls: "read" };
+  if (delivered) return { mark: "✓✓", title: "delivered" };
+  return { mark: "✓", title: "sent" };
+}
+
+function payloadOf(m) {
+  if (!m.payload) return null;
+  if (typeof m.payload === "object") return m.payload;
+  try { return JSON.parse(m.payload); } catch { return null; }
+}
+
+const PAYMENT_KINDS = { send: "Payment", request: "Money request", split: "Bill split", bill: "Bill paid", topup: "Top-up" };
+
+function paymentCard(cs, m) {
+  const p = payloadOf(m) || {};
+  const status = m.status || p.status || "pending";
+  const currency = p.currency || "IRR";
+  const me = state.me.id;
+  const shares = Array.isArray(p.shares) ? p.shares : [];
+  const myShare = shares.find((s) => s.user_id === me);
+  const actions = [];
+  if (status === "pending" && !m.deleted) {
+    const owes = (p.kind === "request" && p.from_user_id === me) || (myShare && myShare.status === "pending" && m.sender_id !== me);
+    if (owes) {
+      actions.push(["pay", myShare && p.kind === "split" ? `Pay my share (${formatMinor(myShare.amount_minor, currency)})` : "Pay"]);
+      actions.push(["decline", "Decline"]);
+    }
+    if ((p.kind === "request" || p.kind === "split") && m.sender_id === me) actions.push(["cancel", "Cancel"]);
+  }
+  const card = h("div", { class: `payment status-${status}`, dataset: { status, kind: p.kind || "" } },
+    h("div", { class: "payment-kind" }, PAYMENT_KINDS[p.kind] || "Payment"),
+    h("div", { class: "payment-amount" }, Number.isSafeInteger(p.amount_minor) ? formatMinor(p.amount_minor, currency) : "?"),
+    p.kind === "send" && p.to_user_id ? h("div", { class: "payment-note" }, `to ${nameOf(p.to_user_id)}`) : null,
+    p.kind === "request" && p.from_user_id ? h("div", { class: "payment-note" }, `from ${nameOf(p.from_user_id)}`) : null,
+    p.counterparty ? h("div", { class: "payment-note" }, p.counterparty) : null,
+    p.note ? h("div", { class: "payment-note", dir: "auto" }, p.note) : null,
+    m.text ? h("div", { class: "payment-note", dir: "auto" }, m.text) : null,
+    shares.length ? h("ul", { class: "shares" }, shares.map((s) =>
+      h("li", { class: `share status-${s.status}` }, `${nameOf(s.user_id)}: ${formatMinor(s.amount_minor, currency)} · ${s.status}`))) : null,
+    Number.isSafeInteger(p.fee_minor) && p.fee_minor > 0 ? h("div", { class: "payment-note small" }, `fee ${formatMinor(p.fee_minor, currency)}`) : null,
+    p.reference ? h("div", { class: "payment-note small" }, `ref ${p.reference}`) : null,
+    h("div", { class: "payment-status" }, status),
+    actions.length ? h("div", { class: "payment-actions" }, actions.map(([action, label]) =>
+      h("button", { type: "button", class: action === "pay" ? "" : "secondary", dataset: { action },
+                    onclick: (e) => { e.currentTarget.disabled = true; paymentAction(cs, m, action, card); } }, label))) : null,
+    h("div", { class: "payment-error error small" }));
+  return card;
+}
+
+function messageItem(cs, m) {
+  const mine = state.me && m.sender_id === state.me.id;
+  const body = [];
+  if (m.reply_to_seq) {
+    const orig = cs.messages.get(m.reply_to_seq);
+    body.push(h("div", { class: "reply-to" }, `↪ ${orig && orig.text ? orig.text.slice(0, 80) : "#" + m.reply_to_seq}`));
+  }
+  if (m.deleted) body.push(h("div", { class: "deleted" }, "message deleted"));
+  else if (m.kind === "payment") body.push(paymentCard(cs, m));
+  else if (m.kind === "keyboard") body.push(h("div", { class: "text" }, m.text || ""), keyboard(cs, m));
+  else body.push(h("div", { class: "text", dir: "auto" }, m.text ?? ""));
+  const meta = [formatTime(m.created_at_ms)];
+  if (m.edited_at_ms && !m.deleted) meta.push(" · edited");
+  let mark = null;
+  if (mine && !m.deleted) {
+    const r = receiptMark(cs, m);
+    mark = h("span", { class: `receipt ${r.cls || ""}`, title: r.title, dataset: { receipt: r.title } }, r.mark);
+  }
+  const canChange = mine && !m.deleted && m.kind === "text";
+  return h("li", { class: `msg ${mine ? "mine" : "theirs"} kind-${m.kind}`, dataset: { seq: m.seq, rev: m.rev } },
+    mine ? null : h("div", { class: "sender" }, nameOf(m.sender_id)),
+    body,
+    h("div", { class: "meta" },
+      canChange ? h("button", { type: "button", class: "msg-action", title: "Edit", onclick: () => editMessage(cs, m) }, "edit") : null,
+      canChange ? h("button", { type: "button", class: "msg-action", title: "Delete", onclick: () => deleteMessage(cs, m) }, "delete") : null,
+      meta.join(""), mark ? " " : null, mark));
+}
+
+/** Edit one's own text message (the others see "edited"). */
+async function editMessage(cs, m) {
+  const text = prompt("Edit message", m.text ?? "");
+  if (text === null || !text.trim() || text === m.text) return;
+  const r = await api.patch(`/api/chats/${cs.chat.id}/messages/${m.seq}`, { text });
+  if (r.status === 200) {
+    upsert(cs, r.data.message);
+    renderChat(cs);
+  } else sendError(errorText(r));
+}
+
+/** Delete one's own message (a tombstone stays: "message deleted"). */
+async function deleteMessage(cs, m) {
+  if (!confirm("Delete this message for everyone?")) return;
+  const r = await api.del(`/api/chats/${cs.chat.id}/messages/${m.seq}`);
+  if (r.status === 204) await catchUp(cs).then(() => renderChat(cs));
+  else sendError(errorText(r));
+}
+
+function sendError(text) {
+  const err = $("send-error");
+  err.textContent = text;
+  err.hidden = false;
+}
+
+function keyboard(cs, m) {
+  const p = payloadOf(m);
+  if (!p || !Array.isArray(p.buttons)) return null;
+  return h("div", { class: "keyboard" }, p.buttons.map((row) =>
+    h("div", { class: "kb-row" }, (Array.isArray(row) ? row : []).map((b) =>
+      h("button", { type: "button", class: "kb", onclick: () => sendText(cs, String(b.text)) }, String(b.text))))));
+}
+
+/* ----------------------------------------------------------- the channel */
+
+function renderChannel(cs) {
+  const posts = [...cs.messages.values()].filter((m) => m.kind === "post").sort((a, b) => b.seq - a.seq);
+  const comments = new Map();
+  for (const m of cs.messages.values()) {
+    if (m.kind !== "comment") continue;
+    if (!comments.has(m.reply_to_seq)) comments.set(m.reply_to_seq, []);
+    comments.get(m.reply_to_seq).push(m);
+  }
+  $("post-list").replaceChildren(...posts.map((p) => postItem(cs, p, (comments.get(p.seq) || []).sort((a, b) => a.seq - b.seq))));
+  $("older-posts").hidden = !cs.olderMore;
+}
+
+function postItem(cs, post, comments) {
+  const err = h("p", { class: "error small", hidden: true });
+  const form = h("form", { class: "comment-form", onsubmit: async (e) => {
+      e.preventDefault();
+      const text = e.currentTarget.elements.text.value;
+      if (!text.trim()) return;
+      const r = await api.post(`/api/channel/posts/${post.seq}/comments`, { text, client_id: clientId("c") });
+      if (r.status === 201) {
+        upsert(cs, r.data.message);
+        renderChannel(cs);
+      } else {
+        err.textContent = errorText(r);
+        err.hidden = false;
+      }
+    } },
+    h("input", { name: "text", maxlength: 16384, placeholder: "Write a comment", "aria-label": "Comment" }),
+    h("button", { type: "submit" }, "Comment"));
+  return h("li", { class: "post", dataset: { seq: post.seq } },
+    h("div", { class: "text", dir: "auto" }, post.deleted ? "post deleted" : post.text ?? ""),
+    h("div", { class: "meta" }, formatTime(post.created_at_ms)),
+    h("div", { class: "counts" },
+      h("button", { type: "button", class: "like", onclick: async () => {
+          const r = await api.post(`/api/channel/posts/${post.seq}/like`);
+          if (r.status !== 204 && r.status !== 409) { err.textContent = errorText(r); err.hidden = false; }
+        } }, "♥ ", h("span", { class: "likes" }, post.likes ?? 0)),
+      h("span", { class: "comments-count" }, `💬 ${post.comments ?? 0}`),
+      h("span", { class: "shares" }, `↗ ${post.shares ?? 0}`)),
+    h("ol", { class: "comments" }, comments.map((c) =>
+      h("li", { class: "comment", dataset: { seq: c.seq } },
+        h("span", { class: "sender" }, nameOf(c.sender_id)), " ",
+        h("span", { class: "text", dir: "auto" }, c.deleted ? "comment deleted" : c.text ?? "")))),
+    form, err);
+}
+
+/* --------------------------------------------------------------- sending */
+
+async function sendText(cs, text) {
+  const err = $("send-error");
+  err.hidden = true;
+  const body = { text, client_id: clientId() };
+  // One retry with the same client_id: the server answers the first message if it got it.
+  let r;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try { r = await api.post(`/api/chats/${cs.chat.id}/messages`, body); break; } catch { r = null; }
+  }
+  if (r && (r.status === 201 || r.status === 200)) {
+    state.lastTypingSent = 0; // the next keystroke is a new bout of typing
+    upsert(cs, r.data.message);
+    if (state.openId === cs.chat.id) renderChat(cs);
+    return true;
+  }
+  err.textContent = r ? errorText(r) : "the server cannot be reached";
+  err.hidden = false;
+  return false;
+}
+
+$("compose").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const cs = state.chats.get(state.openId);
+  const area = event.currentTarget.elements.text;
+  const text = area.value;
+  if (!cs || !text.trim()) return;
+  if (await sendText(cs, text)) area.value = "";
+});
+
+$("compose").elements.text.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    $("compose").requestSubmit();
+  }
+});
+
+$("compose").elements.text.addEventListener("input", () => {
+  const now = Date.now();
+  if (!state.openId || now - state.lastTypingSent < TYPING_SEND_MS) return;
+  state.lastTypingSent = now;
+  api.post(`/api/chats/${state.openId}/typing`).catch(() => {});
+});
+
+/* --------------------------------------------------- money in the chat */
+
+const payForm = $("pay-form");
+
+/** Show the fields the chosen operation needs, and the other members to pick from. */
+function drawPayForm(cs) {
+  const op = payForm.elements.op.value;
+  for (const label of payForm.querySelectorAll("label[data-for]")) label.hidden = !label.dataset.for.split(" ").includes(op);
+  const splitOption = payForm.elements.op.querySelector('option[value="split"]');
+  splitOption.disabled = !cs || cs.chat.kind !== "group";
+  if (cs) {
+    const others = [...cs.members.keys()].filter((uid) => uid !== state.me.id);
+    const current = payForm.elements.member.value;
+    payForm.elements.member.replaceChildren(...others.map((uid) => h("option", { value: uid, selected: String(uid) === current }, nameOf(uid))));
+  }
+}
+payForm.elements.op.addEventListener("change", () => drawPayForm(state.chats.get(state.openId)));
+
+payForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const cs = state.chats.get(state.openId);
+  if (!cs) return;
+  const f = payForm.elements;
+  const out = $("pay-result");
+  const op = f.op.value;
+  const key = clientId(op);
+  let body;
+  const amount = parseMinor(f.amount.value, "IRR");
+  if (["send", "request", "split", "topup"].includes(op) && amount === null) {
+    out.textContent = "enter a whole, positive amount in rials";
+    return;
+  }
+  const note = f.note.value.trim() || undefined;
+  if (op === "send") body = { to_user_id: Number(f.member.value), amount_minor: amount, note, idempotency_key: key };
+  else if (op === "request") body = { from_user_id: Number(f.member.value), amount_minor: amount, note, idempotency_key: key };
+  else if (op === "split") body = { members: [...cs.members.keys()], subtotal_minor: amount, mode: "equal", title: note, idempotency_key: key };
+  else if (op === "bill") body = { bill_id: f.bill_id.value.trim(), payment_id: f.payment_id.value.trim(), idempotency_key: key };
+  else body = { mobile: f.mobile.value.trim(), amount_minor: amount, idempotency_key: key };
+  const button = payForm.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const r = await api.post(`/api/chats/${cs.chat.id}/payments/${op}`, body);
+    if ((r.status === 201 || r.status === 200) && r.data && r.data.message) {
+      upsert(cs, r.data.message);
+      renderChat(cs);
+      const receipt = r.data.receipt;
+      out.textContent = receipt
+        ? `Done: ${formatMinor(receipt.amount_minor, "IRR")} (fee ${formatMinor(receipt.fee_minor, "IRR")}), reference ${receipt.reference}`
+        : "Sent to the chat.";
+      for (const name of ["amount", "note", "bill_id", "payment_id", "mobile"]) f[name].value = "";
+    } else {
+      out.textContent = errorText(r);
+    }
+  } catch {
+    out.textContent = "the server cannot be reached";
+  } finally {
+    button.disabled = false;
+  }
+});
+
+/** Act on a payment message (pay my share or the request, decline, cancel). */
+async function paymentAction(cs, m, action, card) {
+  const body = action === "pay" ? { idempotency_key: clientId("pay") } : undefined;
+  const r = await api.post(`/api/chats/${cs.chat.id}/payments/${m.seq}/${action}`, body);
+  if ((r.status === 200 || r.status === 201) && r.data && r.data.message) {
+    upsert(cs, r.data.message);
+    if (state.openId === cs.chat.id) renderChat(cs);
+  } else {
+    const err = card.querySelector(".payment-error");
+    if (err) err.textContent = errorText(r);
+  }
+}
+
+/* --------------------------------------------------------------- receipts */
+
+async function markRead(cs) {
+  const seq = cs.chat.last_seq || 0;
+  if (seq <= (cs.chat.my_read_seq || 0) || document.hidden) return;
+  cs.chat.my_read_seq = seq;
+  cs.chat.my_delivered_seq = Math.max(cs.chat.my_delivered_seq || 0, seq);
+  renderChatList();
+  await api.post(`/api/chats/${cs.chat.id}/receipts`, { read_seq: seq }).catch(() => {});
+}
+
+async function markDelivered(cs) {
+  const seq = cs.chat.last_seq || 0;
+  if (seq <= (cs.chat.my_delivered_seq || 0)) return;
+  cs.chat.my_delivered_seq = seq;
+  await api.post(`/api/chats/${cs.chat.id}/receipts`, { delivered_seq: seq }).catch(() => {});
+}
+
+document.addEventListener("visibilitychange", () => {
+  const cs = state.chats.get(state.openId);
+  if (cs && !document.hidden) markRead(cs);
+});
+
+/* ------------------------------------------------------------ live events */
+
+function clearTyping() {
+  for (const t of state.typing.values()) clearTimeout(t);
+  state.typing.clear();
+  $("typing").textContent = "";
+}
+
+function renderTyping() {
+  const names = [...state.typing.keys()].map(nameOf);
+  $("typing").textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+}
+
+async function onLiveState(s) {
+  const el = $("status");
+  el.textContent = s === "open" ? "live" : "reconnecting…";
+  el.classList.toggle("bad", s !== "open");
+  if (s !== "open") return;
+  // Catch up on everything missed while the socket was down.
+  await loadChats(true);
+  for (const cs of state.chats.values()) if (cs.loaded) await catchUp(cs);
+  const cs = state.chats.get(state.openId);
+  if (cs) {
+    (cs.chat.kind === "channel" ? renderChannel : renderChat)(cs);
+    markRead(cs);
+  }
+}
+
+async function onEvent(ev) {
+  switch (ev.type) {
+    case "message.new":
+    case "message.edited":
+    case "message.deleted":
+    case "payment.status":
+    case "post.counts": {
+      let cs = state.chats.get(ev.chat_id);
+      if (!cs) {
+        // A chat we did not know yet (someone wrote first): fetch it.
+        const r = await api.get(`/api/chats/${ev.chat_id}`);
+        if (r.status !== 200) return;
+        cs = chatState(r.data);
+      }
+      if (ev.message) {
+        if (cs.loaded) upsert(cs, ev.message);
+        else {
+          if (ev.message.seq > (cs.chat.last_seq || 0)) cs.chat.last_seq = ev.message.seq;
+          if (ev.message.sender_id === state.me.id) cs.chat.my_read_seq = Math.max(cs.chat.my_read_seq || 0, ev.message.seq);
+          if (ev.rev > (cs.chat.last_rev || 0)) cs.chat.last_rev = ev.rev;
+        }
+      }
+      if (ev.type === "message.new" && ev.message && ev.message.sender_id !== state.me.id) {
+        state.typing.delete(ev.message.sender_id);
+        if (state.openId === ev.chat_id && !document.hidden) markRead(cs);
+        else markDelivered(cs);
+      }
+      renderChatList();
+      if (state.openId === ev.chat_id) {
+        (cs.chat.kind === "channel" ? renderChannel : renderChat)(cs);
+        renderTyping();
+      }
+      break;
+    }
+    case "receipt": {
+      const cs = state.chats.get(ev.chat_id);
+      if (!cs) return;
+      cs.members.set(ev.user_id, { delivered_seq: ev.delivered_seq, read_seq: ev.read_seq });
+      if (state.openId === ev.chat_id && cs.chat.kind !== "channel") renderChat(cs);
+      break;
+    }
+    case "typing": {
+      if (ev.chat_id !== state.openId || ev.user_id === state.me.id) return;
+      clearTimeout(state.typing.get(ev.user_id));
+      state.typing.set(ev.user_id, setTimeout(() => { state.typing.delete(ev.user_id); renderTyping(); }, TYPING_SHOW_MS));
+      renderTyping();
+      break;
+    }
+    case "members": {
+      const cs = state.chats.get(ev.chat_id);
+      if (cs && ev.action === "renamed" && ev.title) cs.chat.title = ev.title;
+      if (cs && (ev.action === "removed" || ev.action === "left") && ev.user_id === state.me.id) {
+        state.chats.delete(ev.chat_id);
+        if (state.openId === ev.chat_id) {
+          state.openId = null;
+          $("chat-view").hidden = true;
+          $("pane-empty").hidden = false;
+        }
+      } else if (cs && ev.user_id && ev.action !== "renamed") {
+        if (ev.action === "removed" || ev.action === "left") cs.members.delete(ev.user_id);
+        else if (!cs.members.has(ev.user_id)) cs.members.set(ev.user_id, { delivered_seq: 0, read_seq: 0 });
+      } else if (!cs) {
+        await loadChats(true);
+      }
+      renderChatList();
+      if (cs && state.openId === ev.chat_id && cs.chat.kind !== "channel") renderChat(cs);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+boot();
