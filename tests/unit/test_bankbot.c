@@ -470,6 +470,94 @@ static void test_keyword_tables(void **state) {
     assert_int_equal(bankbot__command_intent("balance", &n), BANKBOT_INTENT_NONE);
 }
 
+/* ---- the bots' inbox: cursor, per-bot bound, own messages not recorded ---- */
+
+static void test_bot_inbox_bounded(void **state) {
+    bfix *f = *state;
+    char token[MESSENGER_BOT_TOKEN_CHARS + 1];
+    int64_t one = 0, two = 0;
+    assert_int_equal(messenger_bot_create(f->p->s, "onebot", NOW, token, &one), SB_OK);
+    assert_int_equal(messenger_bot_create(f->p->s, "twobot", NOW, token, &two), SB_OK);
+    int64_t found = 0;
+    assert_int_equal(messenger_bot_find(f->p->s, "@OneBot", &found), SB_OK);
+    assert_int_equal(found, one);
+    assert_int_equal(messenger_bot_find(f->p->s, "sara", &found), SB_ENOTFOUND); /* a customer, not a bot */
+    assert_int_equal(messenger_bot_find(f->p->s, "no such!", &found), SB_EINVAL);
+    int64_t chat_one = 0, chat_two = 0;
+    assert_int_equal(messenger_direct_open(f->p->s, ALI, one, NOW, &chat_one, NULL), SB_OK);
+    assert_int_equal(messenger_direct_open(f->p->s, ALI, two, NOW, &chat_two, NULL), SB_OK);
+    const int total = SB_MESSENGER_BOT_UPDATES_KEPT + 5;
+    assert_int_equal(store_exec(f->p->s, "PRAGMA synchronous = OFF", ""), SB_OK); /* speed only */
+    for (int i = 0; i < total; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "m%d", i);
+        messenger_send_request req = {
+            .chat_id = i % 2 ? chat_two : chat_one, .sender_id = ALI, .kind = MESSENGER_MSG_TEXT, .text = text};
+        if (i >= 10) req.chat_id = chat_one; /* after ten, all to one */
+        messenger_events events = {0};
+        assert_int_equal(messenger_send(f->p->s, &req, NOW, NULL, NULL, &events), SB_OK);
+        assert_int_equal(messenger_bot_updates_record(f->p->s, &events, NOW), SB_OK);
+        messenger_events_clear(&events);
+    }
+    /* A bot's own message is not recorded for it. */
+    messenger_send_request own = {.chat_id = chat_two, .sender_id = two, .kind = MESSENGER_MSG_TEXT, .text = "mine"};
+    messenger_events events = {0};
+    assert_int_equal(messenger_send(f->p->s, &own, NOW, NULL, NULL, &events), SB_OK);
+    assert_int_equal(messenger_bot_updates_record(f->p->s, &events, NOW), SB_OK);
+    messenger_events_clear(&events);
+    /* two got 5 (m1, m3, m5, m7, m9); one got the rest, bounded to KEPT. */
+    messenger_bot_update page[SB_MESSENGER_BOT_UPDATES_PAGE_MAX];
+    size_t count = 0;
+    assert_int_equal(messenger_bot_updates(f->p->s, two, 0, 100, page, &count), SB_OK);
+    assert_int_equal(count, 5);
+    assert_non_null(strstr(page[0].event_json, "\"text\":\"m1\""));
+    assert_non_null(strstr(page[4].event_json, "\"text\":\"m9\""));
+    messenger_bot_updates_clear(page, count);
+    int64_t kept = 0;
+    assert_int_equal(store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", one),
+                     SB_OK);
+    assert_int_equal(kept, SB_MESSENGER_BOT_UPDATES_KEPT);
+    /* Paging by cursor reads them all once, oldest first. */
+    int64_t after = 0, seen = 0, last_id = 0;
+    bool first = true;
+    for (int guard = 0; guard < 100; guard++) {
+        assert_int_equal(messenger_bot_updates(f->p->s, one, after, 1000, page, &count), SB_OK);
+        assert_true(count <= SB_MESSENGER_BOT_UPDATES_PAGE_MAX);
+        if (count == 0) break;
+        if (first) {
+            /* one received m0 m2 m4 m6 m8 and m10..m1004: exactly KEPT, none dropped yet. */
+            assert_non_null(strstr(page[0].event_json, "\"text\":\"m0\""));
+            first = false;
+        }
+        for (size_t i = 0; i < count; i++) {
+            assert_true(page[i].id > last_id);
+            last_id = page[i].id;
+        }
+        seen += (int64_t)count;
+        after = page[count - 1].id;
+        messenger_bot_updates_clear(page, count);
+    }
+    assert_int_equal(seen, SB_MESSENGER_BOT_UPDATES_KEPT);
+    /* Five more: the oldest five go. */
+    for (int i = 0; i < 5; i++) {
+        messenger_send_request req = {.chat_id = chat_one, .sender_id = ALI, .kind = MESSENGER_MSG_TEXT, .text = "more"};
+        assert_int_equal(messenger_send(f->p->s, &req, NOW, NULL, NULL, &events), SB_OK);
+        assert_int_equal(messenger_bot_updates_record(f->p->s, &events, NOW), SB_OK);
+        messenger_events_clear(&events);
+    }
+    assert_int_equal(store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", one),
+                     SB_OK);
+    assert_int_equal(kept, SB_MESSENGER_BOT_UPDATES_KEPT);
+    assert_int_equal(messenger_bot_updates(f->p->s, one, 0, 1, page, &count), SB_OK);
+    assert_int_equal(count, 1);
+    assert_non_null(strstr(page[0].event_json, "\"text\":\"m10\"")); /* m0 m2 m4 m6 m8 gone */
+    messenger_bot_updates_clear(page, count);
+    /* The other bot kept its five. */
+    assert_int_equal(store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", two),
+                     SB_OK);
+    assert_int_equal(kept, 5);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_amount),
@@ -480,6 +568,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_handoff_opens_one_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_classifier_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bot_stays_in_its_lane, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bot_inbox_bounded, setup, teardown),
     };
     return cmocka_run_group_tests_name("bankbot", tests, group_setup, group_teardown);
 }
