@@ -230,9 +230,8 @@ static int on_block_press(bankbot *b, store *s, int64_t customer, int64_t chat_i
         result = payops_card_block(&ctx, customer, "service bot, confirmed by the customer", now_ms, masked, &already);
         if (result == SB_OK) {
             sb_log(SB_LOG_INFO, "bankbot.block", "customer %lld blocked card %s", (long long)customer, masked);
-            result = append_filled(&text, bankbot__text(already ? BANKBOT_MSG_ALREADY_BLOCKED : BANKBOT_MSG_BLOCKED,
-                                                        lang),
-                                   masked);
+            result = append_filled(
+                &text, bankbot__text(already ? BANKBOT_MSG_ALREADY_BLOCKED : BANKBOT_MSG_BLOCKED, lang), masked);
         } else if (result == SB_ENOTFOUND) {
             result = sb_buf_append_str(&text, bankbot__text(BANKBOT_MSG_NO_CARD, lang));
         }
@@ -426,7 +425,9 @@ static int reply_deliver(void *arg, int64_t case_id, const char *author, const c
     return result;
 }
 
-listening_reply_hook bankbot_reply_hook(bankbot *b) { return (listening_reply_hook){.deliver = reply_deliver, .arg = b}; }
+listening_reply_hook bankbot_reply_hook(bankbot *b) {
+    return (listening_reply_hook){.deliver = reply_deliver, .arg = b};
+}
 
 static bool outbox_pop(bankbot *b, outbox_item *out) {
     pthread_mutex_lock(&b->lock);
@@ -569,8 +570,8 @@ void bankbot_close(bankbot *b) {
     }
     outbox_item item;
     while (outbox_pop(b, &item)) {
-        sb_log(SB_LOG_WARN, "bankbot.close", "reply of case %lld to user %lld not delivered",
-               (long long)item.case_id, (long long)item.user_id);
+        sb_log(SB_LOG_WARN, "bankbot.close", "reply of case %lld to user %lld not delivered", (long long)item.case_id,
+               (long long)item.user_id);
         sb_free(item.text);
     }
     pthread_cond_destroy(&b->wake);

@@ -45,11 +45,11 @@
 typedef void (*bankbot_push_fn)(store *s, const messenger_events *events, void *arg);
 
 typedef struct {
-    const char *username;  /* the bot's @username; NULL = "bankbot" */
-    payops_ctx payments;   /* ledger, policy, switch; its store is ignored */
-    listening_config listening; /* understander (the classifier) and the rest of
-                                 * the context hand-offs open; its reply_hook is
-                                 * ignored (cases answer through bankbot_reply_hook) */
+    const char *username;                   /* the bot's @username; NULL = "bankbot" */
+    payops_ctx payments;                    /* ledger, policy, switch; its store is ignored */
+    listening_config listening;             /* understander (the classifier) and the rest of
+                                             * the context hand-offs open; its reply_hook is
+                                             * ignored (cases answer through bankbot_reply_hook) */
     const char *const *handoff_departments; /* NULL = {"support"} */
     size_t handoff_department_count;
     bankbot_push_fn push; /* NULL: events are not pushed (tests) */

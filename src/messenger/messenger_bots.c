@@ -30,9 +30,8 @@ int messenger_bot_find(store *s, const char *username, int64_t *bot_id_out) {
         char c = username[i];
         name[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
     }
-    return store_query_int64(s, bot_id_out,
-                             "SELECT u.id FROM users u JOIN msg_bots b ON b.user_id = u.id WHERE u.username = ?", "t",
-                             name);
+    return store_query_int64(
+        s, bot_id_out, "SELECT u.id FROM users u JOIN msg_bots b ON b.user_id = u.id WHERE u.username = ?", "t", name);
 }
 
 int messenger_bot_is(store *s, int64_t user_id, bool *is_bot_out) {

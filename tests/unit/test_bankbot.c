@@ -134,7 +134,9 @@ static void test_format_amount(void **state) {
     bankbot_format_amount(1250000, "fa", out, sizeof out);
     assert_string_equal(out, "۱٬۲۵۰٬۰۰۰");
     bankbot_format_amount(1250000, "uk", out, sizeof out);
-    assert_string_equal(out, "1\xc2\xa0" "250\xc2\xa0" "000");
+    assert_string_equal(out, "1\xc2\xa0"
+                             "250\xc2\xa0"
+                             "000");
     bankbot_format_amount(999, "en", out, sizeof out);
     assert_string_equal(out, "999");
     bankbot_format_amount(0, "ru", out, sizeof out);
@@ -155,8 +157,14 @@ static void test_balance_is_the_wallet(void **state) {
     assert_answer(f, ALI, chat, "/balance", "Your available balance: 1,250,000 rials");
     assert_answer(f, ALI, chat, "what's my balance", "Your available balance: 1,250,000 rials");
     assert_answer(f, ALI, chat, "موجودی حسابم چقدره", "موجودی قابل برداشت شما: ۱٬۲۵۰٬۰۰۰ ریال");
-    assert_answer(f, ALI, chat, "який мій баланс", "Ваш доступний баланс: 1\xc2\xa0" "250\xc2\xa0" "000 ріалів");
-    assert_answer(f, ALI, chat, "какой у меня баланс", "Ваш доступный баланс: 1\xc2\xa0" "250\xc2\xa0" "000 риалов");
+    assert_answer(f, ALI, chat, "який мій баланс",
+                  "Ваш доступний баланс: 1\xc2\xa0"
+                  "250\xc2\xa0"
+                  "000 ріалів");
+    assert_answer(f, ALI, chat, "какой у меня баланс",
+                  "Ваш доступный баланс: 1\xc2\xa0"
+                  "250\xc2\xa0"
+                  "000 риалов");
     /* The figure follows the wallet: pay someone, ask again. */
     payops_receipt r;
     assert_int_equal(payops_pay_confirm(&f->p->ctx, ALI, "@sara", 250000, "pay-1", NOW, &r), SB_OK);
@@ -192,7 +200,8 @@ static void test_transactions_and_transfer(void **state) {
     /* The deposit's counterparty is the bank's name: compare the lines we wrote by hand. */
     assert_true(strncmp(got, want, strlen("Your last transactions:\n#")) == 0);
     char first_line[256];
-    snprintf(first_line, sizeof first_line, "#%lld · transfer · 100,000 rials · done · Sara Ahmadi\n", (long long)pay.id);
+    snprintf(first_line, sizeof first_line, "#%lld · transfer · 100,000 rials · done · Sara Ahmadi\n",
+             (long long)pay.id);
     if (!strstr(got, first_line)) fprintf(stderr, "got: %s\n", got);
     assert_non_null(strstr(got, first_line));
     free(got);
@@ -218,7 +227,9 @@ static void test_transactions_and_transfer(void **state) {
     int64_t sara_chat = chat_with_bot(f, SARA);
     assert_answer(f, SARA, sara_chat, question, "I found no transfer.");
     /* In Russian. */
-    snprintf(want, sizeof want, "Статус перевода: #%lld · перевод · 100\xc2\xa0" "000 риалов · выполнен · Sara Ahmadi",
+    snprintf(want, sizeof want,
+             "Статус перевода: #%lld · перевод · 100\xc2\xa0"
+             "000 риалов · выполнен · Sara Ahmadi",
              (long long)pay.id);
     snprintf(question, sizeof question, "/transfer %lld где мой перевод", (long long)pay.id);
     assert_answer(f, ALI, chat, question, want);
@@ -349,8 +360,8 @@ static void test_handoff_opens_one_case(void **state) {
     listening_config cfg = {.reply_hook = bankbot_reply_hook(f->bot)};
     listening *l;
     assert_int_equal(listening_open(f->p->s, &cfg, &l), SB_OK);
-    assert_int_equal(listening_case_reply(l, case_id, "agent.ann", "We have found your payment: it is safe.", NOW, NULL),
-                     SB_OK);
+    assert_int_equal(
+        listening_case_reply(l, case_id, "agent.ann", "We have found your payment: it is safe.", NOW, NULL), SB_OK);
     int64_t delivered = 0;
     assert_int_equal(store_query_int64(f->p->s, &delivered,
                                        "SELECT count(*) FROM listening_replies WHERE case_id = ? AND delivery = "
@@ -458,7 +469,8 @@ static void test_keyword_tables(void **state) {
     for (size_t i = 0; i < SB_ARRAY_LEN(cases); i++) {
         assert_int_equal(text_normalize(cases[i].text, strlen(cases[i].text), &norm), SB_OK);
         int got = bankbot__keyword_intent(norm.data, norm.len);
-        if (got != cases[i].intent) fprintf(stderr, "\"%s\": intent %d, want %d\n", cases[i].text, got, cases[i].intent);
+        if (got != cases[i].intent)
+            fprintf(stderr, "\"%s\": intent %d, want %d\n", cases[i].text, got, cases[i].intent);
         assert_int_equal(got, cases[i].intent);
     }
     sb_buf_free(&norm);
@@ -514,8 +526,8 @@ static void test_bot_inbox_bounded(void **state) {
     assert_non_null(strstr(page[4].event_json, "\"text\":\"m9\""));
     messenger_bot_updates_clear(page, count);
     int64_t kept = 0;
-    assert_int_equal(store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", one),
-                     SB_OK);
+    assert_int_equal(
+        store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", one), SB_OK);
     assert_int_equal(kept, SB_MESSENGER_BOT_UPDATES_KEPT);
     /* Paging by cursor reads them all once, oldest first. */
     int64_t after = 0, seen = 0, last_id = 0;
@@ -540,21 +552,22 @@ static void test_bot_inbox_bounded(void **state) {
     assert_int_equal(seen, SB_MESSENGER_BOT_UPDATES_KEPT);
     /* Five more: the oldest five go. */
     for (int i = 0; i < 5; i++) {
-        messenger_send_request req = {.chat_id = chat_one, .sender_id = ALI, .kind = MESSENGER_MSG_TEXT, .text = "more"};
+        messenger_send_request req = {
+            .chat_id = chat_one, .sender_id = ALI, .kind = MESSENGER_MSG_TEXT, .text = "more"};
         assert_int_equal(messenger_send(f->p->s, &req, NOW, NULL, NULL, &events), SB_OK);
         assert_int_equal(messenger_bot_updates_record(f->p->s, &events, NOW), SB_OK);
         messenger_events_clear(&events);
     }
-    assert_int_equal(store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", one),
-                     SB_OK);
+    assert_int_equal(
+        store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", one), SB_OK);
     assert_int_equal(kept, SB_MESSENGER_BOT_UPDATES_KEPT);
     assert_int_equal(messenger_bot_updates(f->p->s, one, 0, 1, page, &count), SB_OK);
     assert_int_equal(count, 1);
     assert_non_null(strstr(page[0].event_json, "\"text\":\"m10\"")); /* m0 m2 m4 m6 m8 gone */
     messenger_bot_updates_clear(page, count);
     /* The other bot kept its five. */
-    assert_int_equal(store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", two),
-                     SB_OK);
+    assert_int_equal(
+        store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", two), SB_OK);
     assert_int_equal(kept, 5);
 }
 
