@@ -31,6 +31,7 @@ static int get_metrics(api_ctx *c) {
 
 /* The roles of a route as JSON: "public" or a list of role names. */
 static json_t *roles_json(int roles) {
+    if (roles & API_KEY_AUTH) return json_string("api_key");
     roles &= API_ROLES_MASK;
     if (roles == API_PUBLIC) return json_string("public");
     json_t *list = json_array();

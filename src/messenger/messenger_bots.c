@@ -1,7 +1,7 @@
 /*
  * messenger_bots.c - what third-party bots need beyond being users: finding
  * a bot by its @username (a customer opens a 1:1 chat with it), and the
- * bot's inbox of updates (migration 0410).  Every event addressed to a bot
+ * bot's inbox of updates (migration 0420).  Every event addressed to a bot
  * is recorded, after the change itself committed, by the api layer's one
  * delivery path (api_messenger_push); a bot reads its inbox with a cursor
  * (the last update id it saw), so it misses nothing while offline and sees

@@ -422,20 +422,27 @@ static int fee_and_limit(const payops_ctx *ctx, int64_t payer_id, payops_kind ki
     return payments_limit_check(ctx->policy, (payments_op_kind)kind, &usage, amount_minor, limit_out);
 }
 
-int payops_pay_quote(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor, int64_t now_ms,
-                     payops_quote *out, payments_limit_verdict *limit_out) {
+int payops__pay_quote_target(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
+                             int64_t now_ms, payops_quote *out, payments_limit_verdict *limit_out,
+                             payops_target *target_out) {
     memset(out, 0, sizeof *out);
     *limit_out = PAYMENTS_LIMIT_OK;
-    payops_target t;
-    int result = payops__resolve(ctx, payer_id, alias, now_ms, &t);
+    payops_target *t = target_out;
+    int result = payops__resolve(ctx, payer_id, alias, now_ms, t);
     if (result != SB_OK) return result;
-    if (t.payee.fixed_amount_minor && amount_minor != t.payee.fixed_amount_minor) return SB_EINVAL;
+    if (t->payee.fixed_amount_minor && amount_minor != t->payee.fixed_amount_minor) return SB_EINVAL;
     result = fee_and_limit(ctx, payer_id, PAYOPS_TRANSFER, amount_minor, now_ms, &out->fee_minor, limit_out);
     if (result != SB_OK) return result;
     if (sb_add_int64(amount_minor, out->fee_minor, &out->total_minor) != SB_OK) return SB_ELIMIT;
-    out->payee = t.payee;
+    out->payee = t->payee;
     out->amount_minor = amount_minor;
     return SB_OK;
+}
+
+int payops_pay_quote(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor, int64_t now_ms,
+                     payops_quote *out, payments_limit_verdict *limit_out) {
+    payops_target t;
+    return payops__pay_quote_target(ctx, payer_id, alias, amount_minor, now_ms, out, limit_out, &t);
 }
 
 int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
