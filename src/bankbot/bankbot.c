@@ -41,6 +41,11 @@ struct bankbot {
     bool thread_started;
     pthread_t thread;
     char *data_location; /* owned; the delivery thread's store */
+    /* A connection of its own to check, inside the caller's listening
+     * transaction, that a reply's author is a customer (a WAL reader is not
+     * blocked by that transaction's writer).  NULL before delivery starts. */
+    store *check;
+    pthread_mutex_t check_lock;
     bool attached;
 };
 
@@ -406,6 +411,16 @@ static int reply_deliver(void *arg, int64_t case_id, const char *author, const c
     if (!author || strncmp(author, "user:", 5) != 0 || !text) return SB_EINVAL;
     int64_t user_id = 0;
     if (sb_parse_int64(author + 5, &user_id) != SB_OK || user_id <= 0) return SB_EINVAL;
+    identity_principal p;
+    int found = SB_OK;
+    pthread_mutex_lock(&b->check_lock);
+    if (b->check) {
+        found = identity_user_get(b->check, user_id, &p);
+        if (found == SB_OK && p.role != IDENTITY_ROLE_CUSTOMER) found = SB_ENOTFOUND;
+    }
+    pthread_mutex_unlock(&b->check_lock);
+    /* Not a customer we can reach: the reply stays pending in listening. */
+    if (found != SB_OK) return found;
     size_t len = strlen(text);
     char *copy = sb_malloc(len + 1);
     if (!copy) return SB_ENOMEM;
@@ -508,11 +523,22 @@ int bankbot_delivery_start(bankbot *b, const char *data_location) {
     if (!b->data_location) return SB_ENOMEM;
     memcpy(b->data_location, data_location, len + 1);
     b->stop = false;
+    store *check = NULL;
+    int result = store_open(data_location, NULL, &check);
+    if (result != SB_OK) {
+        sb_free(b->data_location);
+        b->data_location = NULL;
+        return result;
+    }
     if (pthread_create(&b->thread, NULL, delivery_main, b) != 0) {
+        store_close(check);
         sb_free(b->data_location);
         b->data_location = NULL;
         return SB_EINTERNAL;
     }
+    pthread_mutex_lock(&b->check_lock);
+    b->check = check;
+    pthread_mutex_unlock(&b->check_lock);
     b->thread_started = true;
     return SB_OK;
 }
@@ -547,6 +573,7 @@ int bankbot_open(store *s, const bankbot_config *cfg, int64_t now_ms, bankbot **
     }
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->wake, NULL);
+    pthread_mutex_init(&b->check_lock, NULL);
     *out = b;
     return SB_OK;
 }
@@ -574,8 +601,10 @@ void bankbot_close(bankbot *b) {
                (long long)item.user_id);
         sb_free(item.text);
     }
+    store_close(b->check);
     pthread_cond_destroy(&b->wake);
     pthread_mutex_destroy(&b->lock);
+    pthread_mutex_destroy(&b->check_lock);
     sb_free(b->data_location);
     sb_free(b);
 }

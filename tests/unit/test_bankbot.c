@@ -382,6 +382,41 @@ static void test_handoff_opens_one_case(void **state) {
     assert_int_equal(case_count(f), 1);
 }
 
+/* With the delivery thread: only customers' replies are accepted, and the
+ * thread (its own connection) puts them into the chat. */
+static void test_delivery_thread(void **state) {
+    bfix *f = *state;
+    assert_int_equal(bankbot_delivery_start(f->bot, f->p->dir), SB_OK);
+    assert_int_equal(bankbot_delivery_start(f->bot, f->p->dir), SB_EBUSY);
+    listening_reply_hook hook = bankbot_reply_hook(f->bot);
+    assert_int_equal(hook.deliver(hook.arg, 1, "user:999999", "to nobody"), SB_ENOTFOUND);
+    char author[32];
+    snprintf(author, sizeof author, "user:%lld", (long long)f->bot_id); /* a bot is no customer */
+    assert_int_equal(hook.deliver(hook.arg, 1, author, "to a bot"), SB_ENOTFOUND);
+    snprintf(author, sizeof author, "user:%d", SARA);
+    assert_int_equal(hook.deliver(hook.arg, 7, author, "Ми знайшли ваш переказ, він уже на картці."), SB_OK);
+    /* Wait (bounded) for the thread to write it: a correctness check, not a speed claim. */
+    int64_t chat = 0;
+    bool found = false;
+    for (int i = 0; i < 500 && !found; i++) {
+        int64_t n = 0;
+        if (store_query_int64(f->p->s, &n,
+                              "SELECT count(*) FROM msg_messages m JOIN msg_members a ON a.chat_id = m.chat_id "
+                              "WHERE a.user_id = ? AND m.sender_id = ?",
+                              "ii", (int64_t)SARA, f->bot_id) == SB_OK &&
+            n > 0)
+            found = true;
+        else
+            usleep(20000);
+    }
+    assert_true(found);
+    assert_int_equal(messenger_direct_open(f->p->s, SARA, f->bot_id, NOW, &chat, NULL), SB_OK);
+    messenger_message m;
+    last_message(f, SARA, chat, &m);
+    assert_string_equal(m.text, "Відповідь нашого колеги: Ми знайшли ваш переказ, він уже на картці.");
+    messenger_message_clear(&m);
+}
+
 /* ---- the classifier: canned answers per topic, or a person ---- */
 
 static void test_classifier_answers(void **state) {
@@ -579,6 +614,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_transactions_and_transfer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_only_after_yes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handoff_opens_one_case, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_classifier_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bot_stays_in_its_lane, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bot_inbox_bounded, setup, teardown),
