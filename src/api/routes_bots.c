@@ -74,9 +74,9 @@ static int post_admin_bot(api_ctx *c) {
     if (result == SB_OK) {
         sb_log(SB_LOG_INFO, "bots.create", "admin %lld created bot %lld @%s", (long long)c->principal->user_id,
                (long long)bot_id, p.username);
-        api_reply_json(c, 201,
-                       json_pack("{s:{s:I, s:s}, s:s}", "bot", "id", (json_int_t)bot_id, "username", p.username,
-                                 "token", token));
+        api_reply_json(
+            c, 201,
+            json_pack("{s:{s:I, s:s}, s:s}", "bot", "id", (json_int_t)bot_id, "username", p.username, "token", token));
     }
     sodium_memzero(token, sizeof token);
     return result;
@@ -143,8 +143,7 @@ static int get_bot_me(api_ctx *c) {
     identity_principal p;
     int result = identity_user_get(c->store, c->principal->user_id, &p);
     if (result != SB_OK) return result;
-    api_reply_json(c, 200,
-                   json_pack("{s:I, s:s}", "id", (json_int_t)c->principal->user_id, "username", p.username));
+    api_reply_json(c, 200, json_pack("{s:I, s:s}", "id", (json_int_t)c->principal->user_id, "username", p.username));
     return SB_OK;
 }
 

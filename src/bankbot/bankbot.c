@@ -41,6 +41,11 @@ struct bankbot {
     bool thread_started;
     pthread_t thread;
     char *data_location; /* owned; the delivery thread's store */
+    /* A connection of its own to check, inside the caller's listening
+     * transaction, that a reply's author is a customer (a WAL reader is not
+     * blocked by that transaction's writer).  NULL before delivery starts. */
+    store *check;
+    pthread_mutex_t check_lock;
     bool attached;
 };
 
@@ -230,9 +235,8 @@ static int on_block_press(bankbot *b, store *s, int64_t customer, int64_t chat_i
         result = payops_card_block(&ctx, customer, "service bot, confirmed by the customer", now_ms, masked, &already);
         if (result == SB_OK) {
             sb_log(SB_LOG_INFO, "bankbot.block", "customer %lld blocked card %s", (long long)customer, masked);
-            result = append_filled(&text, bankbot__text(already ? BANKBOT_MSG_ALREADY_BLOCKED : BANKBOT_MSG_BLOCKED,
-                                                        lang),
-                                   masked);
+            result = append_filled(
+                &text, bankbot__text(already ? BANKBOT_MSG_ALREADY_BLOCKED : BANKBOT_MSG_BLOCKED, lang), masked);
         } else if (result == SB_ENOTFOUND) {
             result = sb_buf_append_str(&text, bankbot__text(BANKBOT_MSG_NO_CARD, lang));
         }
@@ -407,6 +411,16 @@ static int reply_deliver(void *arg, int64_t case_id, const char *author, const c
     if (!author || strncmp(author, "user:", 5) != 0 || !text) return SB_EINVAL;
     int64_t user_id = 0;
     if (sb_parse_int64(author + 5, &user_id) != SB_OK || user_id <= 0) return SB_EINVAL;
+    identity_principal p;
+    int found = SB_OK;
+    pthread_mutex_lock(&b->check_lock);
+    if (b->check) {
+        found = identity_user_get(b->check, user_id, &p);
+        if (found == SB_OK && p.role != IDENTITY_ROLE_CUSTOMER) found = SB_ENOTFOUND;
+    }
+    pthread_mutex_unlock(&b->check_lock);
+    /* Not a customer we can reach: the reply stays pending in listening. */
+    if (found != SB_OK) return found;
     size_t len = strlen(text);
     char *copy = sb_malloc(len + 1);
     if (!copy) return SB_ENOMEM;
@@ -426,7 +440,9 @@ static int reply_deliver(void *arg, int64_t case_id, const char *author, const c
     return result;
 }
 
-listening_reply_hook bankbot_reply_hook(bankbot *b) { return (listening_reply_hook){.deliver = reply_deliver, .arg = b}; }
+listening_reply_hook bankbot_reply_hook(bankbot *b) {
+    return (listening_reply_hook){.deliver = reply_deliver, .arg = b};
+}
 
 static bool outbox_pop(bankbot *b, outbox_item *out) {
     pthread_mutex_lock(&b->lock);
@@ -507,11 +523,22 @@ int bankbot_delivery_start(bankbot *b, const char *data_location) {
     if (!b->data_location) return SB_ENOMEM;
     memcpy(b->data_location, data_location, len + 1);
     b->stop = false;
+    store *check = NULL;
+    int result = store_open(data_location, NULL, &check);
+    if (result != SB_OK) {
+        sb_free(b->data_location);
+        b->data_location = NULL;
+        return result;
+    }
     if (pthread_create(&b->thread, NULL, delivery_main, b) != 0) {
+        store_close(check);
         sb_free(b->data_location);
         b->data_location = NULL;
         return SB_EINTERNAL;
     }
+    pthread_mutex_lock(&b->check_lock);
+    b->check = check;
+    pthread_mutex_unlock(&b->check_lock);
     b->thread_started = true;
     return SB_OK;
 }
@@ -546,6 +573,7 @@ int bankbot_open(store *s, const bankbot_config *cfg, int64_t now_ms, bankbot **
     }
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->wake, NULL);
+    pthread_mutex_init(&b->check_lock, NULL);
     *out = b;
     return SB_OK;
 }
@@ -569,12 +597,14 @@ void bankbot_close(bankbot *b) {
     }
     outbox_item item;
     while (outbox_pop(b, &item)) {
-        sb_log(SB_LOG_WARN, "bankbot.close", "reply of case %lld to user %lld not delivered",
-               (long long)item.case_id, (long long)item.user_id);
+        sb_log(SB_LOG_WARN, "bankbot.close", "reply of case %lld to user %lld not delivered", (long long)item.case_id,
+               (long long)item.user_id);
         sb_free(item.text);
     }
+    store_close(b->check);
     pthread_cond_destroy(&b->wake);
     pthread_mutex_destroy(&b->lock);
+    pthread_mutex_destroy(&b->check_lock);
     sb_free(b->data_location);
     sb_free(b);
 }

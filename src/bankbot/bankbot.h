@@ -45,11 +45,11 @@
 typedef void (*bankbot_push_fn)(store *s, const messenger_events *events, void *arg);
 
 typedef struct {
-    const char *username;  /* the bot's @username; NULL = "bankbot" */
-    payops_ctx payments;   /* ledger, policy, switch; its store is ignored */
-    listening_config listening; /* understander (the classifier) and the rest of
-                                 * the context hand-offs open; its reply_hook is
-                                 * ignored (cases answer through bankbot_reply_hook) */
+    const char *username;                   /* the bot's @username; NULL = "bankbot" */
+    payops_ctx payments;                    /* ledger, policy, switch; its store is ignored */
+    listening_config listening;             /* understander (the classifier) and the rest of
+                                             * the context hand-offs open; its reply_hook is
+                                             * ignored (cases answer through bankbot_reply_hook) */
     const char *const *handoff_departments; /* NULL = {"support"} */
     size_t handoff_department_count;
     bankbot_push_fn push; /* NULL: events are not pushed (tests) */
@@ -78,11 +78,13 @@ void bankbot_on_event(store *s, int64_t bot_id, const messenger_event *event, vo
 /* The reply hook to put in the listening config of whoever answers cases:
  * an agent's reply to a case whose author is "user:<id>" is queued for that
  * customer's chat with the bot (SB_OK: delivered to the queue; SB_EINVAL
- * another kind of author; SB_EBUSY the queue is full: the reply stays
- * pending in listening). */
+ * another kind of author; SB_ENOTFOUND once delivery has started, when the
+ * id is not a customer's; SB_EBUSY the queue is full: in each refusal the
+ * reply stays pending in listening). */
 listening_reply_hook bankbot_reply_hook(bankbot *b);
-/* Start the delivery thread over its own connection to data_location.
- * SB_EBUSY if running, SB_EINTERNAL if the thread cannot start. */
+/* Start the delivery thread over its own connection to data_location, and
+ * open the connection the reply hook checks authors with.  SB_EBUSY if
+ * running, SB_EINTERNAL if the thread cannot start, store errors. */
 int bankbot_delivery_start(bankbot *b, const char *data_location) SB_MUST_CHECK;
 /* Send every queued reply over s (the caller's thread and connection,
  * outside a transaction); *sent_out (may be NULL) how many. */

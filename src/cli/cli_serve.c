@@ -319,17 +319,12 @@ int cli_serve(int argc, char **argv) {
         identity_sender_stop();
         return 1;
     }
+    /* Without its bot the bank still serves (a user squatting the bot's name
+     * must not keep the server down): the failure is logged loudly. */
     serve_bot bot = {0};
     result = serve_bot_start(&bot, cfg.data_location, &base, cli_serve_listening_config(serve_listen));
-    if (result != SB_OK) {
-        fprintf(stderr, "socialbank serve: cannot start the service bot: %s\n", sb_strerror(result));
-        serve_maintenance_stop(&maintenance);
-        cli_serve_listening_close(serve_listen);
-        api_payments_set(NULL);
-        serve_money_close(&money);
-        identity_sender_stop();
-        return 1;
-    }
+    if (result != SB_OK)
+        sb_log(SB_LOG_ERROR, "serve.bankbot", "the service bot is not running: %s", sb_strerror(result));
     result = api_server_run(&cfg);
     serve_bot_stop(&bot);
     serve_maintenance_stop(&maintenance);

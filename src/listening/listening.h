@@ -578,7 +578,7 @@ typedef struct {
     const char *author;      /* whom replies go to (the reply hook gets it), e.g. "user:42" */
     const char *text;        /* the conversation, as the agent should read it */
     size_t text_len;
-    const char *priority;    /* urgent|high|normal|low */
+    const char *priority;           /* urgent|high|normal|low */
     const char *const *departments; /* 1..SB_LISTENING_RULE_DEPARTMENTS_MAX known departments */
     size_t department_count;
     const char *actor; /* recorded as who opened the case */

@@ -18,8 +18,8 @@
 #include "listening/listening_int.h"
 
 static bool priority_valid(const char *p) {
-    return p && (strcmp(p, "urgent") == 0 || strcmp(p, "high") == 0 || strcmp(p, "normal") == 0 ||
-                 strcmp(p, "low") == 0);
+    return p &&
+           (strcmp(p, "urgent") == 0 || strcmp(p, "high") == 0 || strcmp(p, "normal") == 0 || strcmp(p, "low") == 0);
 }
 
 /* Start a department's clock on the case (inside the caller's transaction). */
@@ -44,9 +44,9 @@ static int handoff_department(listening *l, int64_t case_id, const char *departm
 
 int listening_handoff_open(listening *l, const listening_handoff *h, int64_t now_ms, int64_t *case_id_out,
                            int64_t *post_id_out) {
-    if (!h || !h->departments || h->department_count == 0 ||
-        h->department_count > SB_LISTENING_RULE_DEPARTMENTS_MAX || !priority_valid(h->priority) || !h->actor ||
-        !*h->actor || strnlen(h->actor, SB_USERNAME_BYTES_MAX + 1) > SB_USERNAME_BYTES_MAX)
+    if (!h || !h->departments || h->department_count == 0 || h->department_count > SB_LISTENING_RULE_DEPARTMENTS_MAX ||
+        !priority_valid(h->priority) || !h->actor || !*h->actor ||
+        strnlen(h->actor, SB_USERNAME_BYTES_MAX + 1) > SB_USERNAME_BYTES_MAX)
         return SB_EINVAL;
     listening_post post = {.source = h->source,
                            .external_id = h->external_id,

@@ -460,7 +460,7 @@ void messenger_comment_hook_set(messenger_comment_hook_fn fn, void *arg);
 /* Call on_bot_event for every bot recipient of every event. */
 void messenger_dispatch_bots(store *s, const messenger_events *events);
 
-/* ---- bot discovery and the bots' inbox (messenger_bots.c, migration 0410) ---- */
+/* ---- bot discovery and the bots' inbox (messenger_bots.c, migration 0420) ---- */
 /* The bot whose @username is `username` ("@name" or "name", any case).
  * SB_ENOTFOUND when no bot has it (a user who is not a bot included),
  * SB_EINVAL for a malformed name. */

@@ -1,7 +1,7 @@
 /*
  * messenger_bots.c - what third-party bots need beyond being users: finding
  * a bot by its @username (a customer opens a 1:1 chat with it), and the
- * bot's inbox of updates (migration 0410).  Every event addressed to a bot
+ * bot's inbox of updates (migration 0420).  Every event addressed to a bot
  * is recorded, after the change itself committed, by the api layer's one
  * delivery path (api_messenger_push); a bot reads its inbox with a cursor
  * (the last update id it saw), so it misses nothing while offline and sees
@@ -30,9 +30,8 @@ int messenger_bot_find(store *s, const char *username, int64_t *bot_id_out) {
         char c = username[i];
         name[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
     }
-    return store_query_int64(s, bot_id_out,
-                             "SELECT u.id FROM users u JOIN msg_bots b ON b.user_id = u.id WHERE u.username = ?", "t",
-                             name);
+    return store_query_int64(
+        s, bot_id_out, "SELECT u.id FROM users u JOIN msg_bots b ON b.user_id = u.id WHERE u.username = ?", "t", name);
 }
 
 int messenger_bot_is(store *s, int64_t user_id, bool *is_bot_out) {

@@ -50,9 +50,9 @@ int payops_card_block(const payops_ctx *ctx, int64_t user_id, const char *reason
     bool blocked = false;
     result = card_load(ctx->s, user_id, masked, &blocked);
     if (result == SB_OK && !blocked)
-        result = store_exec(ctx->s,
-                            "INSERT INTO payments_card_blocks(user_id, masked, blocked_at_ms, reason) VALUES (?, ?, ?, ?)",
-                            "itit", user_id, masked, now_ms, reason ? reason : "");
+        result = store_exec(
+            ctx->s, "INSERT INTO payments_card_blocks(user_id, masked, blocked_at_ms, reason) VALUES (?, ?, ?, ?)",
+            "itit", user_id, masked, now_ms, reason ? reason : "");
     if (result == SB_OK) result = store_commit(ctx->s);
     if (result != SB_OK) {
         store_rollback(ctx->s);

@@ -392,11 +392,55 @@ static void test_bankbot_balance_over_ws(void **state) {
     harness_ws_free(ws);
 }
 
+/* ---- @bankbot hands off to an agent, whose reply comes back live ---- */
+
+static void test_bankbot_handoff_and_agent_reply(void **state) {
+    (void)state;
+    user erin = login();
+    char agent_token[HARNESS_TOKEN_BYTES];
+    assert_int_equal(harness_staff_token(srv, "agent", agent_token, NULL), SB_OK);
+    json_int_t bankbot = find_bot(&erin, "bankbot");
+    json_int_t chat = open_direct(&erin, bankbot);
+    harness_ws *ws;
+    assert_int_equal(harness_ws_open(srv->port, erin.token, &ws, NULL), SB_OK);
+    (void)send_text(&erin, chat, "/agent");
+    json_t *ev = expect_message_from(ws, chat, bankbot);
+    const char *text = str_at(ev, "message.text");
+    const char *prefix = "I have passed our conversation to a colleague (case #";
+    assert_true(strncmp(text, prefix, strlen(prefix)) == 0);
+    long long case_id = strtoll(text + strlen(prefix), NULL, 10);
+    assert_true(case_id > 0);
+    json_decref(ev);
+
+    /* The agent sees the conversation in the case and answers it. */
+    char path[128];
+    snprintf(path, sizeof path, "/api/listening/cases/%lld", case_id);
+    harness_response r = call("GET", path, agent_token, NULL);
+    HARNESS_ASSERT_STATUS(r, 200);
+    char *body = harness_json_text(r.json);
+    assert_non_null(strstr(body, "customer: /agent"));
+    sb_free(body);
+    harness_response_free(&r);
+    snprintf(path, sizeof path, "/api/listening/cases/%lld/replies", case_id);
+    r = call("POST", path, agent_token, "{\"text\":\"Hello, I am Ann from support. How can I help?\"}");
+    HARNESS_ASSERT_STATUS(r, 201);
+    assert_string_equal(str_at(r.json, "replies.0.delivery"), "delivered");
+    assert_string_equal(str_at(r.json, "replies.0.channel"), "messenger");
+    harness_response_free(&r);
+    ev = expect_message_from(ws, chat, bankbot);
+    assert_string_equal(str_at(ev, "message.text"),
+                        "Our colleague answers: Hello, I am Ann from support. How can I help?");
+    json_decref(ev);
+    assert_int_equal(harness_ws_close(ws, 1000, PUSH_BOUND_MS, NULL), SB_OK);
+    harness_ws_free(ws);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_third_party_bot),
         cmocka_unit_test(test_bot_auth_and_membership),
         cmocka_unit_test(test_bankbot_balance_over_ws),
+        cmocka_unit_test(test_bankbot_handoff_and_agent_reply),
     };
     return cmocka_run_group_tests_name("bots", tests, group_setup, group_teardown);
 }

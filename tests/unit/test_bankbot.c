@@ -134,7 +134,9 @@ static void test_format_amount(void **state) {
     bankbot_format_amount(1250000, "fa", out, sizeof out);
     assert_string_equal(out, "۱٬۲۵۰٬۰۰۰");
     bankbot_format_amount(1250000, "uk", out, sizeof out);
-    assert_string_equal(out, "1\xc2\xa0" "250\xc2\xa0" "000");
+    assert_string_equal(out, "1\xc2\xa0"
+                             "250\xc2\xa0"
+                             "000");
     bankbot_format_amount(999, "en", out, sizeof out);
     assert_string_equal(out, "999");
     bankbot_format_amount(0, "ru", out, sizeof out);
@@ -155,8 +157,14 @@ static void test_balance_is_the_wallet(void **state) {
     assert_answer(f, ALI, chat, "/balance", "Your available balance: 1,250,000 rials");
     assert_answer(f, ALI, chat, "what's my balance", "Your available balance: 1,250,000 rials");
     assert_answer(f, ALI, chat, "موجودی حسابم چقدره", "موجودی قابل برداشت شما: ۱٬۲۵۰٬۰۰۰ ریال");
-    assert_answer(f, ALI, chat, "який мій баланс", "Ваш доступний баланс: 1\xc2\xa0" "250\xc2\xa0" "000 ріалів");
-    assert_answer(f, ALI, chat, "какой у меня баланс", "Ваш доступный баланс: 1\xc2\xa0" "250\xc2\xa0" "000 риалов");
+    assert_answer(f, ALI, chat, "який мій баланс",
+                  "Ваш доступний баланс: 1\xc2\xa0"
+                  "250\xc2\xa0"
+                  "000 ріалів");
+    assert_answer(f, ALI, chat, "какой у меня баланс",
+                  "Ваш доступный баланс: 1\xc2\xa0"
+                  "250\xc2\xa0"
+                  "000 риалов");
     /* The figure follows the wallet: pay someone, ask again. */
     payops_receipt r;
     assert_int_equal(payops_pay_confirm(&f->p->ctx, ALI, "@sara", 250000, "pay-1", NOW, &r), SB_OK);
@@ -192,7 +200,8 @@ static void test_transactions_and_transfer(void **state) {
     /* The deposit's counterparty is the bank's name: compare the lines we wrote by hand. */
     assert_true(strncmp(got, want, strlen("Your last transactions:\n#")) == 0);
     char first_line[256];
-    snprintf(first_line, sizeof first_line, "#%lld · transfer · 100,000 rials · done · Sara Ahmadi\n", (long long)pay.id);
+    snprintf(first_line, sizeof first_line, "#%lld · transfer · 100,000 rials · done · Sara Ahmadi\n",
+             (long long)pay.id);
     if (!strstr(got, first_line)) fprintf(stderr, "got: %s\n", got);
     assert_non_null(strstr(got, first_line));
     free(got);
@@ -218,7 +227,9 @@ static void test_transactions_and_transfer(void **state) {
     int64_t sara_chat = chat_with_bot(f, SARA);
     assert_answer(f, SARA, sara_chat, question, "I found no transfer.");
     /* In Russian. */
-    snprintf(want, sizeof want, "Статус перевода: #%lld · перевод · 100\xc2\xa0" "000 риалов · выполнен · Sara Ahmadi",
+    snprintf(want, sizeof want,
+             "Статус перевода: #%lld · перевод · 100\xc2\xa0"
+             "000 риалов · выполнен · Sara Ahmadi",
              (long long)pay.id);
     snprintf(question, sizeof question, "/transfer %lld где мой перевод", (long long)pay.id);
     assert_answer(f, ALI, chat, question, want);
@@ -349,8 +360,8 @@ static void test_handoff_opens_one_case(void **state) {
     listening_config cfg = {.reply_hook = bankbot_reply_hook(f->bot)};
     listening *l;
     assert_int_equal(listening_open(f->p->s, &cfg, &l), SB_OK);
-    assert_int_equal(listening_case_reply(l, case_id, "agent.ann", "We have found your payment: it is safe.", NOW, NULL),
-                     SB_OK);
+    assert_int_equal(
+        listening_case_reply(l, case_id, "agent.ann", "We have found your payment: it is safe.", NOW, NULL), SB_OK);
     int64_t delivered = 0;
     assert_int_equal(store_query_int64(f->p->s, &delivered,
                                        "SELECT count(*) FROM listening_replies WHERE case_id = ? AND delivery = "
@@ -369,6 +380,41 @@ static void test_handoff_opens_one_case(void **state) {
     messenger_message_clear(&m);
     /* Still one case. */
     assert_int_equal(case_count(f), 1);
+}
+
+/* With the delivery thread: only customers' replies are accepted, and the
+ * thread (its own connection) puts them into the chat. */
+static void test_delivery_thread(void **state) {
+    bfix *f = *state;
+    assert_int_equal(bankbot_delivery_start(f->bot, f->p->dir), SB_OK);
+    assert_int_equal(bankbot_delivery_start(f->bot, f->p->dir), SB_EBUSY);
+    listening_reply_hook hook = bankbot_reply_hook(f->bot);
+    assert_int_equal(hook.deliver(hook.arg, 1, "user:999999", "to nobody"), SB_ENOTFOUND);
+    char author[32];
+    snprintf(author, sizeof author, "user:%lld", (long long)f->bot_id); /* a bot is no customer */
+    assert_int_equal(hook.deliver(hook.arg, 1, author, "to a bot"), SB_ENOTFOUND);
+    snprintf(author, sizeof author, "user:%d", SARA);
+    assert_int_equal(hook.deliver(hook.arg, 7, author, "Ми знайшли ваш переказ, він уже на картці."), SB_OK);
+    /* Wait (bounded) for the thread to write it: a correctness check, not a speed claim. */
+    int64_t chat = 0;
+    bool found = false;
+    for (int i = 0; i < 500 && !found; i++) {
+        int64_t n = 0;
+        if (store_query_int64(f->p->s, &n,
+                              "SELECT count(*) FROM msg_messages m JOIN msg_members a ON a.chat_id = m.chat_id "
+                              "WHERE a.user_id = ? AND m.sender_id = ?",
+                              "ii", (int64_t)SARA, f->bot_id) == SB_OK &&
+            n > 0)
+            found = true;
+        else
+            usleep(20000);
+    }
+    assert_true(found);
+    assert_int_equal(messenger_direct_open(f->p->s, SARA, f->bot_id, NOW, &chat, NULL), SB_OK);
+    messenger_message m;
+    last_message(f, SARA, chat, &m);
+    assert_string_equal(m.text, "Відповідь нашого колеги: Ми знайшли ваш переказ, він уже на картці.");
+    messenger_message_clear(&m);
 }
 
 /* ---- the classifier: canned answers per topic, or a person ---- */
@@ -458,7 +504,8 @@ static void test_keyword_tables(void **state) {
     for (size_t i = 0; i < SB_ARRAY_LEN(cases); i++) {
         assert_int_equal(text_normalize(cases[i].text, strlen(cases[i].text), &norm), SB_OK);
         int got = bankbot__keyword_intent(norm.data, norm.len);
-        if (got != cases[i].intent) fprintf(stderr, "\"%s\": intent %d, want %d\n", cases[i].text, got, cases[i].intent);
+        if (got != cases[i].intent)
+            fprintf(stderr, "\"%s\": intent %d, want %d\n", cases[i].text, got, cases[i].intent);
         assert_int_equal(got, cases[i].intent);
     }
     sb_buf_free(&norm);
@@ -470,6 +517,95 @@ static void test_keyword_tables(void **state) {
     assert_int_equal(bankbot__command_intent("balance", &n), BANKBOT_INTENT_NONE);
 }
 
+/* ---- the bots' inbox: cursor, per-bot bound, own messages not recorded ---- */
+
+static void test_bot_inbox_bounded(void **state) {
+    bfix *f = *state;
+    char token[MESSENGER_BOT_TOKEN_CHARS + 1];
+    int64_t one = 0, two = 0;
+    assert_int_equal(messenger_bot_create(f->p->s, "onebot", NOW, token, &one), SB_OK);
+    assert_int_equal(messenger_bot_create(f->p->s, "twobot", NOW, token, &two), SB_OK);
+    int64_t found = 0;
+    assert_int_equal(messenger_bot_find(f->p->s, "@OneBot", &found), SB_OK);
+    assert_int_equal(found, one);
+    assert_int_equal(messenger_bot_find(f->p->s, "sara", &found), SB_ENOTFOUND); /* a customer, not a bot */
+    assert_int_equal(messenger_bot_find(f->p->s, "no such!", &found), SB_EINVAL);
+    int64_t chat_one = 0, chat_two = 0;
+    assert_int_equal(messenger_direct_open(f->p->s, ALI, one, NOW, &chat_one, NULL), SB_OK);
+    assert_int_equal(messenger_direct_open(f->p->s, ALI, two, NOW, &chat_two, NULL), SB_OK);
+    const int total = SB_MESSENGER_BOT_UPDATES_KEPT + 5;
+    assert_int_equal(store_exec(f->p->s, "PRAGMA synchronous = OFF", ""), SB_OK); /* speed only */
+    for (int i = 0; i < total; i++) {
+        char text[32];
+        snprintf(text, sizeof text, "m%d", i);
+        messenger_send_request req = {
+            .chat_id = i % 2 ? chat_two : chat_one, .sender_id = ALI, .kind = MESSENGER_MSG_TEXT, .text = text};
+        if (i >= 10) req.chat_id = chat_one; /* after ten, all to one */
+        messenger_events events = {0};
+        assert_int_equal(messenger_send(f->p->s, &req, NOW, NULL, NULL, &events), SB_OK);
+        assert_int_equal(messenger_bot_updates_record(f->p->s, &events, NOW), SB_OK);
+        messenger_events_clear(&events);
+    }
+    /* A bot's own message is not recorded for it. */
+    messenger_send_request own = {.chat_id = chat_two, .sender_id = two, .kind = MESSENGER_MSG_TEXT, .text = "mine"};
+    messenger_events events = {0};
+    assert_int_equal(messenger_send(f->p->s, &own, NOW, NULL, NULL, &events), SB_OK);
+    assert_int_equal(messenger_bot_updates_record(f->p->s, &events, NOW), SB_OK);
+    messenger_events_clear(&events);
+    /* two got 5 (m1, m3, m5, m7, m9); one got the rest, bounded to KEPT. */
+    messenger_bot_update page[SB_MESSENGER_BOT_UPDATES_PAGE_MAX];
+    size_t count = 0;
+    assert_int_equal(messenger_bot_updates(f->p->s, two, 0, 100, page, &count), SB_OK);
+    assert_int_equal(count, 5);
+    assert_non_null(strstr(page[0].event_json, "\"text\":\"m1\""));
+    assert_non_null(strstr(page[4].event_json, "\"text\":\"m9\""));
+    messenger_bot_updates_clear(page, count);
+    int64_t kept = 0;
+    assert_int_equal(
+        store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", one), SB_OK);
+    assert_int_equal(kept, SB_MESSENGER_BOT_UPDATES_KEPT);
+    /* Paging by cursor reads them all once, oldest first. */
+    int64_t after = 0, seen = 0, last_id = 0;
+    bool first = true;
+    for (int guard = 0; guard < 100; guard++) {
+        assert_int_equal(messenger_bot_updates(f->p->s, one, after, 1000, page, &count), SB_OK);
+        assert_true(count <= SB_MESSENGER_BOT_UPDATES_PAGE_MAX);
+        if (count == 0) break;
+        if (first) {
+            /* one received m0 m2 m4 m6 m8 and m10..m1004: exactly KEPT, none dropped yet. */
+            assert_non_null(strstr(page[0].event_json, "\"text\":\"m0\""));
+            first = false;
+        }
+        for (size_t i = 0; i < count; i++) {
+            assert_true(page[i].id > last_id);
+            last_id = page[i].id;
+        }
+        seen += (int64_t)count;
+        after = page[count - 1].id;
+        messenger_bot_updates_clear(page, count);
+    }
+    assert_int_equal(seen, SB_MESSENGER_BOT_UPDATES_KEPT);
+    /* Five more: the oldest five go. */
+    for (int i = 0; i < 5; i++) {
+        messenger_send_request req = {
+            .chat_id = chat_one, .sender_id = ALI, .kind = MESSENGER_MSG_TEXT, .text = "more"};
+        assert_int_equal(messenger_send(f->p->s, &req, NOW, NULL, NULL, &events), SB_OK);
+        assert_int_equal(messenger_bot_updates_record(f->p->s, &events, NOW), SB_OK);
+        messenger_events_clear(&events);
+    }
+    assert_int_equal(
+        store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", one), SB_OK);
+    assert_int_equal(kept, SB_MESSENGER_BOT_UPDATES_KEPT);
+    assert_int_equal(messenger_bot_updates(f->p->s, one, 0, 1, page, &count), SB_OK);
+    assert_int_equal(count, 1);
+    assert_non_null(strstr(page[0].event_json, "\"text\":\"m10\"")); /* m0 m2 m4 m6 m8 gone */
+    messenger_bot_updates_clear(page, count);
+    /* The other bot kept its five. */
+    assert_int_equal(
+        store_query_int64(f->p->s, &kept, "SELECT count(*) FROM msg_bot_updates WHERE bot_id = ?", "i", two), SB_OK);
+    assert_int_equal(kept, 5);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_amount),
@@ -478,8 +614,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_transactions_and_transfer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_only_after_yes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handoff_opens_one_case, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_classifier_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bot_stays_in_its_lane, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bot_inbox_bounded, setup, teardown),
     };
     return cmocka_run_group_tests_name("bankbot", tests, group_setup, group_teardown);
 }

@@ -1,4 +1,4 @@
--- 0410: the inbox of every bot (src/messenger/messenger_bots.c): each event
+-- 0420: the inbox of every bot (src/messenger/messenger_bots.c): each event
 -- addressed to a bot (a message in a chat it is in, a button pressed on its
 -- keyboard...) as the JSON text messenger_event_render gives, numbered so
 -- that a bot reads GET /api/bot/updates?after=N and never misses or repeats
