@@ -3,11 +3,8 @@
  * understanding, corrections and their export, erasure, and the statistics
  * every post contributes to.
  *
- * Ingest runs a batch in one write transaction: each row is checked first
- * (a bad row is a rejection with its reason, the rest go on), then a new post
- * is redacted, sealed if raw storage is on, understood through the
- * understander interface, stored, counted, routed by the rules and may raise
- * a lead.  A store failure rolls the whole batch back: nothing half-written.
+ * Ingest itself (check, redact, seal, understand, store, count, route) is in
+ * listening_ingest.c.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -359,9 +356,8 @@ static int understanding_store(listening *l, int64_t post_id, const listening_un
     return result;
 }
 
-/* Understand and route a stored post inside the caller's transaction. */
-static int post_understood(listening *l, int64_t post_id, const listening_understanding *u, int64_t now_ms,
-                           listening_ingest_result *r) {
+int listening__post_understood(listening *l, int64_t post_id, const listening_understanding *u, int64_t now_ms,
+                                listening_ingest_result *r) {
     int result = listening__stats_apply(l, post_id, -1); /* a previous understanding, if any */
     if (result == SB_OK) result = understanding_store(l, post_id, u, now_ms, r ? &r->leads : NULL);
     if (result == SB_OK) result = listening__stats_apply(l, post_id, +1);
@@ -380,112 +376,9 @@ int listening_understanding_set(listening *l, int64_t post_id, const listening_u
     if (result != SB_OK) return result;
     int64_t exists;
     result = store_query_int64(l->s, &exists, "SELECT id FROM listening_posts WHERE id = ?", "i", post_id);
-    if (result == SB_OK) result = post_understood(l, post_id, u, now_ms, NULL);
+    if (result == SB_OK) result = listening__post_understood(l, post_id, u, now_ms, NULL);
     if (result == SB_OK) return store_commit(l->s);
     store_rollback(l->s);
-    return result;
-}
-
-/* ---- ingest ---- */
-static void reject(listening_ingest_result *r, size_t index, const char *reason) {
-    if (r->rejections && r->rejected < r->rejections_cap)
-        r->rejections[r->rejected] = (listening_rejection){index, reason};
-    r->rejected++;
-}
-
-/* One checked post; caller holds the transaction. */
-static int ingest_one(listening *l, const listening_post *p, int64_t now_ms, sb_buf *redacted,
-                      listening_ingest_result *r, size_t index) {
-    int64_t id;
-    int result = store_query_int64(l->s, &id, "SELECT id FROM listening_posts WHERE source = ? AND external_id = ?",
-                                   "tt", p->source, p->external_id);
-    if (result == SB_OK) {
-        r->duplicates++;
-        return store_exec(l->s,
-                          "UPDATE listening_posts SET likes = max(likes, ?), shares = max(shares, ?), replies = "
-                          "max(replies, ?), author_reach = max(author_reach, ?), updated_at_ms = ? WHERE id = ?",
-                          "iiiiii", p->likes, p->shares, p->replies, p->author_reach, now_ms, id);
-    }
-    if (result != SB_ENOTFOUND) return result;
-    listening_redaction_counts counts;
-    result = listening_redact(p->text, p->text_len, redacted, &counts);
-    if (result == SB_EINVAL || result == SB_ELIMIT) {
-        reject(r, index, "invalid_text");
-        return SB_OK;
-    }
-    if (result != SB_OK) return result;
-    unsigned char *sealed = NULL;
-    size_t sealed_len = 0;
-    if (l->cfg.store_raw) {
-        result = listening_seal(l->cfg.raw_key, p->text, p->text_len, &sealed, &sealed_len);
-        if (result != SB_OK) return result;
-    }
-    const char *text = redacted->len ? redacted->data : "";
-    int64_t redactions = (int64_t)(counts.cards + counts.phones + counts.national_ids + counts.ibans + counts.emails);
-    if (sealed)
-        result = store_exec(l->s,
-                            "INSERT INTO listening_posts(source, external_id, author, author_reach, posted_at_ms, "
-                            "text, raw_sealed, redactions, likes, shares, replies, ingested_at_ms, updated_at_ms) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            "tttiitbiiiiii", p->source, p->external_id, p->author, p->author_reach, p->posted_at_ms,
-                            text, sealed, (int)sealed_len, redactions, p->likes, p->shares, p->replies, now_ms, now_ms);
-    else
-        result = store_exec(l->s,
-                            "INSERT INTO listening_posts(source, external_id, author, author_reach, posted_at_ms, "
-                            "text, raw_sealed, redactions, likes, shares, replies, ingested_at_ms, updated_at_ms) "
-                            "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
-                            "tttiitiiiiii", p->source, p->external_id, p->author, p->author_reach, p->posted_at_ms,
-                            text, redactions, p->likes, p->shares, p->replies, now_ms, now_ms);
-    sb_free(sealed);
-    if (result != SB_OK) return result;
-    id = store_last_insert_id(l->s);
-    r->accepted++;
-    if (!l->cfg.understander.understand) {
-        r->not_understood++;
-        return SB_OK;
-    }
-    listening_understanding u;
-    memset(&u, 0, sizeof u);
-    if (l->cfg.understander.understand(l->cfg.understander.arg, text, strlen(text), &u) != SB_OK ||
-        listening_understanding_check(&u) != SB_OK) {
-        r->not_understood++;
-        return SB_OK;
-    }
-    return post_understood(l, id, &u, now_ms, r);
-}
-
-int listening_ingest(listening *l, const listening_post *posts, size_t count, int64_t now_ms,
-                     listening_ingest_result *r) {
-    if (!l || !r) return SB_EINVAL;
-    listening_rejection *rejections = r->rejections;
-    size_t cap = r->rejections_cap;
-    memset(r, 0, sizeof *r);
-    r->rejections = rejections;
-    r->rejections_cap = cap;
-    if (count > SB_LISTENING_BATCH_POSTS_MAX) return SB_ELIMIT;
-    if (count == 0) return SB_OK;
-    if (!posts) return SB_EINVAL;
-    sb_buf redacted;
-    sb_buf_init(&redacted, 3 * SB_LISTENING_TEXT_BYTES_MAX + 16);
-    int result = store_begin(l->s);
-    for (size_t k = 0; k < count && result == SB_OK; k++) {
-        const char *reason;
-        if (listening_post_check(&posts[k], now_ms, &reason) != SB_OK) {
-            reject(r, k, reason);
-            continue;
-        }
-        result = ingest_one(l, &posts[k], now_ms, &redacted, r, k);
-    }
-    sb_buf_free(&redacted);
-    if (result == SB_OK) result = store_commit(l->s);
-    if (result != SB_OK) {
-        store_rollback(l->s);
-        size_t rejected = r->rejected;
-        memset(r, 0, sizeof *r);
-        r->rejections = rejections;
-        r->rejections_cap = cap;
-        r->rejected = rejected;
-    }
     return result;
 }
 

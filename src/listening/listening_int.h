@@ -23,4 +23,10 @@ int listening__cases_route(listening *l, int64_t post_id, int64_t now_ms, size_t
 int listening__consent_customer(listening *l, const char *source, const char *handle, int64_t now_ms,
                                 int64_t *customer_id_out) SB_MUST_CHECK;
 
+/* Store the understanding of a stored post, move its statistics, route it
+ * and count leads and cases in r (may be NULL).  Inside the caller's
+ * transaction (listening.c). */
+int listening__post_understood(listening *l, int64_t post_id, const listening_understanding *u, int64_t now_ms,
+                               listening_ingest_result *r) SB_MUST_CHECK;
+
 #endif /* SB_LISTENING_INT_H */
