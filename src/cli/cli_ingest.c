@@ -268,7 +268,8 @@ int cli_ingest(int argc, char **argv) {
     }
     store *s = NULL;
     listening *l = NULL;
-    int result = store_open(cli_value(opts, "data"), NULL, &s);
+    store_options store_opts = {.durable = 1, .cache_kib = SB_LISTENING_INGEST_CACHE_KIB};
+    int result = store_open(cli_value(opts, "data"), &store_opts, &s);
     if (result == SB_OK) result = store_migrate(s, NULL);
     listening_config cfg;
     memset(&cfg, 0, sizeof cfg);

@@ -187,6 +187,9 @@
  * or stdin spool it maps (2^40: bounded, far beyond any export). */
 #define SB_LISTENING_IMPORT_BATCH_DEFAULT 1000
 #define SB_LISTENING_IMPORT_FILE_BYTES_MAX (1LL << 40)
+/* Page cache of an importing connection: the posts' indexes and the cases
+ * stay in memory while a large export lands (see bench pipeline). */
+#define SB_LISTENING_INGEST_CACHE_KIB (64 * 1024)
 /* Payment operations (src/payments/ops.h): a client's idempotency key, an
  * e-mail alias (RFC 5321 path), a request note or split title, and the wait
  * for each card-switch call when the caller sets none. */

@@ -293,6 +293,138 @@ int listening_stat_get(listening *l, const char *granularity, int64_t bucket_ms,
     return result < 0 ? result : SB_OK;
 }
 
+/* ---- statistics of a batch of new posts ---- */
+typedef struct {
+    bool used;
+    int grain; /* 0 hour, 1 day */
+    int64_t bucket_ms;
+    char dimension[12];
+    char value[SB_LISTENING_SOURCE_BYTES_MAX + LISTENING_LABEL_BYTES];
+    int64_t posts, positive, negative, neutral;
+} stats_cell;
+
+struct listening__stats_batch {
+    stats_cell *cells;
+    size_t cap, used; /* cap is a power of two, kept at most half full */
+};
+
+int listening__stats_batch_open(listening__stats_batch **out) {
+    *out = NULL;
+    listening__stats_batch *b = sb_calloc(1, sizeof *b);
+    if (!b) return SB_ENOMEM;
+    b->cap = 1024;
+    b->cells = sb_calloc(b->cap, sizeof *b->cells);
+    if (!b->cells) {
+        sb_free(b);
+        return SB_ENOMEM;
+    }
+    *out = b;
+    return SB_OK;
+}
+
+void listening__stats_batch_free(listening__stats_batch *b) {
+    if (!b) return;
+    sb_free(b->cells);
+    sb_free(b);
+}
+
+static uint64_t cell_hash(int grain, int64_t bucket, const char *dimension, const char *value) {
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)grain ^ ((uint64_t)bucket * 0x9E3779B97F4A7C15ULL);
+    for (const char *p = dimension; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ 0xFF) * 1099511628211ULL;
+    for (const char *p = value; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h;
+}
+
+static stats_cell *cell_find(stats_cell *cells, size_t cap, int grain, int64_t bucket, const char *dimension,
+                             const char *value) {
+    size_t at = (size_t)cell_hash(grain, bucket, dimension, value) & (cap - 1);
+    for (;;) { /* never full: at most half the slots are used */
+        stats_cell *c = &cells[at];
+        if (!c->used || (c->grain == grain && c->bucket_ms == bucket && strcmp(c->dimension, dimension) == 0 &&
+                         strcmp(c->value, value) == 0))
+            return c;
+        at = (at + 1) & (cap - 1);
+    }
+}
+
+static int stats_batch_count(listening__stats_batch *b, const char *dimension, const char *value,
+                             int64_t posted_at_ms, int pos, int neg) {
+    const int64_t units[] = {HOUR_MS, DAY_MS};
+    for (int g = 0; g < 2; g++) {
+        if (2 * (b->used + 1) > b->cap) {
+            size_t cap = 2 * b->cap;
+            stats_cell *cells = sb_calloc(cap, sizeof *cells);
+            if (!cells) return SB_ENOMEM;
+            for (size_t k = 0; k < b->cap; k++)
+                if (b->cells[k].used)
+                    *cell_find(cells, cap, b->cells[k].grain, b->cells[k].bucket_ms, b->cells[k].dimension,
+                               b->cells[k].value) = b->cells[k];
+            sb_free(b->cells);
+            b->cells = cells;
+            b->cap = cap;
+        }
+        int64_t bucket = floor_to(posted_at_ms, units[g]);
+        stats_cell *c = cell_find(b->cells, b->cap, g, bucket, dimension, value);
+        if (!c->used) {
+            c->used = true;
+            c->grain = g;
+            c->bucket_ms = bucket;
+            snprintf(c->dimension, sizeof c->dimension, "%s", dimension);
+            snprintf(c->value, sizeof c->value, "%s", value);
+            b->used++;
+        }
+        c->posts++;
+        c->positive += pos;
+        c->negative += neg;
+        c->neutral += !pos && !neg;
+    }
+    return SB_OK;
+}
+
+/* Names of a signal list without repeats (the table keeps the first). */
+static bool name_seen_before(const listening_signal *list, size_t k) {
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(list[i].name, list[k].name) == 0) return true;
+    return false;
+}
+
+int listening__stats_batch_add(listening__stats_batch *b, const char *source, int64_t posted_at_ms,
+                               const listening_understanding *u) {
+    int pos = strcmp(u->sentiment, "positive") == 0, neg = strcmp(u->sentiment, "negative") == 0;
+    int result = stats_batch_count(b, "all", "", posted_at_ms, pos, neg);
+    if (result == SB_OK) result = stats_batch_count(b, "source", source, posted_at_ms, pos, neg);
+    if (result == SB_OK) result = stats_batch_count(b, "lang", u->lang[0] ? u->lang : "other", posted_at_ms, pos, neg);
+    if (result == SB_OK) result = stats_batch_count(b, "topic", u->topic, posted_at_ms, pos, neg);
+    for (size_t k = 0; k < u->competitor_count && result == SB_OK; k++)
+        if (!name_seen_before(u->competitors, k))
+            result = stats_batch_count(b, "competitor", u->competitors[k].name, posted_at_ms, pos, neg);
+    for (size_t k = 0; k < u->risk_count && result == SB_OK; k++)
+        if (!name_seen_before(u->risks, k))
+            result = stats_batch_count(b, "risk", u->risks[k].name, posted_at_ms, pos, neg);
+    return result;
+}
+
+int listening__stats_batch_flush(listening *l, listening__stats_batch *b) {
+    static const char *const grains[] = {"hour", "day"};
+    int result = SB_OK;
+    for (size_t k = 0; k < b->cap && result == SB_OK; k++) {
+        stats_cell *c = &b->cells[k];
+        if (!c->used) continue;
+        result = store_exec(l->s,
+                            "INSERT INTO listening_stats(granularity, bucket_ms, dimension, value, posts, positive, "
+                            "negative, neutral) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(granularity, bucket_ms, "
+                            "dimension, value) DO UPDATE SET posts = posts + excluded.posts, positive = positive + "
+                            "excluded.positive, negative = negative + excluded.negative, neutral = neutral + "
+                            "excluded.neutral",
+                            "tittiiii", grains[c->grain], c->bucket_ms, c->dimension, c->value, c->posts,
+                            c->positive, c->negative, c->neutral);
+    }
+    memset(b->cells, 0, b->cap * sizeof *b->cells);
+    b->used = 0;
+    return result;
+}
+
 /* ---- understanding ---- */
 /* Store u for post_id (replacing), with life events only for consenting
  * authors, leads for them; caller holds the transaction. */
@@ -322,8 +454,6 @@ static int understanding_store(listening *l, int64_t post_id, const listening_un
                             "itit", post_id, u->competitors[k].name, (int64_t)u->competitors[k].permille,
                             u->competitors[k].trigger);
     if (result != SB_OK || u->life_event_count == 0) return result;
-
-    /* Life events: nothing about the author is kept unless they consented. */
     char source[SB_LISTENING_SOURCE_BYTES_MAX + 1], author[SB_LISTENING_AUTHOR_BYTES_MAX + 1];
     store_stmt *st;
     result = store_query(l->s, &st, "SELECT source, author FROM listening_posts WHERE id = ?", "i", post_id);
@@ -335,8 +465,15 @@ static int understanding_store(listening *l, int64_t post_id, const listening_un
     }
     store_stmt_done(st);
     if (result != STORE_ROW) return result < 0 ? result : SB_ENOTFOUND;
+    return listening__life_events_store(l, post_id, source, author, u, now_ms, leads);
+}
+
+int listening__life_events_store(listening *l, int64_t post_id, const char *source, const char *author,
+                                 const listening_understanding *u, int64_t now_ms, size_t *leads) {
+    if (u->life_event_count == 0) return SB_OK;
+    /* Life events: nothing about the author is kept unless they consented. */
     int64_t customer_id;
-    result = listening__consent_customer(l, source, author, now_ms, &customer_id);
+    int result = listening__consent_customer(l, source, author, now_ms, &customer_id);
     if (result == SB_ENOTFOUND) return SB_OK;
     if (result != SB_OK) return result;
     for (size_t k = 0; k < u->life_event_count && result == SB_OK; k++) {

@@ -130,28 +130,78 @@ static void reject(listening_ingest_result *r, size_t index, const char *reason)
     r->rejected++;
 }
 
-/* One prepared post; caller holds the transaction. */
-static int store_one(listening *l, const listening_prepared *p, const prepared_post *pp, int64_t now_ms,
-                     listening_ingest_result *r) {
+/* What the store stage keeps for a whole batch. */
+typedef struct {
+    listening__routing *routing; /* loaded on the first understood post */
+    listening__stats_batch *stats;
+} batch_state;
+
+/* The signals of a new post (risks and competitors; the table keeps the
+ * first of a name), then its life events, statistics and case. */
+static int store_understanding(listening *l, batch_state *bs, int64_t id, const char *source, const char *author,
+                               const prepared_post *pp, int64_t now_ms, listening_ingest_result *r) {
+    const listening_understanding *u = &pp->u;
+    int result = store_exec(l->s,
+                            "INSERT INTO listening_understanding(post_id, lang, sentiment, sentiment_permille, kind, "
+                            "kind_permille, topic, topic_permille, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "ittititit", id, u->lang[0] ? u->lang : "other", u->sentiment,
+                            (int64_t)u->sentiment_permille, u->kind, (int64_t)u->kind_permille, u->topic,
+                            (int64_t)u->topic_permille, u->model);
+    for (size_t k = 0; k < u->risk_count && result == SB_OK; k++)
+        result = store_exec(l->s,
+                            "INSERT OR IGNORE INTO listening_signals(post_id, kind, name, permille, trigger_words) "
+                            "VALUES (?, 'risk', ?, ?, ?)",
+                            "itit", id, u->risks[k].name, (int64_t)u->risks[k].permille, u->risks[k].trigger);
+    for (size_t k = 0; k < u->competitor_count && result == SB_OK; k++)
+        result = store_exec(l->s,
+                            "INSERT OR IGNORE INTO listening_signals(post_id, kind, name, permille, trigger_words) "
+                            "VALUES (?, 'competitor', ?, ?, ?)",
+                            "itit", id, u->competitors[k].name, (int64_t)u->competitors[k].permille,
+                            u->competitors[k].trigger);
+    if (result == SB_OK) result = listening__life_events_store(l, id, source, author, u, now_ms, &r->leads);
+    if (result == SB_OK) result = listening__stats_batch_add(bs->stats, source, pp->posted_at_ms, u);
+    if (result == SB_OK && !bs->routing) result = listening__routing_load(l, &bs->routing);
+    if (result != SB_OK) return result;
+    /* Risks as the table holds them: first of each name. */
+    listening_signal risks[LISTENING_SIGNALS_MAX];
+    size_t risk_count = 0;
+    for (size_t k = 0; k < u->risk_count; k++) {
+        bool seen = false;
+        for (size_t i = 0; i < risk_count; i++)
+            if (strcmp(risks[i].name, u->risks[k].name) == 0) seen = true;
+        if (!seen) risks[risk_count++] = u->risks[k];
+    }
+    listening__route_input in = {
+        .source = source,
+        .author = author,
+        .kind = u->kind,
+        .sentiment = u->sentiment,
+        .topic = u->topic,
+        .kind_permille = u->kind_permille,
+        .sentiment_permille = u->sentiment_permille,
+        .topic_permille = u->topic_permille,
+        .posted_at_ms = pp->posted_at_ms,
+        .risks = risks,
+        .risk_count = risk_count,
+    };
+    return listening__cases_route_with(l, bs->routing, id, &in, now_ms, &r->cases_opened, &r->cases_joined);
+}
+
+/* One prepared post; caller holds the transaction.  The insert is tried
+ * first: a (source, external id) already there is a duplicate whose counts
+ * merge (the larger wins). */
+static int store_one(listening *l, batch_state *bs, const listening_prepared *p, const prepared_post *pp,
+                     int64_t now_ms, listening_ingest_result *r) {
     const char *a = p->arena.data;
     const char *source = a + pp->source, *external_id = a + pp->external_id, *author = a + pp->author;
     const char *text = a + pp->text;
-    int64_t id;
-    int result = store_query_int64(l->s, &id, "SELECT id FROM listening_posts WHERE source = ? AND external_id = ?",
-                                   "tt", source, external_id);
-    if (result == SB_OK) {
-        r->duplicates++;
-        return store_exec(l->s,
-                          "UPDATE listening_posts SET likes = max(likes, ?), shares = max(shares, ?), replies = "
-                          "max(replies, ?), author_reach = max(author_reach, ?), updated_at_ms = ? WHERE id = ?",
-                          "iiiiii", pp->likes, pp->shares, pp->replies, pp->author_reach, now_ms, id);
-    }
-    if (result != SB_ENOTFOUND) return result;
+    int result;
     if (pp->has_sealed)
         result = store_exec(l->s,
                             "INSERT INTO listening_posts(source, external_id, author, author_reach, posted_at_ms, "
                             "text, raw_sealed, redactions, likes, shares, replies, ingested_at_ms, updated_at_ms) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(source, external_id) DO "
+                            "NOTHING",
                             "tttiitbiiiiii", source, external_id, author, pp->author_reach, pp->posted_at_ms, text,
                             a + pp->sealed, (int)pp->sealed_len, pp->redactions, pp->likes, pp->shares, pp->replies,
                             now_ms, now_ms);
@@ -159,17 +209,27 @@ static int store_one(listening *l, const listening_prepared *p, const prepared_p
         result = store_exec(l->s,
                             "INSERT INTO listening_posts(source, external_id, author, author_reach, posted_at_ms, "
                             "text, raw_sealed, redactions, likes, shares, replies, ingested_at_ms, updated_at_ms) "
-                            "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+                            "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?) ON CONFLICT(source, external_id) DO "
+                            "NOTHING",
                             "tttiitiiiiii", source, external_id, author, pp->author_reach, pp->posted_at_ms, text,
                             pp->redactions, pp->likes, pp->shares, pp->replies, now_ms, now_ms);
     if (result != SB_OK) return result;
-    id = store_last_insert_id(l->s);
+    if (store_changes(l->s) == 0) {
+        r->duplicates++;
+        return store_exec(l->s,
+                          "UPDATE listening_posts SET likes = max(likes, ?), shares = max(shares, ?), replies = "
+                          "max(replies, ?), author_reach = max(author_reach, ?), updated_at_ms = ? WHERE source = ? "
+                          "AND external_id = ?",
+                          "iiiiitt", pp->likes, pp->shares, pp->replies, pp->author_reach, now_ms, source,
+                          external_id);
+    }
+    int64_t id = store_last_insert_id(l->s);
     r->accepted++;
     if (!pp->understood) {
         r->not_understood++;
         return SB_OK;
     }
-    return listening__post_understood(l, id, &pp->u, now_ms, r);
+    return store_understanding(l, bs, id, source, author, pp, now_ms, r);
 }
 
 static void result_reset(listening_ingest_result *r, size_t rejected) {
@@ -187,14 +247,20 @@ int listening_ingest_prepared(listening *l, const listening_prepared *p, int64_t
     result_reset(r, 0);
     if (!p) return SB_EINVAL;
     if (p->count == 0) return SB_OK;
-    int result = store_begin(l->s);
+    batch_state bs = {0};
+    int result = listening__stats_batch_open(&bs.stats);
+    if (result != SB_OK) return result;
+    result = store_begin(l->s);
     for (size_t k = 0; k < p->count && result == SB_OK; k++) {
         const prepared_post *pp = &p->posts[k];
         if (pp->reason)
             reject(r, k, pp->reason);
         else
-            result = store_one(l, p, pp, now_ms, r);
+            result = store_one(l, &bs, p, pp, now_ms, r);
     }
+    if (result == SB_OK) result = listening__stats_batch_flush(l, bs.stats);
+    listening__stats_batch_free(bs.stats);
+    listening__routing_free(bs.routing);
     if (result == SB_OK) result = store_commit(l->s);
     if (result != SB_OK) {
         store_rollback(l->s);
