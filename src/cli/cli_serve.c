@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@
 #include "core/core.h"
 #include "identity/identity.h"
 #include "ledger/ledger.h"
+#include "listening/listening.h"
+#include "messenger/messenger.h"
 #include "payments/ops.h"
 #include "payments/switch.h"
 #include "store/store.h"
@@ -157,6 +160,70 @@ static void serve_maintenance_stop(serve_maintenance *m) {
     m->started = false;
 }
 
+/* ---- listening: comments on the bank's channel (ingest helper) ----------
+ * The messenger hands each channel comment to the comment hook right after
+ * its commit, on the HTTP thread that took the request, without a store.
+ * The hook only copies the comment into the listening feed's bounded queue
+ * (src/listening/listening_channel.c) and returns: the feed's own thread,
+ * with its own store connection, understands it with the default model and
+ * ingests it as an own_channel post, so a slow classifier never slows HTTP.
+ * When the queue is full (SB_LISTENING_FEED_QUEUE_MAX) the comment is
+ * dropped from listening, counted and logged; it stays in the messenger.
+ * Without a model file the comments are stored without understanding. */
+typedef struct {
+    listening_text_engine *engine;
+    listening_feed *feed;
+} serve_channel_listening;
+
+static void serve_channel_comment(const messenger_message *comment, void *arg) {
+    listening_feed *feed = arg;
+    if (!comment->text) return; /* deleted before it got here */
+    listening_post post;
+    char ids[LISTENING_CHANNEL_IDS_BYTES];
+    listening_channel_post(comment->chat_id, comment->seq, comment->sender_id, comment->created_at_ms, comment->text,
+                           &post, ids);
+    int result = listening_feed_push(feed, &post);
+    if (result != SB_OK && result != SB_EBUSY) /* full: counted and logged by the feed */
+        sb_log(SB_LOG_WARN, "listening.channel", "comment %lld/%lld not queued: %s", (long long)comment->chat_id,
+               (long long)comment->seq, sb_strerror(result));
+}
+
+static int serve_channel_listening_start(serve_channel_listening *c, const char *data) {
+    memset(c, 0, sizeof *c);
+    char path[SB_PATH_BYTES_MAX];
+    char err[TEXT_ERROR_BYTES];
+    if (cli_model_path(getenv("SOCIALBANK_MODEL"), path, sizeof path) != SB_OK ||
+        listening_text_engine_open(path, &c->engine, err) != SB_OK)
+        sb_log(SB_LOG_WARN, "listening.channel", "no classifier model at %s: channel comments are stored without "
+               "understanding", path);
+    listening_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (c->engine) cfg.understander = listening_text_understander(c->engine);
+    int result = listening_feed_start(data, &cfg, SB_LISTENING_FEED_QUEUE_MAX, &c->feed);
+    if (result != SB_OK) {
+        listening_text_engine_free(c->engine);
+        c->engine = NULL;
+        return result;
+    }
+    messenger_comment_hook_set(serve_channel_comment, c->feed);
+    return SB_OK;
+}
+
+/* After the HTTP loops have stopped: unhook, store what is queued, stop. */
+static void serve_channel_listening_stop(serve_channel_listening *c) {
+    messenger_comment_hook_set(NULL, NULL);
+    if (c->feed) {
+        listening_feed_stats stats;
+        listening_feed_stats_get(c->feed, &stats);
+        listening_feed_stop(c->feed);
+        sb_log(SB_LOG_INFO, "listening.channel", "%llu comments queued, %llu dropped, %llu lost to store errors",
+               (unsigned long long)stats.queued, (unsigned long long)stats.dropped, (unsigned long long)stats.failed);
+    }
+    listening_text_engine_free(c->engine);
+    memset(c, 0, sizeof *c);
+}
+/* ---- end of the channel listening block ---- */
+
 int cli_serve(int argc, char **argv) {
     char default_threads[16];
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -239,7 +306,18 @@ int cli_serve(int argc, char **argv) {
         identity_sender_stop();
         return 1;
     }
+    serve_channel_listening channel; /* ingest helper: channel comments -> listening */
+    result = serve_channel_listening_start(&channel, cfg.data_location);
+    if (result != SB_OK) {
+        fprintf(stderr, "socialbank serve: cannot start the channel listening feed: %s\n", sb_strerror(result));
+        serve_maintenance_stop(&maintenance);
+        api_payments_set(NULL);
+        serve_money_close(&money);
+        identity_sender_stop();
+        return 1;
+    }
     result = api_server_run(&cfg);
+    serve_channel_listening_stop(&channel);
     serve_maintenance_stop(&maintenance);
     api_payments_set(NULL);
     serve_money_close(&money);
