@@ -4,7 +4,9 @@
  * when asked), run the HTTP/WebSocket server until SIGTERM or SIGINT, and
  * close the ledger after the HTTP loops have stopped.  Beside the loops a
  * maintenance thread expires due money requests and reconciles card-to-card
- * transfers the switch left unanswered, so no hold is left hanging.
+ * transfers the switch left unanswered, so no hold is left hanging.  Comments
+ * on the bank's channel go to listening through a bounded feed with its own
+ * thread (the channel listening block below).
  */
 #include <errno.h>
 #include <pthread.h>

@@ -412,7 +412,7 @@ int listening_import(listening *l, const listening_format *f, const char *data, 
 /* A comment on the bank's channel as a post (listening_channel.c): source
  * own_channel, external id "CHAT/SEQ", author "user:ID", reach 0.  Strings
  * point into ids_buf (LISTENING_CHANNEL_IDS_BYTES) and text. */
-#define LISTENING_CHANNEL_IDS_BYTES 64
+#define LISTENING_CHANNEL_IDS_BYTES 96
 void listening_channel_post(int64_t chat_id, int64_t seq, int64_t sender_id, int64_t created_at_ms, const char *text,
                             listening_post *out, char ids_buf[LISTENING_CHANNEL_IDS_BYTES]);
 

@@ -29,7 +29,7 @@ void listening_channel_post(int64_t chat_id, int64_t seq, int64_t sender_id, int
                             listening_post *out, char ids_buf[LISTENING_CHANNEL_IDS_BYTES]) {
     memset(out, 0, sizeof *out);
     int n = snprintf(ids_buf, LISTENING_CHANNEL_IDS_BYTES, "%lld/%lld", (long long)chat_id, (long long)seq);
-    SB_ASSERT(n > 0 && n < LISTENING_CHANNEL_IDS_BYTES / 2);
+    SB_ASSERT(n > 0 && n < LISTENING_CHANNEL_IDS_BYTES / 2); /* two int64 and a slash: 40 */
     char *author = ids_buf + n + 1;
     snprintf(author, LISTENING_CHANNEL_IDS_BYTES - (size_t)n - 1, "user:%lld", (long long)sender_id);
     out->source = "own_channel";
