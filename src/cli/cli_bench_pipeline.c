@@ -61,7 +61,8 @@ typedef struct {
 } corpus;
 
 static void corpus_free(corpus *c) {
-    for (size_t k = 0; k < c->n; k++) sb_free(c->texts[k]);
+    for (size_t k = 0; k < c->n; k++)
+        sb_free(c->texts[k]);
     sb_free(c->texts);
     sb_free(c->sources);
     memset(c, 0, sizeof *c);
@@ -95,7 +96,8 @@ static int corpus_read_tsv(corpus *c, const char *path, const char *source, size
     bool header = true;
     while (result == SB_OK && c->n < max && fgets(line, SB_CLI_LINE_BYTES_MAX + 2, f)) {
         size_t len = strlen(line);
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
         if (header) {
             header = false;
             continue;
@@ -209,8 +211,7 @@ static int classify_all(const text_model *model, const corpus *c, size_t posts, 
 
 /* ---- the pipeline ---- */
 static int run_pipeline(const char *data_dir, listening_text_engine *engine, const sb_buf *export, size_t batch,
-                        int threads, int64_t now_ms, listening_import_result *r, double *seconds,
-                        double *cpu_seconds) {
+                        int threads, int64_t now_ms, listening_import_result *r, double *seconds, double *cpu_seconds) {
     store *s = NULL;
     listening *l = NULL;
     store_options so = {.durable = 1, .cache_kib = SB_LISTENING_INGEST_CACHE_KIB};
@@ -246,14 +247,14 @@ int cli_bench_pipeline(int argc, char **argv) {
     cli_option opts[] = {
         {"data-dir", "SB_DATA_DIR", "the datasets directory (shared/data); absent: the project's own stream", NULL,
          false, NULL, false},
-        {"stream", NULL, "the project's stream, used when the datasets are absent",
-         "tests/data/listening_stream.jsonl", false, NULL, false},
+        {"stream", NULL, "the project's stream, used when the datasets are absent", "tests/data/listening_stream.jsonl",
+         false, NULL, false},
         {"model", "SOCIALBANK_MODEL", "classifier model (default: models/default.sbm beside the binary)", NULL, false,
          NULL, false},
         {"posts", NULL, "posts in the export (the texts are cycled; 0: each text once)", "0", false, NULL, false},
         {"batch", NULL, "posts per transaction", "1000", false, NULL, false},
-        {"threads", NULL, "understanding threads of the pipeline, and classifier threads", default_threads, false,
-         NULL, false},
+        {"threads", NULL, "understanding threads of the pipeline, and classifier threads", default_threads, false, NULL,
+         false},
         {"store", NULL, "directory for the benchmark's database (default: a new temporary one, removed)", NULL, false,
          NULL, false},
         {NULL}};
@@ -341,8 +342,8 @@ int cli_bench_pipeline(int argc, char **argv) {
     if (result == SB_OK) result = classify_all(model, &c, posts, (int)threads, &base_s, &base_cpu);
     if (result == SB_OK && threads > 1) result = classify_all(model, &c, posts, 1, &base1_s, &base1_cpu);
     sb_log_set_level(SB_LOG_WARN); /* no migration chatter */
-    if (result == SB_OK) result = run_pipeline(store_dir, engine, &export, (size_t)batch, (int)threads, now_ms, &r, &pipe_s,
-                                                  &pipe_cpu);
+    if (result == SB_OK)
+        result = run_pipeline(store_dir, engine, &export, (size_t)batch, (int)threads, now_ms, &r, &pipe_s, &pipe_cpu);
     if (temporary && store_dir[0] != '\0') {
         static const char *const files[] = {"socialbank.db", "socialbank.db-wal", "socialbank.db-shm"};
         for (size_t k = 0; k < SB_ARRAY_LEN(files); k++) {
@@ -361,7 +362,8 @@ int cli_bench_pipeline(int argc, char **argv) {
         double base = base_s > 0 ? (double)posts / base_s : 0;
         printf("corpus: %s (%zu texts from %zu datasets), %zu posts, %.1f MiB of JSONL\n", corpus_name, c.n,
                datasets_read, posts, (double)export.len / (1024.0 * 1024.0));
-        printf("pipeline: %zu records in %.3f s (%.3f CPU s): accepted %zu, duplicates %zu, rejected %zu, not understood %zu, "
+        printf("pipeline: %zu records in %.3f s (%.3f CPU s): accepted %zu, duplicates %zu, rejected %zu, not "
+               "understood %zu, "
                "cases opened %zu, joined %zu, batches %zu\n",
                r.records, pipe_s, pipe_cpu, r.accepted, r.duplicates, r.rejected, r.not_understood, r.cases_opened,
                r.cases_joined, r.batches);

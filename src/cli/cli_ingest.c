@@ -141,7 +141,8 @@ static void progress_draw(void *arg, size_t done, size_t total, const listening_
     if (percent > 100) percent = 100;
     char bar[31];
     int filled = percent * 30 / 100;
-    for (int k = 0; k < 30; k++) bar[k] = k < filled ? '#' : '.';
+    for (int k = 0; k < 30; k++)
+        bar[k] = k < filled ? '#' : '.';
     bar[30] = '\0';
     double seconds = (double)(sb_mono_ns() - p->start_ns) / 1e9;
     fprintf(stderr, "\r[%s] %3d%%  %zu records, %zu rejected, %.0f/s ", bar, percent, r->records, r->rejected,
@@ -158,7 +159,8 @@ static void print_summary(const char *path, const listening_format *f, const lis
     printf("accepted: %zu\n", r->accepted);
     printf("duplicates: %zu\n", r->duplicates);
     printf("rejected: %zu\n", r->rejected);
-    for (size_t k = 0; k < r->reason_count; k++) printf("rejected.%s: %zu\n", r->reasons[k].reason, r->reasons[k].count);
+    for (size_t k = 0; k < r->reason_count; k++)
+        printf("rejected.%s: %zu\n", r->reasons[k].reason, r->reasons[k].count);
     printf("not_understood: %zu\n", r->not_understood);
     printf("cases_opened: %zu\n", r->cases_opened);
     printf("cases_joined: %zu\n", r->cases_joined);
@@ -185,13 +187,14 @@ int cli_ingest(int argc, char **argv) {
     char default_batch[16];
     snprintf(default_batch, sizeof default_batch, "%d", SB_LISTENING_IMPORT_BATCH_DEFAULT);
     cli_option opts[] = {
-        {"format", NULL, "jsonl, csv or telegram (default: from the file's extension; jsonl for -)", NULL, false,
-         NULL, false},
+        {"format", NULL, "jsonl, csv or telegram (default: from the file's extension; jsonl for -)", NULL, false, NULL,
+         false},
         {"source", NULL, "source for records that name none (twitter, app_store, forum, ...)", NULL, false, NULL,
          false},
         CLI_DATA_OPTION,
-        {"model", "SOCIALBANK_MODEL", "classifier model (default: models/default.sbm beside the binary; none: store "
-                                      "without understanding)",
+        {"model", "SOCIALBANK_MODEL",
+         "classifier model (default: models/default.sbm beside the binary; none: store "
+         "without understanding)",
          NULL, false, NULL, false},
         {"batch", NULL, "posts per transaction", default_batch, false, NULL, false},
         {"threads", NULL, "understanding threads (0: all on one thread)", default_threads, false, NULL, false},

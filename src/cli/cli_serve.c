@@ -196,8 +196,8 @@ static int serve_channel_listening_start(serve_channel_listening *c, const char 
     char err[TEXT_ERROR_BYTES];
     if (cli_model_path(getenv("SOCIALBANK_MODEL"), path, sizeof path) != SB_OK ||
         listening_text_engine_open(path, &c->engine, err) != SB_OK)
-        sb_log(SB_LOG_WARN, "listening.channel", "no classifier model at %s: channel comments are stored without "
-               "understanding", path);
+        sb_log(SB_LOG_WARN, "listening.channel",
+               "no classifier model at %s: channel comments are stored without understanding", path);
     listening_config cfg;
     memset(&cfg, 0, sizeof cfg);
     if (c->engine) cfg.understander = listening_text_understander(c->engine);

@@ -330,9 +330,11 @@ void listening__stats_batch_free(listening__stats_batch *b) {
 
 static uint64_t cell_hash(int grain, int64_t bucket, const char *dimension, const char *value) {
     uint64_t h = 1469598103934665603ULL ^ (uint64_t)grain ^ ((uint64_t)bucket * 0x9E3779B97F4A7C15ULL);
-    for (const char *p = dimension; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (const char *p = dimension; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     h = (h ^ 0xFF) * 1099511628211ULL;
-    for (const char *p = value; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (const char *p = value; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     return h;
 }
 
@@ -348,8 +350,8 @@ static stats_cell *cell_find(stats_cell *cells, size_t cap, int grain, int64_t b
     }
 }
 
-static int stats_batch_count(listening__stats_batch *b, const char *dimension, const char *value,
-                             int64_t posted_at_ms, int pos, int neg) {
+static int stats_batch_count(listening__stats_batch *b, const char *dimension, const char *value, int64_t posted_at_ms,
+                             int pos, int neg) {
     const int64_t units[] = {HOUR_MS, DAY_MS};
     for (int g = 0; g < 2; g++) {
         if (2 * (b->used + 1) > b->cap) {
@@ -417,8 +419,8 @@ int listening__stats_batch_flush(listening *l, listening__stats_batch *b) {
                             "dimension, value) DO UPDATE SET posts = posts + excluded.posts, positive = positive + "
                             "excluded.positive, negative = negative + excluded.negative, neutral = neutral + "
                             "excluded.neutral",
-                            "tittiiii", grains[c->grain], c->bucket_ms, c->dimension, c->value, c->posts,
-                            c->positive, c->negative, c->neutral);
+                            "tittiiii", grains[c->grain], c->bucket_ms, c->dimension, c->value, c->posts, c->positive,
+                            c->negative, c->neutral);
     }
     memset(b->cells, 0, b->cap * sizeof *b->cells);
     b->used = 0;
@@ -494,7 +496,7 @@ int listening__life_events_store(listening *l, int64_t post_id, const char *sour
 }
 
 int listening__post_understood(listening *l, int64_t post_id, const listening_understanding *u, int64_t now_ms,
-                                listening_ingest_result *r) {
+                               listening_ingest_result *r) {
     int result = listening__stats_apply(l, post_id, -1); /* a previous understanding, if any */
     if (result == SB_OK) result = understanding_store(l, post_id, u, now_ms, r ? &r->leads : NULL);
     if (result == SB_OK) result = listening__stats_apply(l, post_id, +1);

@@ -401,8 +401,8 @@ static int routing_calendar(listening *l, listening__routing *r, const char *dep
 }
 
 /* Route a case to a department: start its clock now with the priority's budget. */
-static int case_add_department(listening *l, listening__routing *r, int64_t case_id, const char *department,
-                               int rank, int64_t now_ms) {
+static int case_add_department(listening *l, listening__routing *r, int64_t case_id, const char *department, int rank,
+                               int64_t now_ms) {
     int64_t budget_minutes = r->budget_minutes[rank];
     if (budget_minutes <= 0) return SB_ENOTFOUND;
     const listening_calendar *cal;
@@ -468,12 +468,12 @@ int listening__cases_route_with(listening *l, listening__routing *routing, int64
     int64_t case_id = 0;
     int existing_rank = -1;
     store_stmt *st;
-    int result = store_query(l->s, &st,
-                             "SELECT c.id, p.rank FROM listening_cases c JOIN listening_priorities p ON p.priority = "
-                             "c.priority WHERE c.source = ? AND c.author = ? AND c.topic = ? AND c.state != "
-                             "'resolved' AND c.last_post_at_ms >= ? ORDER BY c.id DESC LIMIT 1",
-                             "ttti", in->source, in->author, in->topic,
-                             in->posted_at_ms - SB_LISTENING_CASE_JOIN_WINDOW_MS);
+    int result =
+        store_query(l->s, &st,
+                    "SELECT c.id, p.rank FROM listening_cases c JOIN listening_priorities p ON p.priority = "
+                    "c.priority WHERE c.source = ? AND c.author = ? AND c.topic = ? AND c.state != "
+                    "'resolved' AND c.last_post_at_ms >= ? ORDER BY c.id DESC LIMIT 1",
+                    "ttti", in->source, in->author, in->topic, in->posted_at_ms - SB_LISTENING_CASE_JOIN_WINDOW_MS);
     if (result == SB_OK) {
         result = store_step(st);
         if (result == STORE_ROW) {
@@ -545,8 +545,8 @@ int listening__cases_route(listening *l, int64_t post_id, int64_t now_ms, size_t
     }
     char source[SB_LISTENING_SOURCE_BYTES_MAX + 1], author[SB_LISTENING_AUTHOR_BYTES_MAX + 1];
     char kind[LISTENING_LABEL_BYTES], sentiment[LISTENING_LABEL_BYTES], topic[LISTENING_LABEL_BYTES];
-    listening__route_input in = {.source = source, .author = author, .kind = kind, .sentiment = sentiment,
-                                 .topic = topic};
+    listening__route_input in = {
+        .source = source, .author = author, .kind = kind, .sentiment = sentiment, .topic = topic};
     snprintf(source, sizeof source, "%s", store_col_text(st, 0));
     snprintf(author, sizeof author, "%s", store_col_text(st, 1));
     snprintf(kind, sizeof kind, "%s", store_col_text(st, 2));

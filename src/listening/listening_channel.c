@@ -108,8 +108,7 @@ static void feed_store(listening_feed *f, listening *l, feed_item **items, size_
     f->in_hand = 0;
     pthread_cond_broadcast(&f->changed);
     pthread_mutex_unlock(&f->lock);
-    if (result != SB_OK)
-        sb_log(SB_LOG_ERROR, "listening.feed", "%zu channel posts lost: %s", n, sb_strerror(result));
+    if (result != SB_OK) sb_log(SB_LOG_ERROR, "listening.feed", "%zu channel posts lost: %s", n, sb_strerror(result));
     for (size_t k = 0; k < n; k++)
         sb_free(items[k]);
 }

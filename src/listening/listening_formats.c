@@ -78,7 +78,8 @@ static int jsonl_next(void *state, listening_post *out, size_t *line_out, const 
         size_t len = line_len;
         if (len > 0 && start[len - 1] == '\r') len--;
         size_t blank = 0;
-        while (blank < len && (start[blank] == ' ' || start[blank] == '\t')) blank++;
+        while (blank < len && (start[blank] == ' ' || start[blank] == '\t'))
+            blank++;
         if (blank == len) continue; /* empty lines are not records */
         *line_out = st->line;
         if (len > SB_LISTENING_JSONL_LINE_BYTES_MAX) {
@@ -112,8 +113,13 @@ static void jsonl_close(void *state) {
 }
 
 const listening_format listening_format_jsonl = {
-    "jsonl", "jsonl", "one JSON object a line (source, id, author, followers, time, text, likes, shares, replies)",
-    jsonl_open, jsonl_next, jsonl_close, jsonl_position,
+    "jsonl",
+    "jsonl",
+    "one JSON object a line (source, id, author, followers, time, text, likes, shares, replies)",
+    jsonl_open,
+    jsonl_next,
+    jsonl_close,
+    jsonl_position,
 };
 
 /* ---- CSV ---- */
@@ -183,6 +189,7 @@ static void csv_close(void *state) {
 }
 
 const listening_format listening_format_csv = {
-    "csv", "csv", "CSV with a header row naming the same fields (RFC 4180, quoted fields may span lines)",
-    csv_open, csv_next, csv_close, csv_position,
+    "csv",        "csv",    "CSV with a header row naming the same fields (RFC 4180, quoted fields may span lines)",
+    csv_open,     csv_next, csv_close,
+    csv_position,
 };

@@ -157,14 +157,16 @@ static void *worker_main(void *arg) {
 static void add_rejection(listening_import_result *r, size_t line, const char *reason) {
     r->rejected++;
     size_t k = 0;
-    while (k < r->reason_count && strcmp(r->reasons[k].reason, reason) != 0) k++;
+    while (k < r->reason_count && strcmp(r->reasons[k].reason, reason) != 0)
+        k++;
     if (k == r->reason_count && k < LISTENING_IMPORT_REASONS_MAX) {
         r->reasons[k].reason = reason;
         r->reasons[k].count = 0;
         r->reason_count++;
     }
     if (k < r->reason_count) r->reasons[k].count++;
-    if (r->first_count < LISTENING_IMPORT_FIRST_REJECTIONS) r->first[r->first_count++] = (listening_import_rejection){line, reason};
+    if (r->first_count < LISTENING_IMPORT_FIRST_REJECTIONS)
+        r->first[r->first_count++] = (listening_import_rejection){line, reason};
 }
 
 /* Store one prepared batch and account for it, rejections in line order. */

@@ -21,7 +21,7 @@
 #include "listening/listening_int.h"
 
 typedef struct {
-    const char *reason; /* rejected: why (static), else NULL */
+    const char *reason;                               /* rejected: why (static), else NULL */
     size_t source, external_id, author, text, sealed; /* offsets into the arena */
     size_t text_len, sealed_len;
     int64_t author_reach, posted_at_ms, likes, shares, replies, redactions;
@@ -141,12 +141,12 @@ typedef struct {
 static int store_understanding(listening *l, batch_state *bs, int64_t id, const char *source, const char *author,
                                const prepared_post *pp, int64_t now_ms, listening_ingest_result *r) {
     const listening_understanding *u = &pp->u;
-    int result = store_exec(l->s,
-                            "INSERT INTO listening_understanding(post_id, lang, sentiment, sentiment_permille, kind, "
-                            "kind_permille, topic, topic_permille, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            "ittititit", id, u->lang[0] ? u->lang : "other", u->sentiment,
-                            (int64_t)u->sentiment_permille, u->kind, (int64_t)u->kind_permille, u->topic,
-                            (int64_t)u->topic_permille, u->model);
+    int result =
+        store_exec(l->s,
+                   "INSERT INTO listening_understanding(post_id, lang, sentiment, sentiment_permille, kind, "
+                   "kind_permille, topic, topic_permille, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "ittititit", id, u->lang[0] ? u->lang : "other", u->sentiment, (int64_t)u->sentiment_permille,
+                   u->kind, (int64_t)u->kind_permille, u->topic, (int64_t)u->topic_permille, u->model);
     for (size_t k = 0; k < u->risk_count && result == SB_OK; k++)
         result = store_exec(l->s,
                             "INSERT OR IGNORE INTO listening_signals(post_id, kind, name, permille, trigger_words) "
@@ -220,8 +220,7 @@ static int store_one(listening *l, batch_state *bs, const listening_prepared *p,
                           "UPDATE listening_posts SET likes = max(likes, ?), shares = max(shares, ?), replies = "
                           "max(replies, ?), author_reach = max(author_reach, ?), updated_at_ms = ? WHERE source = ? "
                           "AND external_id = ?",
-                          "iiiiitt", pp->likes, pp->shares, pp->replies, pp->author_reach, now_ms, source,
-                          external_id);
+                          "iiiiitt", pp->likes, pp->shares, pp->replies, pp->author_reach, now_ms, source, external_id);
     }
     int64_t id = store_last_insert_id(l->s);
     r->accepted++;
@@ -241,8 +240,7 @@ static void result_reset(listening_ingest_result *r, size_t rejected) {
     r->rejected = rejected;
 }
 
-int listening_ingest_prepared(listening *l, const listening_prepared *p, int64_t now_ms,
-                              listening_ingest_result *r) {
+int listening_ingest_prepared(listening *l, const listening_prepared *p, int64_t now_ms, listening_ingest_result *r) {
     if (!l || !r) return SB_EINVAL;
     result_reset(r, 0);
     if (!p) return SB_EINVAL;

@@ -35,9 +35,9 @@
 typedef struct {
     const char *data;
     size_t len, pos;
-    size_t line;      /* 1-based line at line_pos */
-    size_t line_pos;  /* newlines before it are counted */
-    bool first;       /* no element read yet */
+    size_t line;     /* 1-based line at line_pos */
+    size_t line_pos; /* newlines before it are counted */
+    bool first;      /* no element read yet */
     bool done;
     char chat_id[24]; /* "" if the export has none */
     json_t *record;
@@ -267,7 +267,11 @@ static void telegram_close(void *state) {
 }
 
 const listening_format listening_format_telegram = {
-    "telegram", "json",
+    "telegram",
+    "json",
     "a Telegram Desktop chat or channel export (result.json): messages with text, from_id, date, reactions",
-    telegram_open, telegram_next, telegram_close, telegram_position,
+    telegram_open,
+    telegram_next,
+    telegram_close,
+    telegram_position,
 };

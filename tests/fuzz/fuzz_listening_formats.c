@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (reason) continue;
             /* Touch every byte a post claims (ASan checks the bounds). */
             volatile size_t sum = 0;
-            for (size_t i = 0; p.text && i < p.text_len; i++) sum += (unsigned char)p.text[i];
+            for (size_t i = 0; p.text && i < p.text_len; i++)
+                sum += (unsigned char)p.text[i];
             sum += p.source ? strlen(p.source) : 0;
             sum += p.author ? strlen(p.author) : 0;
             sum += p.external_id ? strlen(p.external_id) : 0;

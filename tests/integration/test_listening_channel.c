@@ -61,9 +61,9 @@ static int64_t wait_post(const char *external_id) {
         store *s;
         assert_int_equal(store_open(srv->data_dir, NULL, &s), SB_OK);
         int64_t id = 0;
-        int result = store_query_int64(s, &id,
-                                       "SELECT id FROM listening_posts WHERE source = 'own_channel' AND external_id = ?",
-                                       "t", external_id);
+        int result =
+            store_query_int64(s, &id, "SELECT id FROM listening_posts WHERE source = 'own_channel' AND external_id = ?",
+                              "t", external_id);
         store_close(s);
         if (result == SB_OK) return id;
         assert_int_equal(result, SB_ENOTFOUND);

@@ -70,9 +70,9 @@ static void import_run(int threads, size_t batch, import_outcome *o) {
     export_make(&data);
     listening_import_options opt = {.batch_posts = batch, .threads = threads};
     const char *reason = "unset";
-    assert_int_equal(listening_import(f->l, &listening_format_jsonl, data.data, data.len, &opt, T0_MS + DAY_MS_T,
-                                      &o->r, &reason),
-                     SB_OK);
+    assert_int_equal(
+        listening_import(f->l, &listening_format_jsonl, data.data, data.len, &opt, T0_MS + DAY_MS_T, &o->r, &reason),
+        SB_OK);
     assert_null(reason);
     o->posts = count_rows(f->s, "SELECT COUNT(*) FROM listening_posts");
     o->cases = count_rows(f->s, "SELECT COUNT(*) FROM listening_cases");
@@ -121,7 +121,8 @@ static void test_import_counts_and_lines(void **state) {
     assert_int_equal(o.r.reasons[1].count, 10);
     assert_int_equal(o.r.first_count, LISTENING_IMPORT_FIRST_REJECTIONS);
     static const size_t lines[] = {89, 97, 178, 194, 267, 291, 356, 388, 445, 485};
-    for (size_t k = 0; k < SB_ARRAY_LEN(lines); k++) assert_int_equal(o.r.first[k].line, lines[k]);
+    for (size_t k = 0; k < SB_ARRAY_LEN(lines); k++)
+        assert_int_equal(o.r.first[k].line, lines[k]);
     /* Duplicates: lines 10, 20, ... 1000 (100) minus those whose original
      * line was bad (95 -> no; 485 is 97*5: line 490 repeats it) or is itself
      * rejected (line 890 is 89*10: unknown source). */
@@ -227,14 +228,15 @@ static void test_telegram_edges(void **state) {
     assert_int_equal(tg_read("{\"messages\":{}}", recs, 8, &reason), 0);
     assert_string_equal(reason, "telegram_not_an_export");
     /* No chat id: the message id alone; a broken element ends the file. */
-    const char *json = "{\"messages\":[\n"
-                       "{\"id\":7,\"type\":\"message\",\"date_unixtime\":\"1795168800\",\"from_id\":\"user1\","
-                       "\"text\":[{\"type\":\"link\",\"text\":\"a\"},\"b\"],\"reactions\":[{\"count\":4}]},\n"
-                       "5,\n"
-                       "{\"id\":8,\"type\":\"message\",\"date_unixtime\":\"soon\",\"from_id\":\"user1\",\"text\":\"t\"},\n"
-                       "{\"id\":9,\"type\":\"message\",\"text\":[1]},\n"
-                       "{\"id\":10,\"type\":\"message\" oops},\n"
-                       "{\"id\":11,\"type\":\"message\",\"date_unixtime\":\"1795168800\",\"text\":\"never read\"}]}";
+    const char *json =
+        "{\"messages\":[\n"
+        "{\"id\":7,\"type\":\"message\",\"date_unixtime\":\"1795168800\",\"from_id\":\"user1\","
+        "\"text\":[{\"type\":\"link\",\"text\":\"a\"},\"b\"],\"reactions\":[{\"count\":4}]},\n"
+        "5,\n"
+        "{\"id\":8,\"type\":\"message\",\"date_unixtime\":\"soon\",\"from_id\":\"user1\",\"text\":\"t\"},\n"
+        "{\"id\":9,\"type\":\"message\",\"text\":[1]},\n"
+        "{\"id\":10,\"type\":\"message\" oops},\n"
+        "{\"id\":11,\"type\":\"message\",\"date_unixtime\":\"1795168800\",\"text\":\"never read\"}]}";
     size_t n = tg_read(json, recs, 8, &reason);
     assert_null(reason);
     assert_int_equal(n, 5);
@@ -252,8 +254,10 @@ static void test_telegram_edges(void **state) {
     /* A text over the limit. */
     sb_buf big;
     sb_buf_init(&big, 1 << 20);
-    assert_int_equal(sb_buf_append_str(&big, "{\"id\":1,\"messages\":[{\"id\":2,\"type\":\"message\",\"text\":\""), SB_OK);
-    for (int k = 0; k < SB_LISTENING_TEXT_BYTES_MAX + 100; k++) assert_int_equal(sb_buf_append_str(&big, "a"), SB_OK);
+    assert_int_equal(sb_buf_append_str(&big, "{\"id\":1,\"messages\":[{\"id\":2,\"type\":\"message\",\"text\":\""),
+                     SB_OK);
+    for (int k = 0; k < SB_LISTENING_TEXT_BYTES_MAX + 100; k++)
+        assert_int_equal(sb_buf_append_str(&big, "a"), SB_OK);
     assert_int_equal(sb_buf_append_str(&big, "\"}]}"), SB_OK);
     n = tg_read(big.data, recs, 8, &reason);
     assert_int_equal(n, 1);
@@ -296,7 +300,8 @@ static int gated_understand(void *arg, const char *text, size_t len, listening_u
     pthread_mutex_lock(&gate_lock);
     gate_entered = true;
     pthread_cond_broadcast(&gate_changed);
-    while (!gate_open) pthread_cond_wait(&gate_changed, &gate_lock);
+    while (!gate_open)
+        pthread_cond_wait(&gate_changed, &gate_lock);
     pthread_mutex_unlock(&gate_lock);
     return scripted_understand(arg, text, len, u);
 }
@@ -319,7 +324,8 @@ static void test_feed(void **state) {
     assert_int_equal(listening_feed_push(feed, &p[0]), SB_OK);
     /* Wait until the thread holds the first post inside the understander. */
     pthread_mutex_lock(&gate_lock);
-    while (!gate_entered) pthread_cond_wait(&gate_changed, &gate_lock);
+    while (!gate_entered)
+        pthread_cond_wait(&gate_changed, &gate_lock);
     pthread_mutex_unlock(&gate_lock);
     assert_int_equal(listening_feed_push(feed, &p[1]), SB_OK);
     assert_int_equal(listening_feed_push(feed, &p[2]), SB_OK);
