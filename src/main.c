@@ -30,6 +30,7 @@ static const command commands[] = {
     {"train", cli_train, "train a text classifier model from labelled TSV or JSONL"},
     {"eval", cli_eval, "evaluate a classifier model on labelled data"},
     {"classify", cli_classify, "classify each line on stdin (language, heads, signals)"},
+    {"ingest", cli_ingest, "ingest an export of posts (JSONL, CSV, Telegram) into listening"},
 };
 
 static void usage(FILE *out) {

@@ -83,6 +83,10 @@ int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_classify(int argc, char **argv);
 
+/* listening: `ingest FILE` (cli_ingest.c), `bench pipeline` (cli_bench_pipeline.c) */
+int cli_ingest(int argc, char **argv);
+int cli_bench_pipeline(int argc, char **argv);
+
 /* The classifier model to use: `given` when set (--model or
  * $SOCIALBANK_MODEL), else models/default.sbm beside the binary (where the
  * build puts the default model).  SB_ENOTFOUND if the binary's directory is

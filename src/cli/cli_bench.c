@@ -16,6 +16,7 @@ typedef struct {
 
 static const bench_entry benches[] = {
     {"ledger", cli_bench_ledger, "durable transfers/s with group commit vs one transaction per transfer"},
+    {"pipeline", cli_bench_pipeline, "listening posts/s end to end (ingest, understand, store, route) vs the classifier"},
     {"text", cli_bench_text, "Banking77 intents: our classifier vs the fasttext command (accuracy, predictions/s)"},
 };
 

@@ -4,7 +4,9 @@
  * when asked), run the HTTP/WebSocket server until SIGTERM or SIGINT, and
  * close the ledger after the HTTP loops have stopped.  Beside the loops a
  * maintenance thread expires due money requests and reconciles card-to-card
- * transfers the switch left unanswered, so no hold is left hanging.
+ * transfers the switch left unanswered, so no hold is left hanging.  Comments
+ * on the bank's channel go to listening through a bounded feed with its own
+ * thread (the channel listening block below).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include "identity/identity.h"
 #include "ledger/ledger.h"
 #include "listening/listening.h"
+#include "messenger/messenger.h"
 #include "payments/ops.h"
 #include "payments/switch.h"
 #include "store/store.h"
@@ -214,6 +217,57 @@ static void serve_bot_stop(serve_bot *sb) {
     bankbot_close(sb->bot);
     sb->bot = NULL;
 }
+/* ---- listening: comments on the bank's channel (ingest helper) ----------
+ * The messenger hands each channel comment to the comment hook right after
+ * its commit, on the HTTP thread that took the request, without a store.
+ * The hook only copies the comment into the listening feed's bounded queue
+ * (src/listening/listening_channel.c) and returns: the feed's own thread,
+ * with its own store connection, understands it with the default model and
+ * ingests it as an own_channel post, so a slow classifier never slows HTTP.
+ * When the queue is full (SB_LISTENING_FEED_QUEUE_MAX) the comment is
+ * dropped from listening, counted and logged; it stays in the messenger.
+ * It understands with serve's one listening configuration (the model loaded
+ * once; without one, comments are stored without understanding). */
+typedef struct {
+    listening_feed *feed;
+} serve_channel_listening;
+
+static void serve_channel_comment(const messenger_message *comment, void *arg) {
+    listening_feed *feed = arg;
+    if (!comment->text) return; /* deleted before it got here */
+    listening_post post;
+    char ids[LISTENING_CHANNEL_IDS_BYTES];
+    listening_channel_post(comment->chat_id, comment->seq, comment->sender_id, comment->created_at_ms, comment->text,
+                           &post, ids);
+    int result = listening_feed_push(feed, &post);
+    if (result != SB_OK && result != SB_EBUSY) /* full: counted and logged by the feed */
+        sb_log(SB_LOG_WARN, "listening.channel", "comment %lld/%lld not queued: %s", (long long)comment->chat_id,
+               (long long)comment->seq, sb_strerror(result));
+}
+
+static int serve_channel_listening_start(serve_channel_listening *c, const char *data, const listening_config *base) {
+    memset(c, 0, sizeof *c);
+    listening_config cfg = *base; /* serve's one model, raw sealing as configured */
+    int result = listening_feed_start(data, &cfg, SB_LISTENING_FEED_QUEUE_MAX, &c->feed);
+    sodium_memzero(&cfg, sizeof cfg);
+    if (result != SB_OK) return result;
+    messenger_comment_hook_set(serve_channel_comment, c->feed);
+    return SB_OK;
+}
+
+/* After the HTTP loops have stopped: unhook, store what is queued, stop. */
+static void serve_channel_listening_stop(serve_channel_listening *c) {
+    messenger_comment_hook_set(NULL, NULL);
+    if (c->feed) {
+        listening_feed_stats stats;
+        listening_feed_stats_get(c->feed, &stats);
+        listening_feed_stop(c->feed);
+        sb_log(SB_LOG_INFO, "listening.channel", "%llu comments queued, %llu dropped, %llu lost to store errors",
+               (unsigned long long)stats.queued, (unsigned long long)stats.dropped, (unsigned long long)stats.failed);
+    }
+    memset(c, 0, sizeof *c);
+}
+/* ---- end of the channel listening block ---- */
 
 int cli_serve(int argc, char **argv) {
     char default_threads[16];
@@ -325,7 +379,20 @@ int cli_serve(int argc, char **argv) {
     result = serve_bot_start(&bot, cfg.data_location, &base, cli_serve_listening_config(serve_listen));
     if (result != SB_OK)
         sb_log(SB_LOG_ERROR, "serve.bankbot", "the service bot is not running: %s", sb_strerror(result));
+    serve_channel_listening channel; /* channel comments -> listening */
+    result = serve_channel_listening_start(&channel, cfg.data_location, cli_serve_listening_config(serve_listen));
+    if (result != SB_OK) {
+        fprintf(stderr, "socialbank serve: cannot start the channel listening feed: %s\n", sb_strerror(result));
+        serve_bot_stop(&bot);
+        serve_maintenance_stop(&maintenance);
+        cli_serve_listening_close(serve_listen);
+        api_payments_set(NULL);
+        serve_money_close(&money);
+        identity_sender_stop();
+        return 1;
+    }
     result = api_server_run(&cfg);
+    serve_channel_listening_stop(&channel);
     serve_bot_stop(&bot);
     serve_maintenance_stop(&maintenance);
     cli_serve_listening_close(serve_listen); /* listening (listenapi) */

@@ -205,6 +205,18 @@
 #define SB_LISTENING_ALERT_STOP_WAIT_MS 5000
 /* Staff users an alert is pushed to over the WebSocket. */
 #define SB_LISTENING_ALERT_STAFF_MAX 1000
+/* The channel feed (listening_feed): comments waiting for the feed thread,
+ * and posts it stores in one transaction.  Past the queue a comment is
+ * dropped from listening (it stays in the messenger). */
+#define SB_LISTENING_FEED_QUEUE_MAX 10000
+#define SB_LISTENING_FEED_BATCH_MAX 256
+/* socialbank ingest: posts per transaction by default, and the largest file
+ * or stdin spool it maps (2^40: bounded, far beyond any export). */
+#define SB_LISTENING_IMPORT_BATCH_DEFAULT 1000
+#define SB_LISTENING_IMPORT_FILE_BYTES_MAX (1LL << 40)
+/* Page cache of an importing connection: the posts' indexes and the cases
+ * stay in memory while a large export lands (see bench pipeline). */
+#define SB_LISTENING_INGEST_CACHE_KIB (64 * 1024)
 /* Payment operations (src/payments/ops.h): a client's idempotency key, an
  * e-mail alias (RFC 5321 path), a request note or split title, and the wait
  * for each card-switch call when the caller sets none. */
@@ -353,6 +365,8 @@ _Static_assert(SB_LEDGER_COMMIT_MAX <= SB_LEDGER_QUEUE_TRANSFERS_MAX, "a commit 
 _Static_assert(SB_LISTENING_CSV_FIELD_BYTES_MAX <= SB_LISTENING_CSV_ROW_BYTES_MAX, "a field fits a row");
 _Static_assert(SB_LISTENING_TEXT_BYTES_MAX <= SB_LISTENING_CSV_FIELD_BYTES_MAX, "a post text fits a CSV field");
 _Static_assert(SB_LISTENING_ALERT_BASELINE_HOURS >= 1, "a baseline needs an hour");
+_Static_assert(SB_LISTENING_FEED_BATCH_MAX <= SB_LISTENING_BATCH_POSTS_MAX, "a feed batch is one ingest call");
+_Static_assert(SB_LISTENING_IMPORT_BATCH_DEFAULT <= SB_LISTENING_BATCH_POSTS_MAX, "an import batch is one ingest call");
 _Static_assert(SB_TEXT_INPUT_BYTES_MAX <= SB_CLI_LINE_BYTES_MAX, "a CLI line can carry a whole text");
 
 _Static_assert(SB_MESSENGER_TEXT_BYTES_MAX + SB_MESSENGER_PAYLOAD_BYTES_MAX + 4096 <= SB_MESSENGER_EVENT_JSON_BYTES_MAX,

@@ -3,11 +3,8 @@
  * understanding, corrections and their export, erasure, and the statistics
  * every post contributes to.
  *
- * Ingest runs a batch in one write transaction: each row is checked first
- * (a bad row is a rejection with its reason, the rest go on), then a new post
- * is redacted, sealed if raw storage is on, understood through the
- * understander interface, stored, counted, routed by the rules and may raise
- * a lead.  A store failure rolls the whole batch back: nothing half-written.
+ * Ingest itself (check, redact, seal, understand, store, count, route) is in
+ * listening_ingest.c.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -296,6 +293,140 @@ int listening_stat_get(listening *l, const char *granularity, int64_t bucket_ms,
     return result < 0 ? result : SB_OK;
 }
 
+/* ---- statistics of a batch of new posts ---- */
+typedef struct {
+    bool used;
+    int grain; /* 0 hour, 1 day */
+    int64_t bucket_ms;
+    char dimension[12];
+    char value[SB_LISTENING_SOURCE_BYTES_MAX + LISTENING_LABEL_BYTES];
+    int64_t posts, positive, negative, neutral;
+} stats_cell;
+
+struct listening__stats_batch {
+    stats_cell *cells;
+    size_t cap, used; /* cap is a power of two, kept at most half full */
+};
+
+int listening__stats_batch_open(listening__stats_batch **out) {
+    *out = NULL;
+    listening__stats_batch *b = sb_calloc(1, sizeof *b);
+    if (!b) return SB_ENOMEM;
+    b->cap = 1024;
+    b->cells = sb_calloc(b->cap, sizeof *b->cells);
+    if (!b->cells) {
+        sb_free(b);
+        return SB_ENOMEM;
+    }
+    *out = b;
+    return SB_OK;
+}
+
+void listening__stats_batch_free(listening__stats_batch *b) {
+    if (!b) return;
+    sb_free(b->cells);
+    sb_free(b);
+}
+
+static uint64_t cell_hash(int grain, int64_t bucket, const char *dimension, const char *value) {
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)grain ^ ((uint64_t)bucket * 0x9E3779B97F4A7C15ULL);
+    for (const char *p = dimension; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ 0xFF) * 1099511628211ULL;
+    for (const char *p = value; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h;
+}
+
+static stats_cell *cell_find(stats_cell *cells, size_t cap, int grain, int64_t bucket, const char *dimension,
+                             const char *value) {
+    size_t at = (size_t)cell_hash(grain, bucket, dimension, value) & (cap - 1);
+    for (;;) { /* never full: at most half the slots are used */
+        stats_cell *c = &cells[at];
+        if (!c->used || (c->grain == grain && c->bucket_ms == bucket && strcmp(c->dimension, dimension) == 0 &&
+                         strcmp(c->value, value) == 0))
+            return c;
+        at = (at + 1) & (cap - 1);
+    }
+}
+
+static int stats_batch_count(listening__stats_batch *b, const char *dimension, const char *value, int64_t posted_at_ms,
+                             int pos, int neg) {
+    const int64_t units[] = {HOUR_MS, DAY_MS};
+    for (int g = 0; g < 2; g++) {
+        if (2 * (b->used + 1) > b->cap) {
+            size_t cap = 2 * b->cap;
+            stats_cell *cells = sb_calloc(cap, sizeof *cells);
+            if (!cells) return SB_ENOMEM;
+            for (size_t k = 0; k < b->cap; k++)
+                if (b->cells[k].used)
+                    *cell_find(cells, cap, b->cells[k].grain, b->cells[k].bucket_ms, b->cells[k].dimension,
+                               b->cells[k].value) = b->cells[k];
+            sb_free(b->cells);
+            b->cells = cells;
+            b->cap = cap;
+        }
+        int64_t bucket = floor_to(posted_at_ms, units[g]);
+        stats_cell *c = cell_find(b->cells, b->cap, g, bucket, dimension, value);
+        if (!c->used) {
+            c->used = true;
+            c->grain = g;
+            c->bucket_ms = bucket;
+            snprintf(c->dimension, sizeof c->dimension, "%s", dimension);
+            snprintf(c->value, sizeof c->value, "%s", value);
+            b->used++;
+        }
+        c->posts++;
+        c->positive += pos;
+        c->negative += neg;
+        c->neutral += !pos && !neg;
+    }
+    return SB_OK;
+}
+
+/* Names of a signal list without repeats (the table keeps the first). */
+static bool name_seen_before(const listening_signal *list, size_t k) {
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(list[i].name, list[k].name) == 0) return true;
+    return false;
+}
+
+int listening__stats_batch_add(listening__stats_batch *b, const char *source, int64_t posted_at_ms,
+                               const listening_understanding *u) {
+    int pos = strcmp(u->sentiment, "positive") == 0, neg = strcmp(u->sentiment, "negative") == 0;
+    int result = stats_batch_count(b, "all", "", posted_at_ms, pos, neg);
+    if (result == SB_OK) result = stats_batch_count(b, "source", source, posted_at_ms, pos, neg);
+    if (result == SB_OK) result = stats_batch_count(b, "lang", u->lang[0] ? u->lang : "other", posted_at_ms, pos, neg);
+    if (result == SB_OK) result = stats_batch_count(b, "topic", u->topic, posted_at_ms, pos, neg);
+    for (size_t k = 0; k < u->competitor_count && result == SB_OK; k++)
+        if (!name_seen_before(u->competitors, k))
+            result = stats_batch_count(b, "competitor", u->competitors[k].name, posted_at_ms, pos, neg);
+    for (size_t k = 0; k < u->risk_count && result == SB_OK; k++)
+        if (!name_seen_before(u->risks, k))
+            result = stats_batch_count(b, "risk", u->risks[k].name, posted_at_ms, pos, neg);
+    return result;
+}
+
+int listening__stats_batch_flush(listening *l, listening__stats_batch *b) {
+    static const char *const grains[] = {"hour", "day"};
+    int result = SB_OK;
+    for (size_t k = 0; k < b->cap && result == SB_OK; k++) {
+        stats_cell *c = &b->cells[k];
+        if (!c->used) continue;
+        result = store_exec(l->s,
+                            "INSERT INTO listening_stats(granularity, bucket_ms, dimension, value, posts, positive, "
+                            "negative, neutral) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(granularity, bucket_ms, "
+                            "dimension, value) DO UPDATE SET posts = posts + excluded.posts, positive = positive + "
+                            "excluded.positive, negative = negative + excluded.negative, neutral = neutral + "
+                            "excluded.neutral",
+                            "tittiiii", grains[c->grain], c->bucket_ms, c->dimension, c->value, c->posts, c->positive,
+                            c->negative, c->neutral);
+    }
+    memset(b->cells, 0, b->cap * sizeof *b->cells);
+    b->used = 0;
+    return result;
+}
+
 /* ---- understanding ---- */
 /* Store u for post_id (replacing), with life events only for consenting
  * authors, leads for them; caller holds the transaction. */
@@ -325,8 +456,6 @@ static int understanding_store(listening *l, int64_t post_id, const listening_un
                             "itit", post_id, u->competitors[k].name, (int64_t)u->competitors[k].permille,
                             u->competitors[k].trigger);
     if (result != SB_OK || u->life_event_count == 0) return result;
-
-    /* Life events: nothing about the author is kept unless they consented. */
     char source[SB_LISTENING_SOURCE_BYTES_MAX + 1], author[SB_LISTENING_AUTHOR_BYTES_MAX + 1];
     store_stmt *st;
     result = store_query(l->s, &st, "SELECT source, author FROM listening_posts WHERE id = ?", "i", post_id);
@@ -338,8 +467,15 @@ static int understanding_store(listening *l, int64_t post_id, const listening_un
     }
     store_stmt_done(st);
     if (result != STORE_ROW) return result < 0 ? result : SB_ENOTFOUND;
+    return listening__life_events_store(l, post_id, source, author, u, now_ms, leads);
+}
+
+int listening__life_events_store(listening *l, int64_t post_id, const char *source, const char *author,
+                                 const listening_understanding *u, int64_t now_ms, size_t *leads) {
+    if (u->life_event_count == 0) return SB_OK;
+    /* Life events: nothing about the author is kept unless they consented. */
     int64_t customer_id;
-    result = listening__consent_customer(l, source, author, now_ms, &customer_id);
+    int result = listening__consent_customer(l, source, author, now_ms, &customer_id);
     if (result == SB_ENOTFOUND) return SB_OK;
     if (result != SB_OK) return result;
     for (size_t k = 0; k < u->life_event_count && result == SB_OK; k++) {
@@ -359,9 +495,8 @@ static int understanding_store(listening *l, int64_t post_id, const listening_un
     return result;
 }
 
-/* Understand and route a stored post inside the caller's transaction. */
-static int post_understood(listening *l, int64_t post_id, const listening_understanding *u, int64_t now_ms,
-                           listening_ingest_result *r) {
+int listening__post_understood(listening *l, int64_t post_id, const listening_understanding *u, int64_t now_ms,
+                               listening_ingest_result *r) {
     int result = listening__stats_apply(l, post_id, -1); /* a previous understanding, if any */
     if (result == SB_OK) result = understanding_store(l, post_id, u, now_ms, r ? &r->leads : NULL);
     if (result == SB_OK) result = listening__stats_apply(l, post_id, +1);
@@ -380,112 +515,9 @@ int listening_understanding_set(listening *l, int64_t post_id, const listening_u
     if (result != SB_OK) return result;
     int64_t exists;
     result = store_query_int64(l->s, &exists, "SELECT id FROM listening_posts WHERE id = ?", "i", post_id);
-    if (result == SB_OK) result = post_understood(l, post_id, u, now_ms, NULL);
+    if (result == SB_OK) result = listening__post_understood(l, post_id, u, now_ms, NULL);
     if (result == SB_OK) return store_commit(l->s);
     store_rollback(l->s);
-    return result;
-}
-
-/* ---- ingest ---- */
-static void reject(listening_ingest_result *r, size_t index, const char *reason) {
-    if (r->rejections && r->rejected < r->rejections_cap)
-        r->rejections[r->rejected] = (listening_rejection){index, reason};
-    r->rejected++;
-}
-
-/* One checked post; caller holds the transaction. */
-static int ingest_one(listening *l, const listening_post *p, int64_t now_ms, sb_buf *redacted,
-                      listening_ingest_result *r, size_t index) {
-    int64_t id;
-    int result = store_query_int64(l->s, &id, "SELECT id FROM listening_posts WHERE source = ? AND external_id = ?",
-                                   "tt", p->source, p->external_id);
-    if (result == SB_OK) {
-        r->duplicates++;
-        return store_exec(l->s,
-                          "UPDATE listening_posts SET likes = max(likes, ?), shares = max(shares, ?), replies = "
-                          "max(replies, ?), author_reach = max(author_reach, ?), updated_at_ms = ? WHERE id = ?",
-                          "iiiiii", p->likes, p->shares, p->replies, p->author_reach, now_ms, id);
-    }
-    if (result != SB_ENOTFOUND) return result;
-    listening_redaction_counts counts;
-    result = listening_redact(p->text, p->text_len, redacted, &counts);
-    if (result == SB_EINVAL || result == SB_ELIMIT) {
-        reject(r, index, "invalid_text");
-        return SB_OK;
-    }
-    if (result != SB_OK) return result;
-    unsigned char *sealed = NULL;
-    size_t sealed_len = 0;
-    if (l->cfg.store_raw) {
-        result = listening_seal(l->cfg.raw_key, p->text, p->text_len, &sealed, &sealed_len);
-        if (result != SB_OK) return result;
-    }
-    const char *text = redacted->len ? redacted->data : "";
-    int64_t redactions = (int64_t)(counts.cards + counts.phones + counts.national_ids + counts.ibans + counts.emails);
-    if (sealed)
-        result = store_exec(l->s,
-                            "INSERT INTO listening_posts(source, external_id, author, author_reach, posted_at_ms, "
-                            "text, raw_sealed, redactions, likes, shares, replies, ingested_at_ms, updated_at_ms) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            "tttiitbiiiiii", p->source, p->external_id, p->author, p->author_reach, p->posted_at_ms,
-                            text, sealed, (int)sealed_len, redactions, p->likes, p->shares, p->replies, now_ms, now_ms);
-    else
-        result = store_exec(l->s,
-                            "INSERT INTO listening_posts(source, external_id, author, author_reach, posted_at_ms, "
-                            "text, raw_sealed, redactions, likes, shares, replies, ingested_at_ms, updated_at_ms) "
-                            "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
-                            "tttiitiiiiii", p->source, p->external_id, p->author, p->author_reach, p->posted_at_ms,
-                            text, redactions, p->likes, p->shares, p->replies, now_ms, now_ms);
-    sb_free(sealed);
-    if (result != SB_OK) return result;
-    id = store_last_insert_id(l->s);
-    r->accepted++;
-    if (!l->cfg.understander.understand) {
-        r->not_understood++;
-        return SB_OK;
-    }
-    listening_understanding u;
-    memset(&u, 0, sizeof u);
-    if (l->cfg.understander.understand(l->cfg.understander.arg, text, strlen(text), &u) != SB_OK ||
-        listening_understanding_check(&u) != SB_OK) {
-        r->not_understood++;
-        return SB_OK;
-    }
-    return post_understood(l, id, &u, now_ms, r);
-}
-
-int listening_ingest(listening *l, const listening_post *posts, size_t count, int64_t now_ms,
-                     listening_ingest_result *r) {
-    if (!l || !r) return SB_EINVAL;
-    listening_rejection *rejections = r->rejections;
-    size_t cap = r->rejections_cap;
-    memset(r, 0, sizeof *r);
-    r->rejections = rejections;
-    r->rejections_cap = cap;
-    if (count > SB_LISTENING_BATCH_POSTS_MAX) return SB_ELIMIT;
-    if (count == 0) return SB_OK;
-    if (!posts) return SB_EINVAL;
-    sb_buf redacted;
-    sb_buf_init(&redacted, 3 * SB_LISTENING_TEXT_BYTES_MAX + 16);
-    int result = store_begin(l->s);
-    for (size_t k = 0; k < count && result == SB_OK; k++) {
-        const char *reason;
-        if (listening_post_check(&posts[k], now_ms, &reason) != SB_OK) {
-            reject(r, k, reason);
-            continue;
-        }
-        result = ingest_one(l, &posts[k], now_ms, &redacted, r, k);
-    }
-    sb_buf_free(&redacted);
-    if (result == SB_OK) result = store_commit(l->s);
-    if (result != SB_OK) {
-        store_rollback(l->s);
-        size_t rejected = r->rejected;
-        memset(r, 0, sizeof *r);
-        r->rejections = rejections;
-        r->rejections_cap = cap;
-        r->rejected = rejected;
-    }
     return result;
 }
 

@@ -311,6 +311,141 @@ int listening_csv_map_header(const listening_csv_reader *header,
  * it has at most 10 digits, else epoch milliseconds.  SB_EINVAL. */
 int listening_time_parse(const char *text, size_t len, int64_t *ms_out) SB_MUST_CHECK;
 
+/* ---- file formats and the importer ------------------------------------------------- */
+/* A file format reads a whole export (a file mapped or read into memory)
+ * record after record.  Adding a network or a changed export is one new
+ * file defining a listening_format, plus its line in listening_formats[]
+ * (listening_formats.c).  State is the format's own; records come back in
+ * file order with the 1-based line where each starts. */
+typedef struct listening_format {
+    const char *name;      /* "jsonl", "csv", "telegram" (--format) */
+    const char *extension; /* file name ending picked by default: "jsonl", "csv", "json" */
+    const char *summary;   /* one line for --help */
+    /* Start reading data[0..len) (borrowed: it outlives the state).
+     * SB_EINVAL with *reason_out when the file as a whole is unusable (a CSV
+     * header without text or id, not a Telegram export), SB_ENOMEM. */
+    int (*open)(const char *data, size_t len, void **state_out, const char **reason_out);
+    /* The next record: 1 with *out filled (its strings live until the next
+     * call) and *reason_out NULL; 1 with *reason_out set for a record that
+     * could not be read (bad JSON, a malformed CSV line, invalid UTF-8): the
+     * caller rejects it and reads on; 0 at the end; a negative SB_E* for a
+     * failure that stops the file (SB_ENOMEM).  *line_out gets the line. */
+    int (*next)(void *state, listening_post *out, size_t *line_out, const char **reason_out);
+    void (*close)(void *state); /* NULL allowed */
+    /* Bytes of data read so far (for progress). */
+    size_t (*position)(void *state);
+} listening_format;
+
+/* The registered formats, NULL-terminated (listening_formats.c). */
+extern const listening_format *const listening_formats[];
+extern const listening_format listening_format_jsonl;
+extern const listening_format listening_format_csv;
+/* A Telegram Desktop chat or channel export (result.json): listening_telegram.c. */
+extern const listening_format listening_format_telegram;
+/* The format named `name`, or NULL. */
+const listening_format *listening_format_find(const char *name);
+/* The format whose extension ends `path` (case-insensitive, after the last
+ * '.'), or NULL. */
+const listening_format *listening_format_for_path(const char *path);
+
+/* Ingest, split in two stages so that understanding (the expensive part)
+ * can run on other threads than the store: listening_prepare needs no store
+ * (check, redact, seal, understand), listening_ingest_prepared stores a
+ * prepared batch in one transaction.  listening_ingest is both in turn. */
+typedef struct listening_prepared listening_prepared;
+/* Prepare up to SB_LISTENING_BATCH_POSTS_MAX posts with l's configuration
+ * only (its store is not touched, so any thread may call it while another
+ * uses the store, as long as the understander is thread-safe; the text
+ * engine's is).  Everything needed is copied: posts may go after the call.
+ * *out is owned by the caller (listening_prepared_free).  SB_ELIMIT for too
+ * many posts, SB_ENOMEM. */
+int listening_prepare(const listening *l, const listening_post *posts, size_t count, int64_t now_ms,
+                      listening_prepared **out) SB_MUST_CHECK;
+void listening_prepared_free(listening_prepared *p);
+/* Store a prepared batch in one transaction with the semantics of
+ * listening_ingest (rejections carry the index within the batch). */
+int listening_ingest_prepared(listening *l, const listening_prepared *p, int64_t now_ms,
+                              listening_ingest_result *result) SB_MUST_CHECK;
+
+/* Importing a whole file (listening_import.c): records are read, copied
+ * into batches of batch_posts, prepared on `threads` worker threads (0:
+ * inline) and stored in file order on the caller's thread, one transaction
+ * a batch.  A bad record never stops the rest. */
+#define LISTENING_IMPORT_REASONS_MAX 48
+#define LISTENING_IMPORT_FIRST_REJECTIONS 10
+typedef struct {
+    size_t line;
+    const char *reason; /* static string */
+} listening_import_rejection;
+typedef struct {
+    size_t records; /* read from the file, rejected ones included */
+    size_t accepted, duplicates, rejected, not_understood, cases_opened, cases_joined, leads;
+    size_t batches;
+    /* Rejections per reason, in order of first appearance. */
+    size_t reason_count;
+    struct {
+        const char *reason;
+        size_t count;
+    } reasons[LISTENING_IMPORT_REASONS_MAX];
+    /* The first rejected records with their lines. */
+    size_t first_count;
+    listening_import_rejection first[LISTENING_IMPORT_FIRST_REJECTIONS];
+} listening_import_result;
+typedef struct {
+    size_t batch_posts;         /* 0 = 1000; at most SB_LISTENING_BATCH_POSTS_MAX */
+    int threads;                /* understanding workers; 0 = inline */
+    const char *default_source; /* for records without a source (NULL: none) */
+    /* Called after each stored batch (bytes of data read so far). */
+    void (*progress)(void *arg, size_t bytes_done, size_t bytes_total, const listening_import_result *sofar);
+    void *progress_arg;
+} listening_import_options;
+/* Import data[0..len) read as format f.  *result is filled even on error
+ * (what was committed before it).  SB_EINVAL with *reason_out (may be NULL)
+ * when the format cannot open the file, SB_EINVAL for bad options, a store
+ * error (the failing batch is rolled back; earlier batches stay), SB_ENOMEM,
+ * SB_EINTERNAL when a thread cannot start. */
+int listening_import(listening *l, const listening_format *f, const char *data, size_t len,
+                     const listening_import_options *options, int64_t now_ms, listening_import_result *result,
+                     const char **reason_out) SB_MUST_CHECK;
+
+/* ---- the bank's own channel ------------------------------------------------------- */
+/* A comment on the bank's channel as a post (listening_channel.c): source
+ * own_channel, external id "CHAT/SEQ", author "user:ID", reach 0.  Strings
+ * point into ids_buf (LISTENING_CHANNEL_IDS_BYTES) and text. */
+#define LISTENING_CHANNEL_IDS_BYTES 96
+void listening_channel_post(int64_t chat_id, int64_t seq, int64_t sender_id, int64_t created_at_ms, const char *text,
+                            listening_post *out, char ids_buf[LISTENING_CHANNEL_IDS_BYTES]);
+
+/* The feed: posts handed over by a thread that must not wait for the store
+ * (the HTTP thread a channel comment arrives on) go into a bounded queue;
+ * one feed thread, with its own store connection and listening context,
+ * drains it in batches through listening_ingest.  When the queue is full a
+ * post is dropped, counted and logged (the comment itself is safe in the
+ * messenger; HTTP never slows down for listening). */
+typedef struct listening_feed listening_feed;
+typedef struct {
+    uint64_t queued;   /* accepted into the queue */
+    uint64_t accepted; /* stored as new posts */
+    uint64_t duplicates, rejected, not_understood;
+    uint64_t dropped; /* the queue was full */
+    uint64_t failed;  /* lost to a store error */
+} listening_feed_stats;
+/* Start a feed over the store at `location` (opened by the feed thread)
+ * with cfg (copied; its understander must outlive the feed) and room for
+ * queue_max posts (1..SB_LISTENING_FEED_QUEUE_MAX).  SB_EINVAL, SB_ENOMEM,
+ * SB_EINTERNAL if the thread cannot start.  *out: listening_feed_stop. */
+int listening_feed_start(const char *location, const listening_config *cfg, size_t queue_max,
+                         listening_feed **out) SB_MUST_CHECK;
+/* Queue a copy of post; never waits for the store.  SB_EBUSY when the
+ * queue is full (dropped and counted), SB_ECLOSED once stopping, SB_ENOMEM.
+ * Thread-safe. */
+int listening_feed_push(listening_feed *f, const listening_post *post) SB_MUST_CHECK;
+void listening_feed_stats_get(listening_feed *f, listening_feed_stats *out);
+/* Wait until everything queued so far has been handled.  SB_ETIMEOUT. */
+int listening_feed_flush(listening_feed *f, int64_t timeout_ms) SB_MUST_CHECK;
+/* Store what is still queued, end the thread, free.  NULL allowed. */
+void listening_feed_stop(listening_feed *f);
+
 /* ---- corrections -------------------------------------------------------------------- */
 /* Record an analyst's label for a post's head ("sentiment", "kind",
  * "topic"); it wins over the model's label everywhere (the view

@@ -290,17 +290,126 @@ static int case_event(listening *l, int64_t case_id, int64_t now_ms, const char 
                       "iittt", case_id, now_ms, actor, type, detail ? detail : "");
 }
 
-/* Route a case to a department: start its clock now with the priority's budget. */
-static int case_add_department(listening *l, int64_t case_id, const char *department, const char *priority,
-                               int64_t now_ms) {
-    int64_t budget_minutes;
-    int result = store_query_int64(l->s, &budget_minutes,
-                                   "SELECT budget_minutes FROM listening_priorities WHERE priority = ?", "t", priority);
+/* ---- routing ---- */
+/* What routing reads once per batch instead of once per post: the enabled
+ * rules with their departments, the priorities' budgets, and the calendars
+ * of the departments met so far.  Rules cannot change under it: the batch
+ * holds the write transaction. */
+#define ROUTING_CALENDARS_MAX 32
+#define ROUTING_DEPARTMENTS_MAX 32
+typedef struct {
+    int64_t id;
+    char name[LISTENING_LABEL_BYTES * 2];
+    char kind[LISTENING_LABEL_BYTES], sentiment[LISTENING_LABEL_BYTES], topic[LISTENING_LABEL_BYTES];
+    char risk[LISTENING_LABEL_BYTES], source[SB_LISTENING_SOURCE_BYTES_MAX + 1];
+    bool has_kind, has_sentiment, has_topic, has_risk, has_source;
+    int min_permille;
+    int rank;
+    size_t department_count;
+    char departments[SB_LISTENING_RULE_DEPARTMENTS_MAX][LISTENING_LABEL_BYTES];
+} routing_rule;
+
+struct listening__routing {
+    size_t rule_count;
+    routing_rule rules[SB_LISTENING_RULES_MAX];
+    int64_t budget_minutes[4]; /* by rank; 0 = not configured */
+    size_t calendar_count;
+    char calendar_names[ROUTING_CALENDARS_MAX][LISTENING_LABEL_BYTES];
+    listening_calendar calendars[ROUTING_CALENDARS_MAX];
+};
+
+static void copy_optional(char *out, size_t cap, bool *has, const char *value) {
+    *has = value != NULL;
+    snprintf(out, cap, "%s", value ? value : "");
+}
+
+int listening__routing_load(listening *l, listening__routing **out) {
+    *out = NULL;
+    listening__routing *r = sb_calloc(1, sizeof *r);
+    if (!r) return SB_ENOMEM;
+    store_stmt *st;
+    int result = store_query(l->s, &st,
+                             "SELECT r.id, r.name, r.kind, r.sentiment, r.topic, r.risk, r.source, r.min_permille, "
+                             "p.rank FROM listening_rules r JOIN listening_priorities p ON p.priority = r.priority "
+                             "WHERE r.enabled = 1 ORDER BY r.id LIMIT 256",
+                             "");
+    if (result == SB_OK) {
+        while ((result = store_step(st)) == STORE_ROW && r->rule_count < SB_LISTENING_RULES_MAX) {
+            routing_rule *rule = &r->rules[r->rule_count];
+            int rank = (int)store_col_int64(st, 8);
+            if (rank < 0 || rank >= (int)SB_ARRAY_LEN(priorities)) {
+                result = SB_ECORRUPT;
+                break;
+            }
+            rule->id = store_col_int64(st, 0);
+            snprintf(rule->name, sizeof rule->name, "%s", store_col_text(st, 1));
+            copy_optional(rule->kind, sizeof rule->kind, &rule->has_kind, store_col_text(st, 2));
+            copy_optional(rule->sentiment, sizeof rule->sentiment, &rule->has_sentiment, store_col_text(st, 3));
+            copy_optional(rule->topic, sizeof rule->topic, &rule->has_topic, store_col_text(st, 4));
+            copy_optional(rule->risk, sizeof rule->risk, &rule->has_risk, store_col_text(st, 5));
+            copy_optional(rule->source, sizeof rule->source, &rule->has_source, store_col_text(st, 6));
+            rule->min_permille = (int)store_col_int64(st, 7);
+            rule->rank = rank;
+            r->rule_count++;
+        }
+        store_stmt_done(st);
+    }
+    for (size_t k = 0; result >= 0 && k < r->rule_count; k++) {
+        routing_rule *rule = &r->rules[k];
+        result = store_query(l->s, &st,
+                             "SELECT department FROM listening_rule_departments WHERE rule_id = ? ORDER BY department",
+                             "i", rule->id);
+        if (result != SB_OK) break;
+        while ((result = store_step(st)) == STORE_ROW && rule->department_count < SB_LISTENING_RULE_DEPARTMENTS_MAX)
+            snprintf(rule->departments[rule->department_count++], LISTENING_LABEL_BYTES, "%s", store_col_text(st, 0));
+        store_stmt_done(st);
+    }
+    if (result >= 0) result = store_query(l->s, &st, "SELECT rank, budget_minutes FROM listening_priorities", "");
+    if (result == SB_OK) {
+        while ((result = store_step(st)) == STORE_ROW) {
+            int64_t rank = store_col_int64(st, 0);
+            if (rank >= 0 && rank < 4) r->budget_minutes[rank] = store_col_int64(st, 1);
+        }
+        store_stmt_done(st);
+    }
+    if (result < 0) {
+        sb_free(r);
+        return result;
+    }
+    *out = r;
+    return SB_OK;
+}
+
+void listening__routing_free(listening__routing *r) { sb_free(r); }
+
+/* The calendar of a department, loaded once per routing (into *spare
+ * when the cache is full). */
+static int routing_calendar(listening *l, listening__routing *r, const char *department, listening_calendar *spare,
+                            const listening_calendar **out) {
+    for (size_t k = 0; k < r->calendar_count; k++)
+        if (strcmp(r->calendar_names[k], department) == 0) {
+            *out = &r->calendars[k];
+            return SB_OK;
+        }
+    bool cached = r->calendar_count < ROUTING_CALENDARS_MAX;
+    listening_calendar *cal = cached ? &r->calendars[r->calendar_count] : spare;
+    int result = listening_calendar_load(l, department, cal);
     if (result != SB_OK) return result;
-    listening_calendar cal;
-    result = listening_calendar_load(l, department, &cal);
+    if (cached) snprintf(r->calendar_names[r->calendar_count++], LISTENING_LABEL_BYTES, "%s", department);
+    *out = cal;
+    return SB_OK;
+}
+
+/* Route a case to a department: start its clock now with the priority's budget. */
+static int case_add_department(listening *l, listening__routing *r, int64_t case_id, const char *department, int rank,
+                               int64_t now_ms) {
+    int64_t budget_minutes = r->budget_minutes[rank];
+    if (budget_minutes <= 0) return SB_ENOTFOUND;
+    const listening_calendar *cal;
+    listening_calendar spare;
+    int result = routing_calendar(l, r, department, &spare, &cal);
     int64_t budget_ms = budget_minutes * MINUTE_MS, deadline;
-    if (result == SB_OK) result = listening_business_add(&cal, now_ms, budget_ms, &deadline);
+    if (result == SB_OK) result = listening_business_add(cal, now_ms, budget_ms, &deadline);
     if (result == SB_OK)
         result = store_exec(l->s,
                             "INSERT INTO listening_case_departments(case_id, department, budget_ms, business_ms_used, "
@@ -309,15 +418,113 @@ static int case_add_department(listening *l, int64_t case_id, const char *depart
     return result;
 }
 
-/* ---- routing ---- */
-typedef struct {
-    char name[LISTENING_LABEL_BYTES];
-    int permille;
-} risk_seen;
-
-static bool label_matches(const char *want, const char *have, int have_permille, int min_permille) {
-    if (!want) return true;
+static bool label_matches(bool has, const char *want, const char *have, int have_permille, int min_permille) {
+    if (!has) return true;
     return have && strcmp(want, have) == 0 && have_permille >= min_permille;
+}
+
+static bool rule_matches(const routing_rule *rule, const listening__route_input *in) {
+    int min = rule->min_permille;
+    if (!label_matches(rule->has_kind, rule->kind, in->kind, in->kind_permille, min) ||
+        !label_matches(rule->has_sentiment, rule->sentiment, in->sentiment, in->sentiment_permille, min) ||
+        !label_matches(rule->has_topic, rule->topic, in->topic, in->topic_permille, min) ||
+        (rule->has_source && strcmp(rule->source, in->source) != 0))
+        return false;
+    if (!rule->has_risk) return true;
+    for (size_t k = 0; k < in->risk_count; k++)
+        if (strcmp(in->risks[k].name, rule->risk) == 0 && in->risks[k].permille >= min) return true;
+    return false;
+}
+
+int listening__cases_route_with(listening *l, listening__routing *routing, int64_t post_id,
+                                const listening__route_input *in, int64_t now_ms, size_t *opened, size_t *joined) {
+    /* Matching rules: the highest priority and the union of departments. */
+    int best_rank = -1;
+    char departments[ROUTING_DEPARTMENTS_MAX][LISTENING_LABEL_BYTES];
+    size_t department_count = 0;
+    sb_buf names;
+    sb_buf_init(&names, 4096);
+    for (size_t m = 0; m < routing->rule_count; m++) {
+        const routing_rule *rule = &routing->rules[m];
+        if (!rule_matches(rule, in)) continue;
+        if (rule->rank > best_rank) best_rank = rule->rank;
+        if (sb_buf_printf(&names, "%s%s", names.len ? ", " : "", rule->name) != SB_OK) return SB_ENOMEM;
+        for (size_t d = 0; d < rule->department_count; d++) {
+            bool have = false;
+            for (size_t k = 0; k < department_count; k++)
+                if (strcmp(departments[k], rule->departments[d]) == 0) have = true;
+            if (!have && department_count < ROUTING_DEPARTMENTS_MAX)
+                snprintf(departments[department_count++], LISTENING_LABEL_BYTES, "%s", rule->departments[d]);
+        }
+    }
+    if (best_rank < 0) {
+        sb_buf_free(&names);
+        return SB_OK;
+    }
+    SB_ASSERT(best_rank < (int)SB_ARRAY_LEN(priorities));
+    const char *priority = priorities[best_rank];
+
+    /* Join the author's open case on this topic, or open one. */
+    int64_t case_id = 0;
+    int existing_rank = -1;
+    store_stmt *st;
+    int result =
+        store_query(l->s, &st,
+                    "SELECT c.id, p.rank FROM listening_cases c JOIN listening_priorities p ON p.priority = "
+                    "c.priority WHERE c.source = ? AND c.author = ? AND c.topic = ? AND c.state != "
+                    "'resolved' AND c.last_post_at_ms >= ? ORDER BY c.id DESC LIMIT 1",
+                    "ttti", in->source, in->author, in->topic, in->posted_at_ms - SB_LISTENING_CASE_JOIN_WINDOW_MS);
+    if (result == SB_OK) {
+        result = store_step(st);
+        if (result == STORE_ROW) {
+            case_id = store_col_int64(st, 0);
+            existing_rank = (int)store_col_int64(st, 1);
+        }
+        store_stmt_done(st);
+    }
+    if (result < 0) {
+        sb_buf_free(&names);
+        return result;
+    }
+    result = SB_OK;
+    char detail[256];
+    if (case_id) {
+        if (existing_rank < 0 || existing_rank >= (int)SB_ARRAY_LEN(priorities)) result = SB_ECORRUPT;
+        if (result == SB_OK)
+            result = store_exec(l->s,
+                                "UPDATE listening_cases SET last_post_at_ms = max(last_post_at_ms, ?), priority = ?, "
+                                "updated_at_ms = ? WHERE id = ?",
+                                "itii", in->posted_at_ms,
+                                best_rank > existing_rank ? priority : priorities[existing_rank], now_ms, case_id);
+        for (size_t k = 0; k < department_count && result == SB_OK; k++) {
+            int64_t has;
+            result = store_query_int64(l->s, &has,
+                                       "SELECT 1 FROM listening_case_departments WHERE case_id = ? AND department = ?",
+                                       "it", case_id, departments[k]);
+            if (result == SB_ENOTFOUND)
+                result = case_add_department(l, routing, case_id, departments[k], best_rank, now_ms);
+        }
+        snprintf(detail, sizeof detail, "post %lld; rules: %s", (long long)post_id, names.data ? names.data : "");
+        if (result == SB_OK) result = case_event(l, case_id, now_ms, "system", "post_joined", detail);
+        if (result == SB_OK) (*joined)++;
+    } else {
+        result = store_exec(l->s,
+                            "INSERT INTO listening_cases(source, author, topic, priority, state, opened_at_ms, "
+                            "last_post_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)",
+                            "ttttiii", in->source, in->author, in->topic, priority, now_ms, in->posted_at_ms, now_ms);
+        case_id = store_last_insert_id(l->s);
+        for (size_t k = 0; k < department_count && result == SB_OK; k++)
+            result = case_add_department(l, routing, case_id, departments[k], best_rank, now_ms);
+        snprintf(detail, sizeof detail, "post %lld; priority %s; rules: %s", (long long)post_id, priority,
+                 names.data ? names.data : "");
+        if (result == SB_OK) result = case_event(l, case_id, now_ms, "system", "opened", detail);
+        if (result == SB_OK) (*opened)++;
+    }
+    sb_buf_free(&names);
+    if (result == SB_OK)
+        result = store_exec(l->s, "INSERT OR IGNORE INTO listening_case_posts(case_id, post_id) VALUES (?, ?)", "ii",
+                            case_id, post_id);
+    return result;
 }
 
 int listening__cases_route(listening *l, int64_t post_id, int64_t now_ms, size_t *opened, size_t *joined) {
@@ -338,149 +545,36 @@ int listening__cases_route(listening *l, int64_t post_id, int64_t now_ms, size_t
     }
     char source[SB_LISTENING_SOURCE_BYTES_MAX + 1], author[SB_LISTENING_AUTHOR_BYTES_MAX + 1];
     char kind[LISTENING_LABEL_BYTES], sentiment[LISTENING_LABEL_BYTES], topic[LISTENING_LABEL_BYTES];
+    listening__route_input in = {
+        .source = source, .author = author, .kind = kind, .sentiment = sentiment, .topic = topic};
     snprintf(source, sizeof source, "%s", store_col_text(st, 0));
     snprintf(author, sizeof author, "%s", store_col_text(st, 1));
     snprintf(kind, sizeof kind, "%s", store_col_text(st, 2));
-    int kind_permille = (int)store_col_int64(st, 3);
+    in.kind_permille = (int)store_col_int64(st, 3);
     snprintf(sentiment, sizeof sentiment, "%s", store_col_text(st, 4));
-    int sentiment_permille = (int)store_col_int64(st, 5);
+    in.sentiment_permille = (int)store_col_int64(st, 5);
     snprintf(topic, sizeof topic, "%s", store_col_text(st, 6));
-    int topic_permille = (int)store_col_int64(st, 7);
-    int64_t posted_at = store_col_int64(st, 8);
+    in.topic_permille = (int)store_col_int64(st, 7);
+    in.posted_at_ms = store_col_int64(st, 8);
     store_stmt_done(st);
 
-    risk_seen seen[LISTENING_SIGNALS_MAX];
-    size_t seen_count = 0;
+    listening_signal risks[LISTENING_SIGNALS_MAX];
     result = store_query(l->s, &st, "SELECT name, permille FROM listening_signals WHERE post_id = ? AND kind = 'risk'",
                          "i", post_id);
     if (result != SB_OK) return result;
-    while ((result = store_step(st)) == STORE_ROW && seen_count < LISTENING_SIGNALS_MAX) {
-        snprintf(seen[seen_count].name, sizeof seen[seen_count].name, "%s", store_col_text(st, 0));
-        seen[seen_count].permille = (int)store_col_int64(st, 1);
-        seen_count++;
+    while ((result = store_step(st)) == STORE_ROW && in.risk_count < LISTENING_SIGNALS_MAX) {
+        snprintf(risks[in.risk_count].name, sizeof risks[in.risk_count].name, "%s", store_col_text(st, 0));
+        risks[in.risk_count].permille = (int)store_col_int64(st, 1);
+        in.risk_count++;
     }
     store_stmt_done(st);
     if (result < 0) return result;
-
-    /* Matching rules: their ids, names and the highest priority. */
-    int64_t matched[SB_LISTENING_RULES_MAX];
-    size_t matched_count = 0;
-    int best_rank = -1;
-    sb_buf names;
-    sb_buf_init(&names, 4096);
-    result = store_query(l->s, &st,
-                         "SELECT r.id, r.name, r.kind, r.sentiment, r.topic, r.risk, r.source, r.min_permille, p.rank "
-                         "FROM listening_rules r JOIN listening_priorities p ON p.priority = r.priority WHERE "
-                         "r.enabled = 1 ORDER BY r.id LIMIT 256",
-                         "");
+    in.risks = risks;
+    listening__routing *routing;
+    result = listening__routing_load(l, &routing);
     if (result != SB_OK) return result;
-    while ((result = store_step(st)) == STORE_ROW) {
-        int min = (int)store_col_int64(st, 7);
-        bool ok = label_matches(store_col_text(st, 2), kind, kind_permille, min) &&
-                  label_matches(store_col_text(st, 3), sentiment, sentiment_permille, min) &&
-                  label_matches(store_col_text(st, 4), topic, topic_permille, min) &&
-                  (!store_col_text(st, 6) || strcmp(store_col_text(st, 6), source) == 0);
-        const char *risk = store_col_text(st, 5);
-        if (ok && risk) {
-            ok = false;
-            for (size_t k = 0; k < seen_count; k++)
-                if (strcmp(seen[k].name, risk) == 0 && seen[k].permille >= min) ok = true;
-        }
-        if (!ok || matched_count == SB_ARRAY_LEN(matched)) continue;
-        matched[matched_count++] = store_col_int64(st, 0);
-        int rank = (int)store_col_int64(st, 8);
-        if (rank > best_rank) best_rank = rank;
-        if (sb_buf_printf(&names, "%s%s", names.len ? ", " : "", store_col_text(st, 1)) != SB_OK) {
-            result = SB_ENOMEM;
-            break;
-        }
-    }
-    store_stmt_done(st);
-    if (result < 0 || matched_count == 0) {
-        sb_buf_free(&names);
-        return result < 0 ? result : SB_OK;
-    }
-    SB_ASSERT(best_rank >= 0 && best_rank < (int)SB_ARRAY_LEN(priorities));
-    const char *priority = priorities[best_rank];
-
-    /* Departments: the union over the matched rules. */
-    char departments[32][LISTENING_LABEL_BYTES];
-    size_t department_count = 0;
-    for (size_t m = 0; m < matched_count && result >= 0; m++) {
-        result = store_query(l->s, &st,
-                             "SELECT department FROM listening_rule_departments WHERE rule_id = ? ORDER BY department",
-                             "i", matched[m]);
-        if (result != SB_OK) break;
-        while ((result = store_step(st)) == STORE_ROW) {
-            const char *d = store_col_text(st, 0);
-            bool have = false;
-            for (size_t k = 0; k < department_count; k++)
-                if (strcmp(departments[k], d) == 0) have = true;
-            if (!have && department_count < SB_ARRAY_LEN(departments))
-                snprintf(departments[department_count++], LISTENING_LABEL_BYTES, "%s", d);
-        }
-        store_stmt_done(st);
-    }
-    if (result < 0) {
-        sb_buf_free(&names);
-        return result;
-    }
-    result = SB_OK;
-
-    /* Join the author's open case on this topic, or open one. */
-    int64_t case_id = 0;
-    int existing_rank = -1;
-    result = store_query(l->s, &st,
-                         "SELECT c.id, p.rank FROM listening_cases c JOIN listening_priorities p ON p.priority = "
-                         "c.priority WHERE c.source = ? AND c.author = ? AND c.topic = ? AND c.state != 'resolved' "
-                         "AND c.last_post_at_ms >= ? ORDER BY c.id DESC LIMIT 1",
-                         "ttti", source, author, topic, posted_at - SB_LISTENING_CASE_JOIN_WINDOW_MS);
-    if (result == SB_OK) {
-        result = store_step(st);
-        if (result == STORE_ROW) {
-            case_id = store_col_int64(st, 0);
-            existing_rank = (int)store_col_int64(st, 1);
-        }
-        store_stmt_done(st);
-    }
-    if (result < 0) {
-        sb_buf_free(&names);
-        return result;
-    }
-    char detail[256];
-    if (case_id) {
-        result = store_exec(l->s,
-                            "UPDATE listening_cases SET last_post_at_ms = max(last_post_at_ms, ?), priority = ?, "
-                            "updated_at_ms = ? WHERE id = ?",
-                            "itii", posted_at, best_rank > existing_rank ? priority : priorities[existing_rank], now_ms,
-                            case_id);
-        for (size_t k = 0; k < department_count && result == SB_OK; k++) {
-            int64_t has;
-            result = store_query_int64(l->s, &has,
-                                       "SELECT 1 FROM listening_case_departments WHERE case_id = ? AND department = ?",
-                                       "it", case_id, departments[k]);
-            if (result == SB_ENOTFOUND) result = case_add_department(l, case_id, departments[k], priority, now_ms);
-        }
-        snprintf(detail, sizeof detail, "post %lld; rules: %s", (long long)post_id, names.data ? names.data : "");
-        if (result == SB_OK) result = case_event(l, case_id, now_ms, "system", "post_joined", detail);
-        if (result == SB_OK) (*joined)++;
-    } else {
-        result = store_exec(l->s,
-                            "INSERT INTO listening_cases(source, author, topic, priority, state, opened_at_ms, "
-                            "last_post_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)",
-                            "ttttiii", source, author, topic, priority, now_ms, posted_at, now_ms);
-        case_id = store_last_insert_id(l->s);
-        for (size_t k = 0; k < department_count && result == SB_OK; k++)
-            result = case_add_department(l, case_id, departments[k], priority, now_ms);
-        snprintf(detail, sizeof detail, "post %lld; priority %s; rules: %s", (long long)post_id, priority,
-                 names.data ? names.data : "");
-        if (result == SB_OK) result = case_event(l, case_id, now_ms, "system", "opened", detail);
-        if (result == SB_OK) (*opened)++;
-    }
-    sb_buf_free(&names);
-    if (result == SB_OK)
-        result = store_exec(l->s, "INSERT OR IGNORE INTO listening_case_posts(case_id, post_id) VALUES (?, ?)", "ii",
-                            case_id, post_id);
+    result = listening__cases_route_with(l, routing, post_id, &in, now_ms, opened, joined);
+    listening__routing_free(routing);
     return result;
 }
 
