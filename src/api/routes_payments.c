@@ -460,54 +460,70 @@ static int body_members_resolve(api_ctx *c, const payops_ctx *ctx, int64_t *out)
     return SB_OK;
 }
 
-static int post_split(api_ctx *c) {
-    payops_ctx ctx;
-    int64_t members[SB_HTTP_SPLIT_MEMBERS_MAX], values[SB_HTTP_SPLIT_MEMBERS_MAX];
+int api_payments_split_body(api_ctx *c, size_t members_max, int64_t *members, int64_t *values,
+                            payments_split_spec *spec, const char **title, int64_t *expires_at) {
     size_t member_count = 0, value_count = 0;
-    int64_t subtotal, tax, tip, expires_at, remainder_share;
-    const char *mode_name, *title;
-    int result = body_members_shape(c, SB_HTTP_SPLIT_MEMBERS_MAX, &member_count);
+    int64_t subtotal, tax, tip, remainder_share;
+    const char *mode_name;
+    int result = body_members_shape(c, members_max, &member_count);
+    /* User ids now; aliases (0 here) are resolved by the caller that takes them. */
+    for (size_t i = 0; result == SB_OK && i < member_count; i++) {
+        json_t *item = json_array_get(json_object_get(c->body, "members"), i);
+        members[i] = json_is_integer(item) ? (int64_t)json_integer_value(item) : 0;
+    }
     if (result == SB_OK) result = body_int(c, "subtotal_minor", true, 0, INT64_MAX, 0, &subtotal);
     if (result == SB_OK) result = body_int(c, "tax_minor", false, 0, INT64_MAX, 0, &tax);
     if (result == SB_OK) result = body_int(c, "tip_minor", false, 0, INT64_MAX, 0, &tip);
     if (result == SB_OK) result = api_body_string(c, "mode", false, 16, &mode_name);
-    if (result == SB_OK) result = api_body_string(c, "title", false, SB_PAYOPS_NOTE_BYTES_MAX, &title);
+    if (result == SB_OK) result = api_body_string(c, "title", false, SB_PAYOPS_NOTE_BYTES_MAX, title);
     if (result == SB_OK)
-        result = body_int(c, "remainder_share", false, 0, SB_HTTP_SPLIT_MEMBERS_MAX - 1, -1, &remainder_share);
-    if (result == SB_OK) result = body_expiry(c, &expires_at);
+        result = body_int(c, "remainder_share", false, 0, (int64_t)members_max - 1, -1, &remainder_share);
+    if (result == SB_OK) result = body_expiry(c, expires_at);
     if (result != SB_OK) return result;
-    payments_split_spec spec = {.count = member_count, .subtotal_minor = subtotal, .tax_minor = tax, .tip_minor = tip};
+    *spec = (payments_split_spec){
+        .count = member_count, .subtotal_minor = subtotal, .tax_minor = tax, .tip_minor = tip};
     int mode = -1;
     for (size_t i = 0; i < SB_ARRAY_LEN(split_modes); i++)
         if (strcmp(mode_name ? mode_name : "equal", split_modes[i]) == 0) mode = (int)i;
     if (mode < 0) {
         api_reply_error(c, 400, "invalid", "field 'mode' must be equal, amounts, weights or percent_bp");
-        return SB_OK;
+        return SB_EINVAL;
     }
-    spec.mode = (payments_split_mode)mode;
-    if (spec.mode != PAYMENTS_SPLIT_EQUAL) {
-        result = body_int_array(c, "values", 0, values, SB_HTTP_SPLIT_MEMBERS_MAX, &value_count);
+    spec->mode = (payments_split_mode)mode;
+    if (spec->mode != PAYMENTS_SPLIT_EQUAL) {
+        result = body_int_array(c, "values", 0, values, members_max, &value_count);
         if (result != SB_OK) return result;
         if (value_count != member_count) {
             api_reply_error(c, 400, "invalid", "field 'values' must have one entry per member");
-            return SB_OK;
+            return SB_EINVAL;
         }
-        spec.values = values;
+        spec->values = values;
     }
     if (remainder_share >= 0) {
         if ((size_t)remainder_share >= member_count) {
             api_reply_error(c, 400, "invalid", "field 'remainder_share' must index a member");
-            return SB_OK;
+            return SB_EINVAL;
         }
-        spec.rule = PAYMENTS_REMAINDER_TO_SHARE;
-        spec.remainder_share = (size_t)remainder_share;
+        spec->rule = PAYMENTS_REMAINDER_TO_SHARE;
+        spec->remainder_share = (size_t)remainder_share;
     }
+    return SB_OK;
+}
+
+static int post_split(api_ctx *c) {
+    payops_ctx ctx;
+    int64_t members[SB_HTTP_SPLIT_MEMBERS_MAX], values[SB_HTTP_SPLIT_MEMBERS_MAX];
+    int64_t expires_at;
+    const char *title = NULL;
+    payments_split_spec spec;
+    int result = api_payments_split_body(c, SB_HTTP_SPLIT_MEMBERS_MAX, members, values, &spec, &title, &expires_at);
+    if (result != SB_OK) return SB_OK; /* answered */
     if (ops_ctx(c, &ctx) != SB_OK) return SB_OK;
     result = body_members_resolve(c, &ctx, members);
     if (result == SB_ENOTFOUND || result == SB_EINVAL) return SB_OK; /* answered */
     if (result != SB_OK) return result;
     int64_t split_id;
-    result = payops_split_create(&ctx, c->principal->user_id, members, member_count, &spec, title ? title : "",
+    result = payops_split_create(&ctx, c->principal->user_id, members, spec.count, &spec, title ? title : "",
                                  expires_at, c->now_ms, &split_id);
     if (result != SB_OK) return reply_ops_error(c, result, NULL);
     api_reply_json(c, 201, json_pack("{s:I}", "id", (json_int_t)split_id));
@@ -579,6 +595,12 @@ static int c2c_ctx(api_ctx *c, payops_ctx *ctx) {
     return SB_OK;
 }
 
+/* card-to-card refuses a payer whose card on file is blocked (payops_card_block). */
+static int reply_card_blocked(api_ctx *c) {
+    api_reply_error(c, 409, "card_blocked", "your card is blocked: card-to-card is refused");
+    return SB_OK;
+}
+
 static int post_c2c_quote(api_ctx *c) {
     payops_ctx ctx;
     const char *card;
@@ -590,6 +612,7 @@ static int post_c2c_quote(api_ctx *c) {
     payops_quote quote;
     payops_receipt why = {0};
     result = payops_c2c_quote(&ctx, c->principal->user_id, card, amount, c->now_ms, &quote, &why.limit);
+    if (result == SB_EPERM) return reply_card_blocked(c);
     if (result != SB_OK) return reply_ops_error(c, result, &why);
     api_reply_json(c, 200, quote_json(&quote));
     return SB_OK;
@@ -606,6 +629,7 @@ static int post_c2c(api_ctx *c) {
     if (c2c_ctx(c, &ctx) != SB_OK) return SB_OK;
     payops_receipt r = {0};
     result = payops_c2c_send(&ctx, c->principal->user_id, card, amount, key, c->now_ms, &r);
+    if (result == SB_EPERM) return reply_card_blocked(c);
     return reply_receipt(c, result, &r);
 }
 
@@ -683,6 +707,23 @@ static int get_ledger_verify(api_ctx *c) {
     api_reply_json(c, 200, o);
     return SB_OK;
 }
+
+/* ---- shared with the other money routes (api_int.h) ---- */
+
+int api_payments_ctx(api_ctx *c, payops_ctx *out) { return ops_ctx(c, out); }
+
+int api_payments_reply_error(api_ctx *c, int result, const payops_receipt *why) {
+    return reply_ops_error(c, result, why);
+}
+
+int api_payments_body_int(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt,
+                          int64_t *out) {
+    return body_int(c, field, required, min, max, dflt, out);
+}
+
+json_t *api_payments_receipt_json(const payops_receipt *r) { return receipt_json(r); }
+
+int api_payments_body_expiry(api_ctx *c, int64_t *expires_at_ms_out) { return body_expiry(c, expires_at_ms_out); }
 
 void api_routes_payments(api_router *r) {
     const int customer = IDENTITY_ROLE_CUSTOMER;

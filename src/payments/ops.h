@@ -148,6 +148,18 @@ int payops_deposit(const payops_ctx *ctx, int64_t user_id, int64_t amount_minor,
 int payops_email_set(const payops_ctx *ctx, int64_t user_id, const char *email) SB_MUST_CHECK;
 /* Keep a card's masked form on file (shown to payers beside the name). */
 int payops_card_on_file_set(const payops_ctx *ctx, int64_t user_id, const payments_card *card) SB_MUST_CHECK;
+/* The masked card on file and whether it is blocked.  SB_ENOTFOUND when the
+ * user has no card on file. */
+int payops_card_get(const payops_ctx *ctx, int64_t user_id, char masked_out[PAYMENTS_CARD_MASKED_BYTES],
+                    bool *blocked_out) SB_MUST_CHECK;
+/* Block the card on file (migration 0210): from then on card-to-card by
+ * this customer is refused (SB_EPERM) and payops_card_get says blocked.
+ * Idempotent: blocking a blocked card is SB_OK with *already_out true
+ * (may be NULL).  reason: NULL or at most 64 bytes (SB_EINVAL).  One
+ * transaction.  SB_ENOTFOUND when there is no card on file.  masked_out
+ * gets the masked number of the card concerned. */
+int payops_card_block(const payops_ctx *ctx, int64_t user_id, const char *reason, int64_t now_ms,
+                      char masked_out[PAYMENTS_CARD_MASKED_BYTES], bool *already_out) SB_MUST_CHECK;
 /* Create a payment link: token_out gets 32 random hex digits.  amount_minor
  * 0 = the payer chooses; expires_at_ms > now_ms. */
 int payops_link_create(const payops_ctx *ctx, int64_t user_id, int64_t amount_minor, int64_t expires_at_ms,
@@ -286,7 +298,9 @@ int payops_c2c_quote(const payops_ctx *ctx, int64_t payer_id, const char *dest_c
  * keeps them (state manual; see payops_c2c_reconcile).  Idempotent per
  * (payer, key): a retry of a pending one (a crash mid-way) runs the switch
  * steps again (the switch is idempotent per reference = the hold's id); a
- * manual one is returned as it is, for payops_c2c_reconcile. */
+ * manual one is returned as it is, for payops_c2c_reconcile.  SB_EPERM (for
+ * the quote too) when the payer's card on file is blocked: nothing moves,
+ * no receipt is written. */
 int payops_c2c_send(const payops_ctx *ctx, int64_t payer_id, const char *dest_card, int64_t amount_minor,
                     const char *idem_key, int64_t now_ms, payops_receipt *out) SB_MUST_CHECK;
 /* Drive every manual card-to-card, and every pending one older than twice
@@ -304,5 +318,11 @@ int payops_receipt_get(const payops_ctx *ctx, int64_t owner_id, int64_t receipt_
  * into out; *count_out written (fewer than out_max means the end). */
 int payops_receipt_list(const payops_ctx *ctx, int64_t owner_id, int64_t after_id, payops_receipt *out, size_t out_max,
                         size_t *count_out) SB_MUST_CHECK;
+
+/* The owner's newest receipts, newest first, at most min(out_max,
+ * SB_HTTP_RECEIPTS_PAGE_MAX); kind_mask 0 for every kind, else the bits
+ * (1 << payops_kind) wanted.  *count_out written. */
+int payops_receipt_recent(const payops_ctx *ctx, int64_t owner_id, int kind_mask, payops_receipt *out, size_t out_max,
+                          size_t *count_out) SB_MUST_CHECK;
 
 #endif /* SB_PAYMENTS_OPS_H */

@@ -51,4 +51,7 @@ int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, 
 /* Load a receipt by id (no owner check). */
 int payops__receipt_load(store *s, int64_t receipt_id, payops_receipt *out) SB_MUST_CHECK;
 
+/* Is the card on file of user_id blocked (false without a card). */
+int payops__card_blocked(store *s, int64_t user_id, bool *blocked_out) SB_MUST_CHECK;
+
 #endif /* SB_PAYMENTS_OPS_INT_H */
