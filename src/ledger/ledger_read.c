@@ -259,21 +259,21 @@ static int check_accounts(verify_state *v, ledger_verify_report *r) {
     for (size_t i = 0; i < v->count; i++) {
         verify_account *va = &v->accounts[i];
         const ledger_account *a = &va->stored;
-        if (a->debits_pending != va->debits_pending) {
-            fail_account(r, a, "debits_pending", a->debits_pending, va->debits_pending);
-            return SB_ECORRUPT;
-        }
-        if (a->debits_posted != va->debits_posted) {
-            fail_account(r, a, "debits_posted", a->debits_posted, va->debits_posted);
-            return SB_ECORRUPT;
-        }
-        if (a->credits_pending != va->credits_pending) {
-            fail_account(r, a, "credits_pending", a->credits_pending, va->credits_pending);
-            return SB_ECORRUPT;
-        }
-        if (a->credits_posted != va->credits_posted) {
-            fail_account(r, a, "credits_posted", a->credits_posted, va->credits_posted);
-            return SB_ECORRUPT;
+        /* The four balances as stored against the journal's, in this order. */
+        const struct {
+            const char *name;
+            int64_t stored, journal;
+        } balances[] = {
+            {"debits_pending", a->debits_pending, va->debits_pending},
+            {"debits_posted", a->debits_posted, va->debits_posted},
+            {"credits_pending", a->credits_pending, va->credits_pending},
+            {"credits_posted", a->credits_posted, va->credits_posted},
+        };
+        for (size_t k = 0; k < SB_ARRAY_LEN(balances); k++) {
+            if (balances[k].stored != balances[k].journal) {
+                fail_account(r, a, balances[k].name, balances[k].stored, balances[k].journal);
+                return SB_ECORRUPT;
+            }
         }
         int64_t debits, credits;
         if (sb_add_int64(a->debits_pending, a->debits_posted, &debits) != SB_OK ||
