@@ -504,24 +504,39 @@ static int post_message(api_ctx *c) {
                           json_pack("{s:b}", "duplicate", duplicate));
 }
 
-static int get_messages(api_ctx *c) {
-    int64_t chat_id, before, after, limit;
-    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+/* A page of history (?before, ?after, ?limit): {"messages":[...],"more"}.
+ * The bank's channel when channel (chat_id is then looked up, answered as
+ * "chat_id" too, and refusals are the channel's); else chat_id's. */
+static int reply_history(api_ctx *c, int64_t chat_id, bool channel) {
+    int64_t before, after, limit;
     int result = query_int64(c, "before", 0, INT64_MAX, &before);
     if (result == SB_OK) result = query_int64(c, "after", 0, INT64_MAX, &after);
     if (result == SB_OK)
         result = query_int64(c, "limit", API_MESSAGES_PAGE_DEFAULT, SB_MESSENGER_PAGE_MAX, &limit);
     if (result != SB_OK) return result;
     if (limit == 0) limit = API_MESSAGES_PAGE_DEFAULT;
+    if (channel) {
+        result = messenger_channel_id(c->store, c->now_ms, &chat_id);
+        if (result != SB_OK) return result;
+    }
     messenger_message *list = sb_malloc(sizeof *list * (size_t)limit);
     if (!list) return SB_ENOMEM;
     size_t count = 0;
     result = messenger_history(c->store, c->principal->user_id, chat_id, before, after, (size_t)limit, list, &count);
     if (result != SB_OK) {
         sb_free(list);
-        return chat_refusal(c, chat_id, result);
+        return channel ? channel_refusal(c, chat_id, result) : chat_refusal(c, chat_id, result);
     }
-    return reply_messages(c, list, count, json_pack("{s:b}", "more", count == (size_t)limit));
+    bool more = count == (size_t)limit;
+    return reply_messages(c, list, count,
+                          channel ? json_pack("{s:I, s:b}", "chat_id", (json_int_t)chat_id, "more", more)
+                                  : json_pack("{s:b}", "more", more));
+}
+
+static int get_messages(api_ctx *c) {
+    int64_t chat_id;
+    if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
+    return reply_history(c, chat_id, false);
 }
 
 static int get_changes(api_ctx *c) {
@@ -606,27 +621,7 @@ static int post_typing(api_ctx *c) {
 
 /* ---- the bank's channel ---- */
 
-static int get_channel_posts(api_ctx *c) {
-    int64_t before, after, limit, chat_id;
-    int result = query_int64(c, "before", 0, INT64_MAX, &before);
-    if (result == SB_OK) result = query_int64(c, "after", 0, INT64_MAX, &after);
-    if (result == SB_OK)
-        result = query_int64(c, "limit", API_MESSAGES_PAGE_DEFAULT, SB_MESSENGER_PAGE_MAX, &limit);
-    if (result != SB_OK) return result;
-    if (limit == 0) limit = API_MESSAGES_PAGE_DEFAULT;
-    result = messenger_channel_id(c->store, c->now_ms, &chat_id);
-    if (result != SB_OK) return result;
-    messenger_message *list = sb_malloc(sizeof *list * (size_t)limit);
-    if (!list) return SB_ENOMEM;
-    size_t count = 0;
-    result = messenger_history(c->store, c->principal->user_id, chat_id, before, after, (size_t)limit, list, &count);
-    if (result != SB_OK) {
-        sb_free(list);
-        return channel_refusal(c, chat_id, result);
-    }
-    return reply_messages(c, list, count,
-                          json_pack("{s:I, s:b}", "chat_id", (json_int_t)chat_id, "more", count == (size_t)limit));
-}
+static int get_channel_posts(api_ctx *c) { return reply_history(c, 0, true); }
 
 static int post_channel_post(api_ctx *c) {
     static const refusal own[] = {{SB_EPERM, 403, "forbidden", "only marketers and admins post to the channel", 0},

@@ -259,21 +259,21 @@ static int check_accounts(verify_state *v, ledger_verify_report *r) {
     for (size_t i = 0; i < v->count; i++) {
         verify_account *va = &v->accounts[i];
         const ledger_account *a = &va->stored;
-        if (a->debits_pending != va->debits_pending) {
-            fail_account(r, a, "debits_pending", a->debits_pending, va->debits_pending);
-            return SB_ECORRUPT;
-        }
-        if (a->debits_posted != va->debits_posted) {
-            fail_account(r, a, "debits_posted", a->debits_posted, va->debits_posted);
-            return SB_ECORRUPT;
-        }
-        if (a->credits_pending != va->credits_pending) {
-            fail_account(r, a, "credits_pending", a->credits_pending, va->credits_pending);
-            return SB_ECORRUPT;
-        }
-        if (a->credits_posted != va->credits_posted) {
-            fail_account(r, a, "credits_posted", a->credits_posted, va->credits_posted);
-            return SB_ECORRUPT;
+        /* The four balances as stored against the journal's, in this order. */
+        const struct {
+            const char *name;
+            int64_t stored, journal;
+        } balances[] = {
+            {"debits_pending", a->debits_pending, va->debits_pending},
+            {"debits_posted", a->debits_posted, va->debits_posted},
+            {"credits_pending", a->credits_pending, va->credits_pending},
+            {"credits_posted", a->credits_posted, va->credits_posted},
+        };
+        for (size_t k = 0; k < SB_ARRAY_LEN(balances); k++) {
+            if (balances[k].stored != balances[k].journal) {
+                fail_account(r, a, balances[k].name, balances[k].stored, balances[k].journal);
+                return SB_ECORRUPT;
+            }
         }
         int64_t debits, credits;
         if (sb_add_int64(a->debits_pending, a->debits_posted, &debits) != SB_OK ||
@@ -332,40 +332,38 @@ static int check_accounts(verify_state *v, ledger_verify_report *r) {
     return SB_OK;
 }
 
-/* Every post/void refers to a pending transfer in the matching state, posts
- * no more than was reserved, and every resolved pending transfer has exactly
- * its one resolution (expired ones have none). */
-static int check_two_phase(store *s, ledger_verify_report *r) {
+/* Run a query that selects the timestamp of the first transfer breaking a
+ * rule: none is SB_OK; one is SB_ECORRUPT with the problem "SUBJECT at
+ * TIMESTAMP FAULT". */
+static int check_no_row(store *s, ledger_verify_report *r, const char *sql, const char *subject, const char *fault) {
     store_stmt *st;
-    int result =
-        store_query(s, &st,
-                    "SELECT t.timestamp_ns FROM ledger_transfers t LEFT JOIN ledger_transfers p ON p.id = t.pending_id "
-                    "WHERE (t.flags & 12) <> 0 AND (p.id IS NULL OR (p.flags & 2) = 0 OR t.amount > p.amount "
-                    "OR p.debit_account <> t.debit_account OR p.credit_account <> t.credit_account "
-                    "OR p.state <> CASE WHEN (t.flags & 4) <> 0 THEN 2 ELSE 3 END) LIMIT 1",
-                    NULL);
+    int result = store_query(s, &st, sql, NULL);
     if (result != SB_OK) return result;
     result = store_step(st);
     if (result == STORE_ROW) {
-        snprintf(r->problem, sizeof r->problem, "post/void transfer at %lld does not match its pending transfer",
-                 (long long)store_col_int64(st, 0));
-        result = SB_ECORRUPT;
-    }
-    store_stmt_done(st);
-    if (result != STORE_DONE) return result;
-    result = store_query(s, &st,
-                         "SELECT p.timestamp_ns FROM ledger_transfers p WHERE (p.flags & 2) <> 0 AND p.state IN (2, 3) "
-                         "AND (SELECT COUNT(*) FROM ledger_transfers t WHERE t.pending_id = p.id) <> 1 LIMIT 1",
-                         NULL);
-    if (result != SB_OK) return result;
-    result = store_step(st);
-    if (result == STORE_ROW) {
-        snprintf(r->problem, sizeof r->problem, "resolved pending transfer at %lld has no single post or void",
-                 (long long)store_col_int64(st, 0));
+        snprintf(r->problem, sizeof r->problem, "%s at %lld %s", subject, (long long)store_col_int64(st, 0), fault);
         result = SB_ECORRUPT;
     }
     store_stmt_done(st);
     return result == STORE_DONE ? SB_OK : result;
+}
+
+/* Every post/void refers to a pending transfer in the matching state, posts
+ * no more than was reserved, and every resolved pending transfer has exactly
+ * its one resolution (expired ones have none). */
+static int check_two_phase(store *s, ledger_verify_report *r) {
+    int result = check_no_row(
+        s, r,
+        "SELECT t.timestamp_ns FROM ledger_transfers t LEFT JOIN ledger_transfers p ON p.id = t.pending_id "
+        "WHERE (t.flags & 12) <> 0 AND (p.id IS NULL OR (p.flags & 2) = 0 OR t.amount > p.amount "
+        "OR p.debit_account <> t.debit_account OR p.credit_account <> t.credit_account "
+        "OR p.state <> CASE WHEN (t.flags & 4) <> 0 THEN 2 ELSE 3 END) LIMIT 1",
+        "post/void transfer", "does not match its pending transfer");
+    if (result != SB_OK) return result;
+    return check_no_row(s, r,
+                        "SELECT p.timestamp_ns FROM ledger_transfers p WHERE (p.flags & 2) <> 0 AND p.state IN (2, 3) "
+                        "AND (SELECT COUNT(*) FROM ledger_transfers t WHERE t.pending_id = p.id) <> 1 LIMIT 1",
+                        "resolved pending transfer", "has no single post or void");
 }
 
 int ledger_verify(store *s, ledger_verify_report *report) {

@@ -115,10 +115,9 @@ int payops_link_create(const payops_ctx *ctx, int64_t user_id, int64_t amount_mi
     return result;
 }
 
-static bool is_link_token(const char *s) {
-    size_t len = strnlen(s, PAYOPS_LINK_TOKEN_CHARS + 1);
-    if (len != PAYOPS_LINK_TOKEN_CHARS) return false;
-    for (size_t i = 0; i < len; i++)
+bool payops__is_hex_token(const char *s, size_t chars) {
+    if (!s || strnlen(s, chars + 1) != chars) return false;
+    for (size_t i = 0; i < chars; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return false;
     return true;
 }
@@ -165,7 +164,7 @@ int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, 
         char canon[SB_PAYOPS_EMAIL_BYTES_MAX + 1];
         if (email_canonical(alias, canon) != SB_OK) return SB_EINVAL;
         result = store_query_int64(ctx->s, &user_id, "SELECT user_id FROM payments_emails WHERE email = ?", "t", canon);
-    } else if (is_link_token(alias)) {
+    } else if (payops__is_hex_token(alias, PAYOPS_LINK_TOKEN_CHARS)) {
         result = link_lookup(ctx->s, alias, now_ms, &user_id, &out->payee.fixed_amount_minor);
         if (result == SB_OK) memcpy(out->link_token, alias, PAYOPS_LINK_TOKEN_CHARS + 1);
     } else {

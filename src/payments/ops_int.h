@@ -27,6 +27,9 @@ int payops__display_name(store *s, int64_t user_id, char out[PAYOPS_NAME_BYTES])
 /* SB_OK if key is 1..64 of [A-Za-z0-9_.:-]. */
 int payops__idem_check(const char *key) SB_MUST_CHECK;
 void payops__copy(char *out, size_t cap, const char *text);
+/* True if s is exactly `chars` lowercase hex digits (a link token, a quote
+ * id); false for NULL. */
+bool payops__is_hex_token(const char *s, size_t chars);
 
 typedef struct {
     payops_kind kind;

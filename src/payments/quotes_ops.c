@@ -28,13 +28,6 @@ typedef struct {
     char masked_card[PAYMENTS_CARD_MASKED_BYTES];
 } stored_quote;
 
-static bool is_quote_id(const char *id) {
-    if (!id || strnlen(id, PAYOPS_QUOTE_ID_CHARS + 1) != PAYOPS_QUOTE_ID_CHARS) return false;
-    for (size_t i = 0; i < PAYOPS_QUOTE_ID_CHARS; i++)
-        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) return false;
-    return true;
-}
-
 int payops_pay_quote_hold(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
                           int64_t now_ms, payops_held_quote *out, payments_limit_verdict *limit_out) {
     memset(out, 0, sizeof *out);
@@ -123,7 +116,8 @@ static int quote_still_holds(const payops_ctx *ctx, int64_t payer_id, const stor
 int payops_pay_confirm_quote(const payops_ctx *ctx, int64_t payer_id, const char *quote_id, const char *idem_key,
                              int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
-    if (!is_quote_id(quote_id) || payops__idem_check(idem_key) != SB_OK) return SB_EINVAL;
+    if (!payops__is_hex_token(quote_id, PAYOPS_QUOTE_ID_CHARS) || payops__idem_check(idem_key) != SB_OK)
+        return SB_EINVAL;
     stored_quote q;
     int result = quote_load(ctx->s, payer_id, quote_id, &q);
     if (result != SB_OK) return result;

@@ -633,6 +633,20 @@ void harness_server_free(harness_server *srv) {
     sb_free(srv);
 }
 
+int harness_server_down(harness_server **srv_io) {
+    harness_server *srv = *srv_io;
+    if (!srv) return SB_OK;
+    int exit_status = 0;
+    int result = srv->pid > 0 ? harness_server_stop(srv, &exit_status) : SB_OK;
+    harness_server_free(srv);
+    *srv_io = NULL;
+    if (result != SB_OK || exit_status != 0) {
+        fprintf(stderr, "server stop: %s, exit status %d (want 0)\n", sb_strerror(result), exit_status);
+        return result != SB_OK ? result : SB_EIO;
+    }
+    return SB_OK;
+}
+
 void harness_server_print_log(const harness_server *srv, int max_lines) {
     char *data;
     size_t len;

@@ -168,6 +168,13 @@ int harness_server_kill(harness_server *srv) SB_MUST_CHECK;
  * SB_KEEP_TMP=1), free srv.  NULL is fine. */
 void harness_server_free(harness_server *srv);
 
+/* The teardown test groups share: a graceful stop (harness_server_stop) if
+ * the server still runs (one the test killed counts as stopped), then
+ * harness_server_free, and *srv_io = NULL.  SB_OK when it exited with status
+ * 0 (or *srv_io was NULL); else the stop's error, or SB_EIO for another exit
+ * status, the failure printed to stderr. */
+int harness_server_down(harness_server **srv_io) SB_MUST_CHECK;
+
 /* Print the last max_lines lines of the current log to stderr. */
 void harness_server_print_log(const harness_server *srv, int max_lines);
 

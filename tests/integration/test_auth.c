@@ -37,17 +37,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    if (!srv) return 0;
-    int exit_status = -1;
-    int result = srv->pid > 0 ? harness_server_stop(srv, &exit_status) : SB_OK;
-    if (srv->pid == 0 && result == SB_OK && exit_status == -1) exit_status = 0;
-    harness_server_free(srv);
-    srv = NULL;
-    if (result != SB_OK || exit_status != 0) {
-        fprintf(stderr, "server stop: %s, exit status %d (want 0)\n", sb_strerror(result), exit_status);
-        return -1;
-    }
-    return 0;
+    return harness_server_down(&srv) == SB_OK ? 0 : -1;
 }
 
 /* A JSON text from a jansson pack format (the test frees it with free()). */

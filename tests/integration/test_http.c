@@ -36,16 +36,7 @@ static int group_setup(void **state) {
 
 static int group_teardown(void **state) {
     (void)state;
-    if (!srv) return 0;
-    int exit_status = -1;
-    int result = harness_server_stop(srv, &exit_status);
-    harness_server_free(srv);
-    srv = NULL;
-    if (result != SB_OK || exit_status != 0) {
-        fprintf(stderr, "server stop: %s, exit status %d (want 0)\n", sb_strerror(result), exit_status);
-        return -1;
-    }
-    return 0;
+    return harness_server_down(&srv) == SB_OK ? 0 : -1;
 }
 
 static void assert_healthy(int port) {

@@ -43,12 +43,7 @@ static int group_setup(void **state) {
 
 static int group_teardown(void **state) {
     (void)state;
-    if (!srv) return 0;
-    int exit_status = -1;
-    int result = harness_server_stop(srv, &exit_status);
-    harness_server_free(srv);
-    srv = NULL;
-    return result == SB_OK && exit_status == 0 ? 0 : -1;
+    return harness_server_down(&srv) == SB_OK ? 0 : -1;
 }
 
 static user login(void) {

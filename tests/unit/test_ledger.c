@@ -465,6 +465,43 @@ static void test_verify_catches_tampering(void **state) {
     fixture_open_ledger(f);
 }
 
+/* The two-phase rules of verify: a post whose pending transfer is marked
+ * voided, and a pending transfer marked posted with no post at all. */
+static void test_verify_catches_two_phase_tampering(void **state) {
+    fixture *f = *state;
+    assert_result(submit1(f, xfer(900, BANK, ALICE, 1000)), LEDGER_OK);
+    assert_result(submit1(f, pending(901, ALICE, BOB, 600, 0)), LEDGER_OK);
+    assert_result(submit1(f, resolve(902, 901, 600, true)), LEDGER_OK);
+    assert_result(submit1(f, pending(903, ALICE, BOB, 100, 0)), LEDGER_OK);
+    assert_verify_ok(f);
+    ledger_close(f->l);
+    f->l = NULL;
+    uint8_t key[16] = {0};
+    key[14] = 901 >> 8;
+    key[15] = 901 & 0xff;
+    assert_int_equal(store_exec(f->reader, "UPDATE ledger_transfers SET state = 3 WHERE id = ?", "b", key, 16), SB_OK);
+    ledger_verify_report rep;
+    assert_int_equal(ledger_verify(f->reader, &rep), SB_ECORRUPT);
+    assert_false(rep.ok);
+    assert_non_null(strstr(rep.problem, "post/void transfer at "));
+    assert_non_null(strstr(rep.problem, " does not match its pending transfer"));
+    assert_int_equal(store_exec(f->reader, "UPDATE ledger_transfers SET state = 2 WHERE id = ?", "b", key, 16), SB_OK);
+    key[15] = 903 & 0xff;
+    assert_int_equal(store_exec(f->reader, "UPDATE ledger_transfers SET state = 2 WHERE id = ?", "b", key, 16), SB_OK);
+    /* ... with balances that agree, so that only the two-phase rule sees it. */
+    uint8_t account[16] = {0};
+    account[15] = ALICE;
+    assert_int_equal(
+        store_exec(f->reader, "UPDATE ledger_accounts SET debits_pending = 0 WHERE id = ?", "b", account, 16), SB_OK);
+    account[15] = BOB;
+    assert_int_equal(
+        store_exec(f->reader, "UPDATE ledger_accounts SET credits_pending = 0 WHERE id = ?", "b", account, 16), SB_OK);
+    assert_int_equal(ledger_verify(f->reader, &rep), SB_ECORRUPT);
+    assert_non_null(strstr(rep.problem, "resolved pending transfer at "));
+    assert_non_null(strstr(rep.problem, " has no single post or void"));
+    fixture_open_ledger(f);
+}
+
 /* ---- queue full: the writer is held inside its clock while the queue fills ---- */
 
 typedef struct {
@@ -670,6 +707,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_linked_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submission_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_catches_tampering, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_catches_two_phase_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_full_is_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_writers_share_a_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remaining_codes, setup, teardown),
