@@ -437,14 +437,14 @@ static int link_sync(const chatpay_ctx *ctx, link_row *l, int64_t now_ms, messen
 /* What the three share once payops has moved the money: the message (paid)
  * and the link.  The notice is the caller's. */
 static int receipt_post(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, int kind, const char *key,
-                        const char *fingerprint, json_t *payload_take_root, int64_t now_ms, chatpay_outcome *out,
+                        const char *fingerprint, json_t *root_take, int64_t now_ms, chatpay_outcome *out,
                         bool *created_out) {
     store *s = ctx->ops.s;
     const payops_receipt *r = &out->receipt;
-    payload_set_int(payload_take_root, "receipt_id", r->id);
-    if (payload_take_root) json_object_set_new(payload_take_root, "fee_minor", json_integer(r->fee_minor));
+    payload_set_int(root_take, "receipt_id", r->id);
+    if (root_take) json_object_set_new(root_take, "fee_minor", json_integer(r->fee_minor));
     char *payload = NULL;
-    int result = payload_take(payload_take_root, &payload);
+    int result = payload_take(root_take, &payload);
     char client_id[32];
     snprintf(client_id, sizeof client_id, "chatpay-r%lld", (long long)r->id);
     if (result == SB_OK) result = message_post(ctx, actor_id, chat_id, payload, client_id, now_ms, &out->message,
