@@ -855,21 +855,43 @@ int chatpay_get(const chatpay_ctx *ctx, int64_t viewer_id, int64_t chat_id, int6
     return link_sync(ctx, &l, now_ms, &out->message);
 }
 
+/* Up to `max` pending link ids into ids: those whose expiry passed first,
+ * then the least recently checked. */
+static int pending_pick(store *s, int64_t now_ms, int64_t *ids, size_t max, size_t *count_out) {
+    *count_out = 0;
+    store_stmt *st;
+    int result = store_query(s, &st,
+                             "SELECT id FROM chatpay_links WHERE status = 'pending' AND expires_at_ms IS NOT NULL "
+                             "AND expires_at_ms <= ? AND seq IS NOT NULL ORDER BY expires_at_ms, id LIMIT ?",
+                             "ii", now_ms, (int64_t)max);
+    if (result != SB_OK) return result;
+    size_t n = 0;
+    while (n < max && (result = store_step(st)) == STORE_ROW)
+        ids[n++] = store_col_int64(st, 0);
+    store_stmt_done(st);
+    if (result < 0) return result;
+    if (n < max) {
+        result = store_query(s, &st,
+                             "SELECT id FROM chatpay_links WHERE status = 'pending' AND seq IS NOT NULL "
+                             "AND (expires_at_ms IS NULL OR expires_at_ms > ?) ORDER BY checked_at_ms, id LIMIT ?",
+                             "ii", now_ms, (int64_t)(max - n));
+        if (result != SB_OK) return result;
+        while (n < max && (result = store_step(st)) == STORE_ROW)
+            ids[n++] = store_col_int64(st, 0);
+        store_stmt_done(st);
+        if (result < 0) return result;
+    }
+    *count_out = n;
+    return SB_OK;
+}
+
 int chatpay_expire_due(const chatpay_ctx *ctx, int64_t now_ms, int64_t *updated_out) {
     if (updated_out) *updated_out = 0;
     store *s = ctx->ops.s;
     int64_t ids[SB_CHATPAY_EXPIRE_BATCH_MAX];
     size_t n = 0;
-    store_stmt *st;
-    int result = store_query(s, &st,
-                             "SELECT id FROM chatpay_links WHERE status = 'pending' AND expires_at_ms IS NOT NULL "
-                             "AND expires_at_ms <= ? AND seq IS NOT NULL ORDER BY expires_at_ms, id LIMIT ?",
-                             "ii", now_ms, (int64_t)SB_CHATPAY_EXPIRE_BATCH_MAX);
+    int result = pending_pick(s, now_ms, ids, SB_ARRAY_LEN(ids), &n);
     if (result != SB_OK) return result;
-    while (n < SB_ARRAY_LEN(ids) && (result = store_step(st)) == STORE_ROW)
-        ids[n++] = store_col_int64(st, 0);
-    store_stmt_done(st);
-    if (result < 0) return result;
     int first_error = SB_OK;
     for (size_t i = 0; i < n; i++) {
         link_row l;
@@ -877,6 +899,8 @@ int chatpay_expire_due(const chatpay_ctx *ctx, int64_t now_ms, int64_t *updated_
         int before = l.status;
         if (result == SB_OK) result = link_sync(ctx, &l, now_ms, NULL);
         if (result == SB_OK && l.status != before && updated_out) ++*updated_out;
+        if (result == SB_OK)
+            result = store_exec(s, "UPDATE chatpay_links SET checked_at_ms = ? WHERE id = ?", "ii", now_ms, ids[i]);
         /* One broken row does not stop the others; the first error is told. */
         if (result != SB_OK && first_error == SB_OK) first_error = result;
     }
