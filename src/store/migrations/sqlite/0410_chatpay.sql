@@ -3,7 +3,7 @@
 -- idempotency key that made it, the chat message (chat_id, seq) that shows
 -- it, and the payments object behind it (a money request, a split, or the
 -- receipt of money that already moved).  `status` mirrors the message's
--- status so the maintenance pass finds the pending ones that fell due.
+-- status so the expiry pass finds the pending ones that fell due.
 CREATE TABLE chatpay_links (
     id INTEGER PRIMARY KEY,
     actor_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -20,16 +20,11 @@ CREATE TABLE chatpay_links (
     receipt_id INTEGER REFERENCES payments_receipts(id),
     status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'paid', 'declined', 'expired')),
     expires_at_ms INTEGER,
-    -- When the maintenance pass last compared a pending message with its
-    -- request or split (a request paid through /api/requests, outside the
-    -- chat, is caught this way).
-    checked_at_ms INTEGER NOT NULL DEFAULT 0,
     created_at_ms INTEGER NOT NULL,
     UNIQUE (actor_id, idem_key),
     FOREIGN KEY (chat_id, seq) REFERENCES msg_messages(chat_id, seq)
 ) STRICT;
 CREATE UNIQUE INDEX chatpay_links_message ON chatpay_links(chat_id, seq) WHERE seq IS NOT NULL;
 CREATE INDEX chatpay_links_due ON chatpay_links(expires_at_ms) WHERE status = 'pending' AND expires_at_ms IS NOT NULL;
-CREATE INDEX chatpay_links_unchecked ON chatpay_links(checked_at_ms) WHERE status = 'pending' AND seq IS NOT NULL;
 CREATE INDEX chatpay_links_request ON chatpay_links(request_id) WHERE request_id IS NOT NULL;
 CREATE INDEX chatpay_links_split ON chatpay_links(split_id) WHERE split_id IS NOT NULL;
