@@ -140,6 +140,9 @@ int api_payments_body_expiry(api_ctx *c, int64_t *expires_at_ms_out) SB_MUST_CHE
 /* The split fields of a body (members, subtotal_minor, tax_minor, tip_minor,
  * mode, values, remainder_share, title, expires_in_s) into the caller's
  * arrays (members_max entries each) and *spec (values points into values).
+ * A member may be a user id or an alias (@username, mobile, e-mail): ids
+ * are filled in, aliases are left 0 for a caller that resolves them
+ * (POST /api/splits); a caller that takes ids only refuses the 0.
  * SB_OK, or answered 400 and a negative code. */
 int api_payments_split_body(api_ctx *c, size_t members_max, int64_t *members, int64_t *values,
                             payments_split_spec *spec, const char **title, int64_t *expires_at) SB_MUST_CHECK;

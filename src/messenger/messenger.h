@@ -460,4 +460,30 @@ void messenger_comment_hook_set(messenger_comment_hook_fn fn, void *arg);
 /* Call on_bot_event for every bot recipient of every event. */
 void messenger_dispatch_bots(store *s, const messenger_events *events);
 
+/* ---- bot discovery and the bots' inbox (messenger_bots.c, migration 0410) ---- */
+/* The bot whose @username is `username` ("@name" or "name", any case).
+ * SB_ENOTFOUND when no bot has it (a user who is not a bot included),
+ * SB_EINVAL for a malformed name. */
+int messenger_bot_find(store *s, const char *username, int64_t *bot_id_out) SB_MUST_CHECK;
+/* Is user_id a bot. */
+int messenger_bot_is(store *s, int64_t user_id, bool *is_bot_out) SB_MUST_CHECK;
+/* One update of a bot's inbox: the event's JSON as messenger_event_render
+ * gives it (owned; freed by messenger_bot_updates_clear). */
+typedef struct {
+    int64_t id; /* rises; the bot's cursor */
+    char *event_json;
+    int64_t created_at_ms;
+} messenger_bot_update;
+void messenger_bot_updates_clear(messenger_bot_update *list, size_t count);
+/* Record every event of `events` for each of its bot recipients (not the
+ * bot that acted) in one transaction, after the change committed; each
+ * bot keeps its newest SB_MESSENGER_BOT_UPDATES_KEPT.  Called by the one
+ * delivery path (api_messenger_push).  Store errors; nothing half-written. */
+int messenger_bot_updates_record(store *s, const messenger_events *events, int64_t now_ms) SB_MUST_CHECK;
+/* The bot's updates with id > after_id, oldest first, at most
+ * min(limit, SB_MESSENGER_BOT_UPDATES_PAGE_MAX) into out (the caller's
+ * array); *count_out written.  The caller clears them. */
+int messenger_bot_updates(store *s, int64_t bot_id, int64_t after_id, size_t limit, messenger_bot_update *out,
+                          size_t *count_out) SB_MUST_CHECK;
+
 #endif /* SB_MESSENGER_H */
