@@ -159,11 +159,13 @@ static int post_request(api_ctx *c) {
 
 static int post_split(api_ctx *c) {
     int64_t chat_id, expires_at;
-    int64_t members[SB_CHATPAY_SPLIT_MEMBERS_MAX], values[SB_CHATPAY_SPLIT_MEMBERS_MAX];
+    /* Read as many members as /api/splits takes, so that a split too large
+     * for a chat is told so (413) by chatpay rather than as a malformed body. */
+    int64_t members[SB_HTTP_SPLIT_MEMBERS_MAX], values[SB_HTTP_SPLIT_MEMBERS_MAX];
     const char *title = NULL, *key;
     payments_split_spec spec;
     if (chat_param(c, &chat_id) != SB_OK) return SB_OK;
-    if (api_payments_split_body(c, SB_CHATPAY_SPLIT_MEMBERS_MAX, members, values, &spec, &title, &expires_at) != SB_OK)
+    if (api_payments_split_body(c, SB_HTTP_SPLIT_MEMBERS_MAX, members, values, &spec, &title, &expires_at) != SB_OK)
         return SB_OK; /* answered */
     int result = body_key(c, &key);
     if (result != SB_OK) return result;

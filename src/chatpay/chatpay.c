@@ -437,14 +437,14 @@ static int link_sync(const chatpay_ctx *ctx, link_row *l, int64_t now_ms, messen
 /* What the three share once payops has moved the money: the message (paid)
  * and the link.  The notice is the caller's. */
 static int receipt_post(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, int kind, const char *key,
-                        const char *fingerprint, json_t *payload_take_root, int64_t now_ms, chatpay_outcome *out,
+                        const char *fingerprint, json_t *root_take, int64_t now_ms, chatpay_outcome *out,
                         bool *created_out) {
     store *s = ctx->ops.s;
     const payops_receipt *r = &out->receipt;
-    payload_set_int(payload_take_root, "receipt_id", r->id);
-    if (payload_take_root) json_object_set_new(payload_take_root, "fee_minor", json_integer(r->fee_minor));
+    payload_set_int(root_take, "receipt_id", r->id);
+    if (root_take) json_object_set_new(root_take, "fee_minor", json_integer(r->fee_minor));
     char *payload = NULL;
-    int result = payload_take(payload_take_root, &payload);
+    int result = payload_take(root_take, &payload);
     char client_id[32];
     snprintf(client_id, sizeof client_id, "chatpay-r%lld", (long long)r->id);
     if (result == SB_OK) result = message_post(ctx, actor_id, chat_id, payload, client_id, now_ms, &out->message,
@@ -855,21 +855,43 @@ int chatpay_get(const chatpay_ctx *ctx, int64_t viewer_id, int64_t chat_id, int6
     return link_sync(ctx, &l, now_ms, &out->message);
 }
 
+/* Up to `max` pending link ids into ids: those whose expiry passed first,
+ * then the least recently checked. */
+static int pending_pick(store *s, int64_t now_ms, int64_t *ids, size_t max, size_t *count_out) {
+    *count_out = 0;
+    store_stmt *st;
+    int result = store_query(s, &st,
+                             "SELECT id FROM chatpay_links WHERE status = 'pending' AND expires_at_ms IS NOT NULL "
+                             "AND expires_at_ms <= ? AND seq IS NOT NULL ORDER BY expires_at_ms, id LIMIT ?",
+                             "ii", now_ms, (int64_t)max);
+    if (result != SB_OK) return result;
+    size_t n = 0;
+    while (n < max && (result = store_step(st)) == STORE_ROW)
+        ids[n++] = store_col_int64(st, 0);
+    store_stmt_done(st);
+    if (result < 0) return result;
+    if (n < max) {
+        result = store_query(s, &st,
+                             "SELECT id FROM chatpay_links WHERE status = 'pending' AND seq IS NOT NULL "
+                             "AND (expires_at_ms IS NULL OR expires_at_ms > ?) ORDER BY checked_at_ms, id LIMIT ?",
+                             "ii", now_ms, (int64_t)(max - n));
+        if (result != SB_OK) return result;
+        while (n < max && (result = store_step(st)) == STORE_ROW)
+            ids[n++] = store_col_int64(st, 0);
+        store_stmt_done(st);
+        if (result < 0) return result;
+    }
+    *count_out = n;
+    return SB_OK;
+}
+
 int chatpay_expire_due(const chatpay_ctx *ctx, int64_t now_ms, int64_t *updated_out) {
     if (updated_out) *updated_out = 0;
     store *s = ctx->ops.s;
     int64_t ids[SB_CHATPAY_EXPIRE_BATCH_MAX];
     size_t n = 0;
-    store_stmt *st;
-    int result = store_query(s, &st,
-                             "SELECT id FROM chatpay_links WHERE status = 'pending' AND expires_at_ms IS NOT NULL "
-                             "AND expires_at_ms <= ? AND seq IS NOT NULL ORDER BY expires_at_ms, id LIMIT ?",
-                             "ii", now_ms, (int64_t)SB_CHATPAY_EXPIRE_BATCH_MAX);
+    int result = pending_pick(s, now_ms, ids, SB_ARRAY_LEN(ids), &n);
     if (result != SB_OK) return result;
-    while (n < SB_ARRAY_LEN(ids) && (result = store_step(st)) == STORE_ROW)
-        ids[n++] = store_col_int64(st, 0);
-    store_stmt_done(st);
-    if (result < 0) return result;
     int first_error = SB_OK;
     for (size_t i = 0; i < n; i++) {
         link_row l;
@@ -877,6 +899,8 @@ int chatpay_expire_due(const chatpay_ctx *ctx, int64_t now_ms, int64_t *updated_
         int before = l.status;
         if (result == SB_OK) result = link_sync(ctx, &l, now_ms, NULL);
         if (result == SB_OK && l.status != before && updated_out) ++*updated_out;
+        if (result == SB_OK)
+            result = store_exec(s, "UPDATE chatpay_links SET checked_at_ms = ? WHERE id = ?", "ii", now_ms, ids[i]);
         /* One broken row does not stop the others; the first error is told. */
         if (result != SB_OK && first_error == SB_OK) first_error = result;
     }

@@ -141,11 +141,14 @@ int chatpay_cancel(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, in
 int chatpay_get(const chatpay_ctx *ctx, int64_t viewer_id, int64_t chat_id, int64_t seq, int64_t now_ms,
                 chatpay_outcome *out) SB_MUST_CHECK;
 
-/* Bring pending chat payment messages whose expiry has passed up to date
- * (call after payops_request_expire_due: their requests are expired now, so
- * the messages turn expired and are pushed).  At most
- * SB_CHATPAY_EXPIRE_BATCH_MAX per call; *updated_out (may be NULL) how many
- * messages changed. */
+/* The maintenance pass: bring pending chat payment messages up to date with
+ * their requests and splits and push what changed.  First those whose
+ * expiry has passed (call after payops_request_expire_due: their requests
+ * are expired now, so the messages turn expired), then the least recently
+ * checked others (a request paid or declined through /api/requests, outside
+ * the chat, shows in the chat this way).  At most SB_CHATPAY_EXPIRE_BATCH_MAX
+ * per call; *updated_out (may be NULL) how many messages changed.  Errors:
+ * the first one met (the other rows are still done). */
 int chatpay_expire_due(const chatpay_ctx *ctx, int64_t now_ms, int64_t *updated_out) SB_MUST_CHECK;
 
 #endif /* SB_CHATPAY_H */

@@ -391,6 +391,8 @@ _Static_assert(SB_TEXT_MODEL_BUCKETS_MAX < 0xFFFFFFFFu, "UINT32_MAX marks an emp
 _Static_assert(SB_MESSENGER_PAYMENT_SHARES_MAX * 96 + 1024 <= SB_MESSENGER_PAYLOAD_BYTES_MAX,
                "a split's shares fit one payment payload");
 _Static_assert(SB_CHATPAY_SPLIT_MEMBERS_MAX <= SB_PAYMENTS_SPLIT_SHARES_MAX, "a chat split is a payments split");
+_Static_assert(2 * SB_DISPLAY_NAME_BYTES_MAX + 2 * SB_PAYOPS_NOTE_BYTES_MAX + 128 <= SB_CHATPAY_NOTICE_BYTES_MAX,
+               "a notice holds two names, a note, a reference and its words");
 
 /* ---- serve: periodic maintenance ---- */
 /* How often `serve` expires due money requests and reconciles card-to-card

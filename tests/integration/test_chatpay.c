@@ -334,6 +334,15 @@ static void test_group_split_end_to_end(void **state) {
              (long long)u[0].id, (long long)stranger.id);
     HARNESS_ASSERT_ERROR(r, 403, "not_a_member");
     harness_response_free(&r);
+    /* More members than a chat split lists: 413 before anything is checked. */
+    char many[1024];
+    size_t used = 0;
+    for (int i = 0; i < SB_CHATPAY_SPLIT_MEMBERS_MAX + 1; i++)
+        used += (size_t)snprintf(many + used, sizeof many - used, "%s%d", i ? "," : "", 1000 + i);
+    r = call("POST", path, u[0].token, "{\"members\":[%s],\"subtotal_minor\":1000,\"idempotency_key\":\"k-split-9\"}",
+             many);
+    HARNESS_ASSERT_ERROR(r, 413, "too_large");
+    harness_response_free(&r);
 
     /* The bill: 1,000,003 rials split equally among the four.  The
      * remainder rule (largest remainder, ties to the lower index): 250,000

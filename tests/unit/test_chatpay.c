@@ -434,6 +434,40 @@ static void test_split_cancel_and_limit(void **state) {
     verify_ok(f->p);
 }
 
+/* A chat request paid through /api/requests (payops directly, outside the
+ * chat): the maintenance pass shows it paid in the chat. */
+static void test_paid_outside_chat(void **state) {
+    cfix *f = *state;
+    deposit(f->p, SARA, 100000, "d1");
+    int64_t chat = direct(f, ALI, SARA);
+    chatpay_outcome o;
+    assert_int_equal(chatpay_request(&f->ctx, ALI, chat, SARA, 40000, NULL, NOW + 3600000, "r-1", NOW, &o), SB_OK);
+    int64_t seq = o.message.seq;
+    payops_request req;
+    assert_non_null(strstr(o.message.payload_json, "\"request_id\":"));
+    chatpay_outcome_clear(&o);
+    int64_t request_id = 0;
+    assert_int_equal(store_query_int64(f->p->s, &request_id,
+                                       "SELECT request_id FROM chatpay_links WHERE chat_id = ? AND seq = ?", "ii",
+                                       chat, seq),
+                     SB_OK);
+    assert_int_equal(payops_request_get(&f->ctx.ops, SARA, request_id, &req), SB_OK);
+    assert_int_equal(req.req.amount_minor, 40000);
+    payops_receipt r;
+    assert_int_equal(payops_request_pay(&f->ctx.ops, SARA, request_id, "outside", NOW + 10, &r), SB_OK);
+    size_t mark = rec_count;
+    int64_t updated = 0;
+    assert_int_equal(chatpay_expire_due(&f->ctx, NOW + 20, &updated), SB_OK);
+    assert_int_equal(updated, 1);
+    assert_int_equal(rec_find(mark, MESSENGER_EVENT_PAYMENT_STATUS, chat), 1);
+    assert_int_equal(rec_last(MESSENGER_EVENT_PAYMENT_STATUS, chat)->status, MESSENGER_PAYMENT_PAID);
+    /* Checked once: the next pass has nothing to change. */
+    assert_int_equal(chatpay_expire_due(&f->ctx, NOW + 30, &updated), SB_OK);
+    assert_int_equal(updated, 0);
+    assert_int_equal(balance(f->p, ALI), 40000);
+    verify_ok(f->p);
+}
+
 /* Muted notices still arrive, marked silent. */
 static void test_notice_muted(void **state) {
     cfix *f = *state;
@@ -463,6 +497,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_request_pay_decline_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_cancel_and_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paid_outside_chat, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_muted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
