@@ -204,15 +204,17 @@ void api_ws_registry_close(void);
  * a NUL) goes to every open WebSocket of the user_count users whose ids
  * follow the text (user_ids points there). */
 enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2 };
-typedef struct {
+typedef struct api_thread_msg {
     h2o_multithread_message_t super;
+    struct api_thread_msg *inbox_next; /* ws.c's ordered inbox */
     int kind;
     size_t user_count;
     const int64_t *user_ids;
     size_t len;
     char text[];
 } api_thread_msg;
-/* Write an API_MSG_WS_SEND message to the thread's connections. */
+/* An API_MSG_WS_SEND arrived: write what the thread's ordered inbox holds
+ * (ws.c) to its connections, in the order it was put there. */
 void api_ws_deliver(api_thread *t, const api_thread_msg *msg);
 
 /* ---- WebSocket frames: dispatch by "type" ---- */
@@ -251,9 +253,15 @@ api_ws_conn *api_ws_conn_find(api_thread *t, int64_t user_id, uint64_t conn_id);
 void api_ws_sends_thread_dispose(api_thread *t);
 
 /* Push one text to every open WebSocket of count users, on whatever thread
- * each lives: on the calling loop thread directly, to other threads with one
- * queued message each.  Same errors as api_ws_send_to_user, except that
+ * each lives: to other threads with one message each in their ordered inbox,
+ * on the calling loop thread directly once its own inbox is drained (so
+ * pushes made under api_ws_order_lock arrive everywhere in that order).  Same errors as api_ws_send_to_user, except that
  * SB_ENOTFOUND is never returned (users without a socket are skipped). */
+/* Held from a messenger write's commit to the end of its pushes, so that
+ * every device receives the events of writes in commit order (per-chat seq
+ * order), whichever thread made them. */
+void api_ws_order_lock(void);
+void api_ws_order_unlock(void);
 int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json_text, size_t len) SB_MUST_CHECK;
 
 #endif /* SB_API_INT_H */

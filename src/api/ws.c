@@ -72,12 +72,71 @@ static struct {
     presence *buckets[WS_REGISTRY_BUCKETS];
 } registry = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* Per-thread ordered inboxes: pushes from other threads, FIFO.  One
+ * h2o message wakes the thread when its inbox turns non-empty. */
+static struct {
+    pthread_mutex_t lock;
+    api_thread_msg *head, *tail;
+} inboxes[SB_THREADS_MAX];
+static pthread_once_t inboxes_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void inboxes_init(void) {
+    for (int i = 0; i < SB_THREADS_MAX; i++)
+        pthread_mutex_init(&inboxes[i].lock, NULL);
+}
+
+void api_ws_order_lock(void) { pthread_mutex_lock(&order_lock); }
+void api_ws_order_unlock(void) { pthread_mutex_unlock(&order_lock); }
+
+/* Append msg (taken) to thread t's inbox; wake t if it was empty. */
+static int inbox_put(api_thread *t, api_thread_msg *msg) {
+    api_thread_msg *wake = NULL;
+    pthread_mutex_lock(&inboxes[t->index].lock);
+    msg->inbox_next = NULL;
+    if (!inboxes[t->index].head) {
+        wake = sb_calloc(1, sizeof *wake);
+        if (!wake) {
+            pthread_mutex_unlock(&inboxes[t->index].lock);
+            sb_free(msg);
+            return SB_ENOMEM;
+        }
+        inboxes[t->index].head = msg;
+    } else {
+        inboxes[t->index].tail->inbox_next = msg;
+    }
+    inboxes[t->index].tail = msg;
+    pthread_mutex_unlock(&inboxes[t->index].lock);
+    if (wake) {
+        wake->kind = API_MSG_WS_SEND; /* no users: just "drain your inbox" */
+        h2o_multithread_send_message(&t->receiver, &wake->super);
+    }
+    return SB_OK;
+}
+
+static void deliver_one(api_thread *t, const api_thread_msg *msg);
+
+/* Write everything in t's inbox, oldest first (on t). */
+static void inbox_drain(api_thread *t) {
+    pthread_mutex_lock(&inboxes[t->index].lock);
+    api_thread_msg *msg = inboxes[t->index].head;
+    inboxes[t->index].head = inboxes[t->index].tail = NULL;
+    pthread_mutex_unlock(&inboxes[t->index].lock);
+    while (msg) {
+        api_thread_msg *next = msg->inbox_next;
+        deliver_one(t, msg);
+        sb_free(msg);
+        msg = next;
+    }
+}
+
 static size_t user_hash(int64_t user_id, size_t buckets) {
     uint64_t x = (uint64_t)user_id * 0x9E3779B97F4A7C15ull;
     return (size_t)(x >> 32) % buckets;
 }
 
 void api_ws_registry_open(void) {
+    pthread_once(&inboxes_once, inboxes_init);
     pthread_mutex_lock(&registry.lock);
     registry.open = true;
     pthread_mutex_unlock(&registry.lock);
@@ -179,10 +238,11 @@ int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json
         msg->user_ids = ids;
         api_thread *target = api_server_thread(t);
         if (target == self) {
-            api_ws_deliver(self, msg);
+            inbox_drain(self); /* what other threads pushed earlier goes first */
+            deliver_one(self, msg);
             sb_free(msg);
         } else {
-            h2o_multithread_send_message(&target->receiver, &msg->super);
+            result = inbox_put(target, msg);
         }
     }
     sb_free(masks);
@@ -448,6 +508,11 @@ static void ws_flush(api_ws_conn *w) {
 }
 
 void api_ws_deliver(api_thread *t, const api_thread_msg *msg) {
+    (void)msg; /* a wake-up: the pushes are in the inbox */
+    inbox_drain(t);
+}
+
+static void deliver_one(api_thread *t, const api_thread_msg *msg) {
     for (size_t i = 0; i < msg->user_count; i++) {
         int64_t user_id = msg->user_ids[i];
         for (api_ws_conn *w = t->ws_buckets[user_hash(user_id, API_WS_BUCKETS)]; w; w = w->bucket_next)
@@ -515,6 +580,7 @@ void api_ws_thread_dispose(api_thread *t) {
     api_ws_sends_thread_dispose(t);
     while (t->ws_all)
         ws_destroy(t->ws_all);
+    inbox_drain(t); /* nobody to write to: frees what is left */
     if (h2o_timeout_is_linked(&t->ws_write_entry)) h2o_timeout_unlink(&t->ws_write_entry);
     if (h2o_timeout_is_linked(&t->ws_ping_entry)) h2o_timeout_unlink(&t->ws_ping_entry);
     h2o_timeout_dispose(t->loop, &t->ws_ping_timeout);

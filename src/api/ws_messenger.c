@@ -91,6 +91,9 @@ static void batch_flush(struct api_ws_send_batch *b) {
                                               .text = b->items[i].text,
                                               .reply_to_seq = b->items[i].reply_to_seq,
                                               .client_id = b->items[i].client_id};
+    /* Commit and push under the order lock: every device gets the events of
+     * all threads' batches in commit order, which is seq order per chat. */
+    api_ws_order_lock();
     int result = messenger_send_batch(t->store, b->reqs, n, sb_now_ms(), b->outcomes);
     if (result != SB_OK)
         sb_log(SB_LOG_ERROR, "ws.send_batch", "a batch of %zu sends failed: %s", n, sb_strerror(result));
@@ -115,6 +118,7 @@ static void batch_flush(struct api_ws_send_batch *b) {
         sb_free(p->text);
         p->text = NULL;
     }
+    api_ws_order_unlock();
     messenger_send_outcomes_clear(b->outcomes, n);
 }
 
