@@ -66,20 +66,33 @@ fi
 fanout="$(awk -v g="$group_size" -v s="$group_share" 'BEGIN { printf "%.2f", s * (g - 1) + (1 - s) }')"
 echo_rate="$(awk -v r="$rate" -v f="$fanout" 'BEGIN { printf "%d", r * f }')"
 
+# The server's CPU time over each run (the machine is shared: delivered
+# messages per server CPU-second is the figure that does not depend on load).
+tck="$(getconf CLK_TCK)"
+server_cpu() { awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$server_pid/stat"; }
+
 echo "== messenger: $connections connections, $rate sends/s for ${seconds}s, groups of $group_size (${group_share} of sends), fan-out $fanout" >&2
+c0="$(server_cpu)"
 m="$("$client" run "$port" "$dir/users.txt" messenger "$connections" "$seconds" "$rate" "$group_share" | grep '^result:')"
+c1="$(server_cpu)"
 echo "$m" >&2
 echo "== echo baseline: the same connections, $echo_rate echo frames/s for ${seconds}s" >&2
 e="$("$client" run "$port" "$dir/users.txt" echo "$connections" "$seconds" "$echo_rate" | grep '^result:')"
+c2="$(server_cpu)"
 echo "$e" >&2
 
 field() { echo "$1" | tr ' ' '\n' | grep "^$2=" | head -1 | cut -d= -f2; }
 value="$(field "$m" delivered_per_s)"
 baseline="$(field "$e" delivered_per_s)"
+m_cpu="$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')"
+e_cpu="$(awk -v a="$c1" -v b="$c2" 'BEGIN { printf "%.2f", b - a }')"
+per_cpu() { awk -v n="$1" -v c="$2" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print 0 }'; }
 ratio="$(awk -v a="$value" -v b="$baseline" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print 0 }')"
 echo "bench: messenger value=$value unit=msgs/s baseline=echo baseline_value=$baseline ratio=$ratio" \
   "p99_ms=$(field "$m" p99_ms) connections=$(field "$m" connections) p50_ms=$(field "$m" p50_ms)" \
   "send_rate=$rate sent_per_s=$(field "$m" sent_per_s) fanout=$fanout group_size=$group_size" \
   "errors=$(field "$m" errors) late=$(field "$m" late) open_at_end=$(field "$m" open_at_end)" \
   "echo_p50_ms=$(field "$e" p50_ms) echo_p99_ms=$(field "$e" p99_ms) server_threads=$threads" \
-  "acked=$(field "$m" acked) sent=$(field "$m" sent) loadavg=$(cut -d" " -f1 /proc/loadavg)"
+  "acked=$(field "$m" acked) sent=$(field "$m" sent) loadavg=$(cut -d" " -f1 /proc/loadavg)" \
+  "server_cpu_s=$m_cpu delivered_per_server_cpu_s=$(per_cpu "$(field "$m" delivered)" "$m_cpu")" \
+  "echo_server_cpu_s=$e_cpu echo_per_server_cpu_s=$(per_cpu "$(field "$e" delivered)" "$e_cpu")"
