@@ -41,16 +41,16 @@
 
 /* ---- bounds ---- */
 #define USERS_MAX 100000
-#define CONNECTING_AT_ONCE 256            /* handshakes in flight */
-#define IN_BYTES_MAX (8 * 1024 * 1024)    /* a connection's unparsed input */
-#define OUT_BYTES_MAX (1 * 1024 * 1024)   /* a connection's unsent output */
-#define CONNECT_TIMEOUT_S 120             /* all connections open */
-#define DRAIN_QUIET_MS 1000               /* after the window: read until quiet this long... */
-#define DRAIN_MAX_S 60                    /* ...or this long (late deliveries: counted, not in the rate) */
-#define LATENCY_BUCKET_US 100             /* histogram resolution */
-#define LATENCY_BUCKETS 200000            /* 20 s */
+#define CONNECTING_AT_ONCE 256          /* handshakes in flight */
+#define IN_BYTES_MAX (8 * 1024 * 1024)  /* a connection's unparsed input */
+#define OUT_BYTES_MAX (1 * 1024 * 1024) /* a connection's unsent output */
+#define CONNECT_TIMEOUT_S 120           /* all connections open */
+#define DRAIN_QUIET_MS 1000             /* after the window: read until quiet this long... */
+#define DRAIN_MAX_S 60                  /* ...or this long (late deliveries: counted, not in the rate) */
+#define LATENCY_BUCKET_US 100           /* histogram resolution */
+#define LATENCY_BUCKETS 200000          /* 20 s */
 #define EVENTS_PER_WAIT 1024
-#define SENDS_PER_TURN_MAX 200            /* frames sent between two polls */
+#define SENDS_PER_TURN_MAX 200 /* frames sent between two polls */
 
 static void die(const char *what, int result) {
     fprintf(stderr, "bench_messenger: %s: %s\n", what, result ? sb_strerror(result) : strerror(errno));
@@ -315,8 +315,10 @@ static void on_text(conn *c, const char *text, size_t len, int64_t now_ns) {
     const char *end = text + len;
     if (len > 22 && memcmp(text, "{\"type\":\"message.new\"", 21) == 0) {
         const char *m = find(text, len, "\"text\":\"b ");
-        if (m) on_delivery(c, m + 8, end, now_ns);
-        else B.foreign++;
+        if (m)
+            on_delivery(c, m + 8, end, now_ns);
+        else
+            B.foreign++;
     } else if (len > 15 && memcmp(text, "{\"type\":\"echo\"", 14) == 0) {
         const char *m = find(text, len, "\"data\":\"b ");
         if (m) on_delivery(c, m + 8, end, now_ns);
@@ -566,9 +568,9 @@ static int run(int argc, char **argv) {
             (unsigned long long)B.late, (unsigned long long)B.own, p50, p99, B.latency_max_ms, alive);
     printf("result: mode=%s delivered_per_s=%.0f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f sent=%llu sent_per_s=%.0f "
            "acked=%llu errors=%llu delivered=%llu late=%llu connections=%zu open_at_end=%zu connect_s=%.1f\n",
-           argv[4], delivered_per_s, p50, p99, B.latency_max_ms, (unsigned long long)B.sent,
-           (double)B.sent / window_s, (unsigned long long)B.acked, (unsigned long long)B.errors,
-           (unsigned long long)B.delivered, (unsigned long long)B.late, B.opened, alive, connect_s);
+           argv[4], delivered_per_s, p50, p99, B.latency_max_ms, (unsigned long long)B.sent, (double)B.sent / window_s,
+           (unsigned long long)B.acked, (unsigned long long)B.errors, (unsigned long long)B.delivered,
+           (unsigned long long)B.late, B.opened, alive, connect_s);
     for (size_t i = 0; i < B.nconns; i++) {
         conn_close(&B.conns[i]);
         sb_free(B.conns[i].in);

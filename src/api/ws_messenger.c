@@ -18,12 +18,12 @@
  * was accepted) and reaches its other devices; the client learns it through
  * /changes, and a retry with the same client_id is answered as a duplicate.
  *
- * Errors: "invalid" (a field missing or malformed, text not valid), 
+ * Errors: "invalid" (a field missing or malformed, text not valid),
  * "too_large" (text over SB_MESSENGER_TEXT_BYTES_MAX), "not_found" (an
  * unknown chat, a chat the sender is not a member of, a reply_to_seq that is
- * not in the chat: one answer, so chat ids cannot be probed), "forbidden"
- * is never used for chats for the same reason, "unavailable" (the store
- * refused the batch; nothing was written, the client may retry).
+ * not in the chat: one answer for the first two, so chat ids cannot be
+ * probed), "unavailable" (the store refused the batch: nothing was written,
+ * the client may retry with the same client_id).
  */
 #include <stdio.h>
 #include <string.h>
@@ -244,7 +244,8 @@ void api_ws_frame_receipt(const api_ws_frame *f) {
     else if (result != SB_OK)
         reply_refusal(f->conn, client_id, result);
     else if (client_id)
-        api_ws_reply_json(f->conn, json_pack("{s:s, s:s, s:s}", "type", "ok", "client_id", client_id, "for", "receipt"));
+        api_ws_reply_json(f->conn,
+                          json_pack("{s:s, s:s, s:s}", "type", "ok", "client_id", client_id, "for", "receipt"));
 }
 
 void api_ws_frame_typing(const api_ws_frame *f) {

@@ -119,8 +119,7 @@ static harness_ws *ws_of(const user *u, int rcvbuf_bytes) {
         assert_int_equal(harness_ws_open(srv->port, u->token, &ws, NULL), SB_OK);
         return ws;
     }
-    assert_int_equal(harness_ws_connect(srv->port, "/api/ws", u->token, rcvbuf_bytes, PUSH_BOUND_MS, &ws, NULL),
-                     SB_OK);
+    assert_int_equal(harness_ws_connect(srv->port, "/api/ws", u->token, rcvbuf_bytes, PUSH_BOUND_MS, &ws, NULL), SB_OK);
     json_t *hello;
     assert_int_equal(harness_ws_expect_type(ws, "hello", PUSH_BOUND_MS, &hello), SB_OK);
     json_decref(hello);
@@ -430,7 +429,8 @@ static void test_hostile_frames(void **state) {
     expect_error(wa, "a-1", "invalid");
     send_frame(wa, "{\"type\":\"send\",\"chat_id\":%lld,\"client_id\":\"a-2\"}", (long long)ab);
     expect_error(wa, "a-2", "invalid");
-    send_frame(wa, "{\"type\":\"send\",\"chat_id\":%lld,\"text\":\"\\u0007bell\",\"client_id\":\"a-3\"}", (long long)ab);
+    send_frame(wa, "{\"type\":\"send\",\"chat_id\":%lld,\"text\":\"\\u0007bell\",\"client_id\":\"a-3\"}",
+               (long long)ab);
     expect_error(wa, "a-3", "invalid");
     send_frame(wa, "{\"type\":\"send\",\"chat_id\":%lld,\"text\":\"nul\\u0000\",\"client_id\":\"a-4\"}", (long long)ab);
     expect_error(wa, NULL, "invalid_json"); /* the parser refuses an escaped NUL */
@@ -453,7 +453,8 @@ static void test_hostile_frames(void **state) {
     size_t over = SB_MESSENGER_TEXT_BYTES_MAX + 1;
     char *big = malloc(over + 128);
     assert_non_null(big);
-    int head = snprintf(big, 128, "{\"type\":\"send\",\"chat_id\":%lld,\"client_id\":\"a-big\",\"text\":\"", (long long)ab);
+    int head =
+        snprintf(big, 128, "{\"type\":\"send\",\"chat_id\":%lld,\"client_id\":\"a-big\",\"text\":\"", (long long)ab);
     memset(big + head, 'x', over);
     memcpy(big + head + over, "\"}", 3);
     assert_int_equal(harness_ws_send_text(wa, big), SB_OK);
