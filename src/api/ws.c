@@ -34,6 +34,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "api/api_int.h"
 
@@ -55,7 +56,12 @@ struct api_ws_conn {
     api_ws_conn *dirty_prev, *dirty_next;
     uint64_t id;
     h2o_timeout_entry_t close_entry;
+    /* Bytes wslay has framed, written as ONE h2o_socket_write (see ws_send_cb). */
+    uint8_t *out;
+    size_t out_len, out_cap;
 };
+
+static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user_data);
 
 /* The loop thread running on this OS thread (NULL elsewhere). */
 static _Thread_local api_thread *ws_current_thread;
@@ -297,7 +303,14 @@ static void ws_destroy(api_ws_conn *w) {
     if (w->next) w->next->prev = w->prev;
     t->ws_count--;
     api_metrics_ws_add(t->metrics, -1);
+    /* A close frame wslay framed just before the end (the answer to the
+     * peer's close) is still here: one best-effort non-blocking send. */
+    if (w->out_len > 0 && w->ws->sock != NULL && !h2o_socket_is_writing(w->ws->sock) &&
+        send(h2o_socket_get_fd(w->ws->sock), w->out, w->out_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        /* the peer is gone: nothing to do */
+    }
     h2o_websocket_close(w->ws);
+    sb_free(w->out);
     sb_free(w);
 }
 
@@ -487,6 +500,8 @@ int api_ws_handle(api_ctx *c) {
     api_connection_upgraded(req);
     w->ws = h2o_upgrade_to_websocket(req, client_key, w, on_ws_message);
     wslay_event_config_set_max_recv_msg_length(w->ws->ws_ctx, SB_WS_MESSAGE_BYTES_MAX);
+    w->ws->ws_callbacks.send_callback = ws_send_cb; /* one write per turn, see ws_flush */
+    wslay_event_config_set_callbacks(w->ws->ws_ctx, &w->ws->ws_callbacks);
     size_t b = user_hash(w->user_id, API_WS_BUCKETS);
     w->bucket_next = t->ws_buckets[b];
     t->ws_buckets[b] = w;
@@ -502,9 +517,66 @@ int api_ws_handle(api_ctx *c) {
     return SB_OK;
 }
 
-/* Flush what was queued outside wslay's callbacks.  May destroy w. */
+/* Writing.  h2o 2.2's own wslay send callback writes every chunk wslay
+ * hands it at once and allows one in flight, so a frame costs two write
+ * calls (header, then payload) and two TCP segments.  Ours gathers what
+ * wslay frames into the connection's buffer (at most SB_WS_WRITE_BYTES_MAX)
+ * and ws_flush writes it with one h2o_socket_write: every frame queued to a
+ * connection during a loop turn leaves in one write. */
+static void on_ws_write_complete(h2o_socket_t *sock, const char *err) {
+    h2o_websocket_conn_t *conn = sock->data;
+    api_ws_conn *w = conn->data;
+    w->out_len = 0;
+    if (err != NULL) {
+        ws_destroy(w); /* as h2o's own on_close */
+        return;
+    }
+    /* wslay may have more (it waits while a write is in flight); this may
+     * destroy w when the close handshake is over, as in h2o */
+    h2o_websocket_proceed(conn);
+}
+
+static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user_data) {
+    (void)flags;
+    h2o_websocket_conn_t *conn = user_data;
+    api_ws_conn *w = conn->data;
+    size_t room = w->out_len < SB_WS_WRITE_BYTES_MAX ? SB_WS_WRITE_BYTES_MAX - w->out_len : 0;
+    if (conn->sock == NULL || h2o_socket_is_writing(conn->sock) || room == 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (len > room) len = room; /* wslay sends the rest later */
+    if (w->out_len + len > w->out_cap) {
+        size_t cap = w->out_cap ? w->out_cap : 1024;
+        while (cap < w->out_len + len)
+            cap *= 2;
+        uint8_t *grown = sb_realloc(w->out, cap);
+        if (!grown) {
+            wslay_event_set_error(ctx, WSLAY_ERR_NOMEM);
+            return -1;
+        }
+        w->out = grown;
+        w->out_cap = cap;
+    }
+    memcpy(w->out + w->out_len, data, len);
+    w->out_len += len;
+    ws_mark_dirty(w); /* written at the end of the turn */
+    return (ssize_t)len;
+}
+
+/* Frame what wslay has queued and write it in one go, outside wslay's
+ * callbacks.  Never destroys w here (a failure dooms it; h2o reports write
+ * errors later, to on_ws_write_complete). */
 static void ws_flush(api_ws_conn *w) {
-    if (w->ws->sock != NULL && !w->doomed) h2o_websocket_proceed(w->ws);
+    h2o_socket_t *sock = w->ws->sock;
+    if (sock == NULL || w->doomed || h2o_socket_is_writing(sock)) return;
+    if (wslay_event_want_write(w->ws->ws_ctx) && wslay_event_send(w->ws->ws_ctx) != 0) {
+        ws_doom(w, "cannot frame a message");
+        return;
+    }
+    if (w->out_len == 0) return;
+    h2o_iovec_t buf = h2o_iovec_init(w->out, w->out_len);
+    h2o_socket_write(sock, &buf, 1, on_ws_write_complete);
 }
 
 void api_ws_deliver(api_thread *t, const api_thread_msg *msg) {

@@ -65,6 +65,9 @@
 /* Message sends gathered from frames on one server thread before they are
  * written in one transaction (at the end of the loop turn, or when full). */
 #define SB_WS_SEND_BATCH_MAX 256
+/* Framed bytes gathered for one socket write to a connection (the rest of
+ * its queue follows when the write completes). */
+#define SB_WS_WRITE_BYTES_MAX (256 * 1024)
 
 /* ---- identity ---- */
 /* One-time codes: digits, lifetime, attempts. */
