@@ -82,6 +82,7 @@ for _ in $(seq 1 60); do
   awk -v a="$a" -v b="$b" 'BEGIN { exit !(b - a < 0.05) }' && break
 done
 echo "== echo baseline: the same connections, $echo_rate echo frames/s for ${seconds}s" >&2
+c1b="$(server_cpu)"
 e="$("$client" run "$port" "$dir/users.txt" echo "$connections" "$seconds" "$echo_rate" | grep '^result:')"
 c2="$(server_cpu)"
 echo "$e" >&2
@@ -90,7 +91,7 @@ field() { echo "$1" | tr ' ' '\n' | grep "^$2=" | head -1 | cut -d= -f2; }
 value="$(field "$m" delivered_per_s)"
 baseline="$(field "$e" delivered_per_s)"
 m_cpu="$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')"
-e_cpu="$(awk -v a="$c1" -v b="$c2" 'BEGIN { printf "%.2f", b - a }')"
+e_cpu="$(awk -v a="$c1b" -v b="$c2" 'BEGIN { printf "%.2f", b - a }')"
 per_cpu() { awk -v n="$1" -v c="$2" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print 0 }'; }
 ratio="$(awk -v a="$value" -v b="$baseline" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print 0 }')"
 echo "bench: messenger value=$value unit=msgs/s baseline=echo baseline_value=$baseline ratio=$ratio" \
