@@ -28,6 +28,7 @@
 
 #include "core/core.h"
 #include "identity/identity.h"
+#include "listening/listening.h"
 #include "messenger/messenger.h"
 #include "payments/ops.h"
 #include "store/store.h"
@@ -43,6 +44,16 @@ typedef struct api_request api_request; /* private to the api module */
  * upgrades from browsers cannot set headers). */
 #define API_QUERY_TOKEN (1 << 16)
 #define API_ROLES_MASK 0xffff
+/* Flag or-ed into API_PUBLIC for a route that authenticates callers by its
+ * own key (POST /api/ingest: X-Api-Key) instead of a bearer token: the
+ * pipeline checks no token, allows a body up to SB_HTTP_INGEST_BODY_BYTES_MAX
+ * (every other route keeps its own cap) and leaves the body unparsed: the
+ * handler checks the key first (api_header_get), then calls api_body_parse.
+ * GET /api/routes lists its roles as "api_key". */
+#define API_KEY_AUTH (1 << 17)
+/* Role bit of a bot authenticated with "Authorization: Bot <token>"
+ * (routes_bots.c); not an identity role: only bot routes carry it. */
+#define API_ROLE_BOT (1 << 8)
 
 /* A handler answers with an api_reply_* call and returns SB_OK, or returns a
  * negative SB_E* code without answering (mapped as described above). */
@@ -65,6 +76,9 @@ void api_routes_system(api_router *r);
 void api_routes_auth(api_router *r);
 void api_routes_payments(api_router *r);
 void api_routes_messenger(api_router *r);
+void api_routes_chatpay(api_router *r);
+void api_routes_listening(api_router *r);
+void api_routes_bots(api_router *r);
 
 /* ---- payments: what the payment routes work with ---- */
 /* Set by `serve` before api_server_run, cleared with NULL after it returns:
@@ -73,6 +87,30 @@ void api_routes_messenger(api_router *r);
  * handler uses its thread's connection).  Copied; what it points to is
  * borrowed until cleared.  While unset the payment routes answer 503. */
 void api_payments_set(const payops_ctx *base);
+
+/* ---- listening: what the listening routes and the alert sender work with ----
+ * (routes_listening.c, listening_alerts.c) */
+/* Set by `serve` before api_server_run, cleared with NULL after it returns:
+ * the listening configuration every request's listening context is opened
+ * with (the understander, raw-text storage and key, the alert sink, the
+ * reply hook), copied; what it points to is borrowed until cleared.  While
+ * unset the listening routes answer 503. */
+void api_listening_set(const listening_config *cfg);
+/* Replace the reply hook of the configuration in force (the messenger side,
+ * bankbot, fills it after api_listening_set and before api_server_run). */
+void api_listening_reply_hook_set(listening_reply_hook hook);
+/* Start the alert sender: a thread with a bounded queue that pushes every
+ * alert to the open WebSockets of analyst and admin staff ({"type":
+ * "listening.alert","alert":{...}}) and POSTs it as JSON to webhook_url
+ * (http://HOST[:PORT][/PATH], NULL for none) with a timeout on each step and
+ * retries.  data_location opens its own store connection (the staff list).
+ * SB_EINVAL for a bad URL, SB_EBUSY if running, a store error. */
+int api_listening_alerts_start(const char *data_location, const char *webhook_url) SB_MUST_CHECK;
+/* Deliver what is queued (at most SB_LISTENING_ALERT_STOP_WAIT_MS), stop, join. */
+void api_listening_alerts_stop(void);
+/* The alert sink that queues for that sender (raise never blocks; a full
+ * queue drops the alert with a log line: the alert row stays in the store). */
+listening_alert_sink api_listening_alert_sink(void);
 
 /* ---- the request context a handler gets ---- */
 struct api_ctx {
@@ -92,6 +130,14 @@ int api_param_int64(const api_ctx *c, const char *name, int64_t *out) SB_MUST_CH
 /* Query parameter `name` percent-decoded into out (out_size bytes);
  * SB_ENOTFOUND if absent, SB_ELIMIT if it does not fit. */
 int api_query_get(const api_ctx *c, const char *name, char *out, size_t out_size) SB_MUST_CHECK;
+/* The value of request header `name` (case-insensitive): *value_out points
+ * into the request (not NUL-terminated), *len_out its length.  SB_ENOTFOUND. */
+int api_header_get(const api_ctx *c, const char *name, const char **value_out, size_t *len_out) SB_MUST_CHECK;
+/* For API_KEY_AUTH routes, after the key check: parse the body as the
+ * pipeline does for other routes (application/json, depth, strict JSON
+ * object) into c->body.  On failure it answers (415, 400 invalid_json or
+ * invalid) and returns SB_EINVAL; no body: SB_OK with c->body NULL. */
+int api_body_parse(api_ctx *c) SB_MUST_CHECK;
 /* The peer address as text ("127.0.0.1"), valid for the request. */
 const char *api_client_addr(api_ctx *c);
 
@@ -141,9 +187,10 @@ int api_ws_send_to_user(int64_t user_id, const char *json_text, size_t len) SB_M
 
 /* Deliver messenger events: render each once, push it to every open
  * WebSocket of its recipients (api_ws_send_to_user; users without one are
- * skipped, failures logged), then hand bot recipients' events to the bot
- * hook (messenger_dispatch_bots) over `s` (the caller's connection; NULL
- * skips the bots).  Any thread. */
+ * skipped, failures logged), then record bot recipients' events in their
+ * inbox (messenger_bot_updates_record) and hand them to the bot hook
+ * (messenger_dispatch_bots) over `s` (the caller's connection, outside any
+ * transaction; NULL skips the bots).  Any thread. */
 void api_messenger_push(store *s, const messenger_events *events);
 
 #endif /* SB_API_H */

@@ -121,6 +121,32 @@ int api_metrics_render(const api_router *r, api_metrics *const *threads, int nth
 extern const char *const api_latency_bounds_text[API_LATENCY_BUCKETS - 1];
 extern const uint64_t api_latency_bounds_ns[API_LATENCY_BUCKETS - 1];
 
+/* ---- money routes: what routes_payments.c shares with routes_chatpay.c ---- */
+/* The handler's payops context (store = the thread's); while payments are
+ * not running it answers 503 and returns SB_ECLOSED. */
+int api_payments_ctx(api_ctx *c, payops_ctx *out) SB_MUST_CHECK;
+/* Answer a payops error as the payment routes do (docs/API.md), using the
+ * reason, limit, ledger result or verdict in why (may be NULL).  SB_OK when
+ * answered, else the code itself for the generic mapping. */
+int api_payments_reply_error(api_ctx *c, int result, const payops_receipt *why) SB_MUST_CHECK;
+/* A receipt as the payment routes show it (new reference, NULL on ENOMEM). */
+json_t *api_payments_receipt_json(const payops_receipt *r);
+/* An integer body field in [min, max] (absent and optional: dflt); a
+ * relative "expires_in_s" as an absolute time.  They answer 400 naming the
+ * field and return SB_EINVAL. */
+int api_payments_body_int(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt,
+                          int64_t *out) SB_MUST_CHECK;
+int api_payments_body_expiry(api_ctx *c, int64_t *expires_at_ms_out) SB_MUST_CHECK;
+/* The split fields of a body (members, subtotal_minor, tax_minor, tip_minor,
+ * mode, values, remainder_share, title, expires_in_s) into the caller's
+ * arrays (members_max entries each) and *spec (values points into values).
+ * A member may be a user id or an alias (@username, mobile, e-mail): ids
+ * are filled in, aliases are left 0 for a caller that resolves them
+ * (POST /api/splits); a caller that takes ids only refuses the 0.
+ * SB_OK, or answered 400 and a negative code. */
+int api_payments_split_body(api_ctx *c, size_t members_max, int64_t *members, int64_t *values,
+                            payments_split_spec *spec, const char **title, int64_t *expires_at) SB_MUST_CHECK;
+
 /* ---- the server's inside (h2o types): shared by http.c, ws.c, routes ---- */
 #include <h2o.h>
 #include <h2o/websocket.h>

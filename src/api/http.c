@@ -17,8 +17,12 @@
  *
  * Limits: a request must arrive within SB_HTTP_REQUEST_TIMEOUT_MS (our
  * per-connection timer answers 408; h2o's own closes a second later), and
- * bodies over SB_HTTP_BODY_BYTES_MAX are refused by h2o with a 413 before
- * they are buffered (rewritten into the JSON error shape by a filter).
+ * bodies over SB_HTTP_INGEST_BODY_BYTES_MAX (the largest route cap, that of
+ * POST /api/ingest) are refused by h2o with a 413 before they are buffered
+ * (rewritten into the JSON error shape by a filter); h2o cannot set its cap
+ * per path, so every other route's own cap (SB_HTTP_BODY_BYTES_MAX, or
+ * SB_HTTP_BODY_BYTES_MAX_UNAUTH on public routes) is applied by the pipeline
+ * once the body is in.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -385,6 +389,54 @@ static bool find_token(api_ctx *c, bool allow_query, char *token) {
     return true;
 }
 
+/* A bot's token from "Authorization: Bot <token>" into token
+ * (IDENTITY_TOKEN_CHARS + 1).  *present_out: the header uses the Bot scheme
+ * at all (then a malformed token is a 401, not a missing one). */
+static bool find_bot_token(api_ctx *c, char *token, bool *present_out) {
+    h2o_req_t *req = c->request->req;
+    *present_out = false;
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i < 0) return false;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    if (v.len < 4 || !h2o_lcstris(v.base, 4, H2O_STRLIT("bot "))) return false;
+    *present_out = true;
+    const char *t = v.base + 4;
+    size_t len = v.len - 4;
+    while (len && *t == ' ')
+        t++, len--;
+    while (len && t[len - 1] == ' ')
+        len--;
+    if (!is_hex_token(t, len)) return false;
+    memcpy(token, t, len);
+    token[len] = '\0';
+    return true;
+}
+
+/* Authenticate a bot (API_ROLE_BOT) by its token: the principal is the bot's
+ * user with the bot role bit.  Answers 401/403 itself and returns false. */
+static bool authenticate_bot(api_ctx *c, int roles, char *token, identity_principal *principal) {
+    bool present;
+    int64_t bot_id = 0;
+    int result = find_bot_token(c, token, &present) ? messenger_bot_authenticate(c->store, token, &bot_id) : SB_EAUTH;
+    if (result == SB_EAUTH || result == SB_EINVAL) {
+        api_set_header(c, "www-authenticate", "Bot");
+        api_reply_error(c, 401, "unauthorized", "the bot token is unknown");
+        return false;
+    }
+    if (result != SB_OK) {
+        api_reply_sb_error(c, result, "could not check the token");
+        return false;
+    }
+    if ((roles & API_ROLE_BOT) == 0) {
+        api_reply_error(c, 403, "forbidden", "a bot may not call this route");
+        return false;
+    }
+    memset(principal, 0, sizeof *principal);
+    principal->user_id = bot_id;
+    principal->role = API_ROLE_BOT;
+    return true;
+}
+
 static bool content_type_is_json(h2o_req_t *req) {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     if (i < 0) return false;
@@ -456,7 +508,17 @@ static int pipeline(api_ctx *c, int method_group) {
 
     identity_principal principal;
     char token[IDENTITY_TOKEN_CHARS + 1];
+    bool key_auth = (route->roles & API_KEY_AUTH) != 0;
+    bool bot_scheme = false;
     if (roles != API_PUBLIC) {
+        char unused[IDENTITY_TOKEN_CHARS + 1];
+        (void)find_bot_token(c, unused, &bot_scheme);
+    }
+    if (bot_scheme) {
+        if (!authenticate_bot(c, roles, token, &principal)) return route->index;
+        c->principal = &principal;
+        c->token = token;
+    } else if (roles != API_PUBLIC) {
         if (!find_token(c, (route->roles & API_QUERY_TOKEN) != 0, token)) {
             api_set_header(c, "www-authenticate", "Bearer");
             api_reply_error(c, 401, "unauthorized", "a valid bearer token is required");
@@ -482,21 +544,16 @@ static int pipeline(api_ctx *c, int method_group) {
     }
 
     if (req->entity.base != NULL && req->entity.len > 0) {
-        size_t cap = roles == API_PUBLIC ? SB_HTTP_BODY_BYTES_MAX_UNAUTH : SB_HTTP_BODY_BYTES_MAX;
+        /* h2o buffers bodies up to the largest cap (ingest); each route has its own */
+        size_t cap = key_auth              ? SB_HTTP_INGEST_BODY_BYTES_MAX
+                     : roles == API_PUBLIC ? SB_HTTP_BODY_BYTES_MAX_UNAUTH
+                                           : SB_HTTP_BODY_BYTES_MAX;
         if (req->entity.len > cap) {
             api_reply_error(c, 413, "body_too_large", "body over %zu bytes", cap);
             return route->index;
         }
-        if (!content_type_is_json(req)) {
-            api_reply_error(c, 415, "unsupported_media_type", "the body must be application/json");
-            return route->index;
-        }
-        char err[256];
-        bool syntax;
-        if (api_json_parse_body(req->entity.base, req->entity.len, &c->body, err, sizeof err, &syntax) != SB_OK) {
-            api_reply_error(c, 400, syntax ? "invalid_json" : "invalid", "%s", err);
-            return route->index;
-        }
+        /* a key-authenticated route checks its key before the body is parsed */
+        if (!key_auth && api_body_parse(c) != SB_OK) return route->index;
     }
 
     int result = route->handler(c);
@@ -509,6 +566,36 @@ static int pipeline(api_ctx *c, int method_group) {
     json_decref(c->body);
     c->body = NULL;
     return route->index;
+}
+
+int api_body_parse(api_ctx *c) {
+    h2o_req_t *req = c->request->req;
+    if (c->body || req->entity.base == NULL || req->entity.len == 0) return SB_OK;
+    if (!content_type_is_json(req)) {
+        api_reply_error(c, 415, "unsupported_media_type", "the body must be application/json");
+        return SB_EINVAL;
+    }
+    char err[256];
+    bool syntax;
+    if (api_json_parse_body(req->entity.base, req->entity.len, &c->body, err, sizeof err, &syntax) != SB_OK) {
+        api_reply_error(c, 400, syntax ? "invalid_json" : "invalid", "%s", err);
+        return SB_EINVAL;
+    }
+    return SB_OK;
+}
+
+int api_header_get(const api_ctx *c, const char *name, const char **value_out, size_t *len_out) {
+    const h2o_req_t *req = c->request->req;
+    size_t name_len = strlen(name);
+    for (size_t i = 0; i < req->headers.size; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        if (h->name && h->name->len == name_len && h2o_lcstris(h->name->base, h->name->len, name, name_len)) {
+            *value_out = h->value.base;
+            *len_out = h->value.len;
+            return SB_OK;
+        }
+    }
+    return SB_ENOTFOUND;
 }
 
 static void access_log(const h2o_req_t *req, int slot, int status, uint64_t duration_ns, int method_group) {
@@ -901,7 +988,8 @@ int api_server_run(const api_server_config *cfg) {
 
     h2o_config_init(&server.config);
     server.config.server_name = h2o_iovec_init(H2O_STRLIT("socialbank"));
-    server.config.max_request_entity_size = SB_HTTP_BODY_BYTES_MAX;
+    /* the largest route cap (POST /api/ingest); the pipeline applies each route's own */
+    server.config.max_request_entity_size = SB_HTTP_INGEST_BODY_BYTES_MAX;
     /* ours answers 408 first (on_request_timeout); h2o's closes a second later */
     server.config.http1.req_timeout = SB_HTTP_REQUEST_TIMEOUT_MS + 1000;
     server.config.http1.upgrade_to_http2 = 0;

@@ -2,7 +2,9 @@
  * push.c - delivering messenger events: each event is rendered once and
  * sent to every open WebSocket of every recipient (on whatever thread it
  * lives; one registry lookup and one queued message per thread for the whole
- * recipient list), then the events addressed to bots reach the in-process bot hook.
+ * recipient list), then the events addressed to bots are recorded in their
+ * inbox (messenger_bot_updates_record, read by GET /api/bot/updates) and
+ * reach the in-process bot hook.
  * Shared by the messenger routes, the WebSocket frames, the payment glue and
  * the maintenance thread, so every change reaches devices the same way.
  */
@@ -27,5 +29,10 @@ void api_messenger_push(store *s, const messenger_events *events) {
                    (long long)e->chat_id, e->recipient_count, sb_strerror(result));
         sb_free(json);
     }
-    if (s) messenger_dispatch_bots(s, events);
+    if (!s) return;
+    /* Third-party bots read their inbox over HTTP (GET /api/bot/updates). */
+    int recorded = messenger_bot_updates_record(s, events, sb_now_ms());
+    if (recorded != SB_OK)
+        sb_log(SB_LOG_WARN, "messenger.push", "cannot record bot updates: %s", sb_strerror(recorded));
+    messenger_dispatch_bots(s, events);
 }

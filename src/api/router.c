@@ -97,8 +97,11 @@ void api_router_add(api_router *r, const char *method, const char *pattern, int 
     if (!pattern || strlen(pattern) >= API_PATTERN_BYTES_MAX)
         return router_fail(r, SB_EINVAL, method, pattern, "pattern missing or too long");
     if (!handler) return router_fail(r, SB_EINVAL, method, pattern, "no handler");
-    if ((roles & ~(API_ROLES_MASK | API_QUERY_TOKEN)) != 0 || (roles & API_ROLES_MASK & ~IDENTITY_ROLES_ANY) != 0)
+    if ((roles & ~(API_ROLES_MASK | API_QUERY_TOKEN | API_KEY_AUTH)) != 0 ||
+        (roles & API_ROLES_MASK & ~(IDENTITY_ROLES_ANY | API_ROLE_BOT)) != 0)
         return router_fail(r, SB_EINVAL, method, pattern, "unknown role bits");
+    if ((roles & API_KEY_AUTH) && (roles & (API_ROLES_MASK | API_QUERY_TOKEN)) != 0)
+        return router_fail(r, SB_EINVAL, method, pattern, "a key-authenticated route takes no roles");
     if (r->count >= SB_HTTP_ROUTES_MAX) return router_fail(r, SB_ELIMIT, method, pattern, "too many routes");
     api_route *rt = &r->routes[r->count];
     memset(rt, 0, sizeof *rt);

@@ -144,23 +144,144 @@ static int reply_messages(api_ctx *c, messenger_message *list, size_t count, jso
     return SB_OK;
 }
 
+/* ---- the shared tail of the handlers ---- */
+
+/* How a handler answers one refusal of the messenger: result code to HTTP
+ * status, error code and message.  A "{n}" in the message stands for
+ * number (a limit).  Tables end with a {0} entry. */
+typedef struct {
+    int result;
+    int status;
+    const char *code;
+    const char *message;
+    long number;
+} refusal;
+
+/* The general answer a handler gives after its own table: chat_refusal,
+ * text_refusal, channel_refusal ... or NULL to pass the result on. */
+typedef int (*refusal_map_fn)(api_ctx *c, int64_t chat_id, int result);
+
+/* Answer with one table entry. */
+static void reply_refusal(api_ctx *c, const refusal *r) {
+    const char *at = strstr(r->message, "{n}");
+    if (!at) {
+        api_reply_error(c, r->status, r->code, "%s", r->message);
+        return;
+    }
+    api_reply_error(c, r->status, r->code, "%.*s%ld%s", (int)(at - r->message), r->message, r->number, at + 3);
+}
+
+/* The tail every handler shares once the messenger has answered `result`:
+ * the events of a successful call (events may be NULL) are pushed to their
+ * recipients, and the events are cleared either way.  On success *done is
+ * false and SB_OK is returned: the handler replies.  On failure *done is
+ * true and the refusal is answered: by the first entry of own (may be NULL)
+ * with that result, else by map (with chat_id), else the result is returned
+ * for the router to answer; the handler returns what this returns. */
+static int finish(api_ctx *c, int result, messenger_events *events, const refusal *own, refusal_map_fn map,
+                  int64_t chat_id, bool *done) {
+    if (events) {
+        if (result == SB_OK) api_messenger_push(c->store, events);
+        messenger_events_clear(events);
+    }
+    *done = result != SB_OK;
+    if (result == SB_OK) return SB_OK;
+    for (const refusal *r = own; r && r->result; r++) {
+        if (r->result == result) {
+            reply_refusal(c, r);
+            return SB_OK;
+        }
+    }
+    return map ? map(c, chat_id, result) : result;
+}
+
+/* finish, then on success answer 204 with no body. */
+static int finish_empty(api_ctx *c, int result, messenger_events *events, const refusal *own, refusal_map_fn map,
+                        int64_t chat_id) {
+    bool done;
+    result = finish(c, result, events, own, map, chat_id, &done);
+    if (done) return result;
+    api_reply_empty(c, 204);
+    return SB_OK;
+}
+
+/* finish, then on success answer {"message": m, ...extra_take} with status;
+ * m is cleared and extra_take released either way. */
+static int finish_message(api_ctx *c, int result, messenger_events *events, const refusal *own, refusal_map_fn map,
+                          int64_t chat_id, messenger_message *m, int status, json_t *extra_take) {
+    bool done;
+    result = finish(c, result, events, own, map, chat_id, &done);
+    json_t *mj = done ? NULL : message_json(m);
+    messenger_message_clear(m);
+    if (done || !mj) {
+        json_decref(extra_take);
+        return done ? result : SB_ENOMEM;
+    }
+    json_t *body = json_object();
+    int failed = !body || json_object_set_new(body, "message", mj) != 0 ||
+                 (extra_take && json_object_update(body, extra_take) != 0);
+    json_decref(extra_take);
+    if (failed) {
+        json_decref(body);
+        return SB_ENOMEM;
+    }
+    api_reply_json(c, status, body);
+    return SB_OK;
+}
+
+/* Text a message carries: too long is 413, malformed 400; anything else is
+ * a chat refusal (chat_id set) or passed on. */
+static int text_refusal(api_ctx *c, int64_t chat_id, int result) {
+    static const refusal text[] = {
+        {SB_ELIMIT, 413, "too_large", "field 'text' is longer than {n} bytes", SB_MESSENGER_TEXT_BYTES_MAX},
+        {SB_EINVAL, 400, "invalid",
+         "field 'text' must be valid UTF-8 without control characters (newline allowed), not blank; "
+         "'client_id' 1 to {n} of A-Z a-z 0-9 . _ : -",
+         SB_MESSENGER_CLIENT_ID_BYTES_MAX},
+        {0}};
+    bool done;
+    return finish(c, result, NULL, text, chat_id ? chat_refusal : NULL, chat_id, &done);
+}
+
+/* A channel refusal: a non-subscriber is told to subscribe (409), so that
+ * the answer is the same whether or not the post exists. */
+static int channel_refusal(api_ctx *c, int64_t chat_id, int result) {
+    static const refusal channel[] = {
+        {SB_EPERM, 409, "conflict", "subscribe to the channel first (POST /api/channel/subscribe)", 0},
+        {SB_ENOTFOUND, 404, "not_found", "no such post", 0},
+        {0}};
+    bool done;
+    return finish(c, result, NULL, channel, NULL, chat_id, &done);
+}
+
+/* A comment's text refusals first, then the channel's. */
+static int comment_refusal(api_ctx *c, int64_t chat_id, int result) {
+    if (result == SB_ELIMIT || result == SB_EINVAL) return text_refusal(c, 0, result);
+    return channel_refusal(c, chat_id, result);
+}
+
+/* The refusal of a group title. */
+#define TITLE_REFUSAL                                                                                                  \
+    {                                                                                                                  \
+        SB_EINVAL, 400, "invalid", "field 'title' must be 1 to {n} bytes of text on one line",                         \
+            SB_MESSENGER_TITLE_BYTES_MAX                                                                               \
+    }
+
 /* ---- contacts and blocks ---- */
 
 static int post_contacts_find(api_ctx *c) {
+    static const refusal own[] = {
+        {SB_ENOTFOUND, 404, "not_found", "nobody found by that phone or username", 0},
+        {SB_EINVAL, 400, "invalid", "field 'query' must be a phone number or an @username", 0},
+        {0}};
     const char *query;
     int result = api_body_string(c, "query", true, SB_MESSENGER_QUERY_BYTES_MAX, &query);
     if (result != SB_OK) return result;
     int64_t user_id;
-    result = messenger_contact_find(c->store, c->principal->user_id, query, &user_id);
-    if (result == SB_ENOTFOUND) {
-        api_reply_error(c, 404, "not_found", "nobody found by that phone or username");
-        return SB_OK;
-    }
-    if (result == SB_EINVAL) {
-        api_reply_error(c, 400, "invalid", "field 'query' must be a phone number or an @username");
-        return SB_OK;
-    }
-    if (result != SB_OK) return result;
+    bool done;
+    result =
+        finish(c, messenger_contact_find(c->store, c->principal->user_id, query, &user_id), NULL, own, NULL, 0, &done);
+    if (done) return result;
     identity_principal u;
     result = identity_user_get(c->store, user_id, &u);
     if (result != SB_OK) return result == SB_ENOTFOUND ? SB_EINTERNAL : result;
@@ -184,6 +305,9 @@ static int put_discoverable(api_ctx *c) {
 }
 
 static int block_common(api_ctx *c, bool block) {
+    static const refusal own[] = {{SB_ENOTFOUND, 404, "not_found", "no such user", 0},
+                                  {SB_EINVAL, 400, "invalid", "you cannot block yourself", 0},
+                                  {0}};
     int64_t user_id;
     if (api_param_int64(c, "user_id", &user_id) != SB_OK) {
         api_reply_error(c, 404, "not_found", "no such user");
@@ -191,17 +315,7 @@ static int block_common(api_ctx *c, bool block) {
     }
     int result = block ? messenger_block(c->store, c->principal->user_id, user_id, c->now_ms)
                        : messenger_unblock(c->store, c->principal->user_id, user_id);
-    if (result == SB_ENOTFOUND) {
-        api_reply_error(c, 404, "not_found", "no such user");
-        return SB_OK;
-    }
-    if (result == SB_EINVAL) {
-        api_reply_error(c, 400, "invalid", "you cannot block yourself");
-        return SB_OK;
-    }
-    if (result != SB_OK) return result;
-    api_reply_empty(c, 204);
-    return SB_OK;
+    return finish_empty(c, result, NULL, own, NULL, 0);
 }
 
 static int post_block(api_ctx *c) { return block_common(c, true); }
@@ -249,25 +363,18 @@ static int reply_chat(api_ctx *c, int64_t chat_id, int status, bool with_members
 }
 
 static int post_direct(api_ctx *c) {
+    static const refusal own[] = {{SB_ENOTFOUND, 404, "not_found", "no such user", 0},
+                                  {SB_EINVAL, 400, "invalid", "you cannot open a chat with yourself", 0},
+                                  {SB_EPERM, 403, "forbidden", "one of you has blocked the other", 0},
+                                  {0}};
     int64_t peer_id;
     int result = body_int64(c, "user_id", true, 0, 1, INT64_MAX, &peer_id);
     if (result != SB_OK) return result;
     int64_t chat_id;
-    bool created = false;
+    bool created = false, done;
     result = messenger_direct_open(c->store, c->principal->user_id, peer_id, c->now_ms, &chat_id, &created);
-    if (result == SB_ENOTFOUND) {
-        api_reply_error(c, 404, "not_found", "no such user");
-        return SB_OK;
-    }
-    if (result == SB_EINVAL) {
-        api_reply_error(c, 400, "invalid", "you cannot open a chat with yourself");
-        return SB_OK;
-    }
-    if (result == SB_EPERM) {
-        api_reply_error(c, 403, "forbidden", "one of you has blocked the other");
-        return SB_OK;
-    }
-    if (result != SB_OK) return result;
+    result = finish(c, result, NULL, own, NULL, 0, &done);
+    if (done) return result;
     return reply_chat(c, chat_id, created ? 201 : 200, false);
 }
 
@@ -301,67 +408,45 @@ static int get_chat(api_ctx *c) {
 }
 
 static int post_group(api_ctx *c) {
+    static const refusal own[] = {TITLE_REFUSAL, {0}};
     const char *title;
     int result = api_body_string(c, "title", true, SB_MESSENGER_TITLE_BYTES_MAX, &title);
     if (result != SB_OK) return result;
     int64_t chat_id;
     messenger_events events = {0};
+    bool done;
     result = messenger_group_create(c->store, c->principal->user_id, title, c->now_ms, &chat_id, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result == SB_EINVAL) {
-        api_reply_error(c, 400, "invalid", "field 'title' must be 1 to %d bytes of text on one line",
-                        SB_MESSENGER_TITLE_BYTES_MAX);
-        return SB_OK;
-    }
-    if (result != SB_OK) return result;
+    result = finish(c, result, &events, own, NULL, 0, &done);
+    if (done) return result;
     return reply_chat(c, chat_id, 201, true);
 }
 
 static int post_group_member(api_ctx *c) {
+    static const refusal own[] = {
+        {SB_ENOTFOUND, 404, "not_found", "no such user", 0},
+        {SB_EEXISTS, 409, "conflict", "already a member", 0},
+        {SB_ELIMIT, 413, "too_large", "the group is full ({n} members)", SB_MESSENGER_GROUP_MEMBERS_MAX},
+        {0}};
     int64_t chat_id, user_id;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     int result = body_int64(c, "user_id", true, 0, 1, INT64_MAX, &user_id);
     if (result != SB_OK) return result;
     messenger_events events = {0};
     result = messenger_group_add(c->store, c->principal->user_id, chat_id, user_id, c->now_ms, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result == SB_ENOTFOUND) {
-        api_reply_error(c, 404, "not_found", "no such user");
-        return SB_OK;
-    }
-    if (result == SB_EEXISTS) {
-        api_reply_error(c, 409, "conflict", "already a member");
-        return SB_OK;
-    }
-    if (result == SB_ELIMIT) {
-        api_reply_error(c, 413, "too_large", "the group is full (%d members)", SB_MESSENGER_GROUP_MEMBERS_MAX);
-        return SB_OK;
-    }
-    if (result != SB_OK) return chat_refusal(c, chat_id, result);
-    api_reply_empty(c, 204);
-    return SB_OK;
+    return finish_empty(c, result, &events, own, chat_refusal, chat_id);
 }
 
 static int delete_group_member(api_ctx *c) {
+    static const refusal own[] = {{SB_ENOTFOUND, 404, "not_found", "not a member", 0}, {0}};
     int64_t chat_id, user_id;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     if (api_param_int64(c, "user_id", &user_id) != SB_OK) {
-        api_reply_error(c, 404, "not_found", "not a member");
+        reply_refusal(c, &own[0]);
         return SB_OK;
     }
     messenger_events events = {0};
     int result = messenger_group_remove(c->store, c->principal->user_id, chat_id, user_id, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result == SB_ENOTFOUND) {
-        api_reply_error(c, 404, "not_found", "not a member");
-        return SB_OK;
-    }
-    if (result != SB_OK) return chat_refusal(c, chat_id, result);
-    api_reply_empty(c, 204);
-    return SB_OK;
+    return finish_empty(c, result, &events, own, chat_refusal, chat_id);
 }
 
 static int post_group_leave(api_ctx *c) {
@@ -369,29 +454,21 @@ static int post_group_leave(api_ctx *c) {
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     messenger_events events = {0};
     int result = messenger_group_leave(c->store, c->principal->user_id, chat_id, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result != SB_OK) return chat_refusal(c, chat_id, result);
-    api_reply_empty(c, 204);
-    return SB_OK;
+    return finish_empty(c, result, &events, NULL, chat_refusal, chat_id);
 }
 
 static int patch_group(api_ctx *c) {
+    static const refusal own[] = {TITLE_REFUSAL, {0}};
     int64_t chat_id;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     const char *title;
     int result = api_body_string(c, "title", true, SB_MESSENGER_TITLE_BYTES_MAX, &title);
     if (result != SB_OK) return result;
     messenger_events events = {0};
+    bool done;
     result = messenger_group_rename(c->store, c->principal->user_id, chat_id, title, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result == SB_EINVAL) {
-        api_reply_error(c, 400, "invalid", "field 'title' must be 1 to %d bytes of text on one line",
-                        SB_MESSENGER_TITLE_BYTES_MAX);
-        return SB_OK;
-    }
-    if (result != SB_OK) return chat_refusal(c, chat_id, result);
+    result = finish(c, result, &events, own, chat_refusal, chat_id, &done);
+    if (done) return result;
     return reply_chat(c, chat_id, 200, false);
 }
 
@@ -403,22 +480,9 @@ static int text_field(api_ctx *c, const char **out) {
     return api_body_string(c, "text", true, SB_HTTP_BODY_BYTES_MAX, out);
 }
 
-static int text_refusal(api_ctx *c, int64_t chat_id, int result) {
-    if (result == SB_ELIMIT) {
-        api_reply_error(c, 413, "too_large", "field 'text' is longer than %d bytes", SB_MESSENGER_TEXT_BYTES_MAX);
-        return SB_OK;
-    }
-    if (result == SB_EINVAL) {
-        api_reply_error(c, 400, "invalid",
-                        "field 'text' must be valid UTF-8 without control characters (newline allowed), not blank; "
-                        "'client_id' 1 to %d of A-Z a-z 0-9 . _ : -",
-                        SB_MESSENGER_CLIENT_ID_BYTES_MAX);
-        return SB_OK;
-    }
-    return chat_id ? chat_refusal(c, chat_id, result) : result;
-}
-
 static int post_message(api_ctx *c) {
+    static const refusal own[] = {{SB_ENOTFOUND, 404, "not_found", "reply_to_seq is not a message of this chat", 0},
+                                  {0}};
     int64_t chat_id, reply_to;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     const char *text, *client_id;
@@ -436,18 +500,8 @@ static int post_message(api_ctx *c) {
     bool duplicate = false;
     messenger_events events = {0};
     result = messenger_send(c->store, &req, c->now_ms, &m, &duplicate, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result == SB_ENOTFOUND) {
-        api_reply_error(c, 404, "not_found", "reply_to_seq is not a message of this chat");
-        return SB_OK;
-    }
-    if (result != SB_OK) return text_refusal(c, chat_id, result);
-    json_t *mj = message_json(&m);
-    messenger_message_clear(&m);
-    if (!mj) return SB_ENOMEM;
-    api_reply_json(c, duplicate ? 200 : 201, json_pack("{s:o, s:b}", "message", mj, "duplicate", duplicate));
-    return SB_OK;
+    return finish_message(c, result, &events, own, text_refusal, chat_id, &m, duplicate ? 200 : 201,
+                          json_pack("{s:b}", "duplicate", duplicate));
 }
 
 static int get_messages(api_ctx *c) {
@@ -499,55 +553,39 @@ static int seq_param(api_ctx *c, int64_t *out) {
 }
 
 static int patch_message(api_ctx *c) {
+    static const refusal own[] = {
+        {SB_ENOTFOUND, 404, "not_found", "no such message", 0},
+        {SB_ECONFLICT, 409, "conflict", "only a text message that is not deleted can be edited", 0},
+        {0}};
     int64_t chat_id, seq;
     if (chat_param(c, "id", &chat_id) != SB_OK || seq_param(c, &seq) != SB_OK) return SB_OK;
     const char *text;
     int result = text_field(c, &text);
     if (result != SB_OK) return result;
     messenger_events events = {0};
+    bool done;
     result = messenger_edit(c->store, c->principal->user_id, chat_id, seq, text, c->now_ms, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result == SB_ENOTFOUND) {
-        api_reply_error(c, 404, "not_found", "no such message");
-        return SB_OK;
-    }
-    if (result == SB_ECONFLICT) {
-        api_reply_error(c, 409, "conflict", "only a text message that is not deleted can be edited");
-        return SB_OK;
-    }
-    if (result != SB_OK) return text_refusal(c, chat_id, result);
+    result = finish(c, result, &events, own, text_refusal, chat_id, &done);
+    if (done) return result;
     messenger_message m = {0};
     result = messenger_message_get(c->store, c->principal->user_id, chat_id, seq, &m);
     if (result != SB_OK) return result;
-    json_t *mj = message_json(&m);
-    messenger_message_clear(&m);
-    if (!mj) return SB_ENOMEM;
-    api_reply_json(c, 200, json_pack("{s:o}", "message", mj));
-    return SB_OK;
+    return finish_message(c, SB_OK, NULL, NULL, NULL, chat_id, &m, 200, NULL);
 }
 
 static int delete_message(api_ctx *c) {
+    static const refusal own[] = {{SB_ENOTFOUND, 404, "not_found", "no such message", 0},
+                                  {SB_ECONFLICT, 409, "conflict", "payment messages cannot be deleted", 0},
+                                  {0}};
     int64_t chat_id, seq;
     if (chat_param(c, "id", &chat_id) != SB_OK || seq_param(c, &seq) != SB_OK) return SB_OK;
     messenger_events events = {0};
     int result = messenger_delete(c->store, c->principal->user_id, chat_id, seq, c->now_ms, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result == SB_ENOTFOUND) {
-        api_reply_error(c, 404, "not_found", "no such message");
-        return SB_OK;
-    }
-    if (result == SB_ECONFLICT) {
-        api_reply_error(c, 409, "conflict", "payment messages cannot be deleted");
-        return SB_OK;
-    }
-    if (result != SB_OK) return chat_refusal(c, chat_id, result);
-    api_reply_empty(c, 204);
-    return SB_OK;
+    return finish_empty(c, result, &events, own, chat_refusal, chat_id);
 }
 
 static int post_receipts(api_ctx *c) {
+    static const refusal own[] = {{SB_EINVAL, 400, "invalid", "a receipt cannot pass the chat's last message", 0}, {0}};
     int64_t chat_id, delivered, read;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     int result = body_int64(c, "delivered_seq", false, 0, 0, INT64_MAX, &delivered);
@@ -555,15 +593,7 @@ static int post_receipts(api_ctx *c) {
     if (result != SB_OK) return result;
     messenger_events events = {0};
     result = messenger_receipt(c->store, c->principal->user_id, chat_id, delivered, read, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result == SB_EINVAL) {
-        api_reply_error(c, 400, "invalid", "a receipt cannot pass the chat's last message");
-        return SB_OK;
-    }
-    if (result != SB_OK) return chat_refusal(c, chat_id, result);
-    api_reply_empty(c, 204);
-    return SB_OK;
+    return finish_empty(c, result, &events, own, chat_refusal, chat_id);
 }
 
 static int post_typing(api_ctx *c) {
@@ -571,28 +601,10 @@ static int post_typing(api_ctx *c) {
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     messenger_events events = {0};
     int result = messenger_typing(c->store, c->principal->user_id, chat_id, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result != SB_OK) return chat_refusal(c, chat_id, result);
-    api_reply_empty(c, 204);
-    return SB_OK;
+    return finish_empty(c, result, &events, NULL, chat_refusal, chat_id);
 }
 
 /* ---- the bank's channel ---- */
-
-/* A channel refusal: a non-subscriber is told to subscribe (409), so that
- * the answer is the same whether or not the post exists. */
-static int channel_refusal(api_ctx *c, int result) {
-    if (result == SB_EPERM) {
-        api_reply_error(c, 409, "conflict", "subscribe to the channel first (POST /api/channel/subscribe)");
-        return SB_OK;
-    }
-    if (result == SB_ENOTFOUND) {
-        api_reply_error(c, 404, "not_found", "no such post");
-        return SB_OK;
-    }
-    return result;
-}
 
 static int get_channel_posts(api_ctx *c) {
     int64_t before, after, limit, chat_id;
@@ -610,47 +622,31 @@ static int get_channel_posts(api_ctx *c) {
     result = messenger_history(c->store, c->principal->user_id, chat_id, before, after, (size_t)limit, list, &count);
     if (result != SB_OK) {
         sb_free(list);
-        return channel_refusal(c, result);
+        return channel_refusal(c, chat_id, result);
     }
     return reply_messages(c, list, count,
                           json_pack("{s:I, s:b}", "chat_id", (json_int_t)chat_id, "more", count == (size_t)limit));
 }
 
 static int post_channel_post(api_ctx *c) {
+    static const refusal own[] = {{SB_EPERM, 403, "forbidden", "only marketers and admins post to the channel", 0},
+                                  {0}};
     const char *text;
     int result = text_field(c, &text);
     if (result != SB_OK) return result;
     messenger_message m = {0};
     messenger_events events = {0};
     result = messenger_channel_post(c->store, c->principal->user_id, text, c->now_ms, &m, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result == SB_EPERM) {
-        api_reply_error(c, 403, "forbidden", "only marketers and admins post to the channel");
-        return SB_OK;
-    }
-    if (result != SB_OK) return text_refusal(c, 0, result);
-    json_t *mj = message_json(&m);
-    messenger_message_clear(&m);
-    if (!mj) return SB_ENOMEM;
-    api_reply_json(c, 201, json_pack("{s:o}", "message", mj));
-    return SB_OK;
+    return finish_message(c, result, &events, own, text_refusal, 0, &m, 201, NULL);
 }
 
 static int post_channel_like(api_ctx *c) {
+    static const refusal own[] = {{SB_EEXISTS, 409, "conflict", "you already like this post", 0}, {0}};
     int64_t seq;
     if (seq_param(c, &seq) != SB_OK) return SB_OK;
     messenger_events events = {0};
     int result = messenger_channel_like(c->store, c->principal->user_id, seq, c->now_ms, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result == SB_EEXISTS) {
-        api_reply_error(c, 409, "conflict", "you already like this post");
-        return SB_OK;
-    }
-    if (result != SB_OK) return channel_refusal(c, result);
-    api_reply_empty(c, 204);
-    return SB_OK;
+    return finish_empty(c, result, &events, own, channel_refusal, 0);
 }
 
 static int post_channel_comment(api_ctx *c) {
@@ -663,23 +659,15 @@ static int post_channel_comment(api_ctx *c) {
     messenger_message m = {0};
     messenger_events events = {0};
     result = messenger_channel_comment(c->store, c->principal->user_id, seq, text, client_id, c->now_ms, &m, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result == SB_ELIMIT || result == SB_EINVAL) return text_refusal(c, 0, result);
-    if (result != SB_OK) return channel_refusal(c, result);
-    json_t *mj = message_json(&m);
-    messenger_message_clear(&m);
-    if (!mj) return SB_ENOMEM;
-    api_reply_json(c, 201, json_pack("{s:o}", "message", mj));
-    return SB_OK;
+    return finish_message(c, result, &events, NULL, comment_refusal, 0, &m, 201, NULL);
 }
 
 static int post_channel_subscribe(api_ctx *c) {
     messenger_events events = {0};
+    bool done;
     int result = messenger_channel_subscribe(c->store, c->principal->user_id, c->now_ms, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
-    messenger_events_clear(&events);
-    if (result != SB_OK) return result;
+    result = finish(c, result, &events, NULL, NULL, 0, &done);
+    if (done) return result;
     int64_t chat_id;
     result = messenger_channel_id(c->store, c->now_ms, &chat_id);
     if (result != SB_OK) return result;

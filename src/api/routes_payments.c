@@ -1,6 +1,7 @@
 /*
  * routes_payments.c - the money routes, a thin layer over payments/ops.h:
- * the wallet, resolving and paying a person by alias, payment links, money
+ * the wallet, resolving and paying a person by alias (a quote held under an
+ * id, then the confirm of that quote), payment links, money
  * requests, group splits, bills, top-up, card-to-card, receipts, and the
  * admin's deposits and ledger check.  Every route that moves money debits
  * the wallet of the authenticated caller (payops never takes a payer from
@@ -10,7 +11,8 @@
  * the limit verdict as code, SB_ECONFLICT 409 with the ledger result as code
  * (or "idempotency_conflict"), SB_EPERM 409 (403 for not_the_payer /
  * not_the_requester) with the request verdict as code, SB_EEXISTS 409
- * "already_paid".
+ * "already_paid"; a refused quote 409 with its verdict as code
+ * (quote_expired, quote_changed, quote_used).
  */
 #include <stdio.h>
 #include <string.h>
@@ -112,6 +114,14 @@ static int body_expiry(api_ctx *c, int64_t *expires_at_ms_out) {
 /* Answer a payops error with what `why` says (may be NULL); returns SB_OK
  * when answered, the error itself for the generic mapping otherwise. */
 static int reply_ops_error(api_ctx *c, int result, const payops_receipt *why) {
+    if (result != SB_OK && why && why->quote != PAYOPS_QUOTE_OK) {
+        static const char *const messages[] = {"", "the quote has expired: quote again",
+                                               "the quote no longer holds (payee or fee changed): quote again",
+                                               "the quote was already confirmed under another idempotency_key"};
+        api_reply_error(c, 409, payops_quote_verdict_name(why->quote), "%s",
+                        (unsigned)why->quote < SB_ARRAY_LEN(messages) ? messages[why->quote] : "quote refused");
+        return SB_OK;
+    }
     switch (result) {
     case SB_EINVAL:
         if (why && why->reason != PAYMENTS_OK)
@@ -191,6 +201,17 @@ static json_t *quote_json(const payops_quote *q) {
                      (json_int_t)q->total_minor);
 }
 
+/* A held quote: the quote with its id and expiry. */
+static json_t *held_quote_json(const payops_held_quote *h) {
+    json_t *o = quote_json(&h->quote);
+    if (o && (json_object_set_new(o, "quote_id", json_string(h->id)) != 0 ||
+              json_object_set_new(o, "expires_at_ms", json_integer(h->expires_at_ms)) != 0)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static json_t *request_json(const payops_request *r) {
     json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:s}", "id", (json_int_t)r->id, "requester_id",
                           (json_int_t)r->req.requester_id, "payer_id", (json_int_t)r->req.payer_id, "amount_minor",
@@ -236,25 +257,45 @@ static int post_quote(api_ctx *c) {
     if (result == SB_OK) result = body_amount(c, "amount_minor", &amount);
     if (result != SB_OK) return result;
     if (ops_ctx(c, &ctx) != SB_OK) return SB_OK;
-    payops_quote quote;
+    payops_held_quote held;
     payops_receipt why = {0};
-    result = payops_pay_quote(&ctx, c->principal->user_id, alias, amount, c->now_ms, &quote, &why.limit);
+    result = payops_pay_quote_hold(&ctx, c->principal->user_id, alias, amount, c->now_ms, &held, &why.limit);
     if (result != SB_OK) return reply_ops_error(c, result, &why);
-    api_reply_json(c, 200, quote_json(&quote));
+    json_t *o = held_quote_json(&held);
+    if (!o) return SB_ENOMEM;
+    api_reply_json(c, 200, o);
     return SB_OK;
 }
 
+/* Pay the quote named by quote_id (what the payer was shown), or, the
+ * older shape, whoever alias names now for amount_minor. */
 static int post_pay(api_ctx *c) {
     payops_ctx ctx;
-    const char *alias, *key;
-    int64_t amount;
-    int result = api_body_string(c, "alias", true, SB_PAYMENTS_INPUT_BYTES_MAX, &alias);
-    if (result == SB_OK) result = body_amount(c, "amount_minor", &amount);
+    const char *quote_id, *alias = NULL, *key;
+    int64_t amount = 0;
+    int result = api_body_string(c, "quote_id", false, PAYOPS_QUOTE_ID_CHARS, &quote_id);
+    if (result == SB_OK && quote_id) {
+        json_t *a = json_object_get(c->body, "alias"), *m = json_object_get(c->body, "amount_minor");
+        if ((a && !json_is_null(a)) || (m && !json_is_null(m))) {
+            api_reply_error(c, 400, "invalid", "give quote_id, or alias and amount_minor, not both");
+            return SB_OK;
+        }
+    } else if (result == SB_OK) {
+        result = api_body_string(c, "alias", true, SB_PAYMENTS_INPUT_BYTES_MAX, &alias);
+        if (result == SB_OK) result = body_amount(c, "amount_minor", &amount);
+    }
     if (result == SB_OK) result = body_key(c, &key);
     if (result != SB_OK) return result;
     if (ops_ctx(c, &ctx) != SB_OK) return SB_OK;
     payops_receipt r = {0};
-    result = payops_pay_confirm(&ctx, c->principal->user_id, alias, amount, key, c->now_ms, &r);
+    if (quote_id)
+        result = payops_pay_confirm_quote(&ctx, c->principal->user_id, quote_id, key, c->now_ms, &r);
+    else
+        result = payops_pay_confirm(&ctx, c->principal->user_id, alias, amount, key, c->now_ms, &r);
+    if (quote_id && result == SB_EINVAL) {
+        api_reply_error(c, 400, "invalid", "field 'quote_id' must be the 32 hex digits a quote answered");
+        return SB_OK;
+    }
     return reply_receipt(c, result, &r);
 }
 
@@ -364,51 +405,125 @@ static int body_int_array(api_ctx *c, const char *field, int64_t min, int64_t *o
     return SB_OK;
 }
 
-static int post_split(api_ctx *c) {
-    payops_ctx ctx;
-    int64_t members[SB_HTTP_SPLIT_MEMBERS_MAX], values[SB_HTTP_SPLIT_MEMBERS_MAX];
+/* The members field: 1..max entries, each a user id (integer >= 1) or an
+ * alias (a string: @username, mobile number or e-mail).  Checks the shape
+ * only; *count_out the entries.  Answers 400 naming the entry. */
+static int body_members_shape(api_ctx *c, size_t max, size_t *count_out) {
+    json_t *v = c->body && json_is_object(c->body) ? json_object_get(c->body, "members") : NULL;
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > max) {
+        api_reply_error(c, 400, "invalid", "field 'members' must be an array of 1 to %zu user ids or aliases", max);
+        return SB_EINVAL;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item) {
+        bool id = json_is_integer(item) && json_integer_value(item) >= 1;
+        bool alias = json_is_string(item) && json_string_length(item) >= 1 &&
+                     json_string_length(item) <= SB_PAYMENTS_INPUT_BYTES_MAX;
+        if (!id && !alias) {
+            api_reply_error(c, 400, "invalid",
+                            "field 'members' item %zu must be a user id (integer >= 1) or an alias (@username, "
+                            "mobile number or e-mail, 1 to %d bytes)",
+                            i, SB_PAYMENTS_INPUT_BYTES_MAX);
+            return SB_EINVAL;
+        }
+    }
+    *count_out = json_array_size(v);
+    return SB_OK;
+}
+
+/* The members as user ids, aliases resolved to the customers they name
+ * (body_members_shape checked the shape).  An alias that names nobody is
+ * 404, one that is no alias 400, both naming the entry. */
+static int body_members_resolve(api_ctx *c, const payops_ctx *ctx, int64_t *out) {
+    json_t *v = json_object_get(c->body, "members");
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item) {
+        if (json_is_integer(item)) {
+            out[i] = (int64_t)json_integer_value(item);
+            continue;
+        }
+        const char *alias = json_string_value(item);
+        int result = payops_split_member_resolve(ctx, c->principal->user_id, alias, c->now_ms, &out[i]);
+        if (result == SB_ENOTFOUND) {
+            api_reply_error(c, 404, "not_found", "field 'members' item %zu: no customer has the alias '%s'", i, alias);
+            return SB_ENOTFOUND;
+        }
+        if (result == SB_EINVAL) {
+            api_reply_error(c, 400, "invalid",
+                            "field 'members' item %zu: '%s' is not an @username, mobile number or e-mail", i, alias);
+            return SB_EINVAL;
+        }
+        if (result != SB_OK) return result;
+    }
+    return SB_OK;
+}
+
+int api_payments_split_body(api_ctx *c, size_t members_max, int64_t *members, int64_t *values,
+                            payments_split_spec *spec, const char **title, int64_t *expires_at) {
     size_t member_count = 0, value_count = 0;
-    int64_t subtotal, tax, tip, expires_at, remainder_share;
-    const char *mode_name, *title;
-    int result = body_int_array(c, "members", 1, members, SB_HTTP_SPLIT_MEMBERS_MAX, &member_count);
+    int64_t subtotal, tax, tip, remainder_share;
+    const char *mode_name;
+    int result = body_members_shape(c, members_max, &member_count);
+    /* User ids now; aliases (0 here) are resolved by the caller that takes them. */
+    for (size_t i = 0; result == SB_OK && i < member_count; i++) {
+        json_t *item = json_array_get(json_object_get(c->body, "members"), i);
+        members[i] = json_is_integer(item) ? (int64_t)json_integer_value(item) : 0;
+    }
     if (result == SB_OK) result = body_int(c, "subtotal_minor", true, 0, INT64_MAX, 0, &subtotal);
     if (result == SB_OK) result = body_int(c, "tax_minor", false, 0, INT64_MAX, 0, &tax);
     if (result == SB_OK) result = body_int(c, "tip_minor", false, 0, INT64_MAX, 0, &tip);
     if (result == SB_OK) result = api_body_string(c, "mode", false, 16, &mode_name);
-    if (result == SB_OK) result = api_body_string(c, "title", false, SB_PAYOPS_NOTE_BYTES_MAX, &title);
+    if (result == SB_OK) result = api_body_string(c, "title", false, SB_PAYOPS_NOTE_BYTES_MAX, title);
     if (result == SB_OK)
-        result = body_int(c, "remainder_share", false, 0, SB_HTTP_SPLIT_MEMBERS_MAX - 1, -1, &remainder_share);
-    if (result == SB_OK) result = body_expiry(c, &expires_at);
+        result = body_int(c, "remainder_share", false, 0, (int64_t)members_max - 1, -1, &remainder_share);
+    if (result == SB_OK) result = body_expiry(c, expires_at);
     if (result != SB_OK) return result;
-    payments_split_spec spec = {.count = member_count, .subtotal_minor = subtotal, .tax_minor = tax, .tip_minor = tip};
+    *spec = (payments_split_spec){
+        .count = member_count, .subtotal_minor = subtotal, .tax_minor = tax, .tip_minor = tip};
     int mode = -1;
     for (size_t i = 0; i < SB_ARRAY_LEN(split_modes); i++)
         if (strcmp(mode_name ? mode_name : "equal", split_modes[i]) == 0) mode = (int)i;
     if (mode < 0) {
         api_reply_error(c, 400, "invalid", "field 'mode' must be equal, amounts, weights or percent_bp");
-        return SB_OK;
+        return SB_EINVAL;
     }
-    spec.mode = (payments_split_mode)mode;
-    if (spec.mode != PAYMENTS_SPLIT_EQUAL) {
-        result = body_int_array(c, "values", 0, values, SB_HTTP_SPLIT_MEMBERS_MAX, &value_count);
+    spec->mode = (payments_split_mode)mode;
+    if (spec->mode != PAYMENTS_SPLIT_EQUAL) {
+        result = body_int_array(c, "values", 0, values, members_max, &value_count);
         if (result != SB_OK) return result;
         if (value_count != member_count) {
             api_reply_error(c, 400, "invalid", "field 'values' must have one entry per member");
-            return SB_OK;
+            return SB_EINVAL;
         }
-        spec.values = values;
+        spec->values = values;
     }
     if (remainder_share >= 0) {
         if ((size_t)remainder_share >= member_count) {
             api_reply_error(c, 400, "invalid", "field 'remainder_share' must index a member");
-            return SB_OK;
+            return SB_EINVAL;
         }
-        spec.rule = PAYMENTS_REMAINDER_TO_SHARE;
-        spec.remainder_share = (size_t)remainder_share;
+        spec->rule = PAYMENTS_REMAINDER_TO_SHARE;
+        spec->remainder_share = (size_t)remainder_share;
     }
+    return SB_OK;
+}
+
+static int post_split(api_ctx *c) {
+    payops_ctx ctx;
+    int64_t members[SB_HTTP_SPLIT_MEMBERS_MAX], values[SB_HTTP_SPLIT_MEMBERS_MAX];
+    int64_t expires_at;
+    const char *title = NULL;
+    payments_split_spec spec;
+    int result = api_payments_split_body(c, SB_HTTP_SPLIT_MEMBERS_MAX, members, values, &spec, &title, &expires_at);
+    if (result != SB_OK) return SB_OK; /* answered */
     if (ops_ctx(c, &ctx) != SB_OK) return SB_OK;
+    result = body_members_resolve(c, &ctx, members);
+    if (result == SB_ENOTFOUND || result == SB_EINVAL) return SB_OK; /* answered */
+    if (result != SB_OK) return result;
     int64_t split_id;
-    result = payops_split_create(&ctx, c->principal->user_id, members, member_count, &spec, title ? title : "",
+    result = payops_split_create(&ctx, c->principal->user_id, members, spec.count, &spec, title ? title : "",
                                  expires_at, c->now_ms, &split_id);
     if (result != SB_OK) return reply_ops_error(c, result, NULL);
     api_reply_json(c, 201, json_pack("{s:I}", "id", (json_int_t)split_id));
@@ -480,6 +595,12 @@ static int c2c_ctx(api_ctx *c, payops_ctx *ctx) {
     return SB_OK;
 }
 
+/* card-to-card refuses a payer whose card on file is blocked (payops_card_block). */
+static int reply_card_blocked(api_ctx *c) {
+    api_reply_error(c, 409, "card_blocked", "your card is blocked: card-to-card is refused");
+    return SB_OK;
+}
+
 static int post_c2c_quote(api_ctx *c) {
     payops_ctx ctx;
     const char *card;
@@ -491,6 +612,7 @@ static int post_c2c_quote(api_ctx *c) {
     payops_quote quote;
     payops_receipt why = {0};
     result = payops_c2c_quote(&ctx, c->principal->user_id, card, amount, c->now_ms, &quote, &why.limit);
+    if (result == SB_EPERM) return reply_card_blocked(c);
     if (result != SB_OK) return reply_ops_error(c, result, &why);
     api_reply_json(c, 200, quote_json(&quote));
     return SB_OK;
@@ -507,6 +629,7 @@ static int post_c2c(api_ctx *c) {
     if (c2c_ctx(c, &ctx) != SB_OK) return SB_OK;
     payops_receipt r = {0};
     result = payops_c2c_send(&ctx, c->principal->user_id, card, amount, key, c->now_ms, &r);
+    if (result == SB_EPERM) return reply_card_blocked(c);
     return reply_receipt(c, result, &r);
 }
 
@@ -584,6 +707,23 @@ static int get_ledger_verify(api_ctx *c) {
     api_reply_json(c, 200, o);
     return SB_OK;
 }
+
+/* ---- shared with the other money routes (api_int.h) ---- */
+
+int api_payments_ctx(api_ctx *c, payops_ctx *out) { return ops_ctx(c, out); }
+
+int api_payments_reply_error(api_ctx *c, int result, const payops_receipt *why) {
+    return reply_ops_error(c, result, why);
+}
+
+int api_payments_body_int(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt,
+                          int64_t *out) {
+    return body_int(c, field, required, min, max, dflt, out);
+}
+
+json_t *api_payments_receipt_json(const payops_receipt *r) { return receipt_json(r); }
+
+int api_payments_body_expiry(api_ctx *c, int64_t *expires_at_ms_out) { return body_expiry(c, expires_at_ms_out); }
 
 void api_routes_payments(api_router *r) {
     const int customer = IDENTITY_ROLE_CUSTOMER;

@@ -31,6 +31,7 @@ static int get_metrics(api_ctx *c) {
 
 /* The roles of a route as JSON: "public" or a list of role names. */
 static json_t *roles_json(int roles) {
+    if (roles & API_KEY_AUTH) return json_string("api_key");
     roles &= API_ROLES_MASK;
     if (roles == API_PUBLIC) return json_string("public");
     json_t *list = json_array();
@@ -47,6 +48,7 @@ static int get_routes(api_ctx *c) {
         const api_route *rt = &r->routes[i];
         json_t *entry =
             json_pack("{s:s, s:s, s:o}", "method", rt->method, "path", rt->pattern, "roles", roles_json(rt->roles));
+        if (entry && (rt->roles & API_ROLE_BOT)) json_object_set_new(entry, "bots", json_true());
         if (!entry || json_array_append_new(list, entry) != 0) {
             json_decref(list);
             return SB_ENOMEM;

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* ---- argument parsing ---- */
 /* One option of a subcommand: --name VALUE or --name=VALUE (or a flag
@@ -32,6 +33,13 @@ typedef struct {
  * goes to stderr and 2 is returned; otherwise 0. */
 int cli_parse(int argc, char **argv, cli_option *opts, const char **positional, int positional_max,
               int *positional_count, bool *help_out);
+/* The start every subcommand shares: cli_parse, and on --help print
+ * cli_print_help(usage, summary, opts).  Returns true when the subcommand is
+ * finished, with *exit_code to return (0 after the help, 2 on a usage error,
+ * the message printed); false to go on (*exit_code 0).  positional and
+ * positional_count may be NULL when positional_max is 0. */
+bool cli_begin(int argc, char **argv, const char *usage, const char *summary, cli_option *opts, const char **positional,
+               int positional_max, int *positional_count, int *exit_code);
 /* Print "usage: socialbank USAGE", the summary and the options to stdout. */
 void cli_print_help(const char *usage, const char *summary, const cli_option *opts);
 /* Look up an option's value by name (NULL if absent and no default). */
@@ -40,6 +48,14 @@ const char *cli_value(const cli_option *opts, const char *name);
 int cli_int(const cli_option *opts, const char *name, long min, long max, long *out);
 /* The data directory: --data, $SOCIALBANK_DATA, or ./data. */
 #define CLI_DATA_OPTION {"data", "SOCIALBANK_DATA", "data directory (SQLite database lives here)", "./data", false, NULL, false}
+
+/* ---- line input ---- */
+/* Read one line of in (without the newline; a trailing CR dropped) into buf,
+ * which holds max + 1 bytes, NUL-terminated.  Returns 1 for a line
+ * (*len_out its length), 0 at EOF (or a read error: check ferror), -1 for a
+ * line longer than max bytes (its rest is consumed, so the next call reads
+ * the next line).  Memory is bounded by max whatever in holds. */
+int cli_read_line(FILE *in, char *buf, size_t max, size_t *len_out);
 
 /* ---- subcommands ---- */
 int cli_version(int argc, char **argv);
@@ -72,5 +88,31 @@ int cli_classify(int argc, char **argv);
  * build puts the default model).  SB_ENOTFOUND if the binary's directory is
  * unknown, SB_ELIMIT if the path does not fit. */
 int cli_model_path(const char *given, char *out, size_t size) __attribute__((warn_unused_result));
+
+/* ---- serve: the listening side (cli_serve_listening.c) ---- */
+#include "listening/listening.h"
+/* What serve runs for listening: the text engine (absent when the model
+ * cannot be loaded: posts are then stored without understanding), the
+ * raw-text key, the alert sender and the configuration handed to
+ * api_listening_set and to the maintenance tick. */
+typedef struct cli_serve_listening cli_serve_listening;
+struct store;
+/* Load the model (model_path NULL: cli_model_path's default; a failure is
+ * logged, not fatal), load the raw-text key when store_raw (key_file NULL:
+ * $SOCIALBANK_LISTENING_KEY; a failure is fatal), start the alert sender
+ * (webhook_url may be NULL) and set the api's listening configuration.
+ * Prints what failed to stderr and returns an SB_E* code; *out is owned by
+ * the caller (cli_serve_listening_close). */
+int cli_serve_listening_open(const char *model_path, bool store_raw, const char *key_file, const char *webhook_url,
+                             const char *data_location, cli_serve_listening **out) __attribute__((warn_unused_result));
+/* Clear the api's configuration, stop the alert sender, free.  NULL is fine. */
+void cli_serve_listening_close(cli_serve_listening *sl);
+/* The configuration serve's listening runs with (understander, raw key,
+ * alert sink), for other parts of serve that open listening contexts (the
+ * service bot's hand-offs).  Borrowed; valid until close. */
+const listening_config *cli_serve_listening_config(const cli_serve_listening *sl);
+/* One listening_tick at now_ms over the caller's store connection (serve's
+ * maintenance thread): escalations, reassignment, alerts; results logged. */
+void cli_serve_listening_tick(const cli_serve_listening *sl, struct store *s, long long now_ms);
 
 #endif /* SB_CLI_H */

@@ -85,6 +85,17 @@ int cli_parse(int argc, char **argv, cli_option *opts, const char **positional, 
     return 0;
 }
 
+bool cli_begin(int argc, char **argv, const char *usage, const char *summary, cli_option *opts, const char **positional,
+               int positional_max, int *positional_count, int *exit_code) {
+    int count = 0;
+    bool help = false;
+    *exit_code = cli_parse(argc, argv, opts, positional, positional_max, &count, &help);
+    if (positional_count) *positional_count = count;
+    if (*exit_code != 0) return true;
+    if (help) cli_print_help(usage, summary, opts);
+    return help;
+}
+
 void cli_print_help(const char *usage, const char *summary, const cli_option *opts) {
     printf("usage: socialbank %s\n\n%s\n", usage, summary);
     if (opts && opts->name) printf("\noptions:\n");

@@ -232,18 +232,12 @@ int cli_bench_ledger(int argc, char **argv) {
                          {"wallets", NULL, "accounts transfers move between", "10000", false, NULL, false},
                          {"threads", NULL, "caller threads for batch sizes 1 and 100", "32", false, NULL, false},
                          {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("bench ledger [--seconds S] [--data DIR]",
-                       "Durable transfers/s with group commit (submissions of 1, 100, 8000 transfers from concurrent\n"
-                       "callers) against one SQLite transaction per transfer, and the p99 time to an answer.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "bench ledger [--seconds S] [--data DIR]",
+                  "Durable transfers/s with group commit (submissions of 1, 100, 8000 transfers from concurrent\n"
+                  "callers) against one SQLite transaction per transfer, and the p99 time to an answer.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     long seconds, wallets, threads;
     if ((rc = cli_int(opts, "seconds", 1, 600, &seconds)) || (rc = cli_int(opts, "wallets", 2, 1000000, &wallets)) ||
         (rc = cli_int(opts, "threads", 1, BENCH_THREADS_MAX, &threads)))

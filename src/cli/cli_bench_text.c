@@ -323,19 +323,13 @@ int cli_bench_text(int argc, char **argv) {
         {"lr", NULL, "initial learning rate (both)", "0.5", false, NULL, false},
         {"repeat", NULL, "copies of the dev texts predicted for the throughput figures", "200", false, NULL, false},
         {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("bench text [--data-dir DIR] [--epochs N] [--dim N] [--lr X] [--repeat N]",
-                       "Our classifier against the fasttext command on Banking77: accuracy and macro-F1 on the dev\n"
-                       "split, training CPU time, predictions/s (CPU and wall) and model size, same hyper-parameters\n"
-                       "and one thread for both. Needs `fasttext` in PATH.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "bench text [--data-dir DIR] [--epochs N] [--dim N] [--lr X] [--repeat N]",
+                  "Our classifier against the fasttext command on Banking77: accuracy and macro-F1 on the dev\n"
+                  "split, training CPU time, predictions/s (CPU and wall) and model size, same hyper-parameters\n"
+                  "and one thread for both. Needs `fasttext` in PATH.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     long epochs, dim, repeat;
     if ((rc = cli_int(opts, "epochs", 1, SB_TEXT_TRAIN_EPOCHS_MAX, &epochs)) ||
         (rc = cli_int(opts, "dim", 1, SB_TEXT_MODEL_DIM_MAX, &dim)) ||

@@ -164,28 +164,21 @@ int cli_check(int argc, char **argv) {
         fprintf(stderr, "socialbank check: out of memory\n");
         return 1;
     }
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, positional_max, &npos, &help);
-    if (rc) {
+    int npos, rc;
+    if (cli_begin(argc, argv, "check card|sheba|bill|phone VALUE...",
+                  "Validate payment instruments as the server does before any money moves, and print one\n"
+                  "JSON object per input, one a line: \"valid\": true|false, the \"reason\" (and a \"message\")\n"
+                  "when not, and what the value tells.\n"
+                  "  card   16-digit bank card: Luhn, Shetab issuing bank; shown only masked (603799******1234)\n"
+                  "  sheba  Iranian IBAN (IR + 24 digits): mod 97, bank, account number\n"
+                  "  bill   BILL_ID PAYMENT_ID pairs: check digits, bill type, amount in rials, year, period\n"
+                  "         e.g. socialbank check bill 7748317800142 1770160 2050327604613 1070189\n"
+                  "  phone  Iranian or Ukrainian mobile: normalised E.164 form and operator (for top-up)\n"
+                  "Persian and Arabic-Indic digits are accepted; quote values with spaces. Use -- before\n"
+                  "values that start with '-'. Exit code: 0 all valid, 1 any invalid, 2 usage error.",
+                  opts, pos, positional_max, &npos, &rc)) {
         sb_free(pos);
         return rc;
-    }
-    if (help) {
-        cli_print_help("check card|sheba|bill|phone VALUE...",
-                       "Validate payment instruments as the server does before any money moves, and print one\n"
-                       "JSON object per input, one a line: \"valid\": true|false, the \"reason\" (and a \"message\")\n"
-                       "when not, and what the value tells.\n"
-                       "  card   16-digit bank card: Luhn, Shetab issuing bank; shown only masked (603799******1234)\n"
-                       "  sheba  Iranian IBAN (IR + 24 digits): mod 97, bank, account number\n"
-                       "  bill   BILL_ID PAYMENT_ID pairs: check digits, bill type, amount in rials, year, period\n"
-                       "         e.g. socialbank check bill 7748317800142 1770160 2050327604613 1070189\n"
-                       "  phone  Iranian or Ukrainian mobile: normalised E.164 form and operator (for top-up)\n"
-                       "Persian and Arabic-Indic digits are accepted; quote values with spaces. Use -- before\n"
-                       "values that start with '-'. Exit code: 0 all valid, 1 any invalid, 2 usage error.",
-                       opts);
-        sb_free(pos);
-        return 0;
     }
     const char *kind = npos > 0 ? pos[0] : NULL;
     int nvalues = npos - 1;

@@ -29,27 +29,7 @@
 
 /* ---- lines -------------------------------------------------------------- */
 
-/* Read one line (without the newline, a trailing CR dropped) into buf
- * (max + 1 bytes).  Returns 1 for a line, 0 at EOF, -1 for a line longer
- * than max (its rest is consumed). */
-static int read_line(FILE *in, char *buf, size_t max, size_t *len_out) {
-    size_t len = 0;
-    bool over = false, any = false;
-    int ch;
-    while ((ch = getc_unlocked(in)) != EOF) {
-        any = true;
-        if (ch == '\n') break;
-        if (len < max) buf[len++] = (char)ch;
-        else over = true;
-    }
-    if (!any) return 0;
-    if (over) return -1;
-    if (len > 0 && buf[len - 1] == '\r') len--;
-    buf[len] = '\0';
-    *len_out = len;
-    return 1;
-}
-
+/* The line every reader here fills with cli_read_line. */
 static char line_buf[SB_CLI_LINE_BYTES_MAX + 1];
 
 /* ---- labelled examples from a file -------------------------------------- */
@@ -97,7 +77,7 @@ static int reader_open(example_reader *r, const char *cmd, const char *path) {
         return 1;
     }
     size_t len = 0;
-    int got = read_line(r->f, line_buf, SB_CLI_LINE_BYTES_MAX, &len);
+    int got = cli_read_line(r->f, line_buf, SB_CLI_LINE_BYTES_MAX, &len);
     r->line_no = 1;
     if (got == 0) {
         fprintf(stderr, "socialbank %s: %s is empty\n", cmd, path);
@@ -205,7 +185,7 @@ static int reader_next(example_reader *r) {
             got = 1;
             len = strlen(line_buf);
         } else {
-            got = read_line(r->f, line_buf, SB_CLI_LINE_BYTES_MAX, &len);
+            got = cli_read_line(r->f, line_buf, SB_CLI_LINE_BYTES_MAX, &len);
             if (got == 0) return 0;
             r->line_no++;
         }
@@ -237,20 +217,15 @@ int cli_train(int argc, char **argv) {
         {"head", NULL, "TSV: the head's name (default label); JSONL: train only this field", NULL, false},
         {"float16", NULL, "store weights as 16-bit floats (half the size)", NULL, true},
         {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("train --input FILE --model OUT [--epochs N] [--dim N] [--seed N] [--lr X] [--buckets N] "
-                       "[--head NAME]",
-                       "Train the text classifier (hashed word unigrams and bigrams, optional character n-grams,\n"
-                       "averaged embeddings, a softmax per head) and write the model file. Same data and seed,\n"
-                       "same model, byte for byte. Bad rows are reported with their line number and skipped.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv,
+                  "train --input FILE --model OUT [--epochs N] [--dim N] [--seed N] [--lr X] [--buckets N] "
+                  "[--head NAME]",
+                  "Train the text classifier (hashed word unigrams and bigrams, optional character n-grams,\n"
+                  "averaged embeddings, a softmax per head) and write the model file. Same data and seed,\n"
+                  "same model, byte for byte. Bad rows are reported with their line number and skipped.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     const char *input = cli_value(opts, "input"), *model_path = cli_value(opts, "model");
     if (!input || !model_path) {
         fprintf(stderr, "socialbank train: give --input FILE and --model OUT (see --help)\n");
@@ -462,20 +437,14 @@ int cli_eval(int argc, char **argv) {
                          {"input", NULL, "labelled data: TSV 'label<TAB>text' or JSONL", NULL, false},
                          {"head", NULL, "evaluate this head only (TSV: the head the label column is for)", NULL, false},
                          {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("eval --model M --input FILE [--head NAME]",
-                       "Evaluate a model on labelled data: per-class precision, recall and F1, the confusion\n"
-                       "matrix, and a last line 'eval: accuracy=A macro_f1=F n=N' (over several heads: the means\n"
-                       "of their accuracies and macro-F1s, n the examples read). Macro-F1 averages the classes\n"
-                       "that occur in the data or in the predictions.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "eval --model M --input FILE [--head NAME]",
+                  "Evaluate a model on labelled data: per-class precision, recall and F1, the confusion\n"
+                  "matrix, and a last line 'eval: accuracy=A macro_f1=F n=N' (over several heads: the means\n"
+                  "of their accuracies and macro-F1s, n the examples read). Macro-F1 averages the classes\n"
+                  "that occur in the data or in the predictions.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     const char *input = cli_value(opts, "input");
     if (!input) {
         fprintf(stderr, "socialbank eval: give --input FILE (see --help)\n");
@@ -656,19 +625,13 @@ int cli_classify(int argc, char **argv) {
                          {"labels", NULL, "print only the first head's label a line (like fasttext predict)", NULL,
                           true},
                          {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("classify [--model M] [--labels]",
-                       "Classify each line on stdin (plain text, or JSONL with \"text\" and an optional \"id\") and\n"
-                       "print one JSON object a line: the language, every head's label with its probability, and\n"
-                       "the signals. A line that cannot be classified gets {\"error\":...} in its place.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "classify [--model M] [--labels]",
+                  "Classify each line on stdin (plain text, or JSONL with \"text\" and an optional \"id\") and\n"
+                  "print one JSON object a line: the language, every head's label with its probability, and\n"
+                  "the signals. A line that cannot be classified gets {\"error\":...} in its place.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     text_model *m = NULL;
     if ((rc = open_model("classify", cli_value(opts, "model"), &m))) return rc;
     bool label_only = cli_value(opts, "labels") != NULL;
@@ -678,7 +641,7 @@ int cli_classify(int argc, char **argv) {
     size_t len = 0;
     int got;
     int status = 0;
-    while ((got = read_line(stdin, line_buf, SB_CLI_LINE_BYTES_MAX, &len)) != 0) {
+    while ((got = cli_read_line(stdin, line_buf, SB_CLI_LINE_BYTES_MAX, &len)) != 0) {
         if (got < 0) {
             puts(label_only ? "error too_long" : "{\"error\":\"too_long\"}");
             continue;

@@ -114,19 +114,13 @@ static int demo_money(store *s, const char *data, const int64_t *customers, int6
 
 int cli_demo(int argc, char **argv) {
     cli_option opts[] = {CLI_DATA_OPTION, {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("demo [--data DIR]",
-                       "Load the demo data once: staff of every role (password " DEMO_STAFF_PASSWORD
-                       "), four customers\nwith funded wallets, a payment, a group chat and a channel post. "
-                       "For trying SocialBank, never for\na bank's real data.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "demo [--data DIR]",
+                  "Load the demo data once: staff of every role (password " DEMO_STAFF_PASSWORD
+                  "), four customers\nwith funded wallets, a payment, a group chat and a channel post. "
+                  "For trying SocialBank, never for\na bank's real data.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     const char *data = cli_value(opts, "data");
     store *s;
     int result = store_open(data, NULL, &s);

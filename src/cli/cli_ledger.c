@@ -75,19 +75,13 @@ static int open_writer(const char *data, ledger **out) {
 
 static int ledger_verify_cmd(int argc, char **argv) {
     cli_option opts[] = {CLI_DATA_OPTION, {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("ledger verify [--data DIR]",
-                       "Recompute every balance from the journal; check debits equal credits in total and per\n"
-                       "currency and that no account breaks its flags. Exit 0 with a summary, or 1 naming the\n"
-                       "first broken account.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "ledger verify [--data DIR]",
+                  "Recompute every balance from the journal; check debits equal credits in total and per\n"
+                  "currency and that no account breaks its flags. Exit 0 with a summary, or 1 naming the\n"
+                  "first broken account.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     store *s;
     if (open_reader(cli_value(opts, "data"), &s)) return 1;
     ledger_verify_report rep;
@@ -133,15 +127,15 @@ static int ledger_account_cmd(int argc, char **argv) {
                          {"code", NULL, "account category code", "1", false, NULL, false},
                          {"user-data", NULL, "owner reference (hex)", NULL, false, NULL, false},
                          {NULL}};
+    static const char usage[] =
+        "ledger account create --id HEX --currency CUR --kind KIND [flags] | ledger account show HEX";
+    static const char summary[] = "Create a ledger account, or print one as JSON.";
     const char *pos[2];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 2, &npos, &help);
-    if (rc) return rc;
-    if (help || npos < 1) {
-        cli_print_help("ledger account create --id HEX --currency CUR --kind KIND [flags] | ledger account show HEX",
-                       "Create a ledger account, or print one as JSON.", opts);
-        return help ? 0 : 2;
+    int npos, rc;
+    if (cli_begin(argc, argv, usage, summary, opts, pos, 2, &npos, &rc)) return rc;
+    if (npos < 1) {
+        cli_print_help(usage, summary, opts);
+        return 2;
     }
     if (strcmp(pos[0], "show") == 0) {
         ledger_id id;
@@ -214,17 +208,13 @@ static int ledger_transfer_cmd(int argc, char **argv) {
                          {"post", NULL, "post the pending transfer with this id", NULL, false, NULL, false},
                          {"void", NULL, "void the pending transfer with this id", NULL, false, NULL, false},
                          {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("ledger transfer --id HEX --debit HEX --credit HEX --amount N [--pending [--timeout-ms N]]\n"
-                       "       ledger transfer --id HEX --post|--void PENDING_HEX [--amount N]",
-                       "Submit one transfer and print its result (ok, exists, exceeds_credits, ...).", opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv,
+                  "ledger transfer --id HEX --debit HEX --credit HEX --amount N [--pending [--timeout-ms N]]\n"
+                  "       ledger transfer --id HEX --post|--void PENDING_HEX [--amount N]",
+                  "Submit one transfer and print its result (ok, exists, exceeds_credits, ...).", opts, NULL, 0, NULL,
+                  &rc))
+        return rc;
     ledger_transfer t;
     memset(&t, 0, sizeof t);
     ledger_id post_id, void_id;
@@ -316,16 +306,10 @@ static int ledger_stress_cmd(int argc, char **argv) {
         {"batch", NULL, "transfers per submission", "50", false, NULL, false},
         {"count", NULL, "stop after this many submissions (0 = until killed)", "0", false, NULL, false},
         {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("ledger stress --data DIR --ack FILE", "Load generator for the crash test (not for production).",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "ledger stress --data DIR --ack FILE",
+                  "Load generator for the crash test (not for production).", opts, NULL, 0, NULL, &rc))
+        return rc;
     long wallets, batch, count;
     if ((rc = cli_int(opts, "wallets", 2, STRESS_WALLETS_MAX, &wallets)) ||
         (rc = cli_int(opts, "batch", 2, SB_LEDGER_SUBMIT_MAX, &batch)) ||

@@ -7,17 +7,22 @@
  * transfers the switch left unanswered, so no hold is left hanging.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
+#include "chatpay/chatpay.h"
+#include "bankbot/bankbot.h"
 #include "cli/cli.h"
 #include "core/core.h"
 #include "identity/identity.h"
 #include "ledger/ledger.h"
+#include "listening/listening.h"
 #include "payments/ops.h"
 #include "payments/switch.h"
 #include "store/store.h"
@@ -76,6 +81,7 @@ static int serve_money_open(const char *data, const char *switch_name, serve_mon
 /* ---- maintenance: one thread, its own store connection ---- */
 typedef struct {
     payops_ctx ctx; /* store filled by the thread */
+    const cli_serve_listening *listening; /* listening: its tick (may be NULL) */
     const char *data;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -84,11 +90,22 @@ typedef struct {
     bool started;
 } serve_maintenance;
 
-/* One pass: expire due requests, then (with a switch) reconcile. */
+static void serve_push(store *s, const messenger_events *events, void *arg) {
+    (void)arg;
+    api_messenger_push(s, events);
+}
+
+/* One pass: expire due requests (and their chat messages), then (with a
+ * switch) reconcile. */
 static void serve_maintenance_pass(serve_maintenance *m) {
     int64_t now_ms = sb_now_ms(), expired = 0, settled = 0;
     int result = payops_request_expire_due(&m->ctx, now_ms, &expired);
     if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "request expiry failed: %s", sb_strerror(result));
+    /* Chat messages of the requests just expired turn expired, pushed live. */
+    chatpay_ctx chat = {.ops = m->ctx, .push = serve_push};
+    int64_t chat_updated = 0;
+    result = chatpay_expire_due(&chat, now_ms, &chat_updated);
+    if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
     if (m->ctx.sw) {
         result = payops_c2c_reconcile(&m->ctx, now_ms, &settled);
         if (result != SB_OK)
@@ -97,6 +114,8 @@ static void serve_maintenance_pass(serve_maintenance *m) {
     if (expired || settled)
         sb_log(SB_LOG_INFO, "serve.maintenance", "%lld requests expired, %lld card-to-card transfers settled",
                (long long)expired, (long long)settled);
+    /* ---- listening (listenapi): escalations, reassignment, alerts ---- */
+    cli_serve_listening_tick(m->listening, m->ctx.s, sb_now_ms());
 }
 
 static void *serve_maintenance_main(void *arg) {
@@ -157,6 +176,44 @@ static void serve_maintenance_stop(serve_maintenance *m) {
     m->started = false;
 }
 
+/* ---- the bank's service bot ---- */
+typedef struct {
+    bankbot *bot;
+} serve_bot;
+
+static void serve_bot_push(store *s, const messenger_events *events, void *arg) {
+    (void)arg;
+    api_messenger_push(s, events);
+}
+
+/* Create @bankbot if missing, hook it into the messenger, start its
+ * delivery thread, and let agents' case replies reach its chats.  It
+ * understands and hands off through serve's listening configuration (the
+ * one model serve loaded; raw-text sealing as configured). */
+static int serve_bot_start(serve_bot *sb, const char *data, const payops_ctx *base, const listening_config *lcfg) {
+    store *s = NULL;
+    int result = store_open(data, NULL, &s);
+    bankbot_config cfg = {.payments = *base, .listening = *lcfg, .push = serve_bot_push};
+    if (result == SB_OK) result = bankbot_open(s, &cfg, sb_now_ms(), &sb->bot);
+    store_close(s);
+    sodium_memzero(&cfg.listening, sizeof cfg.listening);
+    if (result == SB_OK) result = bankbot_delivery_start(sb->bot, data);
+    if (result != SB_OK) {
+        bankbot_close(sb->bot);
+        sb->bot = NULL;
+        return result;
+    }
+    bankbot_attach(sb->bot);
+    api_listening_reply_hook_set(bankbot_reply_hook(sb->bot));
+    return SB_OK;
+}
+
+static void serve_bot_stop(serve_bot *sb) {
+    api_listening_reply_hook_set((listening_reply_hook){0});
+    bankbot_close(sb->bot);
+    sb->bot = NULL;
+}
+
 int cli_serve(int argc, char **argv) {
     char default_threads[16];
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -175,6 +232,15 @@ int cli_serve(int argc, char **argv) {
          false},
         {"card-switch", "SOCIALBANK_CARD_SWITCH", "card-to-card switch: none or sim (the simulator)", "none", false,
          NULL, false},
+        /* ---- listening (listenapi) ---- */
+        {"listening-model", "SOCIALBANK_MODEL", "classifier model for listening (default: models/default.sbm)", NULL,
+         false, NULL, false},
+        {"listening-store-raw", "SOCIALBANK_LISTENING_STORE_RAW", "keep posts' raw text, sealed (needs a key)", NULL,
+         true, NULL, false},
+        {"listening-key-file", "SOCIALBANK_LISTENING_KEY_FILE",
+         "raw-text key file (32 bytes or 64 hex); else $SOCIALBANK_LISTENING_KEY", NULL, false, NULL, false},
+        {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http:// URL listening alerts are POSTed to", NULL,
+         false, NULL, false},
         {NULL}};
     const char *pos[1];
     int npos;
@@ -230,17 +296,44 @@ int cli_serve(int argc, char **argv) {
         base.c2c_source = &money.source;
     }
     api_payments_set(&base);
-    serve_maintenance maintenance = {0};
+    /* ---- listening (listenapi): understander, raw key, alert sender, routes' config ---- */
+    cli_serve_listening *serve_listen = NULL;
+    const char *store_raw = cli_value(opts, "listening-store-raw");
+    result = cli_serve_listening_open(cli_value(opts, "listening-model"),
+                                      store_raw && strcmp(store_raw, "0") != 0 && strcmp(store_raw, "false") != 0,
+                                      cli_value(opts, "listening-key-file"), cli_value(opts, "listening-webhook"),
+                                      cfg.data_location, &serve_listen);
+    if (result != SB_OK) {
+        api_payments_set(NULL);
+        serve_money_close(&money);
+        identity_sender_stop();
+        return 2;
+    }
+    serve_maintenance maintenance = {.listening = serve_listen};
     result = serve_maintenance_start(&maintenance, &base, cfg.data_location);
     if (result != SB_OK) {
         fprintf(stderr, "socialbank serve: cannot start the maintenance thread\n");
+        cli_serve_listening_close(serve_listen);
+        api_payments_set(NULL);
+        serve_money_close(&money);
+        identity_sender_stop();
+        return 1;
+    }
+    serve_bot bot = {0};
+    result = serve_bot_start(&bot, cfg.data_location, &base, cli_serve_listening_config(serve_listen));
+    if (result != SB_OK) {
+        fprintf(stderr, "socialbank serve: cannot start the service bot: %s\n", sb_strerror(result));
+        serve_maintenance_stop(&maintenance);
+        cli_serve_listening_close(serve_listen);
         api_payments_set(NULL);
         serve_money_close(&money);
         identity_sender_stop();
         return 1;
     }
     result = api_server_run(&cfg);
+    serve_bot_stop(&bot);
     serve_maintenance_stop(&maintenance);
+    cli_serve_listening_close(serve_listen); /* listening (listenapi) */
     api_payments_set(NULL);
     serve_money_close(&money);
     identity_sender_stop();

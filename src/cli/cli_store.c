@@ -10,31 +10,21 @@
 
 int cli_version(int argc, char **argv) {
     cli_option opts[] = {{NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("version", "Print the version of this binary and the schema it carries.", opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "version", "Print the version of this binary and the schema it carries.", opts, NULL, 0,
+                  NULL, &rc))
+        return rc;
     printf("socialbank %s (schema %d)\n", SB_VERSION, store_schema_version_latest());
     return 0;
 }
 
 int cli_migrate(int argc, char **argv) {
     cli_option opts[] = {CLI_DATA_OPTION, {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("migrate [--data DIR]",
-                       "Create the database if needed and apply every migration this binary carries.", opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "migrate [--data DIR]",
+                  "Create the database if needed and apply every migration this binary carries.", opts, NULL, 0, NULL,
+                  &rc))
+        return rc;
     store *s;
     int result = store_open(cli_value(opts, "data"), NULL, &s);
     if (result != SB_OK) {
@@ -56,17 +46,12 @@ int cli_migrate(int argc, char **argv) {
 int cli_backup(int argc, char **argv) {
     cli_option opts[] = {CLI_DATA_OPTION, {NULL}};
     const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 1, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("backup [--data DIR] DEST",
-                       "Copy the live database to the file DEST with SQLite's online backup; the server may keep\n"
-                       "running. DEST appears only once the copy is complete.",
-                       opts);
-        return 0;
-    }
+    int npos, rc;
+    if (cli_begin(argc, argv, "backup [--data DIR] DEST",
+                  "Copy the live database to the file DEST with SQLite's online backup; the server may keep\n"
+                  "running. DEST appears only once the copy is complete.",
+                  opts, pos, 1, &npos, &rc))
+        return rc;
     if (npos != 1) {
         fprintf(stderr, "socialbank backup: give the destination file (see --help)\n");
         return 2;

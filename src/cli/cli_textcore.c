@@ -15,28 +15,6 @@
 #include "core/core.h"
 #include "text/text.h"
 
-/* Read one line (without the newline) into buf (cap bytes, cap > max).
- * Returns 1 for a line, 0 at EOF, -1 for a line longer than max (its rest
- * is consumed). */
-static int read_line(FILE *in, char *buf, size_t max, size_t *len_out) {
-    size_t len = 0;
-    bool over = false;
-    int ch;
-    bool any = false;
-    while ((ch = getc_unlocked(in)) != EOF) {
-        any = true;
-        if (ch == '\n') break;
-        if (len < max) buf[len++] = (char)ch;
-        else over = true;
-    }
-    if (!any) return 0;
-    if (over) return -1;
-    if (len > 0 && buf[len - 1] == '\r') len--;
-    buf[len] = '\0';
-    *len_out = len;
-    return 1;
-}
-
 typedef enum { FILTER_LANGID, FILTER_NORMALIZE, FILTER_SIGNALS } filter_kind;
 
 static void print_signals_json(const text_signals_result *r, sb_buf *json) {
@@ -66,7 +44,7 @@ static int run_filter(filter_kind kind, bool script_only, bool with_confidence) 
     size_t len = 0;
     long rejected = 0;
     int r;
-    while ((r = read_line(stdin, line, SB_TEXT_INPUT_BYTES_MAX, &len)) != 0) {
+    while ((r = cli_read_line(stdin, line, SB_TEXT_INPUT_BYTES_MAX, &len)) != 0) {
         if (r < 0) {
             puts("error limit");
             rejected++;
@@ -107,51 +85,33 @@ int cli_langid(int argc, char **argv) {
         {"script-only", NULL, "the naive baseline: majority Unicode block only", NULL, true, NULL, false},
         {"confidence", NULL, "also print the confidence (0..1000) after a tab", NULL, true, NULL, false},
         {NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("langid [--script-only] [--confidence] < lines",
-                       "Print a language code (fa, ar, uk, ru, en, other) for each line on stdin; "
-                       "'error NAME' for a line that is too long or not UTF-8.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "langid [--script-only] [--confidence] < lines",
+                  "Print a language code (fa, ar, uk, ru, en, other) for each line on stdin; "
+                  "'error NAME' for a line that is too long or not UTF-8.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     return run_filter(FILTER_LANGID, cli_value(opts, "script-only") != NULL, cli_value(opts, "confidence") != NULL);
 }
 
 int cli_normalize(int argc, char **argv) {
     cli_option opts[] = {{NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("normalize < lines",
-                       "Print the normalised tokens of each line on stdin (the classifier's input); "
-                       "'error NAME' for a line that is too long or not UTF-8.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "normalize < lines",
+                  "Print the normalised tokens of each line on stdin (the classifier's input); "
+                  "'error NAME' for a line that is too long or not UTF-8.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     return run_filter(FILTER_NORMALIZE, false, false);
 }
 
 int cli_signals(int argc, char **argv) {
     cli_option opts[] = {{NULL}};
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("signals < lines",
-                       "Print the signals of each line on stdin as one JSON object a line: urgent risks, life events "
-                       "with their offer, competitor banks, each with its trigger words.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "signals < lines",
+                  "Print the signals of each line on stdin as one JSON object a line: urgent risks, life events "
+                  "with their offer, competitor banks, each with its trigger words.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     return run_filter(FILTER_SIGNALS, false, false);
 }

@@ -51,18 +51,13 @@ static int user_add(int argc, char **argv) {
         {"display-name", NULL, "name shown to others (default: the username)", NULL, false, NULL, false},
         {NULL},
     };
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("user add --username U --role admin|agent|analyst|marketer [--display-name N] [--data DIR]",
-                       "Create a staff account. The password is the first line of standard input\n"
-                       "(e.g. printf '%s\\n' \"$PASSWORD\" | socialbank user add ...); 10 to 256 bytes.",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv,
+                  "user add --username U --role admin|agent|analyst|marketer [--display-name N] [--data DIR]",
+                  "Create a staff account. The password is the first line of standard input\n"
+                  "(e.g. printf '%s\\n' \"$PASSWORD\" | socialbank user add ...); 10 to 256 bytes.",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     const char *username = cli_value(opts, "username"), *role_name = cli_value(opts, "role");
     const char *display_name = cli_value(opts, "display-name");
     if (!username || !role_name) {
@@ -143,18 +138,12 @@ static int user_list(int argc, char **argv) {
         {"role", NULL, "only this role (customer, admin, agent, analyst, marketer)", NULL, false, NULL, false},
         {NULL},
     };
-    const char *pos[1];
-    int npos;
-    bool help;
-    int rc = cli_parse(argc, argv, opts, pos, 0, &npos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_print_help("user list [--role R] [--data DIR]",
-                       "Print every account, one JSON object a line:\n"
-                       "{\"id\":N,\"role\":\"admin\",\"username\":\"u\",\"phone\":null,\"display_name\":\"...\"}",
-                       opts);
-        return 0;
-    }
+    int rc;
+    if (cli_begin(argc, argv, "user list [--role R] [--data DIR]",
+                  "Print every account, one JSON object a line:\n"
+                  "{\"id\":N,\"role\":\"admin\",\"username\":\"u\",\"phone\":null,\"display_name\":\"...\"}",
+                  opts, NULL, 0, NULL, &rc))
+        return rc;
     int roles = IDENTITY_ROLES_ANY;
     const char *role_name = cli_value(opts, "role");
     if (role_name && identity_role_parse(role_name, &roles) != SB_OK) {

@@ -184,6 +184,33 @@
 #define SB_LISTENING_SUGGEST_BIGRAMS_PER_POST 64
 /* Words per post considered for bigrams and the bytes of one word. */
 #define SB_LISTENING_WORD_BYTES_MAX 60
+
+/* ---- listening on the server (listening_api.c, routes_listening.c) ---- */
+/* The name an admin gives a per-source API key. */
+#define SB_LISTENING_API_KEY_NAME_BYTES_MAX 64
+/* Rows of one page (cases, leads, consents) and the default page. */
+#define SB_LISTENING_PAGE_MAX 200
+#define SB_LISTENING_PAGE_DEFAULT 50
+/* Posts, events and replies shown with one case. */
+#define SB_LISTENING_CASE_ITEMS_MAX 500
+/* Statistic rows of one query and the widest range (92 days). */
+#define SB_LISTENING_STATS_ROWS_MAX 5000
+#define SB_LISTENING_STATS_RANGE_MS_MAX (92LL * 24 * 60 * 60 * 1000)
+/* Rejections listed with their index in one ingest answer (all are counted). */
+#define SB_LISTENING_INGEST_REJECTIONS_SHOWN_MAX 1000
+/* Alerts waiting for the WebSocket push and the webhook; when it is full a
+ * new alert is dropped (logged; its row stays in the store). */
+#define SB_LISTENING_ALERT_QUEUE_MAX 64
+/* The alert webhook: URL bytes, the timeout of each connect/write/read
+ * step, attempts with doubling backoff from the first delay, and how long
+ * stop waits for what is queued. */
+#define SB_LISTENING_WEBHOOK_URL_BYTES_MAX 512
+#define SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS 3000
+#define SB_LISTENING_WEBHOOK_ATTEMPTS_MAX 3
+#define SB_LISTENING_WEBHOOK_BACKOFF_MS 200
+#define SB_LISTENING_ALERT_STOP_WAIT_MS 5000
+/* Staff users an alert is pushed to over the WebSocket. */
+#define SB_LISTENING_ALERT_STAFF_MAX 1000
 /* Payment operations (src/payments/ops.h): a client's idempotency key, an
  * e-mail alias (RFC 5321 path), a request note or split title, and the wait
  * for each card-switch call when the caller sets none. */
@@ -191,6 +218,12 @@
 #define SB_PAYOPS_EMAIL_BYTES_MAX 254
 #define SB_PAYOPS_NOTE_BYTES_MAX 63
 #define SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT 10000
+/* Held pay-a-person quotes: how long one may be confirmed, how long an
+ * expired one is kept (so confirming it says "expired", not "unknown"), and
+ * how many one payer may hold (expired ones kept included). */
+#define SB_PAYOPS_QUOTE_TTL_MS (10 * 60 * 1000)
+#define SB_PAYOPS_QUOTE_KEEP_EXPIRED_MS (60 * 60 * 1000)
+#define SB_PAYOPS_QUOTES_PER_PAYER_MAX 200
 
 /* ---- payment routes (src/api/routes_payments.c) ---- */
 /* expires_in_s of links, requests and splits: default and largest. */
@@ -336,10 +369,41 @@ _Static_assert(SB_WS_SEND_BATCH_MAX <= SB_MESSENGER_SEND_BATCH_MAX, "a frame bat
 _Static_assert(SB_TEXT_LABEL_BYTES_MAX < 65536, "label lengths are u16 in the model file");
 _Static_assert(SB_TEXT_MODEL_BUCKETS_MAX < 0xFFFFFFFFu, "UINT32_MAX marks an empty slot");
 
+/* ---- chatpay (src/chatpay: payments inside chats) ---- */
+/* Shares listed in one payment message (a split's who-has-paid): each share
+ * is at most ~96 bytes of JSON, so 32 of them and the other fields fit one
+ * payment payload. */
+#define SB_MESSENGER_PAYMENT_SHARES_MAX 32
+/* Members of a split made from a chat: one share each in the message. */
+#define SB_CHATPAY_SPLIT_MEMBERS_MAX SB_MESSENGER_PAYMENT_SHARES_MAX
+/* Chat payment messages brought up to date in one expiry pass (the next
+ * pass, 10 s later, takes the rest). */
+#define SB_CHATPAY_EXPIRE_BATCH_MAX 256
+/* A notification's text (amounts, a name and a note). */
+#define SB_CHATPAY_NOTICE_BYTES_MAX 512
+_Static_assert(SB_MESSENGER_PAYMENT_SHARES_MAX * 96 + 1024 <= SB_MESSENGER_PAYLOAD_BYTES_MAX,
+               "a split's shares fit one payment payload");
+_Static_assert(SB_CHATPAY_SPLIT_MEMBERS_MAX <= SB_PAYMENTS_SPLIT_SHARES_MAX, "a chat split is a payments split");
+
 /* ---- serve: periodic maintenance ---- */
 /* How often `serve` expires due money requests and reconciles card-to-card
  * transfers the switch left unanswered: often enough that a hold never
  * outlives a customer's patience, rarely enough to cost nothing. */
 #define SB_SERVE_MAINTENANCE_INTERVAL_MS 10000
+
+/* ---- bots: the bot API and the bank's service bot ---- */
+/* Updates kept per bot: a bot that never reads cannot grow the database. */
+#define SB_MESSENGER_BOT_UPDATES_KEPT 1000
+/* Updates in one GET /api/bot/updates page. */
+#define SB_MESSENGER_BOT_UPDATES_PAGE_MAX 100
+/* Receipts the service bot lists for "last transactions". */
+#define SB_BANKBOT_RECEIPTS_SHOWN 5
+/* Messages of the conversation copied into a hand-off case. */
+#define SB_BANKBOT_HANDOFF_MESSAGES 10
+/* Agents' replies waiting for the delivery thread (a full queue leaves a
+ * reply pending in listening). */
+#define SB_BANKBOT_OUTBOX_MAX 256
+/* Bytes of one answer the bot composes. */
+#define SB_BANKBOT_ANSWER_BYTES_MAX 4096
 
 #endif /* SB_LIMITS_H */

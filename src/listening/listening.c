@@ -621,6 +621,9 @@ int listening_erase_author(listening *l, const char *source, const char *author,
             store_exec(l->s, "DELETE FROM listening_consents WHERE source = ? AND handle = ?", "tt", source, author);
         counts.consents = (size_t)store_changes(l->s);
     }
+    /* the thanks the bank sent them (migration 0510) */
+    if (result == SB_OK)
+        result = store_exec(l->s, "DELETE FROM listening_thanks WHERE source = ? AND author = ?", "tt", source, author);
     if (result == SB_OK) result = store_commit(l->s);
     if (result != SB_OK) {
         store_rollback(l->s);

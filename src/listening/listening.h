@@ -489,4 +489,109 @@ int listening_consent_add(listening *l, int64_t customer_id, const char *source,
  * existing leads of that customer are deleted.  SB_ENOTFOUND. */
 int listening_consent_withdraw(listening *l, const char *source, const char *handle, int64_t now_ms) SB_MUST_CHECK;
 
+
+/* ---- the server side: API keys, queries as JSON, thanks (listening_api.c) ----
+ * What the HTTP routes (src/api/routes_listening.c) need beyond the domain
+ * calls above.  Every *_json function sets *out to a new JSON value owned by
+ * the caller (json_decref) or leaves it NULL on error. */
+
+/* A per-source API key for POST /api/ingest. */
+#define LISTENING_API_KEY_SOURCES_MAX 16
+typedef struct {
+    int64_t id;
+    char name[SB_LISTENING_API_KEY_NAME_BYTES_MAX + 1];
+    size_t source_count;
+    char sources[LISTENING_API_KEY_SOURCES_MAX][SB_LISTENING_SOURCE_BYTES_MAX + 1];
+} listening_api_key;
+/* Create a key named `name` (1..SB_LISTENING_API_KEY_NAME_BYTES_MAX bytes of
+ * UTF-8) bound to `sources` (1..LISTENING_API_KEY_SOURCES_MAX known source
+ * names).  The key text (2*SB_TOKEN_BYTES lowercase hex and a NUL) goes to
+ * key_out once: only its hash is stored.  *id_out may be NULL.  SB_EINVAL
+ * for a bad name, an unknown or repeated source. */
+int listening_api_key_create(listening *l, const char *name, const char *const *sources, size_t source_count,
+                             const char *created_by, int64_t now_ms, char key_out[2 * SB_TOKEN_BYTES + 1],
+                             int64_t *id_out) SB_MUST_CHECK;
+/* Authenticate a key text: SB_EAUTH for a malformed, unknown or revoked key,
+ * else *out is filled and its last use noted. */
+int listening_api_key_check(listening *l, const char *key_text, int64_t now_ms, listening_api_key *out) SB_MUST_CHECK;
+/* True if the key may post for source. */
+bool listening_api_key_allows(const listening_api_key *key, const char *source);
+/* Revoke a key. SB_ENOTFOUND for an unknown or already revoked key. */
+int listening_api_key_revoke(listening *l, int64_t key_id, int64_t now_ms) SB_MUST_CHECK;
+/* Every key (never its hash): [{"id","name","sources":[...],"created_by",
+ * "created_at_ms","last_used_at_ms","revoked_at_ms"}], newest first. */
+int listening_api_keys_json(listening *l, json_t **out) SB_MUST_CHECK;
+
+/* Cases, newest first, after a cursor.  NULL filters match anything. */
+typedef struct {
+    const char *state;      /* open|acknowledged|waiting|resolved */
+    const char *department; /* routed to this department */
+    const char *priority;   /* urgent|high|normal|low */
+    const char *assignee;   /* "" = unassigned */
+    int64_t before_id;      /* cursor: only ids below it (0 = from the newest) */
+    size_t limit;           /* 1..SB_LISTENING_PAGE_MAX */
+} listening_case_filter;
+/* {"cases":[{id, source, author, topic, priority, state, assignee,
+ * opened_at_ms, last_post_at_ms, resolved_at_ms, reopen_count, posts,
+ * departments:[...], next_deadline_ms}], "next_cursor": id or null}.
+ * SB_EINVAL for a bad filter value. */
+int listening_cases_json(listening *l, const listening_case_filter *filter, json_t **out) SB_MUST_CHECK;
+/* One case with its posts (effective labels, signals), departments (budget,
+ * deadline, clock, escalation), history (events) and replies. SB_ENOTFOUND. */
+int listening_case_json(listening *l, int64_t case_id, json_t **out) SB_MUST_CHECK;
+/* One post: redacted text, counts, the model's labels, the effective ones,
+ * signals, every correction (who, when) and its case. SB_ENOTFOUND. */
+int listening_post_json(listening *l, int64_t post_id, json_t **out) SB_MUST_CHECK;
+/* Departments with their calendars, reassignment minutes and agents. */
+int listening_departments_json(listening *l, json_t **out) SB_MUST_CHECK;
+/* Take an agent out of a department's pool. SB_ENOTFOUND. */
+int listening_agent_remove(listening *l, const char *department, const char *agent) SB_MUST_CHECK;
+/* Statistic buckets of one granularity and dimension (value NULL = every
+ * value) with bucket_ms in [from_ms, to_ms), oldest first, at most
+ * SB_LISTENING_STATS_ROWS_MAX: [{bucket_ms, value, posts, positive,
+ * negative, neutral, net_sentiment}].  SB_EINVAL for a bad name, SB_ELIMIT
+ * for a range over SB_LISTENING_STATS_RANGE_MS_MAX. */
+int listening_stats_json(listening *l, const char *granularity, const char *dimension, const char *value,
+                         int64_t from_ms, int64_t to_ms, json_t **out) SB_MUST_CHECK;
+/* An alert as JSON (shared by the list route, the WebSocket push and the
+ * webhook): {"id","metric","raised_at_ms","window_start_ms","observed",
+ * "baseline_per_hour","baseline_hours","p_value","p_threshold","min_count",
+ * "threshold_count"}.  NULL when out of memory. */
+json_t *listening_alert_to_json(const listening_alert *a);
+/* Consents (active and withdrawn), newest first, at most SB_LISTENING_PAGE_MAX. */
+int listening_consents_json(listening *l, json_t **out) SB_MUST_CHECK;
+/* Leads after a cursor (ids below before_id; 0 = newest), with the post's
+ * source, author, text and time: {"leads":[...],"next_cursor":...}. */
+int listening_leads_json(listening *l, int64_t before_id, size_t limit, json_t **out) SB_MUST_CHECK;
+
+/* Thank an author from the console: for messenger and own_channel authors
+ * the reply hook delivers `text` as a message (case_id 0: not about a case;
+ * 'pending' if it cannot), for other networks the text is recorded to post.
+ * The author must have a stored post on source (SB_ENOTFOUND).  *out gets
+ * {"id","source","author","channel","delivery","text"}. */
+int listening_advocate_thank(listening *l, const char *source, const char *author, const char *text, const char *by,
+                             int64_t now_ms, json_t **out) SB_MUST_CHECK;
+/* ---- hand-off from a bot to a human (listening_handoff.c) ------------------------------ */
+/* A conversation a bot hands to a human agent.  Strings are borrowed. */
+typedef struct {
+    const char *source;      /* a known source, normally "messenger" */
+    const char *external_id; /* unique per hand-off (e.g. "bankbot:CHAT:SEQ") */
+    const char *author;      /* whom replies go to (the reply hook gets it), e.g. "user:42" */
+    const char *text;        /* the conversation, as the agent should read it */
+    size_t text_len;
+    const char *priority;    /* urgent|high|normal|low */
+    const char *const *departments; /* 1..SB_LISTENING_RULE_DEPARTMENTS_MAX known departments */
+    size_t department_count;
+    const char *actor; /* recorded as who opened the case */
+} listening_handoff;
+/* Store the conversation as a post (redacted, sealed if configured,
+ * understood if an understander is set) and open exactly ONE case for it,
+ * routed to the given departments (not by the rules) with the priority's
+ * deadline, in one transaction.  *case_id_out / *post_id_out may be NULL.
+ * SB_EINVAL (a field, an unknown department), SB_ELIMIT (text too long),
+ * SB_EEXISTS (this external_id was handed off already: no second case),
+ * store errors (nothing written). */
+int listening_handoff_open(listening *l, const listening_handoff *h, int64_t now_ms, int64_t *case_id_out,
+                           int64_t *post_id_out) SB_MUST_CHECK;
+
 #endif /* SB_LISTENING_H */

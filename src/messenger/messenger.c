@@ -739,7 +739,11 @@ static int send_prepare(const messenger_send_request *req, int64_t now_ms, messe
         if (!req->payload_json) return SB_EINVAL;
         result = messenger_payment_payload_check(
             req->payload_json, strnlen(req->payload_json, SB_MESSENGER_PAYLOAD_BYTES_MAX + 1), &m->payload_json);
-        m->status = MESSENGER_PAYMENT_PENDING;
+        /* A payment starts pending, or paid when the money already moved
+         * (a sent payment, a bill's receipt); the payload says which. */
+        m->status = result == SB_OK ? messenger__payment_payload_status(m->payload_json) : MESSENGER_PAYMENT_PENDING;
+        if (result == SB_OK && m->status != MESSENGER_PAYMENT_PENDING && m->status != MESSENGER_PAYMENT_PAID)
+            result = SB_EINVAL;
         break;
     case MESSENGER_MSG_KEYBOARD:
         if (!req->payload_json) return SB_EINVAL;
@@ -1107,6 +1111,7 @@ int messenger_payment_status_set(store *s, int64_t chat_id, int64_t seq, int sta
     if (result != SB_OK) return result;
     messenger_message m = {0};
     bool same = false;
+    char *payload = NULL;
     result = message_load(s, chat_id, seq, &m);
     if (result == SB_OK && m.kind != MESSENGER_MSG_PAYMENT) result = SB_EINVAL;
     if (result == SB_OK) {
@@ -1115,15 +1120,69 @@ int messenger_payment_status_set(store *s, int64_t chat_id, int64_t seq, int sta
         else if (m.status != MESSENGER_PAYMENT_PENDING || status == MESSENGER_PAYMENT_PENDING)
             result = SB_ECONFLICT; /* only pending moves, and only forward */
     }
+    /* The payload's "status" follows the message's. */
+    if (result == SB_OK && !same) result = messenger__payment_payload_set_status(m.payload_json, status, &payload);
     if (result == SB_OK && !same) result = chat_advance(s, chat_id, false, NULL, &m.rev);
     if (result == SB_OK && !same)
-        result = store_exec(s, "UPDATE msg_messages SET status = ?, rev = ? WHERE chat_id = ? AND seq = ?", "tiii",
-                            messenger_payment_status_name(status), m.rev, chat_id, seq);
+        result = store_exec(s, "UPDATE msg_messages SET status = ?, payload = ?, rev = ? WHERE chat_id = ? AND seq = ?",
+                            "ttiii", messenger_payment_status_name(status), payload, m.rev, chat_id, seq);
     if (result == SB_OK && !same) {
         m.status = status;
+        sb_free(m.payload_json);
+        m.payload_json = payload;
+        payload = NULL;
         result = message_event(s, events, MESSENGER_EVENT_PAYMENT_STATUS, &m, 0);
     }
     (void)now_ms;
+    sb_free(payload);
+    messenger_message_clear(&m);
+    return finish_tx(s, result, events);
+}
+
+int messenger_payment_get(store *s, int64_t chat_id, int64_t seq, messenger_message *out) {
+    memset(out, 0, sizeof *out);
+    int result = store_begin_read(s);
+    if (result != SB_OK) return result;
+    result = message_load(s, chat_id, seq, out);
+    store_rollback(s);
+    if (result == SB_OK && out->kind != MESSENGER_MSG_PAYMENT) result = SB_EINVAL;
+    if (result != SB_OK) messenger_message_clear(out);
+    return result;
+}
+
+int messenger_payment_update(store *s, int64_t chat_id, int64_t seq, const char *payload_json, int64_t now_ms,
+                             messenger_events *events) {
+    messenger_events_clear(events);
+    if (!payload_json) return SB_EINVAL;
+    if (strnlen(payload_json, SB_MESSENGER_PAYLOAD_BYTES_MAX + 1) > SB_MESSENGER_PAYLOAD_BYTES_MAX) return SB_ELIMIT;
+    int result = store_begin(s);
+    if (result != SB_OK) return result;
+    messenger_message m = {0};
+    char *merged = NULL;
+    int status = 0;
+    bool same = false;
+    result = message_load(s, chat_id, seq, &m);
+    if (result == SB_OK && m.kind != MESSENGER_MSG_PAYMENT) result = SB_EINVAL;
+    if (result == SB_OK) result = messenger__payment_payload_merge(m.payload_json, payload_json, &merged, &status);
+    if (result == SB_OK) {
+        same = status == m.status && strcmp(merged, m.payload_json) == 0;
+        if (!same && status != m.status &&
+            (m.status != MESSENGER_PAYMENT_PENDING || status == MESSENGER_PAYMENT_PENDING))
+            result = SB_ECONFLICT;
+    }
+    if (result == SB_OK && !same) result = chat_advance(s, chat_id, false, NULL, &m.rev);
+    if (result == SB_OK && !same)
+        result = store_exec(s, "UPDATE msg_messages SET status = ?, payload = ?, rev = ? WHERE chat_id = ? AND seq = ?",
+                            "ttiii", messenger_payment_status_name(status), merged, m.rev, chat_id, seq);
+    if (result == SB_OK && !same) {
+        m.status = status;
+        sb_free(m.payload_json);
+        m.payload_json = merged;
+        merged = NULL;
+        result = message_event(s, events, MESSENGER_EVENT_PAYMENT_STATUS, &m, 0);
+    }
+    (void)now_ms;
+    sb_free(merged);
     messenger_message_clear(&m);
     return finish_tx(s, result, events);
 }

@@ -216,10 +216,17 @@ int messenger_client_id_check(const char *client_id) SB_MUST_CHECK;
 /* A payment payload: a JSON object (at most SB_MESSENGER_PAYLOAD_BYTES_MAX
  * bytes) with "type":"payment", "transfer_id" (1..64 of [A-Za-z0-9_-]),
  * "amount_minor" (integer > 0), "currency" (three capital letters), "status"
- * "pending", and optionally "note" (text rules) and "kind"
- * ("send"|"request"|"split"|"bill"|"topup").  No other keys.  On success and
- * if canonical_out is not NULL, the canonical compact JSON (keys sorted) is
- * returned there (caller frees).  SB_EINVAL / SB_ELIMIT / SB_ENOMEM. */
+ * (a payment status name: the message's status, kept in step by
+ * messenger_payment_status_set/_update), and optionally "note" (text rules),
+ * "kind" ("send"|"request"|"split"|"bill"|"topup"), "request_id",
+ * "split_id", "receipt_id", "from_user_id", "to_user_id" (integers > 0),
+ * "fee_minor" (integer >= 0), "counterparty" and "reference" (title rules),
+ * and "shares": who owes what and whether it is settled, 1 to
+ * SB_MESSENGER_PAYMENT_SHARES_MAX objects of exactly {"user_id":>0,
+ * "amount_minor":>=0,"status":name} with distinct users, whose amounts sum
+ * to amount_minor.  No other keys.  On success and if canonical_out is not
+ * NULL, the canonical compact JSON (keys sorted) is returned there (caller
+ * frees).  SB_EINVAL / SB_ELIMIT / SB_ENOMEM. */
 int messenger_payment_payload_check(const char *json, size_t len, char **canonical_out) SB_MUST_CHECK;
 /* A bot keyboard payload: {"buttons":[[{"text":T,"data":D},...],...]} with
  * 1..SB_MESSENGER_KEYBOARD_ROWS_MAX rows of 1..SB_MESSENGER_KEYBOARD_COLS_MAX
@@ -357,6 +364,9 @@ int messenger_message_get(store *s, int64_t caller_id, int64_t chat_id, int64_t 
                           messenger_message *out) SB_MUST_CHECK;
 
 /* ---- payment messages (called by the payments module) ---- */
+/* A PAYMENT message is sent with messenger_send: it starts with the status
+ * its payload names, which must be "pending", or "paid" for a payment whose
+ * money already moved (SB_EINVAL otherwise). */
 /* Move a payment message's status: pending -> paid | declined | expired; the
  * same status again is SB_OK without an event (retries); anything else
  * (paid -> pending, declined -> paid...) is SB_ECONFLICT.  No membership
@@ -364,6 +374,26 @@ int messenger_message_get(store *s, int64_t caller_id, int64_t chat_id, int64_t 
  * back from messenger_send.  SB_ENOTFOUND, SB_EINVAL (not a payment). */
 int messenger_payment_status_set(store *s, int64_t chat_id, int64_t seq, int status, int64_t now_ms,
                                  messenger_events *events) SB_MUST_CHECK;
+
+/* Read a payment message without a membership check (for the trusted
+ * payments glue, which may act after the sender left the chat).
+ * SB_ENOTFOUND, SB_EINVAL (not a payment); *out cleared by the caller. */
+int messenger_payment_get(store *s, int64_t chat_id, int64_t seq, messenger_message *out) SB_MUST_CHECK;
+/* Update a payment message's progress: payload_json (payment payload rules)
+ * replaces the stored payload, with these rules: every key but "status" and
+ * "shares" must be present and equal to the stored one, and the shares the
+ * same users and amounts in the same order (else SB_EINVAL); a share that is
+ * already settled (not pending) keeps its stored status, so an update made
+ * from an older reading never takes a settled share back; with shares, the
+ * message's status is derived from them (pending while any share is, then
+ * paid if all are paid, declined if any was declined, else expired), without
+ * shares it is the payload's "status", moving as messenger_payment_status_set
+ * allows (SB_ECONFLICT otherwise).  A change takes the chat's next rev (so
+ * /changes sees it) and gives one PAYMENT_STATUS event with the message in
+ * its new state; no change is SB_OK without an event.  Trusted caller, no
+ * membership check.  SB_ENOTFOUND, SB_EINVAL (not a payment), SB_ELIMIT. */
+int messenger_payment_update(store *s, int64_t chat_id, int64_t seq, const char *payload_json, int64_t now_ms,
+                             messenger_events *events) SB_MUST_CHECK;
 
 /* ---- the bank's channel ---- */
 /* The channel's chat id (created on first use). */
@@ -429,5 +459,31 @@ void messenger_bot_hook_set(messenger_bot_hook_fn fn, void *arg);
 void messenger_comment_hook_set(messenger_comment_hook_fn fn, void *arg);
 /* Call on_bot_event for every bot recipient of every event. */
 void messenger_dispatch_bots(store *s, const messenger_events *events);
+
+/* ---- bot discovery and the bots' inbox (messenger_bots.c, migration 0410) ---- */
+/* The bot whose @username is `username` ("@name" or "name", any case).
+ * SB_ENOTFOUND when no bot has it (a user who is not a bot included),
+ * SB_EINVAL for a malformed name. */
+int messenger_bot_find(store *s, const char *username, int64_t *bot_id_out) SB_MUST_CHECK;
+/* Is user_id a bot. */
+int messenger_bot_is(store *s, int64_t user_id, bool *is_bot_out) SB_MUST_CHECK;
+/* One update of a bot's inbox: the event's JSON as messenger_event_render
+ * gives it (owned; freed by messenger_bot_updates_clear). */
+typedef struct {
+    int64_t id; /* rises; the bot's cursor */
+    char *event_json;
+    int64_t created_at_ms;
+} messenger_bot_update;
+void messenger_bot_updates_clear(messenger_bot_update *list, size_t count);
+/* Record every event of `events` for each of its bot recipients (not the
+ * bot that acted) in one transaction, after the change committed; each
+ * bot keeps its newest SB_MESSENGER_BOT_UPDATES_KEPT.  Called by the one
+ * delivery path (api_messenger_push).  Store errors; nothing half-written. */
+int messenger_bot_updates_record(store *s, const messenger_events *events, int64_t now_ms) SB_MUST_CHECK;
+/* The bot's updates with id > after_id, oldest first, at most
+ * min(limit, SB_MESSENGER_BOT_UPDATES_PAGE_MAX) into out (the caller's
+ * array); *count_out written.  The caller clears them. */
+int messenger_bot_updates(store *s, int64_t bot_id, int64_t after_id, size_t limit, messenger_bot_update *out,
+                          size_t *count_out) SB_MUST_CHECK;
 
 #endif /* SB_MESSENGER_H */

@@ -12,6 +12,14 @@ int messenger__chat_kind_parse(const char *name);
 int messenger__role_parse(const char *name);
 int messenger__message_kind_parse(const char *name);
 int messenger__status_parse(const char *name);
+/* Payment payloads (messenger_text.c).  The status a canonical payload
+ * names (0 if none); a copy with another status; and an update merged into
+ * the stored payload by the rules of messenger_payment_update (*status_out
+ * the resulting message status).  Results are canonical, caller frees. */
+int messenger__payment_payload_status(const char *canonical);
+int messenger__payment_payload_set_status(const char *canonical, int status, char **out) SB_MUST_CHECK;
+int messenger__payment_payload_merge(const char *stored, const char *update, char **merged_out,
+                                     int *status_out) SB_MUST_CHECK;
 /* Is data one of the buttons of a canonical keyboard payload? */
 int messenger__keyboard_has_data(const char *canonical, const char *data, bool *found_out) SB_MUST_CHECK;
 

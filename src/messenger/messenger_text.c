@@ -174,50 +174,181 @@ static bool data_ok(const char *s, size_t n) {
     return true;
 }
 
-int messenger_payment_payload_check(const char *json, size_t len, char **canonical_out) {
-    json_t *root;
-    int result = object_load(json, len, &root);
-    if (result != SB_OK) return result;
-    result = SB_EINVAL;
+static bool int_at_least(json_t *v, json_int_t min) { return json_is_integer(v) && json_integer_value(v) >= min; }
+
+/* A payment status name as a JSON string (no embedded NUL): its value, or 0. */
+static int status_of(json_t *v) {
+    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) return 0;
+    return messenger__status_parse(json_string_value(v));
+}
+
+/* "shares": 1..SB_MESSENGER_PAYMENT_SHARES_MAX objects of exactly
+ * {"user_id":>0,"amount_minor":>=0,"status":name}, distinct users, whose
+ * amounts sum to the payment's amount. */
+static bool shares_ok(json_t *shares, json_int_t amount_minor) {
+    size_t n = json_array_size(shares);
+    if (!json_is_array(shares) || n < 1 || n > SB_MESSENGER_PAYMENT_SHARES_MAX) return false;
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *share = json_array_get(shares, i);
+        if (!json_is_object(share) || json_object_size(share) != 3) return false;
+        json_t *user = json_object_get(share, "user_id"), *amount = json_object_get(share, "amount_minor");
+        if (!int_at_least(user, 1) || !int_at_least(amount, 0) || !status_of(json_object_get(share, "status")))
+            return false;
+        if (sb_add_int64(sum, (int64_t)json_integer_value(amount), &sum) != SB_OK) return false;
+        for (size_t j = 0; j < i; j++)
+            if (json_integer_value(json_object_get(json_array_get(shares, j), "user_id")) == json_integer_value(user))
+                return false;
+    }
+    return sum == amount_minor;
+}
+
+/* The shape check of a payment payload on a parsed object. */
+static bool payment_shape_ok(json_t *root) {
     const char *key;
-    json_t *v;
+    json_t *v, *shares = NULL, *amount = NULL;
     size_t required = 0;
     json_object_foreach(root, key, v) {
         if (strcmp(key, "type") == 0) {
-            if (!json_is_string(v) || strcmp(json_string_value(v), "payment") != 0) goto done;
+            if (!json_is_string(v) || strcmp(json_string_value(v), "payment") != 0) return false;
             required++;
         } else if (strcmp(key, "transfer_id") == 0) {
-            if (!string_field_ok(v, 64, transfer_id_ok)) goto done;
+            if (!string_field_ok(v, 64, transfer_id_ok)) return false;
             required++;
         } else if (strcmp(key, "amount_minor") == 0) {
-            if (!json_is_integer(v) || json_integer_value(v) <= 0) goto done;
+            if (!int_at_least(v, 1)) return false;
+            amount = v;
             required++;
         } else if (strcmp(key, "currency") == 0) {
             const char *c = json_string_value(v);
-            if (!c || json_string_length(v) != 3) goto done;
+            if (!c || json_string_length(v) != 3) return false;
             for (int i = 0; i < 3; i++)
-                if (c[i] < 'A' || c[i] > 'Z') goto done;
+                if (c[i] < 'A' || c[i] > 'Z') return false;
             required++;
         } else if (strcmp(key, "status") == 0) {
-            if (!json_is_string(v) || strcmp(json_string_value(v), "pending") != 0) goto done;
+            if (!status_of(v)) return false;
             required++;
         } else if (strcmp(key, "note") == 0) {
-            if (!string_field_ok(v, SB_MESSENGER_TITLE_BYTES_MAX * 4, note_ok)) goto done;
+            if (!string_field_ok(v, SB_MESSENGER_TITLE_BYTES_MAX * 4, note_ok)) return false;
         } else if (strcmp(key, "kind") == 0) {
             static const char *const kinds[] = {"send", "request", "split", "bill", "topup"};
             const char *k = json_string_value(v);
             bool found = false;
             for (size_t i = 0; k && i < SB_ARRAY_LEN(kinds); i++)
                 if (strcmp(k, kinds[i]) == 0) found = true;
-            if (!found) goto done;
+            if (!found) return false;
+        } else if (strcmp(key, "request_id") == 0 || strcmp(key, "split_id") == 0 ||
+                   strcmp(key, "receipt_id") == 0 || strcmp(key, "from_user_id") == 0 ||
+                   strcmp(key, "to_user_id") == 0) {
+            if (!int_at_least(v, 1)) return false;
+        } else if (strcmp(key, "fee_minor") == 0) {
+            if (!int_at_least(v, 0)) return false;
+        } else if (strcmp(key, "counterparty") == 0 || strcmp(key, "reference") == 0) {
+            if (!string_field_ok(v, SB_MESSENGER_TITLE_BYTES_MAX, title_ok)) return false;
+        } else if (strcmp(key, "shares") == 0) {
+            shares = v;
         } else {
+            return false;
+        }
+    }
+    if (required != 5) return false;
+    return !shares || shares_ok(shares, json_integer_value(amount));
+}
+
+int messenger_payment_payload_check(const char *json, size_t len, char **canonical_out) {
+    json_t *root;
+    int result = object_load(json, len, &root);
+    if (result != SB_OK) return result;
+    result = payment_shape_ok(root) ? canonical_take(root, canonical_out) : SB_EINVAL;
+    json_decref(root);
+    return result;
+}
+
+int messenger__payment_payload_status(const char *canonical) {
+    json_t *root;
+    if (!canonical || object_load(canonical, strlen(canonical), &root) != SB_OK) return 0;
+    int status = status_of(json_object_get(root, "status"));
+    json_decref(root);
+    return status;
+}
+
+int messenger__payment_payload_set_status(const char *canonical, int status, char **out) {
+    *out = NULL;
+    const char *name = messenger_payment_status_name(status);
+    if (!name || !canonical) return SB_EINVAL;
+    json_t *root;
+    int result = object_load(canonical, strlen(canonical), &root);
+    if (result != SB_OK) return result;
+    result = json_object_set_new(root, "status", json_string(name)) == 0 ? canonical_take(root, out) : SB_ENOMEM;
+    json_decref(root);
+    return result;
+}
+
+/* The status a split's shares give: pending while any share is; else paid
+ * when all are paid, declined when any was declined, expired otherwise. */
+static int shares_status(json_t *shares) {
+    bool all_paid = true, any_declined = false;
+    for (size_t i = 0; i < json_array_size(shares); i++) {
+        int st = status_of(json_object_get(json_array_get(shares, i), "status"));
+        if (st == MESSENGER_PAYMENT_PENDING) return MESSENGER_PAYMENT_PENDING;
+        if (st != MESSENGER_PAYMENT_PAID) all_paid = false;
+        if (st == MESSENGER_PAYMENT_DECLINED) any_declined = true;
+    }
+    return all_paid ? MESSENGER_PAYMENT_PAID : any_declined ? MESSENGER_PAYMENT_DECLINED : MESSENGER_PAYMENT_EXPIRED;
+}
+
+int messenger__payment_payload_merge(const char *stored, const char *update, char **merged_out, int *status_out) {
+    *merged_out = NULL;
+    *status_out = 0;
+    if (!stored || !update) return SB_EINVAL;
+    json_t *old_root, *new_root;
+    int result = object_load(stored, strlen(stored), &old_root);
+    if (result != SB_OK) return result == SB_ELIMIT ? SB_ECORRUPT : result;
+    result = object_load(update, strlen(update), &new_root);
+    if (result != SB_OK) {
+        json_decref(old_root);
+        return result;
+    }
+    result = SB_EINVAL;
+    if (!payment_shape_ok(new_root) || json_object_size(old_root) != json_object_size(new_root)) goto done;
+    /* Everything but the status and the shares' statuses is immutable. */
+    const char *key;
+    json_t *v;
+    json_object_foreach(old_root, key, v) {
+        json_t *w = json_object_get(new_root, key);
+        if (!w) goto done;
+        if (strcmp(key, "status") == 0 || strcmp(key, "shares") == 0) continue;
+        if (!json_equal(v, w)) goto done;
+    }
+    int status = status_of(json_object_get(new_root, "status"));
+    json_t *old_shares = json_object_get(old_root, "shares"), *new_shares = json_object_get(new_root, "shares");
+    if (old_shares) {
+        if (json_array_size(old_shares) != json_array_size(new_shares)) goto done;
+        for (size_t i = 0; i < json_array_size(old_shares); i++) {
+            json_t *a = json_array_get(old_shares, i), *b = json_array_get(new_shares, i);
+            if (!json_equal(json_object_get(a, "user_id"), json_object_get(b, "user_id")) ||
+                !json_equal(json_object_get(a, "amount_minor"), json_object_get(b, "amount_minor")))
+                goto done;
+            /* A settled share stays as it is: a late update (read before
+             * another share settled) cannot take it back. */
+            int was = status_of(json_object_get(a, "status"));
+            if (was != MESSENGER_PAYMENT_PENDING &&
+                json_object_set(b, "status", json_object_get(a, "status")) != 0) {
+                result = SB_ENOMEM;
+                goto done;
+            }
+        }
+        status = shares_status(new_shares);
+        if (json_object_set_new(new_root, "status", json_string(messenger_payment_status_name(status))) != 0) {
+            result = SB_ENOMEM;
             goto done;
         }
     }
-    if (required != 5) goto done;
-    result = canonical_take(root, canonical_out);
+    result = canonical_take(new_root, merged_out);
+    if (result == SB_OK) *status_out = status;
 done:
-    json_decref(root);
+    json_decref(old_root);
+    json_decref(new_root);
     return result;
 }
 

@@ -1,8 +1,8 @@
 /*
  * ops.h - payment OPERATIONS on the ledger: wallets, aliases (phone,
  * @username, e-mail, payment links), pay a person (quote, then confirm with
- * an idempotency key), money requests, group bill splits, bill payment,
- * top-up, card-to-card through the switch adapter, and receipts.
+ * an idempotency key; the quote may be held under an id and confirmed by it), money requests, group bill splits, bill
+ * payment, top-up, card-to-card through the switch adapter, and receipts.
  *
  * Domain functions, so that HTTP routes are a thin layer: a route takes the
  * authenticated principal's user id as `owner`/`payer`, decodes its JSON
@@ -83,6 +83,15 @@ typedef enum {
 } payops_receipt_state;
 const char *payops_receipt_state_name(payops_receipt_state state);
 
+/* Why payops_pay_confirm_quote refused a quote (receipt's `quote`). */
+typedef enum {
+    PAYOPS_QUOTE_OK = 0,
+    PAYOPS_QUOTE_EXPIRED, /* past its expiry (SB_ETIMEOUT) */
+    PAYOPS_QUOTE_CHANGED, /* the alias names someone else now, or the fee changed (SB_ECONFLICT) */
+    PAYOPS_QUOTE_USED,    /* already confirmed under another idempotency key (SB_EEXISTS) */
+} payops_quote_verdict;
+const char *payops_quote_verdict_name(payops_quote_verdict verdict);
+
 typedef struct {
     int64_t id;
     int64_t owner_id;
@@ -104,6 +113,7 @@ typedef struct {
     payments_limit_verdict limit;
     payments_reason reason;
     payments_request_verdict verdict;
+    payops_quote_verdict quote; /* payops_pay_confirm_quote's refusals */
 } payops_receipt;
 
 /* ---- set-up and wallets ---------------------------------------------------- */
@@ -138,6 +148,18 @@ int payops_deposit(const payops_ctx *ctx, int64_t user_id, int64_t amount_minor,
 int payops_email_set(const payops_ctx *ctx, int64_t user_id, const char *email) SB_MUST_CHECK;
 /* Keep a card's masked form on file (shown to payers beside the name). */
 int payops_card_on_file_set(const payops_ctx *ctx, int64_t user_id, const payments_card *card) SB_MUST_CHECK;
+/* The masked card on file and whether it is blocked.  SB_ENOTFOUND when the
+ * user has no card on file. */
+int payops_card_get(const payops_ctx *ctx, int64_t user_id, char masked_out[PAYMENTS_CARD_MASKED_BYTES],
+                    bool *blocked_out) SB_MUST_CHECK;
+/* Block the card on file (migration 0210): from then on card-to-card by
+ * this customer is refused (SB_EPERM) and payops_card_get says blocked.
+ * Idempotent: blocking a blocked card is SB_OK with *already_out true
+ * (may be NULL).  reason: NULL or at most 64 bytes (SB_EINVAL).  One
+ * transaction.  SB_ENOTFOUND when there is no card on file.  masked_out
+ * gets the masked number of the card concerned. */
+int payops_card_block(const payops_ctx *ctx, int64_t user_id, const char *reason, int64_t now_ms,
+                      char masked_out[PAYMENTS_CARD_MASKED_BYTES], bool *already_out) SB_MUST_CHECK;
 /* Create a payment link: token_out gets 32 random hex digits.  amount_minor
  * 0 = the payer chooses; expires_at_ms > now_ms. */
 int payops_link_create(const payops_ctx *ctx, int64_t user_id, int64_t amount_minor, int64_t expires_at_ms,
@@ -171,6 +193,32 @@ int payops_pay_quote(const payops_ctx *ctx, int64_t payer_id, const char *alias,
  * 1..64 of [A-Za-z0-9_.:-], chosen by the client per payment. */
 int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
                        const char *idem_key, int64_t now_ms, payops_receipt *out) SB_MUST_CHECK;
+
+/* A quote kept so that the confirm pays exactly what the payer was shown. */
+#define PAYOPS_QUOTE_ID_CHARS 32
+typedef struct {
+    char id[PAYOPS_QUOTE_ID_CHARS + 1]; /* 32 random hex digits */
+    payops_quote quote;
+    int64_t expires_at_ms;
+} payops_held_quote;
+/* payops_pay_quote, and the quote kept for SB_PAYOPS_QUOTE_TTL_MS under a
+ * random id (the payee, amount and fee shown) for payops_pay_confirm_quote.
+ * The payer's quotes expired more than SB_PAYOPS_QUOTE_KEEP_EXPIRED_MS ago
+ * are deleted; SB_ELIMIT (with *limit_out PAYMENTS_LIMIT_OK) when the payer
+ * already holds SB_PAYOPS_QUOTES_PER_PAYER_MAX. */
+int payops_pay_quote_hold(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
+                          int64_t now_ms, payops_held_quote *out, payments_limit_verdict *limit_out) SB_MUST_CHECK;
+/* Pay a held quote: the payee, amount and fee it showed, nothing re-read
+ * from the client.  Exactly once per (payer, idem_key) as
+ * payops_pay_confirm: the same key again returns the same receipt (even
+ * after the quote expired), other fields under a used key are SB_ECONFLICT.
+ * Refused, nothing moved, out->quote saying why: SB_ETIMEOUT expired,
+ * SB_ECONFLICT changed (the alias now names another customer or none, or
+ * the fee is no longer the one shown: quote again), SB_EEXISTS already
+ * confirmed under another key (a quote pays once).  SB_ENOTFOUND for an
+ * unknown quote or another payer's; SB_EINVAL for a malformed id or key. */
+int payops_pay_confirm_quote(const payops_ctx *ctx, int64_t payer_id, const char *quote_id, const char *idem_key,
+                             int64_t now_ms, payops_receipt *out) SB_MUST_CHECK;
 
 /* ---- money requests ---------------------------------------------------------- */
 typedef struct {
@@ -211,6 +259,13 @@ int payops_request_get(const payops_ctx *ctx, int64_t viewer_id, int64_t request
 int payops_split_create(const payops_ctx *ctx, int64_t payer_id, const int64_t *members, size_t member_count,
                         const payments_split_spec *spec, const char *title, int64_t expires_at_ms, int64_t now_ms,
                         int64_t *split_id_out) SB_MUST_CHECK;
+/* The customer a split member alias names ("@username", a mobile number
+ * or an e-mail, as payops_resolve reads them), for payops_split_create's
+ * members; unlike paying, the payer may name themself (their own share).
+ * SB_EINVAL for text that is no member alias (a payment link is not one);
+ * SB_ENOTFOUND for no such customer. */
+int payops_split_member_resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t now_ms,
+                                int64_t *user_id_out) SB_MUST_CHECK;
 typedef struct {
     int64_t member_id;
     int64_t share_minor;
@@ -243,7 +298,9 @@ int payops_c2c_quote(const payops_ctx *ctx, int64_t payer_id, const char *dest_c
  * keeps them (state manual; see payops_c2c_reconcile).  Idempotent per
  * (payer, key): a retry of a pending one (a crash mid-way) runs the switch
  * steps again (the switch is idempotent per reference = the hold's id); a
- * manual one is returned as it is, for payops_c2c_reconcile. */
+ * manual one is returned as it is, for payops_c2c_reconcile.  SB_EPERM (for
+ * the quote too) when the payer's card on file is blocked: nothing moves,
+ * no receipt is written. */
 int payops_c2c_send(const payops_ctx *ctx, int64_t payer_id, const char *dest_card, int64_t amount_minor,
                     const char *idem_key, int64_t now_ms, payops_receipt *out) SB_MUST_CHECK;
 /* Drive every manual card-to-card, and every pending one older than twice
@@ -261,5 +318,11 @@ int payops_receipt_get(const payops_ctx *ctx, int64_t owner_id, int64_t receipt_
  * into out; *count_out written (fewer than out_max means the end). */
 int payops_receipt_list(const payops_ctx *ctx, int64_t owner_id, int64_t after_id, payops_receipt *out, size_t out_max,
                         size_t *count_out) SB_MUST_CHECK;
+
+/* The owner's newest receipts, newest first, at most min(out_max,
+ * SB_HTTP_RECEIPTS_PAGE_MAX); kind_mask 0 for every kind, else the bits
+ * (1 << payops_kind) wanted.  *count_out written. */
+int payops_receipt_recent(const payops_ctx *ctx, int64_t owner_id, int kind_mask, payops_receipt *out, size_t out_max,
+                          size_t *count_out) SB_MUST_CHECK;
 
 #endif /* SB_PAYMENTS_OPS_H */

@@ -1,6 +1,6 @@
 /*
  * ops_int.h - private to the payment operations (payments_ops.c, aliases.c,
- * requests_ops.c): resolving an alias to a customer, and the one
+ * requests_ops.c, quotes_ops.c): resolving an alias to a customer, and the one
  * exactly-once executor every money-moving operation goes through.
  */
 #ifndef SB_PAYMENTS_OPS_INT_H
@@ -17,6 +17,10 @@ typedef struct {
 /* Resolve an alias to a customer (the id stays inside the module). */
 int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t now_ms,
                     payops_target *out) SB_MUST_CHECK;
+/* payops_pay_quote, with the customer the alias resolved to in *target_out. */
+int payops__pay_quote_target(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
+                             int64_t now_ms, payops_quote *out, payments_limit_verdict *limit_out,
+                             payops_target *target_out) SB_MUST_CHECK;
 /* A customer's display name for payers (name, else @username, else a masked
  * phone).  SB_ENOTFOUND unless a customer. */
 int payops__display_name(store *s, int64_t user_id, char out[PAYOPS_NAME_BYTES]) SB_MUST_CHECK;
@@ -43,5 +47,8 @@ typedef struct {
 int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, payops_receipt *out) SB_MUST_CHECK;
 /* Load a receipt by id (no owner check). */
 int payops__receipt_load(store *s, int64_t receipt_id, payops_receipt *out) SB_MUST_CHECK;
+
+/* Is the card on file of user_id blocked (false without a card). */
+int payops__card_blocked(store *s, int64_t user_id, bool *blocked_out) SB_MUST_CHECK;
 
 #endif /* SB_PAYMENTS_OPS_INT_H */

@@ -422,20 +422,27 @@ static int fee_and_limit(const payops_ctx *ctx, int64_t payer_id, payops_kind ki
     return payments_limit_check(ctx->policy, (payments_op_kind)kind, &usage, amount_minor, limit_out);
 }
 
-int payops_pay_quote(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor, int64_t now_ms,
-                     payops_quote *out, payments_limit_verdict *limit_out) {
+int payops__pay_quote_target(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
+                             int64_t now_ms, payops_quote *out, payments_limit_verdict *limit_out,
+                             payops_target *target_out) {
     memset(out, 0, sizeof *out);
     *limit_out = PAYMENTS_LIMIT_OK;
-    payops_target t;
-    int result = payops__resolve(ctx, payer_id, alias, now_ms, &t);
+    payops_target *t = target_out;
+    int result = payops__resolve(ctx, payer_id, alias, now_ms, t);
     if (result != SB_OK) return result;
-    if (t.payee.fixed_amount_minor && amount_minor != t.payee.fixed_amount_minor) return SB_EINVAL;
+    if (t->payee.fixed_amount_minor && amount_minor != t->payee.fixed_amount_minor) return SB_EINVAL;
     result = fee_and_limit(ctx, payer_id, PAYOPS_TRANSFER, amount_minor, now_ms, &out->fee_minor, limit_out);
     if (result != SB_OK) return result;
     if (sb_add_int64(amount_minor, out->fee_minor, &out->total_minor) != SB_OK) return SB_ELIMIT;
-    out->payee = t.payee;
+    out->payee = t->payee;
     out->amount_minor = amount_minor;
     return SB_OK;
+}
+
+int payops_pay_quote(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor, int64_t now_ms,
+                     payops_quote *out, payments_limit_verdict *limit_out) {
+    payops_target t;
+    return payops__pay_quote_target(ctx, payer_id, alias, amount_minor, now_ms, out, limit_out, &t);
 }
 
 int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
@@ -560,7 +567,13 @@ int payops_c2c_quote(const payops_ctx *ctx, int64_t payer_id, const char *dest_c
     if (!ctx->sw || !dest_card) return SB_EINVAL;
     payments_card card;
     if (payments_card_parse(dest_card, &card, NULL) != SB_OK) return SB_EINVAL;
-    int result = fee_and_limit(ctx, payer_id, PAYOPS_C2C, amount_minor, now_ms, &out->fee_minor, limit_out);
+    bool blocked = false;
+    int result = payops__card_blocked(ctx->s, payer_id, &blocked);
+    if (result != SB_OK || blocked) {
+        payments_card_wipe(&card);
+        return result != SB_OK ? result : SB_EPERM;
+    }
+    result = fee_and_limit(ctx, payer_id, PAYOPS_C2C, amount_minor, now_ms, &out->fee_minor, limit_out);
     if (result == SB_OK && sb_add_int64(amount_minor, out->fee_minor, &out->total_minor) != SB_OK) result = SB_ELIMIT;
     if (result == SB_OK) {
         int64_t timeout = ctx->c2c_timeout_ms > 0 ? ctx->c2c_timeout_ms : SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT;
@@ -651,6 +664,10 @@ int payops_c2c_send(const payops_ctx *ctx, int64_t payer_id, const char *dest_ca
     }
     int64_t fee = 0;
     int result = amount_minor > 0 ? payments_fee(ctx->policy, PAYMENTS_OP_CARD_TO_CARD, amount_minor, &fee) : SB_EINVAL;
+    /* A blocked card on file stops card-to-card before anything is written. */
+    bool blocked = false;
+    if (result == SB_OK) result = payops__card_blocked(ctx->s, payer_id, &blocked);
+    if (result == SB_OK && blocked) result = SB_EPERM;
     ledger_id from;
     if (result == SB_OK) result = payops_wallet_ensure(ctx, payer_id, now_ms, &from);
     /* The receipt names the holder the payer confirmed (the bank if the

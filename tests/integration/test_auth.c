@@ -661,10 +661,12 @@ static void concrete_path(const char *pattern, char *out, size_t out_size) {
     out[o] = '\0';
 }
 
-/* Roles of a route: a bit per walk_roles entry, or -1 for "public". */
+/* Roles of a route: a bit per walk_roles entry, -1 for "public", or -3 for
+ * "api_key" (a route with its own key: no bearer token opens it, 401). */
 static int route_roles(json_t *route) {
     json_t *roles = json_object_get(route, "roles");
     if (json_is_string(roles) && strcmp(json_string_value(roles), "public") == 0) return -1;
+    if (json_is_string(roles) && strcmp(json_string_value(roles), "api_key") == 0) return -3;
     if (!json_is_array(roles)) return -2;
     int bits = 0;
     size_t i;
@@ -707,7 +709,9 @@ static int walk_call(json_t *route, int roles, int caller, const char *token) {
         return 1;
     }
     int want = 0; /* 0: anything but 401/403 */
-    if (roles != -1) {
+    if (roles == -3) {
+        want = 401;
+    } else if (roles != -1) {
         if (caller < 0)
             want = 401;
         else if (!(roles & (1 << caller)))

@@ -7,7 +7,9 @@
  * else's request or receipt is not reachable; malformed amounts are 400
  * naming the field; a bill with a bad check digit is 400 and nothing moves;
  * card-to-card is 503 without a switch and works through the simulator
- * (holder and masked card only); the admin's ledger check passes at
+ * (holder and masked card only); a held quote is confirmed by its id (once;
+ * the same key again is the same receipt); split members named by alias,
+ * an unknown one 404 naming it; the admin's ledger check passes at
  * the end, and `socialbank ledger verify` agrees after the server stops.
  */
 #include <setjmp.h>
@@ -297,6 +299,102 @@ static void test_requests(void **state) {
     harness_response_free(&r);
 }
 
+/* Pay a held quote by its id; split members by alias. */
+static void test_quote_id_and_split_aliases(void **state) {
+    (void)state;
+    harness_response r;
+    int64_t ali_before = balance(ali), sara_before = balance(sara);
+    call("POST", "/api/payments/quote", ali, "{\"alias\":\"@sara_pay\",\"amount_minor\":10000}", &r);
+    HARNESS_ASSERT_STATUS(r, 200);
+    const char *qid = json_string_value(json_object_get(r.json, "quote_id"));
+    assert_non_null(qid);
+    assert_int_equal(strlen(qid), 32);
+    char quote_id[33];
+    snprintf(quote_id, sizeof quote_id, "%s", qid);
+    assert_true(json_integer_value(json_object_get(r.json, "expires_at_ms")) > 0);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "total_minor")), 10000);
+    harness_response_free(&r);
+    assert_int_equal(balance(ali), ali_before); /* a quote moves nothing */
+
+    char body[256];
+    snprintf(body, sizeof body, "{\"quote_id\":\"%s\",\"idempotency_key\":\"hq-1\"}", quote_id);
+    /* Another customer cannot confirm it: no such quote for her. */
+    call("POST", "/api/payments/pay", sara, body, &r);
+    HARNESS_ASSERT_ERROR(r, 404, "not_found");
+    harness_response_free(&r);
+    call("POST", "/api/payments/pay", ali, body, &r);
+    HARNESS_ASSERT_STATUS(r, 201);
+    int64_t receipt_id = (int64_t)json_integer_value(json_object_get(r.json, "id"));
+    assert_string_equal(json_string_value(json_object_get(r.json, "counterparty")), "Sara Ahmadi");
+    assert_int_equal(json_integer_value(json_object_get(r.json, "amount_minor")), 10000);
+    harness_response_free(&r);
+    harness_sleep_ms(2);
+    call("POST", "/api/payments/pay", ali, body, &r);
+    HARNESS_ASSERT_STATUS(r, 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "id")), receipt_id);
+    harness_response_free(&r);
+    /* A quote pays once. */
+    snprintf(body, sizeof body, "{\"quote_id\":\"%s\",\"idempotency_key\":\"hq-2\"}", quote_id);
+    call("POST", "/api/payments/pay", ali, body, &r);
+    HARNESS_ASSERT_ERROR(r, 409, "quote_used");
+    harness_response_free(&r);
+    assert_int_equal(balance(ali), ali_before - 10000);
+    assert_int_equal(balance(sara), sara_before + 10000);
+    /* Malformed: both shapes at once, an id that is not one, an unknown id. */
+    snprintf(body, sizeof body, "{\"quote_id\":\"%s\",\"alias\":\"@sara_pay\",\"idempotency_key\":\"hq-3\"}", quote_id);
+    call("POST", "/api/payments/pay", ali, body, &r);
+    HARNESS_ASSERT_ERROR(r, 400, "invalid");
+    harness_response_free(&r);
+    call("POST", "/api/payments/pay", ali, "{\"quote_id\":\"zz\",\"idempotency_key\":\"hq-3\"}", &r);
+    HARNESS_ASSERT_ERROR(r, 400, "invalid");
+    harness_response_free(&r);
+    call("POST", "/api/payments/pay", ali,
+         "{\"quote_id\":\"00000000000000000000000000000000\",\"idempotency_key\":\"hq-3\"}", &r);
+    HARNESS_ASSERT_ERROR(r, 404, "not_found");
+    harness_response_free(&r);
+
+    /* A split naming members by @username and phone, the caller by id. */
+    char eve[HARNESS_TOKEN_BYTES];
+    json_t *user = NULL;
+    assert_int_equal(harness_customer_login(srv, "09121110003", eve, &user), SB_OK);
+    int64_t eve_id = user_id_of(user);
+    json_decref(user);
+    snprintf(body, sizeof body,
+             "{\"members\":[%lld,\"@sara_pay\",\"+989121110003\"],\"subtotal_minor\":30000,\"title\":\"tea\"}",
+             (long long)ali_id);
+    call("POST", "/api/splits", ali, body, &r);
+    HARNESS_ASSERT_STATUS(r, 201);
+    int64_t split_id = (int64_t)json_integer_value(json_object_get(r.json, "id"));
+    harness_response_free(&r);
+    char path[64];
+    snprintf(path, sizeof path, "/api/splits/%lld", (long long)split_id);
+    call("GET", path, ali, NULL, &r);
+    HARNESS_ASSERT_STATUS(r, 200);
+    json_t *members = json_object_get(r.json, "members");
+    assert_int_equal(json_array_size(members), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(members, 1), "member_id")), sara_id);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(members, 2), "member_id")), eve_id);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(members, 2), "share_minor")), 10000);
+    harness_response_free(&r);
+    /* An alias nobody has: 404 naming the member; not an alias: 400. */
+    call("POST", "/api/splits", ali, "{\"members\":[\"@sara_pay\",\"@nobody_here\"],\"subtotal_minor\":100}", &r);
+    HARNESS_ASSERT_ERROR(r, 404, "not_found");
+    assert_non_null(strstr(r.body, "item 1"));
+    assert_non_null(strstr(r.body, "@nobody_here"));
+    harness_response_free(&r);
+    call("POST", "/api/splits", ali, "{\"members\":[\"@sara_pay\",\"dinner\"],\"subtotal_minor\":100}", &r);
+    HARNESS_ASSERT_ERROR(r, 400, "invalid");
+    harness_response_free(&r);
+    call("POST", "/api/splits", ali, "{\"members\":[\"@sara_pay\",true],\"subtotal_minor\":100}", &r);
+    HARNESS_ASSERT_ERROR(r, 400, "invalid");
+    harness_response_free(&r);
+    /* The same customer twice (by id and by alias) is a bad split. */
+    snprintf(body, sizeof body, "{\"members\":[%lld,\"@sara_pay\"],\"subtotal_minor\":100}", (long long)sara_id);
+    call("POST", "/api/splits", ali, body, &r);
+    HARNESS_ASSERT_ERROR(r, 400, "invalid");
+    harness_response_free(&r);
+}
+
 /* Card-to-card through the simulator: a server of its own with
  * --card-switch sim; the payer sees the holder and the masked card only. */
 static void test_card_to_card_sim(void **state) {
@@ -354,9 +452,13 @@ static void test_ledger_verify(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pay_and_retry),    cmocka_unit_test(test_malformed_amounts),
-        cmocka_unit_test(test_bills_and_c2c),    cmocka_unit_test(test_requests),
-        cmocka_unit_test(test_card_to_card_sim), cmocka_unit_test(test_ledger_verify),
+        cmocka_unit_test(test_pay_and_retry),
+        cmocka_unit_test(test_malformed_amounts),
+        cmocka_unit_test(test_bills_and_c2c),
+        cmocka_unit_test(test_requests),
+        cmocka_unit_test(test_quote_id_and_split_aliases),
+        cmocka_unit_test(test_card_to_card_sim),
+        cmocka_unit_test(test_ledger_verify),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -40,7 +40,7 @@ static void test_payment_payload_rules(void **state) {
         "\"pending\"}",
         "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"irr\",\"status\":"
         "\"pending\"}",
-        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"IRR\",\"status\":\"paid\"}",
+        "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"IRR\",\"status\":\"refunded\"}",
         "{\"type\":\"payment\",\"transfer_id\":\"t r\",\"amount_minor\":5,\"currency\":\"IRR\",\"status\":\"pending\"}",
         "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":5,\"currency\":\"IRR\",\"status\":\"pending\","
         "\"extra\":1}",
@@ -130,6 +130,98 @@ static void test_payment_status_transitions(void **state) {
     assert_int_equal(messenger_payment_status_parse("expired", &status), SB_OK);
     assert_int_equal(status, MESSENGER_PAYMENT_EXPIRED);
     assert_int_equal(messenger_payment_status_parse("PAID", &status), SB_EINVAL);
+}
+
+#define SPLIT_JSON(s1, s2, status)                                                                                     \
+    "{\"type\":\"payment\",\"kind\":\"split\",\"transfer_id\":\"split-1\",\"amount_minor\":300,\"currency\":\"IRR\","  \
+    "\"status\":\"" status "\",\"shares\":[{\"user_id\":1,\"amount_minor\":100,\"status\":\"paid\"},"                   \
+    "{\"user_id\":2,\"amount_minor\":150,\"status\":\"" s1 "\"},{\"user_id\":3,\"amount_minor\":50,\"status\":\"" s2   \
+    "\"}]}"
+
+/* Shares: validated, merged monotonically, the status derived from them. */
+static void test_payment_update_shares(void **state) {
+    fixture *f = *state;
+    int64_t a = customer(f, NULL), b = customer(f, NULL);
+    int64_t chat = direct(f, a, b);
+    /* Shape: amounts must sum to the total, users distinct, statuses named. */
+    static const char *const bad[] = {
+        "{\"type\":\"payment\",\"transfer_id\":\"t\",\"amount_minor\":300,\"currency\":\"IRR\",\"status\":\"pending\","
+        "\"shares\":[{\"user_id\":1,\"amount_minor\":100,\"status\":\"paid\"}]}",
+        "{\"type\":\"payment\",\"transfer_id\":\"t\",\"amount_minor\":200,\"currency\":\"IRR\",\"status\":\"pending\","
+        "\"shares\":[{\"user_id\":1,\"amount_minor\":100,\"status\":\"paid\"},{\"user_id\":1,\"amount_minor\":100,"
+        "\"status\":\"paid\"}]}",
+        "{\"type\":\"payment\",\"transfer_id\":\"t\",\"amount_minor\":100,\"currency\":\"IRR\",\"status\":\"pending\","
+        "\"shares\":[{\"user_id\":1,\"amount_minor\":100,\"status\":\"owed\"}]}",
+        "{\"type\":\"payment\",\"transfer_id\":\"t\",\"amount_minor\":100,\"currency\":\"IRR\",\"status\":\"pending\","
+        "\"shares\":[{\"user_id\":1,\"amount_minor\":100,\"status\":\"paid\",\"x\":1}]}",
+        "{\"type\":\"payment\",\"transfer_id\":\"t\",\"amount_minor\":100,\"currency\":\"IRR\",\"status\":\"pending\","
+        "\"shares\":[]}",
+        "{\"type\":\"payment\",\"transfer_id\":\"t\",\"amount_minor\":100,\"currency\":\"IRR\",\"status\":\"pending\","
+        "\"request_id\":0}",
+    };
+    for (size_t i = 0; i < SB_ARRAY_LEN(bad); i++) {
+        int result = messenger_payment_payload_check(bad[i], strlen(bad[i]), NULL);
+        if (result != SB_EINVAL) fail_msg("payload %zu (%s) gave %d", i, bad[i], result);
+    }
+    messenger_send_request req = {.chat_id = chat,
+                                  .sender_id = a,
+                                  .kind = MESSENGER_MSG_PAYMENT,
+                                  .payload_json = SPLIT_JSON("pending", "pending", "pending")};
+    messenger_message m;
+    assert_int_equal(messenger_send(f->s, &req, T0, &m, NULL, NULL), SB_OK);
+    int64_t seq = m.seq, rev = m.rev;
+    messenger_message_clear(&m);
+    /* A message may not start declined. */
+    req.payload_json = SPLIT_JSON("pending", "pending", "declined");
+    assert_int_equal(messenger_send(f->s, &req, T0, NULL, NULL, NULL), SB_EINVAL);
+    messenger_events ev = {0};
+    /* Share 2 paid: a new rev, one event, still pending (share 3 owes). */
+    assert_int_equal(messenger_payment_update(f->s, chat, seq, SPLIT_JSON("paid", "pending", "pending"), T0, &ev),
+                     SB_OK);
+    assert_int_equal(ev.count, 1);
+    assert_int_equal(ev.items[0].type, MESSENGER_EVENT_PAYMENT_STATUS);
+    assert_int_equal(ev.items[0].message.status, MESSENGER_PAYMENT_PENDING);
+    assert_true(ev.items[0].rev > rev);
+    /* A late update read before share 2 paid: share 2 stays paid. */
+    assert_int_equal(messenger_payment_update(f->s, chat, seq, SPLIT_JSON("pending", "paid", "pending"), T0, &ev),
+                     SB_OK);
+    assert_int_equal(ev.count, 1);
+    assert_int_equal(ev.items[0].message.status, MESSENGER_PAYMENT_PAID); /* derived: all paid */
+    assert_non_null(strstr(ev.items[0].message.payload_json, "\"status\":\"paid\",\"user_id\":2"));
+    assert_non_null(strstr(ev.items[0].message.payload_json, "\"status\":\"paid\",\"user_id\":3"));
+    /* The same again: no change, no event. */
+    assert_int_equal(messenger_payment_update(f->s, chat, seq, SPLIT_JSON("paid", "paid", "paid"), T0, &ev), SB_OK);
+    assert_int_equal(ev.count, 0);
+    /* Immutable fields and the shares' users and amounts cannot change. */
+    const char *other_amount =
+        "{\"type\":\"payment\",\"kind\":\"split\",\"transfer_id\":\"split-1\",\"amount_minor\":300,\"currency\":"
+        "\"IRR\",\"status\":\"paid\",\"shares\":[{\"user_id\":1,\"amount_minor\":150,\"status\":\"paid\"},"
+        "{\"user_id\":2,\"amount_minor\":100,\"status\":\"paid\"},{\"user_id\":3,\"amount_minor\":50,\"status\":"
+        "\"paid\"}]}";
+    assert_int_equal(messenger_payment_update(f->s, chat, seq, other_amount, T0, &ev), SB_EINVAL);
+    assert_int_equal(messenger_payment_update(f->s, chat, seq, PAYMENT_JSON, T0, &ev), SB_EINVAL);
+    assert_int_equal(messenger_payment_update(f->s, chat, seq + 5, SPLIT_JSON("paid", "paid", "paid"), T0, &ev),
+                     SB_ENOTFOUND);
+    /* Read back as stored, also by the trusted reader. */
+    assert_int_equal(messenger_payment_get(f->s, chat, seq, &m), SB_OK);
+    assert_int_equal(m.status, MESSENGER_PAYMENT_PAID);
+    assert_non_null(strstr(m.payload_json, "\"status\":\"paid\",\"transfer_id\""));
+    messenger_message_clear(&m);
+    int64_t text_seq = send_text(f, chat, b, "ok");
+    assert_int_equal(messenger_payment_get(f->s, chat, text_seq, &m), SB_EINVAL);
+    /* Without shares the payload's status moves like status_set. */
+    req.payload_json = PAYMENT_JSON;
+    assert_int_equal(messenger_send(f->s, &req, T0, &m, NULL, NULL), SB_OK);
+    seq = m.seq;
+    messenger_message_clear(&m);
+    const char *declined = "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":250000,\"currency\":"
+                           "\"IRR\",\"status\":\"declined\"}";
+    const char *pending = "{\"type\":\"payment\",\"transfer_id\":\"tr-1\",\"amount_minor\":250000,\"currency\":"
+                          "\"IRR\",\"status\":\"pending\"}";
+    assert_int_equal(messenger_payment_update(f->s, chat, seq, declined, T0, &ev), SB_OK);
+    assert_int_equal(ev.count, 1);
+    assert_int_equal(messenger_payment_update(f->s, chat, seq, pending, T0, &ev), SB_ECONFLICT);
+    messenger_events_clear(&ev);
 }
 
 /* ---- the channel ---- */
@@ -530,6 +622,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_payment_payload_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payment_status_transitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_payment_update_shares, setup, teardown),
         cmocka_unit_test_setup_teardown(test_channel_posts_likes_comments_shares, setup, teardown),
         cmocka_unit_test_setup_teardown(test_official_notify_and_mute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bots, setup, teardown),

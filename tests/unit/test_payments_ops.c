@@ -5,7 +5,9 @@
  * retries; a key reused for another payment; insufficient funds moves
  * nothing; fees and daily limits; links with a fixed amount, single use and
  * expiry; bills (a bad check digit refused before money moves) and top-up;
- * receipts readable by their owner only.  Amounts are worked out by hand.
+ * receipts readable by their owner only; held quotes confirmed by id (the
+ * payee shown is the payee paid; expired, changed and used quotes refused,
+ * nothing moved).  Amounts are worked out by hand.
  */
 #include <pthread.h>
 
@@ -365,6 +367,120 @@ static void test_concurrent_clients(void **state) {
     verify_ok(f);
 }
 
+/* A held quote pays the payee it showed: not whoever the alias names at the
+ * confirm.  Expired, changed and already used quotes are refused with
+ * nothing moved; the same key again returns the same receipt, even once the
+ * quote has expired; a ledger refusal frees the quote for another key. */
+static void test_held_quote(void **state) {
+    pfix *f = *state;
+    deposit(f, ALI, 100000, "dep");
+    payops_held_quote h;
+    payments_limit_verdict lv;
+    assert_int_equal(payops_pay_quote_hold(&f->ctx, ALI, "09351234567", 30000, NOW, &h, &lv), SB_OK);
+    assert_int_equal(strlen(h.id), PAYOPS_QUOTE_ID_CHARS);
+    assert_int_equal(h.expires_at_ms, NOW + SB_PAYOPS_QUOTE_TTL_MS);
+    assert_string_equal(h.quote.payee.display_name, "Sara Ahmadi");
+    assert_int_equal(h.quote.amount_minor, 30000);
+    assert_int_equal(h.quote.total_minor, 30000); /* transfers are free */
+    assert_int_equal(balance(f, ALI), 100000);    /* a quote moves nothing */
+
+    payops_receipt r, again;
+    /* Someone else's quote, a malformed id or key. */
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, MINA, h.id, "q1", NOW, &r), SB_ENOTFOUND);
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, "0123", "q1", NOW, &r), SB_EINVAL);
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "bad key", NOW, &r), SB_EINVAL);
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, "00000000000000000000000000000000", "q1", NOW, &r),
+                     SB_ENOTFOUND);
+
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "q1", NOW + 1000, &r), SB_OK);
+    assert_string_equal(payops_receipt_state_name(r.state), "done");
+    assert_string_equal(r.counterparty, "Sara Ahmadi");
+    assert_int_equal(r.amount_minor, 30000);
+    assert_int_equal(balance(f, ALI), 70000);
+    assert_int_equal(balance(f, SARA), 30000);
+    /* The same key: the same receipt, also after the expiry. */
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "q1", NOW + 2000, &again), SB_OK);
+    assert_int_equal(again.id, r.id);
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "q1", NOW + SB_PAYOPS_QUOTE_TTL_MS + 5, &again),
+                     SB_OK);
+    assert_int_equal(again.id, r.id);
+    /* Another key: a quote pays once. */
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "q2", NOW + 2000, &again), SB_EEXISTS);
+    int64_t claimed = 0;
+    assert_int_equal(store_query_int64(f->s, &claimed,
+                                       "SELECT count(*) FROM payments_quotes WHERE id = ? AND idem_key = 'q1'", "t",
+                                       h.id),
+                     SB_OK);
+    assert_int_equal(claimed, 1);
+    assert_string_equal(payops_quote_verdict_name(again.quote), "quote_used");
+    assert_int_equal(balance(f, ALI), 70000);
+
+    /* Expired: refused, nothing moves. */
+    assert_int_equal(payops_pay_quote_hold(&f->ctx, ALI, "@sara", 1000, NOW, &h, &lv), SB_OK);
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "q3", NOW + SB_PAYOPS_QUOTE_TTL_MS, &r), SB_ETIMEOUT);
+    assert_string_equal(payops_quote_verdict_name(r.quote), "quote_expired");
+    assert_int_equal(balance(f, ALI), 70000);
+
+    /* Changed: Sara's number now belongs to Reza.  The quote showed Sara,
+     * so it is refused rather than paying Reza; a fresh quote shows Reza. */
+    assert_int_equal(payops_pay_quote_hold(&f->ctx, ALI, "09351234567", 1000, NOW, &h, &lv), SB_OK);
+    assert_int_equal(store_exec(f->s, "UPDATE users SET phone = '+989350000000' WHERE id = ?", "i", (int64_t)SARA),
+                     SB_OK);
+    assert_int_equal(store_exec(f->s, "UPDATE users SET phone = '+989351234567' WHERE id = ?", "i", (int64_t)REZA),
+                     SB_OK);
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "q4", NOW + 1000, &r), SB_ECONFLICT);
+    assert_string_equal(payops_quote_verdict_name(r.quote), "quote_changed");
+    assert_int_equal(balance(f, ALI), 70000);
+    assert_int_equal(balance(f, REZA), 0);
+    /* (The older confirm by alias re-resolves and would pay Reza.) */
+    assert_int_equal(payops_pay_quote_hold(&f->ctx, ALI, "09351234567", 1000, NOW, &h, &lv), SB_OK);
+    assert_string_not_equal(h.quote.payee.display_name, "Sara Ahmadi");
+    /* Changed: the fee is no longer the one shown. */
+    f->policy.fee[PAYMENTS_OP_TRANSFER].fixed_minor = 7;
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "q5", NOW + 1000, &r), SB_ECONFLICT);
+    assert_string_equal(payops_quote_verdict_name(r.quote), "quote_changed");
+    f->policy.fee[PAYMENTS_OP_TRANSFER].fixed_minor = 0;
+
+    /* A key already used for another payment: an idempotency conflict. */
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "q1", NOW + 1000, &r), SB_ECONFLICT);
+    assert_string_equal(payops_quote_verdict_name(r.quote), "ok");
+    assert_int_equal(r.ledger_result, LEDGER_OK);
+
+    /* The ledger refuses (too little money): the quote is free again. */
+    assert_int_equal(payops_pay_quote_hold(&f->ctx, ALI, "@mina", 90000, NOW, &h, &lv), SB_OK);
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "q6", NOW + 1000, &r), SB_ECONFLICT);
+    assert_string_equal(ledger_result_name(r.ledger_result), "exceeds_credits");
+    deposit(f, ALI, 20000, "dep-2");
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "q7", NOW + 2000, &r), SB_OK);
+    assert_int_equal(balance(f, ALI), 0);
+    assert_int_equal(balance(f, MINA), 90000);
+    verify_ok(f);
+}
+
+/* A payer holds at most SB_PAYOPS_QUOTES_PER_PAYER_MAX quotes; those long
+ * expired are dropped, so the cap frees itself. */
+static void test_held_quote_cap(void **state) {
+    pfix *f = *state;
+    payops_held_quote h;
+    payments_limit_verdict lv;
+    for (int i = 0; i < SB_PAYOPS_QUOTES_PER_PAYER_MAX; i++)
+        assert_int_equal(payops_pay_quote_hold(&f->ctx, ALI, "@sara", 100, NOW, &h, &lv), SB_OK);
+    assert_int_equal(payops_pay_quote_hold(&f->ctx, ALI, "@sara", 100, NOW, &h, &lv), SB_ELIMIT);
+    assert_int_equal(lv, PAYMENTS_LIMIT_OK);
+    assert_int_equal(payops_pay_quote_hold(&f->ctx, SARA, "@ali", 100, NOW, &h, &lv), SB_OK); /* per payer */
+    /* An expired quote is still told apart from an unknown one for a while. */
+    int64_t later = NOW + SB_PAYOPS_QUOTE_TTL_MS + 1;
+    payops_receipt r;
+    assert_int_equal(payops_pay_confirm_quote(&f->ctx, ALI, h.id, "x", later, &r), SB_ENOTFOUND); /* Sara's */
+    int64_t gone = NOW + SB_PAYOPS_QUOTE_TTL_MS + SB_PAYOPS_QUOTE_KEEP_EXPIRED_MS;
+    assert_int_equal(payops_pay_quote_hold(&f->ctx, ALI, "@sara", 100, gone, &h, &lv), SB_OK);
+    int64_t held = 0;
+    assert_int_equal(
+        store_query_int64(f->s, &held, "SELECT count(*) FROM payments_quotes WHERE payer_id = ?", "i", (int64_t)ALI),
+        SB_OK);
+    assert_int_equal(held, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
@@ -375,6 +491,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_bill_and_topup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_between_ledger_and_receipt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_quote, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_quote_cap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

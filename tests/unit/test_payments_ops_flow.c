@@ -323,11 +323,35 @@ static void test_c2c(void **state) {
     verify_ok(f);
 }
 
+/* Split members named by alias: @username, a mobile number in any form, an
+ * e-mail; the payer may name themself; unknown aliases and payment links
+ * are refused. */
+static void test_split_member_aliases(void **state) {
+    pfix *f = *state;
+    int64_t id = -1;
+    assert_int_equal(payops_split_member_resolve(&f->ctx, ALI, "@Sara", NOW, &id), SB_OK);
+    assert_int_equal(id, SARA);
+    assert_int_equal(payops_split_member_resolve(&f->ctx, ALI, "@ali", NOW, &id), SB_OK);
+    assert_int_equal(id, ALI);
+    assert_int_equal(payops_split_member_resolve(&f->ctx, ALI, "۰۹۱۹۱۱۱۲۲۳۳", NOW, &id), SB_OK);
+    assert_int_equal(id, REZA);
+    assert_int_equal(payops_email_set(&f->ctx, MINA, "Mina@Example.com"), SB_OK);
+    assert_int_equal(payops_split_member_resolve(&f->ctx, ALI, "mina@example.com", NOW, &id), SB_OK);
+    assert_int_equal(id, MINA);
+    assert_int_equal(payops_split_member_resolve(&f->ctx, ALI, "@nobody", NOW, &id), SB_ENOTFOUND);
+    assert_int_equal(id, 0);
+    assert_int_equal(payops_split_member_resolve(&f->ctx, ALI, "dinner", NOW, &id), SB_EINVAL);
+    char link[PAYOPS_LINK_TOKEN_CHARS + 1];
+    assert_int_equal(payops_link_create(&f->ctx, SARA, 0, NOW + 60000, true, NOW, link), SB_OK);
+    assert_int_equal(payops_split_member_resolve(&f->ctx, ALI, link, NOW, &id), SB_EINVAL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_settled_by_everyone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_c2c, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_member_aliases, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
