@@ -536,12 +536,22 @@ static void on_ws_write_complete(h2o_socket_t *sock, const char *err) {
     h2o_websocket_proceed(conn);
 }
 
+/* Write the gathered bytes (the socket is not writing; w->out stays
+ * untouched until on_ws_write_complete). */
+static void ws_write_out(api_ws_conn *w) {
+    h2o_iovec_t buf = h2o_iovec_init(w->out, w->out_len);
+    h2o_socket_write(w->ws->sock, &buf, 1, on_ws_write_complete);
+}
+
 static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user_data) {
     (void)flags;
     h2o_websocket_conn_t *conn = user_data;
     api_ws_conn *w = conn->data;
     size_t room = w->out_len < SB_WS_WRITE_BYTES_MAX ? SB_WS_WRITE_BYTES_MAX - w->out_len : 0;
     if (conn->sock == NULL || h2o_socket_is_writing(conn->sock) || room == 0) {
+        /* Full: write it now (as h2o's own callback does), so that h2o's
+         * proceed loop, which calls wslay until a write is in flight, ends. */
+        if (conn->sock != NULL && !h2o_socket_is_writing(conn->sock) && w->out_len > 0) ws_write_out(w);
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
@@ -574,9 +584,8 @@ static void ws_flush(api_ws_conn *w) {
         ws_doom(w, "cannot frame a message");
         return;
     }
-    if (w->out_len == 0) return;
-    h2o_iovec_t buf = h2o_iovec_init(w->out, w->out_len);
-    h2o_socket_write(sock, &buf, 1, on_ws_write_complete);
+    /* (wslay_event_send may have started the write itself when the buffer filled) */
+    if (w->out_len > 0 && !h2o_socket_is_writing(sock)) ws_write_out(w);
 }
 
 void api_ws_deliver(api_thread *t, const api_thread_msg *msg) {
