@@ -20,9 +20,12 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "integration/harness.h"
 
@@ -585,6 +588,67 @@ static void test_slow_reader_in_a_busy_group(void **state) {
     ws_free(ww);
 }
 
+/* Send bytes on a non-blocking socket, all of them (bounded wait). */
+static void send_all(int fd, const uint8_t *bytes, size_t len) {
+    int64_t deadline = harness_now_ms() + PUSH_BOUND_MS;
+    while (len > 0) {
+        ssize_t n = send(fd, bytes, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            bytes += n;
+            len -= (size_t)n;
+            continue;
+        }
+        assert_true(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+        assert_true(harness_now_ms() < deadline);
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        (void)poll(&p, 1, 100);
+    }
+}
+
+/* A burst of large answers to one connection: the frames go out in ONE
+ * write, so the server reads several at once and frames more than one
+ * socket write's worth (SB_WS_WRITE_BYTES_MAX) of answers; every answer
+ * arrives, whole and in order.  (A full write buffer once made the server
+ * spin inside h2o's proceed loop; how many frames one read takes depends on
+ * the kernel's buffers, so this does not always reach that state.) */
+static void test_burst_larger_than_one_write(void **state) {
+    (void)state;
+    user u = login();
+    harness_ws *ws = ws_of(&u, 0);
+    const size_t payload = SB_WS_MESSAGE_BYTES_MAX - 1024;
+    const int count = (int)(2 * SB_WS_WRITE_BYTES_MAX / payload) + 2;
+    assert_true(count < SB_WS_CLIENT_MESSAGES_PER_S_MAX);
+    const char *head_text = "{\"type\":\"echo\",\"data\":\"";
+    size_t frame_bytes = 2 + 2 + 4 + payload; /* 16-bit length, zero mask key (legal) */
+    uint8_t *burst = malloc(frame_bytes * (size_t)count);
+    assert_non_null(burst);
+    for (int i = 0; i < count; i++) {
+        uint8_t *f = burst + (size_t)i * frame_bytes;
+        f[0] = 0x81;
+        f[1] = 0x80 | 126;
+        f[2] = (uint8_t)(payload >> 8);
+        f[3] = (uint8_t)payload;
+        memset(f + 4, 0, 4);
+        char *text = (char *)f + 8;
+        int head = snprintf(text, 64, "%s%03d", head_text, i);
+        memset(text + head, 'e', payload - (size_t)head - 2);
+        memcpy(text + payload - 2, "\"}", 2);
+    }
+    send_all(harness_ws_fd(ws), burst, frame_bytes * (size_t)count);
+    free(burst);
+    for (int i = 0; i < count; i++) {
+        json_t *echo = next_of_type(ws, "echo");
+        const char *data = str_at(echo, "data");
+        char want[8];
+        snprintf(want, sizeof want, "%03d", i);
+        assert_int_equal(strncmp(data, want, 3), 0);
+        assert_int_equal(strlen(data), payload - strlen(head_text) - 2);
+        json_decref(echo);
+    }
+    expect_alive(ws);
+    ws_free(ws);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chat_over_frames),
@@ -592,6 +656,7 @@ int main(void) {
         cmocka_unit_test(test_hostile_frames),
         cmocka_unit_test(test_flood_is_rate_limited),
         cmocka_unit_test(test_slow_reader_in_a_busy_group),
+        cmocka_unit_test(test_burst_larger_than_one_write),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
