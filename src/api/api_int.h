@@ -181,6 +181,13 @@ typedef struct api_thread {
     h2o_timeout_t ws_ping_timeout;
     h2o_timeout_entry_t ws_ping_entry;
     h2o_timeout_t ws_zero_timeout;
+    /* Connections with queued messages, written once at the end of the loop
+     * turn (so many pushes to one connection cost one write). */
+    api_ws_conn *ws_dirty;
+    h2o_timeout_entry_t ws_write_entry;
+    uint64_t ws_next_conn_id;
+    /* Message sends gathered from frames during a loop turn (ws_messenger.c). */
+    struct api_ws_send_batch *ws_sends;
 } api_thread;
 
 /* The private part of a request, behind api_ctx.request. */
@@ -215,19 +222,72 @@ int api_ws_handle(api_ctx *c);              /* GET /api/ws */
 void api_ws_thread_init(api_thread *t);     /* in the thread, before the loop runs */
 void api_ws_thread_shutdown(api_thread *t); /* close every connection with 1001 */
 void api_ws_thread_dispose(api_thread *t);  /* drop what is left; stop timers */
-void api_ws_deliver(api_thread *t, int64_t user_id, const char *text, size_t len);
 /* Open/close the cross-thread registry (api_ws_send_to_user refuses when closed). */
 void api_ws_registry_open(void);
 void api_ws_registry_close(void);
 
-/* Cross-thread messages to a loop. */
+/* Cross-thread messages to a loop.  API_MSG_WS_SEND: `text` (len bytes, then
+ * a NUL) goes to every open WebSocket of the user_count users whose ids
+ * follow the text (user_ids points there). */
 enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2 };
-typedef struct {
+typedef struct api_thread_msg {
     h2o_multithread_message_t super;
+    struct api_thread_msg *inbox_next; /* ws.c's ordered inbox */
     int kind;
-    int64_t user_id;
+    size_t user_count;
+    const int64_t *user_ids;
     size_t len;
     char text[];
 } api_thread_msg;
+/* An API_MSG_WS_SEND arrived: write what the thread's ordered inbox holds
+ * (ws.c) to its connections, in the order it was put there. */
+void api_ws_deliver(api_thread *t, const api_thread_msg *msg);
+
+/* ---- WebSocket frames: dispatch by "type" ---- */
+/* A client's text frame, parsed.  Handlers run on the connection's thread
+ * inside wslay's receive callback: they may queue answers (api_ws_reply_*)
+ * but never write to sockets or close connections themselves. */
+typedef struct {
+    api_ws_conn *conn;
+    api_thread *thread;
+    int64_t user_id;
+    int role;
+    json_t *root;   /* the frame's JSON object, borrowed */
+    int64_t now_ms; /* wall clock */
+} api_ws_frame;
+typedef void (*api_ws_frame_fn)(const api_ws_frame *f);
+/* The frame types, in ws.c's table (add a line there for a new type). */
+void api_ws_frame_send(const api_ws_frame *f);    /* messenger: send (gathered, batched) */
+void api_ws_frame_receipt(const api_ws_frame *f); /* messenger: delivered/read marks */
+void api_ws_frame_typing(const api_ws_frame *f);  /* messenger: typing indicator */
+
+/* Queue a JSON text (copied) or object (taken) to one connection; a full
+ * queue drops the connection as for any push. */
+void api_ws_reply_text(api_ws_conn *w, const char *text, size_t len);
+void api_ws_reply_json(api_ws_conn *w, json_t *obj_take);
+/* {"type":"error","client_id":K|null,"error":{"code":C,"message":M}};
+ * client_id may be NULL. */
+void api_ws_reply_error(api_ws_conn *w, const char *client_id, const char *code, const char *message);
+/* A connection's id, unique on its thread for the process's life, and the
+ * connection of user_id with that id (NULL once it has gone). */
+uint64_t api_ws_conn_id(const api_ws_conn *w);
+api_ws_conn *api_ws_conn_find(api_thread *t, int64_t user_id, uint64_t conn_id);
+
+/* Per-thread send batches (ws_messenger.c): made on the thread's first send
+ * frame, flushed at the end of each loop turn that gathered a send (or when
+ * full), flushed and freed when the thread stops. */
+void api_ws_sends_thread_dispose(api_thread *t);
+
+/* Push one text to every open WebSocket of count users, on whatever thread
+ * each lives: to other threads with one message each in their ordered inbox,
+ * on the calling loop thread directly once its own inbox is drained (so
+ * pushes made under api_ws_order_lock arrive everywhere in that order).  Same errors as api_ws_send_to_user, except that
+ * SB_ENOTFOUND is never returned (users without a socket are skipped). */
+/* Held from a messenger write's commit to the end of its pushes, so that
+ * every device receives the events of writes in commit order (per-chat seq
+ * order), whichever thread made them. */
+void api_ws_order_lock(void);
+void api_ws_order_unlock(void);
+int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json_text, size_t len) SB_MUST_CHECK;
 
 #endif /* SB_API_INT_H */

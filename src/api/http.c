@@ -812,7 +812,7 @@ static void on_thread_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
         if (msg->kind == API_MSG_SHUTDOWN)
             t->stopping = true;
         else if (msg->kind == API_MSG_WS_SEND)
-            api_ws_deliver(t, msg->user_id, msg->text, msg->len);
+            api_ws_deliver(t, msg);
         sb_free(msg);
     }
 }

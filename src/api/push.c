@@ -1,13 +1,14 @@
 /*
  * push.c - delivering messenger events: each event is rendered once and
  * sent to every open WebSocket of every recipient (on whatever thread it
- * lives), then the events addressed to bots are recorded in their inbox
- * (messenger_bot_updates_record, read by GET /api/bot/updates) and reach the
- * in-process bot hook.
+ * lives; one registry lookup and one queued message per thread for the whole
+ * recipient list), then the events addressed to bots are recorded in their
+ * inbox (messenger_bot_updates_record, read by GET /api/bot/updates) and
+ * reach the in-process bot hook.
  * Shared by the messenger routes, the WebSocket frames, the payment glue and
  * the maintenance thread, so every change reaches devices the same way.
  */
-#include "api/api.h"
+#include "api/api_int.h"
 #include "messenger/messenger.h"
 
 void api_messenger_push(store *s, const messenger_events *events) {
@@ -22,12 +23,10 @@ void api_messenger_push(store *s, const messenger_events *events) {
                    sb_strerror(result));
             continue;
         }
-        for (size_t r = 0; r < e->recipient_count; r++) {
-            result = api_ws_send_to_user(e->recipients[r], json, len);
-            if (result != SB_OK && result != SB_ENOTFOUND && result != SB_ECLOSED)
-                sb_log(SB_LOG_WARN, "messenger.push", "push to user %lld failed: %s", (long long)e->recipients[r],
-                       sb_strerror(result));
-        }
+        result = api_ws_send_to_users(e->recipients, e->recipient_count, json, len);
+        if (result != SB_OK && result != SB_ECLOSED)
+            sb_log(SB_LOG_WARN, "messenger.push", "push of an event of chat %lld to %zu users failed: %s",
+                   (long long)e->chat_id, e->recipient_count, sb_strerror(result));
         sb_free(json);
     }
     if (!s) return;

@@ -3,7 +3,12 @@
  *
  * The upgrade is authenticated like any route (bearer header or ?token=).
  * A connection lives on the thread that accepted it.  Frames: text frames
- * carrying one JSON object each ({"type":"ping"|"echo",...}); a binary frame
+ * carrying one JSON object each, dispatched by "type" through one table
+ * (frame_types below: "ping" and "echo" here, the messenger's "send",
+ * "receipt" and "typing" in ws_messenger.c; another module adds a line and
+ * its handler file).  Every frame is hostile: bad JSON, an unknown type or a
+ * refused request is answered with an error frame and the connection stays
+ * up.  A binary frame
  * closes with 1003, a message over SB_WS_MESSAGE_BYTES_MAX with 1009 (wslay
  * enforces it), more than SB_WS_CLIENT_MESSAGES_PER_S_MAX messages a second
  * are answered with a rate_limited error and dropped, twice that closes with
@@ -13,16 +18,23 @@
  * Sending: every message goes through wslay's queue, bounded by
  * SB_WS_SEND_QUEUE_MAX messages and SB_WS_SEND_QUEUE_BYTES_MAX bytes; a
  * connection past either is dropped (on the next loop turn, never inside
- * wslay's callbacks), so a slow reader never slows anybody else.
+ * wslay's callbacks), so a slow reader never slows anybody else.  Queued
+ * messages are written at the end of the loop turn: a connection that got
+ * something is put on the thread's dirty list once, and one zero-delay timer
+ * writes every dirty connection after all reads of the turn (so ten pushes
+ * to one socket cost one write, and nothing is written inside a callback).
  *
  * Pushes from any thread (api_ws_send_to_user): a registry under one mutex
  * maps a user to the set of threads holding a connection of theirs (a bit
  * mask, updated only when a thread gains its first or loses its last
- * connection of that user); the text is copied into a message for each such
- * thread's h2o queue, and that thread writes it to its connections.
+ * connection of that user).  api_ws_send_to_users takes the lock once for a
+ * whole recipient list: users on the calling loop thread get the text
+ * directly, and each other thread gets ONE queued message holding the text
+ * once and the ids of its users.
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "api/api_int.h"
 
@@ -40,8 +52,19 @@ struct api_ws_conn {
     uint32_t window_count;
     int64_t last_seen_ms;
     bool doomed;
+    bool dirty;                        /* on the thread's dirty list */
+    api_ws_conn *dirty_prev, *dirty_next;
+    uint64_t id;
     h2o_timeout_entry_t close_entry;
+    /* Bytes wslay has framed, written as ONE h2o_socket_write (see ws_send_cb). */
+    uint8_t *out;
+    size_t out_len, out_cap;
 };
+
+static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user_data);
+
+/* The loop thread running on this OS thread (NULL elsewhere). */
+static _Thread_local api_thread *ws_current_thread;
 
 typedef struct presence {
     int64_t user_id;
@@ -55,12 +78,71 @@ static struct {
     presence *buckets[WS_REGISTRY_BUCKETS];
 } registry = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* Per-thread ordered inboxes: pushes from other threads, FIFO.  One
+ * h2o message wakes the thread when its inbox turns non-empty. */
+static struct {
+    pthread_mutex_t lock;
+    api_thread_msg *head, *tail;
+} inboxes[SB_THREADS_MAX];
+static pthread_once_t inboxes_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void inboxes_init(void) {
+    for (int i = 0; i < SB_THREADS_MAX; i++)
+        pthread_mutex_init(&inboxes[i].lock, NULL);
+}
+
+void api_ws_order_lock(void) { pthread_mutex_lock(&order_lock); }
+void api_ws_order_unlock(void) { pthread_mutex_unlock(&order_lock); }
+
+/* Append msg (taken) to thread t's inbox; wake t if it was empty. */
+static int inbox_put(api_thread *t, api_thread_msg *msg) {
+    api_thread_msg *wake = NULL;
+    pthread_mutex_lock(&inboxes[t->index].lock);
+    msg->inbox_next = NULL;
+    if (!inboxes[t->index].head) {
+        wake = sb_calloc(1, sizeof *wake);
+        if (!wake) {
+            pthread_mutex_unlock(&inboxes[t->index].lock);
+            sb_free(msg);
+            return SB_ENOMEM;
+        }
+        inboxes[t->index].head = msg;
+    } else {
+        inboxes[t->index].tail->inbox_next = msg;
+    }
+    inboxes[t->index].tail = msg;
+    pthread_mutex_unlock(&inboxes[t->index].lock);
+    if (wake) {
+        wake->kind = API_MSG_WS_SEND; /* no users: just "drain your inbox" */
+        h2o_multithread_send_message(&t->receiver, &wake->super);
+    }
+    return SB_OK;
+}
+
+static void deliver_one(api_thread *t, const api_thread_msg *msg);
+
+/* Write everything in t's inbox, oldest first (on t). */
+static void inbox_drain(api_thread *t) {
+    pthread_mutex_lock(&inboxes[t->index].lock);
+    api_thread_msg *msg = inboxes[t->index].head;
+    inboxes[t->index].head = inboxes[t->index].tail = NULL;
+    pthread_mutex_unlock(&inboxes[t->index].lock);
+    while (msg) {
+        api_thread_msg *next = msg->inbox_next;
+        deliver_one(t, msg);
+        sb_free(msg);
+        msg = next;
+    }
+}
+
 static size_t user_hash(int64_t user_id, size_t buckets) {
     uint64_t x = (uint64_t)user_id * 0x9E3779B97F4A7C15ull;
     return (size_t)(x >> 32) % buckets;
 }
 
 void api_ws_registry_open(void) {
+    pthread_once(&inboxes_once, inboxes_init);
     pthread_mutex_lock(&registry.lock);
     registry.open = true;
     pthread_mutex_unlock(&registry.lock);
@@ -111,35 +193,77 @@ static int registry_set(int64_t user_id, int thread_index, bool present) {
     return result;
 }
 
-int api_ws_send_to_user(int64_t user_id, const char *json_text, size_t len) {
+/* Presence of user_id (lock held), or NULL. */
+static presence *presence_find(int64_t user_id) {
+    presence *p = registry.buckets[user_hash(user_id, WS_REGISTRY_BUCKETS)];
+    while (p && p->user_id != user_id)
+        p = p->next;
+    return p;
+}
+
+int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json_text, size_t len) {
     if (len > SB_WS_MESSAGE_BYTES_MAX) return SB_ELIMIT;
+    if (count == 0) return SB_OK;
+    if (count > SB_MESSENGER_RECIPIENTS_MAX) return SB_ELIMIT;
+    int nthreads = api_server_thread_count();
+    api_thread *self = ws_current_thread;
+    /* Pass 1 (under the lock): how many users live on each thread. */
+    size_t per_thread[SB_THREADS_MAX] = {0};
+    uint64_t *masks = sb_malloc(count * sizeof *masks);
+    if (!masks) return SB_ENOMEM;
     int result = SB_OK;
     pthread_mutex_lock(&registry.lock);
-    if (!registry.open) {
-        result = SB_ECLOSED;
-    } else {
-        presence *p = registry.buckets[user_hash(user_id, WS_REGISTRY_BUCKETS)];
-        while (p && p->user_id != user_id)
-            p = p->next;
-        if (!p) result = SB_ENOTFOUND;
-        for (int t = 0; p && t < api_server_thread_count() && result == SB_OK; t++) {
-            if (!(p->thread_mask & ((uint64_t)1 << t))) continue;
-            api_thread_msg *msg = sb_malloc(sizeof *msg + len + 1);
-            if (!msg) {
-                result = SB_ENOMEM;
-                break;
-            }
-            memset(&msg->super, 0, sizeof msg->super);
-            msg->kind = API_MSG_WS_SEND;
-            msg->user_id = user_id;
-            msg->len = len;
-            memcpy(msg->text, json_text, len);
-            msg->text[len] = '\0';
-            h2o_multithread_send_message(&api_server_thread(t)->receiver, &msg->super);
-        }
+    if (!registry.open) result = SB_ECLOSED;
+    for (size_t i = 0; result == SB_OK && i < count; i++) {
+        presence *p = presence_find(user_ids[i]);
+        masks[i] = p ? p->thread_mask : 0;
+        for (int t = 0; masks[i] && t < nthreads; t++)
+            if (masks[i] & ((uint64_t)1 << t)) per_thread[t]++;
     }
     pthread_mutex_unlock(&registry.lock);
+    /* Pass 2: one message per other thread (text once, then its user ids);
+     * the calling loop thread's users are written to directly. */
+    for (int t = 0; result == SB_OK && t < nthreads; t++) {
+        if (per_thread[t] == 0) continue;
+        size_t text_bytes = (len + 1 + 7) & ~(size_t)7; /* the ids start 8-aligned */
+        api_thread_msg *msg = sb_malloc(sizeof *msg + text_bytes + per_thread[t] * sizeof(int64_t));
+        if (!msg) {
+            result = SB_ENOMEM;
+            break;
+        }
+        memset(&msg->super, 0, sizeof msg->super);
+        msg->kind = API_MSG_WS_SEND;
+        msg->len = len;
+        memcpy(msg->text, json_text, len);
+        msg->text[len] = '\0';
+        int64_t *ids = (int64_t *)(void *)(msg->text + text_bytes);
+        size_t n = 0;
+        for (size_t i = 0; i < count && n < per_thread[t]; i++)
+            if (masks[i] & ((uint64_t)1 << t)) ids[n++] = user_ids[i];
+        msg->user_count = n;
+        msg->user_ids = ids;
+        api_thread *target = api_server_thread(t);
+        if (target == self) {
+            inbox_drain(self); /* what other threads pushed earlier goes first */
+            deliver_one(self, msg);
+            sb_free(msg);
+        } else {
+            result = inbox_put(target, msg);
+        }
+    }
+    sb_free(masks);
     return result;
+}
+
+int api_ws_send_to_user(int64_t user_id, const char *json_text, size_t len) {
+    if (len > SB_WS_MESSAGE_BYTES_MAX) return SB_ELIMIT;
+    pthread_mutex_lock(&registry.lock);
+    bool present = registry.open && presence_find(user_id) != NULL;
+    bool open = registry.open;
+    pthread_mutex_unlock(&registry.lock);
+    if (!open) return SB_ECLOSED;
+    if (!present) return SB_ENOTFOUND;
+    return api_ws_send_to_users(&user_id, 1, json_text, len);
 }
 
 /* ---- one connection ---- */
@@ -157,6 +281,14 @@ static bool user_on_thread(api_thread *t, int64_t user_id, const api_ws_conn *ex
 static void ws_destroy(api_ws_conn *w) {
     api_thread *t = w->thread;
     if (h2o_timeout_is_linked(&w->close_entry)) h2o_timeout_unlink(&w->close_entry);
+    if (w->dirty) {
+        if (w->dirty_prev)
+            w->dirty_prev->dirty_next = w->dirty_next;
+        else
+            t->ws_dirty = w->dirty_next;
+        if (w->dirty_next) w->dirty_next->dirty_prev = w->dirty_prev;
+        w->dirty = false;
+    }
     api_ws_conn **slot = &t->ws_buckets[user_hash(w->user_id, API_WS_BUCKETS)];
     while (*slot && *slot != w)
         slot = &(*slot)->bucket_next;
@@ -171,7 +303,14 @@ static void ws_destroy(api_ws_conn *w) {
     if (w->next) w->next->prev = w->prev;
     t->ws_count--;
     api_metrics_ws_add(t->metrics, -1);
+    /* A close frame wslay framed just before the end (the answer to the
+     * peer's close) is still here: one best-effort non-blocking send. */
+    if (w->out_len > 0 && w->ws->sock != NULL && !h2o_socket_is_writing(w->ws->sock) &&
+        send(h2o_socket_get_fd(w->ws->sock), w->out, w->out_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        /* the peer is gone: nothing to do */
+    }
     h2o_websocket_close(w->ws);
+    sb_free(w->out);
     sb_free(w);
 }
 
@@ -191,6 +330,18 @@ static void ws_doom(api_ws_conn *w, const char *why) {
     h2o_timeout_link(w->thread->loop, &w->thread->ws_zero_timeout, &w->close_entry);
 }
 
+/* Write w's queue at the end of this loop turn. */
+static void ws_mark_dirty(api_ws_conn *w) {
+    if (w->dirty) return;
+    api_thread *t = w->thread;
+    w->dirty = true;
+    w->dirty_prev = NULL;
+    w->dirty_next = t->ws_dirty;
+    if (t->ws_dirty) t->ws_dirty->dirty_prev = w;
+    t->ws_dirty = w;
+    if (!h2o_timeout_is_linked(&t->ws_write_entry)) h2o_timeout_link(t->loop, &t->ws_zero_timeout, &t->ws_write_entry);
+}
+
 /* Queue a text message; drops a connection whose queue is full. */
 static int ws_queue_text(api_ws_conn *w, const char *text, size_t len) {
     if (w->doomed) return SB_ECLOSED;
@@ -201,24 +352,39 @@ static int ws_queue_text(api_ws_conn *w, const char *text, size_t len) {
         return SB_EBUSY;
     }
     struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)text, len};
-    return wslay_event_queue_msg(ctx, &msg) == 0 ? SB_OK : SB_ECLOSED;
+    if (wslay_event_queue_msg(ctx, &msg) != 0) return SB_ECLOSED;
+    ws_mark_dirty(w);
+    return SB_OK;
 }
 
-static void ws_queue_json(api_ws_conn *w, json_t *obj_take) {
+void api_ws_reply_text(api_ws_conn *w, const char *text, size_t len) {
+    if (ws_queue_text(w, text, len) != SB_OK) {
+        /* dropped or closing: nothing more to do */
+    }
+}
+
+void api_ws_reply_json(api_ws_conn *w, json_t *obj_take) {
     if (!obj_take) return;
     char *text = json_dumps(obj_take, JSON_COMPACT);
     json_decref(obj_take);
     if (!text) return;
-    if (ws_queue_text(w, text, strlen(text)) != SB_OK) {
-        /* dropped or closing: nothing more to do */
-    }
+    api_ws_reply_text(w, text, strlen(text));
     json_free_t free_fn;
     json_get_alloc_funcs(NULL, &free_fn);
     free_fn(text);
 }
 
-static void ws_queue_error(api_ws_conn *w, const char *code, const char *message) {
-    ws_queue_json(w, json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error", "code", code, "message", message));
+void api_ws_reply_error(api_ws_conn *w, const char *client_id, const char *code, const char *message) {
+    api_ws_reply_json(w, json_pack("{s:s, s:s?, s:{s:s, s:s}}", "type", "error", "client_id", client_id, "error",
+                                   "code", code, "message", message));
+}
+
+uint64_t api_ws_conn_id(const api_ws_conn *w) { return w->id; }
+
+api_ws_conn *api_ws_conn_find(api_thread *t, int64_t user_id, uint64_t conn_id) {
+    for (api_ws_conn *w = t->ws_buckets[user_hash(user_id, API_WS_BUCKETS)]; w; w = w->bucket_next)
+        if (w->id == conn_id && w->user_id == user_id) return w->doomed ? NULL : w;
+    return NULL;
 }
 
 static void ws_close_code(api_ws_conn *w, uint16_t code, const char *reason) {
@@ -226,6 +392,28 @@ static void ws_close_code(api_ws_conn *w, uint16_t code, const char *reason) {
         /* a close is already queued */
     }
 }
+
+static void frame_ping(const api_ws_frame *f) {
+    json_t *id = json_object_get(f->root, "id");
+    api_ws_reply_json(f->conn, json_pack("{s:s, s:O}", "type", "pong", "id", id ? id : json_null()));
+}
+
+static void frame_echo(const api_ws_frame *f) {
+    json_t *payload = json_object_get(f->root, "data");
+    api_ws_reply_json(f->conn, json_pack("{s:s, s:O}", "type", "echo", "data", payload ? payload : json_null()));
+}
+
+/* Frame types: a module adds its line here and its handlers in its own file. */
+static const struct {
+    const char *type;
+    api_ws_frame_fn fn;
+} frame_types[] = {
+    {"ping", frame_ping},
+    {"echo", frame_echo},
+    {"send", api_ws_frame_send},
+    {"receipt", api_ws_frame_receipt},
+    {"typing", api_ws_frame_typing},
+};
 
 static void handle_text(api_ws_conn *w, const uint8_t *data, size_t len) {
     int64_t now = loop_now_ms(w->thread);
@@ -239,7 +427,7 @@ static void handle_text(api_ws_conn *w, const uint8_t *data, size_t len) {
         return;
     }
     if (w->window_count > SB_WS_CLIENT_MESSAGES_PER_S_MAX) {
-        ws_queue_error(w, "rate_limited", "too many messages a second; this one was dropped");
+        api_ws_reply_error(w, NULL, "rate_limited", "too many messages a second; this one was dropped");
         return;
     }
     json_t *root = NULL;
@@ -249,18 +437,23 @@ static void handle_text(api_ws_conn *w, const uint8_t *data, size_t len) {
         if (!sb_utf8_valid(err, strlen(err)))
             for (char *p = err; *p; p++)
                 if ((unsigned char)*p >= 0x80) *p = '?';
-        ws_queue_error(w, "invalid_json", syntax ? err : "a message must be a JSON object");
+        api_ws_reply_error(w, NULL, "invalid_json", syntax ? err : "a message must be a JSON object");
         return;
     }
     const char *type = json_string_value(json_object_get(root, "type"));
-    if (type && strcmp(type, "ping") == 0) {
-        json_t *id = json_object_get(root, "id");
-        ws_queue_json(w, json_pack("{s:s, s:O}", "type", "pong", "id", id ? id : json_null()));
-    } else if (type && strcmp(type, "echo") == 0) {
-        json_t *payload = json_object_get(root, "data");
-        ws_queue_json(w, json_pack("{s:s, s:O}", "type", "echo", "data", payload ? payload : json_null()));
+    size_t i = 0;
+    while (type && i < SB_ARRAY_LEN(frame_types) && strcmp(frame_types[i].type, type) != 0)
+        i++;
+    if (type && i < SB_ARRAY_LEN(frame_types)) {
+        api_ws_frame f = {.conn = w,
+                          .thread = w->thread,
+                          .user_id = w->user_id,
+                          .role = w->role,
+                          .root = root,
+                          .now_ms = sb_now_ms()};
+        frame_types[i].fn(&f);
     } else {
-        ws_queue_error(w, "unknown_type", type ? "unknown message type" : "a message needs a string \"type\"");
+        api_ws_reply_error(w, NULL, "unknown_type", type ? "unknown message type" : "a message needs a string \"type\"");
     }
     json_decref(root);
 }
@@ -298,6 +491,7 @@ int api_ws_handle(api_ctx *c) {
     w->thread = t;
     w->user_id = c->principal->user_id;
     w->role = c->principal->role;
+    w->id = ++t->ws_next_conn_id;
     w->last_seen_ms = w->window_start_ms = loop_now_ms(t);
     if (!user_on_thread(t, w->user_id, NULL) && registry_set(w->user_id, t->index, true) != SB_OK) {
         sb_free(w);
@@ -306,6 +500,8 @@ int api_ws_handle(api_ctx *c) {
     api_connection_upgraded(req);
     w->ws = h2o_upgrade_to_websocket(req, client_key, w, on_ws_message);
     wslay_event_config_set_max_recv_msg_length(w->ws->ws_ctx, SB_WS_MESSAGE_BYTES_MAX);
+    w->ws->ws_callbacks.send_callback = ws_send_cb; /* one write per turn, see ws_flush */
+    wslay_event_config_set_callbacks(w->ws->ws_ctx, &w->ws->ws_callbacks);
     size_t b = user_hash(w->user_id, API_WS_BUCKETS);
     w->bucket_next = t->ws_buckets[b];
     t->ws_buckets[b] = w;
@@ -316,22 +512,108 @@ int api_ws_handle(api_ctx *c) {
     api_metrics_ws_add(t->metrics, 1);
     api_reply_mark(c, 101);
     /* sent by h2o once the 101 is written (the socket is not ours yet) */
-    ws_queue_json(w, json_pack("{s:s, s:I, s:s}", "type", "hello", "user_id", (json_int_t)w->user_id, "role",
+    api_ws_reply_json(w, json_pack("{s:s, s:I, s:s}", "type", "hello", "user_id", (json_int_t)w->user_id, "role",
                                identity_role_name(w->role) ? identity_role_name(w->role) : "unknown"));
     return SB_OK;
 }
 
-/* Flush what was queued outside wslay's callbacks.  May destroy w. */
-static void ws_flush(api_ws_conn *w) {
-    if (w->ws->sock != NULL && !w->doomed) h2o_websocket_proceed(w->ws);
+/* Writing.  h2o 2.2's own wslay send callback writes every chunk wslay
+ * hands it at once and allows one in flight, so a frame costs two write
+ * calls (header, then payload) and two TCP segments.  Ours gathers what
+ * wslay frames into the connection's buffer (at most SB_WS_WRITE_BYTES_MAX)
+ * and ws_flush writes it with one h2o_socket_write: every frame queued to a
+ * connection during a loop turn leaves in one write. */
+static void on_ws_write_complete(h2o_socket_t *sock, const char *err) {
+    h2o_websocket_conn_t *conn = sock->data;
+    api_ws_conn *w = conn->data;
+    w->out_len = 0;
+    if (err != NULL) {
+        ws_destroy(w); /* as h2o's own on_close */
+        return;
+    }
+    /* wslay may have more (it waits while a write is in flight); this may
+     * destroy w when the close handshake is over, as in h2o */
+    h2o_websocket_proceed(conn);
 }
 
-void api_ws_deliver(api_thread *t, int64_t user_id, const char *text, size_t len) {
-    api_ws_conn *w = t->ws_buckets[user_hash(user_id, API_WS_BUCKETS)];
-    while (w) {
-        api_ws_conn *next = w->bucket_next;
-        if (w->user_id == user_id && ws_queue_text(w, text, len) == SB_OK) ws_flush(w);
-        w = next;
+/* Write the gathered bytes (the socket is not writing; w->out stays
+ * untouched until on_ws_write_complete). */
+static void ws_write_out(api_ws_conn *w) {
+    h2o_iovec_t buf = h2o_iovec_init(w->out, w->out_len);
+    h2o_socket_write(w->ws->sock, &buf, 1, on_ws_write_complete);
+}
+
+static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user_data) {
+    (void)flags;
+    h2o_websocket_conn_t *conn = user_data;
+    api_ws_conn *w = conn->data;
+    size_t room = w->out_len < SB_WS_WRITE_BYTES_MAX ? SB_WS_WRITE_BYTES_MAX - w->out_len : 0;
+    if (conn->sock == NULL || h2o_socket_is_writing(conn->sock) || room == 0) {
+        /* Full: write it now (as h2o's own callback does), so that h2o's
+         * proceed loop, which calls wslay until a write is in flight, ends. */
+        if (conn->sock != NULL && !h2o_socket_is_writing(conn->sock) && w->out_len > 0) ws_write_out(w);
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (len > room) len = room; /* wslay sends the rest later */
+    if (w->out_len + len > w->out_cap) {
+        size_t cap = w->out_cap ? w->out_cap : 1024;
+        while (cap < w->out_len + len)
+            cap *= 2;
+        uint8_t *grown = sb_realloc(w->out, cap);
+        if (!grown) {
+            wslay_event_set_error(ctx, WSLAY_ERR_NOMEM);
+            return -1;
+        }
+        w->out = grown;
+        w->out_cap = cap;
+    }
+    memcpy(w->out + w->out_len, data, len);
+    w->out_len += len;
+    ws_mark_dirty(w); /* written at the end of the turn */
+    return (ssize_t)len;
+}
+
+/* Frame what wslay has queued and write it in one go, outside wslay's
+ * callbacks.  Never destroys w here (a failure dooms it; h2o reports write
+ * errors later, to on_ws_write_complete). */
+static void ws_flush(api_ws_conn *w) {
+    h2o_socket_t *sock = w->ws->sock;
+    if (sock == NULL || w->doomed || h2o_socket_is_writing(sock)) return;
+    if (wslay_event_want_write(w->ws->ws_ctx) && wslay_event_send(w->ws->ws_ctx) != 0) {
+        ws_doom(w, "cannot frame a message");
+        return;
+    }
+    /* (wslay_event_send may have started the write itself when the buffer filled) */
+    if (w->out_len > 0 && !h2o_socket_is_writing(sock)) ws_write_out(w);
+}
+
+void api_ws_deliver(api_thread *t, const api_thread_msg *msg) {
+    (void)msg; /* a wake-up: the pushes are in the inbox */
+    inbox_drain(t);
+}
+
+static void deliver_one(api_thread *t, const api_thread_msg *msg) {
+    for (size_t i = 0; i < msg->user_count; i++) {
+        int64_t user_id = msg->user_ids[i];
+        for (api_ws_conn *w = t->ws_buckets[user_hash(user_id, API_WS_BUCKETS)]; w; w = w->bucket_next)
+            if (w->user_id == user_id && ws_queue_text(w, msg->text, msg->len) != SB_OK) {
+                /* dropped (queue full) or closing */
+            }
+    }
+}
+
+/* End of the loop turn: write what every dirty connection has queued.  Each
+ * is taken off the list before h2o writes, since a write error destroys it. */
+static void on_write_turn(h2o_timeout_entry_t *entry) {
+    api_thread *t = H2O_STRUCT_FROM_MEMBER(api_thread, ws_write_entry, entry);
+    while (t->ws_dirty) {
+        api_ws_conn *w = t->ws_dirty;
+        t->ws_dirty = w->dirty_next;
+        if (t->ws_dirty) t->ws_dirty->dirty_prev = NULL;
+        w->dirty = false;
+        w->dirty_next = NULL;
+        ws_flush(w);
     }
 }
 
@@ -356,10 +638,14 @@ void api_ws_thread_init(api_thread *t) {
     h2o_timeout_init(t->loop, &t->ws_ping_timeout, SB_WS_PING_INTERVAL_MS);
     h2o_timeout_init(t->loop, &t->ws_zero_timeout, 0);
     t->ws_ping_entry.cb = on_ping_timer;
+    t->ws_write_entry.cb = on_write_turn;
+    ws_current_thread = t;
     h2o_timeout_link(t->loop, &t->ws_ping_timeout, &t->ws_ping_entry);
 }
 
 void api_ws_thread_shutdown(api_thread *t) {
+    api_ws_sends_thread_dispose(t); /* what was gathered is sent and answered first */
+    on_write_turn(&t->ws_write_entry);
     api_ws_conn *w = t->ws_all;
     while (w) {
         api_ws_conn *next = w->next;
@@ -372,8 +658,11 @@ void api_ws_thread_shutdown(api_thread *t) {
 }
 
 void api_ws_thread_dispose(api_thread *t) {
+    api_ws_sends_thread_dispose(t);
     while (t->ws_all)
         ws_destroy(t->ws_all);
+    inbox_drain(t); /* nobody to write to: frees what is left */
+    if (h2o_timeout_is_linked(&t->ws_write_entry)) h2o_timeout_unlink(&t->ws_write_entry);
     if (h2o_timeout_is_linked(&t->ws_ping_entry)) h2o_timeout_unlink(&t->ws_ping_entry);
     h2o_timeout_dispose(t->loop, &t->ws_ping_timeout);
     h2o_timeout_dispose(t->loop, &t->ws_zero_timeout);

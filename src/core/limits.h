@@ -62,6 +62,12 @@
 #define SB_WS_PING_INTERVAL_MS 30000
 /* Messages a client may send per second before it is rate limited. */
 #define SB_WS_CLIENT_MESSAGES_PER_S_MAX 50
+/* Message sends gathered from frames on one server thread before they are
+ * written in one transaction (at the end of the loop turn, or when full). */
+#define SB_WS_SEND_BATCH_MAX 256
+/* Framed bytes gathered for one socket write to a connection (the rest of
+ * its queue follows when the write completes). */
+#define SB_WS_WRITE_BYTES_MAX (256 * 1024)
 
 /* ---- identity ---- */
 /* One-time codes: digits, lifetime, attempts. */
@@ -373,6 +379,7 @@ _Static_assert(SB_MESSENGER_TEXT_BYTES_MAX + SB_MESSENGER_PAYLOAD_BYTES_MAX + 40
                "a message with its payload fits one event");
 _Static_assert(SB_MESSENGER_EVENT_JSON_BYTES_MAX <= SB_WS_MESSAGE_BYTES_MAX, "an event fits one WebSocket message");
 _Static_assert(SB_MESSENGER_GROUP_MEMBERS_MAX <= SB_MESSENGER_RECIPIENTS_MAX, "a group's members are recipients");
+_Static_assert(SB_WS_SEND_BATCH_MAX <= SB_MESSENGER_SEND_BATCH_MAX, "a frame batch is one messenger_send_batch");
 _Static_assert(SB_TEXT_LABEL_BYTES_MAX < 65536, "label lengths are u16 in the model file");
 _Static_assert(SB_TEXT_MODEL_BUCKETS_MAX < 0xFFFFFFFFu, "UINT32_MAX marks an empty slot");
 
