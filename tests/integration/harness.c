@@ -1196,6 +1196,13 @@ int harness_http(int port, const char *method, const char *path, const char *tok
                                 HARNESS_HTTP_TIMEOUT_MS, out);
 }
 
+int harness_http_slow(int port, const char *method, const char *path, const char *token, const char *content_type,
+                      const void *body, size_t body_len, const char *const *extra_headers, int timeout_ms,
+                      harness_response *out) {
+    return http_request_timeout(port, method, path, token, content_type, body, body_len, extra_headers, timeout_ms,
+                                out);
+}
+
 int harness_http_get(int port, const char *path, const char *token, harness_response *out) {
     return harness_http(port, "GET", path, token, NULL, NULL, 0, NULL, out);
 }

@@ -244,6 +244,13 @@ int harness_http(int port, const char *method, const char *path, const char *tok
                  const void *body, size_t body_len, const char *const *extra_headers,
                  harness_response *out) SB_MUST_CHECK;
 /* GET path. */
+/* harness_http with its own bound: for exchanges whose work grows with the
+ * input (a batch of thousands of posts under a sanitizer on a loaded
+ * machine).  A ceiling on a hung call, never a timed assertion. */
+#define HARNESS_HTTP_SLOW_TIMEOUT_MS 180000
+int harness_http_slow(int port, const char *method, const char *path, const char *token, const char *content_type,
+                      const void *body, size_t body_len, const char *const *extra_headers, int timeout_ms,
+                      harness_response *out) SB_MUST_CHECK;
 int harness_http_get(int port, const char *path, const char *token, harness_response *out) SB_MUST_CHECK;
 /* method path with json_text (may be NULL for no body) as application/json. */
 int harness_http_json(int port, const char *method, const char *path, const char *token, const char *json_text,

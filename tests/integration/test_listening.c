@@ -161,7 +161,9 @@ static void ingest_raw(const char *key, const char *content_type, const char *bo
     snprintf(header, sizeof header, "X-Api-Key: %s", key ? key : "");
     const char *headers[] = {header, NULL};
     assert_int_equal(
-        harness_http(srv->port, "POST", "/api/ingest", NULL, content_type, body, len, key ? headers : NULL, r), SB_OK);
+        harness_http_slow(srv->port, "POST", "/api/ingest", NULL, content_type, body, len, key ? headers : NULL,
+                          HARNESS_HTTP_SLOW_TIMEOUT_MS, r),
+        SB_OK);
 }
 
 static json_t *ingest(const char *key, json_t *posts_take, int want_status) {
@@ -798,7 +800,9 @@ static void test_bad_input(void **state) {
                strlen(good), &r);
     HARNESS_ASSERT_ERROR(r, 401, "unauthorized");
     harness_response_free(&r);
-    assert_int_equal(harness_http_json(srv->port, "POST", "/api/ingest", admin_token, good, &r), SB_OK);
+    assert_int_equal(harness_http_slow(srv->port, "POST", "/api/ingest", admin_token, "application/json", good,
+                                       strlen(good), NULL, HARNESS_HTTP_SLOW_TIMEOUT_MS, &r),
+                     SB_OK);
     HARNESS_ASSERT_ERROR(r, 401, "unauthorized");
     harness_response_free(&r);
     /* the key works */
