@@ -10,6 +10,14 @@
  */
 #include "integration/harness.h"
 
+/* cmocka (for the asserting helpers at the end) wants these first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1776,4 +1784,82 @@ double harness_metrics_sum(const char *text, const char *name, const char *const
     }
     if (found_out) *found_out = found;
     return sum;
+}
+
+/* ---- shared fixtures of cmocka test files --------------------------------------------- */
+
+int harness_group_up(harness_server **srv_out, char *admin_token_out) {
+    int result = harness_server_up(NULL, srv_out);
+    if (result != SB_OK || !admin_token_out) return result;
+    result = harness_staff_token(*srv_out, "admin", admin_token_out, NULL);
+    if (result != SB_OK) {
+        fprintf(stderr, "harness: no admin token: %s\n", sb_strerror(result));
+        if (harness_server_down(srv_out) != SB_OK) fprintf(stderr, "harness: and the server did not stop cleanly\n");
+    }
+    return result;
+}
+
+int harness_customer_new(harness_server *srv, const char *phone_prefix, int *counter_io,
+                         char token_out[HARNESS_TOKEN_BYTES], json_int_t *user_id_out) {
+    char phone[32];
+    int n = snprintf(phone, sizeof phone, "%s%04d", phone_prefix, ++*counter_io);
+    if (n < 0 || (size_t)n >= sizeof phone) return SB_EINVAL;
+    json_t *info = NULL;
+    int result = harness_customer_login(srv, phone, token_out, &info);
+    if (result != SB_OK) return result;
+    *user_id_out = json_integer_value(json_object_get(info, "id"));
+    json_decref(info);
+    return SB_OK;
+}
+
+json_int_t harness_json_int(json_t *root, const char *dotted_path) {
+    json_t *v = harness_json_path(root, dotted_path);
+    if (!json_is_integer(v)) {
+        char *t = harness_json_text(root);
+        fprintf(stderr, "no integer at %s in %s\n", dotted_path, t ? t : "?");
+        sb_free(t);
+    }
+    assert_true(json_is_integer(v));
+    return json_integer_value(v);
+}
+
+const char *harness_json_str(json_t *root, const char *dotted_path) {
+    json_t *v = harness_json_path(root, dotted_path);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+harness_response harness_call(const harness_server *srv, const char *method, const char *path, const char *token,
+                              const char *json_text) {
+    harness_response r;
+    assert_int_equal(harness_http_json(srv->port, method, path, token, json_text, &r), SB_OK);
+    return r;
+}
+
+harness_response harness_callv(const harness_server *srv, const char *method, const char *path, const char *token,
+                               const char *fmt, va_list ap) {
+    char *body = NULL;
+    if (fmt) {
+        va_list measure;
+        va_copy(measure, ap);
+        int n = vsnprintf(NULL, 0, fmt, measure);
+        va_end(measure);
+        assert_true(n >= 0);
+        body = sb_malloc((size_t)n + 1);
+        assert_non_null(body);
+        vsnprintf(body, (size_t)n + 1, fmt, ap);
+    }
+    harness_response r;
+    int result = harness_http_json(srv->port, method, path, token, body, &r);
+    sb_free(body);
+    assert_int_equal(result, SB_OK);
+    return r;
+}
+
+harness_response harness_callf(const harness_server *srv, const char *method, const char *path, const char *token,
+                               const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    harness_response r = harness_callv(srv, method, path, token, fmt, ap);
+    va_end(ap);
+    return r;
 }

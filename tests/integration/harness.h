@@ -31,7 +31,9 @@
  *     kind, fragmented messages, frames read with a timeout);
  *   - logins: a customer by one-time code, a staff user by password, and
  *     `socialbank user add`;
- *   - small helpers for JSON paths and Prometheus metrics text.
+ *   - small helpers for JSON paths and Prometheus metrics text;
+ *   - fixtures cmocka test files share: a group's server (with an admin
+ *     token), a fresh customer, asserting JSON getters, a request wrapper.
  *
  * Rules it keeps: every wait has a bound (the *_TIMEOUT_MS below or an
  * explicit timeout_ms), every read has a maximum size, nothing recurses.
@@ -49,6 +51,7 @@
 #define SB_TESTS_HARNESS_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -391,6 +394,44 @@ double harness_metrics_sum(const char *text, const char *name, const char *const
 /* Monotonic milliseconds, and a sleep. */
 int64_t harness_now_ms(void);
 void harness_sleep_ms(int ms);
+
+/* ---- shared fixtures of cmocka test files ----
+ * The helpers below that return a value rather than an SB_* code fail the
+ * running cmocka test (an assertion) instead: call them only from a test. */
+
+/* A group setup: harness_server_up with the defaults into *srv_out and, when
+ * admin_token_out is not NULL, a new admin's token (harness_staff_token).
+ * Tear down with harness_server_down(srv_out).  On failure the error is
+ * returned, printed, and no server is left (*srv_out NULL). */
+int harness_group_up(harness_server **srv_out, char *admin_token_out) SB_MUST_CHECK;
+
+/* Log a new customer in with the phone phone_prefix followed by ++*counter_io
+ * as four digits (e.g. "0912444" and 7 give "09124440007"), so each call in
+ * a test file gets a fresh phone.  token_out gets the bearer token,
+ * *user_id_out the answer's user.id (0 when missing: the test asserts it).
+ * Errors of harness_customer_login; SB_EINVAL if the phone does not fit. */
+int harness_customer_new(harness_server *srv, const char *phone_prefix, int *counter_io,
+                         char token_out[HARNESS_TOKEN_BYTES], json_int_t *user_id_out) SB_MUST_CHECK;
+
+/* The integer at dotted_path (as harness_json_path) in root.  When there is
+ * none, root's JSON text is printed to stderr and the test fails. */
+json_int_t harness_json_int(json_t *root, const char *dotted_path);
+
+/* The string at dotted_path in root (borrowed from root), or "" when there
+ * is no string there. */
+const char *harness_json_str(json_t *root, const char *dotted_path);
+
+/* harness_http_json to srv with a bearer token (may be NULL) and json_text
+ * (may be NULL: no body); the test fails unless an answer came (any status).
+ * The caller frees the response with harness_response_free. */
+harness_response harness_call(const harness_server *srv, const char *method, const char *path, const char *token,
+                              const char *json_text);
+/* harness_call with the body made by printf from fmt (NULL: no body). */
+harness_response harness_callf(const harness_server *srv, const char *method, const char *path, const char *token,
+                               const char *fmt, ...) SB_PRINTF(5, 6);
+/* harness_callf with a va_list (for a test's own printf-style wrapper). */
+harness_response harness_callv(const harness_server *srv, const char *method, const char *path, const char *token,
+                               const char *fmt, va_list ap) SB_PRINTF(5, 0);
 
 /* ---- assertions for cmocka tests (expanded in the test, which includes cmocka.h) ---- */
 /* The response has this status; on failure the body is printed first. */

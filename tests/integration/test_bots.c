@@ -39,53 +39,19 @@ typedef struct {
 
 static int group_setup(void **state) {
     (void)state;
-    if (harness_server_up(NULL, &srv) != SB_OK) return -1;
-    return harness_staff_token(srv, "admin", admin_token, NULL) == SB_OK ? 0 : -1;
+    return harness_group_up(&srv, admin_token) == SB_OK ? 0 : -1;
 }
 
 static int group_teardown(void **state) {
     (void)state;
-    if (!srv) return 0;
-    int exit_status = -1;
-    int result = harness_server_stop(srv, &exit_status);
-    harness_server_free(srv);
-    srv = NULL;
-    return result == SB_OK && exit_status == 0 ? 0 : -1;
+    return harness_server_down(&srv) == SB_OK ? 0 : -1;
 }
 
 static user login(void) {
     user u;
-    char phone[32];
-    snprintf(phone, sizeof phone, "0912444%04d", ++phones);
-    json_t *info;
-    assert_int_equal(harness_customer_login(srv, phone, u.token, &info), SB_OK);
-    u.id = json_integer_value(json_object_get(info, "id"));
-    json_decref(info);
+    assert_int_equal(harness_customer_new(srv, "0912444", &phones, u.token, &u.id), SB_OK);
     assert_true(u.id > 0);
     return u;
-}
-
-static json_int_t int_at(json_t *root, const char *dotted) {
-    json_t *v = harness_json_path(root, dotted);
-    if (!json_is_integer(v)) {
-        char *t = harness_json_text(root);
-        fprintf(stderr, "no integer at %s in %s\n", dotted, t ? t : "?");
-        sb_free(t);
-    }
-    assert_true(json_is_integer(v));
-    return json_integer_value(v);
-}
-
-static const char *str_at(json_t *root, const char *dotted) {
-    json_t *v = harness_json_path(root, dotted);
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
-/* A request with a bearer token (may be NULL) and a JSON body (may be NULL). */
-static harness_response call(const char *method, const char *path, const char *token, const char *body) {
-    harness_response r;
-    assert_int_equal(harness_http_json(srv->port, method, path, token, body, &r), SB_OK);
-    return r;
 }
 
 /* A request with an Authorization header as given ("Bot <token>"). */
@@ -110,13 +76,13 @@ static harness_response bot_call(const char *bot_token, const char *method, cons
 static json_int_t create_bot(const char *username, char token_out[HARNESS_TOKEN_BYTES]) {
     char body[128];
     snprintf(body, sizeof body, "{\"username\":\"%s\"}", username);
-    harness_response r = call("POST", "/api/admin/bots", admin_token, body);
+    harness_response r = harness_call(srv, "POST", "/api/admin/bots", admin_token, body);
     HARNESS_ASSERT_STATUS(r, 201);
-    const char *token = str_at(r.json, "token");
+    const char *token = harness_json_str(r.json, "token");
     assert_int_equal(strlen(token), 64);
     snprintf(token_out, HARNESS_TOKEN_BYTES, "%s", token);
-    assert_string_equal(str_at(r.json, "bot.username"), username);
-    json_int_t id = int_at(r.json, "bot.id");
+    assert_string_equal(harness_json_str(r.json, "bot.username"), username);
+    json_int_t id = harness_json_int(r.json, "bot.id");
     harness_response_free(&r);
     return id;
 }
@@ -124,9 +90,9 @@ static json_int_t create_bot(const char *username, char token_out[HARNESS_TOKEN_
 static json_int_t find_bot(const user *u, const char *username) {
     char path[128];
     snprintf(path, sizeof path, "/api/bots/%s", username);
-    harness_response r = call("GET", path, u->token, NULL);
+    harness_response r = harness_call(srv, "GET", path, u->token, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
-    json_int_t id = int_at(r.json, "id");
+    json_int_t id = harness_json_int(r.json, "id");
     harness_response_free(&r);
     return id;
 }
@@ -134,9 +100,9 @@ static json_int_t find_bot(const user *u, const char *username) {
 static json_int_t open_direct(const user *u, json_int_t peer) {
     char body[64];
     snprintf(body, sizeof body, "{\"user_id\":%lld}", (long long)peer);
-    harness_response r = call("POST", "/api/chats/direct", u->token, body);
+    harness_response r = harness_call(srv, "POST", "/api/chats/direct", u->token, body);
     assert_true(r.status == 200 || r.status == 201);
-    json_int_t id = int_at(r.json, "id");
+    json_int_t id = harness_json_int(r.json, "id");
     harness_response_free(&r);
     return id;
 }
@@ -145,9 +111,9 @@ static json_int_t send_text(const user *u, json_int_t chat, const char *text) {
     char path[128], body[512];
     snprintf(path, sizeof path, "/api/chats/%lld/messages", (long long)chat);
     snprintf(body, sizeof body, "{\"text\":\"%s\"}", text);
-    harness_response r = call("POST", path, u->token, body);
+    harness_response r = harness_call(srv, "POST", path, u->token, body);
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t seq = int_at(r.json, "message.seq");
+    json_int_t seq = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
     return seq;
 }
@@ -168,7 +134,7 @@ static json_t *expect_message_from(harness_ws *ws, json_int_t chat, json_int_t s
     for (int i = 0; i < 10; i++) {
         json_t *ev = NULL;
         assert_int_equal(harness_ws_expect_type(ws, "message.new", PUSH_BOUND_MS, &ev), SB_OK);
-        if (int_at(ev, "chat_id") == chat && int_at(ev, "message.sender_id") == sender) return ev;
+        if (harness_json_int(ev, "chat_id") == chat && harness_json_int(ev, "message.sender_id") == sender) return ev;
         json_decref(ev);
     }
     fail_msg("no message from %lld in chat %lld", (long long)sender, (long long)chat);
@@ -183,28 +149,28 @@ static void test_third_party_bot(void **state) {
     json_int_t bot_id = create_bot("weatherbot", bot_token);
 
     /* Creation rules: a taken name, a name not ending in bot, a customer. */
-    harness_response r = call("POST", "/api/admin/bots", admin_token, "{\"username\":\"weatherbot\"}");
+    harness_response r = harness_call(srv, "POST", "/api/admin/bots", admin_token, "{\"username\":\"weatherbot\"}");
     HARNESS_ASSERT_STATUS(r, 409);
     harness_response_free(&r);
-    r = call("POST", "/api/admin/bots", admin_token, "{\"username\":\"weather\"}");
+    r = harness_call(srv, "POST", "/api/admin/bots", admin_token, "{\"username\":\"weather\"}");
     HARNESS_ASSERT_STATUS(r, 400);
     harness_response_free(&r);
     user alice = login();
-    r = call("POST", "/api/admin/bots", alice.token, "{\"username\":\"alicebot\"}");
+    r = harness_call(srv, "POST", "/api/admin/bots", alice.token, "{\"username\":\"alicebot\"}");
     HARNESS_ASSERT_STATUS(r, 403);
     harness_response_free(&r);
 
     /* The bot knows who it is. */
     r = bot_call(bot_token, "GET", "/api/bot/me", NULL);
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_int_equal(int_at(r.json, "id"), bot_id);
-    assert_string_equal(str_at(r.json, "username"), "weatherbot");
+    assert_int_equal(harness_json_int(r.json, "id"), bot_id);
+    assert_string_equal(harness_json_str(r.json, "username"), "weatherbot");
     harness_response_free(&r);
 
     /* The customer finds it and writes. */
     assert_int_equal(find_bot(&alice, "weatherbot"), bot_id);
     assert_int_equal(find_bot(&alice, "@WeatherBot"), bot_id);
-    r = call("GET", "/api/bots/nosuchbot", alice.token, NULL);
+    r = harness_call(srv, "GET", "/api/bots/nosuchbot", alice.token, NULL);
     HARNESS_ASSERT_STATUS(r, 404);
     harness_response_free(&r);
     json_int_t chat = open_direct(&alice, bot_id);
@@ -217,18 +183,18 @@ static void test_third_party_bot(void **state) {
     json_t *list = json_object_get(u, "updates");
     assert_int_equal(json_array_size(list), 1);
     json_t *first = json_array_get(list, 0);
-    assert_string_equal(str_at(first, "event.type"), "message.new");
-    assert_int_equal(int_at(first, "event.chat_id"), chat);
-    assert_int_equal(int_at(first, "event.seq"), seq);
-    assert_string_equal(str_at(first, "event.message.text"), "weather in Kyiv?");
-    assert_int_equal(int_at(first, "event.message.sender_id"), alice.id);
-    json_int_t cursor = int_at(u, "next_after");
-    assert_int_equal(cursor, int_at(first, "update_id"));
+    assert_string_equal(harness_json_str(first, "event.type"), "message.new");
+    assert_int_equal(harness_json_int(first, "event.chat_id"), chat);
+    assert_int_equal(harness_json_int(first, "event.seq"), seq);
+    assert_string_equal(harness_json_str(first, "event.message.text"), "weather in Kyiv?");
+    assert_int_equal(harness_json_int(first, "event.message.sender_id"), alice.id);
+    json_int_t cursor = harness_json_int(u, "next_after");
+    assert_int_equal(cursor, harness_json_int(first, "update_id"));
     json_decref(u);
     /* Read again after the cursor: nothing new (each update once). */
     u = updates(bot_token, cursor);
     assert_int_equal(json_array_size(json_object_get(u, "updates")), 0);
-    assert_int_equal(int_at(u, "next_after"), cursor);
+    assert_int_equal(harness_json_int(u, "next_after"), cursor);
     json_decref(u);
 
     /* The bot answers with a keyboard; the customer gets it live. */
@@ -238,13 +204,13 @@ static void test_third_party_bot(void **state) {
                  "{\"text\":\"Which forecast?\",\"reply_to_seq\":1,\"keyboard\":{\"buttons\":[[{\"text\":\"Today\","
                  "\"data\":\"today\"},{\"text\":\"Week\",\"data\":\"week\"}]]}}");
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t keyboard_seq = int_at(r.json, "message.seq");
-    assert_string_equal(str_at(r.json, "message.kind"), "keyboard");
+    json_int_t keyboard_seq = harness_json_int(r.json, "message.seq");
+    assert_string_equal(harness_json_str(r.json, "message.kind"), "keyboard");
     harness_response_free(&r);
     json_t *ev = expect_message_from(ws, chat, bot_id);
-    assert_int_equal(int_at(ev, "seq"), keyboard_seq);
-    assert_string_equal(str_at(ev, "message.text"), "Which forecast?");
-    assert_string_equal(str_at(ev, "message.kind"), "keyboard");
+    assert_int_equal(harness_json_int(ev, "seq"), keyboard_seq);
+    assert_string_equal(harness_json_str(ev, "message.text"), "Which forecast?");
+    assert_string_equal(harness_json_str(ev, "message.kind"), "keyboard");
     json_decref(ev);
     /* A plain text answer too. */
     r = bot_call(bot_token, "POST", path, "{\"text\":\"or just ask\"}");
@@ -258,26 +224,26 @@ static void test_third_party_bot(void **state) {
     /* The customer presses a button: the bot gets the callback. */
     char press[160];
     snprintf(press, sizeof press, "/api/chats/%lld/messages/%lld/press", (long long)chat, (long long)keyboard_seq);
-    r = call("POST", press, alice.token, "{\"data\":\"week\"}");
+    r = harness_call(srv, "POST", press, alice.token, "{\"data\":\"week\"}");
     HARNESS_ASSERT_STATUS(r, 202);
     harness_response_free(&r);
-    r = call("POST", press, alice.token, "{\"data\":\"month\"}");
+    r = harness_call(srv, "POST", press, alice.token, "{\"data\":\"month\"}");
     HARNESS_ASSERT_STATUS(r, 404);
     harness_response_free(&r);
     u = updates(bot_token, cursor);
     list = json_object_get(u, "updates");
     assert_int_equal(json_array_size(list), 1); /* its own messages are not updates */
     first = json_array_get(list, 0);
-    assert_string_equal(str_at(first, "event.type"), "bot.callback");
-    assert_string_equal(str_at(first, "event.data"), "week");
-    assert_int_equal(int_at(first, "event.chat_id"), chat);
-    assert_int_equal(int_at(first, "event.seq"), keyboard_seq);
-    assert_int_equal(int_at(first, "event.user_id"), alice.id);
+    assert_string_equal(harness_json_str(first, "event.type"), "bot.callback");
+    assert_string_equal(harness_json_str(first, "event.data"), "week");
+    assert_int_equal(harness_json_int(first, "event.chat_id"), chat);
+    assert_int_equal(harness_json_int(first, "event.seq"), keyboard_seq);
+    assert_int_equal(harness_json_int(first, "event.user_id"), alice.id);
     json_decref(u);
 
     /* Someone outside the chat cannot press. */
     user mallory = login();
-    r = call("POST", press, mallory.token, "{\"data\":\"week\"}");
+    r = harness_call(srv, "POST", press, mallory.token, "{\"data\":\"week\"}");
     HARNESS_ASSERT_STATUS(r, 404);
     harness_response_free(&r);
     assert_int_equal(harness_ws_close(ws, 1000, PUSH_BOUND_MS, NULL), SB_OK);
@@ -294,7 +260,7 @@ static void test_bot_auth_and_membership(void **state) {
     user bob = login(), carol = login();
 
     /* 401: nothing, a malformed token, an unknown token, a bot token as Bearer. */
-    harness_response r = call("GET", "/api/bot/updates", NULL, NULL);
+    harness_response r = harness_call(srv, "GET", "/api/bot/updates", NULL, NULL);
     HARNESS_ASSERT_STATUS(r, 401);
     harness_response_free(&r);
     r = call_as("GET", "/api/bot/updates", "Bot not-a-token", NULL);
@@ -304,11 +270,11 @@ static void test_bot_auth_and_membership(void **state) {
     r = bot_call("0000000000000000000000000000000000000000000000000000000000000000", "GET", "/api/bot/updates", NULL);
     HARNESS_ASSERT_STATUS(r, 401);
     harness_response_free(&r);
-    r = call("GET", "/api/bot/updates", one, NULL);
+    r = harness_call(srv, "GET", "/api/bot/updates", one, NULL);
     HARNESS_ASSERT_STATUS(r, 401);
     harness_response_free(&r);
     /* 403: a customer's session on a bot route, a bot on a customer route. */
-    r = call("GET", "/api/bot/updates", bob.token, NULL);
+    r = harness_call(srv, "GET", "/api/bot/updates", bob.token, NULL);
     HARNESS_ASSERT_STATUS(r, 403);
     harness_response_free(&r);
     r = bot_call(one, "GET", "/api/chats", NULL);
@@ -345,7 +311,7 @@ static void test_bot_auth_and_membership(void **state) {
     harness_response_free(&r);
     /* ... and nothing was written there. */
     snprintf(path, sizeof path, "/api/chats/%lld/messages", (long long)chat_bc);
-    r = call("GET", path, bob.token, NULL);
+    r = harness_call(srv, "GET", path, bob.token, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "messages")), 0);
     harness_response_free(&r);
@@ -359,10 +325,10 @@ static void test_bankbot_balance_over_ws(void **state) {
     char body[160];
     snprintf(body, sizeof body, "{\"user_id\":%lld,\"amount_minor\":1250000,\"idempotency_key\":\"bot-dep-1\"}",
              (long long)dana.id);
-    harness_response r = call("POST", "/api/admin/deposits", admin_token, body);
+    harness_response r = harness_call(srv, "POST", "/api/admin/deposits", admin_token, body);
     HARNESS_ASSERT_STATUS(r, 201);
     harness_response_free(&r);
-    r = call("GET", "/api/wallet", dana.token, NULL);
+    r = harness_call(srv, "GET", "/api/wallet", dana.token, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
     char *wallet = harness_json_text(r.json);
     assert_non_null(strstr(wallet, "1250000"));
@@ -375,18 +341,18 @@ static void test_bankbot_balance_over_ws(void **state) {
     assert_int_equal(harness_ws_open(srv->port, dana.token, &ws, NULL), SB_OK);
     json_int_t seq = send_text(&dana, chat, "what's my balance");
     json_t *ev = expect_message_from(ws, chat, bankbot);
-    assert_string_equal(str_at(ev, "message.text"), "Your available balance: 1,250,000 rials");
-    assert_int_equal(int_at(ev, "message.reply_to_seq"), seq);
+    assert_string_equal(harness_json_str(ev, "message.text"), "Your available balance: 1,250,000 rials");
+    assert_int_equal(harness_json_int(ev, "message.reply_to_seq"), seq);
     json_decref(ev);
     /* In Persian, by command too. */
     (void)send_text(&dana, chat, "موجودی حسابم چقدره");
     ev = expect_message_from(ws, chat, bankbot);
-    assert_string_equal(str_at(ev, "message.text"), "موجودی قابل برداشت شما: ۱٬۲۵۰٬۰۰۰ ریال");
+    assert_string_equal(harness_json_str(ev, "message.text"), "موجودی قابل برداشت شما: ۱٬۲۵۰٬۰۰۰ ریال");
     json_decref(ev);
     (void)send_text(&dana, chat, "/transactions");
     ev = expect_message_from(ws, chat, bankbot);
-    assert_non_null(strstr(str_at(ev, "message.text"), "Your last transactions:\n#"));
-    assert_non_null(strstr(str_at(ev, "message.text"), "deposit · 1,250,000 rials · done"));
+    assert_non_null(strstr(harness_json_str(ev, "message.text"), "Your last transactions:\n#"));
+    assert_non_null(strstr(harness_json_str(ev, "message.text"), "deposit · 1,250,000 rials · done"));
     json_decref(ev);
     assert_int_equal(harness_ws_close(ws, 1000, PUSH_BOUND_MS, NULL), SB_OK);
     harness_ws_free(ws);
@@ -405,7 +371,7 @@ static void test_bankbot_handoff_and_agent_reply(void **state) {
     assert_int_equal(harness_ws_open(srv->port, erin.token, &ws, NULL), SB_OK);
     (void)send_text(&erin, chat, "/agent");
     json_t *ev = expect_message_from(ws, chat, bankbot);
-    const char *text = str_at(ev, "message.text");
+    const char *text = harness_json_str(ev, "message.text");
     const char *prefix = "I have passed our conversation to a colleague (case #";
     assert_true(strncmp(text, prefix, strlen(prefix)) == 0);
     long long case_id = strtoll(text + strlen(prefix), NULL, 10);
@@ -415,20 +381,20 @@ static void test_bankbot_handoff_and_agent_reply(void **state) {
     /* The agent sees the conversation in the case and answers it. */
     char path[128];
     snprintf(path, sizeof path, "/api/listening/cases/%lld", case_id);
-    harness_response r = call("GET", path, agent_token, NULL);
+    harness_response r = harness_call(srv, "GET", path, agent_token, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
     char *body = harness_json_text(r.json);
     assert_non_null(strstr(body, "customer: /agent"));
     sb_free(body);
     harness_response_free(&r);
     snprintf(path, sizeof path, "/api/listening/cases/%lld/replies", case_id);
-    r = call("POST", path, agent_token, "{\"text\":\"Hello, I am Ann from support. How can I help?\"}");
+    r = harness_call(srv, "POST", path, agent_token, "{\"text\":\"Hello, I am Ann from support. How can I help?\"}");
     HARNESS_ASSERT_STATUS(r, 201);
-    assert_string_equal(str_at(r.json, "replies.0.delivery"), "delivered");
-    assert_string_equal(str_at(r.json, "replies.0.channel"), "messenger");
+    assert_string_equal(harness_json_str(r.json, "replies.0.delivery"), "delivered");
+    assert_string_equal(harness_json_str(r.json, "replies.0.channel"), "messenger");
     harness_response_free(&r);
     ev = expect_message_from(ws, chat, bankbot);
-    assert_string_equal(str_at(ev, "message.text"),
+    assert_string_equal(harness_json_str(ev, "message.text"),
                         "Our colleague answers: Hello, I am Ann from support. How can I help?");
     json_decref(ev);
     assert_int_equal(harness_ws_close(ws, 1000, PUSH_BOUND_MS, NULL), SB_OK);

@@ -42,74 +42,31 @@ typedef struct {
 
 static int group_setup(void **state) {
     (void)state;
-    if (harness_server_up(NULL, &srv) != SB_OK) return -1;
-    return harness_staff_token(srv, "admin", admin, NULL) == SB_OK ? 0 : -1;
+    return harness_group_up(&srv, admin) == SB_OK ? 0 : -1;
 }
 
 static int group_teardown(void **state) {
     (void)state;
-    if (!srv) return 0;
-    int exit_status = -1;
-    int result = harness_server_stop(srv, &exit_status);
-    harness_server_free(srv);
-    srv = NULL;
-    return result == SB_OK && exit_status == 0 ? 0 : -1;
+    return harness_server_down(&srv) == SB_OK ? 0 : -1;
 }
 
 static user login(void) {
     user u;
-    char phone[32];
-    snprintf(phone, sizeof phone, "0912444%04d", ++phones);
-    json_t *info;
-    assert_int_equal(harness_customer_login(srv, phone, u.token, &info), SB_OK);
-    u.id = json_integer_value(json_object_get(info, "id"));
-    json_decref(info);
+    assert_int_equal(harness_customer_new(srv, "0912444", &phones, u.token, &u.id), SB_OK);
     assert_true(u.id > 0);
     return u;
 }
 
-static harness_response call(const char *method, const char *path, const char *token, const char *fmt, ...)
-    SB_PRINTF(4, 5);
-static harness_response call(const char *method, const char *path, const char *token, const char *fmt, ...) {
-    char body[2048];
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(body, sizeof body, fmt, ap);
-        va_end(ap);
-        assert_true(n >= 0 && (size_t)n < sizeof body);
-    }
-    harness_response r;
-    assert_int_equal(harness_http_json(srv->port, method, path, token, fmt ? body : NULL, &r), SB_OK);
-    return r;
-}
-
-static json_int_t int_at(json_t *root, const char *dotted) {
-    json_t *v = harness_json_path(root, dotted);
-    if (!json_is_integer(v)) {
-        char *t = harness_json_text(root);
-        fprintf(stderr, "no integer at %s in %s\n", dotted, t);
-        sb_free(t);
-    }
-    assert_true(json_is_integer(v));
-    return json_integer_value(v);
-}
-
-static const char *str_at(json_t *root, const char *dotted) {
-    json_t *v = harness_json_path(root, dotted);
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
 static int64_t wallet(const user *u) {
-    harness_response r = call("GET", "/api/wallet", u->token, NULL);
+    harness_response r = harness_callf(srv, "GET", "/api/wallet", u->token, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
-    int64_t b = int_at(r.json, "available_minor");
+    int64_t b = harness_json_int(r.json, "available_minor");
     harness_response_free(&r);
     return b;
 }
 
 static void deposit(const user *u, int64_t amount, const char *key) {
-    harness_response r = call("POST", "/api/admin/deposits", admin,
+    harness_response r = harness_callf(srv, "POST", "/api/admin/deposits", admin,
                               "{\"user_id\":%lld,\"amount_minor\":%lld,\"idempotency_key\":\"%s\"}", (long long)u->id,
                               (long long)amount, key);
     HARNESS_ASSERT_STATUS(r, 201);
@@ -117,7 +74,7 @@ static void deposit(const user *u, int64_t amount, const char *key) {
 }
 
 static json_int_t receipts_count(const user *u) {
-    harness_response r = call("GET", "/api/receipts", u->token, NULL);
+    harness_response r = harness_callf(srv, "GET", "/api/receipts", u->token, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
     json_int_t n = (json_int_t)json_array_size(json_object_get(r.json, "receipts"));
     harness_response_free(&r);
@@ -125,9 +82,9 @@ static json_int_t receipts_count(const user *u) {
 }
 
 static json_int_t direct(const user *a, const user *b) {
-    harness_response r = call("POST", "/api/chats/direct", a->token, "{\"user_id\":%lld}", (long long)b->id);
+    harness_response r = harness_callf(srv, "POST", "/api/chats/direct", a->token, "{\"user_id\":%lld}", (long long)b->id);
     assert_true(r.status == 200 || r.status == 201);
-    json_int_t id = int_at(r.json, "id");
+    json_int_t id = harness_json_int(r.json, "id");
     harness_response_free(&r);
     return id;
 }
@@ -149,7 +106,7 @@ static json_t *wait_event(harness_ws *ws, const char *type, json_int_t chat, jso
         int result = harness_ws_expect_type(ws, type, left, &ev);
         if (result != SB_OK) fprintf(stderr, "no %s event for chat %lld seq %lld\n", type, (long long)chat, (long long)seq);
         assert_int_equal(result, SB_OK);
-        if (int_at(ev, "chat_id") == chat && (!seq || int_at(ev, "seq") == seq)) return ev;
+        if (harness_json_int(ev, "chat_id") == chat && (!seq || harness_json_int(ev, "seq") == seq)) return ev;
         json_decref(ev);
     }
 }
@@ -157,7 +114,7 @@ static json_t *wait_event(harness_ws *ws, const char *type, json_int_t chat, jso
 /* A payment status event for chat/seq carrying this status. */
 static json_t *wait_status(harness_ws *ws, json_int_t chat, json_int_t seq, const char *status, int bound_ms) {
     json_t *ev = wait_event(ws, "payment.status", chat, seq, bound_ms);
-    if (strcmp(str_at(ev, "message.status"), status) != 0) {
+    if (strcmp(harness_json_str(ev, "message.status"), status) != 0) {
         char *t = harness_json_text(ev);
         fprintf(stderr, "want status %s: %s\n", status, t);
         sb_free(t);
@@ -193,45 +150,45 @@ static void test_direct_send_request_decline(void **state) {
 
     /* A sends 100,000 to B: paid at once, pushed to both, B gets a notice. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/send", (long long)chat);
-    harness_response r = call("POST", path, a.token,
+    harness_response r = harness_callf(srv, "POST", path, a.token,
                               "{\"to_user_id\":%lld,\"amount_minor\":100000,\"note\":\"rent\",\"idempotency_key\":"
                               "\"k-send-1\"}",
                               (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t seq = int_at(r.json, "message.seq");
-    assert_string_equal(str_at(r.json, "message.kind"), "payment");
-    assert_string_equal(str_at(r.json, "message.status"), "paid");
-    assert_string_equal(str_at(r.json, "message.payload.kind"), "send");
-    assert_int_equal(int_at(r.json, "receipt.amount_minor"), 100000);
+    json_int_t seq = harness_json_int(r.json, "message.seq");
+    assert_string_equal(harness_json_str(r.json, "message.kind"), "payment");
+    assert_string_equal(harness_json_str(r.json, "message.status"), "paid");
+    assert_string_equal(harness_json_str(r.json, "message.payload.kind"), "send");
+    assert_int_equal(harness_json_int(r.json, "receipt.amount_minor"), 100000);
     harness_response_free(&r);
     json_t *ev = wait_event(wb, "message.new", chat, seq, PUSH_BOUND_MS);
-    assert_string_equal(str_at(ev, "message.status"), "paid");
-    assert_int_equal(int_at(ev, "message.payload.amount_minor"), 100000);
+    assert_string_equal(harness_json_str(ev, "message.status"), "paid");
+    assert_int_equal(harness_json_int(ev, "message.payload.amount_minor"), 100000);
     json_decref(ev);
     json_decref(wait_event(wa, "message.new", chat, seq, PUSH_BOUND_MS));
     /* The receipt notice from the bank's official account. */
     ev = NULL;
     assert_int_equal(harness_ws_expect_type(wb, "message.new", PUSH_BOUND_MS, &ev), SB_OK);
-    assert_string_equal(str_at(ev, "message.kind"), "notice");
+    assert_string_equal(harness_json_str(ev, "message.kind"), "notice");
     assert_true(json_is_null(harness_json_path(ev, "message.sender_id")));
-    assert_non_null(strstr(str_at(ev, "message.text"), "100,000 IRR"));
+    assert_non_null(strstr(harness_json_str(ev, "message.text"), "100,000 IRR"));
     json_decref(ev);
     /* Retried with the same key: 200, the same message, nothing moves. */
-    r = call("POST", path, a.token,
+    r = harness_callf(srv, "POST", path, a.token,
              "{\"to_user_id\":%lld,\"amount_minor\":100000,\"note\":\"rent\",\"idempotency_key\":\"k-send-1\"}",
              (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 200);
     assert_true(json_is_true(json_object_get(r.json, "replayed")));
-    assert_int_equal(int_at(r.json, "message.seq"), seq);
+    assert_int_equal(harness_json_int(r.json, "message.seq"), seq);
     harness_response_free(&r);
     /* The same key for another amount: refused. */
-    r = call("POST", path, a.token,
+    r = harness_callf(srv, "POST", path, a.token,
              "{\"to_user_id\":%lld,\"amount_minor\":99,\"note\":\"rent\",\"idempotency_key\":\"k-send-1\"}",
              (long long)b.id);
     HARNESS_ASSERT_ERROR(r, 409, "idempotency_conflict");
     harness_response_free(&r);
     /* More than the wallet holds: the ledger's refusal, nothing posted. */
-    r = call("POST", path, a.token, "{\"to_user_id\":%lld,\"amount_minor\":900000,\"idempotency_key\":\"k-send-2\"}",
+    r = harness_callf(srv, "POST", path, a.token, "{\"to_user_id\":%lld,\"amount_minor\":900000,\"idempotency_key\":\"k-send-2\"}",
              (long long)b.id);
     HARNESS_ASSERT_ERROR(r, 409, "exceeds_credits");
     harness_response_free(&r);
@@ -240,62 +197,62 @@ static void test_direct_send_request_decline(void **state) {
 
     /* A asks B for 30,000; B declines: both see it live. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/request", (long long)chat);
-    r = call("POST", path, a.token,
+    r = harness_callf(srv, "POST", path, a.token,
              "{\"from_user_id\":%lld,\"amount_minor\":30000,\"note\":\"taxi\",\"idempotency_key\":\"k-req-1\"}",
              (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t req1 = int_at(r.json, "message.seq");
-    assert_string_equal(str_at(r.json, "message.status"), "pending");
+    json_int_t req1 = harness_json_int(r.json, "message.seq");
+    assert_string_equal(harness_json_str(r.json, "message.status"), "pending");
     assert_string_equal(share_status(r.json, "message", b.id), "pending");
     harness_response_free(&r);
     ev = wait_event(wb, "message.new", chat, req1, PUSH_BOUND_MS);
-    assert_string_equal(str_at(ev, "message.status"), "pending");
+    assert_string_equal(harness_json_str(ev, "message.status"), "pending");
     json_decref(ev);
     snprintf(path, sizeof path, "/api/chats/%lld/payments/%lld/decline", (long long)chat, (long long)req1);
-    r = call("POST", path, b.token, "{}");
+    r = harness_callf(srv, "POST", path, b.token, "{}");
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_string_equal(str_at(r.json, "message.status"), "declined");
+    assert_string_equal(harness_json_str(r.json, "message.status"), "declined");
     harness_response_free(&r);
     json_decref(wait_status(wa, chat, req1, "declined", PUSH_BOUND_MS));
     json_decref(wait_status(wb, chat, req1, "declined", PUSH_BOUND_MS));
     /* Paying a declined request: refused with the verdict. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/%lld/pay", (long long)chat, (long long)req1);
-    r = call("POST", path, b.token, "{\"idempotency_key\":\"k-pay-0\"}");
+    r = harness_callf(srv, "POST", path, b.token, "{\"idempotency_key\":\"k-pay-0\"}");
     HARNESS_ASSERT_ERROR(r, 409, "already_declined");
     harness_response_free(&r);
 
     /* A asks for 40,000 again; B pays from the chat; a retry moves nothing. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/request", (long long)chat);
-    r = call("POST", path, a.token, "{\"from_user_id\":%lld,\"amount_minor\":40000,\"idempotency_key\":\"k-req-2\"}",
+    r = harness_callf(srv, "POST", path, a.token, "{\"from_user_id\":%lld,\"amount_minor\":40000,\"idempotency_key\":\"k-req-2\"}",
              (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t req2 = int_at(r.json, "message.seq");
+    json_int_t req2 = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
     snprintf(path, sizeof path, "/api/chats/%lld/payments/%lld/pay", (long long)chat, (long long)req2);
-    r = call("POST", path, b.token, "{\"idempotency_key\":\"k-pay-1\"}");
+    r = harness_callf(srv, "POST", path, b.token, "{\"idempotency_key\":\"k-pay-1\"}");
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_string_equal(str_at(r.json, "message.status"), "paid");
+    assert_string_equal(harness_json_str(r.json, "message.status"), "paid");
     assert_false(json_is_true(json_object_get(r.json, "replayed")));
     harness_response_free(&r);
     json_decref(wait_status(wa, chat, req2, "paid", PUSH_BOUND_MS));
     json_decref(wait_status(wb, chat, req2, "paid", PUSH_BOUND_MS));
-    r = call("POST", path, b.token, "{\"idempotency_key\":\"k-pay-1\"}");
+    r = harness_callf(srv, "POST", path, b.token, "{\"idempotency_key\":\"k-pay-1\"}");
     HARNESS_ASSERT_STATUS(r, 200);
     assert_true(json_is_true(json_object_get(r.json, "replayed")));
     harness_response_free(&r);
     /* The requester cannot pay its own request. */
-    r = call("POST", path, a.token, "{\"idempotency_key\":\"k-pay-2\"}");
+    r = harness_callf(srv, "POST", path, a.token, "{\"idempotency_key\":\"k-pay-2\"}");
     HARNESS_ASSERT_ERROR(r, 403, "not_the_payer");
     harness_response_free(&r);
     assert_int_equal(wallet(&a), 440000);
     assert_int_equal(wallet(&b), 560000);
     /* The history shows the three payment messages in order. */
     snprintf(path, sizeof path, "/api/chats/%lld/messages?after=0", (long long)chat);
-    r = call("GET", path, b.token, NULL);
+    r = harness_callf(srv, "GET", path, b.token, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "messages")), 3);
-    assert_string_equal(str_at(r.json, "messages.1.status"), "declined");
-    assert_string_equal(str_at(r.json, "messages.2.status"), "paid");
+    assert_string_equal(harness_json_str(r.json, "messages.1.status"), "declined");
+    assert_string_equal(harness_json_str(r.json, "messages.2.status"), "paid");
     harness_response_free(&r);
     harness_ws_free(wa);
     harness_ws_free(wb);
@@ -312,14 +269,14 @@ static void test_group_split_end_to_end(void **state) {
         snprintf(key, sizeof key, "dep-g%d", i);
         deposit(&u[i], 1000000, key);
     }
-    harness_response r = call("POST", "/api/groups", u[0].token, "{\"title\":\"Friday dinner\"}");
+    harness_response r = harness_callf(srv, "POST", "/api/groups", u[0].token, "{\"title\":\"Friday dinner\"}");
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t group = int_at(r.json, "id");
+    json_int_t group = harness_json_int(r.json, "id");
     harness_response_free(&r);
     char path[160];
     snprintf(path, sizeof path, "/api/groups/%lld/members", (long long)group);
     for (int i = 1; i < 4; i++) {
-        r = call("POST", path, u[0].token, "{\"user_id\":%lld}", (long long)u[i].id);
+        r = harness_callf(srv, "POST", path, u[0].token, "{\"user_id\":%lld}", (long long)u[i].id);
         HARNESS_ASSERT_STATUS(r, 204);
         harness_response_free(&r);
     }
@@ -329,7 +286,7 @@ static void test_group_split_end_to_end(void **state) {
 
     /* A forged member id (the stranger is not in the group): refused. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/split", (long long)group);
-    r = call("POST", path, u[0].token,
+    r = harness_callf(srv, "POST", path, u[0].token,
              "{\"members\":[%lld,%lld],\"subtotal_minor\":1000,\"idempotency_key\":\"k-split-0\"}",
              (long long)u[0].id, (long long)stranger.id);
     HARNESS_ASSERT_ERROR(r, 403, "not_a_member");
@@ -339,7 +296,7 @@ static void test_group_split_end_to_end(void **state) {
     size_t used = 0;
     for (int i = 0; i < SB_CHATPAY_SPLIT_MEMBERS_MAX + 1; i++)
         used += (size_t)snprintf(many + used, sizeof many - used, "%s%d", i ? "," : "", 1000 + i);
-    r = call("POST", path, u[0].token, "{\"members\":[%s],\"subtotal_minor\":1000,\"idempotency_key\":\"k-split-9\"}",
+    r = harness_callf(srv, "POST", path, u[0].token, "{\"members\":[%s],\"subtotal_minor\":1000,\"idempotency_key\":\"k-split-9\"}",
              many);
     HARNESS_ASSERT_ERROR(r, 413, "too_large");
     harness_response_free(&r);
@@ -349,31 +306,31 @@ static void test_group_split_end_to_end(void **state) {
      * each and the three rials left go one each to the first three members,
      * so 250,001 / 250,001 / 250,001 / 250,000.  u[0] paid the restaurant, so
      * its own share counts as paid; the other three owe theirs to u[0]. */
-    r = call("POST", path, u[0].token,
+    r = harness_callf(srv, "POST", path, u[0].token,
              "{\"members\":[%lld,%lld,%lld,%lld],\"subtotal_minor\":1000003,\"mode\":\"equal\",\"title\":"
              "\"Restaurant\",\"idempotency_key\":\"k-split-1\"}",
              (long long)u[0].id, (long long)u[1].id, (long long)u[2].id, (long long)u[3].id);
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t seq = int_at(r.json, "message.seq");
-    assert_string_equal(str_at(r.json, "message.status"), "pending");
-    assert_int_equal(int_at(r.json, "message.payload.amount_minor"), 1000003);
+    json_int_t seq = harness_json_int(r.json, "message.seq");
+    assert_string_equal(harness_json_str(r.json, "message.status"), "pending");
+    assert_int_equal(harness_json_int(r.json, "message.payload.amount_minor"), 1000003);
     static const json_int_t want_share[4] = {250001, 250001, 250001, 250000};
     for (int i = 0; i < 4; i++) {
         char p[64];
         snprintf(p, sizeof p, "message.payload.shares.%d.amount_minor", i);
-        assert_int_equal(int_at(r.json, p), want_share[i]);
+        assert_int_equal(harness_json_int(r.json, p), want_share[i]);
         snprintf(p, sizeof p, "message.payload.shares.%d.user_id", i);
-        assert_int_equal(int_at(r.json, p), u[i].id);
+        assert_int_equal(harness_json_int(r.json, p), u[i].id);
     }
     assert_string_equal(share_status(r.json, "message", u[0].id), "paid");
     harness_response_free(&r);
     /* A retry of the split: the same message, no second split. */
-    r = call("POST", path, u[0].token,
+    r = harness_callf(srv, "POST", path, u[0].token,
              "{\"members\":[%lld,%lld,%lld,%lld],\"subtotal_minor\":1000003,\"mode\":\"equal\",\"title\":"
              "\"Restaurant\",\"idempotency_key\":\"k-split-1\"}",
              (long long)u[0].id, (long long)u[1].id, (long long)u[2].id, (long long)u[3].id);
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_int_equal(int_at(r.json, "message.seq"), seq);
+    assert_int_equal(harness_json_int(r.json, "message.seq"), seq);
     harness_response_free(&r);
     for (int i = 0; i < 4; i++)
         json_decref(wait_event(ws[i], "message.new", group, seq, PUSH_BOUND_MS));
@@ -384,9 +341,9 @@ static void test_group_split_end_to_end(void **state) {
         snprintf(path, sizeof path, "/api/chats/%lld/payments/%lld/pay", (long long)group, (long long)seq);
         char key[32];
         snprintf(key, sizeof key, "k-share-%d", k);
-        r = call("POST", path, u[k].token, "{\"idempotency_key\":\"%s\"}", key);
+        r = harness_callf(srv, "POST", path, u[k].token, "{\"idempotency_key\":\"%s\"}", key);
         HARNESS_ASSERT_STATUS(r, 200);
-        assert_int_equal(int_at(r.json, "receipt.amount_minor"), want_share[k]);
+        assert_int_equal(harness_json_int(r.json, "receipt.amount_minor"), want_share[k]);
         harness_response_free(&r);
         const char *status = k < 3 ? "pending" : "paid";
         for (int i = 0; i < 4; i++) {
@@ -396,22 +353,22 @@ static void test_group_split_end_to_end(void **state) {
             json_decref(ev);
         }
         /* A retried payment with the same key moves nothing. */
-        r = call("POST", path, u[k].token, "{\"idempotency_key\":\"%s\"}", key);
+        r = harness_callf(srv, "POST", path, u[k].token, "{\"idempotency_key\":\"%s\"}", key);
         HARNESS_ASSERT_STATUS(r, 200);
         assert_true(json_is_true(json_object_get(r.json, "replayed")));
         harness_response_free(&r);
     }
     snprintf(path, sizeof path, "/api/chats/%lld/payments/%lld", (long long)group, (long long)seq);
-    r = call("GET", path, u[2].token, NULL);
+    r = harness_callf(srv, "GET", path, u[2].token, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_string_equal(str_at(r.json, "message.status"), "paid");
+    assert_string_equal(harness_json_str(r.json, "message.status"), "paid");
     harness_response_free(&r);
     /* Not a member: the chat does not exist for them. */
-    r = call("GET", path, stranger.token, NULL);
+    r = harness_callf(srv, "GET", path, stranger.token, NULL);
     HARNESS_ASSERT_ERROR(r, 404, "not_found");
     harness_response_free(&r);
     snprintf(path, sizeof path, "/api/chats/%lld/payments/%lld/pay", (long long)group, (long long)seq);
-    r = call("POST", path, stranger.token, "{\"idempotency_key\":\"k-x\"}");
+    r = harness_callf(srv, "POST", path, stranger.token, "{\"idempotency_key\":\"k-x\"}");
     HARNESS_ASSERT_ERROR(r, 404, "not_found");
     harness_response_free(&r);
 
@@ -420,7 +377,7 @@ static void test_group_split_end_to_end(void **state) {
     assert_int_equal(wallet(&u[1]), 1000000 - 250001);
     assert_int_equal(wallet(&u[2]), 1000000 - 250001);
     assert_int_equal(wallet(&u[3]), 1000000 - 250000);
-    r = call("GET", "/api/admin/ledger/verify", admin, NULL);
+    r = harness_callf(srv, "GET", "/api/admin/ledger/verify", admin, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
     assert_true(json_is_true(json_object_get(r.json, "ok")));
     harness_response_free(&r);
@@ -439,19 +396,19 @@ static void test_refusals(void **state) {
     char path[128];
     /* A forged member id: c is not in the a-b chat. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/send", (long long)chat);
-    harness_response r = call("POST", path, a.token,
+    harness_response r = harness_callf(srv, "POST", path, a.token,
                               "{\"to_user_id\":%lld,\"amount_minor\":1000,\"idempotency_key\":\"k-f1\"}",
                               (long long)c.id);
     HARNESS_ASSERT_ERROR(r, 403, "not_a_member");
     harness_response_free(&r);
     /* A non-member sending in someone else's chat: no such chat. */
-    r = call("POST", path, c.token, "{\"to_user_id\":%lld,\"amount_minor\":1000,\"idempotency_key\":\"k-f2\"}",
+    r = harness_callf(srv, "POST", path, c.token, "{\"to_user_id\":%lld,\"amount_minor\":1000,\"idempotency_key\":\"k-f2\"}",
              (long long)b.id);
     HARNESS_ASSERT_ERROR(r, 404, "not_found");
     harness_response_free(&r);
     /* A bill with a bad check digit: 400 with the reason, nothing moves. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/bill", (long long)chat);
-    r = call("POST", path, a.token,
+    r = harness_callf(srv, "POST", path, a.token,
              "{\"bill_id\":\"2050327604614\",\"payment_id\":\"1070189\",\"idempotency_key\":\"k-bill-0\"}");
     HARNESS_ASSERT_ERROR(r, 400, "invalid");
     assert_non_null(strstr(harness_error_message(&r), "bad_bill_id_check"));
@@ -459,29 +416,29 @@ static void test_refusals(void **state) {
     assert_int_equal(wallet(&a), 100000);
     assert_int_equal(receipts_count(&a), receipts);
     /* A good bill: the receipt is shared in the chat (10,000 rials, water). */
-    r = call("POST", path, a.token,
+    r = harness_callf(srv, "POST", path, a.token,
              "{\"bill_id\":\"2050327604613\",\"payment_id\":\"1070189\",\"idempotency_key\":\"k-bill-1\"}");
     HARNESS_ASSERT_STATUS(r, 201);
-    assert_string_equal(str_at(r.json, "message.payload.kind"), "bill");
-    assert_string_equal(str_at(r.json, "message.payload.counterparty"), "water bill");
-    assert_string_equal(str_at(r.json, "message.status"), "paid");
+    assert_string_equal(harness_json_str(r.json, "message.payload.kind"), "bill");
+    assert_string_equal(harness_json_str(r.json, "message.payload.counterparty"), "water bill");
+    assert_string_equal(harness_json_str(r.json, "message.status"), "paid");
     harness_response_free(&r);
     assert_int_equal(wallet(&a), 90000);
     /* Unknown chats and bad ids: 404. */
-    r = call("POST", "/api/chats/999999/payments/send", a.token,
+    r = harness_callf(srv, "POST", "/api/chats/999999/payments/send", a.token,
              "{\"to_user_id\":%lld,\"amount_minor\":1,\"idempotency_key\":\"k-f3\"}", (long long)b.id);
     HARNESS_ASSERT_ERROR(r, 404, "not_found");
     harness_response_free(&r);
     snprintf(path, sizeof path, "/api/chats/%lld/payments/77", (long long)chat);
-    r = call("GET", path, a.token, NULL);
+    r = harness_callf(srv, "GET", path, a.token, NULL);
     HARNESS_ASSERT_ERROR(r, 404, "not_found");
     harness_response_free(&r);
     /* Bad input: no key, a zero amount. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/send", (long long)chat);
-    r = call("POST", path, a.token, "{\"to_user_id\":%lld,\"amount_minor\":10}", (long long)b.id);
+    r = harness_callf(srv, "POST", path, a.token, "{\"to_user_id\":%lld,\"amount_minor\":10}", (long long)b.id);
     HARNESS_ASSERT_ERROR(r, 400, "invalid");
     harness_response_free(&r);
-    r = call("POST", path, a.token, "{\"to_user_id\":%lld,\"amount_minor\":0,\"idempotency_key\":\"k\"}",
+    r = harness_callf(srv, "POST", path, a.token, "{\"to_user_id\":%lld,\"amount_minor\":0,\"idempotency_key\":\"k\"}",
              (long long)b.id);
     HARNESS_ASSERT_ERROR(r, 400, "invalid");
     harness_response_free(&r);
@@ -496,40 +453,40 @@ static void test_mute_and_expiry(void **state) {
     deposit(&a, 100000, "dep-e1");
     json_int_t chat = direct(&a, &b);
     harness_ws *wb = ws_of(&b);
-    harness_response r = call("PUT", "/api/me/notifications", b.token, "{\"muted\":true}");
+    harness_response r = harness_callf(srv, "PUT", "/api/me/notifications", b.token, "{\"muted\":true}");
     HARNESS_ASSERT_STATUS(r, 200);
     assert_true(json_is_true(json_object_get(r.json, "muted")));
     harness_response_free(&r);
-    r = call("PUT", "/api/me/notifications", b.token, "{\"muted\":\"yes\"}");
+    r = harness_callf(srv, "PUT", "/api/me/notifications", b.token, "{\"muted\":\"yes\"}");
     HARNESS_ASSERT_ERROR(r, 400, "invalid");
     harness_response_free(&r);
     char path[128];
     snprintf(path, sizeof path, "/api/chats/%lld/payments/send", (long long)chat);
-    r = call("POST", path, a.token, "{\"to_user_id\":%lld,\"amount_minor\":5000,\"idempotency_key\":\"k-m1\"}",
+    r = harness_callf(srv, "POST", path, a.token, "{\"to_user_id\":%lld,\"amount_minor\":5000,\"idempotency_key\":\"k-m1\"}",
              (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t seq = int_at(r.json, "message.seq");
+    json_int_t seq = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
     json_decref(wait_event(wb, "message.new", chat, seq, PUSH_BOUND_MS));
     json_t *ev = NULL;
     assert_int_equal(harness_ws_expect_type(wb, "message.new", PUSH_BOUND_MS, &ev), SB_OK);
-    assert_string_equal(str_at(ev, "message.kind"), "notice");
+    assert_string_equal(harness_json_str(ev, "message.kind"), "notice");
     assert_true(json_is_true(json_object_get(ev, "silent"))); /* arrives, without an alert */
     json_decref(ev);
 
     /* A request that expires in a second: the maintenance pass turns it expired, live. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/request", (long long)chat);
-    r = call("POST", path, a.token,
+    r = harness_callf(srv, "POST", path, a.token,
              "{\"from_user_id\":%lld,\"amount_minor\":3000,\"expires_in_s\":1,\"idempotency_key\":\"k-e1\"}",
              (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t req = int_at(r.json, "message.seq");
+    json_int_t req = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
     ev = wait_status(wb, chat, req, "expired", EXPIRY_BOUND_MS);
     assert_string_equal(share_status(ev, "message", b.id), "expired");
     json_decref(ev);
     snprintf(path, sizeof path, "/api/chats/%lld/payments/%lld/pay", (long long)chat, (long long)req);
-    r = call("POST", path, b.token, "{\"idempotency_key\":\"k-e2\"}");
+    r = harness_callf(srv, "POST", path, b.token, "{\"idempotency_key\":\"k-e2\"}");
     HARNESS_ASSERT_ERROR(r, 409, "already_expired");
     harness_response_free(&r);
     assert_int_equal(wallet(&b), 5000);

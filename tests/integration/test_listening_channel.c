@@ -29,29 +29,12 @@ static harness_server *srv;
 
 static int group_setup(void **state) {
     (void)state;
-    return harness_server_up(NULL, &srv) == SB_OK ? 0 : -1;
+    return harness_group_up(&srv, NULL) == SB_OK ? 0 : -1;
 }
 
 static int group_teardown(void **state) {
     (void)state;
-    if (!srv) return 0;
-    int exit_status = -1;
-    int result = harness_server_stop(srv, &exit_status);
-    harness_server_free(srv);
-    srv = NULL;
-    return result == SB_OK && exit_status == 0 ? 0 : -1;
-}
-
-static json_int_t int_at(json_t *root, const char *dotted) {
-    json_t *v = harness_json_path(root, dotted);
-    assert_true(json_is_integer(v));
-    return json_integer_value(v);
-}
-
-static harness_response call(const char *method, const char *path, const char *token, const char *body) {
-    harness_response r;
-    assert_int_equal(harness_http_json(srv->port, method, path, token, body, &r), SB_OK);
-    return r;
+    return harness_server_down(&srv) == SB_OK ? 0 : -1;
 }
 
 /* Wait until the own_channel post with this external id exists; its id. */
@@ -81,13 +64,13 @@ static void test_comment_becomes_post(void **state) {
     json_decref(info);
     assert_int_equal(harness_staff_token(srv, "marketer", marketer, NULL), SB_OK);
 
-    harness_response r = call("POST", "/api/channel/subscribe", customer, NULL);
+    harness_response r = harness_call(srv, "POST", "/api/channel/subscribe", customer, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
-    json_int_t chan = int_at(r.json, "chat_id");
+    json_int_t chan = harness_json_int(r.json, "chat_id");
     harness_response_free(&r);
-    r = call("POST", "/api/channel/posts", marketer, "{\"text\":\"Our new card is here\"}");
+    r = harness_call(srv, "POST", "/api/channel/posts", marketer, "{\"text\":\"Our new card is here\"}");
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t post = int_at(r.json, "message.seq");
+    json_int_t post = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
 
     char path[128];
@@ -95,9 +78,9 @@ static void test_comment_becomes_post(void **state) {
     const char *complaint = "کارتم بدون دلیل مسدود شده و هیچکس جواب نمیده، شماره من 09121234567 است";
     char body[512];
     snprintf(body, sizeof body, "{\"text\":\"%s\"}", complaint);
-    r = call("POST", path, customer, body);
+    r = harness_call(srv, "POST", path, customer, body);
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t seq = int_at(r.json, "message.seq");
+    json_int_t seq = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
 
     char external_id[64];
@@ -137,9 +120,9 @@ static void test_comment_becomes_post(void **state) {
     store_close(s);
 
     /* A second comment is a second post, not a merge. */
-    r = call("POST", path, customer, "{\"text\":\"Thanks, it works again\"}");
+    r = harness_call(srv, "POST", path, customer, "{\"text\":\"Thanks, it works again\"}");
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t seq2 = int_at(r.json, "message.seq");
+    json_int_t seq2 = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
     assert_true(seq2 != seq);
     snprintf(external_id, sizeof external_id, "%lld/%lld", (long long)chan, (long long)seq2);

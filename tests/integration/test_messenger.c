@@ -38,7 +38,7 @@ typedef struct {
 
 static int group_setup(void **state) {
     (void)state;
-    return harness_server_up(NULL, &srv) == SB_OK ? 0 : -1;
+    return harness_group_up(&srv, NULL) == SB_OK ? 0 : -1;
 }
 
 static int group_teardown(void **state) {
@@ -48,12 +48,7 @@ static int group_teardown(void **state) {
 
 static user login(void) {
     user u;
-    char phone[32];
-    snprintf(phone, sizeof phone, "0912333%04d", ++phones);
-    json_t *info;
-    assert_int_equal(harness_customer_login(srv, phone, u.token, &info), SB_OK);
-    u.id = json_integer_value(json_object_get(info, "id"));
-    json_decref(info);
+    assert_int_equal(harness_customer_new(srv, "0912333", &phones, u.token, &u.id), SB_OK);
     assert_true(u.id > 0);
     return u;
 }
@@ -62,22 +57,10 @@ static user login(void) {
 static harness_response call(const char *method, const char *path, const user *u, const char *fmt, ...)
     SB_PRINTF(4, 5);
 static harness_response call(const char *method, const char *path, const user *u, const char *fmt, ...) {
-    char *body = NULL;
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(NULL, 0, fmt, ap);
-        va_end(ap);
-        assert_true(n >= 0);
-        body = malloc((size_t)n + 1);
-        assert_non_null(body);
-        va_start(ap, fmt);
-        vsnprintf(body, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    harness_response r;
-    assert_int_equal(harness_http_json(srv->port, method, path, u ? u->token : NULL, body, &r), SB_OK);
-    free(body);
+    va_list ap;
+    va_start(ap, fmt);
+    harness_response r = harness_callv(srv, method, path, u ? u->token : NULL, fmt, ap);
+    va_end(ap);
     return r;
 }
 
@@ -87,23 +70,11 @@ static void expect(const char *method, const char *path, const user *u, int stat
     harness_response_free(&r);
 }
 
-static json_int_t int_at(json_t *root, const char *dotted) {
-    json_t *v = harness_json_path(root, dotted);
-    if (!json_is_integer(v)) fprintf(stderr, "no integer at %s\n", dotted);
-    assert_true(json_is_integer(v));
-    return json_integer_value(v);
-}
-
-static const char *str_at(json_t *root, const char *dotted) {
-    json_t *v = harness_json_path(root, dotted);
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
 static json_int_t direct(const user *a, const user *b) {
     harness_response r = call("POST", "/api/chats/direct", a, "{\"user_id\":%lld}", (long long)b->id);
     assert_true(r.status == 200 || r.status == 201);
-    json_int_t id = int_at(r.json, "id");
-    assert_string_equal(str_at(r.json, "kind"), "direct");
+    json_int_t id = harness_json_int(r.json, "id");
+    assert_string_equal(harness_json_str(r.json, "kind"), "direct");
     harness_response_free(&r);
     return id;
 }
@@ -113,8 +84,8 @@ static json_int_t send_text(const user *u, json_int_t chat, const char *text) {
     snprintf(path, sizeof path, "/api/chats/%lld/messages", (long long)chat);
     harness_response r = call("POST", path, u, "{\"text\":\"%s\"}", text);
     HARNESS_ASSERT_STATUS(r, 201);
-    assert_string_equal(str_at(r.json, "message.text"), text);
-    json_int_t seq = int_at(r.json, "message.seq");
+    assert_string_equal(harness_json_str(r.json, "message.text"), text);
+    json_int_t seq = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
     return seq;
 }
@@ -130,8 +101,8 @@ static harness_ws *ws_of(const user *u) {
 static json_t *expect_event(harness_ws *ws, const char *type, json_int_t chat, json_int_t seq, const char *text) {
     json_t *ev = NULL;
     assert_int_equal(harness_ws_expect_type(ws, type, PUSH_BOUND_MS, &ev), SB_OK);
-    if (int_at(ev, "chat_id") != chat || (seq && int_at(ev, "seq") != seq) ||
-        (text && strcmp(str_at(ev, "message.text"), text) != 0)) {
+    if (harness_json_int(ev, "chat_id") != chat || (seq && harness_json_int(ev, "seq") != seq) ||
+        (text && strcmp(harness_json_str(ev, "message.text"), text) != 0)) {
         char *t = harness_json_text(ev);
         fprintf(stderr, "event %s, want %s chat %lld seq %lld text %s\n", t, type, (long long)chat, (long long)seq,
                 text ? text : "-");
@@ -152,11 +123,11 @@ static void test_two_users_chat_live(void **state) {
     user a = login(), b = login();
     harness_response r = call("POST", "/api/chats/direct", &a, "{\"user_id\":%lld}", (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t chat = int_at(r.json, "id");
+    json_int_t chat = harness_json_int(r.json, "id");
     harness_response_free(&r);
     r = call("POST", "/api/chats/direct", &b, "{\"user_id\":%lld}", (long long)a.id);
     HARNESS_ASSERT_STATUS(r, 200); /* the same chat, not a second one */
-    assert_int_equal(int_at(r.json, "id"), chat);
+    assert_int_equal(harness_json_int(r.json, "id"), chat);
     harness_response_free(&r);
 
     harness_ws *wa = ws_of(&a), *wb = ws_of(&b), *wb2 = ws_of(&b); /* b has two devices */
@@ -174,11 +145,11 @@ static void test_two_users_chat_live(void **state) {
     snprintf(path, sizeof path, "/api/chats/%lld/messages", (long long)chat);
     r = call("POST", path, &b, "{\"text\":\"fine\",\"reply_to_seq\":2,\"client_id\":\"b-1\"}");
     HARNESS_ASSERT_STATUS(r, 201);
-    assert_int_equal(int_at(r.json, "message.reply_to_seq"), 2);
+    assert_int_equal(harness_json_int(r.json, "message.reply_to_seq"), 2);
     harness_response_free(&r);
     r = call("POST", path, &b, "{\"text\":\"fine\",\"reply_to_seq\":2,\"client_id\":\"b-1\"}");
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_int_equal(int_at(r.json, "message.seq"), 4);
+    assert_int_equal(harness_json_int(r.json, "message.seq"), 4);
     assert_true(json_is_true(harness_json_path(r.json, "duplicate")));
     harness_response_free(&r);
     r = call("POST", path, &b, "{\"text\":\"x\",\"reply_to_seq\":99}");
@@ -192,8 +163,8 @@ static void test_two_users_chat_live(void **state) {
     r = call("GET", "/api/chats", &b, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
     assert_int_equal(json_array_size(harness_json_path(r.json, "chats")), 1);
-    assert_int_equal(int_at(r.json, "chats.0.id"), chat);
-    assert_int_equal(int_at(r.json, "chats.0.last_seq"), 5);
+    assert_int_equal(harness_json_int(r.json, "chats.0.id"), chat);
+    assert_int_equal(harness_json_int(r.json, "chats.0.last_seq"), 5);
     harness_response_free(&r);
 
     harness_ws_free(wa);
@@ -206,8 +177,8 @@ static void test_group_three_users_and_removal(void **state) {
     user a = login(), b = login(), c = login(), d = login();
     harness_response r = call("POST", "/api/groups", &a, "{\"title\":\"Trip to Isfahan\"}");
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t g = int_at(r.json, "id");
-    assert_string_equal(str_at(r.json, "my_role"), "owner");
+    json_int_t g = harness_json_int(r.json, "id");
+    assert_string_equal(harness_json_str(r.json, "my_role"), "owner");
     harness_response_free(&r);
     char members[128], path[160];
     snprintf(members, sizeof members, "/api/groups/%lld/members", (long long)g);
@@ -224,7 +195,7 @@ static void test_group_three_users_and_removal(void **state) {
     snprintf(path, sizeof path, "/api/chats/%lld", (long long)g);
     r = call("GET", path, &c, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_int_equal(int_at(r.json, "member_count"), 3);
+    assert_int_equal(harness_json_int(r.json, "member_count"), 3);
     assert_int_equal(json_array_size(harness_json_path(r.json, "members")), 3);
     harness_response_free(&r);
 
@@ -246,11 +217,11 @@ static void test_group_three_users_and_removal(void **state) {
     expect("PATCH", path, &c, 403, "{\"title\":\"mine\"}");
     r = call("PATCH", path, &a, "{\"title\":\"Isfahan 2026\"}");
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_string_equal(str_at(r.json, "title"), "Isfahan 2026");
+    assert_string_equal(harness_json_str(r.json, "title"), "Isfahan 2026");
     harness_response_free(&r);
     json_t *ev;
     assert_int_equal(harness_ws_expect_type(wc, "members", PUSH_BOUND_MS, &ev), SB_OK);
-    assert_string_equal(str_at(ev, "action"), "renamed");
+    assert_string_equal(harness_json_str(ev, "action"), "renamed");
     json_decref(ev);
 
     /* Remove c: c neither receives nor reads nor writes afterwards. */
@@ -276,7 +247,7 @@ static void test_group_three_users_and_removal(void **state) {
     snprintf(path, sizeof path, "/api/chats/%lld", (long long)g);
     r = call("GET", path, &a, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_int_equal(int_at(r.json, "member_count"), 1);
+    assert_int_equal(harness_json_int(r.json, "member_count"), 1);
     harness_response_free(&r);
     expect("GET", path, &b, 404, NULL);
 
@@ -338,7 +309,7 @@ static void test_non_members_and_forged_ids(void **state) {
     harness_response r = call("GET", path, &a, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
     assert_int_equal(json_array_size(harness_json_path(r.json, "messages")), 1);
-    assert_string_equal(str_at(r.json, "messages.0.text"), "private");
+    assert_string_equal(harness_json_str(r.json, "messages.0.text"), "private");
     harness_response_free(&r);
     /* A member editing someone else's message is forbidden, not hidden. */
     snprintf(path, sizeof path, "/api/chats/%lld/messages/1", (long long)chat);
@@ -424,7 +395,7 @@ static void test_history_and_reconnect(void **state) {
         assert_int_equal(json_integer_value(json_object_get(json_array_get(list, i), "seq")), (json_int_t)i + 1);
         assert_string_equal(json_string_value(json_object_get(json_array_get(list, i), "text")), text);
     }
-    json_int_t last_rev = int_at(r.json, "last_rev");
+    json_int_t last_rev = harness_json_int(r.json, "last_rev");
     harness_response_free(&r);
 
     /* Nothing new: nothing again. */
@@ -446,11 +417,11 @@ static void test_history_and_reconnect(void **state) {
     HARNESS_ASSERT_STATUS(r, 200);
     list = harness_json_path(r.json, "messages");
     assert_int_equal(json_array_size(list), 3);
-    assert_int_equal(int_at(r.json, "messages.0.seq"), 8);
-    assert_int_equal(int_at(r.json, "messages.1.seq"), 2);
-    assert_string_equal(str_at(r.json, "messages.1.text"), "missed 2, edited");
-    assert_true(int_at(r.json, "messages.1.edited_at_ms") > 0);
-    assert_int_equal(int_at(r.json, "messages.2.seq"), 3);
+    assert_int_equal(harness_json_int(r.json, "messages.0.seq"), 8);
+    assert_int_equal(harness_json_int(r.json, "messages.1.seq"), 2);
+    assert_string_equal(harness_json_str(r.json, "messages.1.text"), "missed 2, edited");
+    assert_true(harness_json_int(r.json, "messages.1.edited_at_ms") > 0);
+    assert_int_equal(harness_json_int(r.json, "messages.2.seq"), 3);
     assert_true(json_is_true(harness_json_path(r.json, "messages.2.deleted")));
     assert_true(json_is_null(harness_json_path(r.json, "messages.2.text")));
     harness_response_free(&r);
@@ -460,23 +431,23 @@ static void test_history_and_reconnect(void **state) {
     r = call("GET", path, &b, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
     assert_int_equal(json_array_size(harness_json_path(r.json, "messages")), 3);
-    assert_int_equal(int_at(r.json, "messages.0.seq"), 1);
-    assert_int_equal(int_at(r.json, "messages.2.seq"), 3);
+    assert_int_equal(harness_json_int(r.json, "messages.0.seq"), 1);
+    assert_int_equal(harness_json_int(r.json, "messages.2.seq"), 3);
     assert_true(json_is_true(harness_json_path(r.json, "more")));
     harness_response_free(&r);
     snprintf(path, sizeof path, "/api/chats/%lld/messages?after=6&limit=3", (long long)chat);
     r = call("GET", path, &b, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
     assert_int_equal(json_array_size(harness_json_path(r.json, "messages")), 2);
-    assert_int_equal(int_at(r.json, "messages.0.seq"), 7);
-    assert_int_equal(int_at(r.json, "messages.1.seq"), 8);
+    assert_int_equal(harness_json_int(r.json, "messages.0.seq"), 7);
+    assert_int_equal(harness_json_int(r.json, "messages.1.seq"), 8);
     assert_true(json_is_false(harness_json_path(r.json, "more")));
     harness_response_free(&r);
     snprintf(path, sizeof path, "/api/chats/%lld/messages?before=6&limit=2", (long long)chat);
     r = call("GET", path, &b, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_int_equal(int_at(r.json, "messages.0.seq"), 5);
-    assert_int_equal(int_at(r.json, "messages.1.seq"), 4);
+    assert_int_equal(harness_json_int(r.json, "messages.0.seq"), 5);
+    assert_int_equal(harness_json_int(r.json, "messages.1.seq"), 4);
     harness_response_free(&r);
 }
 
@@ -501,15 +472,15 @@ static void test_edit_delete_receipts_typing_pushed(void **state) {
     snprintf(path, sizeof path, "/api/chats/%lld/receipts", (long long)chat);
     expect("POST", path, &b, 204, "{\"delivered_seq\":2,\"read_seq\":2}");
     ev = expect_event(wa, "receipt", chat, 0, NULL);
-    assert_int_equal(int_at(ev, "user_id"), b.id);
-    assert_int_equal(int_at(ev, "read_seq"), 2);
-    assert_int_equal(int_at(ev, "delivered_seq"), 2);
+    assert_int_equal(harness_json_int(ev, "user_id"), b.id);
+    assert_int_equal(harness_json_int(ev, "read_seq"), 2);
+    assert_int_equal(harness_json_int(ev, "delivered_seq"), 2);
     json_decref(ev);
 
     snprintf(path, sizeof path, "/api/chats/%lld/typing", (long long)chat);
     expect("POST", path, &b, 204, NULL);
     ev = expect_event(wa, "typing", chat, 0, NULL);
-    assert_int_equal(int_at(ev, "user_id"), b.id);
+    assert_int_equal(harness_json_int(ev, "user_id"), b.id);
     json_decref(ev);
 
     harness_ws_free(wa);
@@ -524,7 +495,7 @@ static void test_contacts(void **state) {
     expect("PUT", "/api/me/discoverable", &b, 200, "{\"discoverable\":true}");
     harness_response r = call("POST", "/api/contacts/find", &a, "{\"query\":\"@bahar_k\"}");
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_int_equal(int_at(r.json, "user_id"), b.id);
+    assert_int_equal(harness_json_int(r.json, "user_id"), b.id);
     harness_response_free(&r);
     expect("PUT", "/api/me/discoverable", &b, 400, "{\"discoverable\":\"yes\"}");
 }
@@ -537,12 +508,12 @@ static void test_channel(void **state) {
     expect("GET", "/api/channel/posts", &u, 409, NULL); /* subscribe first */
     harness_response r = call("POST", "/api/channel/subscribe", &u, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
-    json_int_t chan = int_at(r.json, "chat_id");
+    json_int_t chan = harness_json_int(r.json, "chat_id");
     harness_response_free(&r);
     harness_ws *wu = ws_of(&u);
     r = call("POST", "/api/channel/posts", &marketer, "{\"text\":\"New savings plan\"}");
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t post = int_at(r.json, "message.seq");
+    json_int_t post = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
     expect_new(wu, chan, post, "New savings plan");
     expect("POST", "/api/channel/posts", &agent, 403, "{\"text\":\"not mine to post\"}");
@@ -553,7 +524,7 @@ static void test_channel(void **state) {
     expect("POST", path, &u, 204, NULL);
     expect("POST", path, &u, 409, NULL);
     json_t *ev = expect_event(wu, "post.counts", chan, post, NULL);
-    assert_int_equal(int_at(ev, "message.likes"), 1);
+    assert_int_equal(harness_json_int(ev, "message.likes"), 1);
     json_decref(ev);
     snprintf(path, sizeof path, "/api/channel/posts/%lld/comments", (long long)post);
     expect("POST", path, &u, 201, "{\"text\":\"what is the rate?\"}");
@@ -598,7 +569,7 @@ static void test_restart_keeps_history(void **state) {
         char text[32], key[32];
         snprintf(text, sizeof text, "durable %d", i + 1);
         snprintf(key, sizeof key, "messages.%d.text", i);
-        assert_string_equal(str_at(r.json, key), text);
+        assert_string_equal(harness_json_str(r.json, key), text);
     }
     harness_response_free(&r);
     /* The numbering continues. */

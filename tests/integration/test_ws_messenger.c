@@ -42,51 +42,23 @@ typedef struct {
 
 static int group_setup(void **state) {
     (void)state;
-    return harness_server_up(NULL, &srv) == SB_OK ? 0 : -1;
+    return harness_group_up(&srv, NULL) == SB_OK ? 0 : -1;
 }
 
 static int group_teardown(void **state) {
     (void)state;
-    if (!srv) return 0;
-    int exit_status = -1;
-    int result = harness_server_stop(srv, &exit_status);
-    harness_server_free(srv);
-    srv = NULL;
-    return result == SB_OK && exit_status == 0 ? 0 : -1;
+    return harness_server_down(&srv) == SB_OK ? 0 : -1;
 }
 
 static user login(void) {
     user u;
-    char phone[32];
-    snprintf(phone, sizeof phone, "0912444%04d", ++phones);
-    json_t *info;
-    assert_int_equal(harness_customer_login(srv, phone, u.token, &info), SB_OK);
-    u.id = json_integer_value(json_object_get(info, "id"));
-    json_decref(info);
+    assert_int_equal(harness_customer_new(srv, "0912444", &phones, u.token, &u.id), SB_OK);
     assert_true(u.id > 0);
     return u;
 }
 
-static json_int_t int_at(json_t *root, const char *dotted) {
-    json_t *v = harness_json_path(root, dotted);
-    if (!json_is_integer(v)) {
-        char *t = harness_json_text(root);
-        fprintf(stderr, "no integer at %s in %s\n", dotted, t ? t : "?");
-        sb_free(t);
-    }
-    assert_true(json_is_integer(v));
-    return json_integer_value(v);
-}
-
-static const char *str_at(json_t *root, const char *dotted) {
-    json_t *v = harness_json_path(root, dotted);
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
 static harness_response call(const char *method, const char *path, const user *u, const char *body) {
-    harness_response r;
-    assert_int_equal(harness_http_json(srv->port, method, path, u ? u->token : NULL, body, &r), SB_OK);
-    return r;
+    return harness_call(srv, method, path, u ? u->token : NULL, body);
 }
 
 static json_int_t direct(const user *a, const user *b) {
@@ -94,7 +66,7 @@ static json_int_t direct(const user *a, const user *b) {
     snprintf(body, sizeof body, "{\"user_id\":%lld}", (long long)b->id);
     harness_response r = call("POST", "/api/chats/direct", a, body);
     assert_true(r.status == 200 || r.status == 201);
-    json_int_t id = int_at(r.json, "id");
+    json_int_t id = harness_json_int(r.json, "id");
     harness_response_free(&r);
     return id;
 }
@@ -103,7 +75,7 @@ static json_int_t direct(const user *a, const user *b) {
 static json_int_t group(const user *owner, const user *const *members, size_t count) {
     harness_response r = call("POST", "/api/groups", owner, "{\"title\":\"frames\"}");
     HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t g = int_at(r.json, "id");
+    json_int_t g = harness_json_int(r.json, "id");
     harness_response_free(&r);
     char path[96], body[64];
     snprintf(path, sizeof path, "/api/groups/%lld/members", (long long)g);
@@ -177,15 +149,13 @@ static void ws_free(harness_ws *ws) {
     harness_ws_free(ws);
 }
 
-static const char *str_at(json_t *root, const char *dotted);
-
 /* The next frame of this type: first from the backlog, then read (frames of
  * other types go to the backlog). */
 static json_t *next_of_type(harness_ws *ws, const char *type) {
     json_t *backlog = backlog_of(ws);
     for (size_t i = 0; i < json_array_size(backlog); i++) {
         json_t *msg = json_array_get(backlog, i);
-        if (strcmp(str_at(msg, "type"), type) == 0) {
+        if (strcmp(harness_json_str(msg, "type"), type) == 0) {
             json_incref(msg);
             json_array_remove(backlog, i);
             return msg;
@@ -198,7 +168,7 @@ static json_t *next_of_type(harness_ws *ws, const char *type) {
         int result = left > 0 ? harness_ws_read_json(ws, (int)left, &msg, NULL) : SB_ETIMEOUT;
         if (result != SB_OK) fprintf(stderr, "waiting for a '%s' frame: %s\n", type, sb_strerror(result));
         assert_int_equal(result, SB_OK);
-        if (strcmp(str_at(msg, "type"), type) == 0) return msg;
+        if (strcmp(harness_json_str(msg, "type"), type) == 0) return msg;
         assert_true(json_array_size(backlog) < BACKLOG_FRAMES_MAX);
         json_array_append_new(backlog, msg);
     }
@@ -207,14 +177,14 @@ static json_t *next_of_type(harness_ws *ws, const char *type) {
 /* The "sent" answer for client_id; returns its seq. */
 static json_int_t expect_sent(harness_ws *ws, const char *client_id, json_int_t chat) {
     json_t *msg = next_of_type(ws, "sent");
-    if (strcmp(str_at(msg, "client_id"), client_id) != 0 || int_at(msg, "chat_id") != chat) {
+    if (strcmp(harness_json_str(msg, "client_id"), client_id) != 0 || harness_json_int(msg, "chat_id") != chat) {
         char *t = harness_json_text(msg);
         fprintf(stderr, "want sent for %s in chat %lld, got %s\n", client_id, (long long)chat, t);
         sb_free(t);
     }
-    assert_string_equal(str_at(msg, "client_id"), client_id);
-    assert_int_equal(int_at(msg, "chat_id"), chat);
-    json_int_t seq = int_at(msg, "seq");
+    assert_string_equal(harness_json_str(msg, "client_id"), client_id);
+    assert_int_equal(harness_json_int(msg, "chat_id"), chat);
+    json_int_t seq = harness_json_int(msg, "seq");
     json_decref(msg);
     return seq;
 }
@@ -225,7 +195,7 @@ static void expect_error(harness_ws *ws, const char *client_id, const char *code
     char *t = harness_json_text(msg);
     fprintf(stderr, "error frame: %s\n", t);
     sb_free(t);
-    assert_string_equal(str_at(msg, "error.code"), code);
+    assert_string_equal(harness_json_str(msg, "error.code"), code);
     json_t *cid = json_object_get(msg, "client_id");
     if (client_id)
         assert_string_equal(json_string_value(cid) ? json_string_value(cid) : "", client_id);
@@ -237,23 +207,23 @@ static void expect_error(harness_ws *ws, const char *client_id, const char *code
 /* The next message.new (of any chat) must be chat/seq with text (NULL: any). */
 static json_t *expect_new(harness_ws *ws, json_int_t chat, json_int_t seq, const char *text) {
     json_t *ev = next_of_type(ws, "message.new");
-    if (int_at(ev, "chat_id") != chat || int_at(ev, "seq") != seq ||
-        (text && strcmp(str_at(ev, "message.text"), text) != 0)) {
+    if (harness_json_int(ev, "chat_id") != chat || harness_json_int(ev, "seq") != seq ||
+        (text && strcmp(harness_json_str(ev, "message.text"), text) != 0)) {
         char *t = harness_json_text(ev);
         fprintf(stderr, "want message.new chat %lld seq %lld text %s, got %s\n", (long long)chat, (long long)seq,
                 text ? text : "*", t);
         sb_free(t);
     }
-    assert_int_equal(int_at(ev, "chat_id"), chat);
-    assert_int_equal(int_at(ev, "seq"), seq);
-    if (text) assert_string_equal(str_at(ev, "message.text"), text);
+    assert_int_equal(harness_json_int(ev, "chat_id"), chat);
+    assert_int_equal(harness_json_int(ev, "seq"), seq);
+    if (text) assert_string_equal(harness_json_str(ev, "message.text"), text);
     return ev;
 }
 
 static void expect_alive(harness_ws *ws) {
     send_frame(ws, "{\"type\":\"ping\",\"id\":7}");
     json_t *pong = next_of_type(ws, "pong");
-    assert_int_equal(int_at(pong, "id"), 7);
+    assert_int_equal(harness_json_int(pong, "id"), 7);
     json_decref(pong);
 }
 
@@ -282,8 +252,8 @@ static void test_chat_over_frames(void **state) {
                (long long)ab);
     assert_int_equal(expect_sent(b1, "b-1", ab), 2);
     json_t *ev = expect_new(a1, ab, 2, "salam a");
-    assert_int_equal(int_at(ev, "message.reply_to_seq"), 1);
-    assert_int_equal(int_at(ev, "message.sender_id"), b.id);
+    assert_int_equal(harness_json_int(ev, "message.reply_to_seq"), 1);
+    assert_int_equal(harness_json_int(ev, "message.sender_id"), b.id);
     json_decref(ev);
     json_decref(expect_new(a2, ab, 2, "salam a"));
     json_decref(expect_new(b1, ab, 2, "salam a"));
@@ -321,7 +291,7 @@ static void test_chat_over_frames(void **state) {
     snprintf(path, sizeof path, "/api/chats/%lld/messages", (long long)g);
     r = call("POST", path, &b, "{\"text\":\"over http\"}");
     HARNESS_ASSERT_STATUS(r, 201);
-    assert_int_equal(int_at(r.json, "message.seq"), 3 * rounds + 1);
+    assert_int_equal(harness_json_int(r.json, "message.seq"), 3 * rounds + 1);
     harness_response_free(&r);
     /* every device of every member: 1..19 in order, exactly once */
     harness_ws *devices[] = {a1, a2, b1, c1, c2};
@@ -336,7 +306,7 @@ static void test_chat_over_frames(void **state) {
     send_message(c2, g, "gc-0", "c says 0");
     json_t *ack = next_of_type(c2, "sent");
     assert_true(json_is_true(json_object_get(ack, "duplicate")));
-    json_int_t first_seq = int_at(ack, "seq");
+    json_int_t first_seq = harness_json_int(ack, "seq");
     assert_true(first_seq >= 1 && first_seq <= 3 * rounds);
     json_decref(ack);
     send_message(a1, g, "a-next", "next");
@@ -348,16 +318,16 @@ static void test_chat_over_frames(void **state) {
     send_frame(b1, "{\"type\":\"receipt\",\"chat_id\":%lld,\"read_seq\":%d,\"client_id\":\"r-1\"}", (long long)g,
                3 * rounds + 2);
     json_t *ok = next_of_type(b1, "ok");
-    assert_string_equal(str_at(ok, "client_id"), "r-1");
+    assert_string_equal(harness_json_str(ok, "client_id"), "r-1");
     json_decref(ok);
     json_t *receipt = next_of_type(a2, "receipt");
-    assert_int_equal(int_at(receipt, "chat_id"), g);
-    assert_int_equal(int_at(receipt, "read_seq"), 3 * rounds + 2);
+    assert_int_equal(harness_json_int(receipt, "chat_id"), g);
+    assert_int_equal(harness_json_int(receipt, "read_seq"), 3 * rounds + 2);
     json_decref(receipt);
     send_frame(c1, "{\"type\":\"typing\",\"chat_id\":%lld}", (long long)g);
     json_t *typing = next_of_type(a1, "typing");
-    assert_int_equal(int_at(typing, "chat_id"), g);
-    assert_int_equal(int_at(typing, "user_id"), c.id);
+    assert_int_equal(harness_json_int(typing, "chat_id"), g);
+    assert_int_equal(harness_json_int(typing, "user_id"), c.id);
     json_decref(typing);
 
     for (size_t d = 0; d < SB_ARRAY_LEN(devices); d++)
@@ -374,7 +344,7 @@ static void test_reconnect_through_changes(void **state) {
     send_message(wa, ab, "r-1", "before");
     assert_int_equal(expect_sent(wa, "r-1", ab), 1);
     json_t *ev = expect_new(wb, ab, 1, "before");
-    json_int_t last_rev = int_at(ev, "rev");
+    json_int_t last_rev = harness_json_int(ev, "rev");
     json_decref(ev);
     ws_free(wb); /* b goes away */
     for (int i = 2; i <= 4; i++) {
@@ -507,9 +477,9 @@ static void test_flood_is_rate_limited(void **state) {
         json_t *msg;
         int result = harness_ws_read_json(wf, 2000, &msg, &close_code);
         if (result != SB_OK) break; /* closed, or quiet for 2 s: the flood is over */
-        const char *type = str_at(msg, "type");
+        const char *type = harness_json_str(msg, "type");
         if (strcmp(type, "sent") == 0) acked++;
-        if (strcmp(type, "error") == 0 && strcmp(str_at(msg, "error.code"), "rate_limited") == 0) limited++;
+        if (strcmp(type, "error") == 0 && strcmp(harness_json_str(msg, "error.code"), "rate_limited") == 0) limited++;
         json_decref(msg);
     }
     fprintf(stderr, "flood: sent %d, acked %d, rate_limited %d, close code %d, calm %d\n", sent, acked, limited,
@@ -524,7 +494,7 @@ static void test_flood_is_rate_limited(void **state) {
     int calm_seen = 0;
     for (json_int_t seq = 1; seq <= last; seq++) {
         json_t *ev = expect_new(wr, g, seq, NULL);
-        if (int_at(ev, "message.sender_id") == h.id) calm_seen++;
+        if (harness_json_int(ev, "message.sender_id") == h.id) calm_seen++;
         json_decref(ev);
     }
     assert_int_equal(calm_seen, calm + 1);
@@ -638,7 +608,7 @@ static void test_burst_larger_than_one_write(void **state) {
     free(burst);
     for (int i = 0; i < count; i++) {
         json_t *echo = next_of_type(ws, "echo");
-        const char *data = str_at(echo, "data");
+        const char *data = harness_json_str(echo, "data");
         char want[8];
         snprintf(want, sizeof want, "%03d", i);
         assert_int_equal(strncmp(data, want, 3), 0);
