@@ -1812,6 +1812,13 @@ int harness_customer_new(harness_server *srv, const char *phone_prefix, int *cou
     return SB_OK;
 }
 
+harness_customer harness_customer_next(harness_server *srv, const char *phone_prefix, int *counter_io) {
+    harness_customer c;
+    assert_int_equal(harness_customer_new(srv, phone_prefix, counter_io, c.token, &c.id), SB_OK);
+    assert_true(c.id > 0);
+    return c;
+}
+
 json_int_t harness_json_int(json_t *root, const char *dotted_path) {
     json_t *v = harness_json_path(root, dotted_path);
     if (!json_is_integer(v)) {

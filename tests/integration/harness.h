@@ -405,6 +405,12 @@ void harness_sleep_ms(int ms);
  * returned, printed, and no server is left (*srv_out NULL). */
 int harness_group_up(harness_server **srv_out, char *admin_token_out) SB_MUST_CHECK;
 
+/* A logged-in customer: its bearer token and user id. */
+typedef struct {
+    char token[HARNESS_TOKEN_BYTES];
+    json_int_t id;
+} harness_customer;
+
 /* Log a new customer in with the phone phone_prefix followed by ++*counter_io
  * as four digits (e.g. "0912444" and 7 give "09124440007"), so each call in
  * a test file gets a fresh phone.  token_out gets the bearer token,
@@ -412,6 +418,24 @@ int harness_group_up(harness_server **srv_out, char *admin_token_out) SB_MUST_CH
  * Errors of harness_customer_login; SB_EINVAL if the phone does not fit. */
 int harness_customer_new(harness_server *srv, const char *phone_prefix, int *counter_io,
                          char token_out[HARNESS_TOKEN_BYTES], json_int_t *user_id_out) SB_MUST_CHECK;
+
+/* harness_customer_new for a test: the test fails unless the login
+ * succeeds with a user id > 0. */
+harness_customer harness_customer_next(harness_server *srv, const char *phone_prefix, int *counter_io);
+
+/* The standard group fixtures of a test file whose server lives in the
+ * static `harness_server *srv_var`: defines static group_setup
+ * (harness_group_up with admin_token_out, which may be NULL) and
+ * group_teardown (harness_server_down: the server must exit with 0). */
+#define HARNESS_GROUP_FIXTURES(srv_var, admin_token_out)                                                               \
+    static int group_setup(void **state) {                                                                             \
+        (void)state;                                                                                                   \
+        return harness_group_up(&(srv_var), (admin_token_out)) == SB_OK ? 0 : -1;                                      \
+    }                                                                                                                  \
+    static int group_teardown(void **state) {                                                                          \
+        (void)state;                                                                                                   \
+        return harness_server_down(&(srv_var)) == SB_OK ? 0 : -1;                                                      \
+    }
 
 /* The integer at dotted_path (as harness_json_path) in root.  When there is
  * none, root's JSON text is printed to stderr and the test fails. */

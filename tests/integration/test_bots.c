@@ -32,26 +32,12 @@ static harness_server *srv;
 static int phones;
 static char admin_token[HARNESS_TOKEN_BYTES];
 
-typedef struct {
-    char token[HARNESS_TOKEN_BYTES];
-    json_int_t id;
-} user;
+typedef harness_customer user;
 
-static int group_setup(void **state) {
-    (void)state;
-    return harness_group_up(&srv, admin_token) == SB_OK ? 0 : -1;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    return harness_server_down(&srv) == SB_OK ? 0 : -1;
-}
+HARNESS_GROUP_FIXTURES(srv, admin_token)
 
 static user login(void) {
-    user u;
-    assert_int_equal(harness_customer_new(srv, "0912444", &phones, u.token, &u.id), SB_OK);
-    assert_true(u.id > 0);
-    return u;
+    return harness_customer_next(srv, "0912444", &phones);
 }
 
 /* A request with an Authorization header as given ("Bot <token>"). */

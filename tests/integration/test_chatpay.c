@@ -35,26 +35,12 @@ static harness_server *srv;
 static char admin[HARNESS_TOKEN_BYTES];
 static int phones;
 
-typedef struct {
-    char token[HARNESS_TOKEN_BYTES];
-    json_int_t id;
-} user;
+typedef harness_customer user;
 
-static int group_setup(void **state) {
-    (void)state;
-    return harness_group_up(&srv, admin) == SB_OK ? 0 : -1;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    return harness_server_down(&srv) == SB_OK ? 0 : -1;
-}
+HARNESS_GROUP_FIXTURES(srv, admin)
 
 static user login(void) {
-    user u;
-    assert_int_equal(harness_customer_new(srv, "0912444", &phones, u.token, &u.id), SB_OK);
-    assert_true(u.id > 0);
-    return u;
+    return harness_customer_next(srv, "0912444", &phones);
 }
 
 static int64_t wallet(const user *u) {

@@ -179,12 +179,6 @@ static json_t *ingest(const char *key, json_t *posts_take, int want_status) {
     return out;
 }
 
-static int64_t jint(json_t *o, const char *path) {
-    json_t *v = harness_json_path(o, path);
-    if (!json_is_integer(v)) fail_msg("%s is not an integer in %s", path, harness_json_text(o));
-    return (int64_t)json_integer_value(v);
-}
-
 static const char *jstr(json_t *o, const char *path) {
     json_t *v = harness_json_path(o, path);
     if (!json_is_string(v)) fail_msg("%s is not a string in %s", path, harness_json_text(o));
@@ -202,7 +196,7 @@ static void create_key(const char *name, const char *const *sources, size_t n, c
                      json_pack("{s:s, s:o}", "name", name, "sources", list), 201);
     snprintf(out, 2 * SB_TOKEN_BYTES + 1, "%s", jstr(k, "key"));
     assert_int_equal(strlen(out), 2 * SB_TOKEN_BYTES);
-    if (id_out) *id_out = jint(k, "id");
+    if (id_out) *id_out = harness_json_int(k, "id");
     json_decref(k);
 }
 
@@ -314,7 +308,7 @@ static int64_t group_count(json_t *groups, const char *kind, const char *topic, 
     json_array_foreach(json_object_get(groups, "groups"), i, g) {
         if (strcmp(jstr(g, "kind"), kind) == 0 && strcmp(jstr(g, "topic"), topic) == 0 &&
             strcmp(jstr(g, "phrase"), phrase) == 0)
-            return jint(g, "count");
+            return harness_json_int(g, "count");
     }
     return 0;
 }
@@ -327,7 +321,7 @@ static int64_t stats_posts(int64_t from_ms, int64_t to_ms) {
     int64_t total = 0;
     size_t i;
     json_t *b;
-    json_array_foreach(json_object_get(s, "buckets"), i, b) total += jint(b, "posts");
+    json_array_foreach(json_object_get(s, "buckets"), i, b) total += harness_json_int(b, "posts");
     json_decref(s);
     return total;
 }
@@ -385,7 +379,7 @@ static void test_stream(void **state) {
     json_t *rule;
     json_array_foreach(json_object_get(rules, "rules"), i, rule) {
         char path[80];
-        snprintf(path, sizeof path, "/api/listening/rules/%lld", (long long)jint(rule, "id"));
+        snprintf(path, sizeof path, "/api/listening/rules/%lld", (long long)harness_json_int(rule, "id"));
         json_decref(call("DELETE", path, admin_token, NULL, 204));
     }
     json_decref(rules);
@@ -446,7 +440,7 @@ static void test_stream(void **state) {
     char customer_token[HARNESS_TOKEN_BYTES], customer_author[48];
     json_t *customer;
     assert_int_equal(harness_customer_login(srv, "09124449001", customer_token, &customer), SB_OK);
-    snprintf(customer_author, sizeof customer_author, "user:%lld", (long long)jint(customer, "id"));
+    snprintf(customer_author, sizeof customer_author, "user:%lld", (long long)harness_json_int(customer, "id"));
     json_decref(customer);
     for (size_t k = 0; k < extra.count; k++)
         if (strcmp(json_string_value(json_object_get(extra.records[k], "id")), "http-005") == 0)
@@ -461,9 +455,9 @@ static void test_stream(void **state) {
         for (size_t k = from; k < from + 50 && k < demo.count; k++)
             json_array_append(batch, demo.records[k]);
         json_t *res = ingest(api_key, batch, 200);
-        assert_int_equal(jint(res, "rejected"), 0);
-        assert_int_equal(jint(res, "not_understood"), 0);
-        accepted += (size_t)jint(res, "accepted");
+        assert_int_equal(harness_json_int(res, "rejected"), 0);
+        assert_int_equal(harness_json_int(res, "not_understood"), 0);
+        accepted += (size_t)harness_json_int(res, "accepted");
         json_decref(res);
     }
     assert_int_equal(accepted, 100);
@@ -471,16 +465,16 @@ static void test_stream(void **state) {
     for (size_t k = 0; k < extra.count; k++)
         json_array_append(batch, extra.records[k]);
     json_t *res = ingest(api_key, batch, 200);
-    assert_int_equal(jint(res, "accepted"), (int64_t)extra.count);
-    assert_int_equal(jint(res, "leads"), 1);
+    assert_int_equal(harness_json_int(res, "accepted"), (int64_t)extra.count);
+    assert_int_equal(harness_json_int(res, "leads"), 1);
     json_decref(res);
     /* the same batch again merges, never doubles */
     batch = json_array();
     for (size_t k = 0; k < extra.count; k++)
         json_array_append(batch, extra.records[k]);
     res = ingest(api_key, batch, 200);
-    assert_int_equal(jint(res, "accepted"), 0);
-    assert_int_equal(jint(res, "duplicates"), (int64_t)extra.count);
+    assert_int_equal(harness_json_int(res, "accepted"), 0);
+    assert_int_equal(harness_json_int(res, "duplicates"), (int64_t)extra.count);
     json_decref(res);
     int64_t max_id = 100 + (int64_t)extra.count;
     post_ids_load(max_id);
@@ -491,7 +485,7 @@ static void test_stream(void **state) {
     for (size_t k = 0; k < SB_ARRAY_LEN(misuse); k++) {
         json_t *p = post_get(post_id_of(misuse[k], max_id), 200);
         if (!has_risk(p, "card_misuse")) fail_msg("%s: no card_misuse in %s", misuse[k], harness_json_text(p));
-        json_t *c = case_get(jint(p, "case_id"));
+        json_t *c = case_get(harness_json_int(p, "case_id"));
         char deps[128];
         case_departments(c, deps, sizeof deps);
         assert_string_equal(deps, "cards,legal,support");
@@ -506,7 +500,7 @@ static void test_stream(void **state) {
     /* The threat to sue goes to legal. */
     json_t *p = post_get(post_id_of("http-008", max_id), 200);
     assert_true(has_risk(p, "threat_sue"));
-    json_t *c = case_get(jint(p, "case_id"));
+    json_t *c = case_get(harness_json_int(p, "case_id"));
     char deps[128];
     case_departments(c, deps, sizeof deps);
     assert_string_equal(deps, "legal");
@@ -517,7 +511,7 @@ static void test_stream(void **state) {
     /* The case list filters by department and state; cursor paging. */
     json_t *list = call("GET", "/api/listening/cases?department=cards&state=open&limit=2", agent_token, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(list, "cases")), 2);
-    int64_t cursor = jint(list, "next_cursor");
+    int64_t cursor = harness_json_int(list, "next_cursor");
     json_decref(list);
     char path[256];
     snprintf(path, sizeof path, "/api/listening/cases?department=cards&state=open&limit=2&cursor=%lld",
@@ -540,7 +534,7 @@ static void test_stream(void **state) {
 
     /* Work a case: assign, note, reply (external: recorded to post), resolve. */
     p = post_get(post_id_of("http-003", max_id), 200);
-    int64_t case_id = jint(p, "case_id");
+    int64_t case_id = harness_json_int(p, "case_id");
     json_decref(p);
     snprintf(path, sizeof path, "/api/listening/cases/%lld/assign", (long long)case_id);
     j = call("POST", path, admin_token, json_pack("{s:s}", "agent", agent_name), 200);
@@ -572,7 +566,7 @@ static void test_stream(void **state) {
     /* a messenger user's reply goes through the messenger's hook (the bank's
      * bot) into the customer's chat */
     p = post_get(post_id_of("http-005", max_id), 200);
-    snprintf(path, sizeof path, "/api/listening/cases/%lld/replies", (long long)jint(p, "case_id"));
+    snprintf(path, sizeof path, "/api/listening/cases/%lld/replies", (long long)harness_json_int(p, "case_id"));
     json_decref(p);
     j = call("POST", path, agent_token, json_pack("{s:s}", "text", "We blocked your card"), 201);
     assert_string_equal(jstr(j, "replies.0.channel"), "messenger");
@@ -594,7 +588,7 @@ static void test_stream(void **state) {
     assert_string_equal(jstr(j, "leads.0.author"), "user:7001");
     assert_string_equal(jstr(j, "leads.0.life_event"), "new_child");
     assert_string_equal(jstr(j, "leads.0.offer"), "child_savings");
-    assert_int_equal(jint(j, "leads.0.customer_id"), 7001);
+    assert_int_equal(harness_json_int(j, "leads.0.customer_id"), 7001);
     json_decref(j);
     p = post_get(post_id_of("http-007", max_id), 200);
     assert_int_equal(json_array_size(json_object_get(p, "life_events")), 0);
@@ -605,10 +599,10 @@ static void test_stream(void **state) {
     json_t *pushed;
     assert_int_equal(harness_ws_expect_type(ws, "listening.alert", ALERT_WAIT_MS, &pushed), SB_OK);
     assert_string_equal(jstr(pushed, "alert.metric"), "risk:insolvency_rumour");
-    assert_true(jint(pushed, "alert.observed") >= 10);
+    assert_true(harness_json_int(pushed, "alert.observed") >= 10);
     assert_true(json_real_value(harness_json_path(pushed, "alert.p_value")) <
                 json_real_value(harness_json_path(pushed, "alert.p_threshold")));
-    int64_t alert_id = jint(pushed, "alert.id");
+    int64_t alert_id = harness_json_int(pushed, "alert.id");
     json_decref(pushed);
     int64_t waited = 0;
     for (;;) {
@@ -626,12 +620,12 @@ static void test_stream(void **state) {
     pthread_mutex_unlock(&hook.lock);
     assert_non_null(hooked);
     assert_string_equal(jstr(hooked, "type"), "listening.alert");
-    assert_int_equal(jint(hooked, "alert.id"), alert_id);
+    assert_int_equal(harness_json_int(hooked, "alert.id"), alert_id);
     json_decref(hooked);
     j = call("GET", "/api/listening/alerts", analyst_token, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(j, "alerts")), 1);
     assert_string_equal(jstr(j, "alerts.0.metric"), "risk:insolvency_rumour");
-    assert_int_equal(jint(j, "alerts.0.baseline_hours"), 24);
+    assert_int_equal(harness_json_int(j, "alerts.0.baseline_hours"), 24);
     json_decref(j);
     j = call("GET", "/api/listening/alerts", marketer_token, NULL, 403);
     json_decref(j);
@@ -660,7 +654,7 @@ static void test_stream(void **state) {
         json_decref(j);
         j = call("POST", path, analyst_token, json_pack("{s:s, s:s}", "head", "sentiment", "label", "negative"), 201);
         assert_string_equal(jstr(j, "labels.kind"), "complaint");
-        assert_int_equal(jint(j, "labels.kind_permille"), 1000);
+        assert_int_equal(harness_json_int(j, "labels.kind_permille"), 1000);
         assert_string_equal(jstr(j, "labels.sentiment"), "negative");
         assert_string_equal(jstr(j, "corrections.0.corrected_by"), analyst_name);
         json_decref(j);
@@ -742,16 +736,16 @@ static void test_stream(void **state) {
 
     int64_t neda_first = post_id_of("http-004", max_id), neda_second = post_id_of("http-009", max_id);
     p = post_get(neda_first, 200);
-    int64_t neda_case = jint(p, "case_id");
+    int64_t neda_case = harness_json_int(p, "case_id");
     json_decref(p);
     j = call("POST", "/api/listening/erase", analyst_token,
              json_pack("{s:s, s:s}", "source", "twitter", "author", "@neda_card"), 403);
     json_decref(j);
     j = call("POST", "/api/listening/erase", admin_token,
              json_pack("{s:s, s:s}", "source", "twitter", "author", "@neda_card"), 200);
-    int64_t erased = jint(j, "posts");
+    int64_t erased = harness_json_int(j, "posts");
     assert_int_equal(erased, 2);
-    assert_int_equal(jint(j, "cases"), 1);
+    assert_int_equal(harness_json_int(j, "cases"), 1);
     json_decref(j);
     j = post_get(neda_first, 404);
     json_decref(j);
@@ -767,7 +761,7 @@ static void test_stream(void **state) {
     /* the demo stream's @maryam_k: four posts, none left */
     j = call("POST", "/api/listening/erase", admin_token,
              json_pack("{s:s, s:s}", "source", "twitter", "author", "@maryam_k"), 200);
-    assert_int_equal(jint(j, "posts"), 4);
+    assert_int_equal(harness_json_int(j, "posts"), 4);
     json_decref(j);
 
     stream_free(&demo);
@@ -808,7 +802,7 @@ static void test_bad_input(void **state) {
     /* the key works */
     ingest_raw(key, "application/json", good, strlen(good), &r);
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_int_equal(jint(r.json, "accepted"), 1);
+    assert_int_equal(harness_json_int(r.json, "accepted"), 1);
     harness_response_free(&r);
 
     /* Malformed JSON, not an object, no posts array, wrong content type,
@@ -855,9 +849,9 @@ static void test_bad_input(void **state) {
         "another fine post");
     assert_non_null(posts);
     json_t *res = ingest(key, posts, 200);
-    assert_int_equal(jint(res, "received"), 9);
-    assert_int_equal(jint(res, "accepted"), 2);
-    assert_int_equal(jint(res, "rejected"), 7);
+    assert_int_equal(harness_json_int(res, "received"), 9);
+    assert_int_equal(harness_json_int(res, "accepted"), 2);
+    assert_int_equal(harness_json_int(res, "rejected"), 7);
     static const struct {
         int index;
         const char *reason;
@@ -867,7 +861,7 @@ static void test_bad_input(void **state) {
     assert_int_equal(json_array_size(rej), SB_ARRAY_LEN(want));
     for (size_t k = 0; k < SB_ARRAY_LEN(want); k++) {
         json_t *e = json_array_get(rej, k);
-        if (jint(e, "index") != want[k].index || strcmp(jstr(e, "reason"), want[k].reason) != 0)
+        if (harness_json_int(e, "index") != want[k].index || strcmp(jstr(e, "reason"), want[k].reason) != 0)
             fail_msg("rejection %zu: %s, want index %d reason %s", k, harness_json_text(e), want[k].index,
                      want[k].reason);
     }
@@ -907,8 +901,8 @@ static void test_bad_input(void **state) {
     assert_true(big_len > SB_HTTP_BODY_BYTES_MAX && big_len < SB_HTTP_INGEST_BODY_BYTES_MAX);
     ingest_raw(key, "application/json", big_text, big_len, &r);
     HARNESS_ASSERT_STATUS(r, 200);
-    assert_int_equal(jint(r.json, "accepted"), (int64_t)big_count / 100);
-    assert_int_equal(jint(r.json, "rejected"), (int64_t)(big_count - big_count / 100));
+    assert_int_equal(harness_json_int(r.json, "accepted"), (int64_t)big_count / 100);
+    assert_int_equal(harness_json_int(r.json, "rejected"), (int64_t)(big_count - big_count / 100));
     assert_string_equal(jstr(r.json, "rejections.0.reason"), "source_not_allowed");
     harness_response_free(&r);
     assert_int_equal(harness_http(srv->port, "POST", "/api/listening/rules", admin_token, "application/json", big_text,

@@ -27,15 +27,7 @@
 
 static harness_server *srv;
 
-static int group_setup(void **state) {
-    (void)state;
-    return harness_group_up(&srv, NULL) == SB_OK ? 0 : -1;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    return harness_server_down(&srv) == SB_OK ? 0 : -1;
-}
+HARNESS_GROUP_FIXTURES(srv, NULL)
 
 /* Wait until the own_channel post with this external id exists; its id. */
 static int64_t wait_post(const char *external_id) {

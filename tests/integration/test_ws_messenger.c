@@ -35,26 +35,12 @@
 static harness_server *srv;
 static int phones;
 
-typedef struct {
-    char token[HARNESS_TOKEN_BYTES];
-    json_int_t id;
-} user;
+typedef harness_customer user;
 
-static int group_setup(void **state) {
-    (void)state;
-    return harness_group_up(&srv, NULL) == SB_OK ? 0 : -1;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    return harness_server_down(&srv) == SB_OK ? 0 : -1;
-}
+HARNESS_GROUP_FIXTURES(srv, NULL)
 
 static user login(void) {
-    user u;
-    assert_int_equal(harness_customer_new(srv, "0912444", &phones, u.token, &u.id), SB_OK);
-    assert_true(u.id > 0);
-    return u;
+    return harness_customer_next(srv, "0912444", &phones);
 }
 
 static harness_response call(const char *method, const char *path, const user *u, const char *body) {
