@@ -71,6 +71,23 @@ static void fuzz_json(const char *text, size_t len) {
     }
 }
 
+/* Is there a digit (ASCII, Persian U+06F0..U+06F9 or Arabic-Indic
+ * U+0660..U+0669) starting at byte i / ending just before byte i? */
+static bool wide_digit(const char *p) {
+    unsigned char a = (unsigned char)p[0], b = (unsigned char)p[1];
+    return (a == 0xDB && b >= 0xB0 && b <= 0xB9) || (a == 0xD9 && b >= 0xA0 && b <= 0xA9);
+}
+static bool digit_after(const char *s, size_t len, size_t i) {
+    if (i >= len) return false;
+    if (s[i] >= '0' && s[i] <= '9') return true;
+    return i + 1 < len && wide_digit(s + i);
+}
+static bool digit_before(const char *s, size_t i) {
+    if (i == 0) return false;
+    if (s[i - 1] >= '0' && s[i - 1] <= '9') return true;
+    return i >= 2 && wide_digit(s + i - 2);
+}
+
 static void fuzz_redact(const char *text, size_t len) {
     if (len > SB_LISTENING_TEXT_BYTES_MAX) len = SB_LISTENING_TEXT_BYTES_MAX;
     sb_buf out;
@@ -80,14 +97,17 @@ static void fuzz_redact(const char *text, size_t len) {
     if (rc == SB_OK) {
         if (!sb_utf8_valid(text, len)) abort();
         if (out.len > 3 * len + 16 || (out.len && !sb_utf8_valid(out.data, out.len))) abort();
-        /* A plain 16-digit Luhn run left in the output would be a leak. */
+        /* A plain 16-digit Luhn run left in the output would be a leak,
+         * unless it is part of a longer number: a digit next to it, ASCII
+         * or Persian/Arabic-Indic (the redactor reads those as digits too),
+         * makes it a longer number, which is no card. */
         size_t run = 0;
         for (size_t k = 0; k < out.len; k++) {
             if (out.data[k] >= '0' && out.data[k] <= '9') {
                 run++;
-                bool bounded = k + 1 == out.len || out.data[k + 1] < '0' || out.data[k + 1] > '9';
+                bool bounded = !digit_after(out.data, out.len, k + 1);
                 if (run == 16 && bounded && listening_luhn_valid(out.data + k - 15, 16) &&
-                    (k < 16 || out.data[k - 16] < '0' || out.data[k - 16] > '9'))
+                    !digit_before(out.data, k - 15))
                     abort();
             } else {
                 run = 0;
