@@ -15,30 +15,21 @@
  * connect, write and read (SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS), up to
  * SB_LISTENING_WEBHOOK_ATTEMPTS_MAX attempts with doubling backoff on a
  * network error or a 5xx/408/429 answer; 2xx is success, anything else
- * final (the OTP webhook sender's pattern in src/identity).  Give the host as
+ * final (the POST itself is sb_webhook_post_once in core, shared with the
+ * OTP sender in src/identity).  Give the host as
  * an IP address (a name is resolved by getaddrinfo with its own timeouts);
  * https needs a local TLS relay.  Stop delivers what is queued for at most
  * SB_LISTENING_ALERT_STOP_WAIT_MS, then drops the rest (logged) and joins.
  */
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api/api_int.h"
-
-typedef struct {
-    char host[256];
-    char port[6];
-    char authority[300];
-    char path[SB_LISTENING_WEBHOOK_URL_BYTES_MAX];
-} alert_url;
 
 static struct {
     pthread_mutex_t lock;
@@ -48,61 +39,16 @@ static struct {
     int64_t stop_deadline_ns;
     pthread_t thread;
     bool has_url;
-    alert_url url;
+    sb_webhook_url url;
     store *s;
     listening_alert queue[SB_LISTENING_ALERT_QUEUE_MAX];
     size_t head, count;
 } alerts = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
-/* ---- URL: http://HOST[:PORT][/PATH] ---- */
-
-static int url_parse(const char *text, alert_url *out) {
-    memset(out, 0, sizeof *out);
-    size_t len = strnlen(text, SB_LISTENING_WEBHOOK_URL_BYTES_MAX + 1);
-    if (len >= SB_LISTENING_WEBHOOK_URL_BYTES_MAX) return SB_EINVAL;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)text[i] <= 0x20 || (unsigned char)text[i] >= 0x7F) return SB_EINVAL;
-    if (strncasecmp(text, "http://", 7) != 0) return SB_EINVAL;
-    const char *authority = text + 7;
-    const char *slash = strchr(authority, '/');
-    size_t authority_len = slash ? (size_t)(slash - authority) : strlen(authority);
-    if (authority_len == 0 || authority_len >= sizeof out->authority || memchr(authority, '@', authority_len) ||
-        memchr(authority, '?', authority_len) || memchr(authority, '#', authority_len))
-        return SB_EINVAL;
-    memcpy(out->authority, authority, authority_len);
-    const char *host = out->authority, *port = NULL;
-    size_t host_len;
-    if (host[0] == '[') {
-        const char *close = strchr(host, ']');
-        if (!close) return SB_EINVAL;
-        host_len = (size_t)(close - host - 1);
-        host++;
-        if (close[1] == ':')
-            port = close + 2;
-        else if (close[1] != '\0')
-            return SB_EINVAL;
-    } else {
-        const char *colon = strchr(host, ':');
-        host_len = colon ? (size_t)(colon - host) : strlen(host);
-        if (colon) port = colon + 1;
-    }
-    if (host_len == 0 || host_len >= sizeof out->host) return SB_EINVAL;
-    memcpy(out->host, host, host_len);
-    int64_t number = 80;
-    if (port &&
-        (strlen(port) > 5 || port[0] == '-' || sb_parse_int64(port, &number) != SB_OK || number < 1 || number > 65535))
-        return SB_EINVAL;
-    snprintf(out->port, sizeof out->port, "%d", (int)number);
-    const char *path = slash ? slash : "/";
-    snprintf(out->path, sizeof out->path, "%s", path);
-    char *fragment = strchr(out->path, '#');
-    if (fragment) *fragment = '\0';
-    return SB_OK;
-}
-
 /* ---- time ---- */
 
-static int step_timeout_ms(void) {
+static int step_timeout_ms(void *arg) {
+    (void)arg;
     int64_t timeout_ms = SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS;
     pthread_mutex_lock(&alerts.lock);
     if (alerts.stopping) {
@@ -129,123 +75,13 @@ static void backoff_sleep(int64_t ms) {
     }
 }
 
-/* ---- HTTP ---- */
-
-static int wait_fd(int fd, short events, int timeout_ms) {
-    struct pollfd p = {.fd = fd, .events = events};
-    for (;;) {
-        int n = poll(&p, 1, timeout_ms);
-        if (n > 0) return SB_OK;
-        if (n == 0) return SB_ETIMEOUT;
-        if (errno != EINTR) return SB_EIO;
-    }
-}
-
-static int connect_any(const alert_url *url, int *fd_out) {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *list = NULL;
-    if (getaddrinfo(url->host, url->port, &hints, &list) != 0 || !list) return SB_EIO;
-    int result = SB_EIO;
-    for (struct addrinfo *a = list; a; a = a->ai_next) {
-        int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-        if (fd < 0) continue;
-        int rc = connect(fd, a->ai_addr, a->ai_addrlen);
-        if (rc != 0 && errno == EINPROGRESS) {
-            result = wait_fd(fd, POLLOUT, step_timeout_ms());
-            int error = 0;
-            socklen_t error_len = sizeof error;
-            if (result == SB_OK && (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_len) != 0 || error != 0))
-                result = SB_EIO;
-            rc = result == SB_OK ? 0 : -1;
-        } else if (rc != 0) {
-            result = SB_EIO;
-        }
-        if (rc == 0) {
-            *fd_out = fd;
-            result = SB_OK;
-            break;
-        }
-        close(fd);
-    }
-    freeaddrinfo(list);
-    return result;
-}
-
-static int send_all(int fd, const char *data, size_t len) {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = send(fd, data + done, len - done, MSG_NOSIGNAL);
-        if (n > 0) {
-            done += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int result = wait_fd(fd, POLLOUT, step_timeout_ms());
-            if (result != SB_OK) return result;
-            continue;
-        }
-        return SB_EIO;
-    }
-    return SB_OK;
-}
-
-/* Read until the status line is complete and parse "HTTP/1.x NNN". */
-static int read_status(int fd, int *status_out) {
-    char buf[512];
-    size_t len = 0;
-    while (!(len > 0 && memchr(buf, '\n', len))) {
-        if (len == sizeof buf) return SB_EIO;
-        int result = wait_fd(fd, POLLIN, step_timeout_ms());
-        if (result != SB_OK) return result;
-        ssize_t n = recv(fd, buf + len, sizeof buf - len, 0);
-        if (n > 0) {
-            len += (size_t)n;
-            continue;
-        }
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-        return SB_EIO;
-    }
-    if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ') return SB_EIO;
-    int status = 0;
-    for (int i = 9; i < 12; i++) {
-        if (buf[i] < '0' || buf[i] > '9') return SB_EIO;
-        status = status * 10 + (buf[i] - '0');
-    }
-    if (status < 100) return SB_EIO;
-    *status_out = status;
-    return SB_OK;
-}
-
-/* One attempt: SB_OK on 2xx, SB_EBUSY worth retrying, SB_EINVAL final. */
-static int webhook_post_once(const char *body, size_t body_len, int *status_out) {
-    char head[SB_LISTENING_WEBHOOK_URL_BYTES_MAX + 512];
-    int head_len = snprintf(head, sizeof head,
-                            "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: socialbank/" SB_VERSION "\r\n"
-                            "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                            alerts.url.path, alerts.url.authority, body_len);
-    if (head_len < 0 || (size_t)head_len >= sizeof head) return SB_EINVAL;
-    int fd = -1;
-    int result = connect_any(&alerts.url, &fd);
-    if (result != SB_OK) return result;
-    result = send_all(fd, head, (size_t)head_len);
-    if (result == SB_OK) result = send_all(fd, body, body_len);
-    int status = 0;
-    if (result == SB_OK) result = read_status(fd, &status);
-    close(fd);
-    *status_out = status;
-    if (result != SB_OK) return result;
-    if (status >= 200 && status <= 299) return SB_OK;
-    if (status >= 500 || status == 429 || status == 408) return SB_EBUSY;
-    return SB_EINVAL;
-}
-
 static void deliver_webhook(int64_t alert_id, const char *body, size_t body_len) {
     char fields[128];
     int64_t backoff_ms = SB_LISTENING_WEBHOOK_BACKOFF_MS;
     int result = SB_EIO;
     for (int attempt = 1; attempt <= SB_LISTENING_WEBHOOK_ATTEMPTS_MAX && !past_stop_deadline(); attempt++) {
         int status = 0;
-        result = webhook_post_once(body, body_len, &status);
+        result = sb_webhook_post_once(&alerts.url, body, body_len, step_timeout_ms, NULL, &status);
         snprintf(fields, sizeof fields, "{\"alert_id\":%lld,\"attempt\":%d,\"status\":%d}", (long long)alert_id,
                  attempt, status);
         if (result == SB_OK) {
@@ -332,9 +168,9 @@ static void *alerts_main(void *arg) {
 }
 
 int api_listening_alerts_start(const char *data_location, const char *webhook_url) {
-    alert_url url;
+    sb_webhook_url url;
     bool has_url = webhook_url && *webhook_url;
-    if (has_url && url_parse(webhook_url, &url) != SB_OK) return SB_EINVAL;
+    if (has_url && sb_webhook_url_parse(webhook_url, SB_LISTENING_WEBHOOK_URL_BYTES_MAX, &url) != SB_OK) return SB_EINVAL;
     pthread_mutex_lock(&alerts.lock);
     bool running = alerts.running;
     pthread_mutex_unlock(&alerts.lock);

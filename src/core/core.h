@@ -163,4 +163,28 @@ int sb_phone_normalize(const char *in, char out[SB_PHONE_BYTES], sb_phone_countr
 /* Constant-time comparison of two equal-length byte strings. */
 bool sb_equal_ct(const void *a, const void *b, size_t len);
 
+/* ---- webhooks (src/core/webhook.c) --------------------------------------- */
+/* An http://HOST[:PORT][/PATH] URL, parsed. */
+typedef struct {
+    char host[256];      /* without brackets for IPv6 literals */
+    char port[6];        /* decimal; 80 when absent */
+    char authority[300]; /* the Host header: as written in the URL */
+    char path[SB_WEBHOOK_URL_BYTES_MAX]; /* "/" when absent; without a fragment */
+} sb_webhook_url;
+/* Parse text (shorter than max_bytes, at most SB_WEBHOOK_URL_BYTES_MAX):
+ * printable ASCII only, http:// only, no credentials, a host (IPv6 in
+ * brackets), an optional port 1..65535.  SB_EINVAL otherwise. */
+int sb_webhook_url_parse(const char *text, size_t max_bytes, sb_webhook_url *out) SB_MUST_CHECK;
+/* The code of an HTTP/1.x status line ("HTTP/1.1 204 No Content"): SB_EIO
+ * unless it is exactly version, space, three digits (>= 100), then a space
+ * or the line end. */
+int sb_http_status_parse(const char *buf, size_t len, int *status_out) SB_MUST_CHECK;
+/* One POST of a JSON body (Connection: close), every step (connect, each
+ * write, each read) bounded by step_timeout_ms(arg), asked afresh each time.
+ * *status_out gets the status (0 if none was read).  SB_OK for 2xx; SB_EBUSY
+ * for an answer worth retrying (5xx, 429, 408); SB_EINVAL for a final
+ * refusal; SB_EIO / SB_ETIMEOUT for the network. */
+int sb_webhook_post_once(const sb_webhook_url *url, const char *body, size_t body_len,
+                         int (*step_timeout_ms)(void *arg), void *arg, int *status_out) SB_MUST_CHECK;
+
 #endif /* SB_CORE_H */

@@ -98,16 +98,19 @@
 #define SB_IDENTITY_PRUNE_BATCH 64
 /* A client address as a rate-limit key (IPv6 text is at most 45 bytes). */
 #define SB_CLIENT_ADDR_BYTES_MAX 64
+/* Webhooks (core/webhook.c): the longest URL any sender takes, and the
+ * bytes of response read to find the status line. */
+#define SB_WEBHOOK_URL_BYTES_MAX 2048
+#define SB_WEBHOOK_RESPONSE_BYTES_MAX 4096
 /* Codes waiting for the sender thread; past it enqueue answers SB_EBUSY. */
 #define SB_OTP_SENDER_QUEUE_MAX 1024
 /* Webhook sender: URL length, per-step socket timeout (connect, write, read),
- * delivery attempts and the first backoff (doubled each retry), the bytes of
- * response read to find the status, and how long stop waits for the queue. */
+ * delivery attempts and the first backoff (doubled each retry), and how long
+ * stop waits for the queue. */
 #define SB_OTP_WEBHOOK_URL_BYTES_MAX 2048
 #define SB_OTP_WEBHOOK_TIMEOUT_MS 5000
 #define SB_OTP_WEBHOOK_ATTEMPTS_MAX 4
 #define SB_OTP_WEBHOOK_BACKOFF_MS 200
-#define SB_OTP_WEBHOOK_RESPONSE_BYTES_MAX 4096
 #define SB_OTP_SENDER_STOP_WAIT_MS 5000
 
 /* ---- phone numbers (core/phone.c) ---- */
@@ -422,4 +425,6 @@ _Static_assert(2 * SB_DISPLAY_NAME_BYTES_MAX + 2 * SB_PAYOPS_NOTE_BYTES_MAX + 12
 /* Bytes of one answer the bot composes. */
 #define SB_BANKBOT_ANSWER_BYTES_MAX 4096
 
+_Static_assert(SB_OTP_WEBHOOK_URL_BYTES_MAX <= SB_WEBHOOK_URL_BYTES_MAX, "an OTP webhook URL fits the parser");
+_Static_assert(SB_LISTENING_WEBHOOK_URL_BYTES_MAX <= SB_WEBHOOK_URL_BYTES_MAX, "an alert webhook URL fits the parser");
 #endif /* SB_LIMITS_H */

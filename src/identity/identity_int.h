@@ -29,13 +29,6 @@ int identity__user_load(store *s, int64_t user_id, identity_principal *out) SB_M
  * Writes the folded name to out.  SB_EINVAL if malformed. */
 int identity__staff_username_fold(const char *in, char out[SB_USERNAME_BYTES_MAX + 1]) SB_MUST_CHECK;
 
-/* The webhook sender's parsers, for tests and the fuzzer.  The URL check
- * answers SB_OK for http://HOST[:PORT][/PATH] and SB_EINVAL otherwise; the
- * status parse reads the code of an HTTP/1.x status line at the start of buf
- * (SB_EIO if there is none). */
-int identity__webhook_url_check(const char *url) SB_MUST_CHECK;
-int identity__http_status_parse(const char *buf, size_t len, int *status_out) SB_MUST_CHECK;
-
 /* Tests: hash new passwords with argon2id's minimum cost instead of the
  * interactive one, so that the suite is not slow.  Never used by the server. */
 void identity__pwhash_set_fast(bool fast);
