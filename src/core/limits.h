@@ -239,6 +239,12 @@
 #define SB_PAYOPS_QUOTE_TTL_MS (10 * 60 * 1000)
 #define SB_PAYOPS_QUOTE_KEEP_EXPIRED_MS (60 * 60 * 1000)
 #define SB_PAYOPS_QUOTES_PER_PAYER_MAX 200
+/* A money request being paid under another key: how long a second payer's
+ * call waits for that payment to finish (its receipt done or gone) before it
+ * answers busy, and the longest pause between two looks at it.  Same order
+ * as the store's busy timeout: both are one row's turn. */
+#define SB_PAYOPS_PAID_WAIT_MS 5000
+#define SB_PAYOPS_PAID_POLL_MS_MAX 20
 
 /* ---- payment routes (src/api/routes_payments.c) ---- */
 /* expires_in_s of links, requests and splits: default and largest. */

@@ -41,17 +41,48 @@ int identity_role_parse(const char *name, int *role_out) {
 
 /* ---- rate events ---- */
 
+static int rate_prune(store *s, int64_t now_ms);
+
 int identity__rate_count(store *s, const char *kind, const char *subject, int64_t now_ms, int64_t window_ms,
                          int64_t *count_out) {
-    return store_query_int64(
-        s, count_out, "SELECT COUNT(*) FROM rate_events WHERE kind = ? AND subject = ? AND at_ms > ? AND at_ms <= ?",
-        "ttii", kind, subject, now_ms - window_ms, now_ms);
+    /* No upper bound on at_ms: a concurrent request that read the clock a
+     * moment later has recorded its event with a later time, and it counts
+     * all the same (with "at_ms <= now" it would be missed, and parallel
+     * requests would each see fewer events than there are). */
+    return store_query_int64(s, count_out,
+                             "SELECT COUNT(*) FROM rate_events WHERE kind = ? AND subject = ? AND at_ms > ?", "tti",
+                             kind, subject, now_ms - window_ms);
 }
 
 int identity__rate_record(store *s, const char *kind, const char *subject, int64_t now_ms) {
     int result =
         store_exec(s, "INSERT INTO rate_events(kind, subject, at_ms) VALUES (?, ?, ?)", "tti", kind, subject, now_ms);
     if (result != SB_OK) return result;
+    return rate_prune(s, now_ms);
+}
+
+int identity__rate_take(store *s, const char *kind, const char *subject, int64_t now_ms, int64_t window_ms,
+                        int64_t limit, int64_t *event_id_out) {
+    int result = store_begin(s);
+    if (result != SB_OK) return result;
+    int64_t count = 0;
+    result = identity__rate_count(s, kind, subject, now_ms, window_ms, &count);
+    if (result == SB_OK && count >= limit) result = SB_ERATE;
+    if (result == SB_OK)
+        result = store_exec(s, "INSERT INTO rate_events(kind, subject, at_ms) VALUES (?, ?, ?)", "tti", kind, subject,
+                            now_ms);
+    if (result == SB_OK) *event_id_out = store_last_insert_id(s);
+    if (result == SB_OK) result = rate_prune(s, now_ms);
+    if (result == SB_OK) result = store_commit(s);
+    if (result != SB_OK) store_rollback(s);
+    return result;
+}
+
+int identity__rate_give_back(store *s, int64_t event_id) {
+    return store_exec(s, "DELETE FROM rate_events WHERE id = ?", "i", event_id);
+}
+
+static int rate_prune(store *s, int64_t now_ms) {
     /* The oldest rows have the lowest ids: look only at a bounded batch of
      * them, so that a write never pays for a large backlog at once. */
     return store_exec(s,

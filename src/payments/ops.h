@@ -108,6 +108,11 @@ typedef struct {
     char rrn[PAYMENTS_SWITCH_RRN_BYTES];          /* c2c approval */
     int64_t request_id;                           /* PAYOPS_REQUEST: the request paid */
     int64_t created_at_ms;
+    /* Set on success: true when an earlier call made this receipt (the
+     * retry of an idempotency key, or a request already paid under another
+     * key), false for the one call that made it.  Of concurrent calls with
+     * one key exactly one sees false. */
+    bool replayed;
     /* Why it failed (set on errors only). */
     ledger_result ledger_result;
     payments_limit_verdict limit;

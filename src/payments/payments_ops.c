@@ -359,6 +359,7 @@ int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, 
             memset(out, 0, sizeof *out);
             return SB_ECONFLICT;
         }
+        out->replayed = true;                                   /* an earlier call inserted it */
         if (out->state != PAYOPS_RECEIPT_PENDING) return SB_OK; /* the retry of a finished one */
     } else if (result == SB_ENOTFOUND) {
         result = receipt_insert(ctx, op, now_ms, out);
@@ -371,6 +372,7 @@ int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, 
             return result;
         }
         payops__copy(link, sizeof link, op->link_token);
+        out->replayed = false; /* this call made it: the one answer that says created */
     } else {
         store_rollback(ctx->s);
         return result;
@@ -386,9 +388,11 @@ int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, 
         return result != SB_OK ? result : SB_ECONFLICT;
     }
     if (op->two_phase) return SB_OK; /* the hold stands; the caller settles it */
+    bool replayed = out->replayed;
     result = store_exec(ctx->s, "UPDATE payments_receipts SET state = 'done' WHERE id = ?", "i", out->id);
     if (result != SB_OK) return result;
     out->state = PAYOPS_RECEIPT_DONE;
+    out->replayed = replayed;
     return SB_OK;
 }
 
@@ -457,6 +461,7 @@ int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alia
         char credit[LEDGER_ID_HEX_BYTES], link[PAYOPS_LINK_TOKEN_CHARS + 1];
         if (receipt_by_key(ctx->s, payer_id, idem_key, out, &cp, credit, link) == SB_OK && strcmp(link, alias) == 0 &&
             out->amount_minor == amount_minor) {
+            out->replayed = true;
             if (out->state == PAYOPS_RECEIPT_DONE) return SB_OK;
             /* Pending (a crash mid-way): finish it with its own ids. */
             payops_op op = {.kind = PAYOPS_TRANSFER,

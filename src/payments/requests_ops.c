@@ -4,7 +4,9 @@
  * State rules are payments_request_apply's; the money moves through the
  * exactly-once executor (payments_ops.c).
  */
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "payments/ops_int.h"
 
@@ -139,6 +141,48 @@ int payops_request_expire_due(const payops_ctx *ctx, int64_t now_ms, int64_t *co
     }
 }
 
+/* Sleep ms milliseconds (a pause between two looks at a row another call
+ * is writing). */
+static void pause_ms(int64_t ms) {
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* The request of op is paid, or being paid, under another key (the
+ * executor answered SB_EEXISTS: another receipt holds it).  Wait its turn,
+ * at most SB_PAYOPS_PAID_WAIT_MS: once that receipt is done, hand it back
+ * (replayed: nothing moved now); if it vanished (the ledger refused that
+ * payment), try this one again.  SB_EBUSY only if the other payment is still
+ * in flight at the deadline. */
+static int paid_receipt_wait(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, payops_receipt *out) {
+    int64_t deadline_ns = sb_mono_ns() + (int64_t)SB_PAYOPS_PAID_WAIT_MS * 1000000;
+    int64_t pause = 1;
+    for (;;) {
+        int64_t rid = 0;
+        int result = store_query_int64(ctx->s, &rid, "SELECT id FROM payments_receipts WHERE request_id = ?", "i",
+                                       op->request_id);
+        if (result == SB_ENOTFOUND && sb_mono_ns() < deadline_ns) {
+            /* The other payment was refused and forgotten: this one may go. */
+            result = payops__execute(ctx, op, now_ms, out);
+            if (result != SB_EEXISTS) return result;
+            continue;
+        }
+        if (result == SB_OK) result = payops__receipt_load(ctx->s, rid, out);
+        if (result != SB_OK) return result;
+        if (out->state == PAYOPS_RECEIPT_DONE) {
+            out->replayed = true;
+            return SB_OK;
+        }
+        if (sb_mono_ns() >= deadline_ns) {
+            memset(out, 0, sizeof *out);
+            return SB_EBUSY;
+        }
+        pause_ms(pause);
+        pause = pause * 2 > SB_PAYOPS_PAID_POLL_MS_MAX ? SB_PAYOPS_PAID_POLL_MS_MAX : pause * 2;
+    }
+}
+
 int payops_request_pay(const payops_ctx *ctx, int64_t payer_id, int64_t request_id, const char *idem_key,
                        int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
@@ -178,17 +222,8 @@ int payops_request_pay(const payops_ctx *ctx, int64_t payer_id, int64_t request_
                     .reference = reference,
                     .request_id = request_id};
     result = payops__execute(ctx, &op, now_ms, out);
-    if (result == SB_EEXISTS) {
-        /* Already paid under another key: hand back that receipt, move nothing. */
-        int64_t rid = 0;
-        result =
-            store_query_int64(ctx->s, &rid, "SELECT id FROM payments_receipts WHERE request_id = ?", "i", request_id);
-        if (result == SB_OK) result = payops__receipt_load(ctx->s, rid, out);
-        if (result == SB_OK && out->state != PAYOPS_RECEIPT_DONE) result = SB_EBUSY;
-        if (result != SB_OK) return result;
-    } else if (result != SB_OK) {
-        return result;
-    }
+    if (result == SB_EEXISTS) result = paid_receipt_wait(ctx, &op, now_ms, out);
+    if (result != SB_OK) return result;
     /* The money moved: record the request as paid (a retry finds EXISTS). */
     result = store_begin(ctx->s);
     if (result != SB_OK) return result;
