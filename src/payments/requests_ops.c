@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "messenger/messenger.h"
 #include "payments/ops_int.h"
 
 #define REQUEST_COLUMNS                                                                                                \
@@ -76,18 +77,42 @@ static int request_insert(store *s, int64_t requester_id, int64_t payer_id, int6
     return result;
 }
 
+/* Neither may have blocked the other: a block stops money requests and
+ * split shares both ways.  SB_EPERM. */
+static int not_blocked(store *s, int64_t a, int64_t b) {
+    bool blocked = false;
+    int result = messenger_blocked_either(s, a, b, &blocked);
+    if (result != SB_OK) return result;
+    return blocked ? SB_EPERM : SB_OK;
+}
+
 int payops_request_create(const payops_ctx *ctx, int64_t requester_id, const char *payer_alias, int64_t amount_minor,
                           const char *note, int64_t expires_at_ms, int64_t now_ms, int64_t *request_id_out) {
     *request_id_out = 0;
     payops_target t;
-    int result = payops__resolve(ctx, requester_id, payer_alias, now_ms, &t);
+    int result = payops__resolve(ctx, requester_id, payer_alias, now_ms, false, &t);
     if (result != SB_OK) return result;
     if (t.link_token[0]) return SB_EINVAL; /* a link is for paying, not for asking */
+    /* The requester blocked them: as hidden as the other way round. */
+    if (not_blocked(ctx->s, requester_id, t.user_id) != SB_OK) return SB_ENOTFOUND;
     char name[PAYOPS_NAME_BYTES];
     result = payops__display_name(ctx->s, requester_id, name);
     if (result != SB_OK) return result;
     return request_insert(ctx->s, requester_id, t.user_id, amount_minor, note, expires_at_ms, now_ms, 0,
                           request_id_out);
+}
+
+int payops_request_create_user(const payops_ctx *ctx, int64_t requester_id, int64_t payer_id, int64_t amount_minor,
+                               const char *note, int64_t expires_at_ms, int64_t now_ms, int64_t *request_id_out) {
+    *request_id_out = 0;
+    if (payer_id == requester_id) return SB_EINVAL;
+    int result = messenger_reach_check(ctx->s, requester_id, payer_id);
+    if (result == SB_OK) result = not_blocked(ctx->s, requester_id, payer_id);
+    char name[PAYOPS_NAME_BYTES];
+    if (result == SB_OK) result = payops__display_name(ctx->s, payer_id, name);
+    if (result == SB_OK) result = payops__display_name(ctx->s, requester_id, name);
+    if (result != SB_OK) return result;
+    return request_insert(ctx->s, requester_id, payer_id, amount_minor, note, expires_at_ms, now_ms, 0, request_id_out);
 }
 
 /* Apply a non-money action in one store transaction. */
@@ -270,8 +295,14 @@ int payops_split_create(const payops_ctx *ctx, int64_t payer_id, const int64_t *
     if (result == SB_OK && total != want) result = SB_EINTERNAL; /* the split lost or invented a rial */
     if (result == SB_OK && total <= 0) result = SB_EINVAL;
     char name[PAYOPS_NAME_BYTES];
-    for (size_t i = 0; result == SB_OK && i < member_count; i++)
+    for (size_t i = 0; result == SB_OK && i < member_count; i++) {
         result = payops__display_name(ctx->s, members[i], name);
+        /* Every other member must be reachable by the payer (a contact they
+         * may find, or someone they share a chat with) and not blocked
+         * either way: a split share is a money request. */
+        if (result == SB_OK && members[i] != payer_id) result = messenger_reach_check(ctx->s, payer_id, members[i]);
+        if (result == SB_OK && members[i] != payer_id) result = not_blocked(ctx->s, payer_id, members[i]);
+    }
     if (result == SB_OK) result = payops__display_name(ctx->s, payer_id, name);
     if (result != SB_OK) {
         sb_free(shares);

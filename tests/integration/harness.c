@@ -1863,10 +1863,18 @@ int harness_customer_new(harness_server *srv, const char *phone_prefix, int *cou
     return SB_OK;
 }
 
-harness_customer harness_customer_next(harness_server *srv, const char *phone_prefix, int *counter_io) {
+harness_customer harness_customer_hidden(harness_server *srv, const char *phone_prefix, int *counter_io) {
     harness_customer c;
     assert_int_equal(harness_customer_new(srv, phone_prefix, counter_io, c.token, &c.id), SB_OK);
     assert_true(c.id > 0);
+    return c;
+}
+
+harness_customer harness_customer_next(harness_server *srv, const char *phone_prefix, int *counter_io) {
+    harness_customer c = harness_customer_hidden(srv, phone_prefix, counter_io);
+    harness_response r = harness_call(srv, "PUT", "/api/me/discoverable", c.token, "{\"discoverable\":true}");
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
     return c;
 }
 

@@ -436,9 +436,12 @@ typedef struct {
 int harness_customer_new(harness_server *srv, const char *phone_prefix, int *counter_io,
                          char token_out[HARNESS_TOKEN_BYTES], json_int_t *user_id_out) SB_MUST_CHECK;
 
-/* harness_customer_new for a test: the test fails unless the login
- * succeeds with a user id > 0. */
+/* harness_customer_new for a test, then made discoverable (others may find
+ * them, open a chat with them, add them to a group): the test fails unless
+ * each step succeeds (user id > 0). */
 harness_customer harness_customer_next(harness_server *srv, const char *phone_prefix, int *counter_io);
+/* The same, left hidden (not discoverable, the default of a new customer). */
+harness_customer harness_customer_hidden(harness_server *srv, const char *phone_prefix, int *counter_io);
 
 /* The standard group fixtures of a test file whose server lives in the
  * static `harness_server *srv_var`: defines static group_setup
