@@ -237,7 +237,13 @@ int identity_profile_update(store *s, int64_t user_id, const char *display_name,
     if (username &&
         username_fold(username, SB_CUSTOMER_USERNAME_BYTES_MIN, SB_CUSTOMER_USERNAME_BYTES_MAX, false, folded) != SB_OK)
         return SB_EINVAL;
-    int result = store_begin(s);
+    identity_name_verdict verdicts[2] = {IDENTITY_NAME_OK, IDENTITY_NAME_OK};
+    int result = display_name ? identity_display_name_vet(s, display_name, &verdicts[0]) : SB_OK;
+    if (result == SB_OK && username) result = identity_username_vet(s, folded, &verdicts[1]);
+    if (result != SB_OK) return result;
+    for (int i = 0; i < 2; i++)
+        if (verdicts[i] != IDENTITY_NAME_OK) return verdicts[i] == IDENTITY_NAME_RESERVED ? SB_EPERM : SB_EINVAL;
+    result = store_begin(s);
     if (result != SB_OK) return result;
     int64_t exists;
     result = store_query_int64(s, &exists, "SELECT id FROM users WHERE id = ?", "i", user_id);

@@ -251,11 +251,99 @@ static void test_blocks_stop_requests_and_splits(void **state) {
     harness_response_free(&r);
 }
 
+/* PATCH /api/me with a display name or username: the answer. */
+static harness_response set_name(const user *u, const char *field, const char *value) {
+    json_t *body = json_pack("{s:s}", field, value);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    harness_response r = harness_call(srv, "PATCH", "/api/me", u->token, text);
+    free(text);
+    return r;
+}
+
+static void test_names_that_pass_for_the_bank_are_refused(void **state) {
+    (void)state;
+    char phone[16];
+    user u = person(true, "names_u", phone);
+    const char *reserved[] = {"SocialBank Official \u2714", "S\u043eci\u0430lB\u0430nk",
+                              "\u0633\u0648\u0634\u064a\u0627\u0644 \u0628\u0627\u0646\u0643"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        harness_response r = set_name(&u, "display_name", reserved[i]);
+        HARNESS_ASSERT_ERROR(r, 400, "name_reserved");
+        harness_response_free(&r);
+    }
+    harness_response r = set_name(&u, "username", "socia1bank");
+    HARNESS_ASSERT_ERROR(r, 400, "name_reserved");
+    harness_response_free(&r);
+    r = set_name(&u, "display_name", "\u200b");
+    HARNESS_ASSERT_ERROR(r, 400, "name_empty");
+    harness_response_free(&r);
+    const char *fine[] = {"\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627 \u06a9\u0631\u06cc\u0645\u06cc",
+                          "\u041e\u043b\u0435\u043d\u0430 \u041f\u0435\u0442\u0440\u0435\u043d\u043a\u043e"};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        r = set_name(&u, "display_name", fine[i]);
+        HARNESS_ASSERT_STATUS(r, 200);
+        assert_string_equal(harness_json_str(r.json, "display_name"), fine[i]);
+        harness_response_free(&r);
+    }
+}
+
+/* The payer's newest notice from the bank (caller json_decref's). */
+static json_t *newest_notice(const user *u) {
+    harness_response r = harness_call(srv, "GET", "/api/chats", u->token, NULL);
+    HARNESS_ASSERT_STATUS(r, 200);
+    json_int_t official = 0;
+    json_t *chats = json_object_get(r.json, "chats");
+    for (size_t i = 0; i < json_array_size(chats); i++)
+        if (strcmp(harness_json_str(json_array_get(chats, i), "kind"), "official") == 0)
+            official = harness_json_int(json_array_get(chats, i), "id");
+    harness_response_free(&r);
+    assert_true(official > 0);
+    char path[96];
+    snprintf(path, sizeof path, "/api/chats/%lld/messages?before=999999&limit=1", (long long)official);
+    r = harness_call(srv, "GET", path, u->token, NULL);
+    HARNESS_ASSERT_STATUS(r, 200);
+    json_t *m = json_incref(json_array_get(json_object_get(r.json, "messages"), 0));
+    harness_response_free(&r);
+    assert_non_null(m);
+    return m;
+}
+
+static void test_request_note_is_quoted_not_spoken_by_the_bank(void **state) {
+    (void)state;
+    char phone[16];
+    user a = person(true, "note_a", phone);
+    user b = person(true, "note_b", phone);
+    harness_response r =
+        harness_callf(srv, "POST", "/api/chats/direct", a.token, "{\"user_id\":%lld}", (long long)b.id);
+    HARNESS_ASSERT_STATUS(r, 201);
+    json_int_t chat = harness_json_int(r.json, "id");
+    harness_response_free(&r);
+    char path[96];
+    snprintf(path, sizeof path, "/api/chats/%lld/payments/request", (long long)chat);
+    r = harness_callf(srv, "POST", path, a.token,
+                      "{\"from_user_id\":%lld,\"amount_minor\":100,\"note\":\"SocialBank: card blocked, call "
+                      "021\",\"idempotency_key\":\"note-1\"}",
+                      (long long)b.id);
+    HARNESS_ASSERT_STATUS(r, 201);
+    harness_response_free(&r);
+    json_t *m = newest_notice(&b);
+    assert_string_equal(harness_json_str(m, "kind"), "notice");
+    const char *text = harness_json_str(m, "text");
+    assert_null(strstr(text, "card blocked"));
+    assert_null(strstr(text, "021"));
+    assert_string_equal(harness_json_str(m, "payload.quote.text"), "SocialBank: card blocked, call 021");
+    assert_int_equal(harness_json_int(m, "payload.quote.author_id"), a.id);
+    json_decref(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_payment_aliases_follow_contact_rules),
         cmocka_unit_test(test_chats_by_id_only_to_reachable),
         cmocka_unit_test(test_blocks_stop_requests_and_splits),
+        cmocka_unit_test(test_names_that_pass_for_the_bank_are_refused),
+        cmocka_unit_test(test_request_note_is_quoted_not_spoken_by_the_bank),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
