@@ -134,6 +134,27 @@ static void test_payment_aliases_follow_contact_rules(void **state) {
     (void)h;
 }
 
+/* A new group of owner's. */
+static json_int_t group_new(const user *owner, const char *title) {
+    harness_response r = harness_callf(srv, "POST", "/api/groups", owner->token, "{\"title\":\"%s\"}", title);
+    HARNESS_ASSERT_STATUS(r, 201);
+    json_int_t id = harness_json_int(r.json, "id");
+    harness_response_free(&r);
+    return id;
+}
+
+/* actor adds user_id to group: the answer is want_status (and want_code for an error). */
+static void group_add(json_int_t group, const user *actor, json_int_t user_id, int want_status, const char *want_code) {
+    char path[64];
+    snprintf(path, sizeof path, "/api/groups/%lld/members", (long long)group);
+    harness_response r = harness_callf(srv, "POST", path, actor->token, "{\"user_id\":%lld}", (long long)user_id);
+    if (want_code)
+        HARNESS_ASSERT_ERROR(r, want_status, want_code);
+    else
+        HARNESS_ASSERT_STATUS(r, want_status);
+    harness_response_free(&r);
+}
+
 static json_int_t admin_id(void) {
     harness_response r = harness_call(srv, "GET", "/api/me", admin, NULL);
     HARNESS_ASSERT_STATUS(r, 200);
@@ -169,30 +190,13 @@ static void test_chats_by_id_only_to_reachable(void **state) {
     harness_response_free(&r);
 
     /* Groups: no staff, no hidden customer; a findable one joins. */
-    r = harness_call(srv, "POST", "/api/groups", a.token, "{\"title\":\"reach\"}");
-    HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t group = harness_json_int(r.json, "id");
-    harness_response_free(&r);
-    char path[64];
-    snprintf(path, sizeof path, "/api/groups/%lld/members", (long long)group);
+    json_int_t group = group_new(&a, "reach");
     json_int_t refused[] = {staff, h.id, 999999};
-    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-        r = harness_callf(srv, "POST", path, a.token, "{\"user_id\":%lld}", (long long)refused[i]);
-        HARNESS_ASSERT_ERROR(r, 404, "not_found");
-        harness_response_free(&r);
-    }
-    r = harness_callf(srv, "POST", path, a.token, "{\"user_id\":%lld}", (long long)d.id);
-    HARNESS_ASSERT_STATUS(r, 204);
-    harness_response_free(&r);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        group_add(group, &a, refused[i], 404, "not_found");
+    group_add(group, &a, d.id, 204, NULL);
     /* A hidden customer who shares a chat may be reached: h adds a to a group. */
-    r = harness_call(srv, "POST", "/api/groups", h.token, "{\"title\":\"h's\"}");
-    HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t theirs = harness_json_int(r.json, "id");
-    harness_response_free(&r);
-    snprintf(path, sizeof path, "/api/groups/%lld/members", (long long)theirs);
-    r = harness_callf(srv, "POST", path, h.token, "{\"user_id\":%lld}", (long long)a.id);
-    HARNESS_ASSERT_STATUS(r, 204);
-    harness_response_free(&r);
+    group_add(group_new(&h, "theirs"), &h, a.id, 204, NULL);
     r = direct(&a, h.id);
     HARNESS_ASSERT_STATUS(r, 201);
     harness_response_free(&r);
@@ -214,15 +218,10 @@ static void test_blocks_stop_requests_and_splits(void **state) {
     user a = person(true, "blk_a", phone);
     user b = person(true, "blk_b", phone);
     /* They share a group (a adds b). */
-    harness_response r = harness_call(srv, "POST", "/api/groups", a.token, "{\"title\":\"lunch\"}");
-    HARNESS_ASSERT_STATUS(r, 201);
-    json_int_t group = harness_json_int(r.json, "id");
-    harness_response_free(&r);
+    json_int_t group = group_new(&a, "lunch");
+    group_add(group, &a, b.id, 204, NULL);
     char path[96];
-    snprintf(path, sizeof path, "/api/groups/%lld/members", (long long)group);
-    r = harness_callf(srv, "POST", path, a.token, "{\"user_id\":%lld}", (long long)b.id);
-    HARNESS_ASSERT_STATUS(r, 204);
-    harness_response_free(&r);
+    harness_response r;
     /* b blocks a: no request, no split, by alias, by id or in the group. */
     block(&b, &a, "POST");
     r = with_alias("/api/requests", &a, "{\"payer_alias\":\"%s\",\"amount_minor\":5000}", "@blk_b");

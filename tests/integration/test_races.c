@@ -79,21 +79,29 @@ static void expect_one_created(harness_parallel_request *q, size_t n) {
     }
 }
 
+/* Race n copies of one unauthenticated POST: exactly `accepted` answer
+ * ok_status, the others 429 rate_limited. */
+static void expect_limit_in_burst(const char *what, const char *path, const char *body, size_t n, int ok_status,
+                                  int accepted) {
+    static harness_parallel_request q[HARNESS_PARALLEL_MAX];
+    assert_true(n <= HARNESS_PARALLEL_MAX);
+    for (size_t i = 0; i < n; i++)
+        q[i] = (harness_parallel_request){.method = "POST", .path = path, .json_text = body};
+    assert_int_equal(harness_http_parallel(srv->port, q, n), SB_OK);
+    int by_status[600] = {0};
+    count_statuses(q, n, by_status);
+    fprintf(stderr, "%s: %d accepted (%d), %d refused (429)\n", what, by_status[ok_status], ok_status, by_status[429]);
+    assert_int_equal(by_status[ok_status], accepted);
+    assert_int_equal(by_status[429], (int)n - accepted);
+    free_all(q, n);
+}
+
 static void test_login_failures_limit_holds_in_parallel(void **state) {
     (void)state;
     assert_int_equal(harness_user_add(srv, "agent.race", "correct horse battery", "agent", NULL), SB_OK);
-    enum { N = 100 };
-    static harness_parallel_request q[N];
-    const char *wrong = "{\"username\":\"agent.race\",\"password\":\"wrong password\"}";
-    for (size_t i = 0; i < N; i++)
-        q[i] = (harness_parallel_request){.method = "POST", .path = "/api/auth/login", .json_text = wrong};
-    assert_int_equal(harness_http_parallel(srv->port, q, N), SB_OK);
-    int by_status[600] = {0};
-    count_statuses(q, N, by_status);
-    fprintf(stderr, "wrong passwords: %d checked (401), %d refused (429)\n", by_status[401], by_status[429]);
-    assert_int_equal(by_status[401], SB_LOGIN_FAILURES_PER_15_MIN);
-    assert_int_equal(by_status[429], N - SB_LOGIN_FAILURES_PER_15_MIN);
-    free_all(q, N);
+    expect_limit_in_burst("wrong passwords", "/api/auth/login",
+                          "{\"username\":\"agent.race\",\"password\":\"wrong password\"}", 100, 401,
+                          SB_LOGIN_FAILURES_PER_15_MIN);
     /* The right password is refused too now: the account is locked for the window. */
     harness_response r = harness_call(srv, "POST", "/api/auth/login", NULL,
                                       "{\"username\":\"agent.race\",\"password\":\"correct horse battery\"}");
@@ -103,18 +111,8 @@ static void test_login_failures_limit_holds_in_parallel(void **state) {
 
 static void test_otp_requests_limit_holds_in_parallel(void **state) {
     (void)state;
-    enum { N = 12 };
-    harness_parallel_request q[N];
-    for (size_t i = 0; i < N; i++)
-        q[i] = (harness_parallel_request){
-            .method = "POST", .path = "/api/auth/otp/request", .json_text = "{\"phone\":\"09127770001\"}"};
-    assert_int_equal(harness_http_parallel(srv->port, q, N), SB_OK);
-    int by_status[600] = {0};
-    count_statuses(q, N, by_status);
-    fprintf(stderr, "code requests: %d accepted (202), %d refused (429)\n", by_status[202], by_status[429]);
-    assert_int_equal(by_status[202], SB_OTP_REQUESTS_PER_PHONE_PER_HOUR);
-    assert_int_equal(by_status[429], N - SB_OTP_REQUESTS_PER_PHONE_PER_HOUR);
-    free_all(q, N);
+    expect_limit_in_burst("code requests", "/api/auth/otp/request", "{\"phone\":\"09127770001\"}", 12, 202,
+                          SB_OTP_REQUESTS_PER_PHONE_PER_HOUR);
 }
 
 static void test_deposit_one_key_in_parallel(void **state) {
