@@ -21,30 +21,14 @@
 #include "ledger/ledger.h"
 #include "payments/ops.h"
 
-/* Set by serve (api_payments_set) before the loops start, cleared after. */
-static payops_ctx payments_base;
-static bool payments_ready;
-
-void api_payments_set(const payops_ctx *base) {
-    if (base) {
-        payments_base = *base;
-        payments_base.s = NULL;
-        payments_ready = true;
-    } else {
-        memset(&payments_base, 0, sizeof payments_base);
-        payments_ready = false;
-    }
-}
-
-/* The handler's payops context; answers 503 and returns SB_ECLOSED if the
- * ledger is not running. */
+/* The handler's payops context (the application context's, over the
+ * thread's connection); answers 503 and returns SB_ECLOSED if the ledger is
+ * not running. */
 static int ops_ctx(api_ctx *c, payops_ctx *out) {
-    if (!payments_ready) {
+    if (sb_app_payments(c->app, c->store, out) != SB_OK) {
         api_reply_error(c, 503, "unavailable", "payments are not running on this server");
         return SB_ECLOSED;
     }
-    *out = payments_base;
-    out->s = c->store;
     return SB_OK;
 }
 
