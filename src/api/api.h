@@ -52,6 +52,11 @@ typedef struct api_request api_request; /* private to the api module */
  * handler checks the key first (api_header_get), then calls api_body_parse.
  * GET /api/routes lists its roles as "api_key". */
 #define API_KEY_AUTH (1 << 17)
+/* Flag or-ed into roles for a route whose body is bytes, not JSON (a media
+ * upload): the pipeline allows up to SB_MEDIA_UPLOAD_BYTES_MAX (h2o refuses
+ * a larger announced Content-Length before reading it) and leaves the body
+ * unparsed; the handler reads it with api_body_raw. */
+#define API_RAW_BODY (1 << 18)
 /* Role bit of a bot authenticated with "Authorization: Bot <token>"
  * (routes_bots.c); not an identity role: only bot routes carry it. */
 #define API_ROLE_BOT (1 << 8)
@@ -108,6 +113,10 @@ int api_header_get(const api_ctx *c, const char *name, const char **value_out, s
  * object) into c->body.  On failure it answers (415, 400 invalid_json or
  * invalid) and returns SB_EINVAL; no body: SB_OK with c->body NULL. */
 int api_body_parse(api_ctx *c) SB_MUST_CHECK;
+/* The request body as bytes (valid for the request): *data_out NULL and
+ * *len_out 0 without one. */
+void api_body_raw(const api_ctx *c, const unsigned char **data_out, size_t *len_out);
+void api_routes_media(api_router *r);
 /* The peer address as text ("127.0.0.1"), valid for the request. */
 const char *api_client_addr(api_ctx *c);
 

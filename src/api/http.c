@@ -529,15 +529,17 @@ static int pipeline(api_ctx *c, int method_group) {
 
     if (req->entity.base != NULL && req->entity.len > 0) {
         /* h2o buffers bodies up to the largest cap (ingest); each route has its own */
+        bool raw = (route->roles & API_RAW_BODY) != 0;
         size_t cap = key_auth              ? SB_HTTP_INGEST_BODY_BYTES_MAX
                      : roles == API_PUBLIC ? SB_HTTP_BODY_BYTES_MAX_UNAUTH
+                     : raw                 ? SB_MEDIA_UPLOAD_BYTES_MAX
                                            : SB_HTTP_BODY_BYTES_MAX;
         if (req->entity.len > cap) {
             api_reply_error(c, 413, "body_too_large", "body over %zu bytes", cap);
             return route->index;
         }
         /* a key-authenticated route checks its key before the body is parsed */
-        if (!key_auth && api_body_parse(c) != SB_OK) return route->index;
+        if (!key_auth && !raw && api_body_parse(c) != SB_OK) return route->index;
     }
 
     int result = route->handler(c);
@@ -550,6 +552,12 @@ static int pipeline(api_ctx *c, int method_group) {
     json_decref(c->body);
     c->body = NULL;
     return route->index;
+}
+
+void api_body_raw(const api_ctx *c, const unsigned char **data_out, size_t *len_out) {
+    h2o_req_t *req = c->request->req;
+    *data_out = req->entity.base ? (const unsigned char *)req->entity.base : NULL;
+    *len_out = req->entity.base ? req->entity.len : 0;
 }
 
 int api_body_parse(api_ctx *c) {

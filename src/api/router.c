@@ -97,7 +97,7 @@ void api_router_add(api_router *r, const char *method, const char *pattern, int 
     if (!pattern || strlen(pattern) >= API_PATTERN_BYTES_MAX)
         return router_fail(r, SB_EINVAL, method, pattern, "pattern missing or too long");
     if (!handler) return router_fail(r, SB_EINVAL, method, pattern, "no handler");
-    if ((roles & ~(API_ROLES_MASK | API_QUERY_TOKEN | API_KEY_AUTH)) != 0 ||
+    if ((roles & ~(API_ROLES_MASK | API_QUERY_TOKEN | API_KEY_AUTH | API_RAW_BODY)) != 0 ||
         (roles & API_ROLES_MASK & ~(IDENTITY_ROLES_ANY | API_ROLE_BOT)) != 0)
         return router_fail(r, SB_EINVAL, method, pattern, "unknown role bits");
     if ((roles & API_KEY_AUTH) && (roles & (API_ROLES_MASK | API_QUERY_TOKEN)) != 0)

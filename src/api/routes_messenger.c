@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "media/media.h"
 #include "messenger/messenger.h"
 
 /* GET /api/chats answers at most this many chats per page. */
@@ -480,26 +481,56 @@ static int text_field(api_ctx *c, const char **out) {
     return api_body_string(c, "text", true, SB_HTTP_BODY_BYTES_MAX, out);
 }
 
+/* A media message's payload from "upload_id" (absent: *payload_out NULL).
+ * An upload that is not the caller's pending one in this chat is 404. */
+static int media_payload(api_ctx *c, int64_t chat_id, char **payload_out) {
+    *payload_out = NULL;
+    int64_t upload_id;
+    int result = body_int64(c, "upload_id", false, 0, 1, INT64_MAX, &upload_id);
+    if (result != SB_OK || upload_id == 0) return result;
+    if (!c->app || !c->app->media) {
+        api_reply_error(c, 503, "unavailable", "media are not available on this server");
+        return SB_EINVAL;
+    }
+    media_info info;
+    result = media_upload_get(c->store, c->principal->user_id, chat_id, upload_id, &info);
+    if (result == SB_ENOTFOUND) {
+        api_reply_error(c, 404, "not_found", "no such upload of yours in this chat (attached already, or expired)");
+        return SB_EINVAL;
+    }
+    if (result == SB_OK) result = media_message_payload(upload_id, &info, payload_out);
+    return result;
+}
+
 static int post_message(api_ctx *c) {
     static const refusal own[] = {{SB_ENOTFOUND, 404, "not_found", "reply_to_seq is not a message of this chat", 0},
+                                  {SB_ECONFLICT, 404, "not_found", "the upload is attached already", 0},
                                   {0}};
     int64_t chat_id, reply_to;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     const char *text, *client_id;
-    int result = text_field(c, &text);
+    char *payload = NULL;
+    int result = media_payload(c, chat_id, &payload);
+    if (result == SB_EINVAL) return SB_OK; /* answered */
+    if (result == SB_OK) result = api_body_string(c, "text", payload == NULL, SB_HTTP_BODY_BYTES_MAX, &text);
     if (result == SB_OK) result = body_int64(c, "reply_to_seq", false, 0, 0, INT64_MAX, &reply_to);
     if (result == SB_OK) result = api_body_string(c, "client_id", false, SB_MESSENGER_CLIENT_ID_BYTES_MAX, &client_id);
-    if (result != SB_OK) return result;
+    if (result != SB_OK) {
+        sb_free(payload);
+        return result;
+    }
     messenger_send_request req = {.chat_id = chat_id,
                                   .sender_id = c->principal->user_id,
-                                  .kind = MESSENGER_MSG_TEXT,
+                                  .kind = payload ? MESSENGER_MSG_MEDIA : MESSENGER_MSG_TEXT,
                                   .text = text,
+                                  .payload_json = payload,
                                   .reply_to_seq = reply_to,
                                   .client_id = client_id};
     messenger_message m = {0};
     bool duplicate = false;
     messenger_events events = {0};
     result = messenger_send(c->store, &req, c->now_ms, &m, &duplicate, &events);
+    sb_free(payload);
     return finish_message(c, result, &events, own, text_refusal, chat_id, &m, duplicate ? 200 : 201,
                           json_pack("{s:b}", "duplicate", duplicate));
 }
@@ -595,6 +626,11 @@ static int delete_message(api_ctx *c) {
     if (chat_param(c, "id", &chat_id) != SB_OK || seq_param(c, &seq) != SB_OK) return SB_OK;
     messenger_events events = {0};
     int result = messenger_delete(c->store, c->principal->user_id, chat_id, seq, c->now_ms, &events);
+    /* a media message let go of its file: remove files nothing holds now */
+    if (result == SB_OK && c->app && c->app->media) {
+        int swept = media_sweep(c->app->media, c->store, c->now_ms, NULL);
+        if (swept != SB_OK) sb_log(SB_LOG_WARN, "media.sweep", "after a delete: %s", sb_strerror(swept));
+    }
     return finish_empty(c, result, &events, own, chat_refusal, chat_id);
 }
 

@@ -158,6 +158,12 @@ static void maintenance_pass(sb_app *app, store *s) {
                    (long long)expired, (long long)settled);
     }
     listening_tick_pass(app, s, sb_now_ms());
+    if (app->media) {
+        size_t removed = 0;
+        int result = media_sweep(app->media, s, sb_now_ms(), &removed);
+        if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "media sweep failed: %s", sb_strerror(result));
+        if (removed) sb_log(SB_LOG_INFO, "serve.maintenance", "%zu media files no message holds removed", removed);
+    }
 }
 
 static void *maintenance_main(void *arg) {
@@ -324,6 +330,11 @@ int sb_app_init(sb_app *app, const sb_app_options *o, sb_app_push push) {
         app->payments.c2c_source = &p->source;
     }
     app->payments_ready = true;
+    result = media_open(&(media_options){.data_location = o->data_location}, &app->media);
+    if (result != SB_OK) {
+        sb_log(SB_LOG_ERROR, "serve.media", "cannot open the media store: %s", sb_strerror(result));
+        goto fail;
+    }
     result = listening_open_parts(app, o);
     if (result != SB_OK) {
         sb_log(SB_LOG_ERROR, "serve.listening", "cannot start the alert sender: %s", sb_strerror(result));
@@ -366,6 +377,8 @@ void sb_app_close(sb_app *app) {
         listening_alerts_stop(p->alerts);
         listening_text_engine_free(p->engine);
         app->payments_ready = false;
+        media_close(app->media);
+        app->media = NULL;
         money_close(p);
         sb_free(p);
     }

@@ -12,6 +12,7 @@
  *   - listening: the configuration every listening context is opened with
  *     (the understander, raw-text sealing, the alert sink, the reply hook);
  *   - the messenger hooks (the in-process bot hook, the channel-comment hook);
+ *   - media: where photos, files and voice notes of chats are stored;
  *   - the push sink: how an event or a JSON text reaches people's open
  *     WebSockets (the api server gives it; this module does not depend on
  *     the api, which takes a pointer to the context).
@@ -21,7 +22,7 @@
  * sb_app_init, which opens everything `serve` runs and starts the
  * background threads (see docs/ARCHITECTURE.md, "Run-time wiring").
  *
- * Depends on ledger, payments, listening, messenger, bankbot, chatpay,
+ * Depends on ledger, payments, listening, media, messenger, bankbot, chatpay,
  * identity, store, core.
  */
 #ifndef SB_APP_H
@@ -33,6 +34,7 @@
 
 #include "core/core.h"
 #include "listening/listening.h"
+#include "media/media.h"
 #include "messenger/messenger.h"
 #include "payments/ops.h"
 #include "store/store.h"
@@ -59,6 +61,8 @@ typedef struct sb_app {
     /* Listening: while !listening_ready the listening routes answer 503. */
     bool listening_ready;
     listening_config listening;
+    /* Media in chats (NULL: the media routes answer 503). */
+    media *media;
     /* The messenger hooks (NULL fn: none). */
     messenger_bot_hook_fn bot_hook;
     void *bot_hook_arg;

@@ -437,6 +437,41 @@ _Static_assert(2 * SB_DISPLAY_NAME_BYTES_MAX + 2 * SB_PAYOPS_NOTE_BYTES_MAX + 12
 /* Bytes of one answer the bot composes. */
 #define SB_BANKBOT_ANSWER_BYTES_MAX 4096
 
+/* ---- media in chats (src/media/) ---- */
+/* A photo as uploaded: a phone camera's JPEG is 2-6 MB; the h2o cap holds it. */
+#define SB_MEDIA_PHOTO_BYTES_MAX (8 * 1024 * 1024)
+/* A file (PDF, document): scanned statements and bills; no larger than a body. */
+#define SB_MEDIA_FILE_BYTES_MAX (8 * 1024 * 1024)
+/* A voice note: Opus at 32 kbit/s for SB_MEDIA_VOICE_DURATION_MS_MAX is ~1.2 MB. */
+#define SB_MEDIA_VOICE_BYTES_MAX (2 * 1024 * 1024)
+/* A voice note's length: a message, not a podcast. */
+#define SB_MEDIA_VOICE_DURATION_MS_MAX (5 * 60 * 1000)
+/* The largest upload of any kind: the body cap of the upload route. */
+#define SB_MEDIA_UPLOAD_BYTES_MAX SB_MEDIA_PHOTO_BYTES_MAX
+/* Pixels of an image we decode: 40 MP covers phone cameras; more is a
+ * decompression bomb (a small file that decodes to gigabytes). */
+#define SB_MEDIA_IMAGE_PIXELS_MAX (40LL * 1000 * 1000)
+/* Either side of an image, in pixels. */
+#define SB_MEDIA_IMAGE_SIDE_MAX 16384
+/* The longer side of a thumbnail, in pixels: a chat bubble's width. */
+#define SB_MEDIA_THUMB_SIDE_PX 320
+/* A file name as shown (bytes of UTF-8, after masking). */
+#define SB_MEDIA_NAME_BYTES_MAX 255
+/* An upload not attached to a message within this time is removed. */
+#define SB_MEDIA_UPLOAD_TTL_MS (24LL * 60 * 60 * 1000)
+/* A signed URL for a file lives this long. */
+#define SB_MEDIA_URL_TTL_MS (5LL * 60 * 1000)
+/* Files removed in one sweep (the rest wait for the next one). */
+#define SB_MEDIA_SWEEP_BATCH 256
+/* Pages of an Ogg stream and elements of a WebM file our parsers read:
+ * a voice note under the byte cap has far fewer. */
+#define SB_MEDIA_CONTAINER_STEPS_MAX 200000
+/* The scanning command may run this long before the file is refused. */
+#define SB_MEDIA_SCAN_TIMEOUT_MS 60000
+_Static_assert(SB_MEDIA_UPLOAD_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "h2o buffers an upload under its cap");
+_Static_assert(SB_MEDIA_FILE_BYTES_MAX <= SB_MEDIA_UPLOAD_BYTES_MAX && SB_MEDIA_VOICE_BYTES_MAX <= SB_MEDIA_UPLOAD_BYTES_MAX,
+               "every kind fits the upload route's cap");
+
 _Static_assert(SB_OTP_WEBHOOK_URL_BYTES_MAX <= SB_WEBHOOK_URL_BYTES_MAX, "an OTP webhook URL fits the parser");
 _Static_assert(SB_LISTENING_WEBHOOK_URL_BYTES_MAX <= SB_WEBHOOK_URL_BYTES_MAX, "an alert webhook URL fits the parser");
 #endif /* SB_LIMITS_H */

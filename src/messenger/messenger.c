@@ -777,7 +777,7 @@ static int send_prepare(const messenger_send_request *req, int64_t now_ms, messe
         memcpy(m->client_id, req->client_id, strlen(req->client_id) + 1);
     }
     int result = SB_OK;
-    if (req->text || req->kind != MESSENGER_MSG_PAYMENT) {
+    if (req->text || (req->kind != MESSENGER_MSG_PAYMENT && req->kind != MESSENGER_MSG_MEDIA)) {
         if (!req->text) return SB_EINVAL;
         size_t len = strnlen(req->text, SB_MESSENGER_TEXT_BYTES_MAX + 1);
         result = messenger_text_check(req->text, len);
@@ -797,6 +797,11 @@ static int send_prepare(const messenger_send_request *req, int64_t now_ms, messe
         m->status = result == SB_OK ? messenger__payment_payload_status(m->payload_json) : MESSENGER_PAYMENT_PENDING;
         if (result == SB_OK && m->status != MESSENGER_PAYMENT_PENDING && m->status != MESSENGER_PAYMENT_PAID)
             result = SB_EINVAL;
+        break;
+    case MESSENGER_MSG_MEDIA:
+        if (!req->payload_json) return SB_EINVAL;
+        result = messenger_media_payload_check(
+            req->payload_json, strnlen(req->payload_json, SB_MESSENGER_PAYLOAD_BYTES_MAX + 1), &m->payload_json);
         break;
     case MESSENGER_MSG_KEYBOARD:
         if (!req->payload_json) return SB_EINVAL;

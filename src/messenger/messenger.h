@@ -65,6 +65,7 @@ typedef enum {
     MESSENGER_MSG_SHARE = 5,    /* a channel post shared into another chat */
     MESSENGER_MSG_NOTICE = 6,   /* from the bank's official account (sender 0) */
     MESSENGER_MSG_KEYBOARD = 7, /* a bot's answer with an inline keyboard payload */
+    MESSENGER_MSG_MEDIA = 8,    /* a photo, file or voice note (payload from media), optional caption */
 } messenger_message_kind;
 
 typedef enum {
@@ -233,6 +234,12 @@ int messenger_payment_payload_check(const char *json, size_t len, char **canonic
  * buttons, T by the title rules, D 1..SB_MESSENGER_BUTTON_DATA_BYTES_MAX
  * printable ASCII.  canonical_out as above. */
 int messenger_keyboard_payload_check(const char *json, size_t len, char **canonical_out) SB_MUST_CHECK;
+/* A media payload: a JSON object (at most SB_MESSENGER_PAYLOAD_BYTES_MAX
+ * bytes) with a positive integer "upload_id" and a string "hash" (the media
+ * module writes it; the database links the upload when the message is
+ * stored, and refuses one that is not the sender's in this chat).
+ * *canonical_out as for payments.  SB_EINVAL, SB_ELIMIT, SB_ENOMEM. */
+int messenger_media_payload_check(const char *json, size_t len, char **canonical_out) SB_MUST_CHECK;
 
 /* ---- contacts and blocks -------------------------------------------------- */
 /* May others find user_id by phone or @username (default: no). */
@@ -318,9 +325,9 @@ int messenger_group_rename(store *s, int64_t actor_id, int64_t chat_id, const ch
 typedef struct {
     int64_t chat_id;
     int64_t sender_id;
-    int kind;                 /* MESSENGER_MSG_TEXT, _PAYMENT or _KEYBOARD (bots) */
-    const char *text;         /* TEXT, KEYBOARD: required; PAYMENT: optional caption */
-    const char *payload_json; /* PAYMENT, KEYBOARD: required; TEXT: must be NULL */
+    int kind;                 /* MESSENGER_MSG_TEXT, _PAYMENT, _MEDIA or _KEYBOARD (bots) */
+    const char *text;         /* TEXT, KEYBOARD: required; PAYMENT, MEDIA: optional caption */
+    const char *payload_json; /* PAYMENT, KEYBOARD, MEDIA: required; TEXT: must be NULL */
     int64_t reply_to_seq;     /* 0: none; else a message of the same chat */
     const char *client_id;    /* optional idempotency key */
 } messenger_send_request;

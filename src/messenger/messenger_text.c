@@ -19,7 +19,7 @@
 static const char *const chat_kind_names[] = {NULL, "direct", "group", "channel", "official"};
 static const char *const role_names[] = {NULL, "member", "admin", "owner"};
 static const char *const message_kind_names[] = {NULL,      "text",  "payment", "post",
-                                                 "comment", "share", "notice",  "keyboard"};
+                                                 "comment", "share", "notice",  "keyboard", "media"};
 static const char *const payment_status_names[] = {NULL, "pending", "paid", "declined", "expired"};
 static const char *const event_type_names[] = {
     NULL,      "message.new", "message.edited", "message.deleted", "payment.status",
@@ -375,6 +375,20 @@ int messenger_keyboard_payload_check(const char *json, size_t len, char **canoni
     }
     result = canonical_take(root, canonical_out);
 done:
+    json_decref(root);
+    return result;
+}
+
+int messenger_media_payload_check(const char *json, size_t len, char **canonical_out) {
+    json_t *root;
+    int result = object_load(json, len, &root);
+    if (result != SB_OK) return result;
+    json_t *id = json_object_get(root, "upload_id");
+    json_t *hash = json_object_get(root, "hash");
+    if (json_is_integer(id) && json_integer_value(id) > 0 && json_is_string(hash) && json_string_length(hash) == 64)
+        result = canonical_take(root, canonical_out);
+    else
+        result = SB_EINVAL;
     json_decref(root);
     return result;
 }
