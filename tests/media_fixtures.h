@@ -40,15 +40,21 @@ static inline unsigned char *media_fixture_image(int w, int h, const char *suffi
     return out;
 }
 
-/* A JPEG with an APP1 Exif block (a minimal little-endian TIFF with an
- * empty IFD) followed by the marker text. */
+/* A JPEG with an APP1 Exif block: a little-endian TIFF whose one IFD entry
+ * is an ImageDescription (0x010E, ASCII) holding the marker. */
 static inline unsigned char *media_fixture_jpeg_exif(int w, int h, size_t *len_out) {
     size_t jpeg_len;
     unsigned char *jpeg = media_fixture_image(w, h, ".jpg", &jpeg_len);
     if (!jpeg) return NULL;
-    static const unsigned char tiff[] = {'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 42, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    size_t marker = strlen(MEDIA_FIXTURE_EXIF_MARKER);
-    size_t seg = 2 + sizeof tiff + marker;
+    size_t marker = strlen(MEDIA_FIXTURE_EXIF_MARKER) + 1;
+    unsigned char exif[6 + 26 + 64] = {'E',  'x',  'i', 'f', 0, 0, 'I', 'I', 42, 0, 8, 0, 0, 0, /* IFD at 8 */
+                                       1,    0,                                                 /* one entry */
+                                       0x0E, 0x01, 2,   0};                                     /* tag, ASCII */
+    exif[20] = (unsigned char)marker;                                                           /* count */
+    exif[24] = 26;                                                                              /* value offset */
+    memcpy(exif + 6 + 26, MEDIA_FIXTURE_EXIF_MARKER, marker);
+    size_t exif_len = 6 + 26 + marker;
+    size_t seg = 2 + exif_len;
     unsigned char *out = malloc(jpeg_len + 2 + seg);
     if (!out) {
         free(jpeg);
@@ -61,10 +67,8 @@ static inline unsigned char *media_fixture_jpeg_exif(int w, int h, size_t *len_o
     out[at++] = 0xE1;
     out[at++] = (unsigned char)(seg >> 8);
     out[at++] = (unsigned char)seg;
-    memcpy(out + at, tiff, sizeof tiff);
-    at += sizeof tiff;
-    memcpy(out + at, MEDIA_FIXTURE_EXIF_MARKER, marker);
-    at += marker;
+    memcpy(out + at, exif, exif_len);
+    at += exif_len;
     memcpy(out + at, jpeg + 2, jpeg_len - 2);
     at += jpeg_len - 2;
     free(jpeg);

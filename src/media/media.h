@@ -192,6 +192,9 @@ int media_url_check(const media *m, const char *hash, bool thumb, int64_t expire
  * *removed_out (may be NULL) gets the count. */
 int media_sweep(media *m, store *s, int64_t now_ms, size_t *removed_out) SB_MUST_CHECK;
 
+/* Where a backup written to backup_db_path keeps its media: PATH.media.
+ * SB_ELIMIT if it does not fit out_size. */
+int media_backup_path(const char *backup_db_path, char *out, size_t out_size) SB_MUST_CHECK;
 /* Copy every stored file (fs backend) into dest_dir (created; files hard
  * linked when on the same file system, else copied and fsynced).  For
  * backup: call before the database copy is renamed into place.  SB_EIO. */

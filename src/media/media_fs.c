@@ -245,6 +245,11 @@ static int copy_tree(const char *src_root, const char *dst_root) {
     return result;
 }
 
+int media_backup_path(const char *backup_db_path, char *out, size_t out_size) {
+    if (!backup_db_path || !*backup_db_path) return SB_EINVAL;
+    return path_fmt(out, out_size, "%s.media", backup_db_path);
+}
+
 int media_backup_dir(const char *data_location, const char *dest_dir) {
     char src[SB_PATH_BYTES_MAX];
     int result = media_dir_for_location(data_location, src, sizeof src);

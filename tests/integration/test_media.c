@@ -236,6 +236,24 @@ static void test_file_download_dedup_delete_restart(void **state) {
     HARNESS_ASSERT_STATUS(r, 200);
     harness_response_free(&r);
 
+    /* a backup carries the file beside the database copy */
+    char dest[HARNESS_PATH_BYTES + 32], blob[HARNESS_PATH_BYTES + 200];
+    snprintf(dest, sizeof dest, "%s/backup.db", srv->root);
+    const char *args[] = {"backup", "--data", srv->data_dir, dest, NULL};
+    char *out = NULL, *err = NULL;
+    assert_int_equal(harness_run(args, NULL, HARNESS_CLI_TIMEOUT_MS, &exit_status, &out, &err), SB_OK);
+    if (exit_status != 0) fprintf(stderr, "backup: %s %s\n", out, err);
+    assert_int_equal(exit_status, 0);
+    sb_free(out);
+    sb_free(err);
+    snprintf(blob, sizeof blob, "%s.media/%.2s/%s", dest, h1, h1);
+    FILE *fp = fopen(blob, "rb");
+    assert_non_null(fp);
+    char copy[sizeof pdf] = {0};
+    assert_int_equal(fread(copy, 1, sizeof copy, fp), sizeof pdf - 1);
+    fclose(fp);
+    assert_memory_equal(copy, pdf, sizeof pdf - 1);
+
     /* one message gone: still held by the other; both gone: removed */
     char path[128];
     snprintf(path, sizeof path, "/api/chats/%lld/messages/%lld", (long long)g, (long long)s1);
