@@ -27,9 +27,10 @@ static int media_unavailable(api_ctx *c) {
 static void reply_not_found(api_ctx *c) { api_reply_error(c, 404, "not_found", "no such file"); }
 
 static json_t *media_info_json(const media_info *info) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:b}", "hash", info->hash, "kind", media_kind_name(info->kind),
-                          "type", media_type_name(info->type), "bytes", (json_int_t)info->bytes, "name", info->name,
-                          "thumb", info->has_thumb);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:I, s:s, s:b, s:s}", "hash", info->hash, "kind", media_kind_name(info->kind),
+                  "type", media_type_name(info->type), "bytes", (json_int_t)info->bytes, "name", info->name, "thumb",
+                  info->has_thumb, "state", info->state ? info->state : "clean");
     if (o && info->kind == MEDIA_KIND_PHOTO) {
         json_object_set_new(o, "width", json_integer(info->width));
         json_object_set_new(o, "height", json_integer(info->height));
@@ -123,6 +124,14 @@ static const char *served_type(const media_info *info, bool thumb) {
 
 /* Answer the bytes of a file the caller may read. */
 static int reply_file(api_ctx *c, const media_info *info, bool thumb) {
+    if (strcmp(info->state, "scanning") == 0) {
+        api_reply_error(c, 409, "scanning", "the file is being checked; try again shortly");
+        return SB_OK;
+    }
+    if (strcmp(info->state, "clean") != 0) {
+        api_reply_error(c, 410, "refused", "the file was refused by the bank's scanner");
+        return SB_OK;
+    }
     if (thumb && !info->has_thumb) {
         reply_not_found(c);
         return SB_OK;

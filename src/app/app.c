@@ -330,7 +330,8 @@ int sb_app_init(sb_app *app, const sb_app_options *o, sb_app_push push) {
         app->payments.c2c_source = &p->source;
     }
     app->payments_ready = true;
-    result = media_open(&(media_options){.data_location = o->data_location}, &app->media);
+    result =
+        media_open(&(media_options){.data_location = o->data_location, .scan_cmd = o->media_scan_cmd}, &app->media);
     if (result != SB_OK) {
         sb_log(SB_LOG_ERROR, "serve.media", "cannot open the media store: %s", sb_strerror(result));
         goto fail;

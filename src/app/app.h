@@ -81,6 +81,7 @@ typedef struct {
     unsigned char listening_key[LISTENING_KEY_BYTES];
     const char *listening_webhook; /* http:// URL alerts are POSTed to; NULL: none */
     bool maintenance;              /* run the maintenance thread (serve: true) */
+    const char *media_scan_cmd;    /* NULL: none; see media_options.scan_cmd */
 } sb_app_options;
 
 /* Build the whole context into *app (zeroed first) as `serve` runs it:

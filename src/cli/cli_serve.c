@@ -45,6 +45,8 @@ int cli_serve(int argc, char **argv) {
          true, NULL, false},
         {"listening-key-file", "SOCIALBANK_LISTENING_KEY_FILE",
          "raw-text key file (32 bytes or 64 hex); else $SOCIALBANK_LISTENING_KEY", NULL, false, NULL, false},
+        {"media-scan-cmd", "SOCIALBANK_MEDIA_SCAN_CMD",
+         "program run as CMD FILE on every new media file; served only once it exits 0", NULL, false, NULL, false},
         {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http:// URL listening alerts are POSTed to", NULL, false,
          NULL, false},
         {NULL}};
@@ -78,6 +80,7 @@ int cli_serve(int argc, char **argv) {
         .data_location = cli_value(opts, "data"),
         .card_switch = switch_name,
         .listening_webhook = cli_value(opts, "listening-webhook"),
+        .media_scan_cmd = cli_value(opts, "media-scan-cmd"),
         .maintenance = true,
     };
     const char *store_raw = cli_value(opts, "listening-store-raw");

@@ -10,8 +10,13 @@
  * crash between the two leaves at worst a blob without a row (harmless,
  * never served) - never a row without its blob.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <stdlib.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -25,7 +30,18 @@ struct media {
     void *impl;
     pthread_mutex_t lock; /* blob writes and removals against rows */
     unsigned char url_key[crypto_auth_KEYBYTES];
+    /* the scanning thread (scan_cmd set) */
+    char *data_location, *scan_cmd;
+    pthread_t scan_thread;
+    bool scan_running;
+    pthread_mutex_t scan_lock;
+    pthread_cond_t scan_cond;
+    bool scan_stop, scan_wake;
 };
+
+extern char **environ;
+
+static bool hash_ok(const char *hash);
 
 static const char *const kind_names[] = {NULL, "photo", "file", "voice"};
 
@@ -64,6 +80,101 @@ const char *media_refusal_message(media_refusal why) {
     return (size_t)why < SB_ARRAY_LEN(refusals) ? refusals[why].message : "refused";
 }
 
+/* ---- the scanning thread ---- */
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* Run `scan_cmd PATH`: "clean" on exit 0, else "refused" (a failure to
+ * start, another exit, a signal, the timeout, or the context closing). */
+static const char *scan_one(media *m, const char *hash) {
+    char key[80], path[SB_PATH_BYTES_MAX];
+    snprintf(key, sizeof key, "%.2s/%s", hash, hash);
+    if (m->ops->local_path(m->impl, key, path, sizeof path) != SB_OK) return "refused";
+    char *argv[] = {m->scan_cmd, path, NULL};
+    pid_t pid;
+    if (posix_spawnp(&pid, m->scan_cmd, NULL, NULL, argv, environ) != 0) {
+        sb_log(SB_LOG_ERROR, "media.scan", "cannot run the scanning command");
+        return "refused";
+    }
+    int status = 0;
+    for (long waited = 0;; waited += 10) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid) break;
+        bool stop;
+        pthread_mutex_lock(&m->scan_lock);
+        stop = m->scan_stop;
+        pthread_mutex_unlock(&m->scan_lock);
+        if (done < 0 || waited >= SB_MEDIA_SCAN_TIMEOUT_MS || stop) {
+            kill(pid, SIGKILL);
+            (void)waitpid(pid, &status, 0);
+            if (!stop) sb_log(SB_LOG_WARN, "media.scan", "the scanning command timed out");
+            return stop ? NULL : "refused";
+        }
+        sleep_ms(10);
+    }
+    sb_log(SB_LOG_DEBUG, "media.scan", "scanned %s: exit %d", path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "clean" : "refused";
+}
+
+static void *scan_main(void *arg) {
+    media *m = arg;
+    store *s = NULL;
+    if (store_open(m->data_location, NULL, &s) != SB_OK) {
+        sb_log(SB_LOG_ERROR, "media.scan", "cannot open the store: files stay scanning");
+        return NULL;
+    }
+    pthread_mutex_lock(&m->scan_lock);
+    while (!m->scan_stop) {
+        pthread_mutex_unlock(&m->scan_lock);
+        char hash[65] = "";
+        store_stmt *st = NULL;
+        int result = store_query(
+            s, &st, "SELECT hash FROM media_files WHERE state = 'scanning' ORDER BY created_at_ms LIMIT 1", NULL);
+        if (result == SB_OK && store_step(st) == STORE_ROW && store_col_text(st, 0) && hash_ok(store_col_text(st, 0)))
+            memcpy(hash, store_col_text(st, 0), 65);
+        if (result == SB_OK) store_stmt_done(st);
+        const char *state = hash[0] ? scan_one(m, hash) : NULL;
+        if (state) {
+            result = store_exec(s, "UPDATE media_files SET state = ? WHERE hash = ? AND state = 'scanning'", "tt",
+                                state, hash);
+            if (result != SB_OK) sb_log(SB_LOG_WARN, "media.scan", "cannot record a verdict: %s", sb_strerror(result));
+        }
+        pthread_mutex_lock(&m->scan_lock);
+        if ((!state || result != SB_OK) && !m->scan_stop && !m->scan_wake) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1; /* also picks up what a full wake-up missed */
+            pthread_cond_timedwait(&m->scan_cond, &m->scan_lock, &until);
+        }
+        m->scan_wake = false;
+    }
+    pthread_mutex_unlock(&m->scan_lock);
+    store_close(s);
+    return NULL;
+}
+
+static int scan_start(media *m, const media_options *options) {
+    if (!m->ops->local_path) return SB_EINVAL;
+    m->data_location = sb_strdup(options->data_location);
+    m->scan_cmd = sb_strdup(options->scan_cmd);
+    if (!m->data_location || !m->scan_cmd) return SB_ENOMEM;
+    if (pthread_create(&m->scan_thread, NULL, scan_main, m) != 0) return SB_EIO;
+    m->scan_running = true;
+    return SB_OK;
+}
+
+static void scan_wake(media *m) {
+    if (!m->scan_running) return;
+    pthread_mutex_lock(&m->scan_lock);
+    m->scan_wake = true;
+    pthread_cond_signal(&m->scan_cond);
+    pthread_mutex_unlock(&m->scan_lock);
+}
+
 /* ---- open and close ---- */
 
 int media_open(const media_options *options, media **out) {
@@ -88,13 +199,33 @@ int media_open(const media_options *options, media **out) {
         m->ops = &media_storage_fs;
     }
     pthread_mutex_init(&m->lock, NULL);
+    pthread_mutex_init(&m->scan_lock, NULL);
+    pthread_cond_init(&m->scan_cond, NULL);
     crypto_auth_keygen(m->url_key);
+    if (options->scan_cmd && *options->scan_cmd) {
+        result = scan_start(m, options);
+        if (result != SB_OK) {
+            media_close(m);
+            return result;
+        }
+    }
     *out = m;
     return SB_OK;
 }
 
 void media_close(media *m) {
     if (!m) return;
+    if (m->scan_running) {
+        pthread_mutex_lock(&m->scan_lock);
+        m->scan_stop = true;
+        pthread_cond_signal(&m->scan_cond);
+        pthread_mutex_unlock(&m->scan_lock);
+        pthread_join(m->scan_thread, NULL);
+    }
+    sb_free(m->data_location);
+    sb_free(m->scan_cmd);
+    pthread_cond_destroy(&m->scan_cond);
+    pthread_mutex_destroy(&m->scan_lock);
     m->ops->close(m->impl);
     pthread_mutex_destroy(&m->lock);
     sodium_memzero(m->url_key, sizeof m->url_key);
@@ -104,6 +235,7 @@ void media_close(media *m) {
 /* ---- helpers ---- */
 
 static bool hash_ok(const char *hash) {
+    /* 64 lowercase hex characters: nothing else is a file's name */
     if (!hash || strlen(hash) != 64) return false;
     for (size_t i = 0; i < 64; i++)
         if (!((hash[i] >= '0' && hash[i] <= '9') || (hash[i] >= 'a' && hash[i] <= 'f'))) return false;
@@ -207,7 +339,7 @@ static int type_parse(const char *name, media_type *out) {
     return SB_ECORRUPT;
 }
 
-#define INFO_COLUMNS "f.hash, f.kind, f.type, f.bytes, f.width, f.height, f.duration_ms, f.has_thumb"
+#define INFO_COLUMNS "f.hash, f.kind, f.type, f.bytes, f.width, f.height, f.duration_ms, f.has_thumb, f.state"
 
 /* Fill info from a row whose first columns are INFO_COLUMNS. */
 static int info_from_row(store_stmt *st, int name_col, media_info *out) {
@@ -224,6 +356,10 @@ static int info_from_row(store_stmt *st, int name_col, media_info *out) {
     out->height = (uint32_t)store_col_int64(st, 5);
     out->duration_ms = store_col_int64(st, 6);
     out->has_thumb = store_col_int64(st, 7) != 0;
+    const char *state = store_col_text(st, 8);
+    out->state = state && strcmp(state, "clean") == 0      ? "clean"
+                 : state && strcmp(state, "scanning") == 0 ? "scanning"
+                                                           : "refused";
     const char *name = name_col >= 0 ? store_col_text(st, name_col) : NULL;
     if (name) snprintf(out->name, sizeof out->name, "%s", name);
     return SB_OK;
@@ -244,16 +380,16 @@ static int info_step(int result, store_stmt *st, int name_col, media_info *out) 
 
 /* ---- upload ---- */
 
-static int record_upload(store *s, const media_info *info, int64_t uploader_id, int64_t chat_id, int64_t now_ms,
-                         int64_t *upload_id_out) {
+static int record_upload(store *s, const media_info *info, bool scan, int64_t uploader_id, int64_t chat_id,
+                         int64_t now_ms, int64_t *upload_id_out) {
     int result = store_begin(s);
     if (result != SB_OK) return result;
-    result =
-        store_exec(s,
-                   "INSERT INTO media_files(hash, kind, type, bytes, width, height, duration_ms, has_thumb, "
-                   "created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(hash) DO NOTHING",
-                   "tttiiiiii", info->hash, media_kind_name(info->kind), media_type_name(info->type), info->bytes,
-                   (int64_t)info->width, (int64_t)info->height, info->duration_ms, (int64_t)info->has_thumb, now_ms);
+    result = store_exec(s,
+                        "INSERT INTO media_files(hash, kind, type, bytes, width, height, duration_ms, has_thumb, "
+                        "state, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(hash) DO NOTHING",
+                        "tttiiiiiti", info->hash, media_kind_name(info->kind), media_type_name(info->type), info->bytes,
+                        (int64_t)info->width, (int64_t)info->height, info->duration_ms, (int64_t)info->has_thumb,
+                        scan ? "scanning" : "clean", now_ms);
     if (result == SB_OK)
         result = store_exec(s,
                             "INSERT INTO media_uploads(hash, chat_id, uploader_id, name, created_at_ms) "
@@ -299,9 +435,14 @@ int media_upload(media *m, store *s, int64_t uploader_id, int64_t chat_id, media
         blob_key(info.hash, true, key);
         result = m->ops->put(m->impl, key, img.thumb, img.thumb_len);
     }
-    if (result == SB_OK) result = record_upload(s, &info, uploader_id, chat_id, now_ms, upload_id_out);
+    if (result == SB_OK) result = record_upload(s, &info, m->scan_running, uploader_id, chat_id, now_ms, upload_id_out);
     pthread_mutex_unlock(&m->lock);
     media__image_result_clear(&img);
+    if (result == SB_OK) {
+        scan_wake(m);
+        /* the bytes may have been stored (and judged) before */
+        result = media_upload_get(s, uploader_id, chat_id, *upload_id_out, &info);
+    }
     /* a failure after the blob was written leaves it without a new row:
      * the next sweep of a zero count, or nothing, removes it; it is never served */
     if (result == SB_OK) *info_out = info;
@@ -315,7 +456,7 @@ int media_upload_get(store *s, int64_t uploader_id, int64_t chat_id, int64_t upl
                     "SELECT " INFO_COLUMNS ", u.name FROM media_uploads u JOIN media_files f ON f.hash = u.hash "
                     "WHERE u.id = ? AND u.uploader_id = ? AND u.chat_id = ?",
                     "iii", upload_id, uploader_id, chat_id);
-    return info_step(result, st, 8, out);
+    return info_step(result, st, 9, out);
 }
 
 int media_message_payload(int64_t upload_id, const media_info *info, char **json_out) {
@@ -349,13 +490,13 @@ int media_access(store *s, int64_t user_id, const char *hash, media_info *out) {
                              "JOIN msg_members mm ON mm.chat_id = a.chat_id AND mm.user_id = ? "
                              "JOIN media_files f ON f.hash = a.hash WHERE a.hash = ? LIMIT 1",
                              "it", user_id, hash);
-    result = info_step(result, st, 8, out);
+    result = info_step(result, st, 9, out);
     if (result != SB_ENOTFOUND) return result;
     result = store_query(s, &st,
                          "SELECT " INFO_COLUMNS ", u.name FROM media_uploads u JOIN media_files f ON f.hash = u.hash "
                          "WHERE u.hash = ? AND u.uploader_id = ? LIMIT 1",
                          "ti", hash, user_id);
-    return info_step(result, st, 8, out);
+    return info_step(result, st, 9, out);
 }
 
 int media_info_get(store *s, const char *hash, media_info *out) {

@@ -91,6 +91,9 @@ typedef struct media_storage_ops {
     int (*get)(void *impl, const char *key, size_t max_bytes, unsigned char **data_out, size_t *len_out);
     /* Remove the blob; absent is fine.  SB_EIO. */
     int (*remove)(void *impl, const char *key);
+    /* The blob as a local file path (for the scanning command); NULL when
+     * the backend has none (then no scanning command may be configured). */
+    int (*local_path)(void *impl, const char *key, char *out, size_t out_size);
     void (*close)(void *impl);
 } media_storage_ops;
 
@@ -112,10 +115,17 @@ typedef struct {
     /* NULL: the file system.  Else this backend (impl closed by media_close). */
     const media_storage_ops *storage;
     void *storage_impl;
+    /* NULL: none.  Else a program run (off the event loop, on the context's
+     * scanning thread) as `scan_cmd PATH` for every new file, which is held
+     * in state "scanning" (not served) until it exits 0; any other exit, a
+     * signal or SB_MEDIA_SCAN_TIMEOUT_MS refuses the file for good. */
+    const char *scan_cmd;
 } media_options;
 
-/* Open a media context (libvips initialised once per process).  SB_EINVAL,
- * SB_EIO, SB_ENOMEM.  Thread-safe: one context serves every loop thread. */
+/* Open a media context (libvips initialised once per process; with a
+ * scanning command, its thread started: it also picks up files a previous
+ * run left scanning).  SB_EINVAL, SB_EIO, SB_ENOMEM.  Thread-safe: one
+ * context serves every loop thread. */
 int media_open(const media_options *options, media **out) SB_MUST_CHECK;
 void media_close(media *m); /* NULL allowed */
 
@@ -148,6 +158,7 @@ typedef struct {
     uint32_t width, height; /* images */
     int64_t duration_ms;    /* voice notes */
     bool has_thumb;
+    const char *state;                      /* "clean", "scanning" or "refused" (static text) */
     char name[SB_MEDIA_NAME_BYTES_MAX + 1]; /* masked; may be empty */
 } media_info;
 
@@ -170,10 +181,11 @@ int media_message_payload(int64_t upload_id, const media_info *info, char **json
 
 /* The file `hash` (64 hex) if user_id may read it: a member of a chat
  * holding a live message with it, or its uploader while pending.
- * SB_ENOTFOUND for unknown and forbidden alike. */
+ * SB_ENOTFOUND for unknown and forbidden alike.  out->state says whether it
+ * may be served yet (only "clean" is). */
 int media_access(store *s, int64_t user_id, const char *hash, media_info *out) SB_MUST_CHECK;
-/* The file `hash` (no access check: after media_access or a signed URL).
- * SB_ENOTFOUND. */
+/* The file `hash` (no access check: after media_access or a signed URL);
+ * held by something.  SB_ENOTFOUND. */
 int media_info_get(store *s, const char *hash, media_info *out) SB_MUST_CHECK;
 
 /* The stored bytes (thumb: the thumbnail) into *data_out (sb_malloc).

@@ -168,10 +168,16 @@ static int fs_remove(void *impl, const char *key) {
     return unlink(path) == 0 || errno == ENOENT ? SB_OK : SB_EIO;
 }
 
+static int fs_local_path(void *impl, const char *key, char *out, size_t out_size) {
+    fs_impl *fs = impl;
+    if (!key_ok(key)) return SB_EINVAL;
+    return path_fmt(out, out_size, "%s/%s", fs->dir, key);
+}
+
 static void fs_close(void *impl) { sb_free(impl); }
 
 const media_storage_ops media_storage_fs = {
-    .name = "fs", .put = fs_put, .get = fs_get, .remove = fs_remove, .close = fs_close};
+    .name = "fs", .put = fs_put, .get = fs_get, .remove = fs_remove, .local_path = fs_local_path, .close = fs_close};
 
 /* ---- copies of the media directory (backup and restore) ---- */
 

@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "integration/harness.h"
 #include "media_fixtures.h"
@@ -390,11 +392,63 @@ static void test_hostile_input(void **state) {
     harness_response_free(&r);
 }
 
+/* GET the file until the scanner has judged it (bounded tries, no timing
+ * assertion): the final status. */
+static int status_after_scan(harness_server *server, const user *u, const char *hash) {
+    char path[128];
+    snprintf(path, sizeof path, "/api/media/%s", hash);
+    for (int attempt = 0; attempt < 3000; attempt++) {
+        harness_response r;
+        assert_int_equal(harness_http_get(server->port, path, u->token, &r), SB_OK);
+        int status = r.status;
+        bool scanning = status == 409 && harness_error_code(&r) && strcmp(harness_error_code(&r), "scanning") == 0;
+        harness_response_free(&r);
+        if (!scanning) return status;
+        harness_sleep_ms(20);
+    }
+    return 0;
+}
+
+/* --media-scan-cmd: a file is held until the command exits 0; a file it
+ * refuses is never served. */
+static void test_scanning_hook(void **state) {
+    (void)state;
+    char script[] = "/tmp/sb-media-scan-XXXXXX";
+    int fd = mkstemp(script);
+    assert_true(fd >= 0);
+    static const char text[] = "#!/bin/sh\nif grep -q EICAR-LIKE \"$1\"; then exit 1; fi\nexit 0\n";
+    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    assert_int_equal(chmod(script, 0700), 0);
+    const char *extra[] = {"--media-scan-cmd", script, NULL};
+    harness_options opts = {.extra_args = extra};
+    harness_server *scanned = NULL;
+    assert_int_equal(harness_server_up(&opts, &scanned), SB_OK);
+    harness_server *saved = srv;
+    srv = scanned;
+    user a = login(), b = login();
+    const user *members[] = {&b};
+    json_int_t g = group_of(&a, members, 1);
+    static const unsigned char clean[] = "an ordinary statement";
+    static const unsigned char evil[] = "X5O-EICAR-LIKE-TEST-FILE";
+    char h_clean[65], h_evil[65];
+    send_media(&a, g, "file", "ok.txt", clean, sizeof clean - 1, h_clean);
+    send_media(&a, g, "file", "bad.txt", evil, sizeof evil - 1, h_evil);
+    int clean_status = status_after_scan(scanned, &b, h_clean);
+    if (clean_status != 200) harness_server_print_log(scanned, 20);
+    assert_int_equal(clean_status, 200);
+    assert_int_equal(status_after_scan(scanned, &b, h_evil), 410);
+    srv = saved;
+    assert_int_equal(harness_server_down(&scanned), SB_OK);
+    unlink(script);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_photo_members_and_strangers),
         cmocka_unit_test(test_file_download_dedup_delete_restart),
         cmocka_unit_test(test_hostile_input),
+        cmocka_unit_test(test_scanning_hook),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

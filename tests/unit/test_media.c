@@ -115,6 +115,14 @@ static int media_teardown(void **state) {
     return teardown(state);
 }
 
+/* Two new customers (*a_out sends) and their 1:1 chat. */
+static int64_t pair_chat(media_fixture *mf, const char *name_a, const char *name_b, int64_t *a_out) {
+    int64_t a = customer(&mf->f, name_a), b = customer(&mf->f, name_b), chat = 0;
+    assert_int_equal(messenger_direct_open(mf->f.s, a, b, T0, &chat, NULL), SB_OK);
+    *a_out = a;
+    return chat;
+}
+
 static int64_t refs_of(store *s, const char *hash) {
     int64_t refs = -1;
     if (store_query_int64(s, &refs, "SELECT refs FROM media_files WHERE hash = ?", "t", hash) != SB_OK) return -1;
@@ -202,11 +210,8 @@ static void test_references_and_sweep(void **state) {
 static void test_author_erased(void **state) {
     media_fixture *mf = *state;
     store *s = mf->f.s;
-    int64_t a = customer(&mf->f, "carol"), b = customer(&mf->f, "dave");
-    int64_t chat, up, seq;
-    messenger_events ev = {0};
-    assert_int_equal(messenger_direct_open(s, a, b, T0, &chat, NULL), SB_OK);
-    messenger_events_clear(&ev);
+    int64_t a, up, seq;
+    int64_t chat = pair_chat(mf, "carol", "dave", &a);
     static const unsigned char bytes[] = "just some bytes";
     media_info info;
     media_refusal why;
@@ -222,11 +227,8 @@ static void test_author_erased(void **state) {
 static void test_bomb_and_expiry_and_urls(void **state) {
     media_fixture *mf = *state;
     store *s = mf->f.s;
-    int64_t a = customer(&mf->f, "erin"), b = customer(&mf->f, "frank");
-    int64_t chat, up;
-    messenger_events ev = {0};
-    assert_int_equal(messenger_direct_open(s, a, b, T0, &chat, NULL), SB_OK);
-    messenger_events_clear(&ev);
+    int64_t a, up;
+    int64_t chat = pair_chat(mf, "erin", "frank", &a);
     size_t len;
     unsigned char *bomb = media_fixture_png_bomb(30000, 30000, &len);
     media_info info;
@@ -258,11 +260,8 @@ static void test_bomb_and_expiry_and_urls(void **state) {
 static void test_backup_and_restore_dirs(void **state) {
     media_fixture *mf = *state;
     store *s = mf->f.s;
-    int64_t a = customer(&mf->f, "gina"), b = customer(&mf->f, "hugo");
-    int64_t chat, up;
-    messenger_events ev = {0};
-    assert_int_equal(messenger_direct_open(s, a, b, T0, &chat, NULL), SB_OK);
-    messenger_events_clear(&ev);
+    int64_t a, up;
+    int64_t chat = pair_chat(mf, "gina", "hugo", &a);
     static const unsigned char bytes[] = "backup me";
     media_info info;
     media_refusal why;
@@ -285,6 +284,44 @@ static void test_backup_and_restore_dirs(void **state) {
     assert_memory_equal(got, bytes, sizeof bytes - 1);
 }
 
+/* A scanning command holds new files until it exits; exit 1 refuses. */
+static void test_scanning(void **state) {
+    media_fixture *mf = *state;
+    store *s = mf->f.s;
+    char script[] = "/tmp/sb-media-scan-unit-XXXXXX";
+    int fd = mkstemp(script);
+    assert_true(fd >= 0);
+    static const char text[] = "#!/bin/sh\nif grep -q REFUSE-ME \"$1\"; then exit 1; fi\nexit 0\n";
+    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    assert_int_equal(chmod(script, 0700), 0);
+    media *scanning = NULL;
+    assert_int_equal(media_open(&(media_options){.data_location = mf->f.dir, .scan_cmd = script}, &scanning), SB_OK);
+    int64_t a, up;
+    int64_t chat = pair_chat(mf, "ivan", "jane", &a);
+    static const unsigned char ok[] = "fine bytes", bad[] = "REFUSE-ME please";
+    media_info i_ok, i_bad, now;
+    media_refusal why;
+    assert_int_equal(media_upload(scanning, s, a, chat, MEDIA_KIND_FILE, NULL, ok, sizeof ok - 1, T0, &up, &i_ok, &why),
+                     SB_OK);
+    assert_int_equal(
+        media_upload(scanning, s, a, chat, MEDIA_KIND_FILE, NULL, bad, sizeof bad - 1, T0, &up, &i_bad, &why), SB_OK);
+    const char *final_ok = NULL, *final_bad = NULL;
+    for (int attempt = 0; attempt < 3000 && (!final_ok || !final_bad); attempt++) {
+        assert_int_equal(media_access(s, a, i_ok.hash, &now), SB_OK);
+        if (strcmp(now.state, "scanning") != 0) final_ok = now.state;
+        assert_int_equal(media_access(s, a, i_bad.hash, &now), SB_OK);
+        if (strcmp(now.state, "scanning") != 0) final_bad = now.state;
+        usleep(20000);
+    }
+    media_close(scanning);
+    unlink(script);
+    assert_non_null(final_ok);
+    assert_string_equal(final_ok, "clean");
+    assert_non_null(final_bad);
+    assert_string_equal(final_bad, "refused");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sniff_and_headers),
@@ -293,6 +330,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_author_erased, media_setup, media_teardown),
         cmocka_unit_test_setup_teardown(test_bomb_and_expiry_and_urls, media_setup, media_teardown),
         cmocka_unit_test_setup_teardown(test_backup_and_restore_dirs, media_setup, media_teardown),
+        cmocka_unit_test_setup_teardown(test_scanning, media_setup, media_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

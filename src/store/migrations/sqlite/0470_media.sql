@@ -14,8 +14,12 @@ CREATE TABLE media_files (
     duration_ms INTEGER NOT NULL DEFAULT 0,
     has_thumb INTEGER NOT NULL DEFAULT 0 CHECK (has_thumb IN (0, 1)),
     refs INTEGER NOT NULL DEFAULT 0 CHECK (refs >= 0),
+    -- With a scanning command configured a new file waits in 'scanning'
+    -- (not served) until the command exits 0 ('clean') or not ('refused').
+    state TEXT NOT NULL DEFAULT 'clean' CHECK (state IN ('scanning', 'clean', 'refused')),
     created_at_ms INTEGER NOT NULL
 ) STRICT;
+CREATE INDEX media_files_scanning ON media_files(created_at_ms) WHERE state = 'scanning';
 CREATE INDEX media_files_unreferenced ON media_files(hash) WHERE refs = 0;
 
 -- An upload waiting to be attached by its uploader in its chat.
