@@ -169,6 +169,7 @@ typedef struct {
     const char *data_location; /* store_open location */
     int threads;               /* 1..SB_THREADS_MAX */
     const char *web_dir;       /* static files; NULL or missing directory: none */
+    int ws_ping_interval_ms;   /* WebSocket pings and session re-checks; 0: SB_WS_PING_INTERVAL_MS */
 } api_server_config;
 
 /* Migrate the store, listen, serve until SIGTERM or SIGINT, then shut down

@@ -222,6 +222,15 @@ int api_ws_handle(api_ctx *c);              /* GET /api/ws */
 void api_ws_thread_init(api_thread *t);     /* in the thread, before the loop runs */
 void api_ws_thread_shutdown(api_thread *t); /* close every connection with 1001 */
 void api_ws_thread_dispose(api_thread *t);  /* drop what is left; stop timers */
+/* Session session_id of user_id ended (signed out): close each of its
+ * WebSockets with 4001 "session_revoked", on whatever thread it lives (this
+ * thread's at once, others' through their inbox).  Any thread; never fails
+ * the caller: connections a message could not reach find out at their next
+ * session check (the ping timer). */
+void api_ws_session_end(int64_t user_id, int64_t session_id);
+/* How often each thread pings its WebSockets and re-checks their sessions
+ * (0 restores SB_WS_PING_INTERVAL_MS); set before the threads start. */
+void api_ws_ping_interval_set(int interval_ms);
 /* Open/close the cross-thread registry (api_ws_send_to_user refuses when closed). */
 void api_ws_registry_open(void);
 void api_ws_registry_close(void);
@@ -229,11 +238,14 @@ void api_ws_registry_close(void);
 /* Cross-thread messages to a loop.  API_MSG_WS_SEND: `text` (len bytes, then
  * a NUL) goes to every open WebSocket of the user_count users whose ids
  * follow the text (user_ids points there). */
-enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2 };
+/* API_MSG_WS_SESSION_END (only in ws.c's inbox): close every WebSocket of
+ * session `session_id` of user `session_user_id` with 4001. */
+enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2, API_MSG_WS_SESSION_END = 3 };
 typedef struct api_thread_msg {
     h2o_multithread_message_t super;
     struct api_thread_msg *inbox_next; /* ws.c's ordered inbox */
     int kind;
+    int64_t session_id, session_user_id;
     size_t user_count;
     const int64_t *user_ids;
     size_t len;
@@ -281,8 +293,8 @@ void api_ws_sends_thread_dispose(api_thread *t);
 /* Push one text to every open WebSocket of count users, on whatever thread
  * each lives: to other threads with one message each in their ordered inbox,
  * on the calling loop thread directly once its own inbox is drained (so
- * pushes made under api_ws_order_lock arrive everywhere in that order).  Same errors as api_ws_send_to_user, except that
- * SB_ENOTFOUND is never returned (users without a socket are skipped). */
+ * pushes made under api_ws_order_lock arrive everywhere in that order).  Same errors as api_ws_send_to_user, except
+ * that SB_ENOTFOUND is never returned (users without a socket are skipped). */
 /* Held from a messenger write's commit to the end of its pushes, so that
  * every device receives the events of writes in commit order (per-chat seq
  * order), whichever thread made them. */

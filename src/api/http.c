@@ -299,6 +299,20 @@ static const char *content_type_for(const char *path) {
     return "application/octet-stream";
 }
 
+/* Scripts, styles and connections only from the app itself (no inline
+ * script or style attribute, no eval), and no framing by anybody
+ * (frame-ancestors, and X-Frame-Options for older browsers). */
+static const char page_csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                               "frame-ancestors 'none'";
+
+static void set_page_headers(api_ctx *c) {
+    api_set_header(c, "content-security-policy", page_csp);
+    api_set_header(c, "x-frame-options", "DENY");
+    api_set_header(c, "x-content-type-options", "nosniff");
+    api_set_header(c, "referrer-policy", "no-referrer");
+}
+
 /* Serve a file under --web.  The decoded path must consist of plain
  * segments: no "." or ".." and no hidden files, no backslashes; the last
  * component may not be a symbolic link. */
@@ -349,7 +363,7 @@ static void serve_static(api_ctx *c, const char *path, size_t path_len) {
         return;
     }
     api_set_header(c, "cache-control", "no-cache");
-    api_set_header(c, "x-content-type-options", "nosniff");
+    set_page_headers(c);
     send_answer(c->request, 200, content_type_for(rel), h2o_iovec_init(data, size));
 }
 
@@ -972,6 +986,7 @@ int api_server_run(const api_server_config *cfg) {
     int result = prepare_store(cfg->data_location);
     if (result != SB_OK) return result;
 
+    api_ws_ping_interval_set(cfg->ws_ping_interval_ms);
     api_router_init(&server.router);
     api_routes_register_all(&server.router);
     const char *why;

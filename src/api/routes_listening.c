@@ -225,7 +225,8 @@ static int post_ingest(api_ctx *c) {
     size_t ingest_rejected = r.rejected < count ? r.rejected : count;
     for (size_t k = 0; k < ingest_rejected; k++)
         rejects[rejected++] = (ingest_reject){index_of[found[k].index], found[k].reason};
-    qsort(rejects, rejected, sizeof *rejects, reject_compare);
+    if (rejected > 1) /* an empty batch has no array at all: qsort(NULL, 0) is undefined */
+        qsort(rejects, rejected, sizeof *rejects, reject_compare);
     json_t *list = json_array();
     for (size_t k = 0; list && k < rejected && k < SB_LISTENING_INGEST_REJECTIONS_SHOWN_MAX; k++)
         json_array_append_new(

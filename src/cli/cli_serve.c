@@ -109,7 +109,8 @@ static void serve_maintenance_pass(serve_maintenance *m) {
     chatpay_ctx chat = {.ops = m->ctx, .push = serve_push};
     int64_t chat_updated = 0;
     result = chatpay_expire_due(&chat, now_ms, &chat_updated);
-    if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
+    if (result != SB_OK)
+        sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
     if (m->ctx.sw) {
         result = payops_c2c_reconcile(&m->ctx, now_ms, &settled);
         if (result != SB_OK)
@@ -287,6 +288,8 @@ int cli_serve(int argc, char **argv) {
          false},
         {"card-switch", "SOCIALBANK_CARD_SWITCH", "card-to-card switch: none or sim (the simulator)", "none", false,
          NULL, false},
+        {"ws-ping-ms", "SOCIALBANK_WS_PING_MS", "WebSocket ping and session re-check interval (ms)", "30000", false,
+         NULL, false},
         /* ---- listening (listenapi) ---- */
         {"listening-model", "SOCIALBANK_MODEL", "classifier model for listening (default: models/default.sbm)", NULL,
          false, NULL, false},
@@ -312,6 +315,9 @@ int cli_serve(int argc, char **argv) {
     long port, threads;
     if ((rc = cli_int(opts, "port", 0, 65535, &port)) != 0) return rc;
     if ((rc = cli_int(opts, "threads", 1, SB_THREADS_MAX, &threads)) != 0) return rc;
+    long ws_ping_ms;
+    if ((rc = cli_int(opts, "ws-ping-ms", SB_WS_PING_INTERVAL_MS_MIN, SB_WS_PING_INTERVAL_MS, &ws_ping_ms)) != 0)
+        return rc;
     sb_log_level level;
     if (sb_log_level_parse(cli_value(opts, "log-level"), &level) != SB_OK) {
         fprintf(stderr, "socialbank serve: --log-level must be debug, info, warn or error\n");
@@ -323,8 +329,17 @@ int cli_serve(int argc, char **argv) {
         fprintf(stderr, "socialbank serve: --card-switch must be none or sim\n");
         return 2;
     }
+    /* one server per SQLite data directory, for the whole life of the process */
+    char lock_err[SB_PATH_BYTES_MAX + 128];
+    int lock_fd = -1;
+    int result = store_lock_exclusive(cli_value(opts, "data"), &lock_fd, lock_err, sizeof lock_err);
+    if (result != SB_OK) {
+        fprintf(stderr, "socialbank serve: %s\n",
+                result == SB_EBUSY || result == SB_EIO ? lock_err : sb_strerror(result));
+        return 1;
+    }
     serve_money money = {0};
-    int result = serve_money_open(cli_value(opts, "data"), switch_name, &money);
+    result = serve_money_open(cli_value(opts, "data"), switch_name, &money);
     if (result != SB_OK) {
         fprintf(stderr, "socialbank serve: cannot open the ledger: %s\n", sb_strerror(result));
         return 1;
@@ -344,6 +359,7 @@ int cli_serve(int argc, char **argv) {
         .data_location = cli_value(opts, "data"),
         .threads = (int)threads,
         .web_dir = cli_value(opts, "web"),
+        .ws_ping_interval_ms = (int)ws_ping_ms,
     };
     payops_ctx base = {.l = money.l, .policy = &money.policy};
     if (money.sim) {
@@ -399,6 +415,7 @@ int cli_serve(int argc, char **argv) {
     api_payments_set(NULL);
     serve_money_close(&money);
     identity_sender_stop();
+    store_unlock(lock_fd); /* (an early return above leaves it to the process's exit) */
     if (result != SB_OK) {
         fprintf(stderr, "socialbank serve: %s\n", sb_strerror(result));
         return 1;

@@ -58,8 +58,14 @@
 #define SB_WS_SEND_QUEUE_MAX 1024
 /* Bytes waiting to be sent to one connection. */
 #define SB_WS_SEND_QUEUE_BYTES_MAX (4 * 1024 * 1024)
-/* Ping interval; a peer that misses two pongs is closed. */
+/* Ping interval; a peer that misses two pongs is closed.  Each ping also
+ * re-checks the connection's session (expired or revoked: closed with 4001). */
 #define SB_WS_PING_INTERVAL_MS 30000
+/* The shortest ping interval serve accepts (tests shorten it). */
+#define SB_WS_PING_INTERVAL_MS_MIN 100
+/* Sessions one thread re-checks in the store per ping tick (one indexed
+ * read each); the rest wait for the next tick, so a tick stays short. */
+#define SB_WS_SESSION_CHECKS_PER_TICK_MAX 2048
 /* Messages a client may send per second before it is rate limited. */
 #define SB_WS_CLIENT_MESSAGES_PER_S_MAX 50
 /* Message sends gathered from frames on one server thread before they are

@@ -26,7 +26,7 @@ typedef enum {
     IDENTITY_ROLE_MARKETER = 1 << 3,
     IDENTITY_ROLE_ADMIN = 1 << 4,
 } identity_role;
-#define IDENTITY_ROLES_STAFF \
+#define IDENTITY_ROLES_STAFF                                                                                           \
     (IDENTITY_ROLE_AGENT | IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_MARKETER | IDENTITY_ROLE_ADMIN)
 #define IDENTITY_ROLES_ANY (IDENTITY_ROLE_CUSTOMER | IDENTITY_ROLES_STAFF)
 
@@ -44,8 +44,8 @@ typedef struct {
     int role; /* exactly one identity_role bit */
     int64_t session_id;
     int64_t expires_at_ms;
-    char phone[IDENTITY_PHONE_BYTES];           /* customers; "" for staff */
-    char username[SB_USERNAME_BYTES_MAX + 1];   /* staff login, or a customer's @username; may be "" */
+    char phone[IDENTITY_PHONE_BYTES];         /* customers; "" for staff */
+    char username[SB_USERNAME_BYTES_MAX + 1]; /* staff login, or a customer's @username; may be "" */
     char display_name[SB_DISPLAY_NAME_BYTES_MAX + 1];
 } identity_principal;
 
@@ -90,6 +90,12 @@ int identity_session_create(store *s, int64_t user_id, int64_t now_ms,
 int identity_session_lookup(store *s, const char *token, int64_t now_ms, identity_principal *out) SB_MUST_CHECK;
 /* Log out: revoke the session of this token.  SB_EAUTH if it is not live. */
 int identity_session_revoke(store *s, const char *token) SB_MUST_CHECK;
+/* Is session session_id (identity_principal.session_id) still live at
+ * now_ms?  SB_OK if so; SB_EAUTH when it was revoked or is gone (pruned,
+ * its user deleted), SB_ETIMEOUT when it has expired; other codes are store
+ * errors (the caller should not end anything on them).  For long-lived
+ * connections that authenticated once and re-check now and then. */
+int identity_session_check(store *s, int64_t session_id, int64_t now_ms) SB_MUST_CHECK;
 
 /* ---- profile ---- */
 /* Load a user by id into out (session fields zero).  SB_ENOTFOUND. */

@@ -97,3 +97,24 @@ int identity_session_revoke(store *s, const char *token) {
     if (result != SB_OK) return result;
     return store_changes(s) == 1 ? SB_OK : SB_EAUTH;
 }
+
+int identity_session_check(store *s, int64_t session_id, int64_t now_ms) {
+    if (session_id <= 0) return SB_EAUTH;
+    store_stmt *st;
+    int result = store_query(s, &st, "SELECT expires_at_ms, revoked_at_ms FROM sessions WHERE id = ?", "i", session_id);
+    if (result != SB_OK) return result;
+    int64_t expires_at_ms = 0;
+    bool revoked = false;
+    result = store_step(st);
+    if (result == STORE_ROW) {
+        expires_at_ms = store_col_int64(st, 0);
+        revoked = !store_col_is_null(st, 1);
+        result = SB_OK;
+    } else if (result == STORE_DONE) {
+        result = SB_EAUTH;
+    }
+    store_stmt_done(st);
+    if (result != SB_OK) return result;
+    if (revoked) return SB_EAUTH;
+    return now_ms >= expires_at_ms ? SB_ETIMEOUT : SB_OK;
+}
