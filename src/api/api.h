@@ -170,6 +170,8 @@ typedef struct {
     int threads;               /* 1..SB_THREADS_MAX */
     const char *web_dir;       /* static files; NULL or missing directory: none */
     int ws_ping_interval_ms;   /* WebSocket pings and session re-checks; 0: SB_WS_PING_INTERVAL_MS */
+    int password_threads;      /* argon2id checks at once, off the loops; 0: SB_PASSWORD_THREADS_DEFAULT */
+    int password_jobs_max;     /* accepted and unanswered; past it 503 busy; 0: SB_PASSWORD_JOBS_MAX_DEFAULT */
 } api_server_config;
 
 /* Migrate the store, listen, serve until SIGTERM or SIGINT, then shut down

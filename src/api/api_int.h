@@ -197,7 +197,10 @@ struct api_request {
     api_match match;
     const api_route *route;
     bool replied;
+    bool deferred; /* api_defer took it: answered later, logged then */
     int status;
+    int method_group;
+    uint64_t start_ns;
     char *param_values[SB_HTTP_PATH_PARAMS_MAX]; /* decoded on first use, in the request pool */
     char client_addr[64];
 };
@@ -206,6 +209,26 @@ struct api_request {
 void api_reply_static(api_ctx *c, int status, const char *content_type, const char *data, size_t len);
 /* Note an answer given by other means (the 101 of a WebSocket upgrade). */
 void api_reply_mark(api_ctx *c, int status);
+
+/* ---- answers made off the loop (http.c) ----
+ * A handler whose work is CPU-heavy (argon2id) hands it to the password
+ * pool: run happens on a pool thread with that thread's own store
+ * connection (NULL if it could not be opened: run must cope), then answer
+ * runs back on the request's loop thread and answers with api_reply_*
+ * (c->store is the loop's; c->body and c->principal are gone by then: copy
+ * what run and answer need into data).  free runs exactly once, on either
+ * path, and should wipe secrets.  If the client has gone by then, answer is
+ * skipped.  If the pool stops first, the request is answered 503. */
+typedef struct {
+    void (*run)(void *data, store *worker_store);
+    void (*answer)(api_ctx *c, void *data);
+    void (*free)(void *data);
+} api_deferred_ops;
+/* Defer the answer of c's request (data taken).  SB_OK: answered later, or
+ * already answered 503 "busy" with Retry-After when the pool is full (or
+ * 503 "unavailable" when it is stopping); the handler returns SB_OK.
+ * SB_ENOMEM: nothing deferred, data freed. */
+int api_defer(api_ctx *c, const api_deferred_ops *ops, void *data_take) SB_MUST_CHECK;
 
 /* Server state for the system routes and the WebSocket code. */
 const api_router *api_server_router(void);
@@ -240,12 +263,15 @@ void api_ws_registry_close(void);
  * follow the text (user_ids points there). */
 /* API_MSG_WS_SESSION_END (only in ws.c's inbox): close every WebSocket of
  * session `session_id` of user `session_user_id` with 4001. */
-enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2, API_MSG_WS_SESSION_END = 3 };
+/* API_MSG_DEFERRED: the off-loop work of request `deferred` is done (or
+ * cancelled): answer it on this loop (http.c). */
+enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2, API_MSG_WS_SESSION_END = 3, API_MSG_DEFERRED = 4 };
 typedef struct api_thread_msg {
     h2o_multithread_message_t super;
     struct api_thread_msg *inbox_next; /* ws.c's ordered inbox */
     int kind;
     int64_t session_id, session_user_id;
+    struct api_deferred *deferred;
     size_t user_count;
     const int64_t *user_ids;
     size_t len;

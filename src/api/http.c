@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
+#include "core/offload.h"
 
 static struct {
     api_router router;
@@ -47,6 +48,8 @@ static struct {
     int web_fd;
     char healthz[160];
     size_t healthz_len;
+    const char *data_location;
+    sb_offload *passwords; /* argon2id checks, off the loops (api_defer) */
 } server = {.web_fd = -1};
 
 static _Thread_local api_thread *current_thread;
@@ -571,7 +574,7 @@ static int pipeline(api_ctx *c, int method_group) {
     }
 
     int result = route->handler(c);
-    if (!rq->replied) {
+    if (!rq->replied && !rq->deferred) {
         if (result == SB_OK)
             api_reply_error(c, 500, "internal", "the handler gave no answer");
         else
@@ -644,7 +647,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     rq.thread = t;
     rq.route = NULL;
     rq.replied = false;
+    rq.deferred = false;
     rq.status = 0;
+    rq.start_ns = start_ns;
     rq.match.nparams = 0;
     rq.client_addr[0] = '\0';
     memset(rq.param_values, 0, sizeof rq.param_values);
@@ -653,7 +658,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     c.now_ms = (int64_t)req->processed_at.at.tv_sec * 1000 + req->processed_at.at.tv_usec / 1000;
     if (c.now_ms <= 0) c.now_ms = sb_now_ms();
     int method_group = api_method_group(req->input.method.base, req->input.method.len);
+    rq.method_group = method_group;
     int slot = pipeline(&c, method_group);
+    if (rq.deferred) return 0; /* counted and logged when answered */
     uint64_t duration_ns = (uint64_t)sb_mono_ns() - start_ns;
     api_metrics_record(t->metrics, slot, rq.status, duration_ns);
     access_log(req, slot, rq.status, duration_ns, method_group);
@@ -785,11 +792,131 @@ static void connection_request_read(h2o_req_t *req) {
     h2o_timeout_link(conn->thread->loop, &conn->thread->request_timeout, &conn->timer);
 }
 
-void api_connection_upgraded(h2o_req_t *req) {
+/* Stop req's connection's request timer (upgraded, or answered off the loop). */
+static void connection_timer_stop(h2o_req_t *req) {
     h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
     if (!sock || sock->on_close.cb != on_connection_closed) return;
     api_conn *conn = sock->on_close.data;
     if (h2o_timeout_is_linked(&conn->timer)) h2o_timeout_unlink(&conn->timer);
+}
+
+void api_connection_upgraded(h2o_req_t *req) { connection_timer_stop(req); }
+
+/* ---- answers made off the loop (api_defer) ----
+ * The job lives on the heap; the request's pool holds a slot pointing at
+ * it, whose dispose hook (run if h2o frees the request first, e.g. the
+ * connection ended) tells the job the request is gone.  Both run on the
+ * request's loop thread, so no lock is needed.  The message that brings
+ * the job back is allocated up front: a finished job always gets home. */
+struct api_deferred {
+    sb_offload_job job;
+    api_thread *thread;
+    h2o_req_t *req;                  /* NULL once h2o has freed the request */
+    struct api_deferred **pool_slot; /* in req's pool; valid while req is */
+    const api_route *route;
+    int method_group;
+    uint64_t start_ns;
+    const api_deferred_ops *ops;
+    void *data;
+    int result; /* SB_OK (ran) or SB_ECLOSED (cancelled) */
+    api_thread_msg *msg;
+};
+
+static void deferred_on_req_dispose(void *p) {
+    struct api_deferred **slot = p;
+    if (*slot) (*slot)->req = NULL;
+}
+
+static void deferred_run(sb_offload_job *job, void *worker_state) {
+    struct api_deferred *d = H2O_STRUCT_FROM_MEMBER(struct api_deferred, job, job);
+    d->ops->run(d->data, worker_state);
+}
+
+/* On the worker (or the stopping thread): post the job to its loop. */
+static void deferred_complete(sb_offload_job *job, int result) {
+    struct api_deferred *d = H2O_STRUCT_FROM_MEMBER(struct api_deferred, job, job);
+    d->result = result;
+    d->msg->kind = API_MSG_DEFERRED;
+    d->msg->deferred = d;
+    h2o_multithread_send_message(&d->thread->receiver, &d->msg->super);
+}
+
+/* On the loop: answer (unless the client has gone), count, log, free. */
+static void deferred_finish(api_thread *t, struct api_deferred *d) {
+    if (d->req) {
+        *d->pool_slot = NULL;
+        api_request rq = {.req = d->req, .thread = t, .route = d->route, .method_group = d->method_group};
+        api_ctx c = {.store = t->store, .request = &rq, .now_ms = sb_now_ms()};
+        connection_request_read(d->req); /* the connection's timer runs again */
+        if (d->result == SB_OK) {
+            d->ops->answer(&c, d->data);
+        } else {
+            api_set_header(&c, "retry-after", "5");
+            api_reply_error(&c, 503, "unavailable", "the server is shutting down");
+        }
+        if (!rq.replied) api_reply_error(&c, 500, "internal", "the handler gave no answer");
+        uint64_t duration_ns = (uint64_t)sb_mono_ns() - d->start_ns;
+        api_metrics_record(t->metrics, d->route->index, rq.status, duration_ns);
+        access_log(d->req, d->route->index, rq.status, duration_ns, d->method_group);
+    }
+    d->ops->free(d->data);
+    sb_free(d);
+}
+
+int api_defer(api_ctx *c, const api_deferred_ops *ops, void *data_take) {
+    api_request *rq = c->request;
+    struct api_deferred *d = sb_calloc(1, sizeof *d);
+    api_thread_msg *msg = d ? sb_calloc(1, sizeof *msg) : NULL;
+    if (!msg) {
+        sb_free(d);
+        ops->free(data_take);
+        return SB_ENOMEM;
+    }
+    struct api_deferred **slot = h2o_mem_alloc_shared(&rq->req->pool, sizeof *slot, deferred_on_req_dispose);
+    *slot = d;
+    d->job.run = deferred_run;
+    d->job.complete = deferred_complete;
+    d->thread = rq->thread;
+    d->req = rq->req;
+    d->pool_slot = slot;
+    d->route = rq->route;
+    d->method_group = rq->method_group;
+    d->start_ns = rq->start_ns;
+    d->ops = ops;
+    d->data = data_take;
+    d->msg = msg;
+    int result = server.passwords ? sb_offload_submit(server.passwords, &d->job) : SB_ECLOSED;
+    if (result != SB_OK) {
+        *slot = NULL;
+        ops->free(data_take);
+        sb_free(msg);
+        sb_free(d);
+        if (result == SB_EBUSY) {
+            api_set_header(c, "retry-after", "1");
+            api_reply_error(c, 503, "busy", "too many password checks in progress; try again shortly");
+        } else {
+            api_set_header(c, "retry-after", "5");
+            api_reply_error(c, 503, "unavailable", "the server is shutting down");
+        }
+        return SB_OK;
+    }
+    rq->deferred = true;
+    connection_timer_stop(rq->req); /* waiting for the pool is not the client being slow */
+    return SB_OK;
+}
+
+/* Each password worker reads and writes through its own store connection. */
+static int password_worker_init(void *arg, void **state_out) {
+    (void)arg;
+    store *s = NULL;
+    int result = store_open(server.data_location, NULL, &s);
+    *state_out = s;
+    return result;
+}
+
+static void password_worker_fini(void *arg, void *state) {
+    (void)arg;
+    store_close(state);
 }
 
 /* Accept what is waiting; past SB_HTTP_CONNECTIONS_MAX open connections on
@@ -827,6 +954,8 @@ static void on_thread_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
             t->stopping = true;
         else if (msg->kind == API_MSG_WS_SEND)
             api_ws_deliver(t, msg);
+        else if (msg->kind == API_MSG_DEFERRED)
+            deferred_finish(t, msg->deferred);
         sb_free(msg);
     }
 }
@@ -1053,6 +1182,21 @@ int api_server_run(const api_server_config *cfg) {
         return result;
     }
 
+    server.data_location = cfg->data_location;
+    sb_offload_config pool = {
+        .name = "password",
+        .threads = cfg->password_threads > 0 ? cfg->password_threads : SB_PASSWORD_THREADS_DEFAULT,
+        .jobs_max = cfg->password_jobs_max > 0 ? cfg->password_jobs_max : SB_PASSWORD_JOBS_MAX_DEFAULT,
+        .thread_init = password_worker_init,
+        .thread_fini = password_worker_fini,
+    };
+    if ((result = sb_offload_start(&pool, &server.passwords)) != SB_OK) {
+        sb_log(SB_LOG_ERROR, "http.thread", "cannot start the password threads: %s", sb_strerror(result));
+        free_threads();
+        h2o_config_dispose(&server.config);
+        return result;
+    }
+
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
@@ -1079,6 +1223,10 @@ int api_server_run(const api_server_config *cfg) {
     sb_log(SB_LOG_INFO, "http.stopping", "signal %d: stopping gracefully", sig);
 
     api_ws_registry_close();
+    /* password checks: running ones finish, waiting ones are cancelled; the
+     * loops, still running, answer them all before their shutdown message */
+    sb_offload_stop(server.passwords);
+    server.passwords = NULL;
     for (int i = 0; i < server.nthreads; i++) {
         api_thread *t = &server.threads[i];
         api_thread_msg *msg = sb_calloc(1, sizeof *msg);

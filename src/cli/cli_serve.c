@@ -290,6 +290,10 @@ int cli_serve(int argc, char **argv) {
          NULL, false},
         {"ws-ping-ms", "SOCIALBANK_WS_PING_MS", "WebSocket ping and session re-check interval (ms)", "30000", false,
          NULL, false},
+        {"password-threads", "SOCIALBANK_PASSWORD_THREADS", "password checks run at once, off the event loops", "2",
+         false, NULL, false},
+        {"password-jobs-max", "SOCIALBANK_PASSWORD_JOBS_MAX", "password checks accepted at once; then 503 busy", "32",
+         false, NULL, false},
         /* ---- listening (listenapi) ---- */
         {"listening-model", "SOCIALBANK_MODEL", "classifier model for listening (default: models/default.sbm)", NULL,
          false, NULL, false},
@@ -318,6 +322,9 @@ int cli_serve(int argc, char **argv) {
     long ws_ping_ms;
     if ((rc = cli_int(opts, "ws-ping-ms", SB_WS_PING_INTERVAL_MS_MIN, SB_WS_PING_INTERVAL_MS, &ws_ping_ms)) != 0)
         return rc;
+    long password_threads, password_jobs_max;
+    if ((rc = cli_int(opts, "password-threads", 1, SB_OFFLOAD_THREADS_MAX, &password_threads)) != 0) return rc;
+    if ((rc = cli_int(opts, "password-jobs-max", 1, SB_PASSWORD_JOBS_MAX, &password_jobs_max)) != 0) return rc;
     sb_log_level level;
     if (sb_log_level_parse(cli_value(opts, "log-level"), &level) != SB_OK) {
         fprintf(stderr, "socialbank serve: --log-level must be debug, info, warn or error\n");
@@ -360,6 +367,8 @@ int cli_serve(int argc, char **argv) {
         .threads = (int)threads,
         .web_dir = cli_value(opts, "web"),
         .ws_ping_interval_ms = (int)ws_ping_ms,
+        .password_threads = (int)password_threads,
+        .password_jobs_max = (int)password_jobs_max,
     };
     payops_ctx base = {.l = money.l, .policy = &money.policy};
     if (money.sim) {

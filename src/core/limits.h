@@ -33,6 +33,16 @@
 #define SB_SHUTDOWN_GRACE_MS 5000
 /* Event loop threads. */
 #define SB_THREADS_MAX 64
+/* Threads of one offload pool (core/offload.c). */
+#define SB_OFFLOAD_THREADS_MAX 16
+/* Password checks (argon2id, 64 MiB and about 0.1 s each) run on their own
+ * pool off the event loops: this many at once by default... */
+#define SB_PASSWORD_THREADS_DEFAULT 2
+/* ...and at most this many accepted and not answered (running or waiting);
+ * past it a login is answered 503 busy at once, so memory and waiting stay bounded. */
+#define SB_PASSWORD_JOBS_MAX_DEFAULT 32
+/* Upper bound serve accepts for the above. */
+#define SB_PASSWORD_JOBS_MAX 1024
 
 /* ---- api (src/api) ---- */
 /* Static files of the console larger than this are not served. */
@@ -371,6 +381,8 @@ _Static_assert(SB_OTP_DIGITS >= 4 && SB_OTP_DIGITS <= 9, "a code fits a uint32_t
 _Static_assert(SB_PHONE_INPUT_BYTES_MAX <= SB_PAYMENTS_INPUT_BYTES_MAX, "a phone number is one payments input");
 _Static_assert(SB_HTTP_PATH_SEGMENTS_MAX <= 32, "the router keeps a 32-bit mask of parameter segments");
 _Static_assert(SB_HTTP_PATH_PARAMS_MAX <= SB_HTTP_PATH_SEGMENTS_MAX, "parameters are segments");
+_Static_assert(SB_PASSWORD_THREADS_DEFAULT <= SB_OFFLOAD_THREADS_MAX, "the default pool fits");
+_Static_assert(SB_PASSWORD_JOBS_MAX_DEFAULT <= SB_PASSWORD_JOBS_MAX, "the default cap is allowed");
 _Static_assert(SB_THREADS_MAX <= 64, "the WebSocket registry keeps a 64-bit mask of threads");
 _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
 

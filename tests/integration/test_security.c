@@ -277,6 +277,123 @@ static void test_pages_carry_csp(void **state) {
     assert_page_headers("/chat.html");
 }
 
+/* ---- finding 3: password hashing off the event loop ---- */
+
+static harness_server *pw_srv;
+
+static int pw_setup(void **state) {
+    (void)state;
+    /* one loop (a hash on it would hold up everything), one password
+     * thread, two checks in flight at most */
+    static const char *const args[] = {"--password-threads", "1", "--password-jobs-max", "2", NULL};
+    static const harness_options opts = {.threads = 1, .extra_args = args};
+    if (harness_server_up(&opts, &pw_srv) != SB_OK) return -1;
+    /* A staff user whose stored hash asks argon2id for 40 passes over 64 MiB
+     * (twenty times the interactive cost): checking any password against it
+     * takes seconds, so logins stay pending while the test looks.  The hash
+     * value itself is arbitrary; no password matches it. */
+    store *s;
+    if (store_open(pw_srv->data_dir, NULL, &s) != SB_OK) return -1;
+    int result = store_exec(s,
+                            "INSERT INTO users(role, username, display_name, password_hash, created_at_ms, "
+                            "updated_at_ms) VALUES ('agent', 'slow.staff', 'slow.staff', ?, ?, ?)",
+                            "tii",
+                            "$argon2id$v=19$m=65536,t=40,p=1$c2FsdHNhbHRzYWx0c2FsdA$"
+                            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                            (int64_t)sb_now_ms(), (int64_t)sb_now_ms());
+    store_close(s);
+    return result == SB_OK ? 0 : -1;
+}
+
+static int pw_teardown(void **state) {
+    (void)state;
+    return harness_server_down(&pw_srv) == SB_OK ? 0 : -1;
+}
+
+static const char slow_login_body[] = "{\"username\":\"slow.staff\",\"password\":\"not-the-password\"}";
+
+static harness_conn *send_slow_login(void) {
+    char request[512];
+    int n = snprintf(request, sizeof request,
+                     "POST /api/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     sizeof slow_login_body - 1, slow_login_body);
+    harness_conn *conn;
+    assert_int_equal(harness_conn_open(pw_srv->port, 0, ANSWER_BOUND_MS, &conn), SB_OK);
+    assert_int_equal(harness_conn_send(conn, request, (size_t)n, ANSWER_BOUND_MS), SB_OK);
+    return conn;
+}
+
+#define SLOW_LOGINS 3
+
+static void test_logins_do_not_stop_healthz(void **state) {
+    (void)state;
+    harness_conn *logins[SLOW_LOGINS];
+    for (int i = 0; i < SLOW_LOGINS; i++)
+        logins[i] = send_slow_login();
+    /* the one loop answers while the password checks are under way */
+    harness_response r;
+    assert_int_equal(harness_http_get(pw_srv->port, "/healthz", NULL, &r), SB_OK);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
+    int pending = 0;
+    harness_response answers[SLOW_LOGINS];
+    bool answered[SLOW_LOGINS];
+    for (int i = 0; i < SLOW_LOGINS; i++) {
+        int result = harness_conn_read_response(logins[i], false, 1, &answers[i]);
+        answered[i] = result == SB_OK;
+        if (result == SB_ETIMEOUT) pending++;
+    }
+    if (pending == 0) fprintf(stderr, "every login was answered before /healthz\n");
+    assert_true(pending >= 1);
+    /* one running, one waiting, the third refused at once; the two checked
+     * ones fail as wrong passwords */
+    int busy = 0, unauthorized = 0;
+    for (int i = 0; i < SLOW_LOGINS; i++) {
+        if (answered[i])
+            r = answers[i];
+        else
+            assert_int_equal(harness_conn_read_response(logins[i], false, 120000, &r), SB_OK);
+        if (r.status == 503) {
+            HARNESS_ASSERT_ERROR(r, 503, "busy");
+            assert_non_null(harness_header_get(&r, "retry-after"));
+            busy++;
+        } else {
+            HARNESS_ASSERT_ERROR(r, 401, "unauthorized");
+            unauthorized++;
+        }
+        harness_response_free(&r);
+        harness_conn_close(logins[i]);
+    }
+    assert_int_equal(busy, 1);
+    assert_int_equal(unauthorized, 2);
+}
+
+static void test_client_gone_during_check(void **state) {
+    (void)state;
+    harness_conn *gone = send_slow_login();
+    harness_conn_close(gone);
+    /* a second one queues behind it and is answered normally */
+    harness_conn *kept = send_slow_login();
+    harness_response r;
+    assert_int_equal(harness_conn_read_response(kept, false, 120000, &r), SB_OK);
+    HARNESS_ASSERT_ERROR(r, 401, "unauthorized");
+    harness_response_free(&r);
+    harness_conn_close(kept);
+    assert_int_equal(harness_http_get(pw_srv->port, "/healthz", NULL, &r), SB_OK);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
+}
+
+static void test_good_login_through_pool(void **state) {
+    (void)state;
+    char token[HARNESS_TOKEN_BYTES];
+    assert_int_equal(harness_staff_token(pw_srv, "agent", token, NULL), SB_OK);
+    harness_response r = harness_call(pw_srv, "GET", "/api/me", token, NULL);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
+}
+
 /* ---- finding 4: one server per data directory; finding 13: backups 0600 ---- */
 
 static void test_second_serve_refuses(void **state) {
@@ -362,9 +479,15 @@ int main(void) {
         cmocka_unit_test(test_serve_after_stop_takes_the_lock),
         cmocka_unit_test(test_backup_is_private),
     };
+    const struct CMUnitTest pw_tests[] = {
+        cmocka_unit_test(test_logins_do_not_stop_healthz),
+        cmocka_unit_test(test_client_gone_during_check),
+        cmocka_unit_test(test_good_login_through_pool),
+    };
     int failed = cmocka_run_group_tests_name("security.ws_logout", ws_tests, ws_setup, ws_teardown);
     failed += cmocka_run_group_tests_name("security.ws_session_check", check_tests, check_setup, check_teardown);
     failed += cmocka_run_group_tests_name("security.web", web_tests, web_setup, web_teardown);
+    failed += cmocka_run_group_tests_name("security.passwords", pw_tests, pw_setup, pw_teardown);
     failed += cmocka_run_group_tests_name("security.store", store_tests, NULL, NULL);
     return failed;
 }
