@@ -171,7 +171,9 @@ typedef struct api_thread {
     h2o_multithread_queue_t *queue;
     h2o_multithread_receiver_t receiver;
     bool stopping;
-    int64_t connections; /* open client connections (HTTP and WebSocket) */
+    h2o_socket_cb h2o_read; /* h2o's HTTP/1 read callback, learned at the first accept (http_guard.c) */
+    int64_t connections;    /* open client connections (HTTP and WebSocket) */
+    int64_t refused_logged_ms;
     h2o_linklist_t conns;
     h2o_timeout_t request_timeout;
     /* WebSockets of this thread: by user (chained buckets) and all of them. */
@@ -189,6 +191,49 @@ typedef struct api_thread {
     /* Message sends gathered from frames during a loop turn (ws_messenger.c). */
     struct api_ws_send_batch *ws_sends;
 } api_thread;
+
+/* One client connection: counted per thread and per address, its request
+ * timer (http.c), and its body guard (http_guard.c). */
+typedef struct api_conn {
+    api_thread *thread;
+    h2o_socket_t *sock;
+    h2o_timeout_entry_t timer;
+    h2o_linklist_t link; /* the thread's connections */
+    struct api_peer *peer;
+    h2o_socket_cb h2o_write; /* the write callback of h2o's our guard stands in for */
+    bool upgraded;           /* a WebSocket now: the guard lets go */
+    bool refused;            /* answered 413 by the guard; closing */
+    bool closed;             /* h2o closed it inside a callback the guard runs: freed there */
+    int in_callback;
+} api_conn;
+
+/* The head of a request as the guard sees it (pointers into the scanned
+ * bytes; path without the query). */
+typedef struct {
+    const char *method, *path;
+    size_t method_len, path_len, head_len;
+    int64_t content_length; /* the largest Content-Length, -1 if none */
+    bool chunked;
+} api_head;
+/* Scan the head at the start of data.  SB_OK (complete), SB_ENOTFOUND (not
+ * all there yet), SB_EINVAL (malformed or longer than the header caps: left
+ * to h2o to answer). */
+int api_head_scan(const char *data, size_t len, api_head *out) SB_MUST_CHECK;
+/* The body cap of the route method + path would reach (public routes and
+ * unknown paths SB_HTTP_BODY_BYTES_MAX_UNAUTH, ingest
+ * SB_HTTP_INGEST_BODY_BYTES_MAX, others SB_HTTP_BODY_BYTES_MAX). */
+size_t api_server_body_cap(const char *method, size_t method_len, const char *path, size_t path_len);
+/* Count a new connection against its address and the total: SB_ELIMIT over
+ * a cap (close it), SB_ENOMEM.  Any thread. */
+int api_peer_acquire(h2o_socket_t *sock, struct api_peer **out) SB_MUST_CHECK;
+void api_peer_release(struct api_peer *peer);
+/* The per-address cap (0: SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX); before the threads start. */
+void api_guard_configure(int connections_per_address_max);
+/* After h2o_accept: stand in front of h2o's read callback. */
+void api_guard_start(api_conn *conn);
+/* After h2o was given an answer to write, or read something: stand in
+ * front of its callbacks again. */
+void api_guard_wrap(api_conn *conn);
 
 /* The private part of a request, behind api_ctx.request. */
 struct api_request {

@@ -82,6 +82,8 @@ static bool is_head(const h2o_req_t *req) {
     return req->input.method.len == 4 && memcmp(req->input.method.base, "HEAD", 4) == 0;
 }
 
+static api_conn *conn_of(h2o_req_t *req);
+
 /* Send status + body (which must live until the request is disposed). */
 static void send_answer(api_request *rq, int status, const char *content_type, h2o_iovec_t body) {
     static h2o_generator_t generator = {NULL, NULL};
@@ -104,6 +106,9 @@ static void send_answer(api_request *rq, int status, const char *content_type, h
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
     else
         h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+    /* h2o starts reading the next request from the write's callback */
+    api_conn *conn = conn_of(req);
+    if (conn) api_guard_wrap(conn);
 }
 
 void api_reply_static(api_ctx *c, int status, const char *content_type, const char *data, size_t len) {
@@ -477,6 +482,21 @@ static size_t header_bytes(const h2o_req_t *req, bool *folded_out) {
     return total;
 }
 
+static size_t route_body_cap(const api_route *route) {
+    if (!route) return SB_HTTP_BODY_BYTES_MAX_UNAUTH; /* static files and unknown paths take no body */
+    if (route->roles & API_KEY_AUTH) return SB_HTTP_INGEST_BODY_BYTES_MAX;
+    return (route->roles & API_ROLES_MASK) == API_PUBLIC ? SB_HTTP_BODY_BYTES_MAX_UNAUTH : SB_HTTP_BODY_BYTES_MAX;
+}
+
+size_t api_server_body_cap(const char *method, size_t method_len, const char *path, size_t path_len) {
+    api_match match;
+    char allow[96];
+    if (path_len > SB_HTTP_PATH_BYTES_MAX || api_router_match(&server.router, method, method_len, path, path_len,
+                                                              &match, allow, sizeof allow) != API_MATCH_FOUND)
+        return route_body_cap(NULL);
+    return route_body_cap(match.route);
+}
+
 /* Route, authenticate, parse and run; returns the metrics slot. */
 static int pipeline(api_ctx *c, int method_group) {
     api_request *rq = c->request;
@@ -561,10 +581,8 @@ static int pipeline(api_ctx *c, int method_group) {
     }
 
     if (req->entity.base != NULL && req->entity.len > 0) {
-        /* h2o buffers bodies up to the largest cap (ingest); each route has its own */
-        size_t cap = key_auth              ? SB_HTTP_INGEST_BODY_BYTES_MAX
-                     : roles == API_PUBLIC ? SB_HTTP_BODY_BYTES_MAX_UNAUTH
-                                           : SB_HTTP_BODY_BYTES_MAX;
+        /* the guard refused what it could see coming; this is the exact check */
+        size_t cap = route_body_cap(route);
         if (req->entity.len > cap) {
             api_reply_error(c, 413, "body_too_large", "body over %zu bytes", cap);
             return route->index;
@@ -739,13 +757,6 @@ static void on_setup_error_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostre
  * fires on a connection holding part of a request, we answer 408 in the error
  * shape and close; an idle keep-alive connection is just closed. */
 
-typedef struct {
-    api_thread *thread;
-    h2o_socket_t *sock;
-    h2o_timeout_entry_t timer;
-    h2o_linklist_t link; /* the thread's connections */
-} api_conn;
-
 static const char timeout_answer[] =
     "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
     "Content-Type: application/json; charset=utf-8\r\nContent-Length: 83\r\n\r\n"
@@ -756,7 +767,16 @@ static void on_connection_closed(void *data) {
     conn->thread->connections--;
     if (h2o_timeout_is_linked(&conn->timer)) h2o_timeout_unlink(&conn->timer);
     h2o_linklist_unlink(&conn->link);
-    sb_free(conn);
+    api_peer_release(conn->peer);
+    conn->peer = NULL;
+    conn->closed = true;
+    if (conn->in_callback == 0) sb_free(conn); /* else the guard frees it when h2o's callback returns */
+}
+
+/* The connection of req (NULL for one that is not ours). */
+static api_conn *conn_of(h2o_req_t *req) {
+    h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    return sock && sock->on_close.cb == on_connection_closed ? sock->on_close.data : NULL;
 }
 
 static void on_request_timeout(h2o_timeout_entry_t *entry) {
@@ -800,7 +820,11 @@ static void connection_timer_stop(h2o_req_t *req) {
     if (h2o_timeout_is_linked(&conn->timer)) h2o_timeout_unlink(&conn->timer);
 }
 
-void api_connection_upgraded(h2o_req_t *req) { connection_timer_stop(req); }
+void api_connection_upgraded(h2o_req_t *req) {
+    connection_timer_stop(req);
+    api_conn *conn = conn_of(req);
+    if (conn) conn->upgraded = true;
+}
 
 /* ---- answers made off the loop (api_defer) ----
  * The job lives on the heap; the request's pool holds a slot pointing at
@@ -928,11 +952,21 @@ static void on_accept(h2o_socket_t *listener, const char *err) {
     for (int i = 0; i < SB_HTTP_ACCEPTS_PER_WAKE_MAX; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (!sock) break;
-        api_conn *conn = t->connections < SB_HTTP_CONNECTIONS_MAX ? sb_calloc(1, sizeof *conn) : NULL;
+        struct api_peer *peer = NULL;
+        int counted = t->connections < SB_HTTP_CONNECTIONS_MAX ? api_peer_acquire(sock, &peer) : SB_ELIMIT;
+        api_conn *conn = counted == SB_OK ? sb_calloc(1, sizeof *conn) : NULL;
         if (!conn) {
+            api_peer_release(peer);
+            int64_t now = (int64_t)h2o_now(t->loop);
+            if (now - t->refused_logged_ms >= 1000) {
+                t->refused_logged_ms = now;
+                sb_log(SB_LOG_WARN, "http.refused", "a new connection was closed: %s",
+                       counted == SB_ELIMIT ? "over the connection caps (per address or in total)" : "out of memory");
+            }
             h2o_socket_close(sock);
             continue;
         }
+        conn->peer = peer;
         conn->thread = t;
         conn->sock = sock;
         conn->timer.cb = on_request_timeout;
@@ -941,7 +975,13 @@ static void on_accept(h2o_socket_t *listener, const char *err) {
         t->connections++;
         sock->on_close.cb = on_connection_closed;
         sock->on_close.data = conn;
+        conn->in_callback++; /* h2o_accept may close it */
         h2o_accept(&t->accept_ctx, sock);
+        conn->in_callback--;
+        if (conn->closed)
+            sb_free(conn);
+        else
+            api_guard_start(conn);
     }
 }
 
@@ -1116,6 +1156,7 @@ int api_server_run(const api_server_config *cfg) {
     if (result != SB_OK) return result;
 
     api_ws_ping_interval_set(cfg->ws_ping_interval_ms);
+    api_guard_configure(cfg->connections_per_address_max);
     api_router_init(&server.router);
     api_routes_register_all(&server.router);
     const char *why;

@@ -294,6 +294,8 @@ int cli_serve(int argc, char **argv) {
          false, NULL, false},
         {"password-jobs-max", "SOCIALBANK_PASSWORD_JOBS_MAX", "password checks accepted at once; then 503 busy", "32",
          false, NULL, false},
+        {"connections-per-address", "SOCIALBANK_CONNECTIONS_PER_ADDRESS",
+         "open connections one client address may hold; more are closed", "512", false, NULL, false},
         /* ---- listening (listenapi) ---- */
         {"listening-model", "SOCIALBANK_MODEL", "classifier model for listening (default: models/default.sbm)", NULL,
          false, NULL, false},
@@ -325,6 +327,8 @@ int cli_serve(int argc, char **argv) {
     long password_threads, password_jobs_max;
     if ((rc = cli_int(opts, "password-threads", 1, SB_OFFLOAD_THREADS_MAX, &password_threads)) != 0) return rc;
     if ((rc = cli_int(opts, "password-jobs-max", 1, SB_PASSWORD_JOBS_MAX, &password_jobs_max)) != 0) return rc;
+    long per_address;
+    if ((rc = cli_int(opts, "connections-per-address", 1, SB_HTTP_CONNECTIONS_TOTAL_MAX, &per_address)) != 0) return rc;
     sb_log_level level;
     if (sb_log_level_parse(cli_value(opts, "log-level"), &level) != SB_OK) {
         fprintf(stderr, "socialbank serve: --log-level must be debug, info, warn or error\n");
@@ -369,6 +373,7 @@ int cli_serve(int argc, char **argv) {
         .ws_ping_interval_ms = (int)ws_ping_ms,
         .password_threads = (int)password_threads,
         .password_jobs_max = (int)password_jobs_max,
+        .connections_per_address_max = (int)per_address,
     };
     payops_ctx base = {.l = money.l, .policy = &money.policy};
     if (money.sim) {

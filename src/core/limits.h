@@ -29,6 +29,14 @@
 #define SB_HTTP_ROUTES_MAX 256
 /* Connections per server thread; beyond it new ones are refused. */
 #define SB_HTTP_CONNECTIONS_MAX 65536
+/* Connections of the whole server; beyond it new ones are closed at once. */
+#define SB_HTTP_CONNECTIONS_TOTAL_MAX 65536
+/* Connections from one client address (serve --connections-per-address);
+ * one address cannot take the server's memory or file descriptors. */
+#define SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX 512
+/* A chunked body's decoded bytes may pass the route's cap by this much
+ * (the undecoded tail of the last read) before it is cut off with a 413. */
+#define SB_HTTP_CHUNKED_SLACK_BYTES 1024
 /* Graceful shutdown waits at most this for in-flight requests. */
 #define SB_SHUTDOWN_GRACE_MS 5000
 /* Event loop threads. */
@@ -375,6 +383,8 @@
 
 _Static_assert(SB_HTTP_BODY_BYTES_MAX_UNAUTH <= SB_HTTP_BODY_BYTES_MAX, "unauthenticated cap must be lower");
 _Static_assert(SB_HTTP_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "ingest cap is the largest");
+_Static_assert(SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX <= SB_HTTP_CONNECTIONS_TOTAL_MAX,
+               "one address is a part of the whole");
 _Static_assert(SB_CUSTOMER_USERNAME_BYTES_MAX <= SB_USERNAME_BYTES_MAX, "customer names fit the username column");
 _Static_assert(SB_LOGIN_RATE_WINDOW_MS <= SB_OTP_RATE_WINDOW_MS, "pruning keeps the longest window");
 _Static_assert(SB_OTP_DIGITS >= 4 && SB_OTP_DIGITS <= 9, "a code fits a uint32_t");

@@ -394,6 +394,129 @@ static void test_good_login_through_pool(void **state) {
     harness_response_free(&r);
 }
 
+/* ---- finding 5: body caps while the body arrives; connections per address ---- */
+
+#define PER_ADDRESS_MAX 8
+
+static harness_server *limits_srv;
+
+static int limits_setup(void **state) {
+    (void)state;
+    static const char *const args[] = {"--connections-per-address", "8", NULL};
+    static const harness_options opts = {.threads = 2, .extra_args = args};
+    return harness_server_up(&opts, &limits_srv) == SB_OK ? 0 : -1;
+}
+
+static int limits_teardown(void **state) {
+    (void)state;
+    return harness_server_down(&limits_srv) == SB_OK ? 0 : -1;
+}
+
+static harness_conn *limits_conn(void) {
+    harness_conn *conn;
+    assert_int_equal(harness_conn_open(limits_srv->port, 0, ANSWER_BOUND_MS, &conn), SB_OK);
+    return conn;
+}
+
+static void test_oversized_content_length_refused_before_body(void **state) {
+    (void)state;
+    /* 1 MB declared (under h2o's global 8 MiB), 16 KiB allowed here; no body sent */
+    static const char head[] = "POST /api/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 1000000\r\n\r\n";
+    harness_conn *conn = limits_conn();
+    assert_int_equal(harness_conn_send(conn, head, sizeof head - 1, ANSWER_BOUND_MS), SB_OK);
+    harness_response r;
+    int result = harness_conn_read_response(conn, false, 5000, &r);
+    if (result != SB_OK) fprintf(stderr, "no answer before the body: %s\n", sb_strerror(result));
+    assert_int_equal(result, SB_OK);
+    HARNESS_ASSERT_ERROR(r, 413, "body_too_large");
+    harness_response_free(&r);
+    assert_int_equal(harness_conn_wait_closed(conn, ANSWER_BOUND_MS), SB_OK);
+    harness_conn_close(conn);
+}
+
+static void test_chunked_body_cut_off_at_cap(void **state) {
+    (void)state;
+    static const char head[] = "POST /api/auth/otp/request HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                               "Transfer-Encoding: chunked\r\n\r\n";
+    harness_conn *conn = limits_conn();
+    assert_int_equal(harness_conn_send(conn, head, sizeof head - 1, ANSWER_BOUND_MS), SB_OK);
+    /* 64 KiB in 4 KiB chunks and no last chunk: the body never ends */
+    static char chunk[4096 + 16];
+    int n = snprintf(chunk, sizeof chunk, "1000\r\n");
+    memset(chunk + n, ' ', 4096);
+    memcpy(chunk + n + 4096, "\r\n", 2);
+    for (int i = 0; i < 16; i++)
+        if (harness_conn_send(conn, chunk, (size_t)n + 4096 + 2, ANSWER_BOUND_MS) != SB_OK) break; /* cut off */
+    harness_response r;
+    int result = harness_conn_read_response(conn, false, 5000, &r);
+    if (result == SB_OK) {
+        HARNESS_ASSERT_ERROR(r, 413, "body_too_large");
+        harness_response_free(&r);
+    } else {
+        /* a reset may overtake the 413; what must not happen is waiting for the rest */
+        if (result != SB_ECLOSED) fprintf(stderr, "chunked body not cut off: %s\n", sb_strerror(result));
+        assert_int_equal(result, SB_ECLOSED);
+    }
+    harness_conn_close(conn);
+}
+
+static void test_authenticated_cap_still_larger(void **state) {
+    (void)state;
+    harness_customer me = harness_customer_next(limits_srv, "0912779", &phone_counter);
+    /* 100 KiB to an authenticated route (cap 1 MiB) reaches the handler */
+    size_t len = 100 * 1024;
+    char *body = sb_malloc(len + 1);
+    assert_non_null(body);
+    memset(body, ' ', len);
+    static const char json[] = "{\"display_name\":\"Cap Test\"}";
+    memcpy(body, json, sizeof json - 1); /* then spaces: still one JSON object */
+    harness_response r;
+    assert_int_equal(
+        harness_http(limits_srv->port, "PATCH", "/api/me", me.token, "application/json", body, len, NULL, &r), SB_OK);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
+    sb_free(body);
+}
+
+static void test_connections_per_address_capped(void **state) {
+    (void)state;
+    harness_conn *held[PER_ADDRESS_MAX];
+    for (int i = 0; i < PER_ADDRESS_MAX; i++)
+        held[i] = limits_conn();
+    /* a request on each makes sure the server has accepted them all */
+    static const char healthz[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+    harness_response r;
+    for (int i = 0; i < PER_ADDRESS_MAX; i++) {
+        assert_int_equal(harness_conn_send(held[i], healthz, sizeof healthz - 1, ANSWER_BOUND_MS), SB_OK);
+        assert_int_equal(harness_conn_read_response(held[i], false, ANSWER_BOUND_MS, &r), SB_OK);
+        HARNESS_ASSERT_STATUS(r, 200);
+        harness_response_free(&r);
+    }
+    /* one more from the same address is closed at once */
+    harness_conn *extra = limits_conn();
+    assert_int_equal(harness_conn_wait_closed(extra, ANSWER_BOUND_MS), SB_OK);
+    harness_conn_close(extra);
+    /* the held ones still work; when one goes, a new one is taken */
+    assert_int_equal(harness_conn_send(held[0], healthz, sizeof healthz - 1, ANSWER_BOUND_MS), SB_OK);
+    assert_int_equal(harness_conn_read_response(held[0], false, ANSWER_BOUND_MS, &r), SB_OK);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
+    harness_conn_close(held[PER_ADDRESS_MAX - 1]);
+    int status = 0;
+    for (int attempt = 0; attempt < 100 && status != 200; attempt++) {
+        if (harness_http_get(limits_srv->port, "/healthz", NULL, &r) == SB_OK) {
+            status = r.status;
+            harness_response_free(&r);
+        } else {
+            harness_sleep_ms(50); /* the server has not seen the close yet */
+        }
+    }
+    assert_int_equal(status, 200);
+    for (int i = 0; i < PER_ADDRESS_MAX - 1; i++)
+        harness_conn_close(held[i]);
+}
+
 /* ---- finding 4: one server per data directory; finding 13: backups 0600 ---- */
 
 static void test_second_serve_refuses(void **state) {
@@ -474,6 +597,12 @@ int main(void) {
         cmocka_unit_test(test_empty_ingest_batch),
         cmocka_unit_test(test_pages_carry_csp),
     };
+    const struct CMUnitTest limits_tests[] = {
+        cmocka_unit_test(test_oversized_content_length_refused_before_body),
+        cmocka_unit_test(test_chunked_body_cut_off_at_cap),
+        cmocka_unit_test(test_authenticated_cap_still_larger),
+        cmocka_unit_test(test_connections_per_address_capped),
+    };
     const struct CMUnitTest store_tests[] = {
         cmocka_unit_test(test_second_serve_refuses),
         cmocka_unit_test(test_serve_after_stop_takes_the_lock),
@@ -488,6 +617,7 @@ int main(void) {
     failed += cmocka_run_group_tests_name("security.ws_session_check", check_tests, check_setup, check_teardown);
     failed += cmocka_run_group_tests_name("security.web", web_tests, web_setup, web_teardown);
     failed += cmocka_run_group_tests_name("security.passwords", pw_tests, pw_setup, pw_teardown);
+    failed += cmocka_run_group_tests_name("security.limits", limits_tests, limits_setup, limits_teardown);
     failed += cmocka_run_group_tests_name("security.store", store_tests, NULL, NULL);
     return failed;
 }
