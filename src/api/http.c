@@ -16,13 +16,15 @@
  * Everything a handler needs lives on the stack or in h2o's request pool.
  *
  * Limits: a request must arrive within SB_HTTP_REQUEST_TIMEOUT_MS (our
- * per-connection timer answers 408; h2o's own closes a second later), and
- * bodies over SB_HTTP_INGEST_BODY_BYTES_MAX (the largest route cap, that of
- * POST /api/ingest) are refused by h2o with a 413 before they are buffered
- * (rewritten into the JSON error shape by a filter); h2o cannot set its cap
- * per path, so every other route's own cap (SB_HTTP_BODY_BYTES_MAX, or
- * SB_HTTP_BODY_BYTES_MAX_UNAUTH on public routes) is applied by the pipeline
- * once the body is in.
+ * per-connection timer answers 408; h2o's own closes a second later).  Each
+ * route's body cap (SB_HTTP_BODY_BYTES_MAX_UNAUTH on public routes,
+ * SB_HTTP_BODY_BYTES_MAX on others, SB_HTTP_INGEST_BODY_BYTES_MAX on POST
+ * /api/ingest, the largest and h2o's own cap) is applied while the body
+ * arrives by the guard in http_guard.c, and exactly again by the pipeline.
+ * Connections are counted per client address and in total at accept.
+ *
+ * Answers made off the loop (api_defer): the password pool runs the work
+ * and posts the job back to the request's loop, which answers it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
