@@ -122,8 +122,8 @@ extern const char *const api_latency_bounds_text[API_LATENCY_BUCKETS - 1];
 extern const uint64_t api_latency_bounds_ns[API_LATENCY_BUCKETS - 1];
 
 /* ---- money routes: what routes_payments.c shares with routes_chatpay.c ---- */
-/* The handler's payops context (store = the thread's); while payments are
- * not running it answers 503 and returns SB_ECLOSED. */
+/* The handler's payops context (c->app's, store = the thread's); while
+ * payments are not running it answers 503 and returns SB_ECLOSED. */
 int api_payments_ctx(api_ctx *c, payops_ctx *out) SB_MUST_CHECK;
 /* Answer a payops error as the payment routes do (docs/API.md), using the
  * reason, limit, ledger result or verdict in why (may be NULL).  SB_OK when
@@ -154,10 +154,13 @@ int api_payments_split_body(api_ctx *c, size_t members_max, int64_t *members, in
 
 typedef struct api_ws_conn api_ws_conn;
 #define API_WS_BUCKETS 1024
+/* Buckets of the cross-thread WebSocket registry. */
+#define API_WS_REGISTRY_BUCKETS 4096
 
 /* One event loop thread: everything in it is touched only by that thread,
  * except `receiver` (the cross-thread queue) and `metrics` (read by scrapes). */
 typedef struct api_thread {
+    struct api_server *server;
     int index;
     pthread_t tid;
     bool started;
@@ -192,6 +195,53 @@ typedef struct api_thread {
     struct api_ws_send_batch *ws_sends;
 } api_thread;
 
+/* Which threads hold an open WebSocket of a user (ws.c). */
+typedef struct api_ws_presence {
+    int64_t user_id;
+    uint64_t thread_mask;
+    struct api_ws_presence *next;
+} api_ws_presence;
+
+struct api_thread_msg;
+struct api_peer;
+struct sb_offload;
+
+/* Buckets of a server's table of connections per client address. */
+#define API_PEER_BUCKETS 4096
+
+/* One server (http.c creates it; ws.c keeps its registry and inboxes). */
+struct api_server {
+    sb_app *app;
+    api_server_config cfg;
+    api_router router;
+    h2o_globalconf_t config;
+    bool config_ready;
+    api_thread *threads;
+    int nthreads;
+    int port;
+    bool running; /* between a successful start and stop */
+    int web_fd;
+    char healthz[160];
+    size_t healthz_len;
+    /* The cross-thread registry: user -> threads with a WebSocket of theirs. */
+    pthread_mutex_t registry_lock;
+    bool registry_open;
+    api_ws_presence *registry[API_WS_REGISTRY_BUCKETS];
+    /* Per-thread ordered inboxes: pushes from other threads, FIFO. */
+    struct {
+        pthread_mutex_t lock;
+        struct api_thread_msg *head, *tail;
+    } inboxes[SB_THREADS_MAX];
+    /* Held from a messenger write's commit to the end of its pushes. */
+    pthread_mutex_t order_lock;
+    /* Open connections per client address and in total (http_guard.c). */
+    pthread_mutex_t peers_lock;
+    struct api_peer *peers[API_PEER_BUCKETS];
+    int64_t peers_total;
+    /* Password checks, off the loops (api_defer). */
+    struct sb_offload *passwords;
+};
+
 /* One client connection: counted per thread and per address, its request
  * timer (http.c), and its body guard (http_guard.c). */
 typedef struct api_conn {
@@ -219,16 +269,17 @@ typedef struct {
  * all there yet), SB_EINVAL (malformed or longer than the header caps: left
  * to h2o to answer). */
 int api_head_scan(const char *data, size_t len, api_head *out) SB_MUST_CHECK;
-/* The body cap of the route method + path would reach (public routes and
- * unknown paths SB_HTTP_BODY_BYTES_MAX_UNAUTH, ingest
+/* The body cap of the route method + path would reach on srv (public routes
+ * and unknown paths SB_HTTP_BODY_BYTES_MAX_UNAUTH, ingest
  * SB_HTTP_INGEST_BODY_BYTES_MAX, others SB_HTTP_BODY_BYTES_MAX). */
-size_t api_server_body_cap(const char *method, size_t method_len, const char *path, size_t path_len);
-/* Count a new connection against its address and the total: SB_ELIMIT over
- * a cap (close it), SB_ENOMEM.  Any thread. */
-int api_peer_acquire(h2o_socket_t *sock, struct api_peer **out) SB_MUST_CHECK;
-void api_peer_release(struct api_peer *peer);
-/* The per-address cap (0: SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX); before the threads start. */
-void api_guard_configure(int connections_per_address_max);
+size_t api_server_body_cap(const api_server *srv, const char *method, size_t method_len, const char *path,
+                           size_t path_len);
+/* Count a new connection of srv against its address and the total:
+ * SB_ELIMIT over a cap (close it), SB_ENOMEM.  Any thread. */
+int api_peer_acquire(api_server *srv, h2o_socket_t *sock, struct api_peer **out) SB_MUST_CHECK;
+void api_peer_release(api_server *srv, struct api_peer *peer);
+/* Free what is left of srv's table (api_server_free). */
+void api_peers_dispose(api_server *srv);
 /* After h2o_accept: stand in front of h2o's read callback. */
 void api_guard_start(api_conn *conn);
 /* After h2o was given an answer to write, or read something: stand in
@@ -275,12 +326,10 @@ typedef struct {
  * SB_ENOMEM: nothing deferred, data freed. */
 int api_defer(api_ctx *c, const api_deferred_ops *ops, void *data_take) SB_MUST_CHECK;
 
-/* Server state for the system routes and the WebSocket code. */
-const api_router *api_server_router(void);
-int api_server_thread_count(void);
-api_thread *api_server_thread(int index);
-const char *api_server_healthz(size_t *len_out);
-bool api_server_web_enabled(void);
+/* The server of the request (c->request->thread->server). */
+api_server *api_ctx_server(const api_ctx *c);
+/* api_ctx_push for code on a loop thread without a request (frames). */
+void api_thread_push(api_thread *t, const messenger_events *events);
 
 /* A connection became a WebSocket: its request timer stops. */
 void api_connection_upgraded(h2o_req_t *req);
@@ -290,25 +339,25 @@ int api_ws_handle(api_ctx *c);              /* GET /api/ws */
 void api_ws_thread_init(api_thread *t);     /* in the thread, before the loop runs */
 void api_ws_thread_shutdown(api_thread *t); /* close every connection with 1001 */
 void api_ws_thread_dispose(api_thread *t);  /* drop what is left; stop timers */
+/* Set up / tear down a server's registry and inboxes (api_server_new,
+ * api_server_free); open/close it (api_ws_send_to_user refuses when closed). */
+void api_ws_registry_init(api_server *srv);
+void api_ws_registry_dispose(api_server *srv);
+void api_ws_registry_open(api_server *srv);
+void api_ws_registry_close(api_server *srv);
 /* Session session_id of user_id ended (signed out): close each of its
- * WebSockets with 4001 "session_revoked", on whatever thread it lives (this
- * thread's at once, others' through their inbox).  Any thread; never fails
- * the caller: connections a message could not reach find out at their next
- * session check (the ping timer). */
-void api_ws_session_end(int64_t user_id, int64_t session_id);
-/* How often each thread pings its WebSockets and re-checks their sessions
- * (0 restores SB_WS_PING_INTERVAL_MS); set before the threads start. */
-void api_ws_ping_interval_set(int interval_ms);
-/* Open/close the cross-thread registry (api_ws_send_to_user refuses when closed). */
-void api_ws_registry_open(void);
-void api_ws_registry_close(void);
+ * WebSockets on srv with 4001 "session_revoked", on whatever thread it
+ * lives (this thread's at once, others' through their inbox).  Any thread;
+ * never fails the caller: connections a message could not reach find out at
+ * their next session check (the ping timer). */
+void api_ws_session_end(api_server *srv, int64_t user_id, int64_t session_id);
 
 /* Cross-thread messages to a loop.  API_MSG_WS_SEND: `text` (len bytes, then
  * a NUL) goes to every open WebSocket of the user_count users whose ids
  * follow the text (user_ids points there). */
 /* API_MSG_WS_SESSION_END (only in ws.c's inbox): close every WebSocket of
- * session `session_id` of user `session_user_id` with 4001. */
-/* API_MSG_DEFERRED: the off-loop work of request `deferred` is done (or
+ * session `session_id` of user `session_user_id` with 4001.
+ * API_MSG_DEFERRED: the off-loop work of request `deferred` is done (or
  * cancelled): answer it on this loop (http.c). */
 enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2, API_MSG_WS_SESSION_END = 3, API_MSG_DEFERRED = 4 };
 typedef struct api_thread_msg {
@@ -369,8 +418,9 @@ void api_ws_sends_thread_dispose(api_thread *t);
 /* Held from a messenger write's commit to the end of its pushes, so that
  * every device receives the events of writes in commit order (per-chat seq
  * order), whichever thread made them. */
-void api_ws_order_lock(void);
-void api_ws_order_unlock(void);
-int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json_text, size_t len) SB_MUST_CHECK;
+void api_ws_order_lock(api_server *srv);
+void api_ws_order_unlock(api_server *srv);
+int api_ws_send_to_users(api_server *srv, const int64_t *user_ids, size_t count, const char *json_text,
+                         size_t len) SB_MUST_CHECK;
 
 #endif /* SB_API_INT_H */

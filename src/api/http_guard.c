@@ -20,8 +20,8 @@
  * stand in front of the write callbacks of HTTP answers and put ours back
  * after each.  A WebSocket (upgraded) connection is left alone.
  *
- * Connections.  A table under one mutex counts the open connections of each
- * client address across all threads; past the per-address cap, or past the
+ * Connections.  A table of the server's, under one mutex, counts the open
+ * connections of each client address across all its threads; past the per-address cap, or past the
  * total cap, a new connection is closed at once (logged at most once a
  * second per thread).
  */
@@ -110,8 +110,6 @@ int api_head_scan(const char *data, size_t len, api_head *out) {
 
 /* ---- connections per address ---- */
 
-#define PEER_BUCKETS 4096
-
 struct api_peer {
     uint8_t addr[16];
     uint8_t family;
@@ -119,22 +117,15 @@ struct api_peer {
     struct api_peer *next;
 };
 
-static struct {
-    pthread_mutex_t lock;
-    struct api_peer *buckets[PEER_BUCKETS];
-    int64_t total;
-    int per_address_max;
-    int64_t total_max;
-} peers = {.lock = PTHREAD_MUTEX_INITIALIZER,
-           .per_address_max = SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX,
-           .total_max = SB_HTTP_CONNECTIONS_TOTAL_MAX};
-
-void api_guard_configure(int connections_per_address_max) {
-    peers.per_address_max =
-        connections_per_address_max > 0 ? connections_per_address_max : SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX;
+static size_t peer_bucket(const uint8_t addr[16], uint8_t family) {
+    uint64_t hash = 1469598103934665603ULL; /* FNV-1a */
+    for (int i = 0; i < 16; i++)
+        hash = (hash ^ addr[i]) * 1099511628211ULL;
+    hash = (hash ^ family) * 1099511628211ULL;
+    return (size_t)(hash % API_PEER_BUCKETS);
 }
 
-int api_peer_acquire(h2o_socket_t *sock, struct api_peer **out) {
+int api_peer_acquire(api_server *srv, h2o_socket_t *sock, struct api_peer **out) {
     *out = NULL;
     struct sockaddr_storage ss;
     socklen_t len = h2o_socket_getpeername(sock, (struct sockaddr *)&ss);
@@ -146,16 +137,14 @@ int api_peer_acquire(h2o_socket_t *sock, struct api_peer **out) {
         memcpy(addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
         family = 6;
     }
-    uint64_t hash = 1469598103934665603ULL; /* FNV-1a */
-    for (int i = 0; i < 16; i++)
-        hash = (hash ^ addr[i]) * 1099511628211ULL;
-    hash = (hash ^ family) * 1099511628211ULL;
+    int per_address_max = srv->cfg.connections_per_address_max > 0 ? srv->cfg.connections_per_address_max
+                                                                   : SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX;
     int result = SB_OK;
-    pthread_mutex_lock(&peers.lock);
-    struct api_peer **slot = &peers.buckets[hash % PEER_BUCKETS];
+    pthread_mutex_lock(&srv->peers_lock);
+    struct api_peer **slot = &srv->peers[peer_bucket(addr, family)];
     while (*slot && ((*slot)->family != family || memcmp((*slot)->addr, addr, 16) != 0))
         slot = &(*slot)->next;
-    if (peers.total >= peers.total_max || (*slot && (*slot)->count >= peers.per_address_max)) {
+    if (srv->peers_total >= SB_HTTP_CONNECTIONS_TOTAL_MAX || (*slot && (*slot)->count >= per_address_max)) {
         result = SB_ELIMIT;
     } else if (!*slot) {
         struct api_peer *p = sb_calloc(1, sizeof *p);
@@ -169,29 +158,36 @@ int api_peer_acquire(h2o_socket_t *sock, struct api_peer **out) {
     }
     if (result == SB_OK) {
         (*slot)->count++;
-        peers.total++;
+        srv->peers_total++;
         *out = *slot;
     }
-    pthread_mutex_unlock(&peers.lock);
+    pthread_mutex_unlock(&srv->peers_lock);
     return result;
 }
 
-void api_peer_release(struct api_peer *peer) {
+void api_peer_release(api_server *srv, struct api_peer *peer) {
     if (!peer) return;
-    pthread_mutex_lock(&peers.lock);
-    peers.total--;
+    pthread_mutex_lock(&srv->peers_lock);
+    srv->peers_total--;
     if (--peer->count == 0) {
-        uint64_t hash = 1469598103934665603ULL;
-        for (int i = 0; i < 16; i++)
-            hash = (hash ^ peer->addr[i]) * 1099511628211ULL;
-        hash = (hash ^ peer->family) * 1099511628211ULL;
-        struct api_peer **slot = &peers.buckets[hash % PEER_BUCKETS];
+        struct api_peer **slot = &srv->peers[peer_bucket(peer->addr, peer->family)];
         while (*slot && *slot != peer)
             slot = &(*slot)->next;
         if (*slot) *slot = peer->next;
         sb_free(peer);
     }
-    pthread_mutex_unlock(&peers.lock);
+    pthread_mutex_unlock(&srv->peers_lock);
+}
+
+void api_peers_dispose(api_server *srv) {
+    for (size_t i = 0; i < API_PEER_BUCKETS; i++) {
+        while (srv->peers[i]) {
+            struct api_peer *next = srv->peers[i]->next;
+            sb_free(srv->peers[i]);
+            srv->peers[i] = next;
+        }
+    }
+    srv->peers_total = 0;
 }
 
 /* ---- the body guard ---- */
@@ -255,7 +251,7 @@ static bool guard_check(api_conn *conn, bool decoded) {
     h2o_buffer_t *input = conn->sock->input;
     api_head head;
     if (input->size == 0 || api_head_scan(input->bytes, input->size, &head) != SB_OK) return false;
-    size_t cap = api_server_body_cap(head.method, head.method_len, head.path, head.path_len);
+    size_t cap = api_server_body_cap(conn->thread->server, head.method, head.method_len, head.path, head.path_len);
     if (!head.chunked && head.content_length > (int64_t)cap) {
         guard_refuse(conn, cap, "Content-Length");
         return true;

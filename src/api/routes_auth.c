@@ -167,7 +167,7 @@ static int post_logout(api_ctx *c) {
     int result = identity_session_revoke(c->store, c->token);
     if (result != SB_OK && result != SB_EAUTH) return result;
     /* every WebSocket opened with this token ends now, on any thread */
-    api_ws_session_end(c->principal->user_id, c->principal->session_id);
+    api_ws_session_end(api_ctx_server(c), c->principal->user_id, c->principal->session_id);
     api_reply_empty(c, 204);
     return SB_OK;
 }

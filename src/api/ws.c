@@ -12,8 +12,8 @@
  * closes with 1003, a message over SB_WS_MESSAGE_BYTES_MAX with 1009 (wslay
  * enforces it), more than SB_WS_CLIENT_MESSAGES_PER_S_MAX messages a second
  * are answered with a rate_limited error and dropped, twice that closes with
- * 1008.  The server pings every SB_WS_PING_INTERVAL_MS and drops a peer
- * silent for two intervals.
+ * 1008.  The server pings every SB_WS_PING_INTERVAL_MS (serve --ws-ping-ms)
+ * and drops a peer silent for two intervals.
  *
  * Sessions: a connection remembers the session it was opened with.  Signing
  * out (api_ws_session_end) closes every connection of that session at once
@@ -48,8 +48,6 @@
 
 #include "api/api_int.h"
 
-/* Buckets of the cross-thread registry. */
-#define WS_REGISTRY_BUCKETS 4096
 /* Close code of a connection whose session ended (4000-4999: private use). */
 #define WS_CLOSE_SESSION_ENDED 4001
 
@@ -80,62 +78,59 @@ struct api_ws_conn {
 
 static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user_data);
 
-static int ws_ping_interval_ms = SB_WS_PING_INTERVAL_MS;
-
-void api_ws_ping_interval_set(int interval_ms) {
-    ws_ping_interval_ms = interval_ms > 0 ? interval_ms : SB_WS_PING_INTERVAL_MS;
+/* The ping interval of t's server. */
+static int64_t ping_interval_ms(const api_thread *t) {
+    int ms = t->server->cfg.ws_ping_interval_ms;
+    return ms > 0 ? ms : SB_WS_PING_INTERVAL_MS;
 }
 
 /* The loop thread running on this OS thread (NULL elsewhere). */
 static _Thread_local api_thread *ws_current_thread;
 
-typedef struct presence {
-    int64_t user_id;
-    uint64_t thread_mask;
-    struct presence *next;
-} presence;
+typedef api_ws_presence presence;
 
-static struct {
-    pthread_mutex_t lock;
-    bool open;
-    presence *buckets[WS_REGISTRY_BUCKETS];
-} registry = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* Per-thread ordered inboxes: pushes from other threads, FIFO.  One
- * h2o message wakes the thread when its inbox turns non-empty. */
-static struct {
-    pthread_mutex_t lock;
-    api_thread_msg *head, *tail;
-} inboxes[SB_THREADS_MAX];
-static pthread_once_t inboxes_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void inboxes_init(void) {
+void api_ws_registry_init(api_server *srv) {
+    pthread_mutex_init(&srv->registry_lock, NULL);
+    pthread_mutex_init(&srv->order_lock, NULL);
     for (int i = 0; i < SB_THREADS_MAX; i++)
-        pthread_mutex_init(&inboxes[i].lock, NULL);
+        pthread_mutex_init(&srv->inboxes[i].lock, NULL);
 }
 
-void api_ws_order_lock(void) { pthread_mutex_lock(&order_lock); }
-void api_ws_order_unlock(void) { pthread_mutex_unlock(&order_lock); }
+void api_ws_registry_dispose(api_server *srv) {
+    for (int i = 0; i < SB_THREADS_MAX; i++) {
+        api_thread_msg *msg = srv->inboxes[i].head;
+        while (msg) {
+            api_thread_msg *next = msg->inbox_next;
+            sb_free(msg);
+            msg = next;
+        }
+        pthread_mutex_destroy(&srv->inboxes[i].lock);
+    }
+    pthread_mutex_destroy(&srv->order_lock);
+    pthread_mutex_destroy(&srv->registry_lock);
+}
+
+void api_ws_order_lock(api_server *srv) { pthread_mutex_lock(&srv->order_lock); }
+void api_ws_order_unlock(api_server *srv) { pthread_mutex_unlock(&srv->order_lock); }
 
 /* Append msg (taken) to thread t's inbox; wake t if it was empty. */
 static int inbox_put(api_thread *t, api_thread_msg *msg) {
     api_thread_msg *wake = NULL;
-    pthread_mutex_lock(&inboxes[t->index].lock);
+    pthread_mutex_lock(&t->server->inboxes[t->index].lock);
     msg->inbox_next = NULL;
-    if (!inboxes[t->index].head) {
+    if (!t->server->inboxes[t->index].head) {
         wake = sb_calloc(1, sizeof *wake);
         if (!wake) {
-            pthread_mutex_unlock(&inboxes[t->index].lock);
+            pthread_mutex_unlock(&t->server->inboxes[t->index].lock);
             sb_free(msg);
             return SB_ENOMEM;
         }
-        inboxes[t->index].head = msg;
+        t->server->inboxes[t->index].head = msg;
     } else {
-        inboxes[t->index].tail->inbox_next = msg;
+        t->server->inboxes[t->index].tail->inbox_next = msg;
     }
-    inboxes[t->index].tail = msg;
-    pthread_mutex_unlock(&inboxes[t->index].lock);
+    t->server->inboxes[t->index].tail = msg;
+    pthread_mutex_unlock(&t->server->inboxes[t->index].lock);
     if (wake) {
         wake->kind = API_MSG_WS_SEND; /* no users: just "drain your inbox" */
         h2o_multithread_send_message(&t->receiver, &wake->super);
@@ -147,10 +142,10 @@ static void deliver_one(api_thread *t, const api_thread_msg *msg);
 
 /* Write everything in t's inbox, oldest first (on t). */
 static void inbox_drain(api_thread *t) {
-    pthread_mutex_lock(&inboxes[t->index].lock);
-    api_thread_msg *msg = inboxes[t->index].head;
-    inboxes[t->index].head = inboxes[t->index].tail = NULL;
-    pthread_mutex_unlock(&inboxes[t->index].lock);
+    pthread_mutex_lock(&t->server->inboxes[t->index].lock);
+    api_thread_msg *msg = t->server->inboxes[t->index].head;
+    t->server->inboxes[t->index].head = t->server->inboxes[t->index].tail = NULL;
+    pthread_mutex_unlock(&t->server->inboxes[t->index].lock);
     while (msg) {
         api_thread_msg *next = msg->inbox_next;
         deliver_one(t, msg);
@@ -164,33 +159,32 @@ static size_t user_hash(int64_t user_id, size_t buckets) {
     return (size_t)(x >> 32) % buckets;
 }
 
-void api_ws_registry_open(void) {
-    pthread_once(&inboxes_once, inboxes_init);
-    pthread_mutex_lock(&registry.lock);
-    registry.open = true;
-    pthread_mutex_unlock(&registry.lock);
+void api_ws_registry_open(api_server *srv) {
+    pthread_mutex_lock(&srv->registry_lock);
+    srv->registry_open = true;
+    pthread_mutex_unlock(&srv->registry_lock);
 }
 
-void api_ws_registry_close(void) {
-    pthread_mutex_lock(&registry.lock);
-    registry.open = false;
-    for (size_t i = 0; i < WS_REGISTRY_BUCKETS; i++) {
-        presence *p = registry.buckets[i];
+void api_ws_registry_close(api_server *srv) {
+    pthread_mutex_lock(&srv->registry_lock);
+    srv->registry_open = false;
+    for (size_t i = 0; i < API_WS_REGISTRY_BUCKETS; i++) {
+        presence *p = srv->registry[i];
         while (p) {
             presence *next = p->next;
             sb_free(p);
             p = next;
         }
-        registry.buckets[i] = NULL;
+        srv->registry[i] = NULL;
     }
-    pthread_mutex_unlock(&registry.lock);
+    pthread_mutex_unlock(&srv->registry_lock);
 }
 
 /* Mark (present=true) or clear the thread's bit for user_id. */
-static int registry_set(int64_t user_id, int thread_index, bool present) {
+static int registry_set(api_server *srv, int64_t user_id, int thread_index, bool present) {
     int result = SB_OK;
-    pthread_mutex_lock(&registry.lock);
-    presence **slot = &registry.buckets[user_hash(user_id, WS_REGISTRY_BUCKETS)];
+    pthread_mutex_lock(&srv->registry_lock);
+    presence **slot = &srv->registry[user_hash(user_id, API_WS_REGISTRY_BUCKETS)];
     while (*slot && (*slot)->user_id != user_id)
         slot = &(*slot)->next;
     if (present) {
@@ -212,38 +206,38 @@ static int registry_set(int64_t user_id, int thread_index, bool present) {
             sb_free(gone);
         }
     }
-    pthread_mutex_unlock(&registry.lock);
+    pthread_mutex_unlock(&srv->registry_lock);
     return result;
 }
 
 /* Presence of user_id (lock held), or NULL. */
-static presence *presence_find(int64_t user_id) {
-    presence *p = registry.buckets[user_hash(user_id, WS_REGISTRY_BUCKETS)];
+static presence *presence_find(api_server *srv, int64_t user_id) {
+    presence *p = srv->registry[user_hash(user_id, API_WS_REGISTRY_BUCKETS)];
     while (p && p->user_id != user_id)
         p = p->next;
     return p;
 }
 
-int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json_text, size_t len) {
+int api_ws_send_to_users(api_server *srv, const int64_t *user_ids, size_t count, const char *json_text, size_t len) {
     if (len > SB_WS_MESSAGE_BYTES_MAX) return SB_ELIMIT;
     if (count == 0) return SB_OK;
     if (count > SB_MESSENGER_RECIPIENTS_MAX) return SB_ELIMIT;
-    int nthreads = api_server_thread_count();
     api_thread *self = ws_current_thread;
     /* Pass 1 (under the lock): how many users live on each thread. */
     size_t per_thread[SB_THREADS_MAX] = {0};
     uint64_t *masks = sb_malloc(count * sizeof *masks);
     if (!masks) return SB_ENOMEM;
     int result = SB_OK;
-    pthread_mutex_lock(&registry.lock);
-    if (!registry.open) result = SB_ECLOSED;
+    pthread_mutex_lock(&srv->registry_lock);
+    int nthreads = srv->nthreads;
+    if (!srv->registry_open) result = SB_ECLOSED;
     for (size_t i = 0; result == SB_OK && i < count; i++) {
-        presence *p = presence_find(user_ids[i]);
+        presence *p = presence_find(srv, user_ids[i]);
         masks[i] = p ? p->thread_mask : 0;
         for (int t = 0; masks[i] && t < nthreads; t++)
             if (masks[i] & ((uint64_t)1 << t)) per_thread[t]++;
     }
-    pthread_mutex_unlock(&registry.lock);
+    pthread_mutex_unlock(&srv->registry_lock);
     /* Pass 2: one message per other thread (text once, then its user ids);
      * the calling loop thread's users are written to directly. */
     for (int t = 0; result == SB_OK && t < nthreads; t++) {
@@ -265,7 +259,7 @@ int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json
             if (masks[i] & ((uint64_t)1 << t)) ids[n++] = user_ids[i];
         msg->user_count = n;
         msg->user_ids = ids;
-        api_thread *target = api_server_thread(t);
+        api_thread *target = &srv->threads[t];
         if (target == self) {
             inbox_drain(self); /* what other threads pushed earlier goes first */
             deliver_one(self, msg);
@@ -278,15 +272,15 @@ int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json
     return result;
 }
 
-int api_ws_send_to_user(int64_t user_id, const char *json_text, size_t len) {
+int api_ws_send_to_user(api_server *srv, int64_t user_id, const char *json_text, size_t len) {
     if (len > SB_WS_MESSAGE_BYTES_MAX) return SB_ELIMIT;
-    pthread_mutex_lock(&registry.lock);
-    bool present = registry.open && presence_find(user_id) != NULL;
-    bool open = registry.open;
-    pthread_mutex_unlock(&registry.lock);
+    pthread_mutex_lock(&srv->registry_lock);
+    bool present = srv->registry_open && presence_find(srv, user_id) != NULL;
+    bool open = srv->registry_open;
+    pthread_mutex_unlock(&srv->registry_lock);
     if (!open) return SB_ECLOSED;
     if (!present) return SB_ENOTFOUND;
-    return api_ws_send_to_users(&user_id, 1, json_text, len);
+    return api_ws_send_to_users(srv, &user_id, 1, json_text, len);
 }
 
 /* ---- one connection ---- */
@@ -316,7 +310,7 @@ static void ws_destroy(api_ws_conn *w) {
     while (*slot && *slot != w)
         slot = &(*slot)->bucket_next;
     if (*slot) *slot = w->bucket_next;
-    if (!user_on_thread(t, w->user_id, w) && registry_set(w->user_id, t->index, false) != SB_OK) {
+    if (!user_on_thread(t, w->user_id, w) && registry_set(t->server, w->user_id, t->index, false) != SB_OK) {
         /* clearing never allocates */
     }
     if (w->prev)
@@ -435,17 +429,16 @@ static void ws_session_end_here(api_thread *t, int64_t user_id, int64_t session_
         if (w->user_id == user_id && w->session_id == session_id) ws_session_close(w, "session_revoked");
 }
 
-void api_ws_session_end(int64_t user_id, int64_t session_id) {
-    if (session_id <= 0) return;
-    pthread_mutex_lock(&registry.lock);
-    presence *p = registry.open ? presence_find(user_id) : NULL;
+void api_ws_session_end(api_server *srv, int64_t user_id, int64_t session_id) {
+    if (!srv || session_id <= 0) return;
+    pthread_mutex_lock(&srv->registry_lock);
+    presence *p = srv->registry_open ? presence_find(srv, user_id) : NULL;
     uint64_t mask = p ? p->thread_mask : 0;
-    pthread_mutex_unlock(&registry.lock);
+    pthread_mutex_unlock(&srv->registry_lock);
     api_thread *self = ws_current_thread;
-    int nthreads = api_server_thread_count();
-    for (int i = 0; mask && i < nthreads; i++) {
+    for (int i = 0; mask && i < srv->nthreads; i++) {
         if ((mask & ((uint64_t)1 << i)) == 0) continue;
-        api_thread *target = api_server_thread(i);
+        api_thread *target = &srv->threads[i];
         if (target == self) {
             ws_session_end_here(self, user_id, session_id);
             continue;
@@ -566,7 +559,7 @@ int api_ws_handle(api_ctx *c) {
     w->session_expires_at_ms = c->principal->expires_at_ms;
     w->id = ++t->ws_next_conn_id;
     w->last_seen_ms = w->window_start_ms = w->session_checked_ms = loop_now_ms(t);
-    if (!user_on_thread(t, w->user_id, NULL) && registry_set(w->user_id, t->index, true) != SB_OK) {
+    if (!user_on_thread(t, w->user_id, NULL) && registry_set(t->server, w->user_id, t->index, true) != SB_OK) {
         sb_free(w);
         return SB_ENOMEM;
     }
@@ -700,7 +693,7 @@ static void on_write_turn(h2o_timeout_entry_t *entry) {
 static const char *ws_session_ended(api_ws_conn *w, int64_t now_loop_ms, int64_t now_wall_ms, int *checks_left) {
     if (w->session_id <= 0) return NULL;
     if (now_wall_ms >= w->session_expires_at_ms) return "session_expired";
-    if (*checks_left <= 0 || now_loop_ms - w->session_checked_ms < ws_ping_interval_ms) return NULL;
+    if (*checks_left <= 0 || now_loop_ms - w->session_checked_ms < ping_interval_ms(w->thread)) return NULL;
     (*checks_left)--;
     w->session_checked_ms = now_loop_ms;
     int result = identity_session_check(w->thread->store, w->session_id, now_wall_ms);
@@ -711,17 +704,17 @@ static const char *ws_session_ended(api_ws_conn *w, int64_t now_loop_ms, int64_t
 
 static void on_ping_timer(h2o_timeout_entry_t *entry) {
     api_thread *t = H2O_STRUCT_FROM_MEMBER(api_thread, ws_ping_entry, entry);
-    int64_t now = loop_now_ms(t), now_wall = sb_now_ms();
+    int64_t now = loop_now_ms(t), now_wall = sb_now_ms(), interval = ping_interval_ms(t);
     int checks_left = SB_WS_SESSION_CHECKS_PER_TICK_MAX;
     api_ws_conn *w = t->ws_all;
     while (w) {
         api_ws_conn *next = w->next;
         const char *ended = NULL;
-        if (!w->doomed && w->closing && now - w->closing_since_ms >= ws_ping_interval_ms) {
+        if (!w->doomed && w->closing && now - w->closing_since_ms >= interval) {
             ws_doom(w, "no answer to the session's close");
         } else if (w->doomed || w->closing) {
             /* going */
-        } else if (now - w->last_seen_ms > 2 * (int64_t)ws_ping_interval_ms) {
+        } else if (now - w->last_seen_ms > 2 * interval) {
             ws_doom(w, "no answer to two pings");
         } else if ((ended = ws_session_ended(w, now, now_wall, &checks_left)) != NULL) {
             ws_session_close(w, ended);
@@ -735,7 +728,7 @@ static void on_ping_timer(h2o_timeout_entry_t *entry) {
 }
 
 void api_ws_thread_init(api_thread *t) {
-    h2o_timeout_init(t->loop, &t->ws_ping_timeout, (uint64_t)ws_ping_interval_ms);
+    h2o_timeout_init(t->loop, &t->ws_ping_timeout, (uint64_t)ping_interval_ms(t));
     h2o_timeout_init(t->loop, &t->ws_zero_timeout, 0);
     t->ws_ping_entry.cb = on_ping_timer;
     t->ws_write_entry.cb = on_write_turn;
