@@ -40,10 +40,14 @@ static void *worker_main(void *arg) {
         if (!o->head) o->tail = NULL;
         pthread_mutex_unlock(&o->lock);
         job->run(job, state);
-        job->complete(job, SB_OK);
-        atomic_fetch_add_explicit(&o->completed, 1, memory_order_relaxed);
+        /* its slot is free before its owner hears of it: an owner that
+         * answers and is asked again at once finds room */
         pthread_mutex_lock(&o->lock);
         o->in_flight--;
+        pthread_mutex_unlock(&o->lock);
+        atomic_fetch_add_explicit(&o->completed, 1, memory_order_relaxed);
+        job->complete(job, SB_OK);
+        pthread_mutex_lock(&o->lock);
     }
     pthread_mutex_unlock(&o->lock);
     if (o->cfg.thread_fini) o->cfg.thread_fini(o->cfg.arg, state);
@@ -103,11 +107,11 @@ void sb_offload_stop(sb_offload *o) {
     pthread_mutex_unlock(&o->lock);
     while (cancelled) {
         sb_offload_job *next = cancelled->next_;
-        cancelled->complete(cancelled, SB_ECLOSED);
-        atomic_fetch_add_explicit(&o->cancelled, 1, memory_order_relaxed);
         pthread_mutex_lock(&o->lock);
         o->in_flight--;
         pthread_mutex_unlock(&o->lock);
+        atomic_fetch_add_explicit(&o->cancelled, 1, memory_order_relaxed);
+        cancelled->complete(cancelled, SB_ECLOSED);
         cancelled = next;
     }
     for (int i = 0; i < o->started; i++)
