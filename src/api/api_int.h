@@ -309,7 +309,8 @@ void api_reply_mark(api_ctx *c, int status);
 /* ---- answers made off the loop (http.c) ----
  * A handler whose work is CPU-heavy (argon2id) hands it to the password
  * pool: run happens on a pool thread with that thread's own store
- * connection (NULL if it could not be opened: run must cope), then answer
+ * connection (never NULL: for a worker without one the request is answered
+ * with SB_EIO's error and run is skipped), then answer
  * runs back on the request's loop thread and answers with api_reply_*
  * (c->store is the loop's; c->body and c->principal are gone by then: copy
  * what run and answer need into data).  free runs exactly once, on either

@@ -832,7 +832,8 @@ struct api_deferred {
     uint64_t start_ns;
     const api_deferred_ops *ops;
     void *data;
-    int result; /* SB_OK (ran) or SB_ECLOSED (cancelled) */
+    int result;     /* SB_OK (ran) or SB_ECLOSED (cancelled) */
+    int run_result; /* SB_EIO when there was no store to run with */
     api_thread_msg *msg;
 };
 
@@ -843,6 +844,10 @@ static void deferred_on_req_dispose(void *p) {
 
 static void deferred_run(sb_offload_job *job, void *worker_state) {
     struct api_deferred *d = H2O_STRUCT_FROM_MEMBER(struct api_deferred, job, job);
+    if (!worker_state) { /* the worker could not open its store (logged at its start) */
+        d->run_result = SB_EIO;
+        return;
+    }
     d->ops->run(d->data, worker_state);
 }
 
@@ -862,8 +867,10 @@ static void deferred_finish(api_thread *t, struct api_deferred *d) {
         api_request rq = {.req = d->req, .thread = t, .route = d->route, .method_group = d->method_group};
         api_ctx c = {.app = t->server->app, .store = t->store, .request = &rq, .now_ms = sb_now_ms()};
         connection_request_read(d->req); /* the connection's timer runs again */
-        if (d->result == SB_OK) {
+        if (d->result == SB_OK && d->run_result == SB_OK) {
             d->ops->answer(&c, d->data);
+        } else if (d->result == SB_OK) {
+            api_reply_sb_error(&c, d->run_result, NULL);
         } else {
             api_set_header(&c, "retry-after", "5");
             api_reply_error(&c, 503, "unavailable", "the server is shutting down");

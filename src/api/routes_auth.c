@@ -109,10 +109,6 @@ typedef struct {
 
 static void login_run(void *data, store *s) {
     login_job *j = data;
-    if (!s) {
-        j->result = SB_EIO;
-        return;
-    }
     int64_t now_ms = sb_now_ms(), user_id = 0;
     j->result = identity_staff_login(s, j->username, j->password, now_ms, &user_id);
     if (j->result == SB_OK) j->result = identity_session_create(s, user_id, now_ms, j->token);
@@ -266,10 +262,6 @@ typedef struct {
 
 static void staff_run(void *data, store *s) {
     staff_job *j = data;
-    if (!s) {
-        j->result = SB_EIO;
-        return;
-    }
     int64_t user_id = 0;
     j->result = identity_staff_create(s, j->username, j->password, j->role, &user_id);
     if (j->result == SB_OK) j->result = identity_user_get(s, user_id, &j->user);
