@@ -99,6 +99,10 @@ void api_listening_set(const listening_config *cfg);
 /* Replace the reply hook of the configuration in force (the messenger side,
  * bankbot, fills it after api_listening_set and before api_server_run). */
 void api_listening_reply_hook_set(listening_reply_hook hook);
+/* The outbound reply sender serve started (listening_outbound_start), or
+ * NULL: with one, replies to external networks wait for it ('pending') and
+ * the reply route wakes it after each commit.  Borrowed until cleared. */
+void api_listening_outbound_set(listening_outbound *o);
 /* Start the alert sender: a thread with a bounded queue that pushes every
  * alert to the open WebSockets of analyst and admin staff ({"type":
  * "listening.alert","alert":{...}}) and POSTs it as JSON to webhook_url

@@ -18,13 +18,13 @@
  * without value when is_flag), with an optional environment variable that
  * supplies the value when the option is absent. */
 typedef struct {
-    const char *name;    /* without the dashes, e.g. "port" */
-    const char *env;     /* e.g. "SOCIALBANK_PORT", or NULL */
-    const char *help;    /* one line */
-    const char *def;     /* default value text, or NULL */
-    bool is_flag;        /* takes no value */
-    const char *value;   /* out: the value (argv, env or def), or NULL */
-    bool seen;           /* out: given on the command line or in env */
+    const char *name;  /* without the dashes, e.g. "port" */
+    const char *env;   /* e.g. "SOCIALBANK_PORT", or NULL */
+    const char *help;  /* one line */
+    const char *def;   /* default value text, or NULL */
+    bool is_flag;      /* takes no value */
+    const char *value; /* out: the value (argv, env or def), or NULL */
+    bool seen;         /* out: given on the command line or in env */
 } cli_option;
 
 /* Parse argv[1..] against opts (terminated by a {NULL} entry).  Positional
@@ -47,7 +47,8 @@ const char *cli_value(const cli_option *opts, const char *name);
 /* Parse an integer option within [min, max]; on error print it and return 2. */
 int cli_int(const cli_option *opts, const char *name, long min, long max, long *out);
 /* The data directory: --data, $SOCIALBANK_DATA, or ./data. */
-#define CLI_DATA_OPTION {"data", "SOCIALBANK_DATA", "data directory (SQLite database lives here)", "./data", false, NULL, false}
+#define CLI_DATA_OPTION                                                                                                \
+    { "data", "SOCIALBANK_DATA", "data directory (SQLite database lives here)", "./data", false, NULL, false }
 
 /* ---- line input ---- */
 /* Read one line of in (without the newline; a trailing CR dropped) into buf,
@@ -111,6 +112,12 @@ int cli_serve_listening_open(const char *model_path, bool store_raw, const char 
                              const char *data_location, cli_serve_listening **out) __attribute__((warn_unused_result));
 /* Clear the api's configuration, stop the alert sender, free.  NULL is fine. */
 void cli_serve_listening_close(cli_serve_listening *sl);
+/* Start the outbound replies' sender with the webhook connector when url is
+ * not NULL (--listening-outbound), with the first retry's wait
+ * (--listening-outbound-backoff-ms, NULL for the default).  SB_OK without a
+ * url; else SB_EINVAL for a bad url or backoff, start errors (printed). */
+int cli_serve_listening_outbound_start(cli_serve_listening *sl, const char *url, const char *backoff_ms_text,
+                                       const char *data_location) __attribute__((warn_unused_result));
 /* The configuration serve's listening runs with (understander, raw key,
  * alert sink), for other parts of serve that open listening contexts (the
  * service bot's hand-offs).  Borrowed; valid until close. */

@@ -109,7 +109,8 @@ static void serve_maintenance_pass(serve_maintenance *m) {
     chatpay_ctx chat = {.ops = m->ctx, .push = serve_push};
     int64_t chat_updated = 0;
     result = chatpay_expire_due(&chat, now_ms, &chat_updated);
-    if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
+    if (result != SB_OK)
+        sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
     if (m->ctx.sw) {
         result = payops_c2c_reconcile(&m->ctx, now_ms, &settled);
         if (result != SB_OK)
@@ -296,6 +297,11 @@ int cli_serve(int argc, char **argv) {
          "raw-text key file (32 bytes or 64 hex); else $SOCIALBANK_LISTENING_KEY", NULL, false, NULL, false},
         {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http:// URL listening alerts are POSTed to", NULL, false,
          NULL, false},
+        {"listening-outbound", "SOCIALBANK_LISTENING_OUTBOUND",
+         "http:// URL of the integration service agents' replies to external networks are POSTed to", NULL, false, NULL,
+         false},
+        {"listening-outbound-backoff-ms", "SOCIALBANK_LISTENING_OUTBOUND_BACKOFF_MS",
+         "first retry's wait for an outbound reply (doubles each attempt)", NULL, false, NULL, false},
         {NULL}};
     const char *pos[1];
     int npos;
@@ -357,7 +363,12 @@ int cli_serve(int argc, char **argv) {
     result = cli_serve_listening_open(
         cli_value(opts, "listening-model"), store_raw && strcmp(store_raw, "0") != 0 && strcmp(store_raw, "false") != 0,
         cli_value(opts, "listening-key-file"), cli_value(opts, "listening-webhook"), cfg.data_location, &serve_listen);
+    if (result == SB_OK)
+        result =
+            cli_serve_listening_outbound_start(serve_listen, cli_value(opts, "listening-outbound"),
+                                               cli_value(opts, "listening-outbound-backoff-ms"), cfg.data_location);
     if (result != SB_OK) {
+        cli_serve_listening_close(serve_listen);
         api_payments_set(NULL);
         serve_money_close(&money);
         identity_sender_stop();

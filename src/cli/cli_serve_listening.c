@@ -21,6 +21,8 @@ struct cli_serve_listening {
     listening_text_engine *engine;
     listening_config cfg;
     bool alerts_started;
+    listening_outbound_webhook_state outbound_state;
+    listening_outbound *outbound;
 };
 
 int cli_serve_listening_open(const char *model_path, bool store_raw, const char *key_file, const char *webhook_url,
@@ -74,8 +76,36 @@ int cli_serve_listening_open(const char *model_path, bool store_raw, const char 
 
 const listening_config *cli_serve_listening_config(const cli_serve_listening *sl) { return &sl->cfg; }
 
+int cli_serve_listening_outbound_start(cli_serve_listening *sl, const char *url, const char *backoff_ms_text,
+                                       const char *data_location) {
+    if (!url) return SB_OK;
+    int64_t backoff_ms = 0;
+    if (backoff_ms_text && (sb_parse_int64(backoff_ms_text, &backoff_ms) != SB_OK || backoff_ms < 1 ||
+                            backoff_ms > SB_LISTENING_OUTBOUND_BACKOFF_MS_MAX)) {
+        fprintf(stderr, "socialbank serve: --listening-outbound-backoff-ms must be 1 to %lld\n",
+                (long long)SB_LISTENING_OUTBOUND_BACKOFF_MS_MAX);
+        return SB_EINVAL;
+    }
+    int result = sb_webhook_url_parse(url, SB_LISTENING_WEBHOOK_URL_BYTES_MAX, &sl->outbound_state.url);
+    if (result == SB_OK)
+        result = listening_outbound_start(data_location, listening_outbound_webhook(&sl->outbound_state), backoff_ms,
+                                          &sl->outbound);
+    if (result != SB_OK) {
+        fprintf(
+            stderr,
+            "socialbank serve: cannot start the outbound replies (--listening-outbound http://HOST[:PORT]/PATH): %s\n",
+            sb_strerror(result));
+        return result;
+    }
+    api_listening_outbound_set(sl->outbound);
+    sb_log(SB_LOG_INFO, "listening.outbound", "replies to external networks go to the webhook connector");
+    return SB_OK;
+}
+
 void cli_serve_listening_close(cli_serve_listening *sl) {
     if (!sl) return;
+    api_listening_outbound_set(NULL);
+    listening_outbound_stop(sl->outbound);
     api_listening_set(NULL);
     if (sl->alerts_started) api_listening_alerts_stop();
     listening_text_engine_free(sl->engine);

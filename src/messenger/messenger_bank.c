@@ -224,6 +224,47 @@ int messenger_channel_comment(store *s, int64_t user_id, int64_t post_seq, const
     return result;
 }
 
+int messenger_channel_comment_reply(store *s, int64_t user_id, int64_t chat_id, int64_t comment_seq, const char *text,
+                                    int64_t now_ms, messenger_message *out, messenger_events *events) {
+    messenger_events_clear(events);
+    if (!text) return SB_EINVAL;
+    size_t len = strnlen(text, SB_MESSENGER_TEXT_BYTES_MAX + 1);
+    int result = messenger_text_check(text, len);
+    if (result != SB_OK) return result;
+    messenger_message m = {
+        .sender_id = user_id, .kind = MESSENGER_MSG_COMMENT, .reply_to_seq = comment_seq, .created_at_ms = now_ms};
+    if (!(m.text = sb_strndup(text, len))) return SB_ENOMEM;
+    result = store_begin(s);
+    if (result != SB_OK) {
+        messenger_message_clear(&m);
+        return result;
+    }
+    messenger_message comment = {0}, post = {0};
+    int64_t channel_id = 0;
+    result = store_query_int64(s, &channel_id, "SELECT id FROM msg_chats WHERE kind = 'channel'", NULL);
+    if (result == SB_OK && channel_id != chat_id) result = SB_ENOTFOUND;
+    int kind, role;
+    if (result == SB_OK) result = messenger__access(s, chat_id, user_id, &kind, &role);
+    if (result == SB_OK) result = messenger__message_load(s, chat_id, comment_seq, &comment);
+    if (result == SB_OK && (comment.kind != MESSENGER_MSG_COMMENT || comment.deleted_at_ms)) result = SB_ENOTFOUND;
+    /* The comment's post: the reply counts among its comments. */
+    if (result == SB_OK) result = messenger__message_load(s, chat_id, comment.reply_to_seq, &post);
+    if (result == SB_OK && post.kind != MESSENGER_MSG_POST) result = SB_ENOTFOUND;
+    m.chat_id = chat_id;
+    if (result == SB_OK) result = messenger__message_insert(s, &m);
+    if (result == SB_OK) result = messenger__message_event(s, events, MESSENGER_EVENT_MESSAGE_NEW, &m, user_id);
+    if (result == SB_OK) result = post_count_bump(s, &post, 1, user_id, events);
+    messenger_message_clear(&comment);
+    messenger_message_clear(&post);
+    result = messenger__finish(s, result, events);
+    /* No comment hook: the bank's own answer is not a post about the bank. */
+    if (result == SB_OK && out)
+        *out = m;
+    else
+        messenger_message_clear(&m);
+    return result;
+}
+
 int messenger_channel_share(store *s, int64_t user_id, int64_t post_seq, int64_t target_chat_id, int64_t now_ms,
                             messenger_message *out, messenger_events *events) {
     messenger_events_clear(events);
