@@ -571,7 +571,10 @@ int listening_canned_render(listening *l, const char *shortcut, const char *lang
     result = listening_canned_check(tmpl, bad_out);
     char case_text[24];
     snprintf(case_text, sizeof case_text, "%lld", (long long)case_id);
+    /* Names go in as bidi isolates (U+2068 ... U+2069): a Latin handle at the
+     * start of a Persian reply must not turn the whole reply left to right. */
     const char *values[] = {name ? name : "", case_text, agent ? agent : ""};
+    const bool isolate[] = {true, false, true};
     sb_buf b;
     sb_buf_init(&b, SB_LISTENING_NOTE_BYTES_MAX + 1);
     for (const char *p = tmpl; result == SB_OK && *p;) {
@@ -579,7 +582,9 @@ int listening_canned_render(listening *l, const char *shortcut, const char *lang
         while (k < SB_ARRAY_LEN(canned_vars) && strncmp(p, canned_vars[k], strlen(canned_vars[k])) != 0)
             k++;
         if (k < SB_ARRAY_LEN(canned_vars)) {
-            result = sb_buf_append_str(&b, values[k]);
+            if (isolate[k]) result = sb_buf_append_str(&b, "\xE2\x81\xA8");
+            if (result == SB_OK) result = sb_buf_append_str(&b, values[k]);
+            if (result == SB_OK && isolate[k]) result = sb_buf_append_str(&b, "\xE2\x81\xA9");
             p += strlen(canned_vars[k]);
         } else {
             result = sb_buf_append(&b, p, 1);

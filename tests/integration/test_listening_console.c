@@ -407,7 +407,8 @@ static void test_customer_panel_audited(void **state) {
     char want[64];
     snprintf(want, sizeof want, "case %lld", (long long)id);
     assert_non_null(strstr(text, want));
-    assert_non_null(strstr(text, "@sara_a")); /* consent withdrawn: the handle, not the name */
+    /* consent withdrawn: the handle, not the name, as a bidi isolate (U+2068 ... U+2069) */
+    assert_non_null(strstr(text, "\xE2\x81\xA8@sara_a\xE2\x81\xA9"));
     json_decref(j);
     j = call("POST", path, agent_token, json_pack("{s:s, s:s}", "canned", "nope", "lang", "en"), 404);
     assert_string_equal(error_field(j), "canned");
