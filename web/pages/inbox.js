@@ -70,8 +70,7 @@ export async function render(ctx, root) {
         if (agent) runBulk({ action: "assign", agent });
       } }, t("inbox.bulk.apply")),
       h("label", null, t("inbox.bulk.state"), vocabSelect("state", STATES, "", { any: false })),
-      h("button", { type: "button", class: "secondary", dataset: { bulk: "state" }, onclick: () => runBulk({ action: "state", state: bulk.elements.state.value }) }, t("inbox.bulk.apply")),
-      bulkStatus.el);
+      h("button", { type: "button", class: "secondary", dataset: { bulk: "state" }, onclick: () => runBulk({ action: "state", state: bulk.elements.state.value }) }, t("inbox.bulk.apply")));
   }
 
   async function runBulk(body) {
@@ -265,7 +264,7 @@ export async function render(ctx, root) {
   if (d.status === 200) departments = d.data.departments;
   if (k.status === 200) canned = k.data.canned;
   drawFilters();
-  put(root, heading(t("page.inbox"), badge), filters, bulk,
+  put(root, heading(t("page.inbox"), badge), filters, bulk, h("div", { class: "bulk-status" }, bulkStatus.el),
     h("div", { class: "split3" }, h("div", null, listBox, more), detail, panel));
   await loadList(false);
   return () => clearInterval(timer);
