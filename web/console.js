@@ -22,6 +22,7 @@ export const PAGES = [
   { id: "advocates", title: "page.advocates", roles: ["analyst", "marketer", "admin"], module: "./pages/advocates.js" },
   { id: "posts", title: "page.posts", roles: ["analyst", "admin"], module: "./pages/posts.js" },
   { id: "rules", title: "page.rules", roles: ["admin"], module: "./pages/rules.js" },
+  { id: "departments", title: "page.departments", roles: ["admin"], module: "./pages/departments.js" },
   { id: "privacy", title: "page.privacy", roles: ["admin"], module: "./pages/privacy.js" },
   { id: "keys", title: "page.keys", roles: ["admin"], module: "./pages/keys.js" },
   { id: "staff", title: "page.staff", roles: ["admin"], module: "./pages/staff.js" },

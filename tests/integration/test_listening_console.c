@@ -224,6 +224,13 @@ static int64_t misuse_case(const char *source, const char *external_id, const ch
 
 static const char *error_field(json_t *j) { return harness_json_str(j, "error.field"); }
 
+/* The newest reply of a case answer (borrowed), NULL if none. */
+static json_t *last_reply(json_t *case_json) {
+    json_t *replies = json_object_get(case_json, "replies");
+    size_t n = json_array_size(replies);
+    return n ? json_array_get(replies, n - 1) : NULL;
+}
+
 /* ---- tests ---- */
 
 /* docs/API.md: "time (RFC 3339 text or epoch seconds/milliseconds)". */
@@ -402,8 +409,7 @@ static void test_customer_panel_audited(void **state) {
     json_decref(j);
     snprintf(path, sizeof path, "/api/listening/cases/%lld/replies", (long long)id);
     j = call("POST", path, agent_token, json_pack("{s:s, s:s}", "canned", "thanks", "lang", "en"), 201);
-    json_t *replies = json_object_get(j, "replies");
-    const char *text = harness_json_str(json_array_get(replies, json_array_size(replies) - 1), "text");
+    const char *text = harness_json_str(last_reply(j), "text");
     char want[64];
     snprintf(want, sizeof want, "case %lld", (long long)id);
     assert_non_null(strstr(text, want));
@@ -422,8 +428,7 @@ static json_t *reply_settled(int64_t case_id) {
     int64_t deadline = harness_now_ms() + BACKGROUND_BOUND_MS;
     for (;;) {
         json_t *j = call("GET", path, agent_token, NULL, 200);
-        json_t *replies = json_object_get(j, "replies");
-        json_t *last = json_array_get(replies, json_array_size(replies) - 1);
+        json_t *last = last_reply(j);
         if (last && strcmp(harness_json_str(last, "delivery"), "pending") != 0) {
             json_incref(last);
             json_decref(j);
@@ -443,8 +448,7 @@ static void test_outbound_webhook_retries_then_fails(void **state) {
     char path[96];
     snprintf(path, sizeof path, "/api/listening/cases/%lld/replies", (long long)id);
     json_t *j = call("POST", path, agent_token, json_pack("{s:s}", "text", "We are on it, please check your DMs"), 201);
-    json_t *replies = json_object_get(j, "replies");
-    json_t *last = json_array_get(replies, json_array_size(replies) - 1);
+    json_t *last = last_reply(j);
     assert_string_equal(harness_json_str(last, "channel"), "external");
     assert_string_equal(harness_json_str(last, "in_reply_to"), "out-1");
     json_decref(j);
@@ -523,8 +527,7 @@ static void test_channel_reply_under_comment(void **state) {
     }
     snprintf(path, sizeof path, "/api/listening/cases/%lld/replies", (long long)id);
     json_t *j = call("POST", path, agent_token, json_pack("{s:s}", "text", "We blocked it, check your messages"), 201);
-    json_t *replies = json_object_get(j, "replies");
-    json_t *last = json_array_get(replies, json_array_size(replies) - 1);
+    json_t *last = last_reply(j);
     assert_string_equal(harness_json_str(last, "channel"), "channel");
     assert_string_equal(harness_json_str(last, "delivery"), "delivered");
     json_decref(j);

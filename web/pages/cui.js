@@ -6,25 +6,16 @@
 
 import { h } from "../lib.js";
 import { bdi, fmtDate, has, t, tError } from "../i18n/i18n.js";
+import { statusLine as plainStatusLine, table as plainTable } from "../ui.js";
 
 /** A table: columns = [{title (already translated), cell: (row) => string|Node, class}], rows = objects. */
 export function table(columns, rows, { empty, rowAttrs } = {}) {
-  if (!rows || rows.length === 0) return h("p", { class: "muted empty" }, empty || t("common.none_yet"));
-  return h("table", { class: "grid" },
-    h("thead", null, h("tr", null, columns.map((c) => h("th", { scope: "col" }, c.title)))),
-    h("tbody", null, rows.map((row) => h("tr", rowAttrs ? rowAttrs(row) : null,
-      columns.map((c) => h("td", c.class ? { class: c.class } : null, c.cell(row)))))));
+  return plainTable(columns, rows, { empty: empty || t("common.none_yet"), rowAttrs });
 }
 
-/** A status line under a form: ok(text), fail(answer), clear(). */
+/** A status line under a form whose refusals are sentences in the reader's language. */
 export function statusLine() {
-  const el = h("p", { class: "small form-status", role: "status" });
-  return {
-    el,
-    ok(text) { el.className = "small form-status ok"; el.textContent = text; },
-    fail(r) { el.className = "small form-status error"; el.textContent = typeof r === "string" ? r : tError(r); },
-    clear() { el.textContent = ""; },
-  };
+  return plainStatusLine(tError);
 }
 
 /** A vocabulary value in the reader's language ("urgent" -> "فوری"); unknown values as they are. */
