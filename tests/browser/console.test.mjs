@@ -346,6 +346,26 @@ test("an admin erases an author after typing the name again; the audit log shows
   await page.context().close();
 });
 
+test("an admin sets a department's hours typing Persian digits", async () => {
+  const page = await staffPage("admin", "fa");
+  await openPage(page, "departments");
+  await page.selectOption('#page select[name="department"]', "cards");
+  const start = page.locator('#page form[data-form="hours"] input[name="s6_0"]'); // Saturday, first period
+  assert.equal(await start.inputValue(), "۰۸:۰۰");
+  await start.fill("۰۹:۳۰");
+  await page.click('#page form[data-form="hours"] button[type="submit"]');
+  await page.locator("#page .form-status.ok").waitFor();
+  const admin = await staffToken(server, "admin");
+  const deps = await apiCall(server, "GET", "/api/listening/departments", { token: admin });
+  const cards = deps.data.departments.find((d) => d.name === "cards");
+  assert.ok(cards.hours.some((p) => p.weekday === 6 && p.start_minute === 570 && p.end_minute === 720), JSON.stringify(cards.hours));
+  // An end before its start is refused before anything is sent.
+  await page.locator('#page form[data-form="hours"] input[name="e6_0"]').fill("۰۷:۰۰");
+  await page.click('#page form[data-form="hours"] button[type="submit"]');
+  await page.locator("#page .form-status.error", { hasText: "شنبه" }).waitFor();
+  await page.context().close();
+});
+
 test("every page in Persian and Ukrainian: screenshots, no sideways scrolling, axe finds nothing serious", async () => {
   for (const [user, lang] of [["admin", "fa"], ["admin", "uk"], ["analyst", "fa"]]) {
     const page = await staffPage(user, lang);

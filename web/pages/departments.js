@@ -9,10 +9,15 @@ import { foldDigits, locale, t } from "../i18n/i18n.js";
 import { heading, statusLine, unavailable, who } from "./cui.js";
 
 const PERIODS = 2;
-const hhmm = (m) => `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+/** "08:00" in the reader's digits (typed back in any digits: foldDigits). */
+const hhmm = (m) => {
+  const two = new Intl.NumberFormat(locale(), { minimumIntegerDigits: 2, useGrouping: false });
+  return `${two.format(Math.floor(m / 60))}:${two.format(m % 60)}`;
+};
 const minutes = (v) => {
-  const m = /^(\d{1,2}):(\d{2})$/.exec(foldDigits(v || ""));
-  return m ? Number(m[1]) * 60 + Number(m[2]) : null;
+  const m = /^(\d{1,2}):(\d{2})$/.exec(foldDigits(v || "").trim());
+  const total = m ? Number(m[1]) * 60 + Number(m[2]) : null;
+  return total !== null && Number(m[2]) < 60 && total <= 1440 ? total : null;
 };
 
 /** Weekday names in the reader's language, 0 = Sunday (1 Jan 2023 was a Sunday). */
@@ -52,8 +57,9 @@ export async function render(ctx, root) {
         const hours = [];
         for (const d of days) {
           for (let k = 0; k < PERIODS; k++) {
-            const s = minutes(f.elements[`s${d}_${k}`].value), en = minutes(f.elements[`e${d}_${k}`].value);
-            if (s === null && en === null) continue;
+            const sText = f.elements[`s${d}_${k}`].value.trim(), eText = f.elements[`e${d}_${k}`].value.trim();
+            if (!sText && !eText) continue;
+            const s = minutes(sText), en = minutes(eText);
             if (s === null || en === null || en <= s) return status.fail(t("dept.bad_period", { day: weekdayName(d) }));
             hours.push({ weekday: d, start_minute: s, end_minute: en });
           }
@@ -75,9 +81,9 @@ export async function render(ctx, root) {
           Array.from({ length: PERIODS }, (_, k) => {
             const p = periodsOf(d)[k];
             return h("td", null, h("span", { class: "small" }, t("dept.period", { n: k + 1 }), " "),
-              h("label", { class: "check" }, t("dept.from"), h("input", { type: "time", name: `s${d}_${k}`, value: p ? hhmm(p.start_minute) : "" })),
+              h("label", { class: "check" }, t("dept.from"), h("input", { name: `s${d}_${k}`, value: p ? hhmm(p.start_minute) : "", inputmode: "numeric", size: 5, maxlength: 5, placeholder: hhmm(480), dir: "ltr" })),
               " ",
-              h("label", { class: "check" }, t("dept.until"), h("input", { type: "time", name: `e${d}_${k}`, value: p ? hhmm(p.end_minute % 1440 === 0 && p.end_minute ? 1439 : p.end_minute) : "" })));
+              h("label", { class: "check" }, t("dept.until"), h("input", { name: `e${d}_${k}`, value: p ? hhmm(p.end_minute) : "", inputmode: "numeric", size: 5, maxlength: 5, placeholder: hhmm(960), dir: "ltr" })));
           }),
           h("td", { class: "small muted" }, periodsOf(d).length ? "" : t("dept.closed")))))),
       h("button", { type: "submit" }, t("dept.save")));
