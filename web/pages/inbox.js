@@ -31,7 +31,7 @@ export async function render(ctx, root) {
   const more = h("button", { type: "button", class: "link", hidden: true, onclick: () => loadList(true) }, t("inbox.more"));
   const badge = h("button", { type: "button", class: "badge", hidden: true, onclick: () => { loadList(false); } });
   const detail = h("div", { class: "case-detail" }, h("p", { class: "muted" }, t("inbox.choose")));
-  const panel = h("aside", { class: "customer-panel", "aria-label": t("panel.title") });
+  const panel = h("aside", { class: "customer-panel", "aria-label": t("panel.title"), hidden: true });
   const filters = h("form", { class: "filters", onchange: readFilters, onsubmit: (e) => { e.preventDefault(); readFilters(); } });
   const bulk = h("form", { class: "bulk", hidden: true, onsubmit: (e) => e.preventDefault() });
   const bulkStatus = statusLine();
@@ -104,7 +104,7 @@ export async function render(ctx, root) {
 
   function drawList() {
     fill(listBox, table([
-      { title: t("inbox.col.select"), cell: (c) => h("input", {
+      { title: h("span", { class: "visually-hidden" }, t("inbox.col.select")), cell: (c) => h("input", {
           type: "checkbox", checked: selected.has(c.id), "aria-label": t("inbox.select_case", { id: c.id }),
           onclick: (e) => e.stopPropagation(),
           onchange: (e) => { if (e.target.checked) selected.add(c.id); else selected.delete(c.id); drawBulk(); } }) },
@@ -134,6 +134,7 @@ export async function render(ctx, root) {
   async function loadPanel(id) {
     const r = await ctx.api.get(`/api/listening/cases/${id}/customer`);
     if (openId !== id) return;
+    panel.hidden = false;
     if (r.status !== 200) return fill(panel, unavailable(r));
     const p = r.data;
     const consent = p.consent
