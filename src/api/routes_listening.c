@@ -6,7 +6,7 @@
  * agents, API keys, statistics, alerts, suggestion groups, advocates and
  * thanks, consents, leads, erasure of an author.  A thin layer over
  * listening.h: each request opens a listening context over its thread's
- * store with the configuration serve set (api_listening_set) and closes it.
+ * store with the application context's configuration (c->app) and closes it.
  *
  * Roles: agents work cases; analysts read everything, correct labels and
  * see alerts; marketers see reputation, suggestions, advocates and leads and
@@ -20,28 +20,6 @@
 
 #include "api/api_int.h"
 
-/* Set by serve before the loops start, cleared after. */
-static listening_config listening_base;
-static bool listening_ready;
-static listening_reply_hook listening_reply;
-
-void api_listening_set(const listening_config *cfg) {
-    if (cfg) {
-        listening_base = *cfg;
-        listening_ready = true;
-    } else {
-        sodium_memzero(&listening_base, sizeof listening_base);
-        listening_ready = false;
-    }
-}
-
-void api_listening_reply_hook_set(listening_reply_hook hook) { listening_reply = hook; }
-
-/* The outbound sender serve started (NULL: none); routes only wake it. */
-static listening_outbound *listening_outbound_sender;
-
-void api_listening_outbound_set(listening_outbound *o) { listening_outbound_sender = o; }
-
 #define ROLES_CASES (IDENTITY_ROLE_AGENT | IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_ADMIN)
 #define ROLES_ANALYSIS (IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_ADMIN)
 #define ROLES_INSIGHT (IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_MARKETER | IDENTITY_ROLE_ADMIN)
@@ -53,15 +31,11 @@ void api_listening_outbound_set(listening_outbound *o) { listening_outbound_send
  * listening is not configured. */
 static int open_listening(api_ctx *c, listening **out) {
     *out = NULL;
-    if (!listening_ready) {
+    if (!c->app->listening_ready) {
         api_reply_error(c, 503, "unavailable", "listening is not running on this server");
         return SB_ECLOSED;
     }
-    listening_config cfg = listening_base;
-    if (listening_reply.deliver) cfg.reply_hook = listening_reply;
-    cfg.outbound = listening_outbound_sender != NULL;
-    int result = listening_open(c->store, &cfg, out);
-    sodium_memzero(&cfg, sizeof cfg);
+    int result = listening_open(c->store, &c->app->listening, out);
     if (result != SB_OK) api_reply_sb_error(c, result, "cannot open listening");
     return result;
 }
@@ -659,13 +633,14 @@ static int get_dashboard(api_ctx *c) {
 /* ---- live cases: agents' WebSockets hear about new cases ---- */
 
 typedef struct {
+    const sb_app *app;
     const char *text;
     size_t len;
 } push_arg;
 
 static int push_fn(const identity_principal *p, void *arg) {
     push_arg *a = arg;
-    if (api_ws_send_to_user(p->user_id, a->text, a->len) != SB_OK) {
+    if (a->app->push.text && a->app->push.text(a->app->push.arg, &p->user_id, 1, a->text, a->len) != SB_OK) {
         /* staff without an open WebSocket are skipped */
     }
     return 0;
@@ -676,7 +651,7 @@ static void push_cases(api_ctx *c, size_t opened, size_t joined) {
     if (opened == 0 && joined == 0) return;
     char text[96];
     int n = snprintf(text, sizeof text, "{\"type\":\"listening.cases\",\"opened\":%zu,\"joined\":%zu}", opened, joined);
-    push_arg a = {text, (size_t)n};
+    push_arg a = {c->app, text, (size_t)n};
     int result = staff_each(c->store, ROLES_CASES, push_fn, &a);
     if (result != SB_OK) sb_log(SB_LOG_WARN, "listening.cases_push", "cannot list the staff: %s", sb_strerror(result));
 }
@@ -993,13 +968,13 @@ static int reply_on_channel(api_ctx *c, listening *l, int64_t reply_id, const ch
     messenger_events events = {0};
     int posted = sscanf(target, "%lld/%lld%c", &chat_id, &seq, &tail) == 2 ? SB_OK : SB_EINVAL;
     if (posted == SB_OK) posted = messenger_channel_subscribe(c->store, c->principal->user_id, c->now_ms, &events);
-    if (posted == SB_OK) api_messenger_push(c->store, &events);
+    if (posted == SB_OK) api_ctx_push(c, &events);
     messenger_events_clear(&events);
     messenger_message m = {0};
     if (posted == SB_OK)
         posted = messenger_channel_comment_reply(c->store, c->principal->user_id, chat_id, seq, text, c->now_ms, &m,
                                                  &events);
-    if (posted == SB_OK) api_messenger_push(c->store, &events);
+    if (posted == SB_OK) api_ctx_push(c, &events);
     messenger_events_clear(&events);
     char detail[64] = "";
     if (posted == SB_OK) snprintf(detail, sizeof detail, "%lld/%lld", (long long)m.chat_id, (long long)m.seq);
@@ -1049,7 +1024,7 @@ static int post_case_reply(api_ctx *c) {
         listening_close(l);
         return result;
     }
-    listening_outbound_wake(listening_outbound_sender);
+    listening_outbound_wake(c->app->outbound);
     return reply_case(c, l, id, 201);
 }
 

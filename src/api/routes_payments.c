@@ -21,30 +21,14 @@
 #include "ledger/ledger.h"
 #include "payments/ops.h"
 
-/* Set by serve (api_payments_set) before the loops start, cleared after. */
-static payops_ctx payments_base;
-static bool payments_ready;
-
-void api_payments_set(const payops_ctx *base) {
-    if (base) {
-        payments_base = *base;
-        payments_base.s = NULL;
-        payments_ready = true;
-    } else {
-        memset(&payments_base, 0, sizeof payments_base);
-        payments_ready = false;
-    }
-}
-
-/* The handler's payops context; answers 503 and returns SB_ECLOSED if the
- * ledger is not running. */
+/* The handler's payops context (the application context's, over the
+ * thread's connection); answers 503 and returns SB_ECLOSED if the ledger is
+ * not running. */
 static int ops_ctx(api_ctx *c, payops_ctx *out) {
-    if (!payments_ready) {
+    if (sb_app_payments(c->app, c->store, out) != SB_OK) {
         api_reply_error(c, 503, "unavailable", "payments are not running on this server");
         return SB_ECLOSED;
     }
-    *out = payments_base;
-    out->s = c->store;
     return SB_OK;
 }
 
@@ -177,12 +161,14 @@ static json_t *receipt_json(const payops_receipt *r) {
 }
 
 /* 201 for a receipt made by this request, 200 for one an earlier request
- * with the same idempotency key made. */
+ * with the same idempotency key made (or, for a money request, the payment
+ * under another key that paid it).  Of concurrent requests with one key
+ * exactly one answers 201: the executor says which made the receipt. */
 static int reply_receipt(api_ctx *c, int result, const payops_receipt *r) {
     if (result != SB_OK) return reply_ops_error(c, result, r);
     json_t *o = receipt_json(r);
     if (!o) return SB_ENOMEM;
-    bool replay = r->created_at_ms < c->now_ms;
+    bool replay = r->replayed;
     json_object_set_new(o, "replayed", json_boolean(replay));
     api_reply_json(c, replay ? 200 : 201, o);
     return SB_OK;
@@ -480,8 +466,8 @@ int api_payments_split_body(api_ctx *c, size_t members_max, int64_t *members, in
         result = body_int(c, "remainder_share", false, 0, (int64_t)members_max - 1, -1, &remainder_share);
     if (result == SB_OK) result = body_expiry(c, expires_at);
     if (result != SB_OK) return result;
-    *spec = (payments_split_spec){
-        .count = member_count, .subtotal_minor = subtotal, .tax_minor = tax, .tip_minor = tip};
+    *spec =
+        (payments_split_spec){.count = member_count, .subtotal_minor = subtotal, .tax_minor = tax, .tip_minor = tip};
     int mode = -1;
     for (size_t i = 0; i < SB_ARRAY_LEN(split_modes); i++)
         if (strcmp(mode_name ? mode_name : "equal", split_modes[i]) == 0) mode = (int)i;
