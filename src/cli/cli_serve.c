@@ -56,6 +56,11 @@ int cli_serve(int argc, char **argv) {
          "raw-text key file (32 bytes or 64 hex); else $SOCIALBANK_LISTENING_KEY", NULL, false, NULL, false},
         {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http:// URL listening alerts are POSTed to", NULL, false,
          NULL, false},
+        {"listening-outbound", "SOCIALBANK_LISTENING_OUTBOUND",
+         "http:// URL of the integration service agents' replies to external networks are POSTed to", NULL, false,
+         NULL, false},
+        {"listening-outbound-backoff-ms", "SOCIALBANK_LISTENING_OUTBOUND_BACKOFF_MS",
+         "first retry's wait for an outbound reply (doubles each attempt)", NULL, false, NULL, false},
         {NULL}};
     const char *pos[1];
     int npos;
@@ -93,8 +98,17 @@ int cli_serve(int argc, char **argv) {
         .data_location = cli_value(opts, "data"),
         .card_switch = switch_name,
         .listening_webhook = cli_value(opts, "listening-webhook"),
+        .listening_outbound = cli_value(opts, "listening-outbound"),
         .maintenance = true,
     };
+    const char *backoff = cli_value(opts, "listening-outbound-backoff-ms");
+    if (backoff && (sb_parse_int64(backoff, &options.listening_outbound_backoff_ms) != SB_OK ||
+                    options.listening_outbound_backoff_ms < 1 ||
+                    options.listening_outbound_backoff_ms > SB_LISTENING_OUTBOUND_BACKOFF_MS_MAX)) {
+        fprintf(stderr, "socialbank serve: --listening-outbound-backoff-ms must be 1 to %lld\n",
+                (long long)SB_LISTENING_OUTBOUND_BACKOFF_MS_MAX);
+        return 2;
+    }
     const char *store_raw = cli_value(opts, "listening-store-raw");
     if (store_raw && strcmp(store_raw, "0") != 0 && strcmp(store_raw, "false") != 0) {
         int loaded = listening_key_load(cli_value(opts, "listening-key-file"), options.listening_key);
@@ -156,7 +170,8 @@ int cli_serve(int argc, char **argv) {
     if (result != SB_OK) {
         fprintf(stderr,
                 "socialbank serve: cannot start (the ledger, the alert sender with --listening-webhook "
-                "http://HOST[:PORT]/PATH, or a background thread): %s\n",
+                "http://HOST[:PORT]/PATH, the outbound replies with --listening-outbound http://HOST[:PORT]/PATH, or "
+                "a background thread): %s\n",
                 sb_strerror(result));
         api_server_free(server);
         return result == SB_EINVAL ? 2 : 1;

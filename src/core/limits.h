@@ -256,6 +256,37 @@
 /* Page cache of an importing connection: the posts' indexes and the cases
  * stay in memory while a large export lands (see bench pipeline). */
 #define SB_LISTENING_INGEST_CACHE_KIB (64 * 1024)
+/* ---- the staff console (listening_console.c, listening_outbound.c) ---- */
+/* Cases in one bulk action: a screenful an agent selected, one request. */
+#define SB_LISTENING_BULK_CASES_MAX 200
+/* Rows in one CSV export of the post stream (a narrower filter gets the rest). */
+#define SB_LISTENING_EXPORT_ROWS_MAX 20000
+/* A full-text query: bytes typed and tokens kept (each one a phrase in FTS5). */
+#define SB_LISTENING_SEARCH_BYTES_MAX 256
+#define SB_LISTENING_SEARCH_TOKENS_MAX 16
+/* A saved view: its name and the filter it keeps (a small JSON object). */
+#define SB_LISTENING_VIEW_NAME_BYTES_MAX 64
+#define SB_LISTENING_VIEW_QUERY_BYTES_MAX 2048
+/* Saved views per staff member. */
+#define SB_LISTENING_VIEWS_PER_OWNER_MAX 100
+/* A canned reply's shortcut and its template (a reply after expansion must
+ * still fit SB_LISTENING_NOTE_BYTES_MAX). */
+#define SB_LISTENING_CANNED_SHORTCUT_BYTES_MAX 32
+#define SB_LISTENING_CANNED_MAX 500
+/* Earlier cases and posts of an author shown in the customer panel. */
+#define SB_LISTENING_PANEL_ITEMS_MAX 20
+/* Payments shown in the customer panel. */
+#define SB_LISTENING_PANEL_PAYMENTS_MAX 10
+/* Cases the dashboard reads for response times (the range is capped too). */
+#define SB_LISTENING_DASHBOARD_CASES_MAX 20000
+/* Outbound replies: attempts before 'failed', the first retry's wait (doubled
+ * each time, with jitter), the replies one pass of the sender takes. */
+#define SB_LISTENING_OUTBOUND_ATTEMPTS_MAX 5
+#define SB_LISTENING_OUTBOUND_BACKOFF_MS 2000
+#define SB_LISTENING_OUTBOUND_BACKOFF_MS_MAX (10LL * 60 * 1000)
+#define SB_LISTENING_OUTBOUND_BATCH_MAX 32
+/* How long the sender sleeps when nothing is due and nobody wakes it. */
+#define SB_LISTENING_OUTBOUND_IDLE_MS 5000
 /* Payment operations (src/payments/ops.h): a client's idempotency key, an
  * e-mail alias (RFC 5321 path), a request note or split title, and the wait
  * for each card-switch call when the caller sets none. */
