@@ -3,7 +3,9 @@
  * onto media.h: the upload (raw bytes to a chat the caller belongs to), the
  * file and its thumbnail through the session or a short-lived signed URL.
  * A media message is sent with POST /api/chats/:id/messages and an
- * "upload_id" (routes_messenger.c).
+ * "upload_id" (routes_messenger.c).  An upload's checks, decoding,
+ * re-encoding, hashing and storing run on the server's media pool
+ * (api_defer_to), never on an event loop.
  *
  * What is served is never rendered as a page: every answer carries
  * X-Content-Type-Options: nosniff and a sandboxing Content-Security-Policy;
@@ -39,8 +41,57 @@ static json_t *media_info_json(const media_info *info) {
     return o;
 }
 
+/* An upload handed to the media pool. */
+typedef struct {
+    media *media;
+    int64_t user_id, chat_id, now_ms;
+    media_kind kind;
+    char name[4 * SB_MEDIA_NAME_BYTES_MAX];
+    unsigned char *data;
+    size_t len;
+    /* the outcome */
+    int result;
+    int64_t upload_id;
+    media_info info;
+    media_refusal why;
+} upload_job;
+
+static void upload_run(void *arg, store *worker_store) {
+    upload_job *job = arg;
+    job->result = media_upload(job->media, worker_store, job->user_id, job->chat_id, job->kind, job->name, job->data,
+                               job->len, job->now_ms, &job->upload_id, &job->info, &job->why);
+}
+
+static void upload_answer(api_ctx *c, void *arg) {
+    upload_job *job = arg;
+    if (job->result == SB_EINVAL && job->why != MEDIA_OK) {
+        api_reply_error(c, job->why == MEDIA_REFUSED_TOO_LARGE ? 413 : 422, media_refusal_code(job->why), "%s",
+                        media_refusal_message(job->why));
+        return;
+    }
+    if (job->result != SB_OK) {
+        api_reply_sb_error(c, job->result, NULL);
+        return;
+    }
+    json_t *upload = media_info_json(&job->info);
+    if (!upload || json_object_set_new(upload, "id", json_integer(job->upload_id)) != 0) {
+        json_decref(upload);
+        api_reply_sb_error(c, SB_ENOMEM, NULL);
+        return;
+    }
+    api_reply_json(c, 201, json_pack("{s:o}", "upload", upload));
+}
+
+static void upload_free(void *arg) {
+    upload_job *job = arg;
+    sb_free(job->data);
+    sb_free(job);
+}
+
+static const api_deferred_ops upload_ops = {.run = upload_run, .answer = upload_answer, .free = upload_free};
+
 /* POST /api/chats/:id/media?kind=photo|file|voice&name=NAME, the bytes as
- * the body. */
+ * the body; the work runs on the media pool. */
 static int post_upload(api_ctx *c) {
     if (!c->app || !c->app->media) return media_unavailable(c);
     int64_t chat_id;
@@ -67,24 +118,24 @@ static int post_upload(api_ctx *c) {
     const unsigned char *data;
     size_t len;
     api_body_raw(c, &data, &len);
-    int64_t upload_id = 0;
-    media_info info;
-    media_refusal why = MEDIA_OK;
-    result = media_upload(c->app->media, c->store, c->principal->user_id, chat_id, kind, name, data, len, c->now_ms,
-                          &upload_id, &info, &why);
-    if (result == SB_EINVAL && why != MEDIA_OK) {
-        api_reply_error(c, why == MEDIA_REFUSED_TOO_LARGE ? 413 : 422, media_refusal_code(why), "%s",
-                        media_refusal_message(why));
-        return SB_OK;
-    }
-    if (result != SB_OK) return result;
-    json_t *upload = media_info_json(&info);
-    if (!upload || json_object_set_new(upload, "id", json_integer(upload_id)) != 0) {
-        json_decref(upload);
+    /* decoding, re-encoding and hashing run on the media pool; the body is
+     * copied (the client may go, and h2o free it, before the job ends) */
+    upload_job *job = sb_calloc(1, sizeof *job);
+    if (!job) return SB_ENOMEM;
+    job->media = c->app->media;
+    job->user_id = c->principal->user_id;
+    job->chat_id = chat_id;
+    job->kind = kind;
+    job->now_ms = c->now_ms;
+    snprintf(job->name, sizeof job->name, "%s", name);
+    job->data = len ? sb_malloc(len) : NULL;
+    if (len && !job->data) {
+        sb_free(job);
         return SB_ENOMEM;
     }
-    api_reply_json(c, 201, json_pack("{s:o}", "upload", upload));
-    return SB_OK;
+    if (len) memcpy(job->data, data, len);
+    job->len = len;
+    return api_defer_to(c, API_POOL_MEDIA, &upload_ops, job);
 }
 
 /* Content-Disposition for a name: an ASCII fallback and the UTF-8 name
