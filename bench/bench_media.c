@@ -118,8 +118,8 @@ int main(int argc, char **argv) {
         fclose(fp);
     }
     double rate = (double)uploads / media_s, copy_rate = (double)uploads / copy_s;
-    fprintf(stderr, "bench_media: %lld uploads of %zu KB on average: media %.2f s, copy %.2f s\n", (long long)uploads,
-            total / PHOTOS / 1024, media_s, copy_s);
+    fprintf(stderr, "bench_media: %lld uploads of %zu KB on average: media %.2f s, copy %.2f s (%.0f bytes/s)\n",
+            (long long)uploads, total / PHOTOS / 1024, media_s, copy_s, (double)copy_bytes / copy_s);
     printf("bench: media value=%.1f unit=uploads/s baseline=copy baseline_value=%.1f ratio=%.4f bytes_per_s=%.0f "
            "loadavg=%.2f\n",
            rate, copy_rate, rate / copy_rate, (double)media_bytes / media_s, load);

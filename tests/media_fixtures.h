@@ -9,9 +9,13 @@
 #ifndef SB_TESTS_MEDIA_FIXTURES_H
 #define SB_TESTS_MEDIA_FIXTURES_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vips/vips.h>
 
 /* The marker a fixture's EXIF carries: it must not survive re-encoding. */
@@ -165,6 +169,19 @@ static inline unsigned char *media_fixture_ogg(int64_t duration_ms, const char *
     }
     *len_out = at;
     return out;
+}
+
+/* A scanning command for --media-scan-cmd: a shell script in a new file
+ * path_io (a mkstemp template) that exits 1 when its file contains
+ * refuse_word, else 0.  0 on success, -1 on failure. */
+static inline int media_fixture_scan_script(char *path_io, const char *refuse_word) {
+    int fd = mkstemp(path_io);
+    if (fd < 0) return -1;
+    char text[256];
+    int n = snprintf(text, sizeof text, "#!/bin/sh\nif grep -q %s \"$1\"; then exit 1; fi\nexit 0\n", refuse_word);
+    bool ok = n > 0 && (size_t)n < sizeof text && write(fd, text, (size_t)n) == n;
+    close(fd);
+    return ok && chmod(path_io, 0700) == 0 ? 0 : -1;
 }
 
 #endif /* SB_TESTS_MEDIA_FIXTURES_H */

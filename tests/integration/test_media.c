@@ -414,12 +414,7 @@ static int status_after_scan(harness_server *server, const user *u, const char *
 static void test_scanning_hook(void **state) {
     (void)state;
     char script[] = "/tmp/sb-media-scan-XXXXXX";
-    int fd = mkstemp(script);
-    assert_true(fd >= 0);
-    static const char text[] = "#!/bin/sh\nif grep -q EICAR-LIKE \"$1\"; then exit 1; fi\nexit 0\n";
-    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
-    close(fd);
-    assert_int_equal(chmod(script, 0700), 0);
+    assert_int_equal(media_fixture_scan_script(script, "EICAR-LIKE"), 0);
     const char *extra[] = {"--media-scan-cmd", script, NULL};
     harness_options opts = {.extra_args = extra};
     harness_server *scanned = NULL;

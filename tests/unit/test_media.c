@@ -310,12 +310,7 @@ static void test_scanning(void **state) {
     media_fixture *mf = *state;
     store *s = mf->f.s;
     char script[] = "/tmp/sb-media-scan-unit-XXXXXX";
-    int fd = mkstemp(script);
-    assert_true(fd >= 0);
-    static const char text[] = "#!/bin/sh\nif grep -q REFUSE-ME \"$1\"; then exit 1; fi\nexit 0\n";
-    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
-    close(fd);
-    assert_int_equal(chmod(script, 0700), 0);
+    assert_int_equal(media_fixture_scan_script(script, "REFUSE-ME"), 0);
     media *scanning = NULL;
     assert_int_equal(media_open(&(media_options){.data_location = mf->f.dir, .scan_cmd = script}, &scanning), SB_OK);
     int64_t a, up;
