@@ -64,19 +64,8 @@ static void push(const chatpay_ctx *ctx, const messenger_events *events) {
     if (ctx->push && events && events->count) ctx->push(ctx->ops.s, events, ctx->push_arg);
 }
 
-/* The idempotency key rules of payops: 1..64 of [A-Za-z0-9_.:-]. */
-static bool key_ok(const char *key) {
-    if (!key) return false;
-    size_t len = strnlen(key, SB_PAYOPS_IDEM_KEY_BYTES_MAX + 1);
-    if (len == 0 || len > SB_PAYOPS_IDEM_KEY_BYTES_MAX) return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = key[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == ':' || c == '-'))
-            return false;
-    }
-    return true;
-}
+/* The idempotency key rules are payops' own (chatpay passes the key on). */
+static bool key_ok(const char *key) { return payops_idem_key_check(key) == SB_OK; }
 
 /* An optional note: NULL/"" or message text rules within the payops cap. */
 static bool note_ok(const char *note) {
@@ -179,7 +168,7 @@ typedef struct {
 } link_row;
 
 #define LINK_COLUMNS                                                                                                   \
-    "id, actor_id, chat_id, coalesce(seq, 0), kind, fingerprint, coalesce(request_id, 0), coalesce(split_id, 0), "   \
+    "id, actor_id, chat_id, coalesce(seq, 0), kind, fingerprint, coalesce(request_id, 0), coalesce(split_id, 0), "     \
     "coalesce(receipt_id, 0), status, coalesce(expires_at_ms, 0)"
 
 /* Step a prepared link query into *out; fingerprint (may be NULL) compared. */
@@ -232,11 +221,11 @@ static int link_by_id(store *s, int64_t id, link_row *out) {
 
 /* Write what a link knows now (zero ids stay NULL). */
 static int link_save(store *s, const link_row *l) {
-    return store_exec(s,
-                      "UPDATE chatpay_links SET seq = nullif(?, 0), request_id = nullif(?, 0), split_id = nullif(?, 0), "
-                      "receipt_id = nullif(?, 0), status = ? WHERE id = ?",
-                      "iiiiti", l->seq, l->request_id, l->split_id, l->receipt_id,
-                      messenger_payment_status_name(l->status), l->id);
+    return store_exec(
+        s,
+        "UPDATE chatpay_links SET seq = nullif(?, 0), request_id = nullif(?, 0), split_id = nullif(?, 0), "
+        "receipt_id = nullif(?, 0), status = ? WHERE id = ?",
+        "iiiiti", l->seq, l->request_id, l->split_id, l->receipt_id, messenger_payment_status_name(l->status), l->id);
 }
 
 /* Find the link of (actor, key), or make it.  SB_ECONFLICT with the
@@ -277,10 +266,14 @@ typedef struct {
 
 static int status_of_request(payments_request_state state) {
     switch (state) {
-    case PAYMENTS_REQUEST_PENDING: return MESSENGER_PAYMENT_PENDING;
-    case PAYMENTS_REQUEST_PAID: return MESSENGER_PAYMENT_PAID;
-    case PAYMENTS_REQUEST_EXPIRED: return MESSENGER_PAYMENT_EXPIRED;
-    default: return MESSENGER_PAYMENT_DECLINED; /* declined, or cancelled by the requester */
+    case PAYMENTS_REQUEST_PENDING:
+        return MESSENGER_PAYMENT_PENDING;
+    case PAYMENTS_REQUEST_PAID:
+        return MESSENGER_PAYMENT_PAID;
+    case PAYMENTS_REQUEST_EXPIRED:
+        return MESSENGER_PAYMENT_EXPIRED;
+    default:
+        return MESSENGER_PAYMENT_DECLINED; /* declined, or cancelled by the requester */
     }
 }
 
@@ -314,8 +307,8 @@ static int shares_load(const chatpay_ctx *ctx, const link_row *l, share_row *out
     if (l->kind != KIND_SPLIT) return SB_EINVAL;
     payops_split_member members[SB_CHATPAY_SPLIT_MEMBERS_MAX];
     size_t n = 0;
-    int result = payops_split_status(&ctx->ops, l->actor_id, l->split_id, members, SB_ARRAY_LEN(members), &n,
-                                     total_out);
+    int result =
+        payops_split_status(&ctx->ops, l->actor_id, l->split_id, members, SB_ARRAY_LEN(members), &n, total_out);
     if (result != SB_OK) return result;
     for (size_t i = 0; i < n; i++)
         out[i] = (share_row){.user_id = members[i].member_id,
@@ -329,9 +322,9 @@ static int shares_load(const chatpay_ctx *ctx, const link_row *l, share_row *out
 static json_t *shares_json(const share_row *shares, size_t count) {
     json_t *list = json_array();
     for (size_t i = 0; list && i < count; i++) {
-        json_t *o = json_pack("{s:I, s:I, s:s}", "user_id", (json_int_t)shares[i].user_id, "amount_minor",
-                              (json_int_t)shares[i].amount_minor, "status",
-                              messenger_payment_status_name(shares[i].status));
+        json_t *o =
+            json_pack("{s:I, s:I, s:s}", "user_id", (json_int_t)shares[i].user_id, "amount_minor",
+                      (json_int_t)shares[i].amount_minor, "status", messenger_payment_status_name(shares[i].status));
         if (!o || json_array_append_new(list, o) != 0) {
             json_decref(list);
             return NULL;
@@ -403,8 +396,8 @@ static int link_sync(const chatpay_ctx *ctx, link_row *l, int64_t now_ms, messen
             root = json_loads(m.payload_json ? m.payload_json : "", 0, &err);
             json_t *list = shares_json(shares, count);
             if (!root || !list || json_object_set_new(root, "shares", list) != 0 ||
-                json_object_set_new(root, "status", json_string(messenger_payment_status_name(
-                                                        shares_status(shares, count)))) != 0)
+                json_object_set_new(root, "status",
+                                    json_string(messenger_payment_status_name(shares_status(shares, count)))) != 0)
                 result = root ? SB_ENOMEM : SB_ECORRUPT;
         }
         char *payload = NULL;
@@ -447,8 +440,8 @@ static int receipt_post(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_i
     int result = payload_take(root_take, &payload);
     char client_id[32];
     snprintf(client_id, sizeof client_id, "chatpay-r%lld", (long long)r->id);
-    if (result == SB_OK) result = message_post(ctx, actor_id, chat_id, payload, client_id, now_ms, &out->message,
-                                               created_out);
+    if (result == SB_OK)
+        result = message_post(ctx, actor_id, chat_id, payload, client_id, now_ms, &out->message, created_out);
     sb_free(payload);
     if (result != SB_OK) return result;
     link_row l;
@@ -499,8 +492,8 @@ int chatpay_send(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, int6
     }
     char alias[SB_PHONE_BYTES];
     if (result == SB_ENOTFOUND) result = user_alias(s, to_user_id, alias);
-    if (result == SB_OK) result = payops_pay_confirm(&ctx->ops, actor_id, alias, amount_minor, idem_key, now_ms,
-                                                     &out->receipt);
+    if (result == SB_OK)
+        result = payops_pay_confirm(&ctx->ops, actor_id, alias, amount_minor, idem_key, now_ms, &out->receipt);
     bool created = false;
     if (result == SB_OK) {
         json_t *root = payload_base(KIND_SEND, out->receipt.transfer_id, amount_minor, MESSENGER_PAYMENT_PAID);
@@ -589,8 +582,8 @@ static int receipt_op(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id,
     return result;
 }
 
-int chatpay_bill(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, const char *bill_id,
-                 const char *payment_id, const char *idem_key, int64_t now_ms, chatpay_outcome *out) {
+int chatpay_bill(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, const char *bill_id, const char *payment_id,
+                 const char *idem_key, int64_t now_ms, chatpay_outcome *out) {
     return receipt_op(ctx, actor_id, chat_id, KIND_BILL, bill_id, payment_id, NULL, 0, idem_key, now_ms, out);
 }
 
@@ -646,8 +639,10 @@ static int asking_post(const chatpay_ctx *ctx, link_row *l, const char *note, in
         char amount[32], text[SB_CHATPAY_NOTICE_BYTES_MAX];
         amount_text(shares[i].amount_minor, amount);
         if (l->kind == KIND_SPLIT)
-            snprintf(text, sizeof text, "%s asks you for %s IRR, your share of a split bill%s%s. Pay or decline it "
-                     "in the chat.", name, amount, note && note[0] ? ": " : "", note ? note : "");
+            snprintf(text, sizeof text,
+                     "%s asks you for %s IRR, your share of a split bill%s%s. Pay or decline it "
+                     "in the chat.",
+                     name, amount, note && note[0] ? ": " : "", note ? note : "");
         else
             snprintf(text, sizeof text, "%s asks you for %s IRR%s%s. Pay or decline it in the chat.", name, amount,
                      note && note[0] ? ": " : "", note ? note : "");
@@ -699,8 +694,8 @@ int chatpay_split(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, con
                   size_t member_count, const payments_split_spec *spec, const char *title, int64_t expires_at_ms,
                   const char *idem_key, int64_t now_ms, chatpay_outcome *out) {
     memset(out, 0, sizeof *out);
-    if (!key_ok(idem_key) || !note_ok(title) || !members || !spec || member_count == 0 ||
-        spec->count != member_count || expires_at_ms <= now_ms)
+    if (!key_ok(idem_key) || !note_ok(title) || !members || !spec || member_count == 0 || spec->count != member_count ||
+        expires_at_ms <= now_ms)
         return refuse(out, CHATPAY_REFUSED_BAD_INPUT, SB_EINVAL);
     if (member_count > SB_CHATPAY_SPLIT_MEMBERS_MAX) return refuse(out, CHATPAY_REFUSED_TOO_MANY, SB_ELIMIT);
     store *s = ctx->ops.s;
@@ -719,8 +714,8 @@ int chatpay_split(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, con
                               (long long)spec->subtotal_minor, (long long)spec->tax_minor, (long long)spec->tip_minor,
                               (int)spec->rule, spec->remainder_share, title ? title : "");
     for (size_t i = 0; result == SB_OK && i < member_count; i++)
-        result = fingerprint_make(&fp, "%lld:%lld,", (long long)members[i],
-                                  (long long)(spec->values ? spec->values[i] : 0));
+        result =
+            fingerprint_make(&fp, "%lld:%lld,", (long long)members[i], (long long)(spec->values ? spec->values[i] : 0));
     link_row l;
     if (result == SB_OK)
         result = link_claim(s, actor_id, idem_key, chat_id, KIND_SPLIT, fp.data, expires_at_ms, now_ms, &l, out);
@@ -772,8 +767,8 @@ static int my_share(const chatpay_ctx *ctx, const link_row *l, int64_t actor_id,
 }
 
 /* Tell the requester that a share was paid or declined. */
-static void tell_requester(const chatpay_ctx *ctx, const link_row *l, int64_t actor_id, int64_t amount_minor,
-                           bool paid, int64_t now_ms) {
+static void tell_requester(const chatpay_ctx *ctx, const link_row *l, int64_t actor_id, int64_t amount_minor, bool paid,
+                           int64_t now_ms) {
     char amount[32], name[SB_DISPLAY_NAME_BYTES_MAX + 2], text[SB_CHATPAY_NOTICE_BYTES_MAX];
     amount_text(amount_minor, amount);
     user_name(ctx->ops.s, actor_id, name, sizeof name);
