@@ -194,7 +194,8 @@ static int maintenance_start(sb_app *app) {
     int result = sb_worker_create(&cfg, &app->parts->maintenance);
     if (result == SB_OK) result = sb_worker_start(app->parts->maintenance);
     if (result != SB_OK) {
-        sb_worker_stop(app->parts->maintenance);
+        bool ended = sb_worker_stop(app->parts->maintenance);
+        (void)ended; /* never started: nothing runs */
         app->parts->maintenance = NULL;
     }
     return result;
@@ -347,9 +348,15 @@ void sb_app_close(sb_app *app) {
     sb_app_parts *p = app->parts;
     if (p) {
         app->comment_hook = NULL;
-        feed_stop(p->feed);             /* stores what is queued */
-        sb_worker_stop(p->maintenance); /* the pass in hand finishes */
-        bankbot_close(p->bot);          /* its delivery thread pushed through the hook */
+        feed_stop(p->feed); /* stores what is queued */
+        /* the pass in hand finishes; one stuck past the deadline still uses
+         * the context and its ledger, so they are left to it (logged) */
+        if (!sb_worker_stop(p->maintenance)) {
+            sb_log(SB_LOG_ERROR, "serve.maintenance",
+                   "a pass is stuck past the stop deadline: the context is left open");
+            return;
+        }
+        bankbot_close(p->bot); /* its delivery thread pushed through the hook */
         app->bot_hook = NULL;
         app->listening.reply_hook = (listening_reply_hook){0};
         app->listening_ready = false;

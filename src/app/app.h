@@ -103,7 +103,9 @@ int sb_app_init(sb_app *app, const sb_app_options *options, sb_app_push push) SB
 /* Stop what sb_app_init started (the channel feed stores what is queued,
  * the bot sends its queued replies, the maintenance thread finishes its
  * pass, the alert sender delivers for a bounded time), close the ledger and
- * wipe the keys.  Call after the server's loops have stopped.  A context
+ * wipe the keys (a maintenance pass stuck past its stop deadline keeps the
+ * context: then it is left open, logged).  Call after the server's loops
+ * have stopped.  A context
  * built by hand (parts NULL) is only wiped.  NULL allowed. */
 void sb_app_close(sb_app *app);
 

@@ -570,7 +570,9 @@ int64_t bankbot_user_id(const bankbot *b) { return b->user_id; }
 
 void bankbot_close(bankbot *b) {
     if (!b) return;
-    sb_worker_stop(b->delivery); /* sends what is queued (bounded); without a thread, drops it (logged) */
+    /* sends what is queued (bounded); without a thread, drops it (logged); a
+     * stuck delivery keeps the bot */
+    if (!sb_worker_stop(b->delivery)) return;
     store_close(b->check);
     pthread_mutex_destroy(&b->check_lock);
     sb_free(b->data_location);

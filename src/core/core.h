@@ -179,9 +179,9 @@ bool sb_equal_ct(const void *a, const void *b, size_t len);
  * abandoned: stop returns, the thread is detached and, when (if) the job
  * returns, frees the worker and ends WITHOUT calling any callback again
  * (thread_end included: what thread_start opened for it is leaked and
- * logged), so the owner may free arg once stop has returned; the stuck job
- * itself still holds arg, so a job that can block must be bounded by
- * sb_worker_time_left_ms (the webhook client is). */
+ * logged); stop says so (false), and the owner then leaks arg rather than
+ * free what the stuck job still uses.  A job that can block should be
+ * bounded by sb_worker_time_left_ms (the webhook client is). */
 typedef struct sb_worker sb_worker;
 typedef enum { SB_WORKER_DONE = 0, SB_WORKER_RETRY = 1, SB_WORKER_FAILED = 2 } sb_worker_outcome;
 typedef struct {
@@ -230,8 +230,11 @@ int sb_worker_submit(sb_worker *w, const void *job) SB_MUST_CHECK;
 int sb_worker_drain(sb_worker *w, void *local, size_t *ran_out) SB_MUST_CHECK;
 /* Wait until the queue is empty and nothing is in hand.  SB_ETIMEOUT. */
 int sb_worker_flush(sb_worker *w, int64_t timeout_ms) SB_MUST_CHECK;
-/* Stop (see above: bounded by the deadline), join, free.  NULL allowed. */
-void sb_worker_stop(sb_worker *w);
+/* Stop (see above: bounded by the deadline), join, free.  true when the
+ * thread ended; false when a stuck job was abandoned: the job still holds
+ * arg, so the owner must then leave alive (leak) what the job uses.  NULL
+ * allowed (true). */
+bool sb_worker_stop(sb_worker *w);
 /* For a job: step_ms, cut to what is left before the stop deadline (0 once
  * it has passed); step_ms when not stopping. */
 int64_t sb_worker_time_left_ms(sb_worker *w, int64_t step_ms);

@@ -407,8 +407,8 @@ static void worker_free(sb_worker *w) {
     sb_free(w);
 }
 
-void sb_worker_stop(sb_worker *w) {
-    if (!w) return;
+bool sb_worker_stop(sb_worker *w) {
+    if (!w) return true;
     pthread_mutex_lock(&w->lock);
     w->stopping = true;
     w->stop_deadline_ns = sb_mono_ns() + w->cfg.stop_wait_ms * 1000000;
@@ -419,7 +419,7 @@ void sb_worker_stop(sb_worker *w) {
         drop_queued_locked(w);
         pthread_mutex_unlock(&w->lock);
         worker_free(w);
-        return;
+        return true;
     }
     int64_t give_up_ns = w->stop_deadline_ns + (int64_t)SB_WORKER_STOP_GRACE_MS * 1000000;
     while (!w->ended && sb_mono_ns() < give_up_ns) {
@@ -439,11 +439,12 @@ void sb_worker_stop(sb_worker *w) {
                       w->name);
         pthread_mutex_unlock(&w->lock);
         pthread_detach(w->thread);
-        return;
+        return false;
     }
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
     worker_free(w);
+    return true;
 }
 
 /* ---- metrics ---- */

@@ -124,8 +124,7 @@ int identity_sender_start(const char *kind, const char *webhook_url, const char 
     int result = sb_worker_create(&cfg, &sender->worker);
     if (result == SB_OK) result = sb_worker_start(sender->worker);
     if (result != SB_OK) {
-        sb_worker_stop(sender->worker);
-        sb_free(sender);
+        if (sb_worker_stop(sender->worker)) sb_free(sender);
         return result;
     }
     *out = sender;
@@ -163,7 +162,8 @@ int identity_sender_enqueue(identity_sender *sender, const char *phone_e164, con
 
 void identity_sender_stop(identity_sender *sender) {
     if (!sender) return;
-    sb_worker_stop(sender->worker); /* delivers what is queued, bounded by the deadline */
+    /* delivers what is queued, bounded by the deadline; a stuck job keeps its sender */
+    if (!sb_worker_stop(sender->worker)) return;
     sodium_memzero(sender, sizeof *sender);
     sb_free(sender);
 }

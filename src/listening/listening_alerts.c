@@ -178,9 +178,10 @@ int listening_alerts_start(const char *data_location, const char *webhook_url, c
     int result = sb_worker_create(&cfg, &alerts->worker);
     if (result == SB_OK) result = sb_worker_start(alerts->worker);
     if (result != SB_OK) {
-        sb_worker_stop(alerts->worker);
-        sb_free(alerts->data_location);
-        sb_free(alerts);
+        if (sb_worker_stop(alerts->worker)) {
+            sb_free(alerts->data_location);
+            sb_free(alerts);
+        }
         return result;
     }
     *out = alerts;
@@ -189,7 +190,7 @@ int listening_alerts_start(const char *data_location, const char *webhook_url, c
 
 void listening_alerts_stop(listening_alerts *alerts) {
     if (!alerts) return;
-    sb_worker_stop(alerts->worker);
+    if (!sb_worker_stop(alerts->worker)) return; /* a stuck delivery keeps the sender */
     sb_free(alerts->data_location);
     sb_free(alerts);
 }

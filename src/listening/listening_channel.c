@@ -212,7 +212,8 @@ sb_worker *listening_feed_worker(listening_feed *f) { return f ? f->worker : NUL
 
 void listening_feed_stop(listening_feed *f) {
     if (!f) return;
-    sb_worker_stop(f->worker); /* stores what is queued, bounded by its deadline */
+    /* stores what is queued, bounded by its deadline; a stuck batch keeps the feed */
+    if (!sb_worker_stop(f->worker)) return;
     pthread_mutex_destroy(&f->lock);
     sb_free(f->location);
     sb_free(f);

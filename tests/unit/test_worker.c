@@ -197,7 +197,7 @@ static void test_queue_full(void **state) {
     assert_int_equal(s.dropped, 1);
     assert_int_equal(s.queued, 5);
     open_gate();
-    sb_worker_stop(w); /* drains: everything queued runs */
+    assert_true(sb_worker_stop(w)); /* drains: everything queued runs */
     assert_int_equal(finished_done, 5);
     assert_int_equal(finished_dropped, 0);
     for (int i = 0; i < 5; i++)
@@ -220,7 +220,7 @@ static void test_stop_deadline_with_stuck_job(void **state) {
         assert_int_equal(sb_worker_submit(w, &j), SB_OK);
     }
     /* stop returns although the job never ends by itself (the gate is shut) */
-    sb_worker_stop(w);
+    assert_false(sb_worker_stop(w)); /* abandoned */
     pthread_mutex_lock(&gate_lock);
     bool still_blocked = !gate_open;
     int dropped = finished_dropped, done = finished_done;
