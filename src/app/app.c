@@ -161,19 +161,6 @@ static void maintenance_pass(sb_app *app, store *s) {
     listening_tick_pass(app, s, sb_now_ms());
 }
 
-static int maintenance_thread_start(void *arg, void **local_out) {
-    const sb_app *app = arg;
-    store *s = NULL;
-    int result = store_open(app->data_location, NULL, &s);
-    *local_out = s;
-    return result;
-}
-
-static void maintenance_thread_end(void *arg, void *local) {
-    (void)arg;
-    store_close(local);
-}
-
 static void maintenance_tick(void *arg, void *local, sb_worker *w) {
     (void)w;
     if (local) maintenance_pass(arg, local); /* without a store: logged at start, nothing to do */
@@ -188,17 +175,11 @@ static int maintenance_start(sb_app *app) {
                             .period_ms = SB_SERVE_MAINTENANCE_INTERVAL_MS,
                             .stop_wait_ms = SB_SERVE_MAINTENANCE_STOP_WAIT_MS,
                             .arg = app,
-                            .thread_start = maintenance_thread_start,
-                            .thread_end = maintenance_thread_end,
+                            .thread_start = store_open_local,
+                            .thread_end = store_close_local,
+                            .thread_arg = (void *)app->data_location,
                             .tick = maintenance_tick};
-    int result = sb_worker_create(&cfg, &app->parts->maintenance);
-    if (result == SB_OK) result = sb_worker_start(app->parts->maintenance);
-    if (result != SB_OK) {
-        bool ended = sb_worker_stop(app->parts->maintenance);
-        (void)ended; /* never started: nothing runs */
-        app->parts->maintenance = NULL;
-    }
-    return result;
+    return sb_worker_launch(&cfg, &app->parts->maintenance);
 }
 
 /* ---- the bank's service bot ---- */

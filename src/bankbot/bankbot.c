@@ -474,17 +474,10 @@ static void delivery_finish(void *arg, void *job, sb_worker_outcome outcome, int
     sb_free(item->text);
 }
 
+/* The thread's store: the location bankbot_delivery_start was given. */
 static int delivery_thread_start(void *arg, void **local_out) {
     bankbot *b = arg;
-    store *s = NULL;
-    int result = store_open(b->data_location, NULL, &s);
-    *local_out = s;
-    return result;
-}
-
-static void delivery_thread_end(void *arg, void *local) {
-    (void)arg;
-    store_close(local);
+    return store_open_local(b->data_location, local_out);
 }
 
 int bankbot_delivery_flush(bankbot *b, store *s, size_t *sent_out) {
@@ -553,7 +546,7 @@ int bankbot_open(store *s, const bankbot_config *cfg, int64_t now_ms, bankbot **
                            .stop_wait_ms = SB_BANKBOT_STOP_WAIT_MS,
                            .arg = b,
                            .thread_start = delivery_thread_start,
-                           .thread_end = delivery_thread_end,
+                           .thread_end = store_close_local,
                            .run = delivery_run,
                            .finish = delivery_finish};
     if (result == SB_OK) result = sb_worker_create(&wc, &b->delivery);

@@ -195,9 +195,12 @@ typedef struct {
     int64_t period_ms;                       /* > 0: tick at start, then every period_ms while idle */
     void *arg;                               /* given to every callback; borrowed */
     /* On the worker's thread: open what its jobs use (a store connection)
-     * into *local_out; a failure is logged and local is NULL.  May be NULL. */
-    int (*thread_start)(void *arg, void **local_out);
-    void (*thread_end)(void *arg, void *local);
+     * into *local_out; a failure is logged and local is NULL.  May be NULL.
+     * They get thread_arg (NULL: arg), so a shared opener such as
+     * store_open_local can take the location directly. */
+    int (*thread_start)(void *thread_arg, void **local_out);
+    void (*thread_end)(void *thread_arg, void *local);
+    void *thread_arg;
     /* Run count jobs (contiguous, job_bytes each; writable) for the
      * attempt-th time (1-based).  Required unless period_ms > 0. */
     sb_worker_outcome (*run)(void *arg, void *local, sb_worker *w, void *jobs, size_t count, int attempt);
@@ -221,6 +224,8 @@ typedef struct {
 int sb_worker_create(const sb_worker_config *cfg, sb_worker **out) SB_MUST_CHECK;
 /* Start its thread.  SB_EBUSY if started, SB_EINTERNAL if it cannot start. */
 int sb_worker_start(sb_worker *w) SB_MUST_CHECK;
+/* Create and start; on error nothing is left (*out NULL). */
+int sb_worker_launch(const sb_worker_config *cfg, sb_worker **out) SB_MUST_CHECK;
 /* Copy a job (job_bytes) into the queue; never blocks.  SB_EBUSY when full
  * (counted as dropped; the caller still owns what the job points to),
  * SB_ECLOSED once stopping.  Thread-safe. */

@@ -289,7 +289,7 @@ static void *worker_main(void *arg) {
     sb_worker *w = arg;
     void *local = NULL;
     if (w->cfg.thread_start) {
-        int result = w->cfg.thread_start(w->cfg.arg, &local);
+        int result = w->cfg.thread_start(w->cfg.thread_arg ? w->cfg.thread_arg : w->cfg.arg, &local);
         if (result != SB_OK) {
             sb_log(SB_LOG_ERROR, "worker.start", "%s: cannot set up its thread: %s", w->name, sb_strerror(result));
             local = NULL;
@@ -327,7 +327,7 @@ static void *worker_main(void *arg) {
             pthread_cond_wait(&w->changed, &w->lock);
     }
     pthread_mutex_unlock(&w->lock);
-    if (w->cfg.thread_end) w->cfg.thread_end(w->cfg.arg, local);
+    if (w->cfg.thread_end) w->cfg.thread_end(w->cfg.thread_arg ? w->cfg.thread_arg : w->cfg.arg, local);
     pthread_mutex_lock(&w->lock);
     w->ended = true;
     pthread_cond_broadcast(&w->changed);
@@ -350,6 +350,17 @@ int sb_worker_start(sb_worker *w) {
     w->started = true;
     pthread_mutex_unlock(&w->lock);
     return SB_OK;
+}
+
+int sb_worker_launch(const sb_worker_config *cfg, sb_worker **out) {
+    int result = sb_worker_create(cfg, out);
+    if (result == SB_OK) result = sb_worker_start(*out);
+    if (result != SB_OK && *out) {
+        bool ended = sb_worker_stop(*out); /* never started: frees at once */
+        (void)ended;
+        *out = NULL;
+    }
+    return result;
 }
 
 int sb_worker_drain(sb_worker *w, void *local, size_t *ran_out) {

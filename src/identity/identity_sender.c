@@ -121,10 +121,9 @@ int identity_sender_start(const char *kind, const char *webhook_url, const char 
                             .arg = sender,
                             .run = sender_run,
                             .finish = sender_finish};
-    int result = sb_worker_create(&cfg, &sender->worker);
-    if (result == SB_OK) result = sb_worker_start(sender->worker);
+    int result = sb_worker_launch(&cfg, &sender->worker);
     if (result != SB_OK) {
-        if (sb_worker_stop(sender->worker)) sb_free(sender);
+        sb_free(sender);
         return result;
     }
     *out = sender;

@@ -83,19 +83,6 @@ static char *alert_text(const listening_alert *a, size_t *len_out) {
     return text;
 }
 
-static int alerts_thread_start(void *arg, void **local_out) {
-    listening_alerts *alerts = arg;
-    store *s = NULL;
-    int result = store_open(alerts->data_location, NULL, &s);
-    *local_out = s;
-    return result;
-}
-
-static void alerts_thread_end(void *arg, void *local) {
-    (void)arg;
-    store_close(local);
-}
-
 static sb_worker_outcome alerts_run(void *arg, void *local, sb_worker *w, void *jobs, size_t count, int attempt) {
     listening_alerts *alerts = arg;
     alert_job *job = jobs;
@@ -171,17 +158,15 @@ int listening_alerts_start(const char *data_location, const char *webhook_url, c
                             .backoff_max_ms = SB_LISTENING_WEBHOOK_BACKOFF_MAX_MS,
                             .stop_wait_ms = SB_LISTENING_ALERT_STOP_WAIT_MS,
                             .arg = alerts,
-                            .thread_start = alerts_thread_start,
-                            .thread_end = alerts_thread_end,
+                            .thread_start = store_open_local,
+                            .thread_end = store_close_local,
+                            .thread_arg = alerts->data_location,
                             .run = alerts_run,
                             .finish = alerts_finish};
-    int result = sb_worker_create(&cfg, &alerts->worker);
-    if (result == SB_OK) result = sb_worker_start(alerts->worker);
+    int result = sb_worker_launch(&cfg, &alerts->worker);
     if (result != SB_OK) {
-        if (sb_worker_stop(alerts->worker)) {
-            sb_free(alerts->data_location);
-            sb_free(alerts);
-        }
+        sb_free(alerts->data_location);
+        sb_free(alerts);
         return result;
     }
     *out = alerts;

@@ -172,8 +172,7 @@ int listening_feed_start(const char *location, const listening_config *cfg, size
                            .thread_end = feed_thread_end,
                            .run = feed_run,
                            .finish = feed_finish};
-    int result = sb_worker_create(&wc, &f->worker);
-    if (result == SB_OK) result = sb_worker_start(f->worker);
+    int result = sb_worker_launch(&wc, &f->worker);
     if (result != SB_OK) {
         listening_feed_stop(f);
         return result;

@@ -29,7 +29,8 @@ struct store {
 
 static uint64_t sql_hash(const char *s) {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
 }
 
@@ -68,6 +69,18 @@ void store_close(store *s) {
     }
     s->ops->close(s->impl);
     sb_free(s);
+}
+
+int store_open_local(void *location, void **local_out) {
+    store *s = NULL;
+    int result = store_open(location, NULL, &s);
+    *local_out = s;
+    return result;
+}
+
+void store_close_local(void *location, void *local) {
+    (void)location;
+    store_close(local);
 }
 
 const char *store_errmsg(store *s) { return s->ops->errmsg(s->impl); }
@@ -160,7 +173,9 @@ int store_prepare(store *s, const char *sql, store_stmt **out) {
     return SB_OK;
 }
 
-int store_bind_int64(store_stmt *st, int index, int64_t value) { return st->owner->ops->bind_int64(st->impl, index, value); }
+int store_bind_int64(store_stmt *st, int index, int64_t value) {
+    return st->owner->ops->bind_int64(st->impl, index, value);
+}
 
 int store_bind_text(store_stmt *st, int index, const char *text, int len) {
     if (!text) return st->owner->ops->bind_null(st->impl, index);
@@ -309,9 +324,11 @@ int store_migrate(store *s, int *applied_out) {
     if (result != SB_OK) return result;
     const store_migration *list = s->ops->migrations;
     size_t count = 0;
-    while (list[count].sql) count++;
+    while (list[count].sql)
+        count++;
     /* The generated list is sorted; check rather than trust. */
-    for (size_t i = 1; i < count; i++) SB_ASSERT(list[i - 1].version < list[i].version);
+    for (size_t i = 1; i < count; i++)
+        SB_ASSERT(list[i - 1].version < list[i].version);
     int applied = 0;
     for (size_t i = 0; i < count; i++) {
         if (list[i].version <= current) continue;

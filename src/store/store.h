@@ -50,6 +50,11 @@ typedef struct {
 int store_open(const char *location, const store_options *opts, store **out) SB_MUST_CHECK;
 /* Close and free; finalises cached statements. NULL is allowed. */
 void store_close(store *s);
+/* The same pair shaped for a worker's thread_start/thread_end (core's
+ * sb_worker): location is the const char * store_open takes; *local_out
+ * the store (NULL on error). */
+int store_open_local(void *location, void **local_out) SB_MUST_CHECK;
+void store_close_local(void *location, void *local);
 /* The last error message from the backend, for logs (static until next call). */
 const char *store_errmsg(store *s);
 /* "sqlite" or "postgres". */
@@ -81,7 +86,8 @@ void store_rollback(store *s);
 int store_prepare(store *s, const char *sql, store_stmt **out) SB_MUST_CHECK;
 /* Bind by 1-based position.  Text and blobs are copied. */
 int store_bind_int64(store_stmt *st, int index, int64_t value) SB_MUST_CHECK;
-int store_bind_text(store_stmt *st, int index, const char *text, int len) SB_MUST_CHECK; /* len<0: strlen; NULL: SQL NULL */
+int store_bind_text(store_stmt *st, int index, const char *text,
+                    int len) SB_MUST_CHECK; /* len<0: strlen; NULL: SQL NULL */
 int store_bind_blob(store_stmt *st, int index, const void *data, int len) SB_MUST_CHECK;
 int store_bind_null(store_stmt *st, int index) SB_MUST_CHECK;
 /* STORE_ROW, STORE_DONE, or an error: SB_EEXISTS for a unique or primary
