@@ -98,14 +98,14 @@ static void user_name(store *s, int64_t user_id, char *out, size_t cap) {
         snprintf(out, cap, "a member");
 }
 
-/* The payments alias of a member: its mobile number (every customer has
- * one).  SB_ENOTFOUND for anyone who is not a customer (bots, staff). */
-static int user_alias(store *s, int64_t user_id, char out[SB_PHONE_BYTES]) {
+/* Money moves only between customers: SB_ENOTFOUND for anyone else (bots,
+ * staff).  Payments are then asked by user id, which payments checks
+ * against the messenger's reach rules (fellow members share the chat). */
+static int customer_check(store *s, int64_t user_id) {
     identity_principal p;
     int result = identity_user_get(s, user_id, &p);
     if (result != SB_OK) return result;
     if (p.role != IDENTITY_ROLE_CUSTOMER || !p.phone[0]) return SB_ENOTFOUND;
-    snprintf(out, SB_PHONE_BYTES, "%s", p.phone);
     return SB_OK;
 }
 
@@ -140,23 +140,6 @@ static int counterpart_check(const chatpay_ctx *ctx, const messenger_chat *chat,
 }
 
 /* ---- the bank's notices -------------------------------------------------------- */
-
-/* A notice from the official account; failures are logged (the money
- * already moved, or the request exists: a lost notice undoes nothing). */
-static void notify(const chatpay_ctx *ctx, int64_t user_id, const char *text, int64_t chat_id, int64_t seq,
-                   int64_t now_ms) {
-    char payload[96];
-    snprintf(payload, sizeof payload, "{\"type\":\"chatpay\",\"chat_id\":%lld,\"seq\":%lld}", (long long)chat_id,
-             (long long)seq);
-    messenger_events events = {0};
-    int result = messenger_official_notify(ctx->ops.s, user_id, text, payload, now_ms, NULL, &events);
-    if (result == SB_OK)
-        push(ctx, &events);
-    else
-        sb_log(SB_LOG_WARN, "chatpay.notice", "notice to user %lld failed: %s", (long long)user_id,
-               sb_strerror(result));
-    messenger_events_clear(&events);
-}
 
 /* ---- link rows ------------------------------------------------------------------ */
 
@@ -360,6 +343,31 @@ static void payload_set_text(json_t *root, const char *key, const char *v) {
     if (root && v && v[0]) json_object_set_new(root, key, json_string(v));
 }
 
+/* A notice from the official account; failures are logged (the money
+ * already moved, or the request exists: a lost notice undoes nothing).
+ * text is the bank's own sentence and never holds a customer's words: a
+ * note or title the customer wrote (note, may be NULL or "") travels apart,
+ * in the payload as {"quote":{"author_id":N,"text":...}}, for clients to
+ * show as that customer's quoted words, never as the bank speaking. */
+static void notify(const chatpay_ctx *ctx, int64_t user_id, const char *text, int64_t chat_id, int64_t seq,
+                   int64_t author_id, const char *note, int64_t now_ms) {
+    json_t *root =
+        json_pack("{s:s, s:I, s:I}", "type", "chatpay", "chat_id", (json_int_t)chat_id, "seq", (json_int_t)seq);
+    if (root && note && note[0])
+        json_object_set_new(root, "quote", json_pack("{s:I, s:s}", "author_id", (json_int_t)author_id, "text", note));
+    char *payload = NULL;
+    messenger_events events = {0};
+    int result = payload_take(root, &payload);
+    if (result == SB_OK) result = messenger_official_notify(ctx->ops.s, user_id, text, payload, now_ms, NULL, &events);
+    sb_free(payload);
+    if (result == SB_OK)
+        push(ctx, &events);
+    else
+        sb_log(SB_LOG_WARN, "chatpay.notice", "notice to user %lld failed: %s", (long long)user_id,
+               sb_strerror(result));
+    messenger_events_clear(&events);
+}
+
 /* Post the payment message (idempotent by client_id); *created_out false
  * when it was already there. */
 static int message_post(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, const char *payload,
@@ -490,10 +498,9 @@ int chatpay_send(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, int6
             return result;
         }
     }
-    char alias[SB_PHONE_BYTES];
-    if (result == SB_ENOTFOUND) result = user_alias(s, to_user_id, alias);
+    if (result == SB_ENOTFOUND) result = customer_check(s, to_user_id);
     if (result == SB_OK)
-        result = payops_pay_confirm(&ctx->ops, actor_id, alias, amount_minor, idem_key, now_ms, &out->receipt);
+        result = payops_pay_user(&ctx->ops, actor_id, to_user_id, amount_minor, idem_key, now_ms, &out->receipt);
     bool created = false;
     if (result == SB_OK) {
         json_t *root = payload_base(KIND_SEND, out->receipt.transfer_id, amount_minor, MESSENGER_PAYMENT_PAID);
@@ -507,9 +514,9 @@ int chatpay_send(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, int6
         char amount[32], name[SB_DISPLAY_NAME_BYTES_MAX + 2], text[SB_CHATPAY_NOTICE_BYTES_MAX];
         amount_text(amount_minor, amount);
         user_name(s, actor_id, name, sizeof name);
-        snprintf(text, sizeof text, "You received %s IRR from %s%s%s.", amount, name, note && note[0] ? ": " : "",
-                 note ? note : "");
-        notify(ctx, to_user_id, text, chat_id, out->message.seq, now_ms);
+        snprintf(text, sizeof text, "You received %s IRR from %s%s", amount, name,
+                 note && note[0] ? ", with a note from them (quoted below)." : ".");
+        notify(ctx, to_user_id, text, chat_id, out->message.seq, actor_id, note, now_ms);
     }
     return result;
 }
@@ -577,7 +584,7 @@ static int receipt_op(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id,
         amount_text(out->receipt.amount_minor, amount);
         snprintf(text, sizeof text, "Receipt: you paid %s IRR to %s (%s).", amount, out->receipt.counterparty,
                  reference);
-        notify(ctx, actor_id, text, chat_id, out->message.seq, now_ms);
+        notify(ctx, actor_id, text, chat_id, out->message.seq, 0, NULL, now_ms);
     }
     return result;
 }
@@ -638,15 +645,15 @@ static int asking_post(const chatpay_ctx *ctx, link_row *l, const char *note, in
         if (shares[i].status != MESSENGER_PAYMENT_PENDING || shares[i].user_id == l->actor_id) continue;
         char amount[32], text[SB_CHATPAY_NOTICE_BYTES_MAX];
         amount_text(shares[i].amount_minor, amount);
+        const char *quoted = note && note[0] ? " Their note is quoted below." : "";
         if (l->kind == KIND_SPLIT)
             snprintf(text, sizeof text,
-                     "%s asks you for %s IRR, your share of a split bill%s%s. Pay or decline it "
-                     "in the chat.",
-                     name, amount, note && note[0] ? ": " : "", note ? note : "");
+                     "%s asks you for %s IRR, your share of a split bill. Pay or decline it in the chat.%s", name,
+                     amount, quoted);
         else
-            snprintf(text, sizeof text, "%s asks you for %s IRR%s%s. Pay or decline it in the chat.", name, amount,
-                     note && note[0] ? ": " : "", note ? note : "");
-        notify(ctx, shares[i].user_id, text, l->chat_id, l->seq, now_ms);
+            snprintf(text, sizeof text, "%s asks you for %s IRR. Pay or decline it in the chat.%s", name, amount,
+                     quoted);
+        notify(ctx, shares[i].user_id, text, l->chat_id, l->seq, l->actor_id, note, now_ms);
     }
     return SB_OK;
 }
@@ -662,8 +669,7 @@ int chatpay_request(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, i
     int result = chat_of_member(ctx, actor_id, chat_id, &chat, out);
     if (result == SB_OK) result = counterpart_check(ctx, &chat, actor_id, payer_id, out);
     if (result != SB_OK) return result;
-    char alias[SB_PHONE_BYTES];
-    result = user_alias(s, payer_id, alias);
+    result = customer_check(s, payer_id);
     if (result != SB_OK) return result;
     sb_buf fp;
     sb_buf_init(&fp, SB_MESSENGER_PAYLOAD_BYTES_MAX);
@@ -677,8 +683,8 @@ int chatpay_request(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, i
     if (result != SB_OK) return result;
     if (l.seq) return replay(ctx, &l, now_ms, out);
     if (!l.request_id) {
-        result = payops_request_create(&ctx->ops, actor_id, alias, amount_minor, note ? note : "", expires_at_ms,
-                                       now_ms, &l.request_id);
+        result = payops_request_create_user(&ctx->ops, actor_id, payer_id, amount_minor, note ? note : "",
+                                            expires_at_ms, now_ms, &l.request_id);
         if (result == SB_OK) result = link_save(s, &l);
         if (result != SB_OK) {
             /* Nothing was asked: free the key for a fresh try. */
@@ -701,11 +707,10 @@ int chatpay_split(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, con
     store *s = ctx->ops.s;
     messenger_chat chat;
     int result = chat_of_member(ctx, actor_id, chat_id, &chat, out);
-    char alias[SB_PHONE_BYTES];
     for (size_t i = 0; result == SB_OK && i < member_count; i++) {
         if (members[i] == actor_id) continue; /* the payer's own share */
         result = counterpart_check(ctx, &chat, actor_id, members[i], out);
-        if (result == SB_OK) result = user_alias(s, members[i], alias);
+        if (result == SB_OK) result = customer_check(s, members[i]);
     }
     if (result != SB_OK) return result;
     sb_buf fp;
@@ -778,7 +783,7 @@ static void tell_requester(const chatpay_ctx *ctx, const link_row *l, int64_t ac
     else
         snprintf(text, sizeof text, "%s declined your request for %s IRR%s.", name, amount,
                  l->kind == KIND_SPLIT ? " (a share of your split bill)" : "");
-    notify(ctx, l->actor_id, text, l->chat_id, l->seq, now_ms);
+    notify(ctx, l->actor_id, text, l->chat_id, l->seq, 0, NULL, now_ms);
 }
 
 int chatpay_pay(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, int64_t seq, const char *idem_key,

@@ -100,7 +100,7 @@ static int quote_load(store *s, int64_t payer_id, const char *id, stored_quote *
  * SB_OK, SB_ECONFLICT when not, or a store error. */
 static int quote_still_holds(const payops_ctx *ctx, int64_t payer_id, const stored_quote *q, int64_t now_ms) {
     payops_target t;
-    int result = payops__resolve(ctx, payer_id, q->alias, now_ms, &t);
+    int result = payops__resolve(ctx, payer_id, q->alias, now_ms, false, &t);
     if (result == SB_ENOTFOUND || result == SB_EINVAL) return SB_ECONFLICT;
     if (result != SB_OK) return result;
     if (t.user_id != q->payee_id || strcmp(t.link_token, q->link_token) != 0 ||
@@ -177,8 +177,8 @@ int payops_split_member_resolve(const payops_ctx *ctx, int64_t payer_id, const c
                                 int64_t *user_id_out) {
     *user_id_out = 0;
     payops_target t;
-    /* Resolved for nobody (id 0), so that the payer may name themself. */
-    int result = payops__resolve(ctx, 0, alias, now_ms, &t);
+    /* The payer may name themself (their own share). */
+    int result = payops__resolve(ctx, payer_id, alias, now_ms, true, &t);
     if (result != SB_OK) return result;
     if (t.link_token[0]) return SB_EINVAL;
     *user_id_out = t.user_id;
