@@ -84,6 +84,18 @@ void store_close(store *s) {
     sb_free(s);
 }
 
+int store_open_local(void *location, void **local_out) {
+    store *s = NULL;
+    int result = store_open(location, NULL, &s);
+    *local_out = s;
+    return result;
+}
+
+void store_close_local(void *location, void *local) {
+    (void)location;
+    store_close(local);
+}
+
 const char *store_errmsg(store *s) { return s->ops->errmsg(s->impl); }
 const char *store_backend_name(store *s) { return s->ops->name; }
 
