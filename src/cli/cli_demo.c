@@ -33,15 +33,19 @@ static const struct {
     {"marketer", IDENTITY_ROLE_MARKETER},
 };
 
+/* Each demo customer chose a language and time zone and to be found by
+ * @username (not by phone) when signing up, as the app asks. */
 static const struct {
     const char *phone;
     const char *username;
     const char *display_name;
+    const char *language;
+    const char *time_zone;
 } demo_customers[] = {
-    {"+989121234567", "ali", "Ali Rezaei"},
-    {"+989351234567", "sara", "Sara Ahmadi"},
-    {"+989191112233", "reza", "Reza Karimi"},
-    {"+380501234567", "olena", "Olena Kovalenko"},
+    {"+989121234567", "ali", "Ali Rezaei", "fa", "Asia/Tehran"},
+    {"+989351234567", "sara", "Sara Ahmadi", "fa", "Asia/Tehran"},
+    {"+989191112233", "reza", "Reza Karimi", "fa", "Asia/Tehran"},
+    {"+380501234567", "olena", "Olena Kovalenko", "uk", "Europe/Kyiv"},
 };
 #define DEMO_CUSTOMERS SB_ARRAY_LEN(demo_customers)
 
@@ -58,6 +62,9 @@ static int demo_customer(store *s, size_t i, int64_t now_ms, int64_t *user_id_ou
     if (result == SB_OK) result = identity_otp_verify(s, demo_customers[i].phone, code, now_ms, user_id_out, &created);
     if (result == SB_OK)
         result = identity_profile_update(s, *user_id_out, demo_customers[i].display_name, demo_customers[i].username);
+    if (result == SB_OK)
+        result = identity_prefs_set(s, *user_id_out, demo_customers[i].language, demo_customers[i].time_zone);
+    if (result == SB_OK) result = messenger_discoverability_set(s, *user_id_out, 0, 1);
     return result;
 }
 
@@ -69,13 +76,12 @@ static int demo_messages(store *s, const int64_t *customers, int64_t admin_id, i
     for (size_t i = 1; result == SB_OK && i < 3; i++)
         result = messenger_group_add(s, customers[0], group_id, customers[i], now_ms, &events);
     static const char *const lines[] = {
-        "Salam! Lunch at the usual place on Friday?",
-        "Yes, 13:00. I'll pay and split the bill here afterwards.",
+        "Salam! Lunch at the usual place on Friday?", "Yes, 13:00. I'll pay and split the bill here afterwards.",
         "\xd8\xb9\xd8\xa7\xd9\x84\xdb\x8c\xd9\x87\x20\xf0\x9f\x91\x8d", /* عالیه 👍 */
     };
     for (size_t i = 0; result == SB_OK && i < SB_ARRAY_LEN(lines); i++) {
-        messenger_send_request req = {.chat_id = group_id, .sender_id = customers[i], .kind = MESSENGER_MSG_TEXT,
-                                      .text = lines[i]};
+        messenger_send_request req = {
+            .chat_id = group_id, .sender_id = customers[i], .kind = MESSENGER_MSG_TEXT, .text = lines[i]};
         bool duplicate = false;
         result = messenger_send(s, &req, now_ms + (int64_t)i, &message, &duplicate, &events);
         messenger_message_clear(&message);
@@ -107,7 +113,8 @@ static int demo_money(store *s, const char *data, const int64_t *customers, int6
         snprintf(key, sizeof key, "demo-deposit-%lld", (long long)customers[i]);
         result = payops_deposit(&ctx, customers[i], DEMO_DEPOSIT_MINOR, key, now_ms, &receipt);
     }
-    if (result == SB_OK) result = payops_pay_confirm(&ctx, customers[0], "@sara", 1200000, "demo-pay-1", now_ms, &receipt);
+    if (result == SB_OK)
+        result = payops_pay_confirm(&ctx, customers[0], "@sara", 1200000, "demo-pay-1", now_ms, &receipt);
     ledger_close(l);
     return result;
 }
@@ -150,7 +157,8 @@ int cli_demo(int argc, char **argv) {
         store_close(s);
         return demo_fail("staff (is the database already in use for real data?)", result);
     }
-    for (size_t i = 0; result == SB_OK && i < DEMO_CUSTOMERS; i++) result = demo_customer(s, i, now_ms, &customers[i]);
+    for (size_t i = 0; result == SB_OK && i < DEMO_CUSTOMERS; i++)
+        result = demo_customer(s, i, now_ms, &customers[i]);
     if (result != SB_OK) {
         store_close(s);
         return demo_fail("customers", result);
@@ -167,7 +175,8 @@ int cli_demo(int argc, char **argv) {
     store_close(s);
     if (result != SB_OK) return demo_fail("chats", result);
     printf("demo data loaded: staff admin, agent, analyst, marketer (password %s); customers", DEMO_STAFF_PASSWORD);
-    for (size_t i = 0; i < DEMO_CUSTOMERS; i++) printf(" @%s", demo_customers[i].username);
+    for (size_t i = 0; i < DEMO_CUSTOMERS; i++)
+        printf(" @%s", demo_customers[i].username);
     printf("\n");
     return 0;
 }

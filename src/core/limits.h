@@ -91,6 +91,12 @@
 /* A customer's @username: short enough to type, long enough to be unique. */
 #define SB_CUSTOMER_USERNAME_BYTES_MIN 3
 #define SB_CUSTOMER_USERNAME_BYTES_MAX 32
+/* A profile's IANA time zone name ("America/Argentina/ComodRivadavia" is 32). */
+#define SB_TIME_ZONE_BYTES_MAX 64
+/* A profile's language code ("fa", "uk", "ru", "en"). */
+#define SB_LANGUAGE_BYTES_MAX 7
+/* Phone numbers in one contacts lookup: a phone book imported a page at a time. */
+#define SB_CONTACTS_LOOKUP_MAX 100
 /* Rate-limit windows (sliding) behind the per-hour and per-15-minute caps. */
 #define SB_OTP_RATE_WINDOW_MS (60LL * 60 * 1000)
 #define SB_LOGIN_RATE_WINDOW_MS (15LL * 60 * 1000)

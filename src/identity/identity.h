@@ -26,7 +26,7 @@ typedef enum {
     IDENTITY_ROLE_MARKETER = 1 << 3,
     IDENTITY_ROLE_ADMIN = 1 << 4,
 } identity_role;
-#define IDENTITY_ROLES_STAFF \
+#define IDENTITY_ROLES_STAFF                                                                                           \
     (IDENTITY_ROLE_AGENT | IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_MARKETER | IDENTITY_ROLE_ADMIN)
 #define IDENTITY_ROLES_ANY (IDENTITY_ROLE_CUSTOMER | IDENTITY_ROLES_STAFF)
 
@@ -44,8 +44,8 @@ typedef struct {
     int role; /* exactly one identity_role bit */
     int64_t session_id;
     int64_t expires_at_ms;
-    char phone[IDENTITY_PHONE_BYTES];           /* customers; "" for staff */
-    char username[SB_USERNAME_BYTES_MAX + 1];   /* staff login, or a customer's @username; may be "" */
+    char phone[IDENTITY_PHONE_BYTES];         /* customers; "" for staff */
+    char username[SB_USERNAME_BYTES_MAX + 1]; /* staff login, or a customer's @username; may be "" */
     char display_name[SB_DISPLAY_NAME_BYTES_MAX + 1];
 } identity_principal;
 
@@ -97,6 +97,23 @@ int identity_user_get(store *s, int64_t user_id, identity_principal *out) SB_MUS
 /* Set a customer's display name and/or @username (NULL leaves a field as it
  * is).  SB_EEXISTS if the username is taken, SB_EINVAL if malformed. */
 int identity_profile_update(store *s, int64_t user_id, const char *display_name, const char *username) SB_MUST_CHECK;
+/* A customer's interface preferences: language ("fa", "uk", "ru", "en"; ""
+ * until chosen) and IANA time zone ("" for the device's own). */
+typedef struct {
+    char language[SB_LANGUAGE_BYTES_MAX + 1];
+    char time_zone[SB_TIME_ZONE_BYTES_MAX + 1];
+} identity_prefs;
+/* Read user_id's preferences.  SB_ENOTFOUND. */
+int identity_prefs_get(store *s, int64_t user_id, identity_prefs *out) SB_MUST_CHECK;
+/* Set language and/or time zone (NULL leaves a field as it is, "" clears it).
+ * SB_EINVAL if malformed (check first with the two checks below to name the
+ * field), SB_ENOTFOUND for an unknown user. */
+int identity_prefs_set(store *s, int64_t user_id, const char *language, const char *time_zone) SB_MUST_CHECK;
+/* "" or one of fa, uk, ru, en. */
+int identity_language_check(const char *language) SB_MUST_CHECK;
+/* "" or an IANA-shaped name: 1..SB_TIME_ZONE_BYTES_MAX of A-Z a-z 0-9 _ + - /,
+ * "UTC" or Area/Location with no empty, "." or ".." part. */
+int identity_time_zone_check(const char *time_zone) SB_MUST_CHECK;
 /* Check a customer @username ([a-z0-9._], SB_CUSTOMER_USERNAME_BYTES_MIN..MAX
  * bytes; ASCII capitals are accepted and folded) and a display name (1 to
  * SB_DISPLAY_NAME_BYTES_MAX bytes of valid UTF-8, no control characters, no
