@@ -6,11 +6,11 @@
 // node (lib.js's h()), never as HTML.
 
 import { Api, Live, clientId, fill, h } from "./lib.js";
-import { bankCurrency, bdi, currentLang, digitsOnly, fmtClock, fmtDate, fmtMoney, fmtRelative, fmtToman, initI18n, localize, parseMoney, setLang, t, tError, tn, tNodes } from "./i18n/i18n.js";
+import { bankCurrency, bdi, bdiMoney, currentLang, digitsOnly, localDigits, fmtClock, fmtDate, fmtMoney, fmtRelative, fmtToman, initI18n, localize, parseMoney, setLang, t, tError, tn, tNodes } from "./i18n/i18n.js";
 import { readPhone } from "./phone.js";
 import { initProfile, showProfile } from "./profile.js";
 import { confirmStep, facts } from "./sheet.js";
-import { drawHistory, initWallet, money, openReceipt, showWallet } from "./wallet.js";
+import { counterpartyName, drawHistory, initWallet, money, openReceipt, showWallet } from "./wallet.js";
 
 const api = new Api("socialbank.chat.token");
 const $ = (id) => document.getElementById(id);
@@ -439,7 +439,7 @@ async function catchUp(cs) {
 /* --------------------------------------------------------------- render */
 
 function renderChat(cs, { keepScroll = false } = {}) {
-  $("chat-title").textContent = chatTitle(cs);
+  fill($("chat-title"), h("bdi", null, chatTitle(cs)));
   const box = $("messages");
   const fromBottom = box.scrollHeight - box.scrollTop;
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
@@ -477,7 +477,7 @@ function payloadOf(m) {
 function moneyNodes(amountMinor, currency) {
   if (!Number.isSafeInteger(amountMinor)) return "?";
   const toman = fmtToman(amountMinor, currency);
-  return [h("bdi", { class: "amount" }, fmtMoney(amountMinor, currency)), toman ? h("span", { class: "toman" }, ` (${toman})`) : null];
+  return [bdiMoney(fmtMoney(amountMinor, currency), { class: "amount" }), toman ? h("span", { class: "toman" }, " (", bdiMoney(toman), ")") : null];
 }
 
 function fmtCount(n) { return new Intl.NumberFormat(document.documentElement.lang).format(n); }
@@ -518,7 +518,7 @@ function paymentCard(cs, m) {
     p.kind === "send" && p.to_user_id ? h("div", { class: "payment-note" }, tNodes("payment.to", { name: bdi(p.to_name || memberName(cs, p.to_user_id)) })) : null,
     p.kind === "request" && p.from_user_id ? h("div", { class: "payment-note" }, tNodes("payment.request_from", {
       requester: bdi(p.requester_name || senderName(cs, m)), payer: bdi(p.from_name || memberName(cs, p.from_user_id)) })) : null,
-    p.counterparty ? h("div", { class: "payment-note" }, h("bdi", null, p.counterparty)) : null,
+    p.counterparty ? h("div", { class: "payment-note" }, h("bdi", null, counterpartyName({ kind: p.kind, counterparty: p.counterparty }))) : null,
     p.note ? h("div", { class: "payment-note", dir: "auto" }, p.note) : null,
     m.text ? h("div", { class: "payment-note", dir: "auto" }, m.text) : null,
     p.kind === "split" && shares.length ? h("div", { class: "payment-note small" }, t("payment.paid_count", { paid, total: shares.length })) : null,
@@ -526,7 +526,7 @@ function paymentCard(cs, m) {
       h("li", { class: `share status-${sh.status}` }, tNodes("payment.share", {
         name: bdi(sh.display_name || memberName(cs, sh.user_id)), amount: bdi(fmtMoney(sh.amount_minor, currency)), status: t(`payment.status.${sh.status}`) })))) : null,
     Number.isSafeInteger(p.fee_minor) && p.fee_minor > 0 ? h("div", { class: "payment-note small" }, t("payment.fee", { amount: fmtMoney(p.fee_minor, currency) })) : null,
-    p.reference ? h("div", { class: "payment-note small" }, tNodes("payment.reference", { reference: bdi(p.reference, { dir: "ltr" }) })) : null,
+    p.reference ? h("div", { class: "payment-note small" }, tNodes("payment.reference", { reference: bdi(localDigits(p.reference), { dir: "ltr" }) })) : null,
     h("div", { class: "payment-status" }, t(`payment.status.${status}`)),
     actions.length ? h("div", { class: "payment-actions" }, actions.map(([action, label]) =>
       h("button", { type: "button", class: action === "pay" ? "" : "secondary", dataset: { action },
@@ -778,7 +778,7 @@ payForm.addEventListener("submit", async (event) => {
   }
   const receipt = r.data && (r.data.receipt || (r.data.reference !== undefined ? r.data : null));
   out.textContent = receipt
-    ? t("pay.done", { amount: fmtMoney(receipt.amount_minor, currency), fee: fmtMoney(receipt.fee_minor, currency), reference: receipt.reference })
+    ? t("pay.done", { amount: fmtMoney(receipt.amount_minor, currency), fee: fmtMoney(receipt.fee_minor, currency), reference: localDigits(receipt.tracking || receipt.reference) })
     : t("pay.sent");
   if (receipt && !r.data.message) openReceipt(receipt);
   for (const field of ["amount", "note", "bill_id", "payment_id", "mobile"]) f[field].value = "";

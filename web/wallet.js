@@ -4,7 +4,7 @@
 // filters and paging, a receipt with its reference, and a CSV statement.
 
 import { clientId, h } from "./lib.js";
-import { bankCurrency, bdi, digitsOnly, fmtDate, fmtMoney, fmtToman, parseMoney, setMoneySettings, t, tError, tNodes } from "./i18n/i18n.js";
+import { bankCurrency, bdi, bdiMoney, digitsOnly, fmtDate, fmtMoney, fmtToman, has, localDigits, parseMoney, setMoneySettings, t, tError, tNodes } from "./i18n/i18n.js";
 import { readPhone } from "./phone.js";
 import { confirmStep, facts, showReceipt } from "./sheet.js";
 
@@ -25,12 +25,20 @@ export function initWallet(context) {
 }
 
 /** The amount with its unit, and tomans beside rials where the bank shows them. */
-export function money(amountMinor, currency = bankCurrency()) {
-  const toman = fmtToman(amountMinor, currency);
-  return [bdi(fmtMoney(amountMinor, currency), { class: "amount" }), toman ? h("span", { class: "toman" }, ` (${toman})`) : null];
+export function money(amountMinor, currency = bankCurrency(), { toman: withToman = true } = {}) {
+  const toman = withToman ? fmtToman(amountMinor, currency) : "";
+  return [bdiMoney(fmtMoney(amountMinor, currency), { class: "amount" }), toman ? h("span", { class: "toman" }, " (", bdiMoney(toman), ")") : null];
+}
+
+/** Who a receipt is with, in the user's language where the server names a kind ("water bill"). */
+export function counterpartyName(r) {
+  const bill = r.kind === "bill" && /^([a-z_]+) bill$/.exec(r.counterparty || "");
+  if (bill && has(`bill.type.${bill[1]}`)) return t(`bill.type.${bill[1]}`);
+  return r.counterparty || "";
 }
 
 export async function showWallet() {
+  drawHistory();
   await Promise.all([loadBalance(), loadHistory()]);
 }
 
@@ -79,12 +87,13 @@ function stateName(state) {
 
 export function drawHistory() {
   if (!ctx) return;
+  $("export").replaceChildren(...tNodes("wallet.export", { format: bdi("CSV", { dir: "ltr" }) }));
   const rows = filtered();
   const list = rows.slice(0, wallet.shown);
   $("history").replaceChildren(...list.map((r) => h("li", { class: `receipt-row state-${r.state}`, dataset: { id: r.id, kind: r.kind } },
     h("button", { type: "button", onclick: () => openReceipt(r) },
-      h("span", { class: "what" }, h("span", { class: "kind" }, kindName(r.kind)), " ", h("bdi", { class: "who" }, r.counterparty || "")),
-      h("span", { class: "how-much" }, money(r.kind === "deposit" ? r.amount_minor : -r.amount_minor)),
+      h("span", { class: "what" }, h("span", { class: "kind" }, kindName(r.kind)), " ", h("bdi", { class: "who" }, counterpartyName(r))),
+      h("span", { class: "how-much" }, money(r.kind === "deposit" ? r.amount_minor : -r.amount_minor, bankCurrency(), { toman: false })),
       h("time", { class: "when small muted" }, fmtDate(r.created_at_ms)),
       r.state !== "done" ? h("span", { class: "state small" }, stateName(r.state)) : null))));
   $("history-empty").hidden = !wallet.loaded || rows.length > 0;
@@ -98,11 +107,12 @@ export function receiptFacts(r) {
     [t("receipt.amount"), money(r.amount_minor)],
     [t("receipt.fee"), r.fee_minor > 0 ? money(r.fee_minor) : t("confirm.free")],
     r.fee_minor > 0 ? [t("receipt.total"), money(r.amount_minor + r.fee_minor)] : null,
-    r.counterparty ? [r.kind === "deposit" ? t("receipt.from") : t("receipt.to"), bdi(r.counterparty)] : null,
-    r.masked_card ? [t("receipt.card"), bdi(r.masked_card, { dir: "ltr" })] : null,
+    r.counterparty ? [r.kind === "deposit" ? t("receipt.from") : t("receipt.to"), bdi(counterpartyName(r))] : null,
+    r.masked_card ? [t("receipt.card"), bdi(localDigits(r.masked_card), { dir: "ltr" })] : null,
     [t("receipt.when"), fmtDate(r.created_at_ms)],
-    [t("receipt.reference"), bdi(r.reference || "", { dir: "ltr", class: "reference" })],
-    r.rrn ? [t("receipt.rrn"), bdi(r.rrn, { dir: "ltr" })] : null,
+    [t("receipt.reference"), bdi(localDigits(r.tracking || r.reference || ""), { dir: "ltr", class: "reference" })],
+    r.reference && r.tracking ? [t("receipt.details"), bdi(localDigits(r.reference), { dir: "ltr" })] : null,
+    r.rrn ? [t("receipt.rrn"), bdi(localDigits(r.rrn), { dir: "ltr" })] : null,
   ]);
 }
 
@@ -216,8 +226,8 @@ function exportCsv() {
   const head = ["csv.date", "csv.kind", "csv.counterparty", "csv.amount", "csv.fee", "csv.currency", "csv.state", "csv.reference"].map((k) => cell(t(k)));
   const lines = [head.join(",")];
   for (const r of filtered()) {
-    lines.push([new Date(r.created_at_ms).toISOString(), kindName(r.kind), r.counterparty, plainAmount(r.kind === "deposit" ? r.amount_minor : -r.amount_minor, currency),
-      plainAmount(r.fee_minor, currency), currency, stateName(r.state), r.reference].map(cell).join(","));
+    lines.push([new Date(r.created_at_ms).toISOString(), kindName(r.kind), counterpartyName(r), plainAmount(r.kind === "deposit" ? r.amount_minor : -r.amount_minor, currency),
+      plainAmount(r.fee_minor, currency), currency, stateName(r.state), r.tracking || r.reference].map(cell).join(","));
   }
   // A byte-order mark so spreadsheet programs read Persian and Cyrillic as UTF-8.
   const blob = new Blob(["\uFEFF" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });

@@ -169,6 +169,9 @@ static json_t *receipt_json(const payops_receipt *r) {
                           r->counterparty, "masked_card", r->masked_card[0] ? r->masked_card : NULL, "reference",
                           r->reference, "transfer_id", r->transfer_id, "created_at_ms", (json_int_t)r->created_at_ms);
     if (!o) return NULL;
+    char tracking[PAYOPS_TRACKING_DIGITS + 1];
+    payops_tracking_code(r->transfer_id, tracking);
+    json_object_set_new(o, "tracking", json_string(tracking));
     if (r->fee_transfer_id[0]) json_object_set_new(o, "fee_transfer_id", json_string(r->fee_transfer_id));
     if (r->settle_transfer_id[0]) json_object_set_new(o, "settle_transfer_id", json_string(r->settle_transfer_id));
     if (r->rrn[0]) json_object_set_new(o, "rrn", json_string(r->rrn));
@@ -480,8 +483,8 @@ int api_payments_split_body(api_ctx *c, size_t members_max, int64_t *members, in
         result = body_int(c, "remainder_share", false, 0, (int64_t)members_max - 1, -1, &remainder_share);
     if (result == SB_OK) result = body_expiry(c, expires_at);
     if (result != SB_OK) return result;
-    *spec = (payments_split_spec){
-        .count = member_count, .subtotal_minor = subtotal, .tax_minor = tax, .tip_minor = tip};
+    *spec =
+        (payments_split_spec){.count = member_count, .subtotal_minor = subtotal, .tax_minor = tax, .tip_minor = tip};
     int mode = -1;
     for (size_t i = 0; i < SB_ARRAY_LEN(split_modes); i++)
         if (strcmp(mode_name ? mode_name : "equal", split_modes[i]) == 0) mode = (int)i;
