@@ -62,6 +62,7 @@ static int demo_customer(store *s, size_t i, int64_t now_ms, int64_t *user_id_ou
     if (result == SB_OK) result = identity_otp_verify(s, demo_customers[i].phone, code, now_ms, user_id_out, &created);
     if (result == SB_OK)
         result = identity_profile_update(s, *user_id_out, demo_customers[i].display_name, demo_customers[i].username);
+    /* The demo's friends find each other by @username (and may be added to its group). */
     if (result == SB_OK)
         result = identity_prefs_set(s, *user_id_out, demo_customers[i].language, demo_customers[i].time_zone);
     if (result == SB_OK) result = messenger_discoverability_set(s, *user_id_out, 0, 1);

@@ -95,7 +95,8 @@ int identity_session_revoke(store *s, const char *token) SB_MUST_CHECK;
 /* Load a user by id into out (session fields zero).  SB_ENOTFOUND. */
 int identity_user_get(store *s, int64_t user_id, identity_principal *out) SB_MUST_CHECK;
 /* Set a customer's display name and/or @username (NULL leaves a field as it
- * is).  SB_EEXISTS if the username is taken, SB_EINVAL if malformed. */
+ * is).  SB_EEXISTS if the username is taken, SB_EINVAL if malformed or
+ * empty to the eye, SB_EPERM if reserved (identity_*_vet). */
 int identity_profile_update(store *s, int64_t user_id, const char *display_name, const char *username) SB_MUST_CHECK;
 /* A customer's interface preferences: language ("fa", "uk", "ru", "en"; ""
  * until chosen) and IANA time zone ("" for the device's own). */
@@ -121,6 +122,25 @@ int identity_time_zone_check(const char *time_zone) SB_MUST_CHECK;
  * before calling identity_profile_update.  SB_OK or SB_EINVAL. */
 int identity_username_check(const char *username) SB_MUST_CHECK;
 int identity_display_name_check(const char *display_name) SB_MUST_CHECK;
+/* Why a name a customer wants is refused, in check order. */
+typedef enum {
+    IDENTITY_NAME_OK = 0,
+    IDENTITY_NAME_MALFORMED, /* "invalid": outside identity_display_name_check / identity_username_check */
+    IDENTITY_NAME_EMPTY,     /* "name_empty": nothing visible once invisible characters (default-ignorable
+                                code points: zero-width, bidi controls, soft hyphen...; other format
+                                characters, spaces, lone marks) are removed */
+    IDENTITY_NAME_RESERVED,  /* "name_reserved": confusable (UTS #39 skeletons, ICU uspoof) with the bank's
+                                own names ("SocialBank" in Latin, Persian, Cyrillic; contained anywhere in
+                                the name) or with a staff account's username or display name (bots too) */
+} identity_name_verdict;
+/* The stable code of a verdict ("ok", "invalid", "name_empty", "name_reserved"). */
+const char *identity_name_verdict_name(identity_name_verdict verdict);
+/* Vet a display name or @username a customer wants: *verdict_out says
+ * whether it may be taken.  Returns SB_OK (the verdict is the answer) or a
+ * store or memory error.  identity_profile_update applies the same vetting. */
+int identity_display_name_vet(store *s, const char *display_name, identity_name_verdict *verdict_out) SB_MUST_CHECK;
+int identity_username_vet(store *s, const char *username, identity_name_verdict *verdict_out) SB_MUST_CHECK;
+
 /* List users whose role is in roles_mask with id > after_id, by id, at most
  * out_max of them, into the caller's array out (session fields zero).
  * *count_out is how many were written; fewer than out_max means the end.

@@ -85,7 +85,7 @@ for (const file of walk(join(root, "src"), ".c")) {
   for (const m of src.matchAll(/\\"code\\":\\"([a-z_]+)\\"/g)) codes.add(m[1]);
   // The status table of body.c (code = "..."), the verdict names (limit, request, quote).
   for (const m of src.matchAll(/\bcode = "([a-z_]+)"/g)) codes.add(m[1]);
-  for (const fn of ["payments_limit_verdict_name", "payments_request_verdict_name", "payops_quote_verdict_name"]) {
+  for (const fn of ["payments_limit_verdict_name", "payments_request_verdict_name", "payops_quote_verdict_name", "identity_name_verdict_name"]) {
     const at = src.indexOf(`*${fn}(`);
     if (at < 0) continue;
     const body = src.slice(at, src.indexOf("\n}", at));
