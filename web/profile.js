@@ -19,6 +19,8 @@ export function initProfile(context) {
 export function showProfile({ welcome = false } = {}) {
   const me = ctx.me();
   const f = $("profile-form").elements;
+  // The same languages as the header's switch.
+  if (f.language.options.length === 0) f.language.replaceChildren(...[...$("lang").options].map((o) => o.cloneNode(true)));
   f.display_name.value = me.display_name || "";
   f.username.value = me.username || "";
   f.language.value = me.language || document.documentElement.lang;
