@@ -307,6 +307,7 @@ static const char *content_type_for(const char *path) {
         {".js", "text/javascript; charset=utf-8"},
         {".mjs", "text/javascript; charset=utf-8"},
         {".json", "application/json; charset=utf-8"},
+        {".webmanifest", "application/manifest+json; charset=utf-8"},
         {".map", "application/json; charset=utf-8"},
         {".svg", "image/svg+xml"},
         {".png", "image/png"},

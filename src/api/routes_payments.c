@@ -126,6 +126,9 @@ static json_t *receipt_json(const payops_receipt *r) {
                           r->counterparty, "masked_card", r->masked_card[0] ? r->masked_card : NULL, "reference",
                           r->reference, "transfer_id", r->transfer_id, "created_at_ms", (json_int_t)r->created_at_ms);
     if (!o) return NULL;
+    char tracking[PAYOPS_TRACKING_DIGITS + 1];
+    payops_tracking_code(r->transfer_id, tracking);
+    json_object_set_new(o, "tracking", json_string(tracking));
     if (r->fee_transfer_id[0]) json_object_set_new(o, "fee_transfer_id", json_string(r->fee_transfer_id));
     if (r->settle_transfer_id[0]) json_object_set_new(o, "settle_transfer_id", json_string(r->settle_transfer_id));
     if (r->rrn[0]) json_object_set_new(o, "rrn", json_string(r->rrn));

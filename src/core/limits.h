@@ -115,6 +115,12 @@
 /* A customer's @username: short enough to type, long enough to be unique. */
 #define SB_CUSTOMER_USERNAME_BYTES_MIN 3
 #define SB_CUSTOMER_USERNAME_BYTES_MAX 32
+/* A profile's IANA time zone name ("America/Argentina/ComodRivadavia" is 32). */
+#define SB_TIME_ZONE_BYTES_MAX 64
+/* A profile's language code ("fa", "uk", "ru", "en"). */
+#define SB_LANGUAGE_BYTES_MAX 7
+/* Phone numbers in one contacts lookup: a phone book imported a page at a time. */
+#define SB_CONTACTS_LOOKUP_MAX 100
 /* Staff accounts a customer's new name is compared with (their names'
  * confusable skeletons); a bank has far fewer staff logins than this. */
 #define SB_NAME_STAFF_COMPARED_MAX 10000

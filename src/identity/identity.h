@@ -104,6 +104,23 @@ int identity_user_get(store *s, int64_t user_id, identity_principal *out) SB_MUS
  * is).  SB_EEXISTS if the username is taken, SB_EINVAL if malformed or
  * empty to the eye, SB_EPERM if reserved (identity_*_vet). */
 int identity_profile_update(store *s, int64_t user_id, const char *display_name, const char *username) SB_MUST_CHECK;
+/* A customer's interface preferences: language ("fa", "uk", "ru", "en"; ""
+ * until chosen) and IANA time zone ("" for the device's own). */
+typedef struct {
+    char language[SB_LANGUAGE_BYTES_MAX + 1];
+    char time_zone[SB_TIME_ZONE_BYTES_MAX + 1];
+} identity_prefs;
+/* Read user_id's preferences.  SB_ENOTFOUND. */
+int identity_prefs_get(store *s, int64_t user_id, identity_prefs *out) SB_MUST_CHECK;
+/* Set language and/or time zone (NULL leaves a field as it is, "" clears it).
+ * SB_EINVAL if malformed (check first with the two checks below to name the
+ * field), SB_ENOTFOUND for an unknown user. */
+int identity_prefs_set(store *s, int64_t user_id, const char *language, const char *time_zone) SB_MUST_CHECK;
+/* "" or one of fa, uk, ru, en. */
+int identity_language_check(const char *language) SB_MUST_CHECK;
+/* "" or an IANA-shaped name: 1..SB_TIME_ZONE_BYTES_MAX of A-Z a-z 0-9 _ + - /,
+ * "UTC" or Area/Location with no empty, "." or ".." part. */
+int identity_time_zone_check(const char *time_zone) SB_MUST_CHECK;
 /* Check a customer @username ([a-z0-9._], SB_CUSTOMER_USERNAME_BYTES_MIN..MAX
  * bytes; ASCII capitals are accepted and folded) and a display name (1 to
  * SB_DISPLAY_NAME_BYTES_MAX bytes of valid UTF-8, no control characters, no

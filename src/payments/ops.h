@@ -82,6 +82,13 @@ typedef enum {
     PAYOPS_RECEIPT_MANUAL,   /* card-to-card unreachable switch: hold kept for reconciliation */
 } payops_receipt_state;
 const char *payops_receipt_state_name(payops_receipt_state state);
+/* Digits in a receipt's tracking code. */
+#define PAYOPS_TRACKING_DIGITS 12
+/* The tracking code customers read on a receipt (شمارهٔ پیگیری): 12 decimal
+ * digits derived from the receipt's ledger transfer id (32 hex), so every
+ * receipt has one, unique in practice, not sequential, the same on every
+ * read.  "" for a transfer id that is not hex. */
+void payops_tracking_code(const char *transfer_id, char out[PAYOPS_TRACKING_DIGITS + 1]);
 
 /* Why payops_pay_confirm_quote refused a quote (receipt's `quote`). */
 typedef enum {

@@ -19,6 +19,23 @@ const char *payops_kind_name(payops_kind kind) {
     return (unsigned)kind < SB_ARRAY_LEN(names) ? names[kind] : "unknown";
 }
 
+void payops_tracking_code(const char *transfer_id, char out[PAYOPS_TRACKING_DIGITS + 1]) {
+    out[0] = '\0';
+    if (!transfer_id) return;
+    /* The first 15 hex digits (60 bits) of the random transfer id, reduced to 12 decimal digits. */
+    uint64_t v = 0;
+    for (size_t i = 0; i < 15; i++) {
+        char c = transfer_id[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) return;
+        v = v << 4 | (uint64_t)d;
+    }
+    snprintf(out, PAYOPS_TRACKING_DIGITS + 1, "%012llu", (unsigned long long)(v % 1000000000000ULL));
+}
+
 const char *payops_receipt_state_name(payops_receipt_state state) {
     static const char *const names[] = {"pending", "done", "declined", "manual"};
     return (unsigned)state < SB_ARRAY_LEN(names) ? names[state] : "unknown";
