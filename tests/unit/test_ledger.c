@@ -693,6 +693,84 @@ static void test_remaining_codes(void **state) {
     assert_verify_ok(f);
 }
 
+/* ---- money invariants, checked in every build before COMMIT ---- */
+
+/* A stray change to one balance (the test hook stands in for a bad write to
+ * memory) leaves debits unequal to credits: the writer refuses to commit,
+ * nothing of the batch is in the database, and it refuses every later batch. */
+static void test_invariant_debits_equal_credits_halts_writer(void **state) {
+    fixture *f = *state;
+    assert_result(submit1(f, xfer(1300, BANK, ALICE, 100)), LEDGER_OK);
+    assert_int_equal(ledger_test_corrupt_balance(f->l, ledger_id_from_u64(ALICE), 0, 1), SB_OK);
+    ledger_transfer t = xfer(1301, BANK, ALICE, 5);
+    ledger_result r = 99;
+    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
+    ledger_transfer got;
+    assert_int_equal(ledger_lookup_transfer(f->reader, t.id, &got, NULL), SB_ENOTFOUND);
+    ledger_account a = get_account(f, ALICE);
+    assert_int_equal(a.credits_posted, 100);
+    /* Halted: a correct transfer is refused too, and nothing is written. */
+    t = xfer(1302, BANK, BOB, 7);
+    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
+    assert_int_equal(ledger_lookup_transfer(f->reader, t.id, &got, NULL), SB_ENOTFOUND);
+    ledger_account_result ar;
+    ledger_account na = make_account(60, "IRR", 0);
+    assert_int_equal(ledger_create_accounts(f->l, &na, 1, &ar), SB_ECORRUPT);
+    ledger_stats st;
+    ledger_get_stats(f->l, &st);
+    assert_true(st.halted);
+    assert_int_equal(st.batches_failed, 1);
+    assert_verify_ok(f);
+    /* A new writer (the restart after an operator's check) works again. */
+    ledger_close(f->l);
+    fixture_open_ledger(f);
+    assert_result(submit1(f, xfer(1303, BANK, ALICE, 5)), LEDGER_OK);
+    assert_int_equal(get_account(f, ALICE).credits_posted, 105);
+    assert_verify_ok(f);
+}
+
+/* Sums equal but a balance breaks its account's flag: refused too. */
+static void test_invariant_account_flags_halts_writer(void **state) {
+    fixture *f = *state;
+    assert_result(submit1(f, xfer(1310, BANK, ALICE, 10)), LEDGER_OK);
+    /* ALICE (debits must not exceed credits) gets 50 more debits, BOB 50
+     * more credits: debits still equal credits, ALICE's flag is broken. */
+    assert_int_equal(ledger_test_corrupt_balance(f->l, ledger_id_from_u64(ALICE), 50, 0), SB_OK);
+    assert_int_equal(ledger_test_corrupt_balance(f->l, ledger_id_from_u64(BOB), 0, 50), SB_OK);
+    ledger_transfer t = xfer(1311, ALICE, BOB, 1);
+    ledger_result r = 99;
+    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
+    ledger_transfer got;
+    assert_int_equal(ledger_lookup_transfer(f->reader, t.id, &got, NULL), SB_ENOTFOUND);
+    assert_int_equal(get_account(f, ALICE).debits_posted, 0);
+    assert_int_equal(get_account(f, BOB).credits_posted, 0);
+    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
+    assert_verify_ok(f);
+}
+
+/* The counters /metrics shows: results, batch sizes, commit latency. */
+static void test_stats_count_results_and_batches(void **state) {
+    fixture *f = *state;
+    ledger_stats before;
+    ledger_get_stats(f->l, &before);
+    ledger_transfer t[3] = {xfer(1320, BANK, ALICE, 10), xfer(1321, ALICE, BOB, 500), xfer(1322, BANK, BOB, 1)};
+    ledger_result r[3];
+    assert_int_equal(ledger_submit_transfers(f->l, t, 3, r), SB_OK);
+    ledger_stats st;
+    ledger_get_stats(f->l, &st);
+    assert_int_equal(st.results[LEDGER_OK] - before.results[LEDGER_OK], 2);
+    assert_int_equal(st.results[LEDGER_EXCEEDS_CREDITS] - before.results[LEDGER_EXCEEDS_CREDITS], 1);
+    assert_int_equal(st.batches - before.batches, 1);
+    assert_int_equal(st.batch_size_sum - before.batch_size_sum, 3);
+    /* 3 items fall in the bucket bounded by 4 (the second). */
+    assert_int_equal(st.batch_size_buckets[1] - before.batch_size_buckets[1], 1);
+    int64_t latencies = 0;
+    for (int b = 0; b < LEDGER_COMMIT_LATENCY_BUCKETS; b++)
+        latencies += st.commit_latency_buckets[b];
+    assert_int_equal(latencies, st.batches);
+    assert_false(st.halted);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_hex),
@@ -712,6 +790,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_two_writers_share_a_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remaining_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failures_roll_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invariant_debits_equal_credits_halts_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invariant_account_flags_halts_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats_count_results_and_batches, setup, teardown),
     };
     return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
 }
