@@ -169,6 +169,18 @@ typedef struct {
     const char *data_location; /* store_open location */
     int threads;               /* 1..SB_THREADS_MAX */
     const char *web_dir;       /* static files; NULL or missing directory: none */
+    /* GET /metrics: with a token (SB_HTTP_METRICS_TOKEN_BYTES_MIN..MAX bytes,
+     * copied) only "Authorization: Bearer TOKEN" is answered, 401 otherwise;
+     * without one only loopback peers are, 403 otherwise. */
+    const char *metrics_token;
+    /* What /metrics reports beside HTTP (each borrowed until the server
+     * returns; NULL leaves its family out). */
+    struct {
+        ledger *ledger;       /* queue depth, batch sizes, commit latency, results */
+        listening_feed *feed; /* channel comments queued, ingested, dropped */
+        /* The background workers' queue, retries and failures join here
+         * with the worker primitive (one entry a worker). */
+    } metrics;
 } api_server_config;
 
 /* Migrate the store, listen, serve until SIGTERM or SIGINT, then shut down

@@ -103,7 +103,19 @@ typedef struct {
     _Atomic uint64_t latency[API_SLOTS][API_LATENCY_BUCKETS]; /* per bucket, not cumulative */
     _Atomic uint64_t latency_sum_ns[API_SLOTS];
     _Atomic int64_t websockets_open;
+    _Atomic uint64_t websockets_dropped_slow; /* send queue full: the reader was too slow */
 } api_metrics;
+
+/* Process-wide counters of messenger pushes (any thread pushes: relaxed
+ * atomic adds).  A push is one event sent to its recipients' sockets. */
+typedef struct {
+    _Atomic uint64_t pushed;      /* events sent to at least one open socket */
+    _Atomic uint64_t no_listener; /* events whose recipients had no open socket */
+    _Atomic uint64_t failed;      /* not rendered or not queued (memory, size) */
+} api_push_counters;
+api_push_counters *api_server_push_counters(void);
+/* The sources and the token of /metrics (api_server_config), for the route. */
+const api_server_config *api_server_metrics_config(void);
 
 /* Method group of a method name (GET 0, HEAD 1, POST 2, PUT 3, PATCH 4,
  * DELETE 5, OPTIONS 6, anything else 7), and its label. */
@@ -115,6 +127,10 @@ void api_metrics_ws_add(api_metrics *m, int delta);
 /* Render the Prometheus text (format 0.0.4) summed over the given threads,
  * labelling slots with the router's patterns.  out is reset first. */
 int api_metrics_render(const api_router *r, api_metrics *const *threads, int nthreads, sb_buf *out) SB_MUST_CHECK;
+/* Append the families beyond HTTP: WebSocket drops, messenger pushes, the
+ * ledger writer and the listening feed of cfg (those set). */
+int api_metrics_render_runtime(const api_server_config *cfg, api_metrics *const *threads, int nthreads,
+                               sb_buf *out) SB_MUST_CHECK;
 
 /* ---- internals shared between the api's own files ---- */
 /* Prometheus histogram bounds in seconds (text) and ns. */
@@ -281,8 +297,8 @@ void api_ws_sends_thread_dispose(api_thread *t);
 /* Push one text to every open WebSocket of count users, on whatever thread
  * each lives: to other threads with one message each in their ordered inbox,
  * on the calling loop thread directly once its own inbox is drained (so
- * pushes made under api_ws_order_lock arrive everywhere in that order).  Same errors as api_ws_send_to_user, except that
- * SB_ENOTFOUND is never returned (users without a socket are skipped). */
+ * pushes made under api_ws_order_lock arrive everywhere in that order).  Same errors as api_ws_send_to_user, except
+ * that SB_ENOTFOUND is never returned (users without a socket are skipped). */
 /* Held from a messenger write's commit to the end of its pushes, so that
  * every device receives the events of writes in commit order (per-chat seq
  * order), whichever thread made them. */

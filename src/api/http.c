@@ -47,6 +47,9 @@ static struct {
     int web_fd;
     char healthz[160];
     size_t healthz_len;
+    api_server_config cfg; /* as given to api_server_run, the token pointing at metrics_token */
+    char metrics_token[SB_HTTP_METRICS_TOKEN_BYTES_MAX + 1];
+    api_push_counters push;
 } server = {.web_fd = -1};
 
 static _Thread_local api_thread *current_thread;
@@ -69,6 +72,25 @@ const char *api_server_healthz(size_t *len_out) {
     return server.healthz;
 }
 bool api_server_web_enabled(void) { return server.web_fd >= 0; }
+api_push_counters *api_server_push_counters(void) { return &server.push; }
+const api_server_config *api_server_metrics_config(void) { return &server.cfg; }
+
+/* Keep the configuration /metrics needs; SB_EINVAL for a token too short or too long. */
+static int keep_metrics_config(const api_server_config *cfg) {
+    server.cfg = *cfg;
+    server.cfg.metrics_token = NULL;
+    memset(server.metrics_token, 0, sizeof server.metrics_token);
+    if (!cfg->metrics_token) return SB_OK;
+    size_t len = strlen(cfg->metrics_token);
+    if (len < SB_HTTP_METRICS_TOKEN_BYTES_MIN || len > SB_HTTP_METRICS_TOKEN_BYTES_MAX) {
+        sb_log(SB_LOG_ERROR, "http.metrics", "the metrics token must be %d to %d bytes",
+               SB_HTTP_METRICS_TOKEN_BYTES_MIN, SB_HTTP_METRICS_TOKEN_BYTES_MAX);
+        return SB_EINVAL;
+    }
+    memcpy(server.metrics_token, cfg->metrics_token, len);
+    server.cfg.metrics_token = server.metrics_token;
+    return SB_OK;
+}
 
 /* ---- answers ---- */
 
@@ -969,7 +991,9 @@ int api_server_run(const api_server_config *cfg) {
         return SB_EINVAL;
     json_set_alloc_funcs(sb_malloc, sb_free);
     signal(SIGPIPE, SIG_IGN);
-    int result = prepare_store(cfg->data_location);
+    int result = keep_metrics_config(cfg);
+    if (result != SB_OK) return result;
+    result = prepare_store(cfg->data_location);
     if (result != SB_OK) return result;
 
     api_router_init(&server.router);
@@ -1079,6 +1103,8 @@ int api_server_run(const api_server_config *cfg) {
     free_threads();
     h2o_config_dispose(&server.config);
     pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
+    memset(server.metrics_token, 0, sizeof server.metrics_token);
+    memset(&server.cfg, 0, sizeof server.cfg);
     sb_log(SB_LOG_INFO, "http.stop", "stopped");
     return all_started ? SB_OK : SB_EIO;
 }

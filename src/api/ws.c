@@ -52,7 +52,7 @@ struct api_ws_conn {
     uint32_t window_count;
     int64_t last_seen_ms;
     bool doomed;
-    bool dirty;                        /* on the thread's dirty list */
+    bool dirty; /* on the thread's dirty list */
     api_ws_conn *dirty_prev, *dirty_next;
     uint64_t id;
     h2o_timeout_entry_t close_entry;
@@ -348,6 +348,11 @@ static int ws_queue_text(api_ws_conn *w, const char *text, size_t len) {
     wslay_event_context_ptr ctx = w->ws->ws_ctx;
     if (wslay_event_get_queued_msg_count(ctx) >= SB_WS_SEND_QUEUE_MAX ||
         wslay_event_get_queued_msg_length(ctx) + len > SB_WS_SEND_QUEUE_BYTES_MAX) {
+        if (!w->doomed)
+            atomic_store_explicit(
+                &w->thread->metrics->websockets_dropped_slow,
+                atomic_load_explicit(&w->thread->metrics->websockets_dropped_slow, memory_order_relaxed) + 1,
+                memory_order_relaxed);
         ws_doom(w, "send queue full: the reader is too slow");
         return SB_EBUSY;
     }
@@ -453,7 +458,8 @@ static void handle_text(api_ws_conn *w, const uint8_t *data, size_t len) {
                           .now_ms = sb_now_ms()};
         frame_types[i].fn(&f);
     } else {
-        api_ws_reply_error(w, NULL, "unknown_type", type ? "unknown message type" : "a message needs a string \"type\"");
+        api_ws_reply_error(w, NULL, "unknown_type",
+                           type ? "unknown message type" : "a message needs a string \"type\"");
     }
     json_decref(root);
 }
@@ -513,7 +519,7 @@ int api_ws_handle(api_ctx *c) {
     api_reply_mark(c, 101);
     /* sent by h2o once the 101 is written (the socket is not ours yet) */
     api_ws_reply_json(w, json_pack("{s:s, s:I, s:s}", "type", "hello", "user_id", (json_int_t)w->user_id, "role",
-                               identity_role_name(w->role) ? identity_role_name(w->role) : "unknown"));
+                                   identity_role_name(w->role) ? identity_role_name(w->role) : "unknown"));
     return SB_OK;
 }
 

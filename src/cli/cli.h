@@ -18,13 +18,13 @@
  * without value when is_flag), with an optional environment variable that
  * supplies the value when the option is absent. */
 typedef struct {
-    const char *name;    /* without the dashes, e.g. "port" */
-    const char *env;     /* e.g. "SOCIALBANK_PORT", or NULL */
-    const char *help;    /* one line */
-    const char *def;     /* default value text, or NULL */
-    bool is_flag;        /* takes no value */
-    const char *value;   /* out: the value (argv, env or def), or NULL */
-    bool seen;           /* out: given on the command line or in env */
+    const char *name;  /* without the dashes, e.g. "port" */
+    const char *env;   /* e.g. "SOCIALBANK_PORT", or NULL */
+    const char *help;  /* one line */
+    const char *def;   /* default value text, or NULL */
+    bool is_flag;      /* takes no value */
+    const char *value; /* out: the value (argv, env or def), or NULL */
+    bool seen;         /* out: given on the command line or in env */
 } cli_option;
 
 /* Parse argv[1..] against opts (terminated by a {NULL} entry).  Positional
@@ -47,7 +47,8 @@ const char *cli_value(const cli_option *opts, const char *name);
 /* Parse an integer option within [min, max]; on error print it and return 2. */
 int cli_int(const cli_option *opts, const char *name, long min, long max, long *out);
 /* The data directory: --data, $SOCIALBANK_DATA, or ./data. */
-#define CLI_DATA_OPTION {"data", "SOCIALBANK_DATA", "data directory (SQLite database lives here)", "./data", false, NULL, false}
+#define CLI_DATA_OPTION                                                                                                \
+    { "data", "SOCIALBANK_DATA", "data directory (SQLite database lives here)", "./data", false, NULL, false }
 
 /* ---- line input ---- */
 /* Read one line of in (without the newline; a trailing CR dropped) into buf,
@@ -61,6 +62,7 @@ int cli_read_line(FILE *in, char *buf, size_t max, size_t *len_out);
 int cli_version(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+int cli_restore(int argc, char **argv);
 /* `ledger verify|account|transfer` (src/cli/cli_ledger.c). */
 int cli_ledger(int argc, char **argv);
 /* `bench NAME`: built-in benchmarks (src/cli/cli_bench.c dispatches). */

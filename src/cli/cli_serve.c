@@ -109,7 +109,8 @@ static void serve_maintenance_pass(serve_maintenance *m) {
     chatpay_ctx chat = {.ops = m->ctx, .push = serve_push};
     int64_t chat_updated = 0;
     result = chatpay_expire_due(&chat, now_ms, &chat_updated);
-    if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
+    if (result != SB_OK)
+        sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
     if (m->ctx.sw) {
         result = payops_c2c_reconcile(&m->ctx, now_ms, &settled);
         if (result != SB_OK)
@@ -285,6 +286,9 @@ int cli_serve(int argc, char **argv) {
         {"otp-sender", "SOCIALBANK_OTP_SENDER", "how one-time codes leave: log or webhook", "log", false, NULL, false},
         {"otp-webhook", "SOCIALBANK_OTP_WEBHOOK", "http:// URL the webhook sender POSTs codes to", NULL, false, NULL,
          false},
+        {"metrics-token", "SOCIALBANK_METRICS_TOKEN",
+         "bearer token /metrics requires (16+ bytes); without one /metrics answers loopback peers only", NULL, false,
+         NULL, false},
         {"card-switch", "SOCIALBANK_CARD_SWITCH", "card-to-card switch: none or sim (the simulator)", "none", false,
          NULL, false},
         /* ---- listening (listenapi) ---- */
@@ -344,6 +348,8 @@ int cli_serve(int argc, char **argv) {
         .data_location = cli_value(opts, "data"),
         .threads = (int)threads,
         .web_dir = cli_value(opts, "web"),
+        .metrics_token = cli_value(opts, "metrics-token"),
+        .metrics = {.ledger = money.l},
     };
     payops_ctx base = {.l = money.l, .policy = &money.policy};
     if (money.sim) {
@@ -391,6 +397,7 @@ int cli_serve(int argc, char **argv) {
         identity_sender_stop();
         return 1;
     }
+    cfg.metrics.feed = channel.feed;
     result = api_server_run(&cfg);
     serve_channel_listening_stop(&channel);
     serve_bot_stop(&bot);

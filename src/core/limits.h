@@ -44,6 +44,11 @@
 #define SB_HTTP_PATH_SEGMENTS_MAX 32
 /* The Prometheus text of /metrics (routes x statuses x buckets stays far below). */
 #define SB_HTTP_METRICS_TEXT_BYTES_MAX (8 * 1024 * 1024)
+/* A /metrics bearer token (--metrics-token): long enough for 256 bits in any encoding, short enough to keep on a stack.
+ */
+#define SB_HTTP_METRICS_TOKEN_BYTES_MAX 256
+/* At least this long: a scrape token is a secret, not a password to guess. */
+#define SB_HTTP_METRICS_TOKEN_BYTES_MIN 16
 /* Staff listed by GET /api/admin/staff. */
 #define SB_HTTP_STAFF_LIST_MAX 10000
 
