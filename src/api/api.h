@@ -173,6 +173,12 @@ typedef struct {
      * copied) only "Authorization: Bearer TOKEN" is answered, 401 otherwise;
      * without one only loopback peers are, 403 otherwise. */
     const char *metrics_token;
+    /* TLS: both PEM files (the certificate chain and its private key) or
+     * neither (plain HTTP, for a proxy that terminates TLS in front).  With
+     * them the server speaks TLS 1.2+ with forward-secret AEAD ciphers only and
+     * offers HTTP/2 by ALPN ("h2"), HTTP/1.1 otherwise (WebSockets). */
+    const char *tls_cert_file;
+    const char *tls_key_file;
     /* What /metrics reports beside HTTP (each borrowed until the server
      * returns; NULL leaves its family out). */
     struct {

@@ -37,6 +37,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "api/api_int.h"
 
 static struct {
@@ -50,6 +53,7 @@ static struct {
     api_server_config cfg; /* as given to api_server_run, the token pointing at metrics_token */
     char metrics_token[SB_HTTP_METRICS_TOKEN_BYTES_MAX + 1];
     api_push_counters push;
+    SSL_CTX *tls; /* NULL: plain HTTP */
 } server = {.web_fd = -1};
 
 static _Thread_local api_thread *current_thread;
@@ -74,6 +78,58 @@ const char *api_server_healthz(size_t *len_out) {
 bool api_server_web_enabled(void) { return server.web_fd >= 0; }
 api_push_counters *api_server_push_counters(void) { return &server.push; }
 const api_server_config *api_server_metrics_config(void) { return &server.cfg; }
+
+/* Mozilla's "intermediate" TLS 1.2 suites: forward secret, AEAD only (TLS
+ * 1.3 suites are OpenSSL's defaults, all of them modern). */
+#define API_TLS12_CIPHERS                                                                                              \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                         \
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+static void tls_log_errors(const char *what, const char *file) {
+    unsigned long code = ERR_get_error();
+    char text[256] = "no detail";
+    if (code) ERR_error_string_n(code, text, sizeof text);
+    ERR_clear_error();
+    sb_log(SB_LOG_ERROR, "http.tls", "%s %s: %s", what, file ? file : "", text);
+}
+
+/* The TLS context of the server, or NULL (and SB_OK) without TLS. */
+static int tls_context_new(const api_server_config *cfg, SSL_CTX **out) {
+    *out = NULL;
+    if (!cfg->tls_cert_file && !cfg->tls_key_file) return SB_OK;
+    if (!cfg->tls_cert_file || !cfg->tls_key_file) {
+        sb_log(SB_LOG_ERROR, "http.tls", "TLS needs both a certificate and a key file");
+        return SB_EINVAL;
+    }
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) return SB_ENOMEM;
+    int result = SB_OK;
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_cipher_list(ctx, API_TLS12_CIPHERS) != 1) {
+        tls_log_errors("cannot set the TLS version and ciphers", NULL);
+        result = SB_EINVAL;
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (result == SB_OK && SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert_file) != 1) {
+        tls_log_errors("cannot load the certificate", cfg->tls_cert_file);
+        result = SB_EINVAL;
+    }
+    if (result == SB_OK && SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key_file, SSL_FILETYPE_PEM) != 1) {
+        tls_log_errors("cannot load the private key", cfg->tls_key_file);
+        result = SB_EINVAL;
+    }
+    if (result == SB_OK && SSL_CTX_check_private_key(ctx) != 1) {
+        tls_log_errors("the private key does not match the certificate", cfg->tls_key_file);
+        result = SB_EINVAL;
+    }
+    if (result != SB_OK) {
+        SSL_CTX_free(ctx);
+        return result;
+    }
+    h2o_ssl_register_alpn_protocols(ctx, h2o_http2_alpn_protocols);
+    *out = ctx;
+    return SB_OK;
+}
 
 /* Keep the configuration /metrics needs; SB_EINVAL for a token too short or too long. */
 static int keep_metrics_config(const api_server_config *cfg) {
@@ -768,7 +824,8 @@ static void on_request_timeout(h2o_timeout_entry_t *entry) {
         return;
     }
     int fd = h2o_socket_get_fd(sock);
-    if (sock->input->size > 0) {
+    /* Over TLS the plain-text 408 would be garbage inside the stream: just close. */
+    if (sock->input->size > 0 && !server.tls) {
         _Static_assert(sizeof "{\"error\":{\"code\":\"request_timeout\",\"message\":\"the request did not arrive in "
                               "time\"}}" -
                                1 ==
@@ -1025,9 +1082,15 @@ int api_server_run(const api_server_config *cfg) {
     h2o_filter_t *filter = h2o_create_filter(&host->fallback_path, sizeof *filter);
     filter->on_setup_ostream = on_setup_error_ostream;
 
+    if ((result = tls_context_new(cfg, &server.tls)) != SB_OK) {
+        h2o_config_dispose(&server.config);
+        return result;
+    }
     server.threads = sb_calloc((size_t)cfg->threads, sizeof *server.threads);
     if (!server.threads) {
         h2o_config_dispose(&server.config);
+        SSL_CTX_free(server.tls);
+        server.tls = NULL;
         return SB_ENOMEM;
     }
     server.nthreads = cfg->threads;
@@ -1053,12 +1116,15 @@ int api_server_run(const api_server_config *cfg) {
         h2o_context_init(&t->ctx, t->loop, &server.config);
         t->accept_ctx.ctx = &t->ctx;
         t->accept_ctx.hosts = server.config.hosts;
+        t->accept_ctx.ssl_ctx = server.tls;
         t->queue = h2o_multithread_create_queue(t->loop);
         h2o_multithread_register_receiver(t->queue, &t->receiver, on_thread_messages);
     }
     if (result != SB_OK) {
         free_threads();
         h2o_config_dispose(&server.config);
+        SSL_CTX_free(server.tls);
+        server.tls = NULL;
         return result;
     }
 
@@ -1077,10 +1143,10 @@ int api_server_run(const api_server_config *cfg) {
         t->started = true;
     }
     char fields[160];
-    snprintf(fields, sizeof fields, "{\"port\":%d,\"threads\":%d,\"bind\":\"%s\"}", port, server.nthreads,
-             cfg->bind_addr);
-    sb_log_fields(SB_LOG_INFO, "http.listen", fields, "listening on %s port %d with %d threads", cfg->bind_addr, port,
-                  server.nthreads);
+    snprintf(fields, sizeof fields, "{\"port\":%d,\"threads\":%d,\"bind\":\"%s\",\"tls\":%s}", port, server.nthreads,
+             cfg->bind_addr, server.tls ? "true" : "false");
+    sb_log_fields(SB_LOG_INFO, "http.listen", fields, "listening on %s port %d with %d threads%s", cfg->bind_addr, port,
+                  server.nthreads, server.tls ? " (TLS, HTTP/2 by ALPN)" : "");
 
     int sig = 0;
     bool all_started = server.threads[server.nthreads - 1].started;
@@ -1105,6 +1171,8 @@ int api_server_run(const api_server_config *cfg) {
     pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
     memset(server.metrics_token, 0, sizeof server.metrics_token);
     memset(&server.cfg, 0, sizeof server.cfg);
+    SSL_CTX_free(server.tls);
+    server.tls = NULL;
     sb_log(SB_LOG_INFO, "http.stop", "stopped");
     return all_started ? SB_OK : SB_EIO;
 }

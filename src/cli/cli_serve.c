@@ -289,6 +289,9 @@ int cli_serve(int argc, char **argv) {
         {"metrics-token", "SOCIALBANK_METRICS_TOKEN",
          "bearer token /metrics requires (16+ bytes); without one /metrics answers loopback peers only", NULL, false,
          NULL, false},
+        {"tls-cert", "SOCIALBANK_TLS_CERT", "PEM certificate chain: serve HTTPS (TLS 1.2+, HTTP/2 by ALPN)", NULL,
+         false, NULL, false},
+        {"tls-key", "SOCIALBANK_TLS_KEY", "PEM private key of --tls-cert", NULL, false, NULL, false},
         {"card-switch", "SOCIALBANK_CARD_SWITCH", "card-to-card switch: none or sim (the simulator)", "none", false,
          NULL, false},
         /* ---- listening (listenapi) ---- */
@@ -322,6 +325,10 @@ int cli_serve(int argc, char **argv) {
         return 2;
     }
     sb_log_set_level(level);
+    if ((cli_value(opts, "tls-cert") == NULL) != (cli_value(opts, "tls-key") == NULL)) {
+        fprintf(stderr, "socialbank serve: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
     const char *switch_name = cli_value(opts, "card-switch");
     if (strcmp(switch_name, "none") != 0 && strcmp(switch_name, "sim") != 0) {
         fprintf(stderr, "socialbank serve: --card-switch must be none or sim\n");
@@ -349,6 +356,8 @@ int cli_serve(int argc, char **argv) {
         .threads = (int)threads,
         .web_dir = cli_value(opts, "web"),
         .metrics_token = cli_value(opts, "metrics-token"),
+        .tls_cert_file = cli_value(opts, "tls-cert"),
+        .tls_key_file = cli_value(opts, "tls-key"),
         .metrics = {.ledger = money.l},
     };
     payops_ctx base = {.l = money.l, .policy = &money.policy};
