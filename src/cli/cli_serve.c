@@ -282,7 +282,10 @@ int cli_serve(int argc, char **argv) {
         CLI_DATA_OPTION,
         {"threads", "SOCIALBANK_THREADS", "event loop threads", default_threads, false, NULL, false},
         {"log-level", "SOCIALBANK_LOG_LEVEL", "debug, info, warn or error", "info", false, NULL, false},
-        {"web", "SOCIALBANK_WEB", "directory of the web console's static files", "./web", false, NULL, false},
+        {"web", "SOCIALBANK_WEB",
+         "directory of the web console's static files (default: web/ beside the binary, else "
+         "PREFIX/share/socialbank/web)",
+         NULL, false, NULL, false},
         {"otp-sender", "SOCIALBANK_OTP_SENDER", "how one-time codes leave: log or webhook", "log", false, NULL, false},
         {"otp-webhook", "SOCIALBANK_OTP_WEBHOOK", "http:// URL the webhook sender POSTs codes to", NULL, false, NULL,
          false},
@@ -334,6 +337,9 @@ int cli_serve(int argc, char **argv) {
         fprintf(stderr, "socialbank serve: --card-switch must be none or sim\n");
         return 2;
     }
+    char web_dir[SB_PATH_BYTES_MAX];
+    const char *web = cli_value(opts, "web");
+    if (!web) web = cli_shipped_path("web", web_dir, sizeof web_dir) == SB_OK ? web_dir : "./web";
     serve_money money = {0};
     int result = serve_money_open(cli_value(opts, "data"), switch_name, &money);
     if (result != SB_OK) {
@@ -354,7 +360,7 @@ int cli_serve(int argc, char **argv) {
         .port = (int)port,
         .data_location = cli_value(opts, "data"),
         .threads = (int)threads,
-        .web_dir = cli_value(opts, "web"),
+        .web_dir = web,
         .metrics_token = cli_value(opts, "metrics-token"),
         .tls_cert_file = cli_value(opts, "tls-cert"),
         .tls_key_file = cli_value(opts, "tls-key"),
