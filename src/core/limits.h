@@ -277,6 +277,9 @@
 #define SB_LEDGER_CACHE_ACCOUNTS_MAX (1 << 20)
 /* Distinct currencies that `ledger verify` reports totals for. */
 #define SB_LEDGER_CURRENCIES_MAX 64
+/* Accounts ledger verify holds in memory at once (about 110 bytes each, 7 MiB): more accounts take one more pass over
+ * the journal per chunk. */
+#define SB_LEDGER_VERIFY_CHUNK_ACCOUNTS 65536
 /* Page cache of the writer's connection: the journal's id index and the
  * accounts must stay in memory or every batch re-reads them (measured: 26k ->
  * 77k transfers/s with the history indexes, see bench ledger). */

@@ -347,8 +347,10 @@ typedef struct {
  * check: stored balances equal the recomputed ones, debits equal credits in
  * total and per currency, both sides of every transfer share a currency, no
  * account breaks its flags, every post/void refers to a pending transfer in
- * the matching state.  Returns SB_OK with report->ok true, SB_ECORRUPT with
- * report->problem (and the account) when something is off, or a store error. */
+ * the matching state.  Memory is bounded: accounts are checked in chunks of
+ * SB_LEDGER_VERIFY_CHUNK_ACCOUNTS, each with one pass over the journal.
+ * Returns SB_OK with report->ok true, SB_ECORRUPT with report->problem (and
+ * the account) when something is off, or a store error. */
 int ledger_verify(store *s, ledger_verify_report *report) SB_MUST_CHECK;
 
 /* ---- JSON (ledger_json.c): what an HTTP route needs ------------------------ */

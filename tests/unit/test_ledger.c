@@ -8,6 +8,7 @@
  */
 #include <pthread.h>
 
+#include "ledger/ledger_int.h"
 #include "ledger_fixture.h"
 
 enum { BANK = 1, ALICE = 2, BOB = 3, EURO = 4, CAROL = 5 };
@@ -771,6 +772,54 @@ static void test_stats_count_results_and_batches(void **state) {
     assert_false(st.halted);
 }
 
+/* verify in chunks of accounts (bounded memory): every chunk size gives the
+ * same report as one chunk, and a broken account in a later chunk is found. */
+static void test_verify_in_chunks(void **state) {
+    fixture *f = *state;
+    assert_result(submit1(f, xfer(1400, BANK, ALICE, 100)), LEDGER_OK);
+    assert_result(submit1(f, xfer(1401, ALICE, BOB, 40)), LEDGER_OK);
+    assert_result(submit1(f, pending(1402, BOB, BANK, 5, 0)), LEDGER_OK);
+    assert_result(submit1(f, xfer(1403, CAROL, BANK, 7)), LEDGER_OK);
+    assert_result(submit1(f, xfer(1404, BANK, CAROL, 3)), LEDGER_OK);
+    ledger_verify_report whole, part;
+    assert_int_equal(ledger_verify(f->reader, &whole), SB_OK);
+    for (size_t chunk = 1; chunk <= 6; chunk++) {
+        assert_int_equal(ledger__verify_chunked(f->reader, &part, chunk), SB_OK);
+        assert_true(part.ok);
+        assert_int_equal(part.accounts, whole.accounts);
+        assert_int_equal(part.transfers, whole.transfers);
+        assert_int_equal(part.currency_count, whole.currency_count);
+        for (int c = 0; c < whole.currency_count; c++) {
+            assert_string_equal(part.currencies[c].currency, whole.currencies[c].currency);
+            assert_int_equal(part.currencies[c].debits_posted, whole.currencies[c].debits_posted);
+            assert_int_equal(part.currencies[c].credits_pending, whole.currencies[c].credits_pending);
+        }
+    }
+    assert_int_equal(whole.accounts, 5);
+    assert_int_equal(whole.transfers, 5);
+    /* CAROL (the fifth account: the third chunk of two) gets a credit too many. */
+    ledger_close(f->l);
+    f->l = NULL;
+    uint8_t key[16] = {0};
+    key[15] = CAROL;
+    assert_int_equal(store_exec(f->reader, "UPDATE ledger_accounts SET credits_posted = 4 WHERE id = ?", "b", key, 16),
+                     SB_OK);
+    assert_int_equal(ledger__verify_chunked(f->reader, &part, 2), SB_ECORRUPT);
+    assert_true(part.has_broken_account);
+    assert_true(ledger_id_equal(part.broken_account, ledger_id_from_u64(CAROL)));
+    assert_non_null(strstr(part.problem, "credits_posted is 4 but the journal gives 3"));
+    /* A transfer naming an account that does not exist is found without the accounts in memory. */
+    assert_int_equal(store_exec(f->reader, "UPDATE ledger_accounts SET credits_posted = 3 WHERE id = ?", "b", key, 16),
+                     SB_OK);
+    assert_int_equal(store_exec(f->reader, "PRAGMA foreign_keys = OFF", NULL), SB_OK);
+    assert_int_equal(store_exec(f->reader, "UPDATE ledger_transfers SET credit_account = 999 WHERE amount = 40", NULL),
+                     SB_OK);
+    assert_int_equal(ledger__verify_chunked(f->reader, &part, 2), SB_ECORRUPT);
+    assert_non_null(strstr(part.problem, "refers to a missing account"));
+    assert_int_equal(store_exec(f->reader, "PRAGMA foreign_keys = ON", NULL), SB_OK);
+    fixture_open_ledger(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_hex),
@@ -793,6 +842,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_invariant_debits_equal_credits_halts_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invariant_account_flags_halts_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_count_results_and_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_in_chunks, setup, teardown),
     };
     return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
 }
