@@ -92,6 +92,7 @@ typedef struct {
     bool started;
     /* listening (listenapi): its tick, may be NULL */
     const cli_serve_listening *listening;
+    int64_t c2c_cursor; /* where the next reconcile pass goes on (payops_c2c_reconcile) */
 } serve_maintenance;
 
 static void serve_push(store *s, const messenger_events *events, void *arg) {
@@ -99,11 +100,13 @@ static void serve_push(store *s, const messenger_events *events, void *arg) {
     api_messenger_push(s, events);
 }
 
-/* One pass: expire due requests (and their chat messages), then (with a
- * switch) reconcile. */
+/* One pass, bounded: expire at most SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX due
+ * requests (and at most SB_CHATPAY_EXPIRE_BATCH_MAX chat messages), then
+ * (with a switch) reconcile at most SB_PAYOPS_C2C_RECONCILE_PASS_MAX
+ * card-to-cards; what is left waits for the next pass. */
 static void serve_maintenance_pass(serve_maintenance *m) {
     int64_t now_ms = sb_now_ms(), expired = 0, settled = 0;
-    int result = payops_request_expire_due(&m->ctx, now_ms, &expired);
+    int result = payops_request_expire_due(&m->ctx, now_ms, SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX, &expired);
     if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "request expiry failed: %s", sb_strerror(result));
     /* Chat messages of the requests just expired turn expired, pushed live. */
     chatpay_ctx chat = {.ops = m->ctx, .push = serve_push};
@@ -112,7 +115,7 @@ static void serve_maintenance_pass(serve_maintenance *m) {
     if (result != SB_OK)
         sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
     if (m->ctx.sw) {
-        result = payops_c2c_reconcile(&m->ctx, now_ms, &settled);
+        result = payops_c2c_reconcile(&m->ctx, now_ms, SB_PAYOPS_C2C_RECONCILE_PASS_MAX, &m->c2c_cursor, &settled);
         if (result != SB_OK)
             sb_log(SB_LOG_WARN, "serve.maintenance", "card-to-card reconcile failed: %s", sb_strerror(result));
     }

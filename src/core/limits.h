@@ -238,6 +238,12 @@
 #define SB_PAYOPS_EMAIL_BYTES_MAX 254
 #define SB_PAYOPS_NOTE_BYTES_MAX 63
 #define SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT 10000
+/* Requests one maintenance pass expires (one small transaction each): a backlog drains over passes, a pass stays short.
+ */
+#define SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX 256
+/* Card-to-card receipts one maintenance pass reconciles: each may wait on up to 1 + inquiries + reversals switch
+ * timeouts. */
+#define SB_PAYOPS_C2C_RECONCILE_PASS_MAX 8
 /* Held pay-a-person quotes: how long one may be confirmed, how long an
  * expired one is kept (so confirming it says "expired", not "unknown"), and
  * how many one payer may hold (expired ones kept included). */

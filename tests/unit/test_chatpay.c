@@ -247,11 +247,11 @@ static void test_request_pay_decline_expire(void **state) {
     int64_t chat = direct(f, ALI, SARA);
     chatpay_outcome o;
     /* ALI asks SARA for 120,000. */
-    assert_int_equal(
-        chatpay_request(&f->ctx, ALI, chat, SARA, 120000, "tickets", NOW + 3600000, "r-1", NOW, &o), SB_OK);
+    assert_int_equal(chatpay_request(&f->ctx, ALI, chat, SARA, 120000, "tickets", NOW + 3600000, "r-1", NOW, &o),
+                     SB_OK);
     assert_int_equal(o.message.status, MESSENGER_PAYMENT_PENDING);
-    assert_non_null(strstr(o.message.payload_json,
-                           "\"shares\":[{\"amount_minor\":120000,\"status\":\"pending\",\"user_id\":2}]"));
+    assert_non_null(
+        strstr(o.message.payload_json, "\"shares\":[{\"amount_minor\":120000,\"status\":\"pending\",\"user_id\":2}]"));
     int64_t seq = o.message.seq;
     chatpay_outcome_clear(&o);
     assert_int_equal(notices(f, SARA), 1); /* asked */
@@ -305,7 +305,8 @@ static void test_request_pay_decline_expire(void **state) {
     int64_t expired = 0, updated = 0;
     assert_int_equal(chatpay_expire_due(&f->ctx, NOW + 500, &updated), SB_OK);
     assert_int_equal(updated, 0); /* not due yet */
-    assert_int_equal(payops_request_expire_due(&f->ctx.ops, NOW + 2000, &expired), SB_OK);
+    assert_int_equal(payops_request_expire_due(&f->ctx.ops, NOW + 2000, SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX, &expired),
+                     SB_OK);
     assert_int_equal(expired, 1);
     mark = rec_count;
     assert_int_equal(chatpay_expire_due(&f->ctx, NOW + 2000, &updated), SB_OK);
@@ -448,8 +449,8 @@ static void test_paid_outside_chat(void **state) {
     chatpay_outcome_clear(&o);
     int64_t request_id = 0;
     assert_int_equal(store_query_int64(f->p->s, &request_id,
-                                       "SELECT request_id FROM chatpay_links WHERE chat_id = ? AND seq = ?", "ii",
-                                       chat, seq),
+                                       "SELECT request_id FROM chatpay_links WHERE chat_id = ? AND seq = ?", "ii", chat,
+                                       seq),
                      SB_OK);
     assert_int_equal(payops_request_get(&f->ctx.ops, SARA, request_id, &req), SB_OK);
     assert_int_equal(req.req.amount_minor, 40000);
