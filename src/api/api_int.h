@@ -306,4 +306,24 @@ void api_ws_order_lock(void);
 void api_ws_order_unlock(void);
 int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json_text, size_t len) SB_MUST_CHECK;
 
+/* ---- ledger verify jobs (verify_jobs.c): the admin's check off the event loop ---- */
+typedef enum { API_VERIFY_RUNNING = 1, API_VERIFY_DONE, API_VERIFY_FAILED } api_verify_job_state;
+typedef struct {
+    int64_t id;
+    api_verify_job_state state;
+    int64_t started_at_ms, finished_at_ms;
+    int status;                  /* ledger_verify's result once done: SB_OK, SB_ECORRUPT; else the store error */
+    ledger_verify_report report; /* once done */
+} api_verify_job;
+/* Jobs verify the store at data_location (copied) on their own connection.
+ * Called by api_server_run before the loops start; SB_ELIMIT for a path too long. */
+int api_verify_jobs_open(const char *data_location) SB_MUST_CHECK;
+/* No new jobs; wait for a running one to finish (after the loops stopped). */
+void api_verify_jobs_close(void);
+/* Start a verify job (or, while one runs, name that one): *id_out.
+ * SB_ECLOSED when the server is stopping, SB_EBUSY if no thread could start. */
+int api_verify_job_start(int64_t now_ms, int64_t *id_out) SB_MUST_CHECK;
+/* A job's state (and report once done): SB_ENOTFOUND for an id not kept. */
+int api_verify_job_get(int64_t id, api_verify_job *out) SB_MUST_CHECK;
+
 #endif /* SB_API_INT_H */

@@ -1134,6 +1134,8 @@ int api_server_run(const api_server_config *cfg) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     api_ws_registry_open();
+    if (api_verify_jobs_open(cfg->data_location) != SB_OK)
+        sb_log(SB_LOG_WARN, "http.verify", "the data path is too long for ledger verify jobs: they answer 503");
     for (int i = 0; i < server.nthreads; i++) {
         api_thread *t = &server.threads[i];
         if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
@@ -1166,6 +1168,7 @@ int api_server_run(const api_server_config *cfg) {
     /* messages that arrived after a loop stopped */
     for (int i = 0; i < server.nthreads; i++)
         h2o_evloop_run(server.threads[i].loop, 0);
+    api_verify_jobs_close();
     free_threads();
     h2o_config_dispose(&server.config);
     pthread_sigmask(SIG_UNBLOCK, &signals, NULL);

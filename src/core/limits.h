@@ -49,6 +49,8 @@
 #define SB_HTTP_METRICS_TOKEN_BYTES_MAX 256
 /* At least this long: a scrape token is a secret, not a password to guess. */
 #define SB_HTTP_METRICS_TOKEN_BYTES_MIN 16
+/* Ledger verify jobs kept for polling (GET /api/admin/ledger/verify/:id): the newest few; one runs at a time. */
+#define SB_HTTP_VERIFY_JOBS_KEPT 8
 /* Staff listed by GET /api/admin/staff. */
 #define SB_HTTP_STAFF_LIST_MAX 10000
 

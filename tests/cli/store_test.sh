@@ -89,9 +89,16 @@ for table in ledger_transfers msg_messages msg_chats users; do
 done
 serve "$dir/restored" "$dir/serve2.log"
 token2="$(login "$port")" || fail "admin login on the restored store"
-verify="$(curl -sf -H "Authorization: Bearer $token2" "http://127.0.0.1:$port/api/admin/ledger/verify")" ||
-  fail "ledger verify route on the restored store"
-python3 -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if r["ok"] and r["transfers"]==int(sys.argv[2]) else 1)' \
+job="$(curl -sf -X POST -H "Authorization: Bearer $token2" "http://127.0.0.1:$port/api/admin/ledger/verify" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["job_id"])')" || fail "ledger verify job on the restored store"
+verify=""
+for _ in $(seq 1 600); do
+  verify="$(curl -sf -H "Authorization: Bearer $token2" "http://127.0.0.1:$port/api/admin/ledger/verify/$job")" ||
+    fail "polling the verify job"
+  grep -q '"state":"running"' <<<"$verify" || break
+  sleep 0.05
+done
+python3 -c 'import json,sys; j=json.loads(sys.argv[1]); r=j["result"]; sys.exit(0 if j["state"]=="done" and r["ok"] and r["transfers"]==int(sys.argv[2]) else 1)' \
   "$verify" "$in_backup" || fail "restored server's verify: $verify (want $in_backup transfers)"
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
 passed=$((passed + 1))

@@ -1871,3 +1871,30 @@ harness_response harness_callf(const harness_server *srv, const char *method, co
     va_end(ap);
     return r;
 }
+
+json_t *harness_ledger_verify(const harness_server *srv, const char *admin_token) {
+    harness_response r = harness_call(srv, "POST", "/api/admin/ledger/verify", admin_token, NULL);
+    HARNESS_ASSERT_STATUS(r, 202);
+    json_int_t id = harness_json_int(r.json, "job_id");
+    const char *location = harness_header_get(&r, "location");
+    char path[96];
+    snprintf(path, sizeof path, "/api/admin/ledger/verify/%lld", (long long)id);
+    assert_non_null(location);
+    assert_string_equal(location, path);
+    harness_response_free(&r);
+    for (int64_t deadline = harness_now_ms() + HARNESS_VERIFY_WAIT_MS;;) {
+        r = harness_call(srv, "GET", path, admin_token, NULL);
+        HARNESS_ASSERT_STATUS(r, 200);
+        const char *state = harness_json_str(r.json, "state");
+        if (strcmp(state, "running") != 0) {
+            assert_string_equal(state, "done");
+            json_t *result = json_incref(json_object_get(r.json, "result"));
+            harness_response_free(&r);
+            assert_non_null(result);
+            return result;
+        }
+        harness_response_free(&r);
+        assert_true(harness_now_ms() < deadline);
+        harness_sleep_ms(20);
+    }
+}
