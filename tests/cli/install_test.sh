@@ -31,16 +31,10 @@ for opt in ProtectSystem=strict NoNewPrivileges=yes StateDirectory=socialbank Pr
 done
 
 # The installed binary, run from elsewhere, finds its web files and model.
+. "$(dirname "$0")/serve_lib.sh"
 cd "$dir"
-"$p/bin/socialbank" serve --data "$dir/data" --port 0 --threads 1 2>"$dir/serve.log" &
-serve_pid=$!
-port=""
-for _ in $(seq 1 200); do
-  port="$(grep -o '"event":"http.listen".*"port":[0-9]*' "$dir/serve.log" | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2 || true)"
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || fail "the installed binary did not start"
+sb_serve_start "$p/bin/socialbank" "$dir/serve.log" --data "$dir/data" --threads 1 ||
+  fail "the installed binary did not start"
 curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"status":"ok"' || fail "/healthz"
 curl -sf "http://127.0.0.1:$port/" -o "$dir/index.html" || fail "GET / (the installed web console)"
 cmp -s "$dir/index.html" "$p/share/socialbank/web/index.html" || fail "GET / is not the installed index.html"

@@ -14,15 +14,9 @@ fail() { echo "FAIL: $*" >&2; [ -f "$dir/serve.log" ] && tail -5 "$dir/serve.log
 token="metrics-secret-0123456789abcdef"
 
 "$bin" demo --data "$dir/data" >/dev/null 2>&1 || fail "demo"
-SOCIALBANK_METRICS_TOKEN="$token" "$bin" serve --data "$dir/data" --port 0 --threads 2 --web "$dir/noweb" 2>"$dir/serve.log" &
-serve_pid=$!
-port=""
-for _ in $(seq 1 200); do
-  port="$(grep -o '"event":"http.listen".*"port":[0-9]*' "$dir/serve.log" | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2 || true)"
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || fail "serve did not start"
+. "$(dirname "$0")/serve_lib.sh"
+SOCIALBANK_METRICS_TOKEN="$token" sb_serve_start "$bin" "$dir/serve.log" --data "$dir/data" --threads 2 \
+  --web "$dir/noweb" || fail "serve did not start"
 url="http://127.0.0.1:$port/metrics"
 
 code="$(curl -s -o /dev/null -w '%{http_code}' "$url")"
@@ -32,8 +26,7 @@ code="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${token
 code="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${token:0:20}" "$url")"
 [ "$code" = 401 ] || fail "a prefix of the token: $code, want 401"
 
-admin="$(curl -sf -H 'Content-Type: application/json' -d '{"username":"admin","password":"socialbank-demo"}' \
-  "http://127.0.0.1:$port/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+admin="$(sb_admin_token "http://127.0.0.1:$port")" || fail "admin login"
 user_id="$(sqlite3 "$dir/data/socialbank.db" "SELECT MIN(id) FROM users WHERE role = 'customer'")"
 curl -sf -o /dev/null -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
   -d "{\"user_id\":$user_id,\"amount_minor\":500,\"idempotency_key\":\"metrics-1\"}" \

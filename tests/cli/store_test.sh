@@ -19,23 +19,13 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$dir/serve.log" ] && tail -5 "$dir/serve.log" >&2; exit 1; }
 passed=0
 
+. "$(dirname "$0")/serve_lib.sh"
 # serve DATA LOG: start a server on a free port, set $port and $serve_pid.
 serve() {
-  "$bin" serve --data "$1" --port 0 --threads 2 --web "$dir/noweb" 2>"$2" &
-  serve_pid=$!
+  sb_serve_start "$bin" "$2" --data "$1" --threads 2 --web "$dir/noweb" || fail "serve did not start on $1"
   pids+=("$serve_pid")
-  port=""
-  for _ in $(seq 1 200); do
-    port="$(grep -o '"event":"http.listen".*"port":[0-9]*' "$2" | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2 || true)"
-    [ -n "$port" ] && return 0
-    sleep 0.05
-  done
-  fail "serve did not start on $1"
 }
-login() {
-  curl -sf -H 'Content-Type: application/json' -d '{"username":"admin","password":"socialbank-demo"}' \
-    "http://127.0.0.1:$1/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
-}
+login() { sb_admin_token "http://127.0.0.1:$1"; }
 count() { sqlite3 "$1" "$2"; }
 
 # ---- a store with payments, chats and posts, served under load ----

@@ -21,16 +21,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
   -keyout "$dir/other-key.pem" -out "$dir/other.pem" 2>/dev/null || fail "second certificate"
 
 "$bin" demo --data "$dir/data" >/dev/null 2>&1 || fail "demo"
-"$bin" serve --data "$dir/data" --port 0 --threads 2 --web "$dir/noweb" \
-  --tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" 2>"$dir/serve.log" &
-serve_pid=$!
-port=""
-for _ in $(seq 1 200); do
-  port="$(grep -o '"event":"http.listen".*"port":[0-9]*' "$dir/serve.log" | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2 || true)"
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || fail "serve with TLS did not start"
+. "$(dirname "$0")/serve_lib.sh"
+sb_serve_start "$bin" "$dir/serve.log" --data "$dir/data" --threads 2 --web "$dir/noweb" \
+  --tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" || fail "serve with TLS did not start"
 grep -q '"tls":true' "$dir/serve.log" || fail "the listen line does not say TLS"
 url="https://localhost:$port"
 resolve=(--resolve "localhost:$port:127.0.0.1" --cacert "$dir/cert.pem")
@@ -42,9 +35,7 @@ grep -q '"status":"ok"' "$dir/body" || fail "healthz body: $(cat "$dir/body")"
 out="$(curl -sf "${resolve[@]}" --http1.1 -o /dev/null -w '%{http_version} %{http_code}' "$url/healthz")" ||
   fail "HTTPS /healthz with --http1.1"
 [ "$out" = "1.1 200" ] || fail "--http1.1 got '$out'"
-token="$(curl -sf "${resolve[@]}" --http2 -H 'Content-Type: application/json' \
-  -d '{"username":"admin","password":"socialbank-demo"}' "$url/api/auth/login" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')" || fail "login over HTTP/2"
+token="$(sb_admin_token "$url" "${resolve[@]}" --http2)" || fail "login over HTTP/2"
 out="$(curl -sf "${resolve[@]}" --http2 -X POST -o /dev/null -w '%{http_version} %{http_code}' \
   -H "Authorization: Bearer $token" "$url/api/admin/ledger/verify")" || fail "ledger verify job over HTTP/2"
 [ "$out" = "2 202" ] || fail "verify job over HTTP/2: $out"
