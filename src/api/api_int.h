@@ -113,9 +113,7 @@ typedef struct {
     _Atomic uint64_t no_listener; /* events whose recipients had no open socket */
     _Atomic uint64_t failed;      /* not rendered or not queued (memory, size) */
 } api_push_counters;
-api_push_counters *api_server_push_counters(void);
-/* The sources and the token of /metrics (api_server_config), for the route. */
-const api_server_config *api_server_metrics_config(void);
+api_push_counters *api_server_push_counters(api_server *srv);
 
 /* Method group of a method name (GET 0, HEAD 1, POST 2, PUT 3, PATCH 4,
  * DELETE 5, OPTIONS 6, anything else 7), and its label. */
@@ -127,10 +125,10 @@ void api_metrics_ws_add(api_metrics *m, int delta);
 /* Render the Prometheus text (format 0.0.4) summed over the given threads,
  * labelling slots with the router's patterns.  out is reset first. */
 int api_metrics_render(const api_router *r, api_metrics *const *threads, int nthreads, sb_buf *out) SB_MUST_CHECK;
-/* Append the families beyond HTTP: WebSocket drops, messenger pushes, the
- * ledger writer and the listening feed of cfg (those set). */
-int api_metrics_render_runtime(const api_server_config *cfg, api_metrics *const *threads, int nthreads,
-                               sb_buf *out) SB_MUST_CHECK;
+/* Append the families beyond HTTP: WebSocket drops, messenger pushes, and
+ * from srv's application context the ledger writer and the channel feed
+ * (when it runs them). */
+int api_metrics_render_runtime(api_server *srv, api_metrics *const *threads, int nthreads, sb_buf *out) SB_MUST_CHECK;
 
 /* ---- internals shared between the api's own files ---- */
 /* Prometheus histogram bounds in seconds (text) and ns. */
@@ -138,8 +136,8 @@ extern const char *const api_latency_bounds_text[API_LATENCY_BUCKETS - 1];
 extern const uint64_t api_latency_bounds_ns[API_LATENCY_BUCKETS - 1];
 
 /* ---- money routes: what routes_payments.c shares with routes_chatpay.c ---- */
-/* The handler's payops context (store = the thread's); while payments are
- * not running it answers 503 and returns SB_ECLOSED. */
+/* The handler's payops context (c->app's, store = the thread's); while
+ * payments are not running it answers 503 and returns SB_ECLOSED. */
 int api_payments_ctx(api_ctx *c, payops_ctx *out) SB_MUST_CHECK;
 /* Answer a payops error as the payment routes do (docs/API.md), using the
  * reason, limit, ledger result or verdict in why (may be NULL).  SB_OK when
@@ -170,10 +168,13 @@ int api_payments_split_body(api_ctx *c, size_t members_max, int64_t *members, in
 
 typedef struct api_ws_conn api_ws_conn;
 #define API_WS_BUCKETS 1024
+/* Buckets of the cross-thread WebSocket registry. */
+#define API_WS_REGISTRY_BUCKETS 4096
 
 /* One event loop thread: everything in it is touched only by that thread,
  * except `receiver` (the cross-thread queue) and `metrics` (read by scrapes). */
 typedef struct api_thread {
+    struct api_server *server;
     int index;
     pthread_t tid;
     bool started;
@@ -206,6 +207,47 @@ typedef struct api_thread {
     struct api_ws_send_batch *ws_sends;
 } api_thread;
 
+/* Which threads hold an open WebSocket of a user (ws.c). */
+typedef struct api_ws_presence {
+    int64_t user_id;
+    uint64_t thread_mask;
+    struct api_ws_presence *next;
+} api_ws_presence;
+
+struct api_thread_msg;
+
+/* One server (http.c creates it; ws.c keeps its registry and inboxes). */
+struct api_server {
+    sb_app *app;
+    api_server_config cfg;
+    api_router router;
+    h2o_globalconf_t config;
+    bool config_ready;
+    api_thread *threads;
+    int nthreads;
+    int port;
+    bool running; /* between a successful start and stop */
+    int web_fd;
+    char healthz[160];
+    size_t healthz_len;
+    /* The cross-thread registry: user -> threads with a WebSocket of theirs. */
+    pthread_mutex_t registry_lock;
+    bool registry_open;
+    api_ws_presence *registry[API_WS_REGISTRY_BUCKETS];
+    /* Per-thread ordered inboxes: pushes from other threads, FIFO. */
+    struct {
+        pthread_mutex_t lock;
+        struct api_thread_msg *head, *tail;
+    } inboxes[SB_THREADS_MAX];
+    /* Held from a messenger write's commit to the end of its pushes. */
+    pthread_mutex_t order_lock;
+    /* cfg.metrics_token points here (a copy, wiped when freed). */
+    char metrics_token[SB_HTTP_METRICS_TOKEN_BYTES_MAX + 1];
+    api_push_counters push;         /* messenger pushes (push.c) */
+    SSL_CTX *tls;                   /* NULL: plain HTTP */
+    struct api_verify_jobs *verify; /* ledger verify jobs (verify_jobs.c) */
+};
+
 /* The private part of a request, behind api_ctx.request. */
 struct api_request {
     h2o_req_t *req;
@@ -223,12 +265,10 @@ void api_reply_static(api_ctx *c, int status, const char *content_type, const ch
 /* Note an answer given by other means (the 101 of a WebSocket upgrade). */
 void api_reply_mark(api_ctx *c, int status);
 
-/* Server state for the system routes and the WebSocket code. */
-const api_router *api_server_router(void);
-int api_server_thread_count(void);
-api_thread *api_server_thread(int index);
-const char *api_server_healthz(size_t *len_out);
-bool api_server_web_enabled(void);
+/* The server of the request (c->request->thread->server). */
+api_server *api_ctx_server(const api_ctx *c);
+/* api_ctx_push for code on a loop thread without a request (frames). */
+void api_thread_push(api_thread *t, const messenger_events *events);
 
 /* A connection became a WebSocket: its request timer stops. */
 void api_connection_upgraded(h2o_req_t *req);
@@ -238,9 +278,12 @@ int api_ws_handle(api_ctx *c);              /* GET /api/ws */
 void api_ws_thread_init(api_thread *t);     /* in the thread, before the loop runs */
 void api_ws_thread_shutdown(api_thread *t); /* close every connection with 1001 */
 void api_ws_thread_dispose(api_thread *t);  /* drop what is left; stop timers */
-/* Open/close the cross-thread registry (api_ws_send_to_user refuses when closed). */
-void api_ws_registry_open(void);
-void api_ws_registry_close(void);
+/* Set up / tear down a server's registry and inboxes (api_server_new,
+ * api_server_free); open/close it (api_ws_send_to_user refuses when closed). */
+void api_ws_registry_init(api_server *srv);
+void api_ws_registry_dispose(api_server *srv);
+void api_ws_registry_open(api_server *srv);
+void api_ws_registry_close(api_server *srv);
 
 /* Cross-thread messages to a loop.  API_MSG_WS_SEND: `text` (len bytes, then
  * a NUL) goes to every open WebSocket of the user_count users whose ids
@@ -302,9 +345,10 @@ void api_ws_sends_thread_dispose(api_thread *t);
 /* Held from a messenger write's commit to the end of its pushes, so that
  * every device receives the events of writes in commit order (per-chat seq
  * order), whichever thread made them. */
-void api_ws_order_lock(void);
-void api_ws_order_unlock(void);
-int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json_text, size_t len) SB_MUST_CHECK;
+void api_ws_order_lock(api_server *srv);
+void api_ws_order_unlock(api_server *srv);
+int api_ws_send_to_users(api_server *srv, const int64_t *user_ids, size_t count, const char *json_text,
+                         size_t len) SB_MUST_CHECK;
 
 /* ---- ledger verify jobs (verify_jobs.c): the admin's check off the event loop ---- */
 typedef enum { API_VERIFY_RUNNING = 1, API_VERIFY_DONE, API_VERIFY_FAILED } api_verify_job_state;
@@ -315,15 +359,20 @@ typedef struct {
     int status;                  /* ledger_verify's result once done: SB_OK, SB_ECORRUPT; else the store error */
     ledger_verify_report report; /* once done */
 } api_verify_job;
-/* Jobs verify the store at data_location (copied) on their own connection.
- * Called by api_server_run before the loops start; SB_ELIMIT for a path too long. */
-int api_verify_jobs_open(const char *data_location) SB_MUST_CHECK;
-/* No new jobs; wait for a running one to finish (after the loops stopped). */
-void api_verify_jobs_close(void);
+/* The server's jobs, verifying the store at data_location (copied) on their
+ * own connection; closed (no job starts) until api_verify_jobs_open.
+ * *out: api_verify_jobs_free.  SB_ELIMIT for a path too long, SB_ENOMEM. */
+int api_verify_jobs_new(const char *data_location, struct api_verify_jobs **out) SB_MUST_CHECK;
+/* Accept jobs (api_server_start) / accept none and wait for a running one to
+ * finish its read transaction (api_server_stop, after the loops stopped). */
+void api_verify_jobs_open(struct api_verify_jobs *jobs);
+void api_verify_jobs_close(struct api_verify_jobs *jobs);
+/* Close and free.  NULL allowed. */
+void api_verify_jobs_free(struct api_verify_jobs *jobs);
 /* Start a verify job (or, while one runs, name that one): *id_out.
- * SB_ECLOSED when the server is stopping, SB_EBUSY if no thread could start. */
-int api_verify_job_start(int64_t now_ms, int64_t *id_out) SB_MUST_CHECK;
+ * SB_ECLOSED when the server is not running, SB_EBUSY if no thread could start. */
+int api_verify_job_start(struct api_verify_jobs *jobs, int64_t now_ms, int64_t *id_out) SB_MUST_CHECK;
 /* A job's state (and report once done): SB_ENOTFOUND for an id not kept. */
-int api_verify_job_get(int64_t id, api_verify_job *out) SB_MUST_CHECK;
+int api_verify_job_get(struct api_verify_jobs *jobs, int64_t id, api_verify_job *out) SB_MUST_CHECK;
 
 #endif /* SB_API_INT_H */

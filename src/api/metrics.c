@@ -312,11 +312,11 @@ static int render_feed(listening_feed *feed, sb_buf *out) {
                          (unsigned long long)st.failed);
 }
 
-int api_metrics_render_runtime(const api_server_config *cfg, api_metrics *const *threads, int nthreads, sb_buf *out) {
+int api_metrics_render_runtime(api_server *srv, api_metrics *const *threads, int nthreads, sb_buf *out) {
     uint64_t dropped = 0;
     for (int t = 0; t < nthreads; t++)
         dropped += atomic_load_explicit(&threads[t]->websockets_dropped_slow, memory_order_relaxed);
-    api_push_counters *push = api_server_push_counters();
+    api_push_counters *push = api_server_push_counters(srv);
     int result = sb_buf_printf(
         out,
         "# HELP sb_websocket_dropped_total WebSockets dropped because their send queue was full.\n"
@@ -330,8 +330,10 @@ int api_metrics_render_runtime(const api_server_config *cfg, api_metrics *const 
         (unsigned long long)dropped, (unsigned long long)atomic_load_explicit(&push->pushed, memory_order_relaxed),
         (unsigned long long)atomic_load_explicit(&push->no_listener, memory_order_relaxed),
         (unsigned long long)atomic_load_explicit(&push->failed, memory_order_relaxed));
-    if (result == SB_OK && cfg->metrics.ledger) result = render_ledger(cfg->metrics.ledger, out);
-    if (result == SB_OK && cfg->metrics.feed) result = render_feed(cfg->metrics.feed, out);
+    const sb_app *app = srv->app;
+    if (result == SB_OK && app->payments_ready && app->payments.l) result = render_ledger(app->payments.l, out);
+    listening_feed *feed = sb_app_feed(app);
+    if (result == SB_OK && feed) result = render_feed(feed, out);
     /* The background workers (queue depth, retries, failures) render here
      * once they run on the worker primitive. */
     return result;

@@ -21,30 +21,14 @@
 #include "ledger/ledger.h"
 #include "payments/ops.h"
 
-/* Set by serve (api_payments_set) before the loops start, cleared after. */
-static payops_ctx payments_base;
-static bool payments_ready;
-
-void api_payments_set(const payops_ctx *base) {
-    if (base) {
-        payments_base = *base;
-        payments_base.s = NULL;
-        payments_ready = true;
-    } else {
-        memset(&payments_base, 0, sizeof payments_base);
-        payments_ready = false;
-    }
-}
-
-/* The handler's payops context; answers 503 and returns SB_ECLOSED if the
- * ledger is not running. */
+/* The handler's payops context (the application context's, over the
+ * thread's connection); answers 503 and returns SB_ECLOSED if the ledger is
+ * not running. */
 static int ops_ctx(api_ctx *c, payops_ctx *out) {
-    if (!payments_ready) {
+    if (sb_app_payments(c->app, c->store, out) != SB_OK) {
         api_reply_error(c, 503, "unavailable", "payments are not running on this server");
         return SB_ECLOSED;
     }
-    *out = payments_base;
-    out->s = c->store;
     return SB_OK;
 }
 
@@ -695,7 +679,7 @@ static int post_deposit(api_ctx *c) {
  * job to poll; GET of the job: its state, and its report once done. */
 static int post_ledger_verify(api_ctx *c) {
     int64_t id = 0;
-    int result = api_verify_job_start(c->now_ms, &id);
+    int result = api_verify_job_start(api_ctx_server(c)->verify, c->now_ms, &id);
     if (result != SB_OK) return result;
     char location[64];
     snprintf(location, sizeof location, "/api/admin/ledger/verify/%lld", (long long)id);
@@ -709,7 +693,7 @@ static int get_ledger_verify_job(api_ctx *c) {
     int result = api_param_int64(c, "id", &id);
     if (result != SB_OK) return result;
     api_verify_job job;
-    result = api_verify_job_get(id, &job);
+    result = api_verify_job_get(api_ctx_server(c)->verify, id, &job);
     if (result != SB_OK) return result;
     static const char *const states[] = {"", "running", "done", "failed"};
     json_t *o = json_pack("{s:I, s:s, s:I}", "job_id", (json_int_t)job.id, "state", states[job.state], "started_at_ms",

@@ -103,30 +103,4 @@ int cli_shipped_path(const char *name, char *out, size_t size) __attribute__((wa
  * does not fit. */
 int cli_model_path(const char *given, char *out, size_t size) __attribute__((warn_unused_result));
 
-/* ---- serve: the listening side (cli_serve_listening.c) ---- */
-#include "listening/listening.h"
-/* What serve runs for listening: the text engine (absent when the model
- * cannot be loaded: posts are then stored without understanding), the
- * raw-text key, the alert sender and the configuration handed to
- * api_listening_set and to the maintenance tick. */
-typedef struct cli_serve_listening cli_serve_listening;
-struct store;
-/* Load the model (model_path NULL: cli_model_path's default; a failure is
- * logged, not fatal), load the raw-text key when store_raw (key_file NULL:
- * $SOCIALBANK_LISTENING_KEY; a failure is fatal), start the alert sender
- * (webhook_url may be NULL) and set the api's listening configuration.
- * Prints what failed to stderr and returns an SB_E* code; *out is owned by
- * the caller (cli_serve_listening_close). */
-int cli_serve_listening_open(const char *model_path, bool store_raw, const char *key_file, const char *webhook_url,
-                             const char *data_location, cli_serve_listening **out) __attribute__((warn_unused_result));
-/* Clear the api's configuration, stop the alert sender, free.  NULL is fine. */
-void cli_serve_listening_close(cli_serve_listening *sl);
-/* The configuration serve's listening runs with (understander, raw key,
- * alert sink), for other parts of serve that open listening contexts (the
- * service bot's hand-offs).  Borrowed; valid until close. */
-const listening_config *cli_serve_listening_config(const cli_serve_listening *sl);
-/* One listening_tick at now_ms over the caller's store connection (serve's
- * maintenance thread): escalations, reassignment, alerts; results logged. */
-void cli_serve_listening_tick(const cli_serve_listening *sl, struct store *s, long long now_ms);
-
 #endif /* SB_CLI_H */

@@ -1872,8 +1872,9 @@ harness_response harness_callf(const harness_server *srv, const char *method, co
     return r;
 }
 
-json_t *harness_ledger_verify(const harness_server *srv, const char *admin_token) {
-    harness_response r = harness_call(srv, "POST", "/api/admin/ledger/verify", admin_token, NULL);
+json_t *harness_ledger_verify(int port, const char *admin_token) {
+    harness_response r;
+    assert_int_equal(harness_http_json(port, "POST", "/api/admin/ledger/verify", admin_token, NULL, &r), SB_OK);
     HARNESS_ASSERT_STATUS(r, 202);
     json_int_t id = harness_json_int(r.json, "job_id");
     const char *location = harness_header_get(&r, "location");
@@ -1883,7 +1884,7 @@ json_t *harness_ledger_verify(const harness_server *srv, const char *admin_token
     assert_string_equal(location, path);
     harness_response_free(&r);
     for (int64_t deadline = harness_now_ms() + HARNESS_VERIFY_WAIT_MS;;) {
-        r = harness_call(srv, "GET", path, admin_token, NULL);
+        assert_int_equal(harness_http_get(port, path, admin_token, &r), SB_OK);
         HARNESS_ASSERT_STATUS(r, 200);
         const char *state = harness_json_str(r.json, "state");
         if (strcmp(state, "running") != 0) {

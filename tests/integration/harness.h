@@ -463,7 +463,7 @@ harness_response harness_callv(const harness_server *srv, const char *method, co
  * HARNESS_VERIFY_WAIT_MS).  Returns the job's "result" object (owned by the
  * caller: json_decref); the test fails on any other answer or a timeout. */
 #define HARNESS_VERIFY_WAIT_MS 60000
-json_t *harness_ledger_verify(const harness_server *srv, const char *admin_token);
+json_t *harness_ledger_verify(int port, const char *admin_token);
 
 /* ---- assertions for cmocka tests (expanded in the test, which includes cmocka.h) ---- */
 /* The response has this status; on failure the body is printed first. */

@@ -368,7 +368,7 @@ static void test_group_split_end_to_end(void **state) {
     assert_int_equal(wallet(&u[1]), 1000000 - 250001);
     assert_int_equal(wallet(&u[2]), 1000000 - 250001);
     assert_int_equal(wallet(&u[3]), 1000000 - 250000);
-    json_t *verified = harness_ledger_verify(srv, admin);
+    json_t *verified = harness_ledger_verify(srv->port, admin);
     assert_true(json_is_true(json_object_get(verified, "ok")));
     json_decref(verified);
     for (int i = 0; i < 4; i++)

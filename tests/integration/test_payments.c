@@ -448,7 +448,7 @@ static void test_ledger_verify(void **state) {
     HARNESS_ASSERT_ERROR(r, 403, "forbidden");
     harness_response_free(&r);
     /* The check runs as a job off the event loop: 202, then poll it. */
-    json_t *result = harness_ledger_verify(srv, admin);
+    json_t *result = harness_ledger_verify(srv->port, admin);
     assert_true(json_is_true(json_object_get(result, "ok")));
     assert_true(harness_json_int(result, "transfers") > 0);
     json_decref(result);

@@ -157,7 +157,7 @@ static void test_crash_rounds(void **state) {
     int64_t paid = (int64_t)key_count * CRASH_AMOUNT_MINOR;
     assert_int_equal(balance(payee), paid);
     assert_int_equal(balance(payer), CRASH_DEPOSIT_MINOR - paid);
-    json_t *verified = harness_ledger_verify(srv, admin);
+    json_t *verified = harness_ledger_verify(srv->port, admin);
     assert_true(json_is_true(json_object_get(verified, "ok")));
     json_decref(verified);
     int exit_status = -1;
