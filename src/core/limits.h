@@ -288,6 +288,8 @@
 /* Accounts ledger verify holds in memory at once (about 110 bytes each, 7 MiB): more accounts take one more pass over
  * the journal per chunk. */
 #define SB_LEDGER_VERIFY_CHUNK_ACCOUNTS 65536
+/* Written account rows the ledger writer reads back per batch (a rotating slice): bounded cost, every row in time. */
+#define SB_LEDGER_READBACK_ACCOUNTS_MAX 8
 /* Page cache of the writer's connection: the journal's id index and the
  * accounts must stay in memory or every batch re-reads them (measured: 26k ->
  * 77k transfers/s with the history indexes, see bench ledger). */

@@ -228,40 +228,50 @@ static void undo_chain(ledger *l) {
     l->undo_count = 0;
 }
 
-/* Write the balances of every touched account, reading each row back in
- * the same statement (RETURNING): the database must hold exactly what the
- * cache says, in release builds too. */
+/* Does the row of ca hold exactly the cache's balances?  SB_ECORRUPT if not. */
+static int read_back(ledger *l, const cached_account *ca) {
+    store_stmt *st;
+    int result = store_query(l->db, &st,
+                             "SELECT debits_pending, debits_posted, credits_pending, credits_posted FROM "
+                             "ledger_accounts WHERE num = ?",
+                             "i", ca->num);
+    if (result != SB_OK) return result;
+    result = store_step(st);
+    bool same = result == STORE_ROW && store_col_int64(st, 0) == ca->a.debits_pending &&
+                store_col_int64(st, 1) == ca->a.debits_posted && store_col_int64(st, 2) == ca->a.credits_pending &&
+                store_col_int64(st, 3) == ca->a.credits_posted;
+    store_stmt_done(st);
+    if (result != STORE_ROW && result != STORE_DONE) return result;
+    if (same) return SB_OK;
+    sb_log(SB_LOG_ERROR, "ledger.invariant", "account row %lld reads back other balances than were written",
+           (long long)ca->num);
+    return SB_ECORRUPT;
+}
+
+/* Write the balances of every touched account; each UPDATE must change
+ * exactly its row.  Then read back up to SB_LEDGER_READBACK_ACCOUNTS_MAX of
+ * them (a different slice each batch): the database must hold what the
+ * cache says, in release builds too, at a bounded cost per batch (reading
+ * every row back costs a third of the throughput of large batches). */
 static int flush_dirty(ledger *l) {
     for (size_t i = 0; i < l->dirty_count; i++) {
         cached_account *ca = l->dirty[i];
-        store_stmt *st;
-        int result = store_query(
-            l->db, &st,
+        int result = store_exec(
+            l->db,
             "UPDATE ledger_accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, "
-            "credits_posted = ? WHERE num = ? "
-            "RETURNING debits_pending, debits_posted, credits_pending, credits_posted",
+            "credits_posted = ? WHERE num = ?",
             "iiiii", ca->a.debits_pending, ca->a.debits_posted, ca->a.credits_pending, ca->a.credits_posted, ca->num);
         if (result != SB_OK) return result;
-        result = store_step(st);
-        if (result == STORE_DONE) { /* the row vanished behind our back */
-            store_stmt_done(st);
+        if (store_changes(l->db) != 1) { /* the row vanished behind our back */
             sb_log(SB_LOG_ERROR, "ledger.corrupt", "account row %lld is missing", (long long)ca->num);
             return SB_ECORRUPT;
         }
-        if (result != STORE_ROW) {
-            store_stmt_done(st);
-            return result;
-        }
-        bool same = store_col_int64(st, 0) == ca->a.debits_pending && store_col_int64(st, 1) == ca->a.debits_posted &&
-                    store_col_int64(st, 2) == ca->a.credits_pending && store_col_int64(st, 3) == ca->a.credits_posted;
-        result = store_step(st); /* finish the statement so the UPDATE is complete */
-        store_stmt_done(st);
-        if (result != STORE_DONE) return result == STORE_ROW ? SB_ECORRUPT : result;
-        if (!same) {
-            sb_log(SB_LOG_ERROR, "ledger.invariant", "account row %lld reads back other balances than were written",
-                   (long long)ca->num);
-            return SB_ECORRUPT;
-        }
+    }
+    size_t count = l->dirty_count < SB_LEDGER_READBACK_ACCOUNTS_MAX ? l->dirty_count : SB_LEDGER_READBACK_ACCOUNTS_MAX;
+    size_t start = l->dirty_count ? (size_t)((uint64_t)l->wstats.batches % l->dirty_count) : 0;
+    for (size_t k = 0; k < count; k++) {
+        int result = read_back(l, l->dirty[(start + k) % l->dirty_count]);
+        if (result != SB_OK) return result;
     }
     return SB_OK;
 }

@@ -820,6 +820,28 @@ static void test_verify_in_chunks(void **state) {
     fixture_open_ledger(f);
 }
 
+/* The writer reads written rows back before COMMIT: a row that does not hold
+ * what was written (here a trigger changes it) stops the writer too. */
+static void test_read_back_mismatch_halts_writer(void **state) {
+    fixture *f = *state;
+    assert_result(submit1(f, xfer(1500, BANK, ALICE, 10)), LEDGER_OK);
+    assert_int_equal(store_exec(f->reader,
+                                "CREATE TRIGGER test_skew AFTER UPDATE OF credits_posted ON ledger_accounts "
+                                "BEGIN UPDATE ledger_accounts SET credits_pending = credits_pending + 1 "
+                                "WHERE num = NEW.num; END",
+                                NULL),
+                     SB_OK);
+    ledger_transfer t = xfer(1501, BANK, ALICE, 5);
+    ledger_result r = 99;
+    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
+    ledger_transfer got;
+    assert_int_equal(ledger_lookup_transfer(f->reader, t.id, &got, NULL), SB_ENOTFOUND);
+    assert_int_equal(get_account(f, ALICE).credits_posted, 10);
+    assert_int_equal(get_account(f, ALICE).credits_pending, 0);
+    assert_int_equal(store_exec(f->reader, "DROP TRIGGER test_skew", NULL), SB_OK);
+    assert_verify_ok(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_hex),
@@ -843,6 +865,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_invariant_account_flags_halts_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_count_results_and_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_in_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_back_mismatch_halts_writer, setup, teardown),
     };
     return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
 }
