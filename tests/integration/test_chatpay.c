@@ -39,7 +39,9 @@ typedef harness_customer user;
 
 HARNESS_GROUP_FIXTURES(srv, admin)
 
-static user login(void) { return harness_customer_next(srv, "0912444", &phones); }
+static user login(void) {
+    return harness_customer_next(srv, "0912444", &phones);
+}
 
 static int64_t wallet(const user *u) {
     harness_response r = harness_callf(srv, "GET", "/api/wallet", u->token, NULL);
@@ -51,8 +53,8 @@ static int64_t wallet(const user *u) {
 
 static void deposit(const user *u, int64_t amount, const char *key) {
     harness_response r = harness_callf(srv, "POST", "/api/admin/deposits", admin,
-                                       "{\"user_id\":%lld,\"amount_minor\":%lld,\"idempotency_key\":\"%s\"}",
-                                       (long long)u->id, (long long)amount, key);
+                              "{\"user_id\":%lld,\"amount_minor\":%lld,\"idempotency_key\":\"%s\"}", (long long)u->id,
+                              (long long)amount, key);
     HARNESS_ASSERT_STATUS(r, 201);
     harness_response_free(&r);
 }
@@ -66,8 +68,7 @@ static json_int_t receipts_count(const user *u) {
 }
 
 static json_int_t direct(const user *a, const user *b) {
-    harness_response r =
-        harness_callf(srv, "POST", "/api/chats/direct", a->token, "{\"user_id\":%lld}", (long long)b->id);
+    harness_response r = harness_callf(srv, "POST", "/api/chats/direct", a->token, "{\"user_id\":%lld}", (long long)b->id);
     assert_true(r.status == 200 || r.status == 201);
     json_int_t id = harness_json_int(r.json, "id");
     harness_response_free(&r);
@@ -89,8 +90,7 @@ static json_t *wait_event(harness_ws *ws, const char *type, json_int_t chat, jso
         assert_true(left > 0);
         json_t *ev = NULL;
         int result = harness_ws_expect_type(ws, type, left, &ev);
-        if (result != SB_OK)
-            fprintf(stderr, "no %s event for chat %lld seq %lld\n", type, (long long)chat, (long long)seq);
+        if (result != SB_OK) fprintf(stderr, "no %s event for chat %lld seq %lld\n", type, (long long)chat, (long long)seq);
         assert_int_equal(result, SB_OK);
         if (harness_json_int(ev, "chat_id") == chat && (!seq || harness_json_int(ev, "seq") == seq)) return ev;
         json_decref(ev);
@@ -136,11 +136,10 @@ static void test_direct_send_request_decline(void **state) {
 
     /* A sends 100,000 to B: paid at once, pushed to both, B gets a notice. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/send", (long long)chat);
-    harness_response r =
-        harness_callf(srv, "POST", path, a.token,
-                      "{\"to_user_id\":%lld,\"amount_minor\":100000,\"note\":\"rent\",\"idempotency_key\":"
-                      "\"k-send-1\"}",
-                      (long long)b.id);
+    harness_response r = harness_callf(srv, "POST", path, a.token,
+                              "{\"to_user_id\":%lld,\"amount_minor\":100000,\"note\":\"rent\",\"idempotency_key\":"
+                              "\"k-send-1\"}",
+                              (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 201);
     json_int_t seq = harness_json_int(r.json, "message.seq");
     assert_string_equal(harness_json_str(r.json, "message.kind"), "payment");
@@ -161,24 +160,22 @@ static void test_direct_send_request_decline(void **state) {
     assert_non_null(strstr(harness_json_str(ev, "message.text"), "100,000 IRR"));
     json_decref(ev);
     /* Retried with the same key: 200, the same message, nothing moves. */
-    r = harness_callf(
-        srv, "POST", path, a.token,
-        "{\"to_user_id\":%lld,\"amount_minor\":100000,\"note\":\"rent\",\"idempotency_key\":\"k-send-1\"}",
-        (long long)b.id);
+    r = harness_callf(srv, "POST", path, a.token,
+             "{\"to_user_id\":%lld,\"amount_minor\":100000,\"note\":\"rent\",\"idempotency_key\":\"k-send-1\"}",
+             (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 200);
     assert_true(json_is_true(json_object_get(r.json, "replayed")));
     assert_int_equal(harness_json_int(r.json, "message.seq"), seq);
     harness_response_free(&r);
     /* The same key for another amount: refused. */
     r = harness_callf(srv, "POST", path, a.token,
-                      "{\"to_user_id\":%lld,\"amount_minor\":99,\"note\":\"rent\",\"idempotency_key\":\"k-send-1\"}",
-                      (long long)b.id);
+             "{\"to_user_id\":%lld,\"amount_minor\":99,\"note\":\"rent\",\"idempotency_key\":\"k-send-1\"}",
+             (long long)b.id);
     HARNESS_ASSERT_ERROR(r, 409, "idempotency_conflict");
     harness_response_free(&r);
     /* More than the wallet holds: the ledger's refusal, nothing posted. */
-    r = harness_callf(srv, "POST", path, a.token,
-                      "{\"to_user_id\":%lld,\"amount_minor\":900000,\"idempotency_key\":\"k-send-2\"}",
-                      (long long)b.id);
+    r = harness_callf(srv, "POST", path, a.token, "{\"to_user_id\":%lld,\"amount_minor\":900000,\"idempotency_key\":\"k-send-2\"}",
+             (long long)b.id);
     HARNESS_ASSERT_ERROR(r, 409, "exceeds_credits");
     harness_response_free(&r);
     assert_int_equal(wallet(&a), 400000);
@@ -186,10 +183,9 @@ static void test_direct_send_request_decline(void **state) {
 
     /* A asks B for 30,000; B declines: both see it live. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/request", (long long)chat);
-    r = harness_callf(
-        srv, "POST", path, a.token,
-        "{\"from_user_id\":%lld,\"amount_minor\":30000,\"note\":\"taxi\",\"idempotency_key\":\"k-req-1\"}",
-        (long long)b.id);
+    r = harness_callf(srv, "POST", path, a.token,
+             "{\"from_user_id\":%lld,\"amount_minor\":30000,\"note\":\"taxi\",\"idempotency_key\":\"k-req-1\"}",
+             (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 201);
     json_int_t req1 = harness_json_int(r.json, "message.seq");
     assert_string_equal(harness_json_str(r.json, "message.status"), "pending");
@@ -213,9 +209,8 @@ static void test_direct_send_request_decline(void **state) {
 
     /* A asks for 40,000 again; B pays from the chat; a retry moves nothing. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/request", (long long)chat);
-    r = harness_callf(srv, "POST", path, a.token,
-                      "{\"from_user_id\":%lld,\"amount_minor\":40000,\"idempotency_key\":\"k-req-2\"}",
-                      (long long)b.id);
+    r = harness_callf(srv, "POST", path, a.token, "{\"from_user_id\":%lld,\"amount_minor\":40000,\"idempotency_key\":\"k-req-2\"}",
+             (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 201);
     json_int_t req2 = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
@@ -278,8 +273,8 @@ static void test_group_split_end_to_end(void **state) {
     /* A forged member id (the stranger is not in the group): refused. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/split", (long long)group);
     r = harness_callf(srv, "POST", path, u[0].token,
-                      "{\"members\":[%lld,%lld],\"subtotal_minor\":1000,\"idempotency_key\":\"k-split-0\"}",
-                      (long long)u[0].id, (long long)stranger.id);
+             "{\"members\":[%lld,%lld],\"subtotal_minor\":1000,\"idempotency_key\":\"k-split-0\"}",
+             (long long)u[0].id, (long long)stranger.id);
     HARNESS_ASSERT_ERROR(r, 403, "not_a_member");
     harness_response_free(&r);
     /* More members than a chat split lists: 413 before anything is checked. */
@@ -287,8 +282,8 @@ static void test_group_split_end_to_end(void **state) {
     size_t used = 0;
     for (int i = 0; i < SB_CHATPAY_SPLIT_MEMBERS_MAX + 1; i++)
         used += (size_t)snprintf(many + used, sizeof many - used, "%s%d", i ? "," : "", 1000 + i);
-    r = harness_callf(srv, "POST", path, u[0].token,
-                      "{\"members\":[%s],\"subtotal_minor\":1000,\"idempotency_key\":\"k-split-9\"}", many);
+    r = harness_callf(srv, "POST", path, u[0].token, "{\"members\":[%s],\"subtotal_minor\":1000,\"idempotency_key\":\"k-split-9\"}",
+             many);
     HARNESS_ASSERT_ERROR(r, 413, "too_large");
     harness_response_free(&r);
 
@@ -298,9 +293,9 @@ static void test_group_split_end_to_end(void **state) {
      * so 250,001 / 250,001 / 250,001 / 250,000.  u[0] paid the restaurant, so
      * its own share counts as paid; the other three owe theirs to u[0]. */
     r = harness_callf(srv, "POST", path, u[0].token,
-                      "{\"members\":[%lld,%lld,%lld,%lld],\"subtotal_minor\":1000003,\"mode\":\"equal\",\"title\":"
-                      "\"Restaurant\",\"idempotency_key\":\"k-split-1\"}",
-                      (long long)u[0].id, (long long)u[1].id, (long long)u[2].id, (long long)u[3].id);
+             "{\"members\":[%lld,%lld,%lld,%lld],\"subtotal_minor\":1000003,\"mode\":\"equal\",\"title\":"
+             "\"Restaurant\",\"idempotency_key\":\"k-split-1\"}",
+             (long long)u[0].id, (long long)u[1].id, (long long)u[2].id, (long long)u[3].id);
     HARNESS_ASSERT_STATUS(r, 201);
     json_int_t seq = harness_json_int(r.json, "message.seq");
     assert_string_equal(harness_json_str(r.json, "message.status"), "pending");
@@ -317,9 +312,9 @@ static void test_group_split_end_to_end(void **state) {
     harness_response_free(&r);
     /* A retry of the split: the same message, no second split. */
     r = harness_callf(srv, "POST", path, u[0].token,
-                      "{\"members\":[%lld,%lld,%lld,%lld],\"subtotal_minor\":1000003,\"mode\":\"equal\",\"title\":"
-                      "\"Restaurant\",\"idempotency_key\":\"k-split-1\"}",
-                      (long long)u[0].id, (long long)u[1].id, (long long)u[2].id, (long long)u[3].id);
+             "{\"members\":[%lld,%lld,%lld,%lld],\"subtotal_minor\":1000003,\"mode\":\"equal\",\"title\":"
+             "\"Restaurant\",\"idempotency_key\":\"k-split-1\"}",
+             (long long)u[0].id, (long long)u[1].id, (long long)u[2].id, (long long)u[3].id);
     HARNESS_ASSERT_STATUS(r, 200);
     assert_int_equal(harness_json_int(r.json, "message.seq"), seq);
     harness_response_free(&r);
@@ -386,20 +381,20 @@ static void test_refusals(void **state) {
     char path[128];
     /* A forged member id: c is not in the a-b chat. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/send", (long long)chat);
-    harness_response r =
-        harness_callf(srv, "POST", path, a.token,
-                      "{\"to_user_id\":%lld,\"amount_minor\":1000,\"idempotency_key\":\"k-f1\"}", (long long)c.id);
+    harness_response r = harness_callf(srv, "POST", path, a.token,
+                              "{\"to_user_id\":%lld,\"amount_minor\":1000,\"idempotency_key\":\"k-f1\"}",
+                              (long long)c.id);
     HARNESS_ASSERT_ERROR(r, 403, "not_a_member");
     harness_response_free(&r);
     /* A non-member sending in someone else's chat: no such chat. */
-    r = harness_callf(srv, "POST", path, c.token,
-                      "{\"to_user_id\":%lld,\"amount_minor\":1000,\"idempotency_key\":\"k-f2\"}", (long long)b.id);
+    r = harness_callf(srv, "POST", path, c.token, "{\"to_user_id\":%lld,\"amount_minor\":1000,\"idempotency_key\":\"k-f2\"}",
+             (long long)b.id);
     HARNESS_ASSERT_ERROR(r, 404, "not_found");
     harness_response_free(&r);
     /* A bill with a bad check digit: 400 with the reason, nothing moves. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/bill", (long long)chat);
     r = harness_callf(srv, "POST", path, a.token,
-                      "{\"bill_id\":\"2050327604614\",\"payment_id\":\"1070189\",\"idempotency_key\":\"k-bill-0\"}");
+             "{\"bill_id\":\"2050327604614\",\"payment_id\":\"1070189\",\"idempotency_key\":\"k-bill-0\"}");
     HARNESS_ASSERT_ERROR(r, 400, "invalid");
     assert_non_null(strstr(harness_error_message(&r), "bad_bill_id_check"));
     harness_response_free(&r);
@@ -407,7 +402,7 @@ static void test_refusals(void **state) {
     assert_int_equal(receipts_count(&a), receipts);
     /* A good bill: the receipt is shared in the chat (10,000 rials, water). */
     r = harness_callf(srv, "POST", path, a.token,
-                      "{\"bill_id\":\"2050327604613\",\"payment_id\":\"1070189\",\"idempotency_key\":\"k-bill-1\"}");
+             "{\"bill_id\":\"2050327604613\",\"payment_id\":\"1070189\",\"idempotency_key\":\"k-bill-1\"}");
     HARNESS_ASSERT_STATUS(r, 201);
     assert_string_equal(harness_json_str(r.json, "message.payload.kind"), "bill");
     assert_string_equal(harness_json_str(r.json, "message.payload.counterparty"), "water bill");
@@ -416,7 +411,7 @@ static void test_refusals(void **state) {
     assert_int_equal(wallet(&a), 90000);
     /* Unknown chats and bad ids: 404. */
     r = harness_callf(srv, "POST", "/api/chats/999999/payments/send", a.token,
-                      "{\"to_user_id\":%lld,\"amount_minor\":1,\"idempotency_key\":\"k-f3\"}", (long long)b.id);
+             "{\"to_user_id\":%lld,\"amount_minor\":1,\"idempotency_key\":\"k-f3\"}", (long long)b.id);
     HARNESS_ASSERT_ERROR(r, 404, "not_found");
     harness_response_free(&r);
     snprintf(path, sizeof path, "/api/chats/%lld/payments/77", (long long)chat);
@@ -429,7 +424,7 @@ static void test_refusals(void **state) {
     HARNESS_ASSERT_ERROR(r, 400, "invalid");
     harness_response_free(&r);
     r = harness_callf(srv, "POST", path, a.token, "{\"to_user_id\":%lld,\"amount_minor\":0,\"idempotency_key\":\"k\"}",
-                      (long long)b.id);
+             (long long)b.id);
     HARNESS_ASSERT_ERROR(r, 400, "invalid");
     harness_response_free(&r);
     assert_int_equal(wallet(&a), 90000);
@@ -452,8 +447,8 @@ static void test_mute_and_expiry(void **state) {
     harness_response_free(&r);
     char path[128];
     snprintf(path, sizeof path, "/api/chats/%lld/payments/send", (long long)chat);
-    r = harness_callf(srv, "POST", path, a.token,
-                      "{\"to_user_id\":%lld,\"amount_minor\":5000,\"idempotency_key\":\"k-m1\"}", (long long)b.id);
+    r = harness_callf(srv, "POST", path, a.token, "{\"to_user_id\":%lld,\"amount_minor\":5000,\"idempotency_key\":\"k-m1\"}",
+             (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 201);
     json_int_t seq = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
@@ -467,8 +462,8 @@ static void test_mute_and_expiry(void **state) {
     /* A request that expires in a second: the maintenance pass turns it expired, live. */
     snprintf(path, sizeof path, "/api/chats/%lld/payments/request", (long long)chat);
     r = harness_callf(srv, "POST", path, a.token,
-                      "{\"from_user_id\":%lld,\"amount_minor\":3000,\"expires_in_s\":1,\"idempotency_key\":\"k-e1\"}",
-                      (long long)b.id);
+             "{\"from_user_id\":%lld,\"amount_minor\":3000,\"expires_in_s\":1,\"idempotency_key\":\"k-e1\"}",
+             (long long)b.id);
     HARNESS_ASSERT_STATUS(r, 201);
     json_int_t req = harness_json_int(r.json, "message.seq");
     harness_response_free(&r);
