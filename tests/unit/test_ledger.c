@@ -696,6 +696,14 @@ static void test_remaining_codes(void **state) {
 
 /* ---- money invariants, checked in every build before COMMIT ---- */
 
+/* Submitting t fails with SB_ECORRUPT and nothing of it is recorded. */
+static void assert_refused_uncommitted(fixture *f, ledger_transfer t) {
+    ledger_result r = 99;
+    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
+    ledger_transfer got;
+    assert_int_equal(ledger_lookup_transfer(f->reader, t.id, &got, NULL), SB_ENOTFOUND);
+}
+
 /* A stray change to one balance (the test hook stands in for a bad write to
  * memory) leaves debits unequal to credits: the writer refuses to commit,
  * nothing of the batch is in the database, and it refuses every later batch. */
@@ -703,17 +711,11 @@ static void test_invariant_debits_equal_credits_halts_writer(void **state) {
     fixture *f = *state;
     assert_result(submit1(f, xfer(1300, BANK, ALICE, 100)), LEDGER_OK);
     assert_int_equal(ledger_test_corrupt_balance(f->l, ledger_id_from_u64(ALICE), 0, 1), SB_OK);
-    ledger_transfer t = xfer(1301, BANK, ALICE, 5);
-    ledger_result r = 99;
-    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
-    ledger_transfer got;
-    assert_int_equal(ledger_lookup_transfer(f->reader, t.id, &got, NULL), SB_ENOTFOUND);
+    assert_refused_uncommitted(f, xfer(1301, BANK, ALICE, 5));
     ledger_account a = get_account(f, ALICE);
     assert_int_equal(a.credits_posted, 100);
     /* Halted: a correct transfer is refused too, and nothing is written. */
-    t = xfer(1302, BANK, BOB, 7);
-    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
-    assert_int_equal(ledger_lookup_transfer(f->reader, t.id, &got, NULL), SB_ENOTFOUND);
+    assert_refused_uncommitted(f, xfer(1302, BANK, BOB, 7));
     ledger_account_result ar;
     ledger_account na = make_account(60, "IRR", 0);
     assert_int_equal(ledger_create_accounts(f->l, &na, 1, &ar), SB_ECORRUPT);
@@ -738,14 +740,10 @@ static void test_invariant_account_flags_halts_writer(void **state) {
      * more credits: debits still equal credits, ALICE's flag is broken. */
     assert_int_equal(ledger_test_corrupt_balance(f->l, ledger_id_from_u64(ALICE), 50, 0), SB_OK);
     assert_int_equal(ledger_test_corrupt_balance(f->l, ledger_id_from_u64(BOB), 0, 50), SB_OK);
-    ledger_transfer t = xfer(1311, ALICE, BOB, 1);
-    ledger_result r = 99;
-    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
-    ledger_transfer got;
-    assert_int_equal(ledger_lookup_transfer(f->reader, t.id, &got, NULL), SB_ENOTFOUND);
+    assert_refused_uncommitted(f, xfer(1311, ALICE, BOB, 1));
     assert_int_equal(get_account(f, ALICE).debits_posted, 0);
     assert_int_equal(get_account(f, BOB).credits_posted, 0);
-    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
+    assert_refused_uncommitted(f, xfer(1311, ALICE, BOB, 1)); /* halted: the retry too */
     assert_verify_ok(f);
 }
 
@@ -831,11 +829,7 @@ static void test_read_back_mismatch_halts_writer(void **state) {
                                 "WHERE num = NEW.num; END",
                                 NULL),
                      SB_OK);
-    ledger_transfer t = xfer(1501, BANK, ALICE, 5);
-    ledger_result r = 99;
-    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
-    ledger_transfer got;
-    assert_int_equal(ledger_lookup_transfer(f->reader, t.id, &got, NULL), SB_ENOTFOUND);
+    assert_refused_uncommitted(f, xfer(1501, BANK, ALICE, 5));
     assert_int_equal(get_account(f, ALICE).credits_posted, 10);
     assert_int_equal(get_account(f, ALICE).credits_pending, 0);
     assert_int_equal(store_exec(f->reader, "DROP TRIGGER test_skew", NULL), SB_OK);
