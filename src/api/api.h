@@ -116,6 +116,14 @@ const char *api_client_addr(api_ctx *c);
  * naming the field and returns SB_EINVAL, so the handler just returns it.
  * Absent and optional: *out = NULL and SB_OK.  *out is borrowed from the body. */
 int api_body_string(api_ctx *c, const char *field, bool required, size_t max_bytes, const char **out) SB_MUST_CHECK;
+/* The one integer reader of the routes, body and query alike, with one
+ * argument order: name, (required,) min, max, default, out.  A JSON integer
+ * field / a decimal query parameter in [min, max]; absent and optional (a
+ * query parameter always is): *out = dflt.  Otherwise it answers 400
+ * invalid naming the field and the range and returns SB_EINVAL. */
+int api_body_int64(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt,
+                   int64_t *out) SB_MUST_CHECK;
+int api_query_int64(api_ctx *c, const char *name, int64_t min, int64_t max, int64_t dflt, int64_t *out) SB_MUST_CHECK;
 
 /* ---- answers (exactly one per request) ---- */
 /* Answer `status` with body_take serialised (ownership taken, even on error;

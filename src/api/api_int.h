@@ -145,11 +145,8 @@ int api_payments_ctx(api_ctx *c, payops_ctx *out) SB_MUST_CHECK;
 int api_payments_reply_error(api_ctx *c, int result, const payops_receipt *why) SB_MUST_CHECK;
 /* A receipt as the payment routes show it (new reference, NULL on ENOMEM). */
 json_t *api_payments_receipt_json(const payops_receipt *r);
-/* An integer body field in [min, max] (absent and optional: dflt); a
- * relative "expires_in_s" as an absolute time.  They answer 400 naming the
- * field and return SB_EINVAL. */
-int api_payments_body_int(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt,
-                          int64_t *out) SB_MUST_CHECK;
+/* A relative "expires_in_s" body field as an absolute time; answers 400
+ * naming the field and returns SB_EINVAL. */
 int api_payments_body_expiry(api_ctx *c, int64_t *expires_at_ms_out) SB_MUST_CHECK;
 /* The split fields of a body (members, subtotal_minor, tax_minor, tip_minor,
  * mode, values, remainder_share, title, expires_in_s) into the caller's
@@ -408,7 +405,15 @@ typedef struct {
     int64_t now_ms; /* wall clock */
 } api_ws_frame;
 typedef void (*api_ws_frame_fn)(const api_ws_frame *f);
-/* The frame types, in ws.c's table (add a line there for a new type). */
+/* The frame types (routes.c's table: add a line there for a new type). */
+typedef struct {
+    const char *type;
+    api_ws_frame_fn fn;
+} api_ws_frame_type;
+extern const api_ws_frame_type api_ws_frame_types[];
+extern const size_t api_ws_frame_type_count;
+void api_ws_frame_ping(const api_ws_frame *f);    /* ws.c: {"type":"pong","id":...} */
+void api_ws_frame_echo(const api_ws_frame *f);    /* ws.c: {"type":"echo","data":...} */
 void api_ws_frame_send(const api_ws_frame *f);    /* messenger: send (gathered, batched) */
 void api_ws_frame_receipt(const api_ws_frame *f); /* messenger: delivered/read marks */
 void api_ws_frame_typing(const api_ws_frame *f);  /* messenger: typing indicator */
@@ -427,7 +432,8 @@ api_ws_conn *api_ws_conn_find(api_thread *t, int64_t user_id, uint64_t conn_id);
 
 /* Per-thread send batches (ws_messenger.c): made on the thread's first send
  * frame, flushed at the end of each loop turn that gathered a send (or when
- * full), flushed and freed when the thread stops. */
+ * full), flushed and freed when the thread stops (http.c's loop calls this
+ * before the WebSocket shutdown and again before its dispose). */
 void api_ws_sends_thread_dispose(api_thread *t);
 
 /* Push one text to every open WebSocket of count users, on whatever thread

@@ -305,6 +305,44 @@ const char *api_client_addr(api_ctx *c) {
     return rq->client_addr;
 }
 
+int api_body_int64(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt, int64_t *out) {
+    json_t *v = c->body && json_is_object(c->body) ? json_object_get(c->body, field) : NULL;
+    if (!v || json_is_null(v)) {
+        if (!required) {
+            *out = dflt;
+            return SB_OK;
+        }
+        api_reply_error(c, 400, "invalid", "field '%s' is required", field);
+        return SB_EINVAL;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        api_reply_error(c, 400, "invalid", "field '%s' must be an integer from %lld to %lld", field, (long long)min,
+                        (long long)max);
+        return SB_EINVAL;
+    }
+    *out = (int64_t)json_integer_value(v);
+    return SB_OK;
+}
+
+int api_query_int64(api_ctx *c, const char *name, int64_t min, int64_t max, int64_t dflt, int64_t *out) {
+    char text[32];
+    int result = api_query_get(c, name, text, sizeof text);
+    if (result == SB_ENOTFOUND) {
+        *out = dflt;
+        return SB_OK;
+    }
+    int64_t v = 0;
+    /* digits only (an optional leading minus when min allows it): no '+', no spaces */
+    bool ok = result == SB_OK && text[0] != '\0' && text[0] != '+' && sb_parse_int64(text, &v) == SB_OK;
+    if (!ok || v < min || v > max) {
+        api_reply_error(c, 400, "invalid", "query parameter '%s' must be an integer from %lld to %lld", name,
+                        (long long)min, (long long)max);
+        return SB_EINVAL;
+    }
+    *out = v;
+    return SB_OK;
+}
+
 int api_body_string(api_ctx *c, const char *field, bool required, size_t max_bytes, const char **out) {
     *out = NULL;
     json_t *v = c->body ? json_object_get(c->body, field) : NULL;
@@ -1109,13 +1147,15 @@ static void *thread_main(void *arg) {
     h2o_socket_read_stop(t->listener);
     h2o_socket_close(t->listener);
     t->listener = NULL;
-    t->ctx.shutdown_requested = 1; /* HTTP/1 stops keep-alive; HTTP/2 is not offered */
+    t->ctx.shutdown_requested = 1;  /* HTTP/1 stops keep-alive; HTTP/2 is not offered */
+    api_ws_sends_thread_dispose(t); /* what was gathered is sent and answered first */
     api_ws_thread_shutdown(t);
     int64_t deadline = sb_mono_ns() + (int64_t)SB_SHUTDOWN_GRACE_MS * 1000000;
     while (sb_mono_ns() < deadline) {
         if (sweep(t, false) == 0 && t->ws_count == 0) break;
         h2o_evloop_run(t->loop, 20);
     }
+    api_ws_sends_thread_dispose(t);
     api_ws_thread_dispose(t);
     for (int i = 0; i < 50 && sweep(t, true) > 0; i++)
         h2o_evloop_run(t->loop, 10);

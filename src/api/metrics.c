@@ -334,7 +334,7 @@ int api_metrics_render_runtime(api_server *srv, api_metrics *const *threads, int
     if (result == SB_OK && app->payments_ready && app->payments.l) result = render_ledger(app->payments.l, out);
     listening_feed *feed = sb_app_feed(app);
     if (result == SB_OK && feed) result = render_feed(feed, out);
-    /* The background workers (queue depth, retries, failures) render here
-     * once they run on the worker primitive. */
+    /* The background workers (jobs by result, queue depth) follow
+     * (sb_worker_metrics_render in routes_system.c). */
     return result;
 }

@@ -61,7 +61,7 @@ static int post_otp_request(api_ctx *c) {
         return SB_OK;
     }
     if (result != SB_OK) return result;
-    result = identity_sender_enqueue(phone, code);
+    result = identity_sender_enqueue(c->app->otp, phone, code);
     memset(code, 0, sizeof code);
     if (result != SB_OK) {
         sb_log(SB_LOG_ERROR, "otp.enqueue", "cannot queue a code for delivery: %s", sb_strerror(result));

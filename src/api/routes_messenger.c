@@ -30,54 +30,6 @@
 
 /* ---- small helpers ---- */
 
-/* An integer field of the body.  Absent: *out = dflt when optional, else 400.
- * Non-integer or out of [min, max]: 400.  Answers and returns SB_EINVAL. */
-static int body_int64(api_ctx *c, const char *field, bool required, int64_t dflt, int64_t min, int64_t max,
-                      int64_t *out) {
-    json_t *v = c->body ? json_object_get(c->body, field) : NULL;
-    if (!v || json_is_null(v)) {
-        if (!required) {
-            *out = dflt;
-            return SB_OK;
-        }
-        api_reply_error(c, 400, "invalid", "field '%s' is required", field);
-        return SB_EINVAL;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        api_reply_error(c, 400, "invalid", "field '%s' must be an integer from %lld to %lld", field, (long long)min,
-                        (long long)max);
-        return SB_EINVAL;
-    }
-    *out = (int64_t)json_integer_value(v);
-    return SB_OK;
-}
-
-/* A query parameter as an integer in [0, max]; absent gives dflt. */
-static int query_int64(api_ctx *c, const char *name, int64_t dflt, int64_t max, int64_t *out) {
-    char text[24];
-    int result = api_query_get(c, name, text, sizeof text);
-    if (result == SB_ENOTFOUND) {
-        *out = dflt;
-        return SB_OK;
-    }
-    int64_t v = 0;
-    bool ok = result == SB_OK && text[0] != '\0';
-    for (size_t i = 0; ok && text[i]; i++) {
-        if (text[i] < '0' || text[i] > '9' || v > (max - (text[i] - '0')) / 10) {
-            ok = false;
-            break;
-        }
-        v = v * 10 + (text[i] - '0');
-    }
-    if (!ok) {
-        api_reply_error(c, 400, "invalid", "query parameter '%s' must be an integer from 0 to %lld", name,
-                        (long long)max);
-        return SB_EINVAL;
-    }
-    *out = v;
-    return SB_OK;
-}
-
 /* The chat id path parameter ":id"; a malformed one is "no such chat". */
 static int chat_param(api_ctx *c, const char *name, int64_t *out) {
     if (api_param_int64(c, name, out) != SB_OK) {
@@ -368,7 +320,7 @@ static int post_direct(api_ctx *c) {
                                   {SB_EPERM, 403, "forbidden", "one of you has blocked the other", 0},
                                   {0}};
     int64_t peer_id;
-    int result = body_int64(c, "user_id", true, 0, 1, INT64_MAX, &peer_id);
+    int result = api_body_int64(c, "user_id", true, 1, INT64_MAX, 0, &peer_id);
     if (result != SB_OK) return result;
     int64_t chat_id;
     bool created = false, done;
@@ -380,8 +332,8 @@ static int post_direct(api_ctx *c) {
 
 static int get_chats(api_ctx *c) {
     int64_t after, limit;
-    int result = query_int64(c, "after", 0, INT64_MAX, &after);
-    if (result == SB_OK) result = query_int64(c, "limit", API_CHATS_PAGE_MAX, API_CHATS_PAGE_MAX, &limit);
+    int result = api_query_int64(c, "after", 0, INT64_MAX, 0, &after);
+    if (result == SB_OK) result = api_query_int64(c, "limit", 0, API_CHATS_PAGE_MAX, API_CHATS_PAGE_MAX, &limit);
     if (result != SB_OK) return result;
     if (limit == 0) limit = API_CHATS_PAGE_MAX;
     messenger_chat *chats = sb_malloc(sizeof *chats * (size_t)limit);
@@ -429,7 +381,7 @@ static int post_group_member(api_ctx *c) {
         {0}};
     int64_t chat_id, user_id;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
-    int result = body_int64(c, "user_id", true, 0, 1, INT64_MAX, &user_id);
+    int result = api_body_int64(c, "user_id", true, 1, INT64_MAX, 0, &user_id);
     if (result != SB_OK) return result;
     messenger_events events = {0};
     result = messenger_group_add(c->store, c->principal->user_id, chat_id, user_id, c->now_ms, &events);
@@ -487,7 +439,7 @@ static int post_message(api_ctx *c) {
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     const char *text, *client_id;
     int result = text_field(c, &text);
-    if (result == SB_OK) result = body_int64(c, "reply_to_seq", false, 0, 0, INT64_MAX, &reply_to);
+    if (result == SB_OK) result = api_body_int64(c, "reply_to_seq", false, 0, INT64_MAX, 0, &reply_to);
     if (result == SB_OK) result = api_body_string(c, "client_id", false, SB_MESSENGER_CLIENT_ID_BYTES_MAX, &client_id);
     if (result != SB_OK) return result;
     messenger_send_request req = {.chat_id = chat_id,
@@ -509,9 +461,10 @@ static int post_message(api_ctx *c) {
  * "chat_id" too, and refusals are the channel's); else chat_id's. */
 static int reply_history(api_ctx *c, int64_t chat_id, bool channel) {
     int64_t before, after, limit;
-    int result = query_int64(c, "before", 0, INT64_MAX, &before);
-    if (result == SB_OK) result = query_int64(c, "after", 0, INT64_MAX, &after);
-    if (result == SB_OK) result = query_int64(c, "limit", API_MESSAGES_PAGE_DEFAULT, SB_MESSENGER_PAGE_MAX, &limit);
+    int result = api_query_int64(c, "before", 0, INT64_MAX, 0, &before);
+    if (result == SB_OK) result = api_query_int64(c, "after", 0, INT64_MAX, 0, &after);
+    if (result == SB_OK)
+        result = api_query_int64(c, "limit", 0, SB_MESSENGER_PAGE_MAX, API_MESSAGES_PAGE_DEFAULT, &limit);
     if (result != SB_OK) return result;
     if (limit == 0) limit = API_MESSAGES_PAGE_DEFAULT;
     if (channel) {
@@ -541,8 +494,8 @@ static int get_messages(api_ctx *c) {
 static int get_changes(api_ctx *c) {
     int64_t chat_id, after_rev, limit;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
-    int result = query_int64(c, "after_rev", 0, INT64_MAX, &after_rev);
-    if (result == SB_OK) result = query_int64(c, "limit", SB_MESSENGER_PAGE_MAX, SB_MESSENGER_PAGE_MAX, &limit);
+    int result = api_query_int64(c, "after_rev", 0, INT64_MAX, 0, &after_rev);
+    if (result == SB_OK) result = api_query_int64(c, "limit", 0, SB_MESSENGER_PAGE_MAX, SB_MESSENGER_PAGE_MAX, &limit);
     if (result != SB_OK) return result;
     if (limit == 0) limit = SB_MESSENGER_PAGE_MAX;
     messenger_message *list = sb_malloc(sizeof *list * (size_t)limit);
@@ -602,8 +555,8 @@ static int post_receipts(api_ctx *c) {
     static const refusal own[] = {{SB_EINVAL, 400, "invalid", "a receipt cannot pass the chat's last message", 0}, {0}};
     int64_t chat_id, delivered, read;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
-    int result = body_int64(c, "delivered_seq", false, 0, 0, INT64_MAX, &delivered);
-    if (result == SB_OK) result = body_int64(c, "read_seq", false, 0, 0, INT64_MAX, &read);
+    int result = api_body_int64(c, "delivered_seq", false, 0, INT64_MAX, 0, &delivered);
+    if (result == SB_OK) result = api_body_int64(c, "read_seq", false, 0, INT64_MAX, 0, &read);
     if (result != SB_OK) return result;
     messenger_events events = {0};
     result = messenger_receipt(c->store, c->principal->user_id, chat_id, delivered, read, &events);

@@ -50,6 +50,10 @@ static int get_metrics(api_ctx *c) {
     sb_buf_init(&text, API_METRICS_TEXT_BYTES_MAX);
     int result = api_metrics_render(&srv->router, per_thread, n, &text);
     if (result == SB_OK) result = api_metrics_render_runtime(srv, per_thread, n, &text);
+    /* each background worker of the context: jobs by result, queue depth */
+    sb_worker *workers[SB_APP_WORKERS_MAX];
+    size_t nworkers = sb_app_workers(c->app, workers, SB_ARRAY_LEN(workers));
+    if (result == SB_OK) result = sb_worker_metrics_render(workers, nworkers, &text);
     if (result != SB_OK) {
         sb_buf_free(&text);
         return result;

@@ -3,8 +3,7 @@
  * context (src/app/app.h: ledger, payments, listening, the bank's bot, the
  * channel feed, the maintenance thread) and the HTTP/WebSocket server that
  * pushes for it, serve until SIGTERM or SIGINT, then stop the server's
- * loops first and the context's threads after them.  The one-time-code
- * sender runs beside them.
+ * loops first and the context's threads after them.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -38,7 +37,7 @@ int cli_serve(int argc, char **argv) {
          "PREFIX/share/socialbank/web)",
          NULL, false, NULL, false},
         {"otp-sender", "SOCIALBANK_OTP_SENDER", "how one-time codes leave: log or webhook", "log", false, NULL, false},
-        {"otp-webhook", "SOCIALBANK_OTP_WEBHOOK", "http:// URL the webhook sender POSTs codes to", NULL, false, NULL,
+        {"otp-webhook", "SOCIALBANK_OTP_WEBHOOK", "http(s):// URL the webhook sender POSTs codes to", NULL, false, NULL,
          false},
         {"metrics-token", "SOCIALBANK_METRICS_TOKEN",
          "bearer token /metrics requires (16+ bytes); without one /metrics answers loopback peers only", NULL, false,
@@ -46,6 +45,8 @@ int cli_serve(int argc, char **argv) {
         {"tls-cert", "SOCIALBANK_TLS_CERT", "PEM certificate chain: serve HTTPS (TLS 1.2+, HTTP/2 by ALPN)", NULL,
          false, NULL, false},
         {"tls-key", "SOCIALBANK_TLS_KEY", "PEM private key of --tls-cert", NULL, false, NULL, false},
+        {"ca-file", "SOCIALBANK_CA_FILE", "PEM file of CAs outbound HTTPS trusts (default: the system's)", NULL, false,
+         NULL, false},
         {"card-switch", "SOCIALBANK_CARD_SWITCH", "card-to-card switch: none or sim (the simulator)", "none", false,
          NULL, false},
         {"ws-ping-ms", "SOCIALBANK_WS_PING_MS", "WebSocket ping and session re-check interval (ms)", "30000", false,
@@ -63,13 +64,13 @@ int cli_serve(int argc, char **argv) {
          true, NULL, false},
         {"listening-key-file", "SOCIALBANK_LISTENING_KEY_FILE",
          "raw-text key file (32 bytes or 64 hex); else $SOCIALBANK_LISTENING_KEY", NULL, false, NULL, false},
-        {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http:// URL listening alerts are POSTed to", NULL, false,
-         NULL, false},
         {"listening-outbound", "SOCIALBANK_LISTENING_OUTBOUND",
-         "http:// URL of the integration service agents' replies to external networks are POSTed to", NULL, false,
+         "http(s):// URL of the integration service agents' replies to external networks are POSTed to", NULL, false,
          NULL, false},
         {"listening-outbound-backoff-ms", "SOCIALBANK_LISTENING_OUTBOUND_BACKOFF_MS",
          "first retry's wait for an outbound reply (doubles each attempt)", NULL, false, NULL, false},
+        {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http(s):// URL listening alerts are POSTed to", NULL,
+         false, NULL, false},
         {NULL}};
     const char *pos[1];
     int npos;
@@ -113,6 +114,9 @@ int cli_serve(int argc, char **argv) {
         .listening_webhook = cli_value(opts, "listening-webhook"),
         .listening_outbound = cli_value(opts, "listening-outbound"),
         .maintenance = true,
+        .otp_sender = cli_value(opts, "otp-sender"),
+        .otp_webhook = cli_value(opts, "otp-webhook"),
+        .ca_file = cli_value(opts, "ca-file"),
     };
     const char *backoff = cli_value(opts, "listening-outbound-backoff-ms");
     if (backoff && (sb_parse_int64(backoff, &options.listening_outbound_backoff_ms) != SB_OK ||
@@ -188,27 +192,17 @@ int cli_serve(int argc, char **argv) {
     sodium_memzero(options.listening_key, sizeof options.listening_key);
     if (result != SB_OK) {
         fprintf(stderr,
-                "socialbank serve: cannot start (the ledger, the alert sender with --listening-webhook "
-                "http://HOST[:PORT]/PATH, the outbound replies with --listening-outbound http://HOST[:PORT]/PATH, or "
-                "a background thread): %s\n",
+                "socialbank serve: cannot start (the ledger, the code sender with --otp-sender log|webhook and "
+                "--otp-webhook http(s)://HOST[:PORT]/PATH, the alert sender with --listening-webhook "
+                "http(s)://HOST[:PORT]/PATH, the outbound replies with --listening-outbound "
+                "http(s)://HOST[:PORT]/PATH, or a background thread): %s\n",
                 sb_strerror(result));
         api_server_free(server);
         return result == SB_EINVAL ? 2 : 1;
     }
-    result = identity_sender_start(cli_value(opts, "otp-sender"), cli_value(opts, "otp-webhook"));
-    if (result != SB_OK) {
-        fprintf(stderr,
-                "socialbank serve: cannot start the code sender (--otp-sender log|webhook, --otp-webhook "
-                "http://HOST[:PORT]/PATH): %s\n",
-                sb_strerror(result));
-        sb_app_close(&app);
-        api_server_free(server);
-        return 2;
-    }
     result = api_server_run(server); /* the loops stop before the context's threads */
     sb_app_close(&app);
     api_server_free(server);
-    identity_sender_stop();
     store_unlock(lock_fd); /* (an early return above leaves it to the process's exit) */
     if (result != SB_OK) {
         fprintf(stderr, "socialbank serve: %s\n", sb_strerror(result));

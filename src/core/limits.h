@@ -135,19 +135,33 @@
 #define SB_IDENTITY_PRUNE_BATCH 64
 /* A client address as a rate-limit key (IPv6 text is at most 45 bytes). */
 #define SB_CLIENT_ADDR_BYTES_MAX 64
-/* Webhooks (core/webhook.c): the longest URL any sender takes, and the
- * bytes of response read to find the status line. */
-#define SB_WEBHOOK_URL_BYTES_MAX 2048
-#define SB_WEBHOOK_RESPONSE_BYTES_MAX 4096
+/* Outbound HTTP (core/http_client.c): the longest URL any sender takes,
+ * and the answer bytes read before the exchange is ended (a webhook's
+ * answer is a status; a peer streaming more is cut off). */
+#define SB_HTTP_URL_BYTES_MAX 2048
+#define SB_HTTP_RESPONSE_BYTES_MAX 65536
+/* Background workers (core/worker.c): the largest queue, job and batch any
+ * worker may ask for, the most attempts, the longest stop deadline, how
+ * long stop waits past it for a job in hand before abandoning the thread,
+ * and the bytes of a worker's name. */
+#define SB_WORKER_QUEUE_MAX 100000
+#define SB_WORKER_JOB_BYTES_MAX 4096
+#define SB_WORKER_BATCH_MAX 1024
+#define SB_WORKER_ATTEMPTS_MAX 16
+#define SB_WORKER_STOP_WAIT_MS_MAX 60000
+#define SB_WORKER_STOP_GRACE_MS 1000
+#define SB_WORKER_NAME_BYTES 32
 /* Codes waiting for the sender thread; past it enqueue answers SB_EBUSY. */
 #define SB_OTP_SENDER_QUEUE_MAX 1024
-/* Webhook sender: URL length, per-step socket timeout (connect, write, read),
- * delivery attempts and the first backoff (doubled each retry), and how long
- * stop waits for the queue. */
+/* Webhook sender: URL length, the connect and the total timeout of one
+ * POST, delivery attempts, the first backoff cap and the largest (the
+ * worker doubles the cap each retry and draws the delay under it), and how
+ * long stop waits for the queue. */
 #define SB_OTP_WEBHOOK_URL_BYTES_MAX 2048
 #define SB_OTP_WEBHOOK_TIMEOUT_MS 5000
 #define SB_OTP_WEBHOOK_ATTEMPTS_MAX 4
 #define SB_OTP_WEBHOOK_BACKOFF_MS 200
+#define SB_OTP_WEBHOOK_BACKOFF_MAX_MS 5000
 #define SB_OTP_SENDER_STOP_WAIT_MS 5000
 
 /* ---- phone numbers (core/phone.c) ---- */
@@ -241,13 +255,14 @@
 /* Alerts waiting for the WebSocket push and the webhook; when it is full a
  * new alert is dropped (logged; its row stays in the store). */
 #define SB_LISTENING_ALERT_QUEUE_MAX 64
-/* The alert webhook: URL bytes, the timeout of each connect/write/read
- * step, attempts with doubling backoff from the first delay, and how long
- * stop waits for what is queued. */
+/* The alert webhook: URL bytes, the connect and the total timeout of one
+ * POST, attempts with the worker's backoff (first cap, largest cap), and
+ * how long stop waits for what is queued. */
 #define SB_LISTENING_WEBHOOK_URL_BYTES_MAX 512
 #define SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS 3000
 #define SB_LISTENING_WEBHOOK_ATTEMPTS_MAX 3
 #define SB_LISTENING_WEBHOOK_BACKOFF_MS 200
+#define SB_LISTENING_WEBHOOK_BACKOFF_MAX_MS 5000
 #define SB_LISTENING_ALERT_STOP_WAIT_MS 5000
 /* Staff users an alert is pushed to over the WebSocket. */
 #define SB_LISTENING_ALERT_STAFF_MAX 1000
@@ -256,6 +271,8 @@
  * dropped from listening (it stays in the messenger). */
 #define SB_LISTENING_FEED_QUEUE_MAX 10000
 #define SB_LISTENING_FEED_BATCH_MAX 256
+/* How long stopping the feed stores what is queued before dropping the rest. */
+#define SB_LISTENING_FEED_STOP_WAIT_MS 30000
 /* socialbank ingest: posts per transaction by default, and the largest file
  * or stdin spool it maps (2^40: bounded, far beyond any export). */
 #define SB_LISTENING_IMPORT_BATCH_DEFAULT 1000
@@ -464,6 +481,9 @@ _Static_assert(SB_LISTENING_CSV_FIELD_BYTES_MAX <= SB_LISTENING_CSV_ROW_BYTES_MA
 _Static_assert(SB_LISTENING_TEXT_BYTES_MAX <= SB_LISTENING_CSV_FIELD_BYTES_MAX, "a post text fits a CSV field");
 _Static_assert(SB_LISTENING_ALERT_BASELINE_HOURS >= 1, "a baseline needs an hour");
 _Static_assert(SB_LISTENING_FEED_BATCH_MAX <= SB_LISTENING_BATCH_POSTS_MAX, "a feed batch is one ingest call");
+_Static_assert(SB_LISTENING_FEED_BATCH_MAX <= SB_WORKER_BATCH_MAX, "a feed batch is one worker batch");
+_Static_assert(SB_LISTENING_FEED_QUEUE_MAX <= SB_WORKER_QUEUE_MAX, "the feed's queue is a worker's");
+_Static_assert(SB_LISTENING_FEED_STOP_WAIT_MS <= SB_WORKER_STOP_WAIT_MS_MAX, "the feed stops within a worker's bound");
 _Static_assert(SB_LISTENING_IMPORT_BATCH_DEFAULT <= SB_LISTENING_BATCH_POSTS_MAX, "an import batch is one ingest call");
 _Static_assert(SB_TEXT_INPUT_BYTES_MAX <= SB_CLI_LINE_BYTES_MAX, "a CLI line can carry a whole text");
 
@@ -498,6 +518,8 @@ _Static_assert(2 * SB_DISPLAY_NAME_BYTES_MAX + 2 * SB_PAYOPS_NOTE_BYTES_MAX + 12
  * transfers the switch left unanswered: often enough that a hold never
  * outlives a customer's patience, rarely enough to cost nothing. */
 #define SB_SERVE_MAINTENANCE_INTERVAL_MS 10000
+/* How long stop waits for a maintenance pass in hand (each works bounded batches). */
+#define SB_SERVE_MAINTENANCE_STOP_WAIT_MS 30000
 
 /* ---- bots: the bot API and the bank's service bot ---- */
 /* Updates kept per bot: a bot that never reads cannot grow the database. */
@@ -511,9 +533,11 @@ _Static_assert(2 * SB_DISPLAY_NAME_BYTES_MAX + 2 * SB_PAYOPS_NOTE_BYTES_MAX + 12
 /* Agents' replies waiting for the delivery thread (a full queue leaves a
  * reply pending in listening). */
 #define SB_BANKBOT_OUTBOX_MAX 256
+/* How long closing the bot sends queued replies before dropping the rest. */
+#define SB_BANKBOT_STOP_WAIT_MS 10000
 /* Bytes of one answer the bot composes. */
 #define SB_BANKBOT_ANSWER_BYTES_MAX 4096
 
-_Static_assert(SB_OTP_WEBHOOK_URL_BYTES_MAX <= SB_WEBHOOK_URL_BYTES_MAX, "an OTP webhook URL fits the parser");
-_Static_assert(SB_LISTENING_WEBHOOK_URL_BYTES_MAX <= SB_WEBHOOK_URL_BYTES_MAX, "an alert webhook URL fits the parser");
+_Static_assert(SB_OTP_WEBHOOK_URL_BYTES_MAX <= SB_HTTP_URL_BYTES_MAX, "an OTP webhook URL fits the client");
+_Static_assert(SB_LISTENING_WEBHOOK_URL_BYTES_MAX <= SB_HTTP_URL_BYTES_MAX, "an alert webhook URL fits the client");
 #endif /* SB_LIMITS_H */

@@ -122,6 +122,11 @@ typedef struct {
 } payops_receipt;
 
 /* ---- set-up and wallets ---------------------------------------------------- */
+/* The idempotency key rules every money-moving call (and chatpay, which
+ * passes its keys on) checks: 1..SB_PAYOPS_IDEM_KEY_BYTES_MAX bytes of
+ * [A-Za-z0-9_.:-].  SB_EINVAL otherwise. */
+int payops_idem_key_check(const char *key) SB_MUST_CHECK;
+
 /* Create the bank's accounts in the ledger (idempotent: safe at every start).
  * SB_ECORRUPT if an account exists with other fields. */
 int payops_init(const payops_ctx *ctx) SB_MUST_CHECK;

@@ -346,7 +346,7 @@ static bool same_op(const payops_op *op, const payops_receipt *r, int64_t counte
 
 int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
-    if (payops__idem_check(op->idem_key) != SB_OK || op->amount_minor <= 0 || op->fee_minor < 0) return SB_EINVAL;
+    if (payops_idem_key_check(op->idem_key) != SB_OK || op->amount_minor <= 0 || op->fee_minor < 0) return SB_EINVAL;
     int64_t total;
     if (sb_add_int64(op->amount_minor, op->fee_minor, &total) != SB_OK) return SB_ELIMIT;
     int result = store_begin(ctx->s);
@@ -479,7 +479,7 @@ static int pay_target(const payops_ctx *ctx, int64_t payer_id, const payops_targ
 int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
                        const char *idem_key, int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
-    if (payops__idem_check(idem_key) != SB_OK) return SB_EINVAL;
+    if (payops_idem_key_check(idem_key) != SB_OK) return SB_EINVAL;
     payops_target t;
     int result = payops__resolve(ctx, payer_id, alias, now_ms, false, &t);
     if (result == SB_ENOTFOUND) {
@@ -511,7 +511,7 @@ int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alia
 int payops_pay_user(const payops_ctx *ctx, int64_t payer_id, int64_t payee_id, int64_t amount_minor,
                     const char *idem_key, int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
-    if (payops__idem_check(idem_key) != SB_OK || payee_id == payer_id) return SB_EINVAL;
+    if (payops_idem_key_check(idem_key) != SB_OK || payee_id == payer_id) return SB_EINVAL;
     int result = messenger_reach_check(ctx->s, payer_id, payee_id);
     payops_target t;
     memset(&t, 0, sizeof t);

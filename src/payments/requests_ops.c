@@ -213,7 +213,7 @@ static int paid_receipt_wait(const payops_ctx *ctx, const payops_op *op, int64_t
 int payops_request_pay(const payops_ctx *ctx, int64_t payer_id, int64_t request_id, const char *idem_key,
                        int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
-    if (payops__idem_check(idem_key) != SB_OK) return SB_EINVAL;
+    if (payops_idem_key_check(idem_key) != SB_OK) return SB_EINVAL;
     payops_request r;
     int result = request_load(ctx->s, request_id, &r);
     if (result != SB_OK) return result;
