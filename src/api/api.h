@@ -151,6 +151,16 @@ typedef struct {
     int password_threads;            /* argon2id checks at once, off the loops; 0: SB_PASSWORD_THREADS_DEFAULT */
     int password_jobs_max;           /* accepted and unanswered; past it 503 busy; 0: SB_PASSWORD_JOBS_MAX_DEFAULT */
     int connections_per_address_max; /* 0: SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX */
+    /* GET /metrics: with a token (SB_HTTP_METRICS_TOKEN_BYTES_MIN..MAX bytes,
+     * copied) only "Authorization: Bearer TOKEN" is answered, 401 otherwise;
+     * without one only loopback peers are, 403 otherwise. */
+    const char *metrics_token;
+    /* TLS: both PEM files (the certificate chain and its private key) or
+     * neither (plain HTTP, for a proxy that terminates TLS in front).  With
+     * them the server speaks TLS 1.2+ with forward-secret AEAD ciphers only and
+     * offers HTTP/2 by ALPN ("h2"), HTTP/1.1 otherwise (WebSockets). */
+    const char *tls_cert_file;
+    const char *tls_key_file;
 } api_server_config;
 
 /* One server: its loops, router, WebSocket registry and push queues.  As

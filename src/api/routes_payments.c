@@ -653,18 +653,41 @@ static int post_deposit(api_ctx *c) {
     return reply_receipt(c, result, &r);
 }
 
-static int get_ledger_verify(api_ctx *c) {
-    ledger_verify_report report;
-    memset(&report, 0, sizeof report);
-    int result = ledger_verify(c->store, &report);
-    if (result != SB_OK && result != SB_ECORRUPT) return result;
-    json_t *o =
-        json_pack("{s:b, s:I, s:I, s:s}", "ok", result == SB_OK && report.ok, "accounts", (json_int_t)report.accounts,
-                  "transfers", (json_int_t)report.transfers, "problem", report.problem);
-    if (o && report.has_broken_account) {
-        char hex[LEDGER_ID_HEX_BYTES];
-        ledger_id_format(report.broken_account, hex);
-        json_object_set_new(o, "broken_account", json_string(hex));
+/* POST starts the check off the event loop (verify_jobs.c): 202 with the
+ * job to poll; GET of the job: its state, and its report once done. */
+static int post_ledger_verify(api_ctx *c) {
+    int64_t id = 0;
+    int result = api_verify_job_start(api_ctx_server(c)->verify, c->now_ms, &id);
+    if (result != SB_OK) return result;
+    char location[64];
+    snprintf(location, sizeof location, "/api/admin/ledger/verify/%lld", (long long)id);
+    api_set_header(c, "location", location);
+    api_reply_json(c, 202, json_pack("{s:I, s:s}", "job_id", (json_int_t)id, "state", "running"));
+    return SB_OK;
+}
+
+static int get_ledger_verify_job(api_ctx *c) {
+    int64_t id;
+    int result = api_param_int64(c, "id", &id);
+    if (result != SB_OK) return result;
+    api_verify_job job;
+    result = api_verify_job_get(api_ctx_server(c)->verify, id, &job);
+    if (result != SB_OK) return result;
+    static const char *const states[] = {"", "running", "done", "failed"};
+    json_t *o = json_pack("{s:I, s:s, s:I}", "job_id", (json_int_t)job.id, "state", states[job.state], "started_at_ms",
+                          (json_int_t)job.started_at_ms);
+    if (o && job.state != API_VERIFY_RUNNING) {
+        json_object_set_new(o, "finished_at_ms", json_integer(job.finished_at_ms));
+        const ledger_verify_report *report = &job.report;
+        json_t *r = json_pack("{s:b, s:I, s:I, s:s}", "ok", job.status == SB_OK && report->ok, "accounts",
+                              (json_int_t)report->accounts, "transfers", (json_int_t)report->transfers, "problem",
+                              report->problem);
+        if (r && report->has_broken_account) {
+            char hex[LEDGER_ID_HEX_BYTES];
+            ledger_id_format(report->broken_account, hex);
+            json_object_set_new(r, "broken_account", json_string(hex));
+        }
+        json_object_set_new(o, "result", r);
     }
     api_reply_json(c, 200, o);
     return SB_OK;
@@ -703,5 +726,6 @@ void api_routes_payments(api_router *r) {
     api_router_add(r, "GET", "/api/receipts", customer, get_receipts);
     api_router_add(r, "GET", "/api/receipts/:id", customer, get_receipt);
     api_router_add(r, "POST", "/api/admin/deposits", IDENTITY_ROLE_ADMIN, post_deposit);
-    api_router_add(r, "GET", "/api/admin/ledger/verify", IDENTITY_ROLE_ADMIN, get_ledger_verify);
+    api_router_add(r, "POST", "/api/admin/ledger/verify", IDENTITY_ROLE_ADMIN, post_ledger_verify);
+    api_router_add(r, "GET", "/api/admin/ledger/verify/:id", IDENTITY_ROLE_ADMIN, get_ledger_verify_job);
 }

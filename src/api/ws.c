@@ -367,6 +367,11 @@ static int ws_queue_text(api_ws_conn *w, const char *text, size_t len) {
     wslay_event_context_ptr ctx = w->ws->ws_ctx;
     if (wslay_event_get_queued_msg_count(ctx) >= SB_WS_SEND_QUEUE_MAX ||
         wslay_event_get_queued_msg_length(ctx) + len > SB_WS_SEND_QUEUE_BYTES_MAX) {
+        if (!w->doomed)
+            atomic_store_explicit(
+                &w->thread->metrics->websockets_dropped_slow,
+                atomic_load_explicit(&w->thread->metrics->websockets_dropped_slow, memory_order_relaxed) + 1,
+                memory_order_relaxed);
         ws_doom(w, "send queue full: the reader is too slow");
         return SB_EBUSY;
     }

@@ -42,6 +42,7 @@ struct sb_app_parts {
     listening_alerts *alerts;
     listening_outbound_webhook_state outbound_state;
     sb_worker *maintenance; /* periodic: no jobs, a tick */
+    int64_t c2c_cursor;     /* the maintenance tick's: where the next reconcile pass goes on */
     bankbot *bot;
     listening_feed *feed;
 };
@@ -136,13 +137,16 @@ static void listening_tick_pass(const sb_app *app, store *s, int64_t now_ms) {
                r.reassigned, r.alerts);
 }
 
-/* One pass: expire due requests (and their chat messages), then (with a
- * switch) reconcile, then the listening tick. */
-static void maintenance_pass(sb_app *app, store *s) {
+/* One pass, bounded: expire at most SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX due
+ * requests (and at most SB_CHATPAY_EXPIRE_BATCH_MAX chat messages), then
+ * (with a switch) reconcile at most SB_PAYOPS_C2C_RECONCILE_PASS_MAX
+ * card-to-cards from the cursor, then the listening tick; what is left waits
+ * for the next pass. */
+static void maintenance_pass(sb_app *app, store *s, int64_t *c2c_cursor) {
     int64_t now_ms = sb_now_ms(), expired = 0, settled = 0;
     payops_ctx ctx;
     if (sb_app_payments(app, s, &ctx) == SB_OK) {
-        int result = payops_request_expire_due(&ctx, now_ms, &expired);
+        int result = payops_request_expire_due(&ctx, now_ms, SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX, &expired);
         if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "request expiry failed: %s", sb_strerror(result));
         /* Chat messages of the requests just expired turn expired, pushed live. */
         chatpay_ctx chat = {.ops = ctx, .push = sb_app_push_callback, .push_arg = app};
@@ -151,7 +155,7 @@ static void maintenance_pass(sb_app *app, store *s) {
         if (result != SB_OK)
             sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
         if (ctx.sw) {
-            result = payops_c2c_reconcile(&ctx, now_ms, &settled);
+            result = payops_c2c_reconcile(&ctx, now_ms, SB_PAYOPS_C2C_RECONCILE_PASS_MAX, c2c_cursor, &settled);
             if (result != SB_OK)
                 sb_log(SB_LOG_WARN, "serve.maintenance", "card-to-card reconcile failed: %s", sb_strerror(result));
         }
@@ -164,7 +168,8 @@ static void maintenance_pass(sb_app *app, store *s) {
 
 static void maintenance_tick(void *arg, void *local, sb_worker *w) {
     (void)w;
-    if (local) maintenance_pass(arg, local); /* without a store: logged at start, nothing to do */
+    sb_app *app = arg;
+    if (local) maintenance_pass(app, local, &app->parts->c2c_cursor); /* without a store: logged at start */
 }
 
 /* The maintenance worker: a tick at start, then every
@@ -367,3 +372,5 @@ void sb_app_close(sb_app *app) {
     }
     sodium_memzero(app, sizeof *app);
 }
+
+listening_feed *sb_app_feed(const sb_app *app) { return app && app->parts ? app->parts->feed : NULL; }

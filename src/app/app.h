@@ -135,5 +135,8 @@ size_t sb_app_workers(const sb_app *app, sb_worker **out, size_t out_max);
 /* A context's payops_ctx over s (the caller's connection).  SB_ECLOSED
  * while payments are not ready. */
 int sb_app_payments(const sb_app *app, store *s, payops_ctx *out) SB_MUST_CHECK;
+/* The channel-comment feed sb_app_init started (its counters are on
+ * /metrics), or NULL (none, or a context built by hand).  Borrowed. */
+listening_feed *sb_app_feed(const sb_app *app);
 
 #endif /* SB_APP_H */

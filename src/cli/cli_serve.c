@@ -32,10 +32,19 @@ int cli_serve(int argc, char **argv) {
         CLI_DATA_OPTION,
         {"threads", "SOCIALBANK_THREADS", "event loop threads", default_threads, false, NULL, false},
         {"log-level", "SOCIALBANK_LOG_LEVEL", "debug, info, warn or error", "info", false, NULL, false},
-        {"web", "SOCIALBANK_WEB", "directory of the web console's static files", "./web", false, NULL, false},
+        {"web", "SOCIALBANK_WEB",
+         "directory of the web console's static files (default: web/ beside the binary, else "
+         "PREFIX/share/socialbank/web)",
+         NULL, false, NULL, false},
         {"otp-sender", "SOCIALBANK_OTP_SENDER", "how one-time codes leave: log or webhook", "log", false, NULL, false},
         {"otp-webhook", "SOCIALBANK_OTP_WEBHOOK", "http(s):// URL the webhook sender POSTs codes to", NULL, false, NULL,
          false},
+        {"metrics-token", "SOCIALBANK_METRICS_TOKEN",
+         "bearer token /metrics requires (16+ bytes); without one /metrics answers loopback peers only", NULL, false,
+         NULL, false},
+        {"tls-cert", "SOCIALBANK_TLS_CERT", "PEM certificate chain: serve HTTPS (TLS 1.2+, HTTP/2 by ALPN)", NULL,
+         false, NULL, false},
+        {"tls-key", "SOCIALBANK_TLS_KEY", "PEM private key of --tls-cert", NULL, false, NULL, false},
         {"ca-file", "SOCIALBANK_CA_FILE", "PEM file of CAs outbound HTTPS trusts (default: the system's)", NULL, false,
          NULL, false},
         {"card-switch", "SOCIALBANK_CARD_SWITCH", "card-to-card switch: none or sim (the simulator)", "none", false,
@@ -90,6 +99,10 @@ int cli_serve(int argc, char **argv) {
         return 2;
     }
     sb_log_set_level(level);
+    if ((cli_value(opts, "tls-cert") == NULL) != (cli_value(opts, "tls-key") == NULL)) {
+        fprintf(stderr, "socialbank serve: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
     const char *switch_name = cli_value(opts, "card-switch");
     if (strcmp(switch_name, "none") != 0 && strcmp(switch_name, "sim") != 0) {
         fprintf(stderr, "socialbank serve: --card-switch must be none or sim\n");
@@ -132,12 +145,18 @@ int cli_serve(int argc, char **argv) {
     else
         sb_log(SB_LOG_WARN, "listening.model", "no model path (%s): posts are stored without understanding",
                sb_strerror(result));
+    char web_dir[SB_PATH_BYTES_MAX];
+    const char *web = cli_value(opts, "web");
+    if (!web) web = cli_shipped_path("web", web_dir, sizeof web_dir) == SB_OK ? web_dir : "./web";
     api_server_config cfg = {
         .bind_addr = cli_value(opts, "bind"),
         .port = (int)port,
         .data_location = options.data_location,
         .threads = (int)threads,
-        .web_dir = cli_value(opts, "web"),
+        .web_dir = web,
+        .metrics_token = cli_value(opts, "metrics-token"),
+        .tls_cert_file = cli_value(opts, "tls-cert"),
+        .tls_key_file = cli_value(opts, "tls-key"),
         .ws_ping_interval_ms = (int)ws_ping_ms,
         .password_threads = (int)password_threads,
         .password_jobs_max = (int)password_jobs_max,

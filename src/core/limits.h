@@ -62,6 +62,13 @@
 #define SB_HTTP_PATH_SEGMENTS_MAX 32
 /* The Prometheus text of /metrics (routes x statuses x buckets stays far below). */
 #define SB_HTTP_METRICS_TEXT_BYTES_MAX (8 * 1024 * 1024)
+/* A /metrics bearer token (--metrics-token): long enough for 256 bits in any encoding, short enough to keep on a stack.
+ */
+#define SB_HTTP_METRICS_TOKEN_BYTES_MAX 256
+/* At least this long: a scrape token is a secret, not a password to guess. */
+#define SB_HTTP_METRICS_TOKEN_BYTES_MIN 16
+/* Ledger verify jobs kept for polling (GET /api/admin/ledger/verify/:id): the newest few; one runs at a time. */
+#define SB_HTTP_VERIFY_JOBS_KEPT 8
 /* Staff listed by GET /api/admin/staff. */
 #define SB_HTTP_STAFF_LIST_MAX 10000
 
@@ -317,6 +324,12 @@
 #define SB_PAYOPS_EMAIL_BYTES_MAX 254
 #define SB_PAYOPS_NOTE_BYTES_MAX 63
 #define SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT 10000
+/* Requests one maintenance pass expires (one small transaction each): a backlog drains over passes, a pass stays short.
+ */
+#define SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX 256
+/* Card-to-card receipts one maintenance pass reconciles: each may wait on up to 1 + inquiries + reversals switch
+ * timeouts. */
+#define SB_PAYOPS_C2C_RECONCILE_PASS_MAX 8
 /* Held pay-a-person quotes: how long one may be confirmed, how long an
  * expired one is kept (so confirming it says "expired", not "unknown"), and
  * how many one payer may hold (expired ones kept included). */
@@ -362,6 +375,11 @@
 #define SB_LEDGER_CACHE_ACCOUNTS_MAX (1 << 20)
 /* Distinct currencies that `ledger verify` reports totals for. */
 #define SB_LEDGER_CURRENCIES_MAX 64
+/* Accounts ledger verify holds in memory at once (about 110 bytes each, 7 MiB): more accounts take one more pass over
+ * the journal per chunk. */
+#define SB_LEDGER_VERIFY_CHUNK_ACCOUNTS 65536
+/* Written account rows the ledger writer reads back per batch (a rotating slice): bounded cost, every row in time. */
+#define SB_LEDGER_READBACK_ACCOUNTS_MAX 8
 /* Page cache of the writer's connection: the journal's id index and the
  * accounts must stay in memory or every batch re-reads them (measured: 26k ->
  * 77k transfers/s with the history indexes, see bench ledger). */

@@ -742,24 +742,27 @@ int payops_c2c_send(const payops_ctx *ctx, int64_t payer_id, const char *dest_ca
     return result;
 }
 
-int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t *settled_out) {
+int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t max_receipts, int64_t *cursor_io,
+                         int64_t *settled_out) {
     *settled_out = 0;
-    if (!ctx->sw) return SB_EINVAL;
+    if (!ctx->sw || max_receipts < 1) return SB_EINVAL;
     int64_t timeout = ctx->c2c_timeout_ms > 0 ? ctx->c2c_timeout_ms : SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT;
     /* A pending one may still be driven by payops_c2c_send: leave it alone
      * for twice the longest run (every call timing out). */
     int64_t grace = 2 * (1 + SB_PAYMENTS_SWITCH_INQUIRIES_MAX + SB_PAYMENTS_SWITCH_REVERSALS_MAX) * timeout;
-    int64_t after = 0;
-    for (;;) {
+    for (int64_t looked = 0; looked < max_receipts; looked++) {
         int64_t id = 0;
         int result = store_query_int64(ctx->s, &id,
                                        "SELECT id FROM payments_receipts WHERE kind = 1 AND id > ? AND "
                                        "(state = 'manual' OR (state = 'pending' AND created_at_ms <= ?)) "
                                        "ORDER BY id LIMIT 1",
-                                       "ii", after, now_ms - grace);
-        if (result == SB_ENOTFOUND) return SB_OK;
+                                       "ii", *cursor_io, now_ms - grace);
+        if (result == SB_ENOTFOUND) {
+            *cursor_io = 0; /* the end: the next pass starts from the first */
+            return SB_OK;
+        }
         if (result != SB_OK) return result;
-        after = id;
+        *cursor_io = id;
         payops_receipt r;
         result = payops__receipt_load(ctx->s, id, &r);
         if (result != SB_OK) return result;
@@ -789,4 +792,5 @@ int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t *settled
             if (result != SB_OK) return result;
         }
     }
+    return SB_OK; /* max_receipts looked at: the next pass goes on after *cursor_io */
 }
