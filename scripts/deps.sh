@@ -14,6 +14,8 @@ DEBIAN_PACKAGES=(
   libicu-dev
   # libvips: photos in chats are decoded, stripped of metadata, re-encoded and thumbnailed
   libvips-dev
+  # outbound HTTPS (core/http_client.c)
+  libcurl4-openssl-dev
   # tests and tools
   libcmocka-dev sqlite3 curl python3
   # the console's browser tests: Node.js for playwright-core, which drives Debian's chromium

@@ -214,5 +214,9 @@ int media_backup_dir(const char *data_location, const char *dest_dir) SB_MUST_CH
 /* The reverse for restore: the media directory of data_location gets every
  * file of src_dir (existing ones kept).  SB_EIO. */
 int media_restore_dir(const char *src_dir, const char *data_location) SB_MUST_CHECK;
+/* Undo a failed restore: remove the media directory of data_location with
+ * the blobs in it (two levels, ab/cdef...; nothing else is touched, and a
+ * directory still holding something else stays).  Absent: SB_OK.  SB_EIO. */
+int media_remove_dir(const char *data_location) SB_MUST_CHECK;
 
 #endif /* SB_MEDIA_H */

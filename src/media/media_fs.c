@@ -269,3 +269,31 @@ int media_restore_dir(const char *src_dir, const char *data_location) {
     if (result != SB_OK) return result;
     return copy_tree(src_dir, dst);
 }
+
+int media_remove_dir(const char *data_location) {
+    char root[SB_PATH_BYTES_MAX], sub[SB_PATH_BYTES_MAX], file[SB_PATH_BYTES_MAX];
+    int result = media_dir_for_location(data_location, root, sizeof root);
+    if (result != SB_OK) return result;
+    DIR *top = opendir(root);
+    if (!top) return errno == ENOENT ? SB_OK : SB_EIO;
+    struct dirent *e;
+    while ((e = readdir(top)) != NULL) {
+        if (strlen(e->d_name) != 2 || e->d_name[0] == '.') continue;
+        if (path_fmt(sub, sizeof sub, "%s/%s", root, e->d_name) != SB_OK) {
+            result = SB_ELIMIT;
+            continue;
+        }
+        DIR *d = opendir(sub);
+        if (!d) continue;
+        struct dirent *f;
+        while ((f = readdir(d)) != NULL) {
+            if (strcmp(f->d_name, ".") == 0 || strcmp(f->d_name, "..") == 0) continue;
+            if (path_fmt(file, sizeof file, "%s/%s", sub, f->d_name) != SB_OK || unlink(file) != 0) result = SB_EIO;
+        }
+        closedir(d);
+        if (rmdir(sub) != 0) result = SB_EIO;
+    }
+    closedir(top);
+    if (rmdir(root) != 0) result = SB_EIO;
+    return result;
+}
