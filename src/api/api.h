@@ -79,6 +79,7 @@ void api_routes_messenger(api_router *r);
 void api_routes_chatpay(api_router *r);
 void api_routes_listening(api_router *r);
 void api_routes_bots(api_router *r);
+void api_routes_botapi(api_router *r);
 
 /* ---- payments: what the payment routes work with ---- */
 /* Set by `serve` before api_server_run, cleared with NULL after it returns:
@@ -111,6 +112,13 @@ void api_listening_alerts_stop(void);
 /* The alert sink that queues for that sender (raise never blocks; a full
  * queue drops the alert with a log line: the alert row stays in the store). */
 listening_alert_sink api_listening_alert_sink(void);
+
+/* ---- the Bot API's webhook sender (botapi_webhook.c) ----
+ * Started by `serve` before api_server_run, stopped after it returns: one
+ * thread with its own store connection (data_location) and a bounded queue
+ * of bots with updates to POST to their webhook.  SB_EBUSY if running. */
+int api_botapi_webhooks_start(const char *data_location) SB_MUST_CHECK;
+void api_botapi_webhooks_stop(void);
 
 /* ---- the request context a handler gets ---- */
 struct api_ctx {

@@ -23,8 +23,9 @@ typedef struct {
     int nsegments;
     uint16_t seg_off[API_SEGMENTS_MAX]; /* offsets into pattern (after the '/') */
     uint16_t seg_len[API_SEGMENTS_MAX];
-    uint32_t param_mask; /* bit i set: segment i is a ":name" parameter */
-    int index;           /* position in the table: also its metrics slot */
+    uint16_t seg_prefix[API_SEGMENTS_MAX]; /* a parameter's literal prefix ("bot" of "bot:token"), else 0 */
+    uint32_t param_mask;                   /* bit i set: segment i is a ":name" parameter */
+    int index;                             /* position in the table: also its metrics slot */
 } api_route;
 
 struct api_router {
@@ -76,6 +77,17 @@ int api_json_parse_body(const char *data, size_t len, json_t **out, char *err, s
  * once it exceeds max_depth (the scan stops there). */
 int api_json_depth(const char *data, size_t len, int max_depth);
 
+/* ---- Bot API parameters (botapi_params.c) ---- */
+/* The parameters of a Bot API call into *out (a new JSON object owned by the
+ * caller): the query string (query may be NULL), then a body that is
+ * application/json (an object), application/x-www-form-urlencoded or
+ * multipart/form-data (no file parts), body fields winning.  SB_EINVAL with
+ * Telegram's description in why (a body over SB_BOTAPI_BODY_BYTES_MAX, an
+ * unknown content type, a malformed form, more than SB_BOTAPI_PARAMS_MAX
+ * fields, a name not of [A-Za-z0-9_], a value not UTF-8 or with NUL), SB_ENOMEM. */
+int api_botapi_params_parse(const char *query, size_t query_len, const char *content_type, size_t content_type_len,
+                            const char *body, size_t body_len, json_t **out, char *why, size_t why_size) SB_MUST_CHECK;
+
 /* ---- errors ---- */
 /* HTTP status and error code for an SB_E* result. */
 int api_status_for_error(int sb_code, const char **code_out);
@@ -125,6 +137,9 @@ extern const uint64_t api_latency_bounds_ns[API_LATENCY_BUCKETS - 1];
 /* The handler's payops context (store = the thread's); while payments are
  * not running it answers 503 and returns SB_ECLOSED. */
 int api_payments_ctx(api_ctx *c, payops_ctx *out) SB_MUST_CHECK;
+/* The same for a background thread with its own store connection s:
+ * SB_ECLOSED while payments are not running. */
+int api_payments_base(store *s, payops_ctx *out) SB_MUST_CHECK;
 /* Answer a payops error as the payment routes do (docs/API.md), using the
  * reason, limit, ledger result or verdict in why (may be NULL).  SB_OK when
  * answered, else the code itself for the generic mapping. */
@@ -188,6 +203,13 @@ typedef struct api_thread {
     uint64_t ws_next_conn_id;
     /* Message sends gathered from frames during a loop turn (ws_messenger.c). */
     struct api_ws_send_batch *ws_sends;
+    /* Parked Bot API long polls (botapi_poll.c) and their tick; the count is
+     * read by other threads to skip waking a thread with none. */
+    struct botapi_poll *botapi_polls;
+    bool botapi_tick_ready;
+    h2o_timeout_t botapi_tick;
+    h2o_timeout_entry_t botapi_tick_entry;
+    _Atomic int botapi_parked;
 } api_thread;
 
 /* The private part of a request, behind api_ctx.request. */
@@ -214,7 +236,8 @@ api_thread *api_server_thread(int index);
 const char *api_server_healthz(size_t *len_out);
 bool api_server_web_enabled(void);
 
-/* A connection became a WebSocket: its request timer stops. */
+/* A connection became a WebSocket, or parked its request (a Bot API long
+ * poll): its request timer stops. */
 void api_connection_upgraded(h2o_req_t *req);
 
 /* WebSockets (ws.c). */
@@ -229,11 +252,12 @@ void api_ws_registry_close(void);
 /* Cross-thread messages to a loop.  API_MSG_WS_SEND: `text` (len bytes, then
  * a NUL) goes to every open WebSocket of the user_count users whose ids
  * follow the text (user_ids points there). */
-enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2 };
+enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2, API_MSG_BOT_WAKE = 3 };
 typedef struct api_thread_msg {
     h2o_multithread_message_t super;
     struct api_thread_msg *inbox_next; /* ws.c's ordered inbox */
     int kind;
+    int64_t bot_id; /* API_MSG_BOT_WAKE: the bot with new updates */
     size_t user_count;
     const int64_t *user_ids;
     size_t len;
@@ -289,5 +313,18 @@ void api_ws_sends_thread_dispose(api_thread *t);
 void api_ws_order_lock(void);
 void api_ws_order_unlock(void);
 int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json_text, size_t len) SB_MUST_CHECK;
+
+/* ---- the Bot API's hooks in the server (botapi_poll.c, botapi_webhook.c) ---- */
+/* On the loop thread: answer the parked long polls of bot_id that now have
+ * updates (an API_MSG_BOT_WAKE arrived). */
+void api_botapi_polls_wake(api_thread *t, int64_t bot_id);
+/* On the loop thread at shutdown: answer every parked poll with []. */
+void api_botapi_polls_shutdown(api_thread *t);
+/* Updates were recorded for the bot recipients of events: wake their parked
+ * polls on every thread and queue their webhooks.  Any thread. */
+void api_botapi_updates_arrived(const messenger_events *events);
+/* Wakes are sent while the server runs (http.c opens and closes them). */
+void api_botapi_wake_open(void);
+void api_botapi_wake_close(void);
 
 #endif /* SB_API_INT_H */

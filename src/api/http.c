@@ -390,8 +390,9 @@ static bool find_token(api_ctx *c, bool allow_query, char *token) {
 }
 
 /* A bot's token from "Authorization: Bot <token>" into token
- * (IDENTITY_TOKEN_CHARS + 1).  *present_out: the header uses the Bot scheme
- * at all (then a malformed token is a 401, not a missing one). */
+ * (MESSENGER_BOT_TOKEN_TEXT_MAX + 1): the secret alone or "<bot id>:<secret>".
+ * *present_out: the header uses the Bot scheme at all (then a malformed token
+ * is a 401, not a missing one). */
 static bool find_bot_token(api_ctx *c, char *token, bool *present_out) {
     h2o_req_t *req = c->request->req;
     *present_out = false;
@@ -406,7 +407,11 @@ static bool find_bot_token(api_ctx *c, char *token, bool *present_out) {
         t++, len--;
     while (len && t[len - 1] == ' ')
         len--;
-    if (!is_hex_token(t, len)) return false;
+    size_t id_len = 0;
+    while (id_len < len && id_len <= 20 && t[id_len] >= '0' && t[id_len] <= '9')
+        id_len++;
+    size_t skip = id_len > 0 && id_len < len && t[id_len] == ':' ? id_len + 1 : 0;
+    if (!is_hex_token(t + skip, len - skip)) return false;
     memcpy(token, t, len);
     token[len] = '\0';
     return true;
@@ -510,14 +515,12 @@ static int pipeline(api_ctx *c, int method_group) {
     char token[IDENTITY_TOKEN_CHARS + 1];
     bool key_auth = (route->roles & API_KEY_AUTH) != 0;
     bool bot_scheme = false;
-    if (roles != API_PUBLIC) {
-        char unused[IDENTITY_TOKEN_CHARS + 1];
-        (void)find_bot_token(c, unused, &bot_scheme);
-    }
+    char bot_token[MESSENGER_BOT_TOKEN_TEXT_MAX + 1];
+    if (roles != API_PUBLIC) (void)find_bot_token(c, bot_token, &bot_scheme);
     if (bot_scheme) {
-        if (!authenticate_bot(c, roles, token, &principal)) return route->index;
+        if (!authenticate_bot(c, roles, bot_token, &principal)) return route->index;
         c->principal = &principal;
-        c->token = token;
+        c->token = bot_token;
     } else if (roles != API_PUBLIC) {
         if (!find_token(c, (route->roles & API_QUERY_TOKEN) != 0, token)) {
             api_set_header(c, "www-authenticate", "Bearer");
@@ -813,6 +816,8 @@ static void on_thread_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
             t->stopping = true;
         else if (msg->kind == API_MSG_WS_SEND)
             api_ws_deliver(t, msg);
+        else if (msg->kind == API_MSG_BOT_WAKE)
+            api_botapi_polls_wake(t, msg->bot_id);
         sb_free(msg);
     }
 }
@@ -858,6 +863,7 @@ static void *thread_main(void *arg) {
     t->listener = NULL;
     t->ctx.shutdown_requested = 1; /* HTTP/1 stops keep-alive; HTTP/2 is not offered */
     api_ws_thread_shutdown(t);
+    api_botapi_polls_shutdown(t);
     int64_t deadline = sb_mono_ns() + (int64_t)SB_SHUTDOWN_GRACE_MS * 1000000;
     while (sb_mono_ns() < deadline) {
         if (sweep(t, false) == 0 && t->ws_count == 0) break;
@@ -1044,6 +1050,7 @@ int api_server_run(const api_server_config *cfg) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     api_ws_registry_open();
+    api_botapi_wake_open();
     for (int i = 0; i < server.nthreads; i++) {
         api_thread *t = &server.threads[i];
         if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
@@ -1064,6 +1071,7 @@ int api_server_run(const api_server_config *cfg) {
     sb_log(SB_LOG_INFO, "http.stopping", "signal %d: stopping gracefully", sig);
 
     api_ws_registry_close();
+    api_botapi_wake_close();
     for (int i = 0; i < server.nthreads; i++) {
         api_thread *t = &server.threads[i];
         api_thread_msg *msg = sb_calloc(1, sizeof *msg);

@@ -34,5 +34,7 @@ void api_messenger_push(store *s, const messenger_events *events) {
     int recorded = messenger_bot_updates_record(s, events, sb_now_ms());
     if (recorded != SB_OK)
         sb_log(SB_LOG_WARN, "messenger.push", "cannot record bot updates: %s", sb_strerror(recorded));
+    else
+        api_botapi_updates_arrived(events); /* long polls waiting for them, webhooks */
     messenger_dispatch_bots(s, events);
 }

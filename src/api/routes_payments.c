@@ -712,6 +712,13 @@ static int get_ledger_verify(api_ctx *c) {
 
 int api_payments_ctx(api_ctx *c, payops_ctx *out) { return ops_ctx(c, out); }
 
+int api_payments_base(store *s, payops_ctx *out) {
+    if (!payments_ready) return SB_ECLOSED;
+    *out = payments_base;
+    out->s = s;
+    return SB_OK;
+}
+
 int api_payments_reply_error(api_ctx *c, int result, const payops_receipt *why) {
     return reply_ops_error(c, result, why);
 }

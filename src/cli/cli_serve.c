@@ -391,7 +391,11 @@ int cli_serve(int argc, char **argv) {
         identity_sender_stop();
         return 1;
     }
+    /* Bot API webhooks and invoice deadlines: without the sender, bots still poll */
+    bool webhooks = api_botapi_webhooks_start(cfg.data_location) == SB_OK;
+    if (!webhooks) sb_log(SB_LOG_ERROR, "serve.botapi", "the Bot API webhook sender is not running");
     result = api_server_run(&cfg);
+    if (webhooks) api_botapi_webhooks_stop();
     serve_channel_listening_stop(&channel);
     serve_bot_stop(&bot);
     serve_maintenance_stop(&maintenance);

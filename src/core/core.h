@@ -186,5 +186,11 @@ int sb_http_status_parse(const char *buf, size_t len, int *status_out) SB_MUST_C
  * refusal; SB_EIO / SB_ETIMEOUT for the network. */
 int sb_webhook_post_once(const sb_webhook_url *url, const char *body, size_t body_len,
                          int (*step_timeout_ms)(void *arg), void *arg, int *status_out) SB_MUST_CHECK;
+/* The same with extra header lines (each "Name: value\r\n", at most
+ * SB_WEBHOOK_EXTRA_HEADER_BYTES_MAX in all; NULL for none), which the caller
+ * built from checked values (no CR or LF inside a value).  SB_EINVAL when
+ * they are too long. */
+int sb_webhook_post_headers(const sb_webhook_url *url, const char *extra_headers, const char *body, size_t body_len,
+                            int (*step_timeout_ms)(void *arg), void *arg, int *status_out) SB_MUST_CHECK;
 
 #endif /* SB_CORE_H */

@@ -165,13 +165,20 @@ static int read_status(int fd, const step_clock *clock, int *status_out) {
 
 int sb_webhook_post_once(const sb_webhook_url *url, const char *body, size_t body_len,
                          int (*step_timeout_ms)(void *arg), void *arg, int *status_out) {
+    return sb_webhook_post_headers(url, NULL, body, body_len, step_timeout_ms, arg, status_out);
+}
+
+int sb_webhook_post_headers(const sb_webhook_url *url, const char *extra_headers, const char *body, size_t body_len,
+                            int (*step_timeout_ms)(void *arg), void *arg, int *status_out) {
     step_clock clock = {step_timeout_ms, arg};
-    char head[SB_WEBHOOK_URL_BYTES_MAX + 512];
+    *status_out = 0;
+    if (!extra_headers) extra_headers = "";
+    if (strlen(extra_headers) > SB_WEBHOOK_EXTRA_HEADER_BYTES_MAX) return SB_EINVAL;
+    char head[SB_WEBHOOK_URL_BYTES_MAX + 512 + SB_WEBHOOK_EXTRA_HEADER_BYTES_MAX];
     int head_len = snprintf(head, sizeof head,
                             "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: socialbank/" SB_VERSION "\r\n"
-                            "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                            url->path, url->authority, body_len);
-    *status_out = 0;
+                            "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
+                            url->path, url->authority, body_len, extra_headers);
     if (head_len < 0 || (size_t)head_len >= sizeof head) return SB_EINVAL;
     int fd = -1;
     int result = connect_any(url, &clock, &fd);

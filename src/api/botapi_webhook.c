@@ -1,0 +1,216 @@
+/*
+ * botapi_webhook.c - the Bot API's one background thread: it POSTs each
+ * update of a bot that set a webhook (setWebhook) to its URL, and voids the
+ * payment holds of pre-checkout queries a bot left unanswered past their
+ * deadline (botapi_pay.c).
+ *
+ * A bounded queue of bot ids (SB_BOTAPI_WEBHOOK_QUEUE_MAX; a bot already
+ * queued is not queued twice) is filled by api_botapi_updates_arrived when
+ * updates are recorded, and by setWebhook.  For a bot the thread reads its
+ * unconfirmed updates (api_botapi_collect: the same Update objects getUpdates
+ * gives), POSTs them one by one in order with the secret token header
+ * X-Telegram-Bot-Api-Secret-Token, and confirms each one its webhook
+ * accepted (2xx).  A failed POST is retried SB_BOTAPI_WEBHOOK_ATTEMPTS_MAX
+ * times with doubling pauses and jitter; then the error is noted for
+ * getWebhookInfo and the bot waits for the next sweep (every
+ * 10 * SB_BOTAPI_WEBHOOK_SWEEP_MS the thread looks for bots with a webhook
+ * and pending updates, so a full queue or a webhook that was down loses
+ * nothing).  Every network step is bounded; stopping cuts the wait short.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "api/botapi_int.h"
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool running;
+    _Atomic bool stopping;
+    pthread_t tid;
+    store *store;
+    int64_t queue[SB_BOTAPI_WEBHOOK_QUEUE_MAX];
+    size_t head, count;
+} sender = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+void api_botapi_webhook_queue(int64_t bot_id) {
+    pthread_mutex_lock(&sender.lock);
+    bool queued = false;
+    for (size_t i = 0; i < sender.count; i++)
+        if (sender.queue[(sender.head + i) % SB_BOTAPI_WEBHOOK_QUEUE_MAX] == bot_id) queued = true;
+    if (sender.running && !queued && sender.count < SB_BOTAPI_WEBHOOK_QUEUE_MAX) {
+        sender.queue[(sender.head + sender.count) % SB_BOTAPI_WEBHOOK_QUEUE_MAX] = bot_id;
+        sender.count++;
+        pthread_cond_signal(&sender.cond);
+    }
+    pthread_mutex_unlock(&sender.lock);
+}
+
+static int step_timeout_ms(void *arg) {
+    (void)arg;
+    return atomic_load(&sender.stopping) ? 1 : SB_BOTAPI_WEBHOOK_STEP_TIMEOUT_MS;
+}
+
+/* Sleep ms unless stopping; false once stopping. */
+static bool pause_ms(int64_t ms) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&sender.lock);
+    while (!atomic_load(&sender.stopping))
+        if (pthread_cond_timedwait(&sender.cond, &sender.lock, &until) != 0) break;
+    pthread_mutex_unlock(&sender.lock);
+    return !atomic_load(&sender.stopping);
+}
+
+/* POST one update, with retries.  SB_OK when the webhook took it. */
+static int post_update(int64_t bot_id, const sb_webhook_url *url, const char *headers, const char *body, char *error,
+                       size_t error_size) {
+    int result = SB_EIO;
+    int64_t backoff = SB_BOTAPI_WEBHOOK_BACKOFF_MS;
+    for (int attempt = 0; attempt < SB_BOTAPI_WEBHOOK_ATTEMPTS_MAX; attempt++) {
+        int status = 0;
+        result = sb_webhook_post_headers(url, headers, body, strlen(body), step_timeout_ms, NULL, &status);
+        if (result == SB_OK) return SB_OK;
+        if (status > 0)
+            snprintf(error, error_size, "Wrong response from the webhook: %d", status);
+        else
+            snprintf(error, error_size, "Connection failed: %s", sb_strerror(result));
+        sb_log(SB_LOG_INFO, "botapi.webhook", "bot %lld: attempt %d: %s", (long long)bot_id, attempt + 1, error);
+        if (result == SB_EINVAL) break; /* a final refusal (4xx): retrying would not help */
+        if (!pause_ms(backoff + (int64_t)sb_random_uniform((uint32_t)backoff))) break;
+        backoff *= 2;
+    }
+    return result;
+}
+
+/* Deliver what the bot has pending.  true when a full batch went (more may wait). */
+static bool deliver(int64_t bot_id) {
+    store *s = sender.store;
+    messenger_botapi_state st;
+    int result = messenger_botapi_state_get(s, bot_id, &st);
+    if (result != SB_OK || !st.webhook_url[0]) return false;
+    sb_webhook_url url;
+    if (sb_webhook_url_parse(st.webhook_url, SB_BOTAPI_WEBHOOK_URL_BYTES_MAX + 1, &url) != SB_OK) return false;
+    char headers[SB_WEBHOOK_EXTRA_HEADER_BYTES_MAX + 1] = "";
+    if (st.secret_token[0])
+        snprintf(headers, sizeof headers, "X-Telegram-Bot-Api-Secret-Token: %s\r\n", st.secret_token);
+    json_t *updates = NULL;
+    int64_t skipped = 0;
+    result = api_botapi_collect(s, bot_id, st.confirmed_id, SB_BOTAPI_WEBHOOK_BATCH_MAX, st.allowed_updates, &updates,
+                                &skipped);
+    if (result == SB_OK && skipped > 0) result = messenger_botapi_confirm(s, bot_id, skipped);
+    if (result != SB_OK) {
+        sb_log(SB_LOG_WARN, "botapi.webhook", "bot %lld: cannot read updates: %s", (long long)bot_id,
+               sb_strerror(result));
+        json_decref(updates);
+        return false;
+    }
+    size_t sent = 0, count = json_array_size(updates);
+    for (size_t i = 0; i < count && !atomic_load(&sender.stopping); i++) {
+        json_t *u = json_array_get(updates, i);
+        char *body = json_dumps(u, JSON_COMPACT);
+        char error[SB_BOTAPI_ERROR_MESSAGE_BYTES_MAX + 1] = "";
+        result = body ? post_update(bot_id, &url, headers, body, error, sizeof error) : SB_ENOMEM;
+        free(body); /* jansson's allocation */
+        if (result != SB_OK) {
+            if (messenger_botapi_error_set(s, bot_id, sb_now_ms(), error[0] ? error : "Internal error") != SB_OK)
+                sb_log(SB_LOG_WARN, "botapi.webhook", "bot %lld: cannot note the error", (long long)bot_id);
+            break;
+        }
+        int64_t id = json_integer_value(json_object_get(u, "update_id"));
+        if (messenger_botapi_confirm(s, bot_id, id + 1) != SB_OK) {
+            sb_log(SB_LOG_WARN, "botapi.webhook", "bot %lld: cannot confirm update %lld (it may be sent again)",
+                   (long long)bot_id, (long long)id);
+            break;
+        }
+        sent++;
+    }
+    json_decref(updates);
+    return sent == SB_BOTAPI_WEBHOOK_BATCH_MAX;
+}
+
+static void sweep_webhooks(void) {
+    int64_t ids[64];
+    size_t n = 0;
+    if (messenger_botapi_webhook_bots(sender.store, ids, SB_ARRAY_LEN(ids), &n) != SB_OK) return;
+    for (size_t i = 0; i < n; i++)
+        api_botapi_webhook_queue(ids[i]);
+}
+
+static void *sender_main(void *arg) {
+    (void)arg;
+    int ticks = 9; /* the first idle turn sweeps */
+    while (!atomic_load(&sender.stopping)) {
+        int64_t bot_id = 0;
+        pthread_mutex_lock(&sender.lock);
+        if (sender.count == 0 && !atomic_load(&sender.stopping)) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += SB_BOTAPI_WEBHOOK_SWEEP_MS / 1000;
+            until.tv_nsec += (SB_BOTAPI_WEBHOOK_SWEEP_MS % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+            }
+            (void)pthread_cond_timedwait(&sender.cond, &sender.lock, &until);
+        }
+        if (sender.count > 0) {
+            bot_id = sender.queue[sender.head];
+            sender.head = (sender.head + 1) % SB_BOTAPI_WEBHOOK_QUEUE_MAX;
+            sender.count--;
+        }
+        pthread_mutex_unlock(&sender.lock);
+        if (atomic_load(&sender.stopping)) break;
+        if (bot_id > 0 && deliver(bot_id)) api_botapi_webhook_queue(bot_id);
+        if (bot_id == 0) {
+            api_botapi_invoices_expire(sender.store, sb_now_ms());
+            if (++ticks % 10 == 0) sweep_webhooks();
+        }
+    }
+    return NULL;
+}
+
+int api_botapi_webhooks_start(const char *data_location) {
+    pthread_mutex_lock(&sender.lock);
+    bool running = sender.running;
+    pthread_mutex_unlock(&sender.lock);
+    if (running) return SB_EBUSY;
+    int result = store_open(data_location, NULL, &sender.store);
+    if (result != SB_OK) return result;
+    atomic_store(&sender.stopping, false);
+    sender.head = sender.count = 0;
+    pthread_mutex_lock(&sender.lock);
+    sender.running = true;
+    pthread_mutex_unlock(&sender.lock);
+    if (pthread_create(&sender.tid, NULL, sender_main, NULL) != 0) {
+        pthread_mutex_lock(&sender.lock);
+        sender.running = false;
+        pthread_mutex_unlock(&sender.lock);
+        store_close(sender.store);
+        sender.store = NULL;
+        return SB_EIO;
+    }
+    return SB_OK;
+}
+
+void api_botapi_webhooks_stop(void) {
+    pthread_mutex_lock(&sender.lock);
+    if (!sender.running) {
+        pthread_mutex_unlock(&sender.lock);
+        return;
+    }
+    atomic_store(&sender.stopping, true);
+    sender.running = false;
+    pthread_cond_broadcast(&sender.cond);
+    pthread_mutex_unlock(&sender.lock);
+    pthread_join(sender.tid, NULL);
+    store_close(sender.store);
+    sender.store = NULL;
+    sender.count = 0;
+}
