@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/app.h"
 #include "core/core.h"
 #include "identity/identity.h"
 #include "listening/listening.h"
@@ -81,47 +82,9 @@ void api_routes_listening(api_router *r);
 void api_routes_bots(api_router *r);
 void api_routes_botapi(api_router *r);
 
-/* ---- payments: what the payment routes work with ---- */
-/* Set by `serve` before api_server_run, cleared with NULL after it returns:
- * the running ledger, the fee and limit policy and the card switch (sw NULL:
- * card-to-card answers 503) as a payops_ctx whose store is ignored (each
- * handler uses its thread's connection).  Copied; what it points to is
- * borrowed until cleared.  While unset the payment routes answer 503. */
-void api_payments_set(const payops_ctx *base);
-
-/* ---- listening: what the listening routes and the alert sender work with ----
- * (routes_listening.c, listening_alerts.c) */
-/* Set by `serve` before api_server_run, cleared with NULL after it returns:
- * the listening configuration every request's listening context is opened
- * with (the understander, raw-text storage and key, the alert sink, the
- * reply hook), copied; what it points to is borrowed until cleared.  While
- * unset the listening routes answer 503. */
-void api_listening_set(const listening_config *cfg);
-/* Replace the reply hook of the configuration in force (the messenger side,
- * bankbot, fills it after api_listening_set and before api_server_run). */
-void api_listening_reply_hook_set(listening_reply_hook hook);
-/* Start the alert sender: a thread with a bounded queue that pushes every
- * alert to the open WebSockets of analyst and admin staff ({"type":
- * "listening.alert","alert":{...}}) and POSTs it as JSON to webhook_url
- * (http://HOST[:PORT][/PATH], NULL for none) with a timeout on each step and
- * retries.  data_location opens its own store connection (the staff list).
- * SB_EINVAL for a bad URL, SB_EBUSY if running, a store error. */
-int api_listening_alerts_start(const char *data_location, const char *webhook_url) SB_MUST_CHECK;
-/* Deliver what is queued (at most SB_LISTENING_ALERT_STOP_WAIT_MS), stop, join. */
-void api_listening_alerts_stop(void);
-/* The alert sink that queues for that sender (raise never blocks; a full
- * queue drops the alert with a log line: the alert row stays in the store). */
-listening_alert_sink api_listening_alert_sink(void);
-
-/* ---- the Bot API's webhook sender (botapi_webhook.c) ----
- * Started by `serve` before api_server_run, stopped after it returns: one
- * thread with its own store connection (data_location) and a bounded queue
- * of bots with updates to POST to their webhook.  SB_EBUSY if running. */
-int api_botapi_webhooks_start(const char *data_location) SB_MUST_CHECK;
-void api_botapi_webhooks_stop(void);
-
 /* ---- the request context a handler gets ---- */
 struct api_ctx {
+    sb_app *app;                         /* the server's application context */
     store *store;                        /* this thread's connection */
     const identity_principal *principal; /* NULL on a public route */
     const char *token;                   /* bearer token when authenticated, else NULL */
@@ -179,26 +142,51 @@ typedef struct {
     const char *web_dir;       /* static files; NULL or missing directory: none */
 } api_server_config;
 
-/* Migrate the store, listen, serve until SIGTERM or SIGINT, then shut down
- * gracefully (stop accepting, finish in-flight requests within
- * SB_SHUTDOWN_GRACE_MS, close WebSockets with 1001).  Logs "http.listen"
- * (with the real port) once listening and "http.stop" at the end.  Returns
- * SB_OK after a clean stop, or the error that prevented starting. */
-int api_server_run(const api_server_config *cfg) SB_MUST_CHECK;
+/* One server: its loops, router, WebSocket registry and push queues.  As
+ * many as wanted in one process (each on its own port and context). */
+typedef struct api_server api_server;
+
+/* Create a server (nothing listens yet) for app (borrowed; must outlive the
+ * server; its fields may still be filled in until api_server_start) and cfg
+ * (copied; the strings are borrowed).  SB_EINVAL for a bad cfg, SB_ENOMEM,
+ * SB_EINTERNAL when the routes do not register.  *out: api_server_free. */
+int api_server_new(sb_app *app, const api_server_config *cfg, api_server **out) SB_MUST_CHECK;
+/* The push sink of this server, for app->push (sb_app_init's argument):
+ * pushes made before api_server_start or after api_server_stop are refused
+ * (SB_ECLOSED) and otherwise harmless. */
+sb_app_push api_server_push_sink(api_server *srv);
+/* Migrate the store, listen, start the loops.  Logs "http.listen" (with the
+ * real port).  Returns once serving, or the error that prevented it. */
+int api_server_start(api_server *srv) SB_MUST_CHECK;
+/* The port it listens on (after a successful start). */
+int api_server_port(const api_server *srv);
+/* Shut down gracefully (stop accepting, finish in-flight requests within
+ * SB_SHUTDOWN_GRACE_MS, close WebSockets with 1001) and join the loops;
+ * logs "http.stop".  Pushes are refused from here on.  Idempotent. */
+void api_server_stop(api_server *srv);
+/* Stop if running, free.  NULL allowed. */
+void api_server_free(api_server *srv);
+/* api_server_start, then wait for SIGTERM or SIGINT (blocked in every
+ * thread started from here on), then api_server_stop.  SB_OK after a clean
+ * stop. */
+int api_server_run(api_server *srv) SB_MUST_CHECK;
 
 /* Push a JSON text (len bytes, copied) to every open WebSocket of user_id,
  * on whatever thread they live.  Callable from any thread, never blocks on
  * I/O.  SB_ENOTFOUND if the user has no open WebSocket, SB_ECLOSED if the
  * server is not running, SB_ELIMIT if the text exceeds SB_WS_MESSAGE_BYTES_MAX,
  * SB_ENOMEM.  A connection whose send queue is full is dropped instead. */
-int api_ws_send_to_user(int64_t user_id, const char *json_text, size_t len) SB_MUST_CHECK;
+int api_ws_send_to_user(api_server *srv, int64_t user_id, const char *json_text, size_t len) SB_MUST_CHECK;
 
 /* Deliver messenger events: render each once, push it to every open
- * WebSocket of its recipients (api_ws_send_to_user; users without one are
- * skipped, failures logged), then record bot recipients' events in their
- * inbox (messenger_bot_updates_record) and hand them to the bot hook
- * (messenger_dispatch_bots) over `s` (the caller's connection, outside any
- * transaction; NULL skips the bots).  Any thread. */
-void api_messenger_push(store *s, const messenger_events *events);
+ * WebSocket of its recipients (users without one are skipped, failures
+ * logged), then record bot recipients' events in their inbox
+ * (messenger_bot_updates_record) over `s` (the caller's connection, outside
+ * any transaction; NULL skips the bots).  The in-process bot hook is the
+ * context's (sb_app_push_events, api_ctx_push).  Any thread. */
+void api_messenger_push(api_server *srv, store *s, const messenger_events *events);
+/* What a handler calls after a messenger change committed: api_messenger_push
+ * on its server and connection, then the context's bot hook. */
+void api_ctx_push(api_ctx *c, const messenger_events *events);
 
 #endif /* SB_API_H */

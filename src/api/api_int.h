@@ -134,12 +134,9 @@ extern const char *const api_latency_bounds_text[API_LATENCY_BUCKETS - 1];
 extern const uint64_t api_latency_bounds_ns[API_LATENCY_BUCKETS - 1];
 
 /* ---- money routes: what routes_payments.c shares with routes_chatpay.c ---- */
-/* The handler's payops context (store = the thread's); while payments are
- * not running it answers 503 and returns SB_ECLOSED. */
+/* The handler's payops context (c->app's, store = the thread's); while
+ * payments are not running it answers 503 and returns SB_ECLOSED. */
 int api_payments_ctx(api_ctx *c, payops_ctx *out) SB_MUST_CHECK;
-/* The same for a background thread with its own store connection s:
- * SB_ECLOSED while payments are not running. */
-int api_payments_base(store *s, payops_ctx *out) SB_MUST_CHECK;
 /* Answer a payops error as the payment routes do (docs/API.md), using the
  * reason, limit, ledger result or verdict in why (may be NULL).  SB_OK when
  * answered, else the code itself for the generic mapping. */
@@ -169,10 +166,13 @@ int api_payments_split_body(api_ctx *c, size_t members_max, int64_t *members, in
 
 typedef struct api_ws_conn api_ws_conn;
 #define API_WS_BUCKETS 1024
+/* Buckets of the cross-thread WebSocket registry. */
+#define API_WS_REGISTRY_BUCKETS 4096
 
 /* One event loop thread: everything in it is touched only by that thread,
  * except `receiver` (the cross-thread queue) and `metrics` (read by scrapes). */
 typedef struct api_thread {
+    struct api_server *server;
     int index;
     pthread_t tid;
     bool started;
@@ -212,6 +212,44 @@ typedef struct api_thread {
     _Atomic int botapi_parked;
 } api_thread;
 
+/* Which threads hold an open WebSocket of a user (ws.c). */
+typedef struct api_ws_presence {
+    int64_t user_id;
+    uint64_t thread_mask;
+    struct api_ws_presence *next;
+} api_ws_presence;
+
+struct api_thread_msg;
+
+/* One server (http.c creates it; ws.c keeps its registry and inboxes). */
+struct api_server {
+    sb_app *app;
+    api_server_config cfg;
+    api_router router;
+    h2o_globalconf_t config;
+    bool config_ready;
+    api_thread *threads;
+    int nthreads;
+    int port;
+    bool running; /* between a successful start and stop */
+    int web_fd;
+    char healthz[160];
+    size_t healthz_len;
+    /* The cross-thread registry: user -> threads with a WebSocket of theirs. */
+    pthread_mutex_t registry_lock;
+    bool registry_open;
+    api_ws_presence *registry[API_WS_REGISTRY_BUCKETS];
+    /* Per-thread ordered inboxes: pushes from other threads, FIFO. */
+    struct {
+        pthread_mutex_t lock;
+        struct api_thread_msg *head, *tail;
+    } inboxes[SB_THREADS_MAX];
+    /* Held from a messenger write's commit to the end of its pushes. */
+    pthread_mutex_t order_lock;
+    /* The Bot API's state: wakes, rate buckets, the sender (botapi_int.h). */
+    struct api_botapi *botapi;
+};
+
 /* The private part of a request, behind api_ctx.request. */
 struct api_request {
     h2o_req_t *req;
@@ -229,12 +267,10 @@ void api_reply_static(api_ctx *c, int status, const char *content_type, const ch
 /* Note an answer given by other means (the 101 of a WebSocket upgrade). */
 void api_reply_mark(api_ctx *c, int status);
 
-/* Server state for the system routes and the WebSocket code. */
-const api_router *api_server_router(void);
-int api_server_thread_count(void);
-api_thread *api_server_thread(int index);
-const char *api_server_healthz(size_t *len_out);
-bool api_server_web_enabled(void);
+/* The server of the request (c->request->thread->server). */
+api_server *api_ctx_server(const api_ctx *c);
+/* api_ctx_push for code on a loop thread without a request (frames). */
+void api_thread_push(api_thread *t, const messenger_events *events);
 
 /* A connection became a WebSocket, or parked its request (a Bot API long
  * poll): its request timer stops. */
@@ -245,9 +281,12 @@ int api_ws_handle(api_ctx *c);              /* GET /api/ws */
 void api_ws_thread_init(api_thread *t);     /* in the thread, before the loop runs */
 void api_ws_thread_shutdown(api_thread *t); /* close every connection with 1001 */
 void api_ws_thread_dispose(api_thread *t);  /* drop what is left; stop timers */
-/* Open/close the cross-thread registry (api_ws_send_to_user refuses when closed). */
-void api_ws_registry_open(void);
-void api_ws_registry_close(void);
+/* Set up / tear down a server's registry and inboxes (api_server_new,
+ * api_server_free); open/close it (api_ws_send_to_user refuses when closed). */
+void api_ws_registry_init(api_server *srv);
+void api_ws_registry_dispose(api_server *srv);
+void api_ws_registry_open(api_server *srv);
+void api_ws_registry_close(api_server *srv);
 
 /* Cross-thread messages to a loop.  API_MSG_WS_SEND: `text` (len bytes, then
  * a NUL) goes to every open WebSocket of the user_count users whose ids
@@ -305,26 +344,33 @@ void api_ws_sends_thread_dispose(api_thread *t);
 /* Push one text to every open WebSocket of count users, on whatever thread
  * each lives: to other threads with one message each in their ordered inbox,
  * on the calling loop thread directly once its own inbox is drained (so
- * pushes made under api_ws_order_lock arrive everywhere in that order).  Same errors as api_ws_send_to_user, except that
- * SB_ENOTFOUND is never returned (users without a socket are skipped). */
+ * pushes made under api_ws_order_lock arrive everywhere in that order).  Same errors as api_ws_send_to_user, except
+ * that SB_ENOTFOUND is never returned (users without a socket are skipped). */
 /* Held from a messenger write's commit to the end of its pushes, so that
  * every device receives the events of writes in commit order (per-chat seq
  * order), whichever thread made them. */
-void api_ws_order_lock(void);
-void api_ws_order_unlock(void);
-int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json_text, size_t len) SB_MUST_CHECK;
+void api_ws_order_lock(api_server *srv);
+void api_ws_order_unlock(api_server *srv);
+int api_ws_send_to_users(api_server *srv, const int64_t *user_ids, size_t count, const char *json_text,
+                         size_t len) SB_MUST_CHECK;
 
 /* ---- the Bot API's hooks in the server (botapi_poll.c, botapi_webhook.c) ---- */
+/* Before the loops start: the server's Bot API state (wakes open, rate
+ * buckets) and its sender thread (webhooks, invoice deadlines; a sender that
+ * cannot start is logged and bots still poll).  SB_ENOMEM. */
+int api_botapi_start(api_server *srv) SB_MUST_CHECK;
+/* Before the loops are told to stop: no more wakes. */
+void api_botapi_wake_close(api_server *srv);
+/* After the loops stopped: stop the sender and free the state.  Safe when not started. */
+void api_botapi_stop(api_server *srv);
 /* On the loop thread: answer the parked long polls of bot_id that now have
  * updates (an API_MSG_BOT_WAKE arrived). */
 void api_botapi_polls_wake(api_thread *t, int64_t bot_id);
 /* On the loop thread at shutdown: answer every parked poll with []. */
 void api_botapi_polls_shutdown(api_thread *t);
 /* Updates were recorded for the bot recipients of events: wake their parked
- * polls on every thread and queue their webhooks.  Any thread. */
-void api_botapi_updates_arrived(const messenger_events *events);
-/* Wakes are sent while the server runs (http.c opens and closes them). */
-void api_botapi_wake_open(void);
-void api_botapi_wake_close(void);
+ * polls on every thread of srv and queue their webhooks.  Any thread; a
+ * server without the state (not started) is skipped. */
+void api_botapi_updates_arrived(api_server *srv, const messenger_events *events);
 
 #endif /* SB_API_INT_H */

@@ -18,6 +18,40 @@ enum {
     API_BOTAPI_PRE_CHECKOUT_QUERY = 8,
 };
 
+/* A token bucket of the rate limits, in thousandths of a message. */
+typedef struct {
+    int64_t key_a, key_b;
+    int64_t level_milli;
+    int64_t at_ms;
+} api_botapi_bucket;
+
+/* One server's Bot API state (api_server.botapi): made by api_botapi_start,
+ * freed by api_botapi_stop.  The sender's fields belong to botapi_webhook.c. */
+typedef struct api_botapi {
+    api_server *server;
+    /* wakes of parked polls (botapi_poll.c) */
+    pthread_mutex_t wake_lock;
+    bool wake_open;
+    _Atomic int parked_total;
+    /* rate limits (routes_botapi.c) */
+    pthread_mutex_t rate_lock;
+    api_botapi_bucket buckets[SB_BOTAPI_RATE_BUCKETS];
+    /* the sender thread (botapi_webhook.c) */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool running;
+    _Atomic bool stopping;
+    pthread_t tid;
+    store *store;
+    int64_t queue[SB_BOTAPI_WEBHOOK_QUEUE_MAX];
+    size_t head, count;
+} api_botapi;
+
+/* The sender (botapi_webhook.c): start it on b (its own store connection to
+ * the server's data location), stop and join it.  SB_EIO, store errors. */
+int api_botapi_sender_start(api_botapi *b) SB_MUST_CHECK;
+void api_botapi_sender_stop(api_botapi *b);
+
 /* One method call: the request, the bot, its parameters (borrowed). */
 typedef struct botapi_call {
     api_ctx *c;
@@ -72,9 +106,9 @@ int api_botapi_collect(store *s, int64_t bot_id, int64_t from_id, size_t limit, 
  * are parked (the caller answers at once). */
 int api_botapi_poll_park(api_ctx *c, int64_t bot_id, int64_t from_id, size_t limit, int64_t allowed,
                          int timeout_s) SB_MUST_CHECK;
-/* Queue a bot for the webhook sender (no-op when it is not running or the
- * queue is full: the periodic sweep finds it later). */
-void api_botapi_webhook_queue(int64_t bot_id);
+/* Queue a bot for the webhook sender of srv (no-op when it is not running
+ * or the queue is full: the periodic sweep finds it later). */
+void api_botapi_webhook_queue(api_server *srv, int64_t bot_id);
 
 /* Payments through bots (botapi_pay.c): the two methods, and what invoices
  * add to rendering: the kind and Update field of a "bot.payment" inbox row
@@ -86,9 +120,10 @@ int api_botapi_payment_kind(json_t *event, const char **field_out);
 json_t *api_botapi_payment_update(store *s, int64_t bot_id, const messenger_botapi_chat *chat, json_t *event,
                                   int64_t update_id);
 void api_botapi_invoice_fields(json_t *message_out, json_t *invoice);
-/* Void the holds of pre-checkout queries past their deadline (the sender's
- * sweep, on its own store connection). */
-void api_botapi_invoices_expire(store *s, int64_t now_ms);
+/* Void the holds of pre-checkout queries past their deadline and settle
+ * what a crash left unsettled (the sender's sweep, on its own store
+ * connection s). */
+void api_botapi_invoices_expire(api_server *srv, store *s, int64_t now_ms);
 /* The customer's and staff's invoice routes (registered by api_routes_botapi). */
 void api_routes_botapi_pay(api_router *r);
 

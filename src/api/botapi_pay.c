@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "api/botapi_int.h"
+#include "app/app.h"
 #include "payments/ops.h"
 
 static json_t *invoice_json(const messenger_botapi_invoice *inv) {
@@ -40,20 +41,20 @@ static json_t *invoice_json(const messenger_botapi_invoice *inv) {
 }
 
 /* Tell the payer's devices where the invoice stands. */
-static void notify_payer(store *s, int64_t id) {
+static void notify_payer(api_server *srv, store *s, int64_t id) {
     messenger_botapi_invoice inv;
     if (messenger_botapi_invoice_get(s, id, &inv) != SB_OK || !inv.payer_id) return;
     json_t *note = json_pack("{s:s, s:o}", "type", "bot.invoice", "invoice", invoice_json(&inv));
     char *text = note ? json_dumps(note, JSON_COMPACT) : NULL;
     json_decref(note);
-    if (text && api_ws_send_to_user(inv.payer_id, text, strlen(text)) != SB_OK) {
+    if (text && api_ws_send_to_user(srv, inv.payer_id, text, strlen(text)) != SB_OK) {
         /* no open socket: the payer reads the state with GET /api/bot-invoices/:id */
     }
     free(text); /* jansson's allocation */
 }
 
 /* Add a payment update to the bot's inbox and wake whoever waits for it. */
-static int bot_update(store *s, int64_t bot_id, json_t *event_take, int64_t *id_out) {
+static int bot_update(api_server *srv, store *s, int64_t bot_id, json_t *event_take, int64_t *id_out) {
     char *text = event_take ? json_dumps(event_take, JSON_COMPACT) : NULL;
     json_decref(event_take);
     if (!text) return SB_ENOMEM;
@@ -65,19 +66,19 @@ static int bot_update(store *s, int64_t bot_id, json_t *event_take, int64_t *id_
         events.count = 1;
         events.items[0].bot_recipients = &one;
         events.items[0].bot_recipient_count = 1;
-        api_botapi_updates_arrived(&events); /* not cleared: nothing in it is owned */
+        api_botapi_updates_arrived(srv, &events); /* not cleared: nothing in it is owned */
     }
     return result;
 }
 
 /* Settle the ledger side of the invoice's state (paid: post; refused, expired: void) and mark it settled. */
-static int invoice_settle(store *s, const messenger_botapi_invoice *inv) {
+static int invoice_settle(api_server *srv, store *s, const messenger_botapi_invoice *inv) {
     if (inv->settled || !inv->receipt_id) return SB_OK;
     if (inv->state != MESSENGER_INVOICE_PAID && inv->state != MESSENGER_INVOICE_REFUSED &&
         inv->state != MESSENGER_INVOICE_EXPIRED)
         return SB_OK;
     payops_ctx ctx;
-    int result = api_payments_base(s, &ctx);
+    int result = sb_app_payments(srv->app, s, &ctx);
     payops_receipt r;
     if (result == SB_OK)
         result = payops_merchant_settle(&ctx, inv->receipt_id, inv->state == MESSENGER_INVOICE_PAID, &r);
@@ -89,16 +90,16 @@ static int invoice_settle(store *s, const messenger_botapi_invoice *inv) {
 }
 
 /* Move checkout -> to (paid, refused, expired) and settle; SB_ECONFLICT when another move won. */
-static int invoice_finish(store *s, int64_t id, int to, int64_t now_ms) {
+static int invoice_finish(api_server *srv, store *s, int64_t id, int to, int64_t now_ms) {
     int result = messenger_botapi_invoice_move(s, id, MESSENGER_INVOICE_CHECKOUT, to, false, 0, 0, 0, -1, now_ms);
     messenger_botapi_invoice inv;
     if (result == SB_OK) result = messenger_botapi_invoice_get(s, id, &inv);
-    if (result == SB_OK) result = invoice_settle(s, &inv);
-    if (result == SB_OK) notify_payer(s, id);
+    if (result == SB_OK) result = invoice_settle(srv, s, &inv);
+    if (result == SB_OK) notify_payer(srv, s, id);
     return result;
 }
 
-void api_botapi_invoices_expire(store *s, int64_t now_ms) {
+void api_botapi_invoices_expire(api_server *srv, store *s, int64_t now_ms) {
     int64_t ids[32];
     size_t n = 0;
     if (messenger_botapi_invoices_due(s, now_ms, ids, SB_ARRAY_LEN(ids), &n) != SB_OK) return;
@@ -106,12 +107,12 @@ void api_botapi_invoices_expire(store *s, int64_t now_ms) {
         messenger_botapi_invoice inv;
         if (messenger_botapi_invoice_get(s, ids[i], &inv) != SB_OK) continue;
         if (inv.state == MESSENGER_INVOICE_CHECKOUT) {
-            int result = invoice_finish(s, inv.id, MESSENGER_INVOICE_EXPIRED, now_ms);
+            int result = invoice_finish(srv, s, inv.id, MESSENGER_INVOICE_EXPIRED, now_ms);
             if (result == SB_OK)
                 sb_log(SB_LOG_INFO, "botapi.invoice", "invoice %lld: bot %lld did not answer in time: hold voided",
                        (long long)inv.id, (long long)inv.bot_id);
-        } else if (invoice_settle(s, &inv) == SB_OK) {
-            notify_payer(s, inv.id);
+        } else if (invoice_settle(srv, s, &inv) == SB_OK) {
+            notify_payer(srv, s, inv.id);
         }
     }
 }
@@ -315,7 +316,8 @@ int api_botapi_answer_pre_checkout(botapi_call *call) {
         return SB_EINVAL;
     }
     int64_t now = sb_now_ms();
-    result = invoice_finish(call->s, inv.id, ok ? MESSENGER_INVOICE_PAID : MESSENGER_INVOICE_REFUSED, now);
+    api_server *srv = call->c->request->thread->server;
+    result = invoice_finish(srv, call->s, inv.id, ok ? MESSENGER_INVOICE_PAID : MESSENGER_INVOICE_REFUSED, now);
     if (result == SB_ECONFLICT) {
         api_botapi_reply_fail(call->c, 400, 0,
                               "Bad Request: query is too old and response timeout expired or query ID is invalid");
@@ -325,7 +327,7 @@ int api_botapi_answer_pre_checkout(botapi_call *call) {
     if (ok) {
         int64_t update_id = 0;
         result =
-            bot_update(call->s, call->bot_id,
+            bot_update(srv, call->s, call->bot_id,
                        json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "type", "bot.payment", "kind", "successful_payment",
                                  "invoice_id", (json_int_t)inv.id, "chat_id", (json_int_t)inv.chat_id, "user_id",
                                  (json_int_t)inv.payer_id, "date", (json_int_t)(now / 1000)),
@@ -404,7 +406,7 @@ static int post_invoice_pay(api_ctx *c) {
         return result;
     }
     int64_t query_id = 0;
-    result = bot_update(c->store, inv.bot_id,
+    result = bot_update(c->request->thread->server, c->store, inv.bot_id,
                         json_pack("{s:s, s:s, s:I, s:I, s:I}", "type", "bot.payment", "kind", "pre_checkout_query",
                                   "invoice_id", (json_int_t)inv.id, "chat_id", (json_int_t)inv.chat_id, "user_id",
                                   (json_int_t)payer),
@@ -449,7 +451,7 @@ static int post_invoice_refund(api_ctx *c) {
     if (result != SB_OK) return result;
     sb_log(SB_LOG_INFO, "botapi.refund", "staff %lld refunded invoice %lld (receipt %lld)",
            (long long)c->principal->user_id, (long long)inv.id, (long long)r.id);
-    notify_payer(c->store, inv.id);
+    notify_payer(c->request->thread->server, c->store, inv.id);
     api_reply_json(c, 200,
                    json_pack("{s:o, s:o}", "invoice", invoice_json(&inv), "receipt", api_payments_receipt_json(&r)));
     return SB_OK;

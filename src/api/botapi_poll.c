@@ -33,10 +33,6 @@ typedef struct botapi_poll {
     bool parked;
 } botapi_poll;
 
-static _Atomic int parked_total;
-static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool wake_is_open;
-
 static int64_t mono_ms(void) { return sb_mono_ns() / 1000000; }
 
 static void unlink_poll(botapi_poll *p) {
@@ -49,7 +45,7 @@ static void unlink_poll(botapi_poll *p) {
         }
     p->parked = false;
     atomic_fetch_sub(&t->botapi_parked, 1);
-    atomic_fetch_sub(&parked_total, 1);
+    atomic_fetch_sub(&t->server->botapi->parked_total, 1);
 }
 
 /* The request's pool is being freed (answered, or the client left). */
@@ -92,8 +88,9 @@ static void on_tick(h2o_timeout_entry_t *entry) {
 
 int api_botapi_poll_park(api_ctx *c, int64_t bot_id, int64_t from_id, size_t limit, int64_t allowed, int timeout_s) {
     api_thread *t = c->request->thread;
-    if (atomic_fetch_add(&parked_total, 1) >= SB_BOTAPI_POLLS_PARKED_MAX) {
-        atomic_fetch_sub(&parked_total, 1);
+    api_botapi *b = t->server->botapi;
+    if (atomic_fetch_add(&b->parked_total, 1) >= SB_BOTAPI_POLLS_PARKED_MAX) {
+        atomic_fetch_sub(&b->parked_total, 1);
         return SB_ELIMIT;
     }
     h2o_req_t *req = c->request->req;
@@ -151,22 +148,47 @@ void api_botapi_polls_shutdown(api_thread *t) {
     }
 }
 
-void api_botapi_wake_open(void) {
-    pthread_mutex_lock(&wake_lock);
-    wake_is_open = true;
-    pthread_mutex_unlock(&wake_lock);
+int api_botapi_start(api_server *srv) {
+    api_botapi *b = sb_calloc(1, sizeof *b);
+    if (!b) return SB_ENOMEM;
+    b->server = srv;
+    pthread_mutex_init(&b->wake_lock, NULL);
+    pthread_mutex_init(&b->rate_lock, NULL);
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->cond, NULL);
+    b->wake_open = true;
+    srv->botapi = b;
+    int result = api_botapi_sender_start(b);
+    if (result != SB_OK)
+        sb_log(SB_LOG_ERROR, "botapi.sender",
+               "the Bot API sender is not running (no webhooks, no invoice deadlines): %s", sb_strerror(result));
+    return SB_OK;
 }
 
-void api_botapi_wake_close(void) {
-    pthread_mutex_lock(&wake_lock);
-    wake_is_open = false;
-    pthread_mutex_unlock(&wake_lock);
+void api_botapi_wake_close(api_server *srv) {
+    api_botapi *b = srv->botapi;
+    if (!b) return;
+    pthread_mutex_lock(&b->wake_lock);
+    b->wake_open = false;
+    pthread_mutex_unlock(&b->wake_lock);
 }
 
-static void wake_threads(int64_t bot_id) {
-    int n = api_server_thread_count();
-    for (int i = 0; i < n; i++) {
-        api_thread *t = api_server_thread(i);
+void api_botapi_stop(api_server *srv) {
+    api_botapi *b = srv->botapi;
+    if (!b) return;
+    api_botapi_wake_close(srv);
+    api_botapi_sender_stop(b);
+    srv->botapi = NULL;
+    pthread_mutex_destroy(&b->wake_lock);
+    pthread_mutex_destroy(&b->rate_lock);
+    pthread_mutex_destroy(&b->lock);
+    pthread_cond_destroy(&b->cond);
+    sb_free(b);
+}
+
+static void wake_threads(api_server *srv, int64_t bot_id) {
+    for (int i = 0; i < srv->nthreads; i++) {
+        api_thread *t = &srv->threads[i];
         if (atomic_load(&t->botapi_parked) == 0) continue;
         api_thread_msg *msg = sb_calloc(1, sizeof *msg);
         if (!msg) {
@@ -180,17 +202,18 @@ static void wake_threads(int64_t bot_id) {
     }
 }
 
-void api_botapi_updates_arrived(const messenger_events *events) {
-    if (!events) return;
-    pthread_mutex_lock(&wake_lock);
-    bool open = wake_is_open;
+void api_botapi_updates_arrived(api_server *srv, const messenger_events *events) {
+    api_botapi *b = srv ? srv->botapi : NULL;
+    if (!events || !b) return;
+    pthread_mutex_lock(&b->wake_lock);
+    bool open = b->wake_open;
     for (size_t i = 0; open && i < events->count; i++) {
         const messenger_event *ev = &events->items[i];
-        for (size_t b = 0; b < ev->bot_recipient_count; b++) {
-            if (ev->bot_recipients[b] == ev->actor_id) continue; /* not recorded: a bot does not hear itself */
-            if (atomic_load(&parked_total) > 0) wake_threads(ev->bot_recipients[b]);
-            api_botapi_webhook_queue(ev->bot_recipients[b]);
+        for (size_t k = 0; k < ev->bot_recipient_count; k++) {
+            if (ev->bot_recipients[k] == ev->actor_id) continue; /* not recorded: a bot does not hear itself */
+            if (atomic_load(&b->parked_total) > 0) wake_threads(srv, ev->bot_recipients[k]);
+            api_botapi_webhook_queue(srv, ev->bot_recipients[k]);
         }
     }
-    pthread_mutex_unlock(&wake_lock);
+    pthread_mutex_unlock(&b->wake_lock);
 }

@@ -22,37 +22,27 @@
 
 #include "api/botapi_int.h"
 
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool running;
-    _Atomic bool stopping;
-    pthread_t tid;
-    store *store;
-    int64_t queue[SB_BOTAPI_WEBHOOK_QUEUE_MAX];
-    size_t head, count;
-} sender = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-
-void api_botapi_webhook_queue(int64_t bot_id) {
-    pthread_mutex_lock(&sender.lock);
+void api_botapi_webhook_queue(api_server *srv, int64_t bot_id) {
+    api_botapi *b = srv ? srv->botapi : NULL;
+    if (!b) return;
+    pthread_mutex_lock(&b->lock);
     bool queued = false;
-    for (size_t i = 0; i < sender.count; i++)
-        if (sender.queue[(sender.head + i) % SB_BOTAPI_WEBHOOK_QUEUE_MAX] == bot_id) queued = true;
-    if (sender.running && !queued && sender.count < SB_BOTAPI_WEBHOOK_QUEUE_MAX) {
-        sender.queue[(sender.head + sender.count) % SB_BOTAPI_WEBHOOK_QUEUE_MAX] = bot_id;
-        sender.count++;
-        pthread_cond_signal(&sender.cond);
+    for (size_t i = 0; i < b->count; i++)
+        if (b->queue[(b->head + i) % SB_BOTAPI_WEBHOOK_QUEUE_MAX] == bot_id) queued = true;
+    if (b->running && !queued && b->count < SB_BOTAPI_WEBHOOK_QUEUE_MAX) {
+        b->queue[(b->head + b->count) % SB_BOTAPI_WEBHOOK_QUEUE_MAX] = bot_id;
+        b->count++;
+        pthread_cond_signal(&b->cond);
     }
-    pthread_mutex_unlock(&sender.lock);
+    pthread_mutex_unlock(&b->lock);
 }
 
 static int step_timeout_ms(void *arg) {
-    (void)arg;
-    return atomic_load(&sender.stopping) ? 1 : SB_BOTAPI_WEBHOOK_STEP_TIMEOUT_MS;
+    api_botapi *b = arg;
+    return atomic_load(&b->stopping) ? 1 : SB_BOTAPI_WEBHOOK_STEP_TIMEOUT_MS;
 }
 
-/* Sleep ms unless stopping; false once stopping. */
-static bool pause_ms(int64_t ms) {
+static struct timespec after_ms(int64_t ms) {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += ms / 1000;
@@ -61,21 +51,27 @@ static bool pause_ms(int64_t ms) {
         until.tv_sec++;
         until.tv_nsec -= 1000000000;
     }
-    pthread_mutex_lock(&sender.lock);
-    while (!atomic_load(&sender.stopping))
-        if (pthread_cond_timedwait(&sender.cond, &sender.lock, &until) != 0) break;
-    pthread_mutex_unlock(&sender.lock);
-    return !atomic_load(&sender.stopping);
+    return until;
+}
+
+/* Sleep ms unless stopping; false once stopping. */
+static bool pause_ms(api_botapi *b, int64_t ms) {
+    struct timespec until = after_ms(ms);
+    pthread_mutex_lock(&b->lock);
+    while (!atomic_load(&b->stopping))
+        if (pthread_cond_timedwait(&b->cond, &b->lock, &until) != 0) break;
+    pthread_mutex_unlock(&b->lock);
+    return !atomic_load(&b->stopping);
 }
 
 /* POST one update, with retries.  SB_OK when the webhook took it. */
-static int post_update(int64_t bot_id, const sb_webhook_url *url, const char *headers, const char *body, char *error,
-                       size_t error_size) {
+static int post_update(api_botapi *b, int64_t bot_id, const sb_webhook_url *url, const char *headers, const char *body,
+                       char *error, size_t error_size) {
     int result = SB_EIO;
     int64_t backoff = SB_BOTAPI_WEBHOOK_BACKOFF_MS;
     for (int attempt = 0; attempt < SB_BOTAPI_WEBHOOK_ATTEMPTS_MAX; attempt++) {
         int status = 0;
-        result = sb_webhook_post_headers(url, headers, body, strlen(body), step_timeout_ms, NULL, &status);
+        result = sb_webhook_post_headers(url, headers, body, strlen(body), step_timeout_ms, b, &status);
         if (result == SB_OK) return SB_OK;
         if (status > 0)
             snprintf(error, error_size, "Wrong response from the webhook: %d", status);
@@ -83,15 +79,15 @@ static int post_update(int64_t bot_id, const sb_webhook_url *url, const char *he
             snprintf(error, error_size, "Connection failed: %s", sb_strerror(result));
         sb_log(SB_LOG_INFO, "botapi.webhook", "bot %lld: attempt %d: %s", (long long)bot_id, attempt + 1, error);
         if (result == SB_EINVAL) break; /* a final refusal (4xx): retrying would not help */
-        if (!pause_ms(backoff + (int64_t)sb_random_uniform((uint32_t)backoff))) break;
+        if (!pause_ms(b, backoff + (int64_t)sb_random_uniform((uint32_t)backoff))) break;
         backoff *= 2;
     }
     return result;
 }
 
 /* Deliver what the bot has pending.  true when a full batch went (more may wait). */
-static bool deliver(int64_t bot_id) {
-    store *s = sender.store;
+static bool deliver(api_botapi *b, int64_t bot_id) {
+    store *s = b->store;
     messenger_botapi_state st;
     int result = messenger_botapi_state_get(s, bot_id, &st);
     if (result != SB_OK || !st.webhook_url[0]) return false;
@@ -112,11 +108,11 @@ static bool deliver(int64_t bot_id) {
         return false;
     }
     size_t sent = 0, count = json_array_size(updates);
-    for (size_t i = 0; i < count && !atomic_load(&sender.stopping); i++) {
+    for (size_t i = 0; i < count && !atomic_load(&b->stopping); i++) {
         json_t *u = json_array_get(updates, i);
         char *body = json_dumps(u, JSON_COMPACT);
         char error[SB_BOTAPI_ERROR_MESSAGE_BYTES_MAX + 1] = "";
-        result = body ? post_update(bot_id, &url, headers, body, error, sizeof error) : SB_ENOMEM;
+        result = body ? post_update(b, bot_id, &url, headers, body, error, sizeof error) : SB_ENOMEM;
         free(body); /* jansson's allocation */
         if (result != SB_OK) {
             if (messenger_botapi_error_set(s, bot_id, sb_now_ms(), error[0] ? error : "Internal error") != SB_OK)
@@ -135,82 +131,74 @@ static bool deliver(int64_t bot_id) {
     return sent == SB_BOTAPI_WEBHOOK_BATCH_MAX;
 }
 
-static void sweep_webhooks(void) {
+static void sweep_webhooks(api_botapi *b) {
     int64_t ids[64];
     size_t n = 0;
-    if (messenger_botapi_webhook_bots(sender.store, ids, SB_ARRAY_LEN(ids), &n) != SB_OK) return;
+    if (messenger_botapi_webhook_bots(b->store, ids, SB_ARRAY_LEN(ids), &n) != SB_OK) return;
     for (size_t i = 0; i < n; i++)
-        api_botapi_webhook_queue(ids[i]);
+        api_botapi_webhook_queue(b->server, ids[i]);
 }
 
 static void *sender_main(void *arg) {
-    (void)arg;
+    api_botapi *b = arg;
     int ticks = 9; /* the first idle turn sweeps */
-    while (!atomic_load(&sender.stopping)) {
+    while (!atomic_load(&b->stopping)) {
         int64_t bot_id = 0;
-        pthread_mutex_lock(&sender.lock);
-        if (sender.count == 0 && !atomic_load(&sender.stopping)) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += SB_BOTAPI_WEBHOOK_SWEEP_MS / 1000;
-            until.tv_nsec += (SB_BOTAPI_WEBHOOK_SWEEP_MS % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000;
-            }
-            (void)pthread_cond_timedwait(&sender.cond, &sender.lock, &until);
+        pthread_mutex_lock(&b->lock);
+        if (b->count == 0 && !atomic_load(&b->stopping)) {
+            struct timespec until = after_ms(SB_BOTAPI_WEBHOOK_SWEEP_MS);
+            (void)pthread_cond_timedwait(&b->cond, &b->lock, &until);
         }
-        if (sender.count > 0) {
-            bot_id = sender.queue[sender.head];
-            sender.head = (sender.head + 1) % SB_BOTAPI_WEBHOOK_QUEUE_MAX;
-            sender.count--;
+        if (b->count > 0) {
+            bot_id = b->queue[b->head];
+            b->head = (b->head + 1) % SB_BOTAPI_WEBHOOK_QUEUE_MAX;
+            b->count--;
         }
-        pthread_mutex_unlock(&sender.lock);
-        if (atomic_load(&sender.stopping)) break;
-        if (bot_id > 0 && deliver(bot_id)) api_botapi_webhook_queue(bot_id);
+        pthread_mutex_unlock(&b->lock);
+        if (atomic_load(&b->stopping)) break;
+        if (bot_id > 0 && deliver(b, bot_id)) api_botapi_webhook_queue(b->server, bot_id);
         if (bot_id == 0) {
-            api_botapi_invoices_expire(sender.store, sb_now_ms());
-            if (++ticks % 10 == 0) sweep_webhooks();
+            api_botapi_invoices_expire(b->server, b->store, sb_now_ms());
+            if (++ticks % 10 == 0) sweep_webhooks(b);
         }
     }
     return NULL;
 }
 
-int api_botapi_webhooks_start(const char *data_location) {
-    pthread_mutex_lock(&sender.lock);
-    bool running = sender.running;
-    pthread_mutex_unlock(&sender.lock);
-    if (running) return SB_EBUSY;
-    int result = store_open(data_location, NULL, &sender.store);
+int api_botapi_sender_start(api_botapi *b) {
+    const char *location = b->server->app ? b->server->app->data_location : NULL;
+    if (!location) location = b->server->cfg.data_location;
+    if (!location) return SB_EINVAL;
+    int result = store_open(location, NULL, &b->store);
     if (result != SB_OK) return result;
-    atomic_store(&sender.stopping, false);
-    sender.head = sender.count = 0;
-    pthread_mutex_lock(&sender.lock);
-    sender.running = true;
-    pthread_mutex_unlock(&sender.lock);
-    if (pthread_create(&sender.tid, NULL, sender_main, NULL) != 0) {
-        pthread_mutex_lock(&sender.lock);
-        sender.running = false;
-        pthread_mutex_unlock(&sender.lock);
-        store_close(sender.store);
-        sender.store = NULL;
+    atomic_store(&b->stopping, false);
+    b->head = b->count = 0;
+    pthread_mutex_lock(&b->lock);
+    b->running = true;
+    pthread_mutex_unlock(&b->lock);
+    if (pthread_create(&b->tid, NULL, sender_main, b) != 0) {
+        pthread_mutex_lock(&b->lock);
+        b->running = false;
+        pthread_mutex_unlock(&b->lock);
+        store_close(b->store);
+        b->store = NULL;
         return SB_EIO;
     }
     return SB_OK;
 }
 
-void api_botapi_webhooks_stop(void) {
-    pthread_mutex_lock(&sender.lock);
-    if (!sender.running) {
-        pthread_mutex_unlock(&sender.lock);
+void api_botapi_sender_stop(api_botapi *b) {
+    pthread_mutex_lock(&b->lock);
+    if (!b->running) {
+        pthread_mutex_unlock(&b->lock);
         return;
     }
-    atomic_store(&sender.stopping, true);
-    sender.running = false;
-    pthread_cond_broadcast(&sender.cond);
-    pthread_mutex_unlock(&sender.lock);
-    pthread_join(sender.tid, NULL);
-    store_close(sender.store);
-    sender.store = NULL;
-    sender.count = 0;
+    atomic_store(&b->stopping, true);
+    b->running = false;
+    pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+    pthread_join(b->tid, NULL);
+    store_close(b->store);
+    b->store = NULL;
+    b->count = 0;
 }

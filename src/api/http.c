@@ -39,16 +39,6 @@
 
 #include "api/api_int.h"
 
-static struct {
-    api_router router;
-    h2o_globalconf_t config;
-    api_thread *threads;
-    int nthreads;
-    int web_fd;
-    char healthz[160];
-    size_t healthz_len;
-} server = {.web_fd = -1};
-
 static _Thread_local api_thread *current_thread;
 
 /* h2o keeps freed buffers and pool chunks in per-thread recycle lists
@@ -61,14 +51,7 @@ const char *__lsan_default_suppressions(void) {
     return "leak:h2o_mem_alloc_recycle\nleak:h2o_multithread_create_queue\n";
 }
 
-const api_router *api_server_router(void) { return &server.router; }
-int api_server_thread_count(void) { return server.nthreads; }
-api_thread *api_server_thread(int index) { return &server.threads[index]; }
-const char *api_server_healthz(size_t *len_out) {
-    *len_out = server.healthz_len;
-    return server.healthz;
-}
-bool api_server_web_enabled(void) { return server.web_fd >= 0; }
+api_server *api_ctx_server(const api_ctx *c) { return c->request->thread->server; }
 
 /* ---- answers ---- */
 
@@ -303,7 +286,8 @@ static const char *content_type_for(const char *path) {
  * segments: no "." or ".." and no hidden files, no backslashes; the last
  * component may not be a symbolic link. */
 static void serve_static(api_ctx *c, const char *path, size_t path_len) {
-    if (server.web_fd < 0) {
+    api_server *srv = api_ctx_server(c);
+    if (srv->web_fd < 0) {
         api_reply_error(c, 404, "not_found", "no such file");
         return;
     }
@@ -327,7 +311,7 @@ static void serve_static(api_ctx *c, const char *path, size_t path_len) {
         }
         seg += seg_len + (slash ? 1 : 0);
     }
-    int fd = openat(server.web_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    int fd = openat(srv->web_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SB_HTTP_STATIC_FILE_BYTES_MAX) {
         if (fd >= 0) close(fd);
@@ -490,8 +474,8 @@ static int pipeline(api_ctx *c, int method_group) {
         return unmatched_slot;
     }
     char allow[96];
-    int m = api_router_match(&server.router, req->input.method.base, req->input.method.len, req->path.base, path_len,
-                             &rq->match, allow, sizeof allow);
+    int m = api_router_match(&rq->thread->server->router, req->input.method.base, req->input.method.len, req->path.base,
+                             path_len, &rq->match, allow, sizeof allow);
     if (m == API_MATCH_NOT_FOUND) {
         bool api_path = (path_len >= 5 && memcmp(req->path.base, "/api/", 5) == 0) ||
                         (path_len == 4 && memcmp(req->path.base, "/api", 4) == 0);
@@ -601,12 +585,13 @@ int api_header_get(const api_ctx *c, const char *name, const char **value_out, s
     return SB_ENOTFOUND;
 }
 
-static void access_log(const h2o_req_t *req, int slot, int status, uint64_t duration_ns, int method_group) {
+static void access_log(const api_server *srv, const h2o_req_t *req, int slot, int status, uint64_t duration_ns,
+                       int method_group) {
     bool quiet = false;
     const char *route_label = "unmatched";
     const char *method = api_method_group_name(method_group);
     if (slot < SB_HTTP_ROUTES_MAX) {
-        const api_route *rt = &server.router.routes[slot];
+        const api_route *rt = &srv->router.routes[slot];
         route_label = rt->pattern;
         quiet = strcmp(rt->pattern, "/healthz") == 0 || strcmp(rt->pattern, "/metrics") == 0;
     } else if (slot >= API_SLOT_STATIC) {
@@ -637,7 +622,13 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     rq.match.nparams = 0;
     rq.client_addr[0] = '\0';
     memset(rq.param_values, 0, sizeof rq.param_values);
-    api_ctx c = {.store = t->store, .principal = NULL, .token = NULL, .body = NULL, .now_ms = 0, .request = &rq};
+    api_ctx c = {.app = t->server->app,
+                 .store = t->store,
+                 .principal = NULL,
+                 .token = NULL,
+                 .body = NULL,
+                 .now_ms = 0,
+                 .request = &rq};
     /* h2o stamped the request with the loop's cached wall clock: no clock call */
     c.now_ms = (int64_t)req->processed_at.at.tv_sec * 1000 + req->processed_at.at.tv_usec / 1000;
     if (c.now_ms <= 0) c.now_ms = sb_now_ms();
@@ -645,7 +636,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     int slot = pipeline(&c, method_group);
     uint64_t duration_ns = (uint64_t)sb_mono_ns() - start_ns;
     api_metrics_record(t->metrics, slot, rq.status, duration_ns);
-    access_log(req, slot, rq.status, duration_ns, method_group);
+    access_log(t->server, req, slot, rq.status, duration_ns, method_group);
     return 0;
 }
 
@@ -918,9 +909,9 @@ static int listen_socket(const char *bind_addr, int port, int *fd_out, int *port
     return SB_OK;
 }
 
-static void free_threads(void) {
-    for (int i = 0; i < server.nthreads; i++) {
-        api_thread *t = &server.threads[i];
+static void free_threads(api_server *srv) {
+    for (int i = 0; i < srv->nthreads; i++) {
+        api_thread *t = &srv->threads[i];
         if (t->queue) {
             h2o_multithread_unregister_receiver(t->queue, &t->receiver);
             h2o_multithread_destroy_queue(t->queue);
@@ -940,16 +931,19 @@ static void free_threads(void) {
         store_close(t->store);
         sb_free(t->metrics);
     }
-    sb_free(server.threads);
-    server.threads = NULL;
-    server.nthreads = 0;
-    if (server.web_fd >= 0) close(server.web_fd);
-    server.web_fd = -1;
+    sb_free(srv->threads);
+    srv->threads = NULL;
+    srv->nthreads = 0;
+    if (srv->web_fd >= 0) close(srv->web_fd);
+    srv->web_fd = -1;
+    if (srv->config_ready) h2o_config_dispose(&srv->config);
+    srv->config_ready = false;
 }
 
 /* Open the store, migrate it and note the schema version for /healthz. */
-static int prepare_store(const char *location) {
+static int prepare_store(api_server *srv) {
     store *s;
+    const char *location = srv->cfg.data_location;
     int result = store_open(location, NULL, &s);
     if (result != SB_OK) {
         sb_log(SB_LOG_ERROR, "http.store", "cannot open the store at %s: %s", location, sb_strerror(result));
@@ -963,61 +957,79 @@ static int prepare_store(const char *location) {
         sb_log(SB_LOG_ERROR, "http.store", "cannot migrate the store: %s", sb_strerror(result));
         return result;
     }
-    int n = snprintf(server.healthz, sizeof server.healthz, "{\"status\":\"ok\",\"schema\":%d,\"version\":\"%s\"}",
-                     version, SB_VERSION);
-    server.healthz_len = (size_t)n;
+    int n = snprintf(srv->healthz, sizeof srv->healthz, "{\"status\":\"ok\",\"schema\":%d,\"version\":\"%s\"}", version,
+                     SB_VERSION);
+    srv->healthz_len = (size_t)n;
     return SB_OK;
 }
 
-int api_server_run(const api_server_config *cfg) {
-    if (!cfg || cfg->threads < 1 || cfg->threads > SB_THREADS_MAX || cfg->port < 0 || cfg->port > 65535 ||
+int api_server_new(sb_app *app, const api_server_config *cfg, api_server **out) {
+    *out = NULL;
+    if (!app || !cfg || cfg->threads < 1 || cfg->threads > SB_THREADS_MAX || cfg->port < 0 || cfg->port > 65535 ||
         !cfg->bind_addr || !cfg->data_location)
         return SB_EINVAL;
+    api_server *srv = sb_calloc(1, sizeof *srv);
+    if (!srv) return SB_ENOMEM;
+    srv->app = app;
+    srv->cfg = *cfg;
+    srv->web_fd = -1;
+    api_router_init(&srv->router);
+    api_routes_register_all(&srv->router);
+    const char *why;
+    if (api_router_check(&srv->router, &why) != SB_OK) {
+        sb_log(SB_LOG_ERROR, "http.routes", "%s", why);
+        sb_free(srv);
+        return SB_EINTERNAL;
+    }
+    api_ws_registry_init(srv);
+    *out = srv;
+    return SB_OK;
+}
+
+int api_server_port(const api_server *srv) { return srv->port; }
+
+int api_server_start(api_server *srv) {
+    if (srv->running || srv->threads) return SB_EBUSY;
+    const api_server_config *cfg = &srv->cfg;
     json_set_alloc_funcs(sb_malloc, sb_free);
     signal(SIGPIPE, SIG_IGN);
-    int result = prepare_store(cfg->data_location);
+    int result = prepare_store(srv);
     if (result != SB_OK) return result;
-
-    api_router_init(&server.router);
-    api_routes_register_all(&server.router);
-    const char *why;
-    if ((result = api_router_check(&server.router, &why)) != SB_OK) {
-        sb_log(SB_LOG_ERROR, "http.routes", "%s", why);
-        return result;
-    }
-    server.web_fd = -1;
+    srv->web_fd = -1;
     if (cfg->web_dir && *cfg->web_dir) {
-        server.web_fd = open(cfg->web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (server.web_fd < 0)
+        srv->web_fd = open(cfg->web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (srv->web_fd < 0)
             sb_log(SB_LOG_WARN, "http.web", "no static files: cannot open %s: %s", cfg->web_dir, strerror(errno));
     }
 
-    h2o_config_init(&server.config);
-    server.config.server_name = h2o_iovec_init(H2O_STRLIT("socialbank"));
+    h2o_config_init(&srv->config);
+    srv->config_ready = true;
+    srv->config.server_name = h2o_iovec_init(H2O_STRLIT("socialbank"));
     /* the largest route cap (POST /api/ingest); the pipeline applies each route's own */
-    server.config.max_request_entity_size = SB_HTTP_INGEST_BODY_BYTES_MAX;
+    srv->config.max_request_entity_size = SB_HTTP_INGEST_BODY_BYTES_MAX;
     /* ours answers 408 first (on_request_timeout); h2o's closes a second later */
-    server.config.http1.req_timeout = SB_HTTP_REQUEST_TIMEOUT_MS + 1000;
-    server.config.http1.upgrade_to_http2 = 0;
-    server.config.http2.idle_timeout = SB_HTTP_IDLE_TIMEOUT_MS;
-    h2o_hostconf_t *host = h2o_config_register_host(&server.config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    srv->config.http1.req_timeout = SB_HTTP_REQUEST_TIMEOUT_MS + 1000;
+    srv->config.http1.upgrade_to_http2 = 0;
+    srv->config.http2.idle_timeout = SB_HTTP_IDLE_TIMEOUT_MS;
+    h2o_hostconf_t *host = h2o_config_register_host(&srv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof *handler);
     handler->on_req = on_req;
     h2o_filter_t *filter = h2o_create_filter(&host->fallback_path, sizeof *filter);
     filter->on_setup_ostream = on_setup_error_ostream;
 
-    server.threads = sb_calloc((size_t)cfg->threads, sizeof *server.threads);
-    if (!server.threads) {
-        h2o_config_dispose(&server.config);
+    srv->threads = sb_calloc((size_t)cfg->threads, sizeof *srv->threads);
+    if (!srv->threads) {
+        free_threads(srv);
         return SB_ENOMEM;
     }
-    server.nthreads = cfg->threads;
+    srv->nthreads = cfg->threads;
     int port = cfg->port;
-    for (int i = 0; i < server.nthreads; i++)
-        server.threads[i].listen_fd = -1;
-    for (int i = 0; i < server.nthreads && result == SB_OK; i++) {
-        api_thread *t = &server.threads[i];
+    for (int i = 0; i < srv->nthreads; i++)
+        srv->threads[i].listen_fd = -1;
+    for (int i = 0; i < srv->nthreads && result == SB_OK; i++) {
+        api_thread *t = &srv->threads[i];
+        t->server = srv;
         t->index = i;
         result = listen_socket(cfg->bind_addr, port, &t->listen_fd, &port);
         if (result != SB_OK) break;
@@ -1032,61 +1044,85 @@ int api_server_run(const api_server_config *cfg) {
             break;
         }
         t->loop = h2o_evloop_create();
-        h2o_context_init(&t->ctx, t->loop, &server.config);
+        h2o_context_init(&t->ctx, t->loop, &srv->config);
         t->accept_ctx.ctx = &t->ctx;
-        t->accept_ctx.hosts = server.config.hosts;
+        t->accept_ctx.hosts = srv->config.hosts;
         t->queue = h2o_multithread_create_queue(t->loop);
         h2o_multithread_register_receiver(t->queue, &t->receiver, on_thread_messages);
     }
     if (result != SB_OK) {
-        free_threads();
-        h2o_config_dispose(&server.config);
+        free_threads(srv);
         return result;
     }
 
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    api_ws_registry_open();
-    api_botapi_wake_open();
-    for (int i = 0; i < server.nthreads; i++) {
-        api_thread *t = &server.threads[i];
+    api_ws_registry_open(srv);
+    result = api_botapi_start(srv);
+    for (int i = 0; result == SB_OK && i < srv->nthreads; i++) {
+        api_thread *t = &srv->threads[i];
         if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
             sb_log(SB_LOG_ERROR, "http.thread", "cannot start thread %d", i);
+            result = SB_EINTERNAL;
             break;
         }
         t->started = true;
     }
+    srv->port = port;
+    srv->running = true;
+    if (result != SB_OK) {
+        api_server_stop(srv);
+        return result;
+    }
     char fields[160];
-    snprintf(fields, sizeof fields, "{\"port\":%d,\"threads\":%d,\"bind\":\"%s\"}", port, server.nthreads,
+    snprintf(fields, sizeof fields, "{\"port\":%d,\"threads\":%d,\"bind\":\"%s\"}", port, srv->nthreads,
              cfg->bind_addr);
     sb_log_fields(SB_LOG_INFO, "http.listen", fields, "listening on %s port %d with %d threads", cfg->bind_addr, port,
-                  server.nthreads);
+                  srv->nthreads);
+    return SB_OK;
+}
 
-    int sig = 0;
-    bool all_started = server.threads[server.nthreads - 1].started;
-    if (all_started) sigwait(&signals, &sig);
-    sb_log(SB_LOG_INFO, "http.stopping", "signal %d: stopping gracefully", sig);
-
-    api_ws_registry_close();
-    api_botapi_wake_close();
-    for (int i = 0; i < server.nthreads; i++) {
-        api_thread *t = &server.threads[i];
+void api_server_stop(api_server *srv) {
+    if (!srv || !srv->running) return;
+    api_ws_registry_close(srv);
+    api_botapi_wake_close(srv);
+    for (int i = 0; i < srv->nthreads; i++) {
+        api_thread *t = &srv->threads[i];
+        if (!t->started) continue;
         api_thread_msg *msg = sb_calloc(1, sizeof *msg);
         SB_ASSERT(msg != NULL); /* a shutdown that cannot be delivered would hang */
         msg->kind = API_MSG_SHUTDOWN;
         h2o_multithread_send_message(&t->receiver, &msg->super);
     }
-    for (int i = 0; i < server.nthreads; i++)
-        if (server.threads[i].started) pthread_join(server.threads[i].tid, NULL);
+    for (int i = 0; i < srv->nthreads; i++)
+        if (srv->threads[i].started) pthread_join(srv->threads[i].tid, NULL);
+    api_botapi_stop(srv);
     /* messages that arrived after a loop stopped */
-    for (int i = 0; i < server.nthreads; i++)
-        h2o_evloop_run(server.threads[i].loop, 0);
-    free_threads();
-    h2o_config_dispose(&server.config);
-    pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
+    for (int i = 0; i < srv->nthreads; i++)
+        h2o_evloop_run(srv->threads[i].loop, 0);
+    free_threads(srv);
+    srv->running = false;
     sb_log(SB_LOG_INFO, "http.stop", "stopped");
-    return all_started ? SB_OK : SB_EIO;
+}
+
+void api_server_free(api_server *srv) {
+    if (!srv) return;
+    api_server_stop(srv);
+    api_ws_registry_dispose(srv);
+    sb_free(srv);
+}
+
+int api_server_run(api_server *srv) {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    int result = api_server_start(srv);
+    if (result == SB_OK) {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        sb_log(SB_LOG_INFO, "http.stopping", "signal %d: stopping gracefully", sig);
+        api_server_stop(srv);
+    }
+    pthread_sigmask(SIG_UNBLOCK, &signals, NULL);
+    return result;
 }

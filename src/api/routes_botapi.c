@@ -525,25 +525,14 @@ static int param_markup(botapi_call *call, bool inline_only, char **payload_out,
 
 /* ---- rate limits ---- */
 
-/* Token buckets in thousandths of a message, shared by all threads. */
-typedef struct {
-    int64_t key_a, key_b;
-    int64_t level_milli;
-    int64_t at_ms;
-} rate_bucket;
-static struct {
-    pthread_mutex_t lock;
-    rate_bucket buckets[SB_BOTAPI_RATE_BUCKETS];
-} rates = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
 /* Take one message from the bucket of (a, b) refilled at per_ms_milli thousandths per ms up to capacity;
  * 0 when allowed, else the seconds until one is there. */
-static int bucket_take(int64_t a, int64_t b, int64_t capacity, int64_t refill_ms_per_message, int64_t now_ms) {
+static int bucket_take(api_botapi *state, int64_t a, int64_t b, int64_t capacity, int64_t refill_ms_per_message,
+                       int64_t now_ms) {
     uint64_t h = (uint64_t)a * 0x9E3779B97F4A7C15ull ^ (uint64_t)b * 0xC2B2AE3D27D4EB4Full;
-    rate_bucket *k = &rates.buckets[h % SB_BOTAPI_RATE_BUCKETS];
-    if (k->key_a != a || k->key_b != b || k->at_ms == 0) {
-        *k = (rate_bucket){.key_a = a, .key_b = b, .level_milli = capacity * 1000, .at_ms = now_ms};
-    }
+    api_botapi_bucket *k = &state->buckets[h % SB_BOTAPI_RATE_BUCKETS];
+    if (k->key_a != a || k->key_b != b || k->at_ms == 0)
+        *k = (api_botapi_bucket){.key_a = a, .key_b = b, .level_milli = capacity * 1000, .at_ms = now_ms};
     int64_t elapsed = now_ms > k->at_ms ? now_ms - k->at_ms : 0;
     k->level_milli += elapsed * 1000 / refill_ms_per_message;
     if (k->level_milli > capacity * 1000) k->level_milli = capacity * 1000;
@@ -558,23 +547,24 @@ static int bucket_take(int64_t a, int64_t b, int64_t capacity, int64_t refill_ms
 
 /* One message to chat by the bot: 0 when within the limits, else retry_after seconds (nothing is taken then from
  * the buckets that allowed it: close enough, and errs on the strict side). */
-static int rate_check(int64_t bot_id, const messenger_botapi_chat *chat, int64_t now_ms) {
-    pthread_mutex_lock(&rates.lock);
-    int wait = bucket_take(bot_id, 0, SB_BOTAPI_RATE_BOT_PER_S, 1000 / SB_BOTAPI_RATE_BOT_PER_S, now_ms);
+static int rate_check(api_botapi *state, int64_t bot_id, const messenger_botapi_chat *chat, int64_t now_ms) {
+    pthread_mutex_lock(&state->rate_lock);
+    int wait = bucket_take(state, bot_id, 0, SB_BOTAPI_RATE_BOT_PER_S, 1000 / SB_BOTAPI_RATE_BOT_PER_S, now_ms);
     if (wait == 0) {
         if (chat->kind == MESSENGER_CHAT_DIRECT)
-            wait =
-                bucket_take(bot_id, chat->chat_id, SB_BOTAPI_RATE_CHAT_BURST, 1000 / SB_BOTAPI_RATE_CHAT_PER_S, now_ms);
+            wait = bucket_take(state, bot_id, chat->chat_id, SB_BOTAPI_RATE_CHAT_BURST,
+                               1000 / SB_BOTAPI_RATE_CHAT_PER_S, now_ms);
         else
-            wait = bucket_take(bot_id, chat->chat_id, SB_BOTAPI_RATE_GROUP_PER_MIN,
+            wait = bucket_take(state, bot_id, chat->chat_id, SB_BOTAPI_RATE_GROUP_PER_MIN,
                                60000 / SB_BOTAPI_RATE_GROUP_PER_MIN, now_ms);
     }
-    pthread_mutex_unlock(&rates.lock);
+    pthread_mutex_unlock(&state->rate_lock);
     return wait;
 }
 
 int api_botapi_rate_limited(botapi_call *call, const messenger_botapi_chat *chat) {
-    int wait = rate_check(call->bot_id, chat, call->c->now_ms);
+    api_botapi *state = call->c->request->thread->server->botapi;
+    int wait = state ? rate_check(state, call->bot_id, chat, call->c->now_ms) : 0;
     if (wait == 0) return SB_OK;
     api_botapi_reply_fail(call->c, 429, wait, "Too Many Requests: retry after %d", wait);
     return SB_ERATE;
@@ -683,7 +673,7 @@ static int webhook_set(botapi_call *call, const char *url, bool deleting) {
         result = messenger_botapi_webhook_set(call->s, call->bot_id, url, secret ? secret : "",
                                               has_allowed ? mask : st.allowed_updates, drop);
     if (result != SB_OK) return api_botapi_fail_internal(call, result);
-    if (url[0]) api_botapi_webhook_queue(call->bot_id);
+    if (url[0]) api_botapi_webhook_queue(call->c->request->thread->server, call->bot_id);
     json_t *body = json_pack("{s:b, s:b, s:s}", "ok", 1, "result", 1, "description",
                              deleting ? "Webhook was deleted"
                              : url[0] ? "Webhook was set"
@@ -721,7 +711,7 @@ static int m_get_webhook_info(botapi_call *call) {
 }
 
 void api_botapi_push(botapi_call *call, messenger_events *events) {
-    api_messenger_push(call->s, events);
+    api_ctx_push(call->c, events);
     messenger_events_clear(events);
 }
 
@@ -878,7 +868,8 @@ static int m_answer_callback_query(botapi_call *call) {
     char *note_text = note ? json_dumps(note, JSON_COMPACT) : NULL;
     json_decref(note);
     if (note_text) {
-        int pushed = api_ws_send_to_user((int64_t)user_id, note_text, strlen(note_text));
+        int pushed =
+            api_ws_send_to_user(call->c->request->thread->server, (int64_t)user_id, note_text, strlen(note_text));
         (void)pushed; /* a presser with no open socket just does not see it */
         free(note_text);
     }

@@ -119,7 +119,7 @@ static int post_press(api_ctx *c) {
     if (result != SB_OK) return result;
     messenger_events events = {0};
     result = messenger_bot_press(c->store, c->principal->user_id, chat_id, seq, data, &events);
-    if (result == SB_OK) api_messenger_push(c->store, &events);
+    if (result == SB_OK) api_ctx_push(c, &events);
     messenger_events_clear(&events);
     switch (result) {
     case SB_OK:
@@ -225,7 +225,7 @@ static int post_bot_message(api_ctx *c) {
     messenger_events events = {0};
     result = messenger_send(c->store, &req, c->now_ms, &m, &duplicate, &events);
     free(payload); /* jansson's allocation */
-    if (result == SB_OK) api_messenger_push(c->store, &events);
+    if (result == SB_OK) api_ctx_push(c, &events);
     messenger_events_clear(&events);
     switch (result) {
     case SB_OK:

@@ -3,7 +3,7 @@
  * chatpay.h: send, request, split, bill and top-up from a chat, pay /
  * decline / cancel a payment message, read one with its shares, and mute
  * the bank's notices.  Customers only.  Every change is pushed to the
- * members' WebSockets through api_messenger_push (chatpay calls it after
+ * members' WebSockets through api_thread_push (chatpay calls it after
  * each commit).
  *
  * Answers follow the messenger routes for the chat (a non-member or an
@@ -21,9 +21,10 @@
 
 /* ---- context and helpers ---- */
 
+/* chatpay pushes over the request's own connection: arg is its loop thread. */
 static void push_events(store *s, const messenger_events *events, void *arg) {
-    (void)arg;
-    api_messenger_push(s, events);
+    (void)s;
+    api_thread_push(arg, events);
 }
 
 /* The chatpay context of this request; 503 answered while payments are down. */
@@ -31,6 +32,7 @@ static int chatpay_context(api_ctx *c, chatpay_ctx *out) {
     memset(out, 0, sizeof *out);
     if (api_payments_ctx(c, &out->ops) != SB_OK) return SB_ECLOSED;
     out->push = push_events;
+    out->push_arg = c->request->thread;
     return SB_OK;
 }
 

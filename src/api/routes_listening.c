@@ -6,7 +6,7 @@
  * agents, API keys, statistics, alerts, suggestion groups, advocates and
  * thanks, consents, leads, erasure of an author.  A thin layer over
  * listening.h: each request opens a listening context over its thread's
- * store with the configuration serve set (api_listening_set) and closes it.
+ * store with the application context's configuration (c->app) and closes it.
  *
  * Roles: agents work cases; analysts read everything, correct labels and
  * see alerts; marketers see reputation, suggestions, advocates and leads and
@@ -20,23 +20,6 @@
 
 #include "api/api_int.h"
 
-/* Set by serve before the loops start, cleared after. */
-static listening_config listening_base;
-static bool listening_ready;
-static listening_reply_hook listening_reply;
-
-void api_listening_set(const listening_config *cfg) {
-    if (cfg) {
-        listening_base = *cfg;
-        listening_ready = true;
-    } else {
-        sodium_memzero(&listening_base, sizeof listening_base);
-        listening_ready = false;
-    }
-}
-
-void api_listening_reply_hook_set(listening_reply_hook hook) { listening_reply = hook; }
-
 #define ROLES_CASES (IDENTITY_ROLE_AGENT | IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_ADMIN)
 #define ROLES_ANALYSIS (IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_ADMIN)
 #define ROLES_INSIGHT (IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_MARKETER | IDENTITY_ROLE_ADMIN)
@@ -48,14 +31,11 @@ void api_listening_reply_hook_set(listening_reply_hook hook) { listening_reply =
  * listening is not configured. */
 static int open_listening(api_ctx *c, listening **out) {
     *out = NULL;
-    if (!listening_ready) {
+    if (!c->app->listening_ready) {
         api_reply_error(c, 503, "unavailable", "listening is not running on this server");
         return SB_ECLOSED;
     }
-    listening_config cfg = listening_base;
-    if (listening_reply.deliver) cfg.reply_hook = listening_reply;
-    int result = listening_open(c->store, &cfg, out);
-    sodium_memzero(&cfg, sizeof cfg);
+    int result = listening_open(c->store, &c->app->listening, out);
     if (result != SB_OK) api_reply_sb_error(c, result, "cannot open listening");
     return result;
 }

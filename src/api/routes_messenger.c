@@ -181,7 +181,7 @@ static void reply_refusal(api_ctx *c, const refusal *r) {
 static int finish(api_ctx *c, int result, messenger_events *events, const refusal *own, refusal_map_fn map,
                   int64_t chat_id, bool *done) {
     if (events) {
-        if (result == SB_OK) api_messenger_push(c->store, events);
+        if (result == SB_OK) api_ctx_push(c, events);
         messenger_events_clear(events);
     }
     *done = result != SB_OK;
@@ -511,8 +511,7 @@ static int reply_history(api_ctx *c, int64_t chat_id, bool channel) {
     int64_t before, after, limit;
     int result = query_int64(c, "before", 0, INT64_MAX, &before);
     if (result == SB_OK) result = query_int64(c, "after", 0, INT64_MAX, &after);
-    if (result == SB_OK)
-        result = query_int64(c, "limit", API_MESSAGES_PAGE_DEFAULT, SB_MESSENGER_PAGE_MAX, &limit);
+    if (result == SB_OK) result = query_int64(c, "limit", API_MESSAGES_PAGE_DEFAULT, SB_MESSENGER_PAGE_MAX, &limit);
     if (result != SB_OK) return result;
     if (limit == 0) limit = API_MESSAGES_PAGE_DEFAULT;
     if (channel) {
@@ -654,6 +653,8 @@ static int post_channel_comment(api_ctx *c) {
     messenger_message m = {0};
     messenger_events events = {0};
     result = messenger_channel_comment(c->store, c->principal->user_id, seq, text, client_id, c->now_ms, &m, &events);
+    /* A new comment (a repeated client_id has no events) goes to listening. */
+    if (result == SB_OK && events.count > 0 && c->app->comment_hook) c->app->comment_hook(&m, c->app->comment_hook_arg);
     return finish_message(c, result, &events, NULL, comment_refusal, 0, &m, 201, NULL);
 }
 

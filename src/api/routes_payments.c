@@ -21,30 +21,14 @@
 #include "ledger/ledger.h"
 #include "payments/ops.h"
 
-/* Set by serve (api_payments_set) before the loops start, cleared after. */
-static payops_ctx payments_base;
-static bool payments_ready;
-
-void api_payments_set(const payops_ctx *base) {
-    if (base) {
-        payments_base = *base;
-        payments_base.s = NULL;
-        payments_ready = true;
-    } else {
-        memset(&payments_base, 0, sizeof payments_base);
-        payments_ready = false;
-    }
-}
-
-/* The handler's payops context; answers 503 and returns SB_ECLOSED if the
- * ledger is not running. */
+/* The handler's payops context (the application context's, over the
+ * thread's connection); answers 503 and returns SB_ECLOSED if the ledger is
+ * not running. */
 static int ops_ctx(api_ctx *c, payops_ctx *out) {
-    if (!payments_ready) {
+    if (sb_app_payments(c->app, c->store, out) != SB_OK) {
         api_reply_error(c, 503, "unavailable", "payments are not running on this server");
         return SB_ECLOSED;
     }
-    *out = payments_base;
-    out->s = c->store;
     return SB_OK;
 }
 
@@ -480,8 +464,8 @@ int api_payments_split_body(api_ctx *c, size_t members_max, int64_t *members, in
         result = body_int(c, "remainder_share", false, 0, (int64_t)members_max - 1, -1, &remainder_share);
     if (result == SB_OK) result = body_expiry(c, expires_at);
     if (result != SB_OK) return result;
-    *spec = (payments_split_spec){
-        .count = member_count, .subtotal_minor = subtotal, .tax_minor = tax, .tip_minor = tip};
+    *spec =
+        (payments_split_spec){.count = member_count, .subtotal_minor = subtotal, .tax_minor = tax, .tip_minor = tip};
     int mode = -1;
     for (size_t i = 0; i < SB_ARRAY_LEN(split_modes); i++)
         if (strcmp(mode_name ? mode_name : "equal", split_modes[i]) == 0) mode = (int)i;
@@ -711,13 +695,6 @@ static int get_ledger_verify(api_ctx *c) {
 /* ---- shared with the other money routes (api_int.h) ---- */
 
 int api_payments_ctx(api_ctx *c, payops_ctx *out) { return ops_ctx(c, out); }
-
-int api_payments_base(store *s, payops_ctx *out) {
-    if (!payments_ready) return SB_ECLOSED;
-    *out = payments_base;
-    out->s = s;
-    return SB_OK;
-}
 
 int api_payments_reply_error(api_ctx *c, int result, const payops_receipt *why) {
     return reply_ops_error(c, result, why);

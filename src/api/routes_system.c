@@ -9,20 +9,20 @@
 #include "api/api_int.h"
 
 static int get_healthz(api_ctx *c) {
-    size_t len;
-    const char *body = api_server_healthz(&len);
-    api_reply_static(c, 200, "application/json; charset=utf-8", body, len);
+    const api_server *srv = api_ctx_server(c);
+    api_reply_static(c, 200, "application/json; charset=utf-8", srv->healthz, srv->healthz_len);
     return SB_OK;
 }
 
 static int get_metrics(api_ctx *c) {
-    int n = api_server_thread_count();
+    const api_server *srv = api_ctx_server(c);
+    int n = srv->nthreads;
     api_metrics *per_thread[SB_THREADS_MAX];
     for (int i = 0; i < n; i++)
-        per_thread[i] = api_server_thread(i)->metrics;
+        per_thread[i] = srv->threads[i].metrics;
     sb_buf text;
     sb_buf_init(&text, API_METRICS_TEXT_BYTES_MAX);
-    int result = api_metrics_render(api_server_router(), per_thread, n, &text);
+    int result = api_metrics_render(&srv->router, per_thread, n, &text);
     if (result != SB_OK) return result;
     api_reply_raw(c, 200, "text/plain; version=0.0.4; charset=utf-8", text.data, text.len);
     sb_buf_free(&text);
@@ -41,7 +41,8 @@ static json_t *roles_json(int roles) {
 }
 
 static int get_routes(api_ctx *c) {
-    const api_router *r = api_server_router();
+    const api_server *srv = api_ctx_server(c);
+    const api_router *r = &srv->router;
     json_t *list = json_array();
     if (!list) return SB_ENOMEM;
     for (int i = 0; i < r->count; i++) {
@@ -54,7 +55,7 @@ static int get_routes(api_ctx *c) {
             return SB_ENOMEM;
         }
     }
-    if (api_server_web_enabled())
+    if (srv->web_fd >= 0)
         json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "method", "GET", "path", "/*", "roles", "public"));
     api_reply_json(c, 200, json_pack("{s:o}", "routes", list));
     return SB_OK;

@@ -38,9 +38,6 @@
 
 #include "api/api_int.h"
 
-/* Buckets of the cross-thread registry. */
-#define WS_REGISTRY_BUCKETS 4096
-
 struct api_ws_conn {
     h2o_websocket_conn_t *ws;
     api_thread *thread;
@@ -52,7 +49,7 @@ struct api_ws_conn {
     uint32_t window_count;
     int64_t last_seen_ms;
     bool doomed;
-    bool dirty;                        /* on the thread's dirty list */
+    bool dirty; /* on the thread's dirty list */
     api_ws_conn *dirty_prev, *dirty_next;
     uint64_t id;
     h2o_timeout_entry_t close_entry;
@@ -66,53 +63,50 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size
 /* The loop thread running on this OS thread (NULL elsewhere). */
 static _Thread_local api_thread *ws_current_thread;
 
-typedef struct presence {
-    int64_t user_id;
-    uint64_t thread_mask;
-    struct presence *next;
-} presence;
+typedef api_ws_presence presence;
 
-static struct {
-    pthread_mutex_t lock;
-    bool open;
-    presence *buckets[WS_REGISTRY_BUCKETS];
-} registry = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* Per-thread ordered inboxes: pushes from other threads, FIFO.  One
- * h2o message wakes the thread when its inbox turns non-empty. */
-static struct {
-    pthread_mutex_t lock;
-    api_thread_msg *head, *tail;
-} inboxes[SB_THREADS_MAX];
-static pthread_once_t inboxes_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void inboxes_init(void) {
+void api_ws_registry_init(api_server *srv) {
+    pthread_mutex_init(&srv->registry_lock, NULL);
+    pthread_mutex_init(&srv->order_lock, NULL);
     for (int i = 0; i < SB_THREADS_MAX; i++)
-        pthread_mutex_init(&inboxes[i].lock, NULL);
+        pthread_mutex_init(&srv->inboxes[i].lock, NULL);
 }
 
-void api_ws_order_lock(void) { pthread_mutex_lock(&order_lock); }
-void api_ws_order_unlock(void) { pthread_mutex_unlock(&order_lock); }
+void api_ws_registry_dispose(api_server *srv) {
+    for (int i = 0; i < SB_THREADS_MAX; i++) {
+        api_thread_msg *msg = srv->inboxes[i].head;
+        while (msg) {
+            api_thread_msg *next = msg->inbox_next;
+            sb_free(msg);
+            msg = next;
+        }
+        pthread_mutex_destroy(&srv->inboxes[i].lock);
+    }
+    pthread_mutex_destroy(&srv->order_lock);
+    pthread_mutex_destroy(&srv->registry_lock);
+}
+
+void api_ws_order_lock(api_server *srv) { pthread_mutex_lock(&srv->order_lock); }
+void api_ws_order_unlock(api_server *srv) { pthread_mutex_unlock(&srv->order_lock); }
 
 /* Append msg (taken) to thread t's inbox; wake t if it was empty. */
 static int inbox_put(api_thread *t, api_thread_msg *msg) {
     api_thread_msg *wake = NULL;
-    pthread_mutex_lock(&inboxes[t->index].lock);
+    pthread_mutex_lock(&t->server->inboxes[t->index].lock);
     msg->inbox_next = NULL;
-    if (!inboxes[t->index].head) {
+    if (!t->server->inboxes[t->index].head) {
         wake = sb_calloc(1, sizeof *wake);
         if (!wake) {
-            pthread_mutex_unlock(&inboxes[t->index].lock);
+            pthread_mutex_unlock(&t->server->inboxes[t->index].lock);
             sb_free(msg);
             return SB_ENOMEM;
         }
-        inboxes[t->index].head = msg;
+        t->server->inboxes[t->index].head = msg;
     } else {
-        inboxes[t->index].tail->inbox_next = msg;
+        t->server->inboxes[t->index].tail->inbox_next = msg;
     }
-    inboxes[t->index].tail = msg;
-    pthread_mutex_unlock(&inboxes[t->index].lock);
+    t->server->inboxes[t->index].tail = msg;
+    pthread_mutex_unlock(&t->server->inboxes[t->index].lock);
     if (wake) {
         wake->kind = API_MSG_WS_SEND; /* no users: just "drain your inbox" */
         h2o_multithread_send_message(&t->receiver, &wake->super);
@@ -124,10 +118,10 @@ static void deliver_one(api_thread *t, const api_thread_msg *msg);
 
 /* Write everything in t's inbox, oldest first (on t). */
 static void inbox_drain(api_thread *t) {
-    pthread_mutex_lock(&inboxes[t->index].lock);
-    api_thread_msg *msg = inboxes[t->index].head;
-    inboxes[t->index].head = inboxes[t->index].tail = NULL;
-    pthread_mutex_unlock(&inboxes[t->index].lock);
+    pthread_mutex_lock(&t->server->inboxes[t->index].lock);
+    api_thread_msg *msg = t->server->inboxes[t->index].head;
+    t->server->inboxes[t->index].head = t->server->inboxes[t->index].tail = NULL;
+    pthread_mutex_unlock(&t->server->inboxes[t->index].lock);
     while (msg) {
         api_thread_msg *next = msg->inbox_next;
         deliver_one(t, msg);
@@ -141,33 +135,32 @@ static size_t user_hash(int64_t user_id, size_t buckets) {
     return (size_t)(x >> 32) % buckets;
 }
 
-void api_ws_registry_open(void) {
-    pthread_once(&inboxes_once, inboxes_init);
-    pthread_mutex_lock(&registry.lock);
-    registry.open = true;
-    pthread_mutex_unlock(&registry.lock);
+void api_ws_registry_open(api_server *srv) {
+    pthread_mutex_lock(&srv->registry_lock);
+    srv->registry_open = true;
+    pthread_mutex_unlock(&srv->registry_lock);
 }
 
-void api_ws_registry_close(void) {
-    pthread_mutex_lock(&registry.lock);
-    registry.open = false;
-    for (size_t i = 0; i < WS_REGISTRY_BUCKETS; i++) {
-        presence *p = registry.buckets[i];
+void api_ws_registry_close(api_server *srv) {
+    pthread_mutex_lock(&srv->registry_lock);
+    srv->registry_open = false;
+    for (size_t i = 0; i < API_WS_REGISTRY_BUCKETS; i++) {
+        presence *p = srv->registry[i];
         while (p) {
             presence *next = p->next;
             sb_free(p);
             p = next;
         }
-        registry.buckets[i] = NULL;
+        srv->registry[i] = NULL;
     }
-    pthread_mutex_unlock(&registry.lock);
+    pthread_mutex_unlock(&srv->registry_lock);
 }
 
 /* Mark (present=true) or clear the thread's bit for user_id. */
-static int registry_set(int64_t user_id, int thread_index, bool present) {
+static int registry_set(api_server *srv, int64_t user_id, int thread_index, bool present) {
     int result = SB_OK;
-    pthread_mutex_lock(&registry.lock);
-    presence **slot = &registry.buckets[user_hash(user_id, WS_REGISTRY_BUCKETS)];
+    pthread_mutex_lock(&srv->registry_lock);
+    presence **slot = &srv->registry[user_hash(user_id, API_WS_REGISTRY_BUCKETS)];
     while (*slot && (*slot)->user_id != user_id)
         slot = &(*slot)->next;
     if (present) {
@@ -189,38 +182,38 @@ static int registry_set(int64_t user_id, int thread_index, bool present) {
             sb_free(gone);
         }
     }
-    pthread_mutex_unlock(&registry.lock);
+    pthread_mutex_unlock(&srv->registry_lock);
     return result;
 }
 
 /* Presence of user_id (lock held), or NULL. */
-static presence *presence_find(int64_t user_id) {
-    presence *p = registry.buckets[user_hash(user_id, WS_REGISTRY_BUCKETS)];
+static presence *presence_find(api_server *srv, int64_t user_id) {
+    presence *p = srv->registry[user_hash(user_id, API_WS_REGISTRY_BUCKETS)];
     while (p && p->user_id != user_id)
         p = p->next;
     return p;
 }
 
-int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json_text, size_t len) {
+int api_ws_send_to_users(api_server *srv, const int64_t *user_ids, size_t count, const char *json_text, size_t len) {
     if (len > SB_WS_MESSAGE_BYTES_MAX) return SB_ELIMIT;
     if (count == 0) return SB_OK;
     if (count > SB_MESSENGER_RECIPIENTS_MAX) return SB_ELIMIT;
-    int nthreads = api_server_thread_count();
     api_thread *self = ws_current_thread;
     /* Pass 1 (under the lock): how many users live on each thread. */
     size_t per_thread[SB_THREADS_MAX] = {0};
     uint64_t *masks = sb_malloc(count * sizeof *masks);
     if (!masks) return SB_ENOMEM;
     int result = SB_OK;
-    pthread_mutex_lock(&registry.lock);
-    if (!registry.open) result = SB_ECLOSED;
+    pthread_mutex_lock(&srv->registry_lock);
+    int nthreads = srv->nthreads;
+    if (!srv->registry_open) result = SB_ECLOSED;
     for (size_t i = 0; result == SB_OK && i < count; i++) {
-        presence *p = presence_find(user_ids[i]);
+        presence *p = presence_find(srv, user_ids[i]);
         masks[i] = p ? p->thread_mask : 0;
         for (int t = 0; masks[i] && t < nthreads; t++)
             if (masks[i] & ((uint64_t)1 << t)) per_thread[t]++;
     }
-    pthread_mutex_unlock(&registry.lock);
+    pthread_mutex_unlock(&srv->registry_lock);
     /* Pass 2: one message per other thread (text once, then its user ids);
      * the calling loop thread's users are written to directly. */
     for (int t = 0; result == SB_OK && t < nthreads; t++) {
@@ -242,7 +235,7 @@ int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json
             if (masks[i] & ((uint64_t)1 << t)) ids[n++] = user_ids[i];
         msg->user_count = n;
         msg->user_ids = ids;
-        api_thread *target = api_server_thread(t);
+        api_thread *target = &srv->threads[t];
         if (target == self) {
             inbox_drain(self); /* what other threads pushed earlier goes first */
             deliver_one(self, msg);
@@ -255,15 +248,15 @@ int api_ws_send_to_users(const int64_t *user_ids, size_t count, const char *json
     return result;
 }
 
-int api_ws_send_to_user(int64_t user_id, const char *json_text, size_t len) {
+int api_ws_send_to_user(api_server *srv, int64_t user_id, const char *json_text, size_t len) {
     if (len > SB_WS_MESSAGE_BYTES_MAX) return SB_ELIMIT;
-    pthread_mutex_lock(&registry.lock);
-    bool present = registry.open && presence_find(user_id) != NULL;
-    bool open = registry.open;
-    pthread_mutex_unlock(&registry.lock);
+    pthread_mutex_lock(&srv->registry_lock);
+    bool present = srv->registry_open && presence_find(srv, user_id) != NULL;
+    bool open = srv->registry_open;
+    pthread_mutex_unlock(&srv->registry_lock);
     if (!open) return SB_ECLOSED;
     if (!present) return SB_ENOTFOUND;
-    return api_ws_send_to_users(&user_id, 1, json_text, len);
+    return api_ws_send_to_users(srv, &user_id, 1, json_text, len);
 }
 
 /* ---- one connection ---- */
@@ -293,7 +286,7 @@ static void ws_destroy(api_ws_conn *w) {
     while (*slot && *slot != w)
         slot = &(*slot)->bucket_next;
     if (*slot) *slot = w->bucket_next;
-    if (!user_on_thread(t, w->user_id, w) && registry_set(w->user_id, t->index, false) != SB_OK) {
+    if (!user_on_thread(t, w->user_id, w) && registry_set(t->server, w->user_id, t->index, false) != SB_OK) {
         /* clearing never allocates */
     }
     if (w->prev)
@@ -453,7 +446,8 @@ static void handle_text(api_ws_conn *w, const uint8_t *data, size_t len) {
                           .now_ms = sb_now_ms()};
         frame_types[i].fn(&f);
     } else {
-        api_ws_reply_error(w, NULL, "unknown_type", type ? "unknown message type" : "a message needs a string \"type\"");
+        api_ws_reply_error(w, NULL, "unknown_type",
+                           type ? "unknown message type" : "a message needs a string \"type\"");
     }
     json_decref(root);
 }
@@ -493,7 +487,7 @@ int api_ws_handle(api_ctx *c) {
     w->role = c->principal->role;
     w->id = ++t->ws_next_conn_id;
     w->last_seen_ms = w->window_start_ms = loop_now_ms(t);
-    if (!user_on_thread(t, w->user_id, NULL) && registry_set(w->user_id, t->index, true) != SB_OK) {
+    if (!user_on_thread(t, w->user_id, NULL) && registry_set(t->server, w->user_id, t->index, true) != SB_OK) {
         sb_free(w);
         return SB_ENOMEM;
     }
@@ -513,7 +507,7 @@ int api_ws_handle(api_ctx *c) {
     api_reply_mark(c, 101);
     /* sent by h2o once the 101 is written (the socket is not ours yet) */
     api_ws_reply_json(w, json_pack("{s:s, s:I, s:s}", "type", "hello", "user_id", (json_int_t)w->user_id, "role",
-                               identity_role_name(w->role) ? identity_role_name(w->role) : "unknown"));
+                                   identity_role_name(w->role) ? identity_role_name(w->role) : "unknown"));
     return SB_OK;
 }
 

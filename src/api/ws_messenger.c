@@ -93,7 +93,7 @@ static void batch_flush(struct api_ws_send_batch *b) {
                                               .client_id = b->items[i].client_id};
     /* Commit and push under the order lock: every device gets the events of
      * all threads' batches in commit order, which is seq order per chat. */
-    api_ws_order_lock();
+    api_ws_order_lock(t->server);
     int result = messenger_send_batch(t->store, b->reqs, n, sb_now_ms(), b->outcomes);
     if (result != SB_OK)
         sb_log(SB_LOG_ERROR, "ws.send_batch", "a batch of %zu sends failed: %s", n, sb_strerror(result));
@@ -111,14 +111,14 @@ static void batch_flush(struct api_ws_send_batch *b) {
                                    o->duplicate ? "true" : "false");
                 if (len > 0 && (size_t)len < sizeof ack) api_ws_reply_text(w, ack, (size_t)len);
             }
-            api_messenger_push(t->store, &o->events);
+            api_thread_push(t, &o->events);
         } else if (w) {
             reply_refusal(w, p->client_id, o->result);
         }
         sb_free(p->text);
         p->text = NULL;
     }
-    api_ws_order_unlock();
+    api_ws_order_unlock(t->server);
     messenger_send_outcomes_clear(b->outcomes, n);
 }
 
@@ -237,7 +237,7 @@ void api_ws_frame_receipt(const api_ws_frame *f) {
         return;
     messenger_events events = {0};
     int result = messenger_receipt(f->thread->store, f->user_id, chat_id, delivered, read, &events);
-    if (result == SB_OK) api_messenger_push(f->thread->store, &events);
+    if (result == SB_OK) api_thread_push(f->thread, &events);
     messenger_events_clear(&events);
     if (result == SB_EINVAL)
         api_ws_reply_error(f->conn, client_id, "invalid", "a receipt cannot pass the chat's last message");
@@ -254,7 +254,7 @@ void api_ws_frame_typing(const api_ws_frame *f) {
     if (!client_id_field(f, false, &client_id) || !chat_id_field(f, client_id, &chat_id)) return;
     messenger_events events = {0};
     int result = messenger_typing(f->thread->store, f->user_id, chat_id, &events);
-    if (result == SB_OK) api_messenger_push(f->thread->store, &events);
+    if (result == SB_OK) api_thread_push(f->thread, &events);
     messenger_events_clear(&events);
     if (result != SB_OK)
         reply_refusal(f->conn, client_id, result);

@@ -46,7 +46,6 @@ struct bankbot {
      * blocked by that transaction's writer).  NULL before delivery starts. */
     store *check;
     pthread_mutex_t check_lock;
-    bool attached;
 };
 
 /* ---- amounts ---- */
@@ -580,14 +579,8 @@ int bankbot_open(store *s, const bankbot_config *cfg, int64_t now_ms, bankbot **
 
 int64_t bankbot_user_id(const bankbot *b) { return b->user_id; }
 
-void bankbot_attach(bankbot *b) {
-    messenger_bot_hook_set(bankbot_on_event, b);
-    b->attached = true;
-}
-
 void bankbot_close(bankbot *b) {
     if (!b) return;
-    if (b->attached) messenger_bot_hook_set(NULL, NULL);
     if (b->thread_started) {
         pthread_mutex_lock(&b->lock);
         b->stop = true;

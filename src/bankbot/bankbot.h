@@ -18,8 +18,9 @@
  * "/agent", "/help") and natural language in the four languages both work:
  * keyword tables per language are tried first, the classifier next.
  *
- * Wiring: the bot hears the events addressed to it through
- * messenger_bot_hook_set (bankbot_attach), on the caller's thread and store
+ * Wiring: the bot hears the events addressed to it through the bot hook
+ * of the application context (bankbot_on_event with the bot as its
+ * argument; messenger_dispatch_bots calls it), on the caller's thread and store
  * connection, after the change committed; it answers with messenger_send
  * and hands its own events to the push callback given at open (the server
  * passes api_messenger_push: this module does not depend on the api).
@@ -64,15 +65,13 @@ typedef struct bankbot bankbot;
  * SB_EINVAL bad name, SB_EEXISTS a non-bot user holds the name, SB_ENOMEM,
  * store errors. */
 int bankbot_open(store *s, const bankbot_config *cfg, int64_t now_ms, bankbot **out) SB_MUST_CHECK;
-/* Stop the delivery thread (after sending what is queued), detach the
- * hook if attached, free.  NULL allowed. */
+/* Stop the delivery thread (after sending what is queued), free (unhook
+ * it first: the caller owns the hook).  NULL allowed. */
 void bankbot_close(bankbot *b);
 /* The bot's user id (for opening a chat with it). */
 int64_t bankbot_user_id(const bankbot *b);
-/* Install the messenger bot hook (one per process; before serving). */
-void bankbot_attach(bankbot *b);
-/* The hook itself (exposed for callers that chain hooks): handles the
- * events addressed to this bot, ignores the rest. */
+/* The messenger bot hook (arg: the bankbot): handles the events addressed
+ * to this bot, ignores the rest. */
 void bankbot_on_event(store *s, int64_t bot_id, const messenger_event *event, void *arg);
 
 /* The reply hook to put in the listening config of whoever answers cases:

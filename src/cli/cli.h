@@ -18,13 +18,13 @@
  * without value when is_flag), with an optional environment variable that
  * supplies the value when the option is absent. */
 typedef struct {
-    const char *name;    /* without the dashes, e.g. "port" */
-    const char *env;     /* e.g. "SOCIALBANK_PORT", or NULL */
-    const char *help;    /* one line */
-    const char *def;     /* default value text, or NULL */
-    bool is_flag;        /* takes no value */
-    const char *value;   /* out: the value (argv, env or def), or NULL */
-    bool seen;           /* out: given on the command line or in env */
+    const char *name;  /* without the dashes, e.g. "port" */
+    const char *env;   /* e.g. "SOCIALBANK_PORT", or NULL */
+    const char *help;  /* one line */
+    const char *def;   /* default value text, or NULL */
+    bool is_flag;      /* takes no value */
+    const char *value; /* out: the value (argv, env or def), or NULL */
+    bool seen;         /* out: given on the command line or in env */
 } cli_option;
 
 /* Parse argv[1..] against opts (terminated by a {NULL} entry).  Positional
@@ -47,7 +47,8 @@ const char *cli_value(const cli_option *opts, const char *name);
 /* Parse an integer option within [min, max]; on error print it and return 2. */
 int cli_int(const cli_option *opts, const char *name, long min, long max, long *out);
 /* The data directory: --data, $SOCIALBANK_DATA, or ./data. */
-#define CLI_DATA_OPTION {"data", "SOCIALBANK_DATA", "data directory (SQLite database lives here)", "./data", false, NULL, false}
+#define CLI_DATA_OPTION                                                                                                \
+    { "data", "SOCIALBANK_DATA", "data directory (SQLite database lives here)", "./data", false, NULL, false }
 
 /* ---- line input ---- */
 /* Read one line of in (without the newline; a trailing CR dropped) into buf,
@@ -92,31 +93,5 @@ int cli_bench_pipeline(int argc, char **argv);
  * build puts the default model).  SB_ENOTFOUND if the binary's directory is
  * unknown, SB_ELIMIT if the path does not fit. */
 int cli_model_path(const char *given, char *out, size_t size) __attribute__((warn_unused_result));
-
-/* ---- serve: the listening side (cli_serve_listening.c) ---- */
-#include "listening/listening.h"
-/* What serve runs for listening: the text engine (absent when the model
- * cannot be loaded: posts are then stored without understanding), the
- * raw-text key, the alert sender and the configuration handed to
- * api_listening_set and to the maintenance tick. */
-typedef struct cli_serve_listening cli_serve_listening;
-struct store;
-/* Load the model (model_path NULL: cli_model_path's default; a failure is
- * logged, not fatal), load the raw-text key when store_raw (key_file NULL:
- * $SOCIALBANK_LISTENING_KEY; a failure is fatal), start the alert sender
- * (webhook_url may be NULL) and set the api's listening configuration.
- * Prints what failed to stderr and returns an SB_E* code; *out is owned by
- * the caller (cli_serve_listening_close). */
-int cli_serve_listening_open(const char *model_path, bool store_raw, const char *key_file, const char *webhook_url,
-                             const char *data_location, cli_serve_listening **out) __attribute__((warn_unused_result));
-/* Clear the api's configuration, stop the alert sender, free.  NULL is fine. */
-void cli_serve_listening_close(cli_serve_listening *sl);
-/* The configuration serve's listening runs with (understander, raw key,
- * alert sink), for other parts of serve that open listening contexts (the
- * service bot's hand-offs).  Borrowed; valid until close. */
-const listening_config *cli_serve_listening_config(const cli_serve_listening *sl);
-/* One listening_tick at now_ms over the caller's store connection (serve's
- * maintenance thread): escalations, reassignment, alerts; results logged. */
-void cli_serve_listening_tick(const cli_serve_listening *sl, struct store *s, long long now_ms);
 
 #endif /* SB_CLI_H */

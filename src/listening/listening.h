@@ -446,6 +446,30 @@ int listening_feed_flush(listening_feed *f, int64_t timeout_ms) SB_MUST_CHECK;
 /* Store what is still queued, end the thread, free.  NULL allowed. */
 void listening_feed_stop(listening_feed *f);
 
+/* ---- delivery: alerts (listening_alerts.c) ------------------------------------------ */
+/* How delivery reaches people's open connections without depending on the
+ * api: push a JSON text (len bytes, copied) to every open WebSocket of the
+ * count users (those without one are skipped).  SB_ECLOSED when the server
+ * is not running; other SB_E* codes are logged by the caller. */
+typedef int (*listening_push_text_fn)(void *arg, const int64_t *user_ids, size_t count, const char *text, size_t len);
+/* The alert sender: a thread with a bounded queue that pushes every alert
+ * to the analysts and admins ({"type":"listening.alert","alert":{...}})
+ * through push (push_arg; NULL push: no pushes) and POSTs it as JSON to
+ * webhook_url (http://HOST[:PORT][/PATH], NULL for none) with a timeout on
+ * each step and retries.  data_location opens its own store connection (the
+ * staff list).  SB_EINVAL for a bad URL, SB_ENOMEM, SB_EINTERNAL, a store
+ * error.  *out: listening_alerts_stop. */
+typedef struct listening_alerts listening_alerts;
+int listening_alerts_start(const char *data_location, const char *webhook_url, listening_push_text_fn push,
+                           void *push_arg, listening_alerts **out) SB_MUST_CHECK;
+/* Deliver what is queued (at most SB_LISTENING_ALERT_STOP_WAIT_MS), stop,
+ * join, free.  NULL allowed. */
+void listening_alerts_stop(listening_alerts *alerts);
+/* The sink that queues for that sender (raise never blocks; a full queue
+ * drops the alert with a log line: the alert row stays in the store).
+ * NULL alerts: a sink without raise. */
+listening_alert_sink listening_alerts_sink(listening_alerts *alerts);
+
 /* ---- corrections -------------------------------------------------------------------- */
 /* Record an analyst's label for a post's head ("sentiment", "kind",
  * "topic"); it wins over the model's label everywhere (the view

@@ -1187,39 +1187,18 @@ int messenger_payment_update(store *s, int64_t chat_id, int64_t seq, const char 
     return finish_tx(s, result, events);
 }
 
-/* ---- hooks ---- */
+/* ---- bots in process ---- */
 
-static struct {
-    messenger_bot_hook_fn bot_fn;
-    void *bot_arg;
-    messenger_comment_hook_fn comment_fn;
-    void *comment_arg;
-} hooks;
-
-void messenger_bot_hook_set(messenger_bot_hook_fn fn, void *arg) {
-    hooks.bot_fn = fn;
-    hooks.bot_arg = fn ? arg : NULL;
-}
-
-void messenger_comment_hook_set(messenger_comment_hook_fn fn, void *arg) {
-    hooks.comment_fn = fn;
-    hooks.comment_arg = fn ? arg : NULL;
-}
-
-void messenger_dispatch_bots(store *s, const messenger_events *events) {
-    if (!events || !hooks.bot_fn) return;
+void messenger_dispatch_bots(store *s, const messenger_events *events, messenger_bot_hook_fn fn, void *arg) {
+    if (!events || !fn) return;
     for (size_t i = 0; i < events->count; i++) {
         const messenger_event *ev = &events->items[i];
         for (size_t b = 0; b < ev->bot_recipient_count; b++) {
             /* A bot does not hear its own messages (no answer loops). */
             if (ev->bot_recipients[b] == ev->actor_id) continue;
-            hooks.bot_fn(s, ev->bot_recipients[b], ev, hooks.bot_arg);
+            fn(s, ev->bot_recipients[b], ev, arg);
         }
     }
-}
-
-void messenger__comment_hook(const messenger_message *comment) {
-    if (hooks.comment_fn) hooks.comment_fn(comment, hooks.comment_arg);
 }
 
 /* ---- shared with messenger_bank.c ---- */

@@ -415,8 +415,8 @@ int messenger_channel_post(store *s, int64_t author_id, const char *text, int64_
 int messenger_channel_like(store *s, int64_t user_id, int64_t post_seq, int64_t now_ms,
                            messenger_events *events) SB_MUST_CHECK;
 /* Comment on a post: a COMMENT message replying to it; the post's
- * comment_count rises (two events).  The listening hook is called after the
- * commit. */
+ * comment_count rises (two events; none for a repeated client_id, which
+ * answers the first comment). */
 int messenger_channel_comment(store *s, int64_t user_id, int64_t post_seq, const char *text, const char *client_id,
                               int64_t now_ms, messenger_message *out, messenger_events *events) SB_MUST_CHECK;
 /* Share a post into a chat the user is a member of: a SHARE message there
@@ -458,19 +458,18 @@ int messenger_bot_token_format(int64_t bot_id, const char *secret, char *out, si
 int messenger_bot_press(store *s, int64_t user_id, int64_t chat_id, int64_t seq, const char *data,
                         messenger_events *events) SB_MUST_CHECK;
 
-/* Hooks for in-process consumers, each set once at start (before any thread
- * uses the messenger) and independently of the other; NULL fn clears one.
+/* In-process consumers are wired by whoever runs the server (the
+ * application context, src/app/app.h), never through process-wide setters.
  * The bot hook is how the bank's service bot hears the events addressed to
  * a bot: the api layer calls messenger_dispatch_bots after pushing a call's
  * events, and each bot recipient's event reaches the hook with that bot's
- * id.  The comment hook hands each channel comment (after its commit) to
- * the listening side. */
+ * id.  The comment hook hands a new channel comment (after its commit) to
+ * the listening side: the caller of messenger_channel_comment calls it when
+ * the call produced events (a repeated client id produces none). */
 typedef void (*messenger_bot_hook_fn)(store *s, int64_t bot_id, const messenger_event *event, void *arg);
 typedef void (*messenger_comment_hook_fn)(const messenger_message *comment, void *arg);
-void messenger_bot_hook_set(messenger_bot_hook_fn fn, void *arg);
-void messenger_comment_hook_set(messenger_comment_hook_fn fn, void *arg);
-/* Call on_bot_event for every bot recipient of every event. */
-void messenger_dispatch_bots(store *s, const messenger_events *events);
+/* Call fn (NULL: nothing) for every bot recipient of every event. */
+void messenger_dispatch_bots(store *s, const messenger_events *events, messenger_bot_hook_fn fn, void *arg);
 
 /* ---- bot discovery and the bots' inbox (messenger_bots.c, migration 0420) ---- */
 /* The bot whose @username is `username` ("@name" or "name", any case).

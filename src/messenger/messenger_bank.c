@@ -217,7 +217,6 @@ int messenger_channel_comment(store *s, int64_t user_id, int64_t post_seq, const
     if (result == SB_OK && !duplicate) result = post_count_bump(s, &post, 1, user_id, events);
     messenger_message_clear(&post);
     result = messenger__finish(s, result, events);
-    if (result == SB_OK && !duplicate) messenger__comment_hook(&m);
     if (result == SB_OK && out)
         *out = m;
     else

@@ -39,6 +39,5 @@ int messenger__chat_advance(store *s, int64_t chat_id, int64_t *rev_out) SB_MUST
 int messenger__finish(store *s, int result, messenger_events *events) SB_MUST_CHECK;
 messenger_event *messenger__event_add(messenger_events *events, int type, int64_t chat_id, int64_t actor_id);
 int messenger__user_exists(store *s, int64_t user_id) SB_MUST_CHECK;
-void messenger__comment_hook(const messenger_message *comment);
 
 #endif /* SB_MESSENGER_INT_H */

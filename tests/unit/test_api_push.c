@@ -42,12 +42,12 @@ static void capture_port(const char *line, size_t len, void *arg) {
 
 static char data_dir[64];
 static int server_result = 1;
+static sb_app app; /* only the store: no payments, no listening */
+static api_server *srv;
 
 static void *server_main(void *arg) {
     (void)arg;
-    api_server_config cfg = {
-        .bind_addr = "127.0.0.1", .port = 0, .data_location = data_dir, .threads = 2, .web_dir = NULL};
-    server_result = api_server_run(&cfg);
+    server_result = api_server_run(srv);
     return NULL;
 }
 
@@ -128,7 +128,11 @@ static void test_push_from_another_thread(void **state) {
     sigaddset(&signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     sb_log_set_sink(capture_port, NULL);
-    assert_int_equal(api_ws_send_to_user(alice, "{}", 2), SB_ECLOSED); /* not running yet */
+    app.data_location = data_dir;
+    api_server_config cfg = {
+        .bind_addr = "127.0.0.1", .port = 0, .data_location = data_dir, .threads = 2, .web_dir = NULL};
+    assert_int_equal(api_server_new(&app, &cfg, &srv), SB_OK);
+    assert_int_equal(api_ws_send_to_user(srv, alice, "{}", 2), SB_ECLOSED); /* not running yet */
     pthread_t server;
     assert_int_equal(pthread_create(&server, NULL, server_main, NULL), 0);
     int port = 0;
@@ -152,7 +156,7 @@ static void test_push_from_another_thread(void **state) {
     const char *messages[] = {"{\"type\":\"message\",\"n\":1}", "{\"type\":\"message\",\"n\":2}",
                               "{\"type\":\"message\",\"n\":3,\"text\":\"\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85\"}"};
     for (size_t i = 0; i < SB_ARRAY_LEN(messages); i++)
-        assert_int_equal(api_ws_send_to_user(alice, messages[i], strlen(messages[i])), SB_OK);
+        assert_int_equal(api_ws_send_to_user(srv, alice, messages[i], strlen(messages[i])), SB_OK);
     for (size_t i = 0; i < SB_ARRAY_LEN(messages); i++) {
         read_text(a1, text, sizeof text);
         assert_string_equal(text, messages[i]);
@@ -160,16 +164,16 @@ static void test_push_from_another_thread(void **state) {
         assert_string_equal(text, messages[i]);
     }
     /* bob got none of them: his next frame is the one pushed to him */
-    assert_int_equal(api_ws_send_to_user(bob, "{\"for\":\"bob\"}", 13), SB_OK);
+    assert_int_equal(api_ws_send_to_user(srv, bob, "{\"for\":\"bob\"}", 13), SB_OK);
     read_text(b1, text, sizeof text);
     assert_string_equal(text, "{\"for\":\"bob\"}");
 
     /* refusals */
-    assert_int_equal(api_ws_send_to_user(424242, "{}", 2), SB_ENOTFOUND);
+    assert_int_equal(api_ws_send_to_user(srv, 424242, "{}", 2), SB_ENOTFOUND);
     char *big = malloc(SB_WS_MESSAGE_BYTES_MAX + 2);
     assert_non_null(big);
     memset(big, ' ', SB_WS_MESSAGE_BYTES_MAX + 1);
-    assert_int_equal(api_ws_send_to_user(alice, big, SB_WS_MESSAGE_BYTES_MAX + 1), SB_ELIMIT);
+    assert_int_equal(api_ws_send_to_user(srv, alice, big, SB_WS_MESSAGE_BYTES_MAX + 1), SB_ELIMIT);
     free(big);
 
     /* once bob's only connection is gone, he is unknown again */
@@ -177,7 +181,7 @@ static void test_push_from_another_thread(void **state) {
     int result = SB_OK;
     for (int i = 0; i < 200 && result == SB_OK; i++) {
         usleep(10000);
-        result = api_ws_send_to_user(bob, "{}", 2);
+        result = api_ws_send_to_user(srv, bob, "{}", 2);
     }
     assert_int_equal(result, SB_ENOTFOUND);
 
@@ -186,7 +190,8 @@ static void test_push_from_another_thread(void **state) {
     kill(getpid(), SIGTERM);
     pthread_join(server, NULL);
     assert_int_equal(server_result, SB_OK);
-    assert_int_equal(api_ws_send_to_user(alice, "{}", 2), SB_ECLOSED);
+    assert_int_equal(api_ws_send_to_user(srv, alice, "{}", 2), SB_ECLOSED);
+    api_server_free(srv);
     sb_log_set_sink(NULL, NULL);
     const char *files[] = {"socialbank.db", "socialbank.db-wal", "socialbank.db-shm"};
     for (size_t i = 0; i < SB_ARRAY_LEN(files); i++) {

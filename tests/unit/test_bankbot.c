@@ -64,7 +64,6 @@ static int setup(void **state) {
     if (engine) cfg.listening.understander = listening_text_understander(engine);
     assert_int_equal(bankbot_open(f->p->s, &cfg, NOW, &f->bot), SB_OK);
     f->bot_id = bankbot_user_id(f->bot);
-    bankbot_attach(f->bot);
     *state = f;
     return 0;
 }
@@ -88,7 +87,7 @@ static void customer_says(bfix *f, int64_t customer, int64_t chat, const char *t
     messenger_send_request req = {.chat_id = chat, .sender_id = customer, .kind = MESSENGER_MSG_TEXT, .text = text};
     messenger_events events = {0};
     assert_int_equal(messenger_send(f->p->s, &req, NOW, NULL, NULL, &events), SB_OK);
-    messenger_dispatch_bots(f->p->s, &events);
+    messenger_dispatch_bots(f->p->s, &events, bankbot_on_event, f->bot);
     messenger_events_clear(&events);
 }
 
@@ -240,7 +239,7 @@ static void test_transactions_and_transfer(void **state) {
 static void press(bfix *f, int64_t customer, int64_t chat, int64_t seq, const char *data, int want) {
     messenger_events events = {0};
     assert_int_equal(messenger_bot_press(f->p->s, customer, chat, seq, data, &events), want);
-    messenger_dispatch_bots(f->p->s, &events);
+    messenger_dispatch_bots(f->p->s, &events, bankbot_on_event, f->bot);
     messenger_events_clear(&events);
 }
 

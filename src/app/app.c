@@ -1,0 +1,373 @@
+/*
+ * app.c - building and closing the application context `serve` runs with:
+ * the ledger and payment operations (with the card-switch simulator when
+ * asked), the text engine as listening's understander (loaded once, shared
+ * read-only by every thread), the alert sender, the maintenance thread,
+ * @bankbot and the channel-comment feed.  Every one of them is reached
+ * through the context; nothing here is process-wide.
+ *
+ * Who owns which thread (see docs/ARCHITECTURE.md, "Run-time wiring"):
+ * the ledger's writer (ledger_open), the alert sender
+ * (listening_alerts_start), the maintenance thread (below), the bot's
+ * delivery thread (bankbot_delivery_start) and the feed thread
+ * (listening_feed_start) belong to the context and stop in sb_app_close;
+ * the HTTP loops belong to the api server.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/app.h"
+#include "bankbot/bankbot.h"
+#include "chatpay/chatpay.h"
+#include "ledger/ledger.h"
+#include "payments/switch.h"
+
+/* The bank's source card the simulator debits for card-to-card (a
+ * persian-tools test vector, Keshavarzi), and its float in the simulator. */
+#define APP_SIM_SOURCE_CARD "6037701689095443"
+#define APP_SIM_SOURCE_FLOAT_MINOR INT64_C(1000000000000)
+/* A destination card the simulator knows (persian-tools vector, Saman), so
+ * that card-to-card can be tried end to end; other cards are unknown (404). */
+#define APP_SIM_DEST_CARD "6219861034529007"
+
+typedef struct {
+    sb_app *app; /* payments and listening read from it; store filled by the thread */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+    pthread_t thread;
+    bool started;
+} app_maintenance;
+
+struct sb_app_parts {
+    ledger *ledger;
+    payments_policy policy;
+    payments_switch_sim *sim;
+    payments_switch sw;
+    payments_card source;
+    listening_text_engine *engine;
+    listening_alerts *alerts;
+    app_maintenance maintenance;
+    bankbot *bot;
+    listening_feed *feed;
+};
+
+/* ---- pushing ---- */
+
+void sb_app_push_events(const sb_app *app, store *s, const messenger_events *events) {
+    if (!app || !events) return;
+    if (app->push.events) app->push.events(app->push.arg, s, events);
+    if (s) messenger_dispatch_bots(s, events, app->bot_hook, app->bot_hook_arg);
+}
+
+void sb_app_push_callback(store *s, const messenger_events *events, void *arg) { sb_app_push_events(arg, s, events); }
+
+int sb_app_payments(const sb_app *app, store *s, payops_ctx *out) {
+    if (!app || !app->payments_ready) return SB_ECLOSED;
+    *out = app->payments;
+    out->s = s;
+    return SB_OK;
+}
+
+static int app_push_text(void *arg, const int64_t *user_ids, size_t count, const char *text, size_t len) {
+    const sb_app *app = arg;
+    if (!app->push.text) return SB_ECLOSED;
+    return app->push.text(app->push.arg, user_ids, count, text, len);
+}
+
+/* ---- money ---- */
+
+/* Migrate, open the ledger, create the bank's accounts; the simulator when
+ * switch_name is "sim". */
+static int money_open(const char *data, const char *switch_name, sb_app_parts *p) {
+    store *s;
+    int result = store_open(data, NULL, &s);
+    if (result != SB_OK) return result;
+    result = store_migrate(s, NULL);
+    ledger_options options = {.location = data};
+    if (result == SB_OK) result = ledger_open(&options, &p->ledger);
+    payments_policy_default(&p->policy);
+    if (result == SB_OK && strcmp(switch_name, "sim") == 0) {
+        payments_reason reason;
+        result = payments_switch_sim_create(&p->sim);
+        if (result == SB_OK) result = payments_card_parse(APP_SIM_SOURCE_CARD, &p->source, &reason);
+        if (result == SB_OK)
+            result =
+                payments_switch_sim_add_card(p->sim, APP_SIM_SOURCE_CARD, "SocialBank", APP_SIM_SOURCE_FLOAT_MINOR);
+        if (result == SB_OK) result = payments_switch_sim_add_card(p->sim, APP_SIM_DEST_CARD, "Sim Card Holder", 0);
+        if (result == SB_OK) p->sw = payments_switch_sim_adapter(p->sim);
+    }
+    payops_ctx ctx = {.s = s, .l = p->ledger, .policy = &p->policy};
+    if (result == SB_OK) result = payops_init(&ctx);
+    store_close(s);
+    return result;
+}
+
+static void money_close(sb_app_parts *p) {
+    ledger_close(p->ledger);
+    payments_switch_sim_free(p->sim);
+    payments_card_wipe(&p->source);
+    p->ledger = NULL;
+    p->sim = NULL;
+}
+
+/* ---- maintenance: one thread, its own store connection ---- */
+
+/* The listening tick: escalations, reassignment, alerts. */
+static void listening_tick_pass(const sb_app *app, store *s, int64_t now_ms) {
+    if (!app->listening_ready) return;
+    listening *l;
+    int result = listening_open(s, &app->listening, &l);
+    listening_tick_result r = {0};
+    if (result == SB_OK) result = listening_tick(l, now_ms, &r);
+    listening_close(l);
+    if (result != SB_OK) {
+        sb_log(SB_LOG_WARN, "serve.maintenance", "listening tick failed: %s", sb_strerror(result));
+        return;
+    }
+    if (r.escalated || r.reassigned || r.alerts)
+        sb_log(SB_LOG_INFO, "serve.maintenance", "listening: %zu escalated, %zu reassigned, %zu alerts", r.escalated,
+               r.reassigned, r.alerts);
+}
+
+/* One pass: expire due requests (and their chat messages), then (with a
+ * switch) reconcile, then the listening tick. */
+static void maintenance_pass(sb_app *app, store *s) {
+    int64_t now_ms = sb_now_ms(), expired = 0, settled = 0;
+    payops_ctx ctx;
+    if (sb_app_payments(app, s, &ctx) == SB_OK) {
+        int result = payops_request_expire_due(&ctx, now_ms, &expired);
+        if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "request expiry failed: %s", sb_strerror(result));
+        /* Chat messages of the requests just expired turn expired, pushed live. */
+        chatpay_ctx chat = {.ops = ctx, .push = sb_app_push_callback, .push_arg = app};
+        int64_t chat_updated = 0;
+        result = chatpay_expire_due(&chat, now_ms, &chat_updated);
+        if (result != SB_OK)
+            sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
+        if (ctx.sw) {
+            result = payops_c2c_reconcile(&ctx, now_ms, &settled);
+            if (result != SB_OK)
+                sb_log(SB_LOG_WARN, "serve.maintenance", "card-to-card reconcile failed: %s", sb_strerror(result));
+        }
+        if (expired || settled)
+            sb_log(SB_LOG_INFO, "serve.maintenance", "%lld requests expired, %lld card-to-card transfers settled",
+                   (long long)expired, (long long)settled);
+    }
+    listening_tick_pass(app, s, sb_now_ms());
+}
+
+static void *maintenance_main(void *arg) {
+    app_maintenance *m = arg;
+    store *s = NULL;
+    int result = store_open(m->app->data_location, NULL, &s);
+    if (result != SB_OK) {
+        sb_log(SB_LOG_ERROR, "serve.maintenance", "cannot open the store: %s", sb_strerror(result));
+        return NULL;
+    }
+    pthread_mutex_lock(&m->lock);
+    while (!m->stop) {
+        pthread_mutex_unlock(&m->lock);
+        maintenance_pass(m->app, s);
+        pthread_mutex_lock(&m->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += SB_SERVE_MAINTENANCE_INTERVAL_MS / 1000;
+        until.tv_nsec += (SB_SERVE_MAINTENANCE_INTERVAL_MS % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!m->stop && pthread_cond_timedwait(&m->wake, &m->lock, &until) != ETIMEDOUT) {
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    store_close(s);
+    return NULL;
+}
+
+static int maintenance_start(app_maintenance *m, sb_app *app) {
+    m->app = app;
+    m->stop = false;
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->wake, NULL);
+    if (pthread_create(&m->thread, NULL, maintenance_main, m) != 0) {
+        pthread_cond_destroy(&m->wake);
+        pthread_mutex_destroy(&m->lock);
+        return SB_EINTERNAL;
+    }
+    m->started = true;
+    return SB_OK;
+}
+
+/* Wake the thread, let its pass finish, join it. */
+static void maintenance_stop(app_maintenance *m) {
+    if (!m->started) return;
+    pthread_mutex_lock(&m->lock);
+    m->stop = true;
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->thread, NULL);
+    pthread_cond_destroy(&m->wake);
+    pthread_mutex_destroy(&m->lock);
+    m->started = false;
+}
+
+/* ---- the bank's service bot ---- */
+
+/* Create @bankbot if missing, hook it into the context, start its delivery
+ * thread, and let agents' case replies reach its chats.  It understands and
+ * hands off through the context's listening configuration. */
+static int bot_start(sb_app *app) {
+    sb_app_parts *p = app->parts;
+    store *s = NULL;
+    int result = store_open(app->data_location, NULL, &s);
+    bankbot_config cfg = {
+        .payments = app->payments, .listening = app->listening, .push = sb_app_push_callback, .push_arg = app};
+    if (result == SB_OK) result = bankbot_open(s, &cfg, sb_now_ms(), &p->bot);
+    store_close(s);
+    sodium_memzero(&cfg.listening, sizeof cfg.listening);
+    if (result != SB_OK) return result;
+    /* hooked before its delivery thread starts: that thread pushes through app */
+    app->bot_hook = bankbot_on_event;
+    app->bot_hook_arg = p->bot;
+    result = bankbot_delivery_start(p->bot, app->data_location);
+    if (result != SB_OK) {
+        app->bot_hook = NULL;
+        app->bot_hook_arg = NULL;
+        bankbot_close(p->bot);
+        p->bot = NULL;
+        return result;
+    }
+    app->listening.reply_hook = bankbot_reply_hook(p->bot);
+    return SB_OK;
+}
+
+/* ---- listening: comments on the bank's channel ----
+ * The comment hook runs right after the comment's commit on the HTTP thread
+ * that took the request, without a store: it only copies the comment into
+ * the feed's bounded queue (listening_channel.c) and returns; the feed's
+ * own thread, with its own store connection, understands it and ingests it
+ * as an own_channel post, so a slow classifier never slows HTTP.  When the
+ * queue is full (SB_LISTENING_FEED_QUEUE_MAX) the comment is dropped from
+ * listening, counted and logged; it stays in the messenger. */
+static void channel_comment(const messenger_message *comment, void *arg) {
+    listening_feed *feed = arg;
+    if (!comment->text) return; /* deleted before it got here */
+    listening_post post;
+    char ids[LISTENING_CHANNEL_IDS_BYTES];
+    listening_channel_post(comment->chat_id, comment->seq, comment->sender_id, comment->created_at_ms, comment->text,
+                           &post, ids);
+    int result = listening_feed_push(feed, &post);
+    if (result != SB_OK && result != SB_EBUSY) /* full: counted and logged by the feed */
+        sb_log(SB_LOG_WARN, "listening.channel", "comment %lld/%lld not queued: %s", (long long)comment->chat_id,
+               (long long)comment->seq, sb_strerror(result));
+}
+
+static void feed_stop(listening_feed *feed) {
+    if (!feed) return;
+    listening_feed_stats stats;
+    listening_feed_stats_get(feed, &stats);
+    listening_feed_stop(feed);
+    sb_log(SB_LOG_INFO, "listening.channel", "%llu comments queued, %llu dropped, %llu lost to store errors",
+           (unsigned long long)stats.queued, (unsigned long long)stats.dropped, (unsigned long long)stats.failed);
+}
+
+/* ---- the listening configuration ---- */
+
+static int listening_open_parts(sb_app *app, const sb_app_options *o) {
+    sb_app_parts *p = app->parts;
+    if (o->model_path) {
+        char err[TEXT_ERROR_BYTES] = "";
+        int loaded = listening_text_engine_open(o->model_path, &p->engine, err);
+        if (loaded != SB_OK)
+            sb_log(SB_LOG_WARN, "listening.model",
+                   "cannot load the model %s (%s): posts are stored without understanding", o->model_path,
+                   err[0] ? err : sb_strerror(loaded));
+        else
+            sb_log(SB_LOG_INFO, "listening.model", "understanding posts with the model %s", o->model_path);
+    }
+    if (p->engine) app->listening.understander = listening_text_understander(p->engine);
+    if (o->listening_store_raw) {
+        app->listening.store_raw = true;
+        memcpy(app->listening.raw_key, o->listening_key, LISTENING_KEY_BYTES);
+    }
+    int result = listening_alerts_start(app->data_location, o->listening_webhook, app_push_text, app, &p->alerts);
+    if (result != SB_OK) return result;
+    app->listening.alert_sink = listening_alerts_sink(p->alerts);
+    app->listening_ready = true;
+    return SB_OK;
+}
+
+/* ---- the whole context ---- */
+
+int sb_app_init(sb_app *app, const sb_app_options *o, sb_app_push push) {
+    memset(app, 0, sizeof *app);
+    if (!o || !o->data_location || !o->card_switch ||
+        (strcmp(o->card_switch, "none") != 0 && strcmp(o->card_switch, "sim") != 0))
+        return SB_EINVAL;
+    app->data_location = o->data_location;
+    app->push = push;
+    if (!(app->parts = sb_calloc(1, sizeof *app->parts))) return SB_ENOMEM;
+    sb_app_parts *p = app->parts;
+    int result = money_open(o->data_location, o->card_switch, p);
+    if (result != SB_OK) {
+        sb_log(SB_LOG_ERROR, "serve.ledger", "cannot open the ledger: %s", sb_strerror(result));
+        goto fail;
+    }
+    app->payments = (payops_ctx){.l = p->ledger, .policy = &p->policy};
+    if (p->sim) {
+        app->payments.sw = &p->sw;
+        app->payments.c2c_source = &p->source;
+    }
+    app->payments_ready = true;
+    result = listening_open_parts(app, o);
+    if (result != SB_OK) {
+        sb_log(SB_LOG_ERROR, "serve.listening", "cannot start the alert sender: %s", sb_strerror(result));
+        goto fail;
+    }
+    /* Without its bot the bank still serves (a user squatting the bot's name
+     * must not keep the server down): the failure is logged loudly. */
+    int bot = bot_start(app);
+    if (bot != SB_OK) sb_log(SB_LOG_ERROR, "serve.bankbot", "the service bot is not running: %s", sb_strerror(bot));
+    listening_config feed_cfg = app->listening; /* the one model, raw sealing as configured */
+    result = listening_feed_start(app->data_location, &feed_cfg, SB_LISTENING_FEED_QUEUE_MAX, &p->feed);
+    sodium_memzero(&feed_cfg, sizeof feed_cfg);
+    if (result != SB_OK) {
+        sb_log(SB_LOG_ERROR, "serve.listening", "cannot start the channel listening feed: %s", sb_strerror(result));
+        goto fail;
+    }
+    app->comment_hook = channel_comment;
+    app->comment_hook_arg = p->feed;
+    if (o->maintenance && (result = maintenance_start(&p->maintenance, app)) != SB_OK) {
+        sb_log(SB_LOG_ERROR, "serve.maintenance", "cannot start the maintenance thread");
+        goto fail;
+    }
+    return SB_OK;
+fail:
+    sb_app_close(app);
+    return result;
+}
+
+void sb_app_close(sb_app *app) {
+    if (!app) return;
+    sb_app_parts *p = app->parts;
+    if (p) {
+        app->comment_hook = NULL;
+        feed_stop(p->feed); /* stores what is queued */
+        maintenance_stop(&p->maintenance);
+        bankbot_close(p->bot); /* its delivery thread pushed through the hook */
+        app->bot_hook = NULL;
+        app->listening.reply_hook = (listening_reply_hook){0};
+        app->listening_ready = false;
+        listening_alerts_stop(p->alerts);
+        listening_text_engine_free(p->engine);
+        app->payments_ready = false;
+        money_close(p);
+        sb_free(p);
+    }
+    sodium_memzero(app, sizeof *app);
+}
