@@ -12,6 +12,8 @@ DEBIAN_PACKAGES=(
   libh2o-evloop-dev libwslay-dev libssl-dev zlib1g-dev libjansson-dev libsqlite3-dev libsodium-dev libutf8proc-dev
   # tests and tools
   libcmocka-dev sqlite3 curl python3
+  # the Bot API's integration test drives the server with a Telegram client nobody here wrote
+  python3-python-telegram-bot
   # the console's browser tests: Node.js for playwright-core, which drives Debian's chromium
   nodejs chromium
   # benchmarks: wrk against our server and nginx; fastText as the classifier to beat
