@@ -53,22 +53,24 @@ static void notify_payer(api_server *srv, store *s, int64_t id) {
     free(text); /* jansson's allocation */
 }
 
-/* Add a payment update to the bot's inbox and wake whoever waits for it. */
-static int bot_update(api_server *srv, store *s, int64_t bot_id, json_t *event_take, int64_t *id_out) {
+/* Add a payment update to the bot's inbox (not yet announced: wake_bot does that). */
+static int bot_update(store *s, int64_t bot_id, json_t *event_take, int64_t *id_out) {
     char *text = event_take ? json_dumps(event_take, JSON_COMPACT) : NULL;
     json_decref(event_take);
     if (!text) return SB_ENOMEM;
     int result = messenger_bot_update_add(s, bot_id, text, sb_now_ms(), id_out);
     free(text); /* jansson's allocation */
-    if (result == SB_OK) {
-        int64_t one = bot_id;
-        messenger_events events = {0};
-        events.count = 1;
-        events.items[0].bot_recipients = &one;
-        events.items[0].bot_recipient_count = 1;
-        api_botapi_updates_arrived(srv, &events); /* not cleared: nothing in it is owned */
-    }
     return result;
+}
+
+/* Wake the bot's parked polls and queue its webhook. */
+static void wake_bot(api_server *srv, int64_t bot_id) {
+    int64_t one = bot_id;
+    messenger_events events = {0};
+    events.count = 1;
+    events.items[0].bot_recipients = &one;
+    events.items[0].bot_recipient_count = 1;
+    api_botapi_updates_arrived(srv, &events); /* not cleared: nothing in it is owned */
 }
 
 /* Settle the ledger side of the invoice's state (paid: post; refused, expired: void) and mark it settled. */
@@ -309,7 +311,7 @@ int api_botapi_answer_pre_checkout(botapi_call *call) {
     messenger_botapi_invoice inv;
     result = is_query ? messenger_botapi_invoice_get(call->s, invoice_id, &inv) : SB_ENOTFOUND;
     if (result != SB_OK && result != SB_ENOTFOUND) return api_botapi_fail_internal(call, result);
-    if (result != SB_OK || inv.bot_id != call->bot_id || inv.query_update_id != query_id ||
+    if (result != SB_OK || inv.bot_id != call->bot_id || (inv.query_update_id && inv.query_update_id != query_id) ||
         inv.state != MESSENGER_INVOICE_CHECKOUT || sb_now_ms() > inv.deadline_ms) {
         api_botapi_reply_fail(call->c, 400, 0,
                               "Bad Request: query is too old and response timeout expired or query ID is invalid");
@@ -327,12 +329,14 @@ int api_botapi_answer_pre_checkout(botapi_call *call) {
     if (ok) {
         int64_t update_id = 0;
         result =
-            bot_update(srv, call->s, call->bot_id,
+            bot_update(call->s, call->bot_id,
                        json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "type", "bot.payment", "kind", "successful_payment",
                                  "invoice_id", (json_int_t)inv.id, "chat_id", (json_int_t)inv.chat_id, "user_id",
                                  (json_int_t)inv.payer_id, "date", (json_int_t)(now / 1000)),
                        &update_id);
-        if (result != SB_OK)
+        if (result == SB_OK)
+            wake_bot(srv, call->bot_id);
+        else
             sb_log(SB_LOG_WARN, "botapi.invoice",
                    "invoice %lld paid; the successful_payment update was not recorded: %s", (long long)inv.id,
                    sb_strerror(result));
@@ -406,14 +410,16 @@ static int post_invoice_pay(api_ctx *c) {
         return result;
     }
     int64_t query_id = 0;
-    result = bot_update(c->request->thread->server, c->store, inv.bot_id,
+    result = bot_update(c->store, inv.bot_id,
                         json_pack("{s:s, s:s, s:I, s:I, s:I}", "type", "bot.payment", "kind", "pre_checkout_query",
                                   "invoice_id", (json_int_t)inv.id, "chat_id", (json_int_t)inv.chat_id, "user_id",
                                   (json_int_t)payer),
                         &query_id);
+    /* the query's id goes on the invoice before the bot is woken to read it */
     if (result == SB_OK)
         result = messenger_botapi_invoice_move(c->store, inv.id, MESSENGER_INVOICE_CHECKOUT, MESSENGER_INVOICE_CHECKOUT,
                                                true, 0, 0, query_id, -1, c->now_ms);
+    if (result == SB_OK) wake_bot(c->request->thread->server, inv.bot_id);
     if (result != SB_OK) /* the bot cannot answer a query it never got: the deadline voids the hold */
         sb_log(SB_LOG_WARN, "botapi.invoice", "invoice %lld: pre-checkout query not recorded: %s", (long long)inv.id,
                sb_strerror(result));

@@ -6,6 +6,8 @@
  *     over getUpdates and a long poll, an inline keyboard pressed by a
  *     customer, an edited message, a webhook bot, invoices paid, refused and
  *     left unanswered, with the wallets checked;
+ *   - grammY (npm) runs tests/botapi/grammy_test.mjs with its own polling
+ *     loop: echo, keyboard, edited message, an invoice paid;
  *   - hostile input, each answered in Telegram's error shape with nothing
  *     stored: bad and malformed tokens, unknown methods, wrong field types,
  *     bodies of every content type gone wrong, an oversized body, oversized
@@ -114,6 +116,22 @@ static void test_python_telegram_bot(void **state) {
              "SB_PORT=%d SB_ADMIN_TOKEN=%s SB_A_TOKEN=%s SB_A_ID=%lld SB_B_TOKEN=%s SB_B_ID=%lld "
              "timeout 600 /usr/bin/python3 %s/tests/botapi/ptb_test.py",
              srv->port, admin_token, a.token, (long long)a.id, b.token, (long long)b.id, source);
+    int status = system(command);
+    if (status != 0) harness_server_print_log(srv, 40);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_grammy(void **state) {
+    (void)state;
+    harness_customer a = harness_customer_next(srv, "0912558", &phones);
+    const char *source = getenv("SB_SOURCE_DIR");
+    assert_non_null(source);
+    char command[2048];
+    snprintf(command, sizeof command,
+             "cd %s && SB_PORT=%d SB_ADMIN_TOKEN=%s SB_A_TOKEN=%s SB_A_ID=%lld timeout 600 node "
+             "tests/botapi/grammy_test.mjs",
+             source, srv->port, admin_token, a.token, (long long)a.id);
     int status = system(command);
     if (status != 0) harness_server_print_log(srv, 40);
     assert_true(WIFEXITED(status));
@@ -302,6 +320,7 @@ int main(void) {
         cmocka_unit_test(test_hostile_bodies),
         cmocka_unit_test(test_chats_not_its_own),
         cmocka_unit_test(test_python_telegram_bot),
+        cmocka_unit_test(test_grammy),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
