@@ -138,6 +138,65 @@ static void test_grammy(void **state) {
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A getUpdates long poll on a raw connection (not read here). */
+static harness_conn *park_poll(const char *token, int timeout_s) {
+    harness_conn *conn = NULL;
+    assert_int_equal(harness_conn_open(srv->port, 0, HARNESS_HTTP_TIMEOUT_MS, &conn), SB_OK);
+    char request[512];
+    snprintf(request, sizeof request, "GET /bot%s/getUpdates?timeout=%d HTTP/1.1\r\nHost: t\r\n\r\n", token, timeout_s);
+    assert_int_equal(harness_conn_send(conn, request, strlen(request), HARNESS_HTTP_TIMEOUT_MS), SB_OK);
+    return conn;
+}
+
+/* Left parked when the tests end: the server must answer it while stopping and still exit 0. */
+static harness_conn *left_parked;
+
+static void test_parked_polls(void **state) {
+    (void)state;
+    char token[160];
+    json_int_t bot_id = create_bot("pollerbot", token);
+    harness_customer a = harness_customer_next(srv, "0912559", &phones);
+    json_int_t chat = open_direct(&a, bot_id);
+    /* a client that leaves while its poll is parked, then an update for that bot */
+    harness_conn *gone = park_poll(token, 30);
+    harness_sleep_ms(300);
+    harness_conn_close(gone);
+    harness_sleep_ms(100);
+    char path[96];
+    snprintf(path, sizeof path, "/api/chats/%lld/messages", (long long)chat);
+    harness_response r = harness_call(srv, "POST", path, a.token, "{\"text\":\"anyone there\"}");
+    HARNESS_ASSERT_STATUS(r, 201);
+    harness_response_free(&r);
+    /* the update is still there for the next poll, answered at once */
+    r = call(token, "getUpdates", "{\"timeout\":5}");
+    json_t *ups = assert_ok(&r);
+    assert_int_equal(json_array_size(ups), 1);
+    json_int_t next = harness_json_int(ups, "0.update_id") + 1;
+    json_decref(ups);
+    /* an empty poll ends with [] at its timeout, on its own connection */
+    char body[96];
+    snprintf(body, sizeof body, "{\"offset\":%lld}", (long long)next);
+    r = call(token, "getUpdates", body); /* confirms */
+    json_decref(assert_ok(&r));
+    /* more parked polls than the server has loop threads, and the server still answers */
+    harness_conn *many[6];
+    for (size_t i = 0; i < SB_ARRAY_LEN(many); i++)
+        many[i] = park_poll(token, 30);
+    harness_sleep_ms(300);
+    r = call(token, "getMe", NULL);
+    json_decref(assert_ok(&r));
+    for (size_t i = 0; i < SB_ARRAY_LEN(many); i++)
+        harness_conn_close(many[i]);
+    harness_conn *waiting = park_poll(token, 1);
+    harness_response answer;
+    assert_int_equal(harness_conn_read_response(waiting, false, HARNESS_HTTP_TIMEOUT_MS, &answer), SB_OK);
+    json_t *empty = assert_ok(&answer);
+    assert_true(json_is_array(empty) && json_array_size(empty) == 0);
+    json_decref(empty);
+    harness_conn_close(waiting);
+    left_parked = park_poll(token, 50);
+}
+
 static void test_tokens_and_methods(void **state) {
     (void)state;
     char token[160];
@@ -321,6 +380,9 @@ int main(void) {
         cmocka_unit_test(test_chats_not_its_own),
         cmocka_unit_test(test_python_telegram_bot),
         cmocka_unit_test(test_grammy),
+        cmocka_unit_test(test_parked_polls),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
+    harness_conn_close(left_parked);
+    return failed;
 }
