@@ -75,6 +75,11 @@ int api_botapi_param_string(botapi_call *call, const char *name, bool required, 
 int api_botapi_param_bool(botapi_call *call, const char *name, bool *out);
 /* An object or array, or a string holding one; *out a new reference or NULL when absent. */
 int api_botapi_param_json(botapi_call *call, const char *name, json_t **out);
+/* The inbox update a query id (callback_query.id, pre_checkout_query.id)
+ * names, as its event JSON in *event_out (a new reference; NULL when there
+ * is no such update of this bot) and its id in *id_out (may be NULL).  A
+ * store error is answered (500) and SB_EINVAL returned. */
+int api_botapi_update_event(botapi_call *call, const char *id_text, int64_t *id_out, json_t **event_out);
 /* The chat named by parameter name, which the bot must be in; answers itself otherwise. */
 int api_botapi_resolve_chat(botapi_call *call, const char *name, messenger_botapi_chat *out);
 /* A store failure, answered as 500 (or 429 when the store was busy).  Returns SB_EINVAL. */

@@ -297,19 +297,14 @@ int api_botapi_answer_pre_checkout(botapi_call *call) {
         return SB_EINVAL;
     }
     int64_t query_id = 0;
-    messenger_bot_update row = {0};
-    int result = sb_parse_int64(id_text, &query_id) == SB_OK && query_id > 0
-                     ? messenger_botapi_update_get(call->s, call->bot_id, query_id, &row)
-                     : SB_ENOTFOUND;
-    json_t *ev = result == SB_OK ? json_loads(row.event_json, 0, NULL) : NULL;
-    if (result == SB_OK) messenger_bot_updates_clear(&row, 1);
-    if (result != SB_OK && result != SB_ENOTFOUND) return api_botapi_fail_internal(call, result);
+    json_t *ev = NULL;
+    if (api_botapi_update_event(call, id_text, &query_id, &ev) != SB_OK) return SB_EINVAL;
     int64_t invoice_id = json_integer_value(json_object_get(ev, "invoice_id"));
     const char *kind = json_string_value(json_object_get(ev, "kind"));
     bool is_query = kind && strcmp(kind, "pre_checkout_query") == 0;
     json_decref(ev);
     messenger_botapi_invoice inv;
-    result = is_query ? messenger_botapi_invoice_get(call->s, invoice_id, &inv) : SB_ENOTFOUND;
+    int result = is_query ? messenger_botapi_invoice_get(call->s, invoice_id, &inv) : SB_ENOTFOUND;
     if (result != SB_OK && result != SB_ENOTFOUND) return api_botapi_fail_internal(call, result);
     if (result != SB_OK || inv.bot_id != call->bot_id || (inv.query_update_id && inv.query_update_id != query_id) ||
         inv.state != MESSENGER_INVOICE_CHECKOUT || sb_now_ms() > inv.deadline_ms) {

@@ -725,6 +725,14 @@ static int param_text(botapi_call *call, const char **text) {
     return api_botapi_param_string(call, "text", true, SB_BOTAPI_TEXT_BYTES_MAX, text);
 }
 
+/* What the messenger says of a text it refused (or a store error). */
+static int text_refusal(botapi_call *call, int result) {
+    if (result == SB_ELIMIT) return FAIL(call, 400, "Bad Request: message is too long");
+    if (result == SB_EINVAL)
+        return FAIL(call, 400, "Bad Request: text must be UTF-8 without control characters other than newline");
+    return api_botapi_fail_internal(call, result);
+}
+
 static int m_send_message(botapi_call *call) {
     messenger_botapi_chat chat;
     const char *text;
@@ -761,12 +769,8 @@ static int m_send_message(botapi_call *call) {
                                                        : "Forbidden: bot can't send messages to this chat");
     case SB_ENOTFOUND:
         return FAIL(call, 400, "Bad Request: message to reply not found");
-    case SB_ELIMIT:
-        return FAIL(call, 400, "Bad Request: message is too long");
-    case SB_EINVAL:
-        return FAIL(call, 400, "Bad Request: text must be UTF-8 without control characters other than newline");
     default:
-        return api_botapi_fail_internal(call, result);
+        return text_refusal(call, result);
     }
     json_t *out = api_botapi_message_of(call->s, &chat, &m);
     messenger_message_clear(&m);
@@ -804,12 +808,8 @@ static int edit(botapi_call *call, bool with_text) {
     case SB_EPERM:
     case SB_ECONFLICT:
         return FAIL(call, 400, "Bad Request: message can't be edited");
-    case SB_ELIMIT:
-        return FAIL(call, 400, "Bad Request: message is too long");
-    case SB_EINVAL:
-        return FAIL(call, 400, "Bad Request: text must be UTF-8 without control characters other than newline");
     default:
-        return api_botapi_fail_internal(call, result);
+        return text_refusal(call, result);
     }
     if (!out) return api_botapi_fail_internal(call, SB_ENOMEM);
     api_botapi_reply_ok(call->c, out);
@@ -837,6 +837,21 @@ static int m_delete_message(botapi_call *call) {
     return SB_OK;
 }
 
+int api_botapi_update_event(botapi_call *call, const char *id_text, int64_t *id_out, json_t **event_out) {
+    *event_out = NULL;
+    int64_t id = 0;
+    messenger_bot_update row = {0};
+    int result = sb_parse_int64(id_text, &id) == SB_OK && id > 0
+                     ? messenger_botapi_update_get(call->s, call->bot_id, id, &row)
+                     : SB_ENOTFOUND;
+    if (result == SB_ENOTFOUND) return SB_OK;
+    if (result != SB_OK) return api_botapi_fail_internal(call, result);
+    *event_out = json_loads(row.event_json, 0, NULL);
+    messenger_bot_updates_clear(&row, 1);
+    if (id_out) *id_out = id;
+    return SB_OK;
+}
+
 static int m_answer_callback_query(botapi_call *call) {
     const char *id_text, *text = NULL, *url = NULL;
     bool alert = false;
@@ -845,14 +860,8 @@ static int m_answer_callback_query(botapi_call *call) {
         api_botapi_param_string(call, "url", false, SB_MESSENGER_BUTTON_URL_BYTES_MAX, &url) != SB_OK ||
         api_botapi_param_bool(call, "show_alert", &alert) != SB_OK)
         return SB_EINVAL;
-    int64_t id = 0;
-    messenger_bot_update row = {0};
-    int result = sb_parse_int64(id_text, &id) == SB_OK && id > 0
-                     ? messenger_botapi_update_get(call->s, call->bot_id, id, &row)
-                     : SB_ENOTFOUND;
-    json_t *ev = result == SB_OK ? json_loads(row.event_json, 0, NULL) : NULL;
-    if (result == SB_OK) messenger_bot_updates_clear(&row, 1);
-    if (result != SB_OK && result != SB_ENOTFOUND) return api_botapi_fail_internal(call, result);
+    json_t *ev = NULL;
+    if (api_botapi_update_event(call, id_text, NULL, &ev) != SB_OK) return SB_EINVAL;
     const char *type = json_string_value(json_object_get(ev, "type"));
     if (!type || strcmp(type, "bot.callback") != 0) {
         json_decref(ev);

@@ -112,6 +112,18 @@ int messenger_botapi_update_get(store *s, int64_t bot_id, int64_t update_id, mes
     return SB_ENOTFOUND;
 }
 
+/* The first column of every row of st (at most max), then st is given back. */
+static int read_ids(store_stmt *st, int64_t *ids, size_t max, size_t *count_out) {
+    size_t n = 0;
+    int result;
+    while ((result = store_step(st)) == STORE_ROW && n < max)
+        ids[n++] = store_col_int64(st, 0);
+    store_stmt_done(st);
+    if (result < 0) return result;
+    *count_out = n;
+    return SB_OK;
+}
+
 int messenger_botapi_webhook_bots(store *s, int64_t *ids, size_t max, size_t *count_out) {
     *count_out = 0;
     store_stmt *st;
@@ -120,14 +132,7 @@ int messenger_botapi_webhook_bots(store *s, int64_t *ids, size_t max, size_t *co
                              "FROM msg_bot_updates u WHERE u.bot_id = st.bot_id AND u.id >= st.confirmed_id) "
                              "ORDER BY bot_id LIMIT ?",
                              "i", (int64_t)max);
-    if (result != SB_OK) return result;
-    size_t n = 0;
-    while ((result = store_step(st)) == STORE_ROW && n < max)
-        ids[n++] = store_col_int64(st, 0);
-    store_stmt_done(st);
-    if (result < 0) return result;
-    *count_out = n;
-    return SB_OK;
+    return result == SB_OK ? read_ids(st, ids, max, count_out) : result;
 }
 
 int messenger_botapi_direct_find(store *s, int64_t bot_id, int64_t user_id, int64_t *chat_id_out) {
@@ -326,14 +331,7 @@ int messenger_botapi_invoices_due(store *s, int64_t now_ms, int64_t *ids, size_t
                              "SELECT id FROM msg_botapi_invoices WHERE (state = 'checkout' AND deadline_ms < ?) OR "
                              "(settled = 0 AND state IN ('paid', 'refused', 'expired')) ORDER BY id LIMIT ?",
                              "ii", now_ms, (int64_t)max);
-    if (result != SB_OK) return result;
-    size_t n = 0;
-    while ((result = store_step(st)) == STORE_ROW && n < max)
-        ids[n++] = store_col_int64(st, 0);
-    store_stmt_done(st);
-    if (result < 0) return result;
-    *count_out = n;
-    return SB_OK;
+    return result == SB_OK ? read_ids(st, ids, max, count_out) : result;
 }
 
 int messenger_bot_update_add(store *s, int64_t bot_id, const char *event_json, int64_t now_ms, int64_t *id_out) {

@@ -96,13 +96,7 @@ static size_t message_count(const harness_customer *u, json_int_t chat) {
 }
 
 static json_int_t open_direct(const harness_customer *u, json_int_t peer) {
-    char body[64];
-    snprintf(body, sizeof body, "{\"user_id\":%lld}", (long long)peer);
-    harness_response r = harness_call(srv, "POST", "/api/chats/direct", u->token, body);
-    assert_true(r.status == 200 || r.status == 201);
-    json_int_t id = harness_json_int(r.json, "id");
-    harness_response_free(&r);
-    return id;
+    return harness_direct_chat(srv, u->token, peer);
 }
 
 static void test_python_telegram_bot(void **state) {
