@@ -111,6 +111,9 @@ int api_botapi_collect(store *s, int64_t bot_id, int64_t from_id, size_t limit, 
  * are parked (the caller answers at once). */
 int api_botapi_poll_park(api_ctx *c, int64_t bot_id, int64_t from_id, size_t limit, int64_t allowed,
                          int timeout_s) SB_MUST_CHECK;
+/* An update was added to bot_id's inbox outside api_messenger_push (a
+ * payment, a shared contact): wake its parked polls, queue its webhook. */
+void api_botapi_wake_bot(api_server *srv, int64_t bot_id);
 /* Queue a bot for the webhook sender of srv (no-op when it is not running
  * or the queue is full: the periodic sweep finds it later). */
 void api_botapi_webhook_queue(api_server *srv, int64_t bot_id);

@@ -63,16 +63,6 @@ static int bot_update(store *s, int64_t bot_id, json_t *event_take, int64_t *id_
     return result;
 }
 
-/* Wake the bot's parked polls and queue its webhook. */
-static void wake_bot(api_server *srv, int64_t bot_id) {
-    int64_t one = bot_id;
-    messenger_events events = {0};
-    events.count = 1;
-    events.items[0].bot_recipients = &one;
-    events.items[0].bot_recipient_count = 1;
-    api_botapi_updates_arrived(srv, &events); /* not cleared: nothing in it is owned */
-}
-
 /* Settle the ledger side of the invoice's state (paid: post; refused, expired: void) and mark it settled. */
 static int invoice_settle(api_server *srv, store *s, const messenger_botapi_invoice *inv) {
     if (inv->settled || !inv->receipt_id) return SB_OK;
@@ -330,7 +320,7 @@ int api_botapi_answer_pre_checkout(botapi_call *call) {
                                  (json_int_t)inv.payer_id, "date", (json_int_t)(now / 1000)),
                        &update_id);
         if (result == SB_OK)
-            wake_bot(srv, call->bot_id);
+            api_botapi_wake_bot(srv, call->bot_id);
         else
             sb_log(SB_LOG_WARN, "botapi.invoice",
                    "invoice %lld paid; the successful_payment update was not recorded: %s", (long long)inv.id,
@@ -414,7 +404,7 @@ static int post_invoice_pay(api_ctx *c) {
     if (result == SB_OK)
         result = messenger_botapi_invoice_move(c->store, inv.id, MESSENGER_INVOICE_CHECKOUT, MESSENGER_INVOICE_CHECKOUT,
                                                true, 0, 0, query_id, -1, c->now_ms);
-    if (result == SB_OK) wake_bot(c->request->thread->server, inv.bot_id);
+    if (result == SB_OK) api_botapi_wake_bot(c->request->thread->server, inv.bot_id);
     if (result != SB_OK) /* the bot cannot answer a query it never got: the deadline voids the hold */
         sb_log(SB_LOG_WARN, "botapi.invoice", "invoice %lld: pre-checkout query not recorded: %s", (long long)inv.id,
                sb_strerror(result));

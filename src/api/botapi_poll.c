@@ -217,3 +217,12 @@ void api_botapi_updates_arrived(api_server *srv, const messenger_events *events)
     }
     pthread_mutex_unlock(&b->wake_lock);
 }
+
+void api_botapi_wake_bot(api_server *srv, int64_t bot_id) {
+    int64_t one = bot_id;
+    messenger_events events = {0};
+    events.count = 1;
+    events.items[0].bot_recipients = &one;
+    events.items[0].bot_recipient_count = 1;
+    api_botapi_updates_arrived(srv, &events); /* not cleared: nothing in it is owned */
+}

@@ -269,6 +269,26 @@ json_t *api_botapi_message_of(store *s, const messenger_botapi_chat *chat, const
     return out;
 }
 
+/* A contact the user shared with the bots of a chat (POST /api/chats/:id/contact): a Message with "contact", its
+ * message_id the update's id (it is not a message of the chat).  The phone number is read now: only a user who
+ * shared it is ever shown with one. */
+static json_t *contact_message(store *s, const messenger_botapi_chat *chat, json_t *ev, int64_t update_id) {
+    int64_t user_id = json_integer_value(json_object_get(ev, "user_id"));
+    identity_principal p;
+    if (identity_user_get(s, user_id, &p) != SB_OK || !p.phone[0]) return NULL;
+    json_t *from = api_botapi_user(s, user_id);
+    json_t *chat_obj = api_botapi_chat(s, chat);
+    if (!from || !chat_obj) {
+        json_decref(from);
+        json_decref(chat_obj);
+        return NULL;
+    }
+    json_t *card = json_pack("{s:s, s:O, s:I}", "phone_number", p.phone, "first_name",
+                             json_object_get(from, "first_name"), "user_id", (json_int_t)user_id);
+    return json_pack("{s:I, s:o, s:o, s:I, s:o}", "message_id", (json_int_t)update_id, "from", from, "chat", chat_obj,
+                     "date", json_integer_value(json_object_get(ev, "date")), "contact", card);
+}
+
 /* One inbox row as a Telegram Update: NULL when it is no kind a bot sees
  * (receipts, typing, members, its own messages...) or not one it asked for. */
 static json_t *update_of(store *s, int64_t bot_id, const messenger_bot_update *row, int64_t allowed) {
@@ -278,7 +298,7 @@ static json_t *update_of(store *s, int64_t bot_id, const messenger_bot_update *r
     json_t *m = json_object_get(ev, "message");
     int64_t chat_id = json_integer_value(json_object_get(ev, "chat_id"));
     int kind = 0;
-    bool payment = false;
+    bool payment = false, contact = false;
     const char *field = NULL;
     if (type && (strcmp(type, "message.new") == 0 || strcmp(type, "message.edited") == 0)) {
         const char *mkind = json_string_value(json_object_get(m, "kind"));
@@ -293,6 +313,10 @@ static json_t *update_of(store *s, int64_t bot_id, const messenger_bot_update *r
     } else if (type && strcmp(type, "bot.payment") == 0) {
         kind = api_botapi_payment_kind(ev, &field);
         payment = true;
+    } else if (type && strcmp(type, "bot.contact") == 0) {
+        kind = API_BOTAPI_MESSAGE;
+        field = "message";
+        contact = true;
     }
     json_t *out = NULL;
     messenger_botapi_chat chat;
@@ -301,6 +325,8 @@ static json_t *update_of(store *s, int64_t bot_id, const messenger_bot_update *r
         json_t *value = NULL;
         if (payment) {
             value = api_botapi_payment_update(s, bot_id, &chat, ev, row->id);
+        } else if (contact) {
+            value = contact_message(s, &chat, ev, row->id);
         } else if (kind == API_BOTAPI_MESSAGE || kind == API_BOTAPI_EDITED_MESSAGE) {
             bool sender_is_bot = true;
             int64_t sender = json_integer_value(json_object_get(m, "sender_id"));
@@ -1019,7 +1045,50 @@ static int handle(api_ctx *c) {
     return SB_OK;
 }
 
+/* POST /api/chats/:id/contact -> 202 {"shared_with":[bot ids]}: the caller (a customer, a member) shares its phone
+ * number with the bots of the chat, as a reply-keyboard button with request_contact asks; each bot gets a message
+ * with "contact".  Nothing else ever shows a bot a phone number. */
+static int post_contact(api_ctx *c) {
+    int64_t chat_id = 0;
+    messenger_chat chat;
+    int result = api_param_int64(c, "id", &chat_id) == SB_OK
+                     ? messenger_chat_get(c->store, c->principal->user_id, chat_id, &chat)
+                     : SB_EPERM;
+    if (result == SB_EPERM || result == SB_ENOTFOUND) {
+        api_reply_error(c, 404, "not_found", "no such chat");
+        return SB_OK;
+    }
+    if (result != SB_OK) return result;
+    int64_t bots[16];
+    size_t count = 0;
+    result = messenger_botapi_chat_bots(c->store, chat_id, bots, SB_ARRAY_LEN(bots), &count);
+    if (result != SB_OK) return result;
+    json_t *shared = json_array();
+    if (!shared) return SB_ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        json_t *ev = json_pack("{s:s, s:I, s:I, s:I}", "type", "bot.contact", "chat_id", (json_int_t)chat_id, "user_id",
+                               (json_int_t)c->principal->user_id, "date", (json_int_t)(c->now_ms / 1000));
+        char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        json_decref(ev);
+        int64_t id = 0;
+        result = text ? messenger_bot_update_add(c->store, bots[i], text, c->now_ms, &id) : SB_ENOMEM;
+        free(text); /* jansson's allocation */
+        if (result != SB_OK) break;
+        json_array_append_new(shared, json_integer(bots[i]));
+        api_botapi_wake_bot(c->request->thread->server, bots[i]);
+    }
+    if (result != SB_OK) {
+        json_decref(shared);
+        return result;
+    }
+    sb_log(SB_LOG_INFO, "botapi.contact", "user %lld shared its phone number with %zu bots of chat %lld",
+           (long long)c->principal->user_id, count, (long long)chat_id);
+    api_reply_json(c, 202, json_pack("{s:o}", "shared_with", shared));
+    return SB_OK;
+}
+
 void api_routes_botapi(api_router *r) {
+    api_router_add(r, "POST", "/api/chats/:id/contact", IDENTITY_ROLE_CUSTOMER, post_contact);
     api_routes_botapi_pay(r);
     /* the path names the bot (its token): the pipeline checks no bearer token and leaves the body to handle() */
     api_router_add(r, "GET", "/bot:token/:method", API_PUBLIC | API_KEY_AUTH, handle);

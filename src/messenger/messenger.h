@@ -528,6 +528,9 @@ int messenger_botapi_last_id(store *s, int64_t bot_id, int64_t *id_out) SB_MUST_
 int messenger_botapi_update_get(store *s, int64_t bot_id, int64_t update_id, messenger_bot_update *out) SB_MUST_CHECK;
 /* Bots with a webhook and unconfirmed updates, by id, at most max. */
 int messenger_botapi_webhook_bots(store *s, int64_t *ids, size_t max, size_t *count_out) SB_MUST_CHECK;
+/* The bots that are members of chat_id, by id, at most max (no membership
+ * check: the caller checked the asker's). */
+int messenger_botapi_chat_bots(store *s, int64_t chat_id, int64_t *ids, size_t max, size_t *count_out) SB_MUST_CHECK;
 /* The 1:1 chat of the bot and user_id, if the user opened it (a bot never
  * starts one).  SB_ENOTFOUND otherwise. */
 int messenger_botapi_direct_find(store *s, int64_t bot_id, int64_t user_id, int64_t *chat_id_out) SB_MUST_CHECK;

@@ -135,6 +135,16 @@ int messenger_botapi_webhook_bots(store *s, int64_t *ids, size_t max, size_t *co
     return result == SB_OK ? read_ids(st, ids, max, count_out) : result;
 }
 
+int messenger_botapi_chat_bots(store *s, int64_t chat_id, int64_t *ids, size_t max, size_t *count_out) {
+    *count_out = 0;
+    store_stmt *st;
+    int result = store_query(s, &st,
+                             "SELECT m.user_id FROM msg_members m JOIN msg_bots b ON b.user_id = m.user_id "
+                             "WHERE m.chat_id = ? ORDER BY m.user_id LIMIT ?",
+                             "ii", chat_id, (int64_t)max);
+    return result == SB_OK ? read_ids(st, ids, max, count_out) : result;
+}
+
 int messenger_botapi_direct_find(store *s, int64_t bot_id, int64_t user_id, int64_t *chat_id_out) {
     if (user_id <= 0 || user_id == bot_id) return SB_ENOTFOUND;
     int64_t lo = bot_id < user_id ? bot_id : user_id, hi = bot_id < user_id ? user_id : bot_id;

@@ -32,8 +32,8 @@ import urllib.request
 import warnings
 
 warnings.filterwarnings("ignore")
-from telegram import (Bot, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice,  # noqa: E402
-                      ReplyKeyboardMarkup, ReplyKeyboardRemove)
+from telegram import (Bot, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,  # noqa: E402
+                      LabeledPrice, ReplyKeyboardMarkup, ReplyKeyboardRemove)
 from telegram.error import BadRequest, Conflict, RetryAfter, Unauthorized  # noqa: E402
 
 PORT = int(os.environ["SB_PORT"])
@@ -61,6 +61,17 @@ def api(method, path, token=None, body=None):
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"null")
+
+
+def patiently(call, *args, **kwargs):
+    """Call again after retry_after when the per-chat rate limit says 429, as a careful bot does."""
+    for _ in range(5):
+        try:
+            return call(*args, **kwargs)
+        except RetryAfter as e:
+            check(e.retry_after >= 1, "retry_after", e.retry_after)
+            time.sleep(e.retry_after)
+    return call(*args, **kwargs)
 
 
 def new_bot(username):
@@ -144,7 +155,7 @@ def echo_and_keyboards():
     # inline keyboard: callback data and a URL
     kb = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="yes"),
                                 InlineKeyboardButton("Site", url="https://example.com/x")]])
-    pick = bot.send_message(chat_id=A_ID, text="pick one", reply_markup=kb)
+    pick = patiently(bot.send_message, chat_id=A_ID, text="pick one", reply_markup=kb)
     check(pick.reply_markup.inline_keyboard[0][0].callback_data == "yes"
           and pick.reply_markup.inline_keyboard[0][1].url == "https://example.com/x", "keyboard", pick.to_dict())
     st, j = api("POST", "/api/chats/%d/messages/%d/press" % (chat, pick.message_id), A_TOKEN, {"data": "yes"})
@@ -183,10 +194,24 @@ def echo_and_keyboards():
     check(bot.get_updates(offset=offset, timeout=0, allowed_updates=["callback_query"]) == [], "allowed_updates")
     bot.get_updates(offset=offset, timeout=0, allowed_updates=[])  # back to every kind
 
+    # a phone number reaches a bot only when the customer shares it (a request_contact button)
+    share = patiently(bot.send_message, chat_id=A_ID, text="share?", reply_markup=ReplyKeyboardMarkup(
+        [[KeyboardButton("Share my number", request_contact=True)]], one_time_keyboard=True))
+    check(share.text == "share?", "request_contact keyboard", share.to_dict())
+    st, j = api("POST", "/api/chats/%d/contact" % chat, A_TOKEN)
+    check(st == 202 and j["shared_with"] == [bot_id], "share contact", st, j)
+    ups = bot.get_updates(offset=offset, timeout=5)
+    contact = [u.message.contact for u in ups if u.message and u.message.contact]
+    check(len(contact) == 1 and contact[0].user_id == A_ID and contact[0].phone_number.startswith("+98"),
+          "contact", [u.to_dict() for u in ups])
+    offset = ups[-1].update_id + 1
+    st, j = api("POST", "/api/chats/%d/contact" % chat, B_TOKEN)
+    check(st == 404, "only a member shares into a chat", st, j)
+
     # reply keyboards, chat action, chats, members, delete
-    rk = bot.send_message(chat_id=A_ID, text="menu", reply_markup=ReplyKeyboardMarkup([["A", "B"], ["C"]]))
+    rk = patiently(bot.send_message, chat_id=A_ID, text="menu", reply_markup=ReplyKeyboardMarkup([["A", "B"], ["C"]]))
     check(rk.text == "menu", "reply keyboard", rk.to_dict())
-    rm = bot.send_message(chat_id=A_ID, text="bye menu", reply_markup=ReplyKeyboardRemove())
+    rm = patiently(bot.send_message, chat_id=A_ID, text="bye menu", reply_markup=ReplyKeyboardRemove())
     check(rm.text == "bye menu", "remove keyboard", rm.to_dict())
     check(bot.send_chat_action(chat_id=A_ID, action="typing") is True, "sendChatAction")
     c = bot.get_chat(A_ID)
@@ -297,7 +322,7 @@ def invoices():
 
     def invoice(title, amounts):
         prices = [LabeledPrice("item %d" % i, a) for i, a in enumerate(amounts)]
-        m = bot.send_invoice(chat_id=A_ID, title=title, description="Two coffees", payload="order-" + title,
+        m = patiently(bot.send_invoice, chat_id=A_ID, title=title, description="Two coffees", payload="order-" + title,
                              provider_token="", currency="IRR", prices=prices)
         check(m.invoice is not None and m.invoice.total_amount == sum(amounts) and m.invoice.currency == "IRR",
               "invoice message", m.to_dict())
