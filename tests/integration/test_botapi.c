@@ -132,6 +132,42 @@ static void test_grammy(void **state) {
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+static void test_group_rate_limit(void **state) {
+    (void)state;
+    char token[160];
+    json_int_t bot_id = create_bot("groupiebot", token);
+    harness_customer a = harness_customer_next(srv, "0912560", &phones);
+    harness_response r = harness_call(srv, "POST", "/api/groups", a.token, "{\"title\":\"Club\"}");
+    HARNESS_ASSERT_STATUS(r, 201);
+    json_int_t group = harness_json_int(r.json, "id");
+    harness_response_free(&r);
+    char path[96], body[160];
+    snprintf(path, sizeof path, "/api/groups/%lld/members", (long long)group);
+    snprintf(body, sizeof body, "{\"user_id\":%lld}", (long long)bot_id);
+    r = harness_call(srv, "POST", path, a.token, body);
+    HARNESS_ASSERT_STATUS(r, 204);
+    harness_response_free(&r);
+    /* the group is -id, of type group; the bot may write there 20 times a minute */
+    snprintf(body, sizeof body, "{\"chat_id\":%lld}", (long long)-group);
+    r = call(token, "getChat", body);
+    json_t *chat = assert_ok(&r);
+    assert_string_equal(harness_json_str(chat, "type"), "group");
+    assert_string_equal(harness_json_str(chat, "title"), "Club");
+    json_decref(chat);
+    size_t before = message_count(&a, group);
+    for (int i = 0; i < SB_BOTAPI_RATE_GROUP_PER_MIN; i++) {
+        snprintf(body, sizeof body, "{\"chat_id\":%lld,\"text\":\"news %d\"}", (long long)-group, i);
+        r = call(token, "sendMessage", body);
+        json_decref(assert_ok(&r));
+    }
+    snprintf(body, sizeof body, "{\"chat_id\":%lld,\"text\":\"one too many\"}", (long long)-group);
+    r = call(token, "sendMessage", body);
+    assert_int_equal(harness_json_int(r.json, "parameters.retry_after") >= 1, 1);
+    assert_non_null(harness_header_get(&r, "retry-after"));
+    assert_fail(&r, 429, "Too Many Requests");
+    assert_int_equal(message_count(&a, group), before + SB_BOTAPI_RATE_GROUP_PER_MIN);
+}
+
 /* A getUpdates long poll on a raw connection (not read here). */
 static harness_conn *park_poll(const char *token, int timeout_s) {
     harness_conn *conn = NULL;
@@ -374,6 +410,7 @@ int main(void) {
         cmocka_unit_test(test_chats_not_its_own),
         cmocka_unit_test(test_python_telegram_bot),
         cmocka_unit_test(test_grammy),
+        cmocka_unit_test(test_group_rate_limit),
         cmocka_unit_test(test_parked_polls),
     };
     int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
