@@ -419,6 +419,13 @@ function messageItem(cs, m) {
   else if (m.kind === "payment") body.push(paymentCard(cs, m));
   else if (m.kind === "keyboard") body.push(h("div", { class: "text" }, m.text || ""), keyboard(cs, m));
   else body.push(h("div", { class: "text", dir: "auto" }, m.text ?? ""));
+  const quote = m.kind === "notice" && !m.deleted ? (payloadOf(m) || {}).quote : null;
+  if (quote && typeof quote.text === "string") {
+    // A customer's words inside a bank notice: shown as their quotation, never as the bank's.
+    body.push(h("blockquote", { class: "customer-quote" },
+      h("div", { class: "quote-by small" }, "Their own words, not the bank's — ", h("bdi", {}, nameOf(quote.author_id)), ":"),
+      h("div", { class: "quote-text", dir: "auto" }, quote.text)));
+  }
   const meta = [formatTime(m.created_at_ms)];
   if (m.edited_at_ms && !m.deleted) meta.push(" · edited");
   let mark = null;

@@ -127,6 +127,22 @@ static int get_me(api_ctx *c) {
     return SB_OK;
 }
 
+/* 400 naming the field and why: "invalid", "name_empty" or "name_reserved". */
+static int reply_name_refused(api_ctx *c, const char *field, identity_name_verdict verdict) {
+    const char *code = identity_name_verdict_name(verdict);
+    if (verdict == IDENTITY_NAME_EMPTY)
+        api_reply_error(c, 400, code, "field '%s' has nothing visible once invisible characters are removed", field);
+    else if (verdict == IDENTITY_NAME_RESERVED)
+        api_reply_error(c, 400, code, "field '%s' looks like the bank's own name or a staff account's", field);
+    else if (strcmp(field, "username") == 0)
+        api_reply_error(c, 400, code, "field 'username' must be %d to %d of a-z, 0-9, '.' and '_'",
+                        SB_CUSTOMER_USERNAME_BYTES_MIN, SB_CUSTOMER_USERNAME_BYTES_MAX);
+    else
+        api_reply_error(c, 400, code, "field 'display_name' must be 1 to %d bytes of printable text",
+                        SB_DISPLAY_NAME_BYTES_MAX);
+    return SB_OK;
+}
+
 static int patch_me(api_ctx *c) {
     const char *display_name, *username;
     int result = api_body_string(c, "display_name", false, SB_DISPLAY_NAME_BYTES_MAX, &display_name);
@@ -136,15 +152,16 @@ static int patch_me(api_ctx *c) {
         api_reply_error(c, 400, "invalid", "give 'display_name' or 'username'");
         return SB_OK;
     }
-    if (display_name && identity_display_name_check(display_name) != SB_OK) {
-        api_reply_error(c, 400, "invalid", "field 'display_name' must be 1 to %d bytes of printable text",
-                        SB_DISPLAY_NAME_BYTES_MAX);
-        return SB_OK;
+    identity_name_verdict verdict = IDENTITY_NAME_OK;
+    if (display_name) {
+        result = identity_display_name_vet(c->store, display_name, &verdict);
+        if (result != SB_OK) return result;
+        if (verdict != IDENTITY_NAME_OK) return reply_name_refused(c, "display_name", verdict);
     }
-    if (username && identity_username_check(username) != SB_OK) {
-        api_reply_error(c, 400, "invalid", "field 'username' must be %d to %d of a-z, 0-9, '.' and '_'",
-                        SB_CUSTOMER_USERNAME_BYTES_MIN, SB_CUSTOMER_USERNAME_BYTES_MAX);
-        return SB_OK;
+    if (username) {
+        result = identity_username_vet(c->store, username, &verdict);
+        if (result != SB_OK) return result;
+        if (verdict != IDENTITY_NAME_OK) return reply_name_refused(c, "username", verdict);
     }
     result = identity_profile_update(c->store, c->principal->user_id, display_name, username);
     if (result == SB_EEXISTS) {

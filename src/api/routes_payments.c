@@ -161,12 +161,14 @@ static json_t *receipt_json(const payops_receipt *r) {
 }
 
 /* 201 for a receipt made by this request, 200 for one an earlier request
- * with the same idempotency key made. */
+ * with the same idempotency key made (or, for a money request, the payment
+ * under another key that paid it).  Of concurrent requests with one key
+ * exactly one answers 201: the executor says which made the receipt. */
 static int reply_receipt(api_ctx *c, int result, const payops_receipt *r) {
     if (result != SB_OK) return reply_ops_error(c, result, r);
     json_t *o = receipt_json(r);
     if (!o) return SB_ENOMEM;
-    bool replay = r->created_at_ms < c->now_ms;
+    bool replay = r->replayed;
     json_object_set_new(o, "replayed", json_boolean(replay));
     api_reply_json(c, replay ? 200 : 201, o);
     return SB_OK;

@@ -109,14 +109,14 @@ static void user_name(store *s, int64_t user_id, char *out, size_t cap) {
         snprintf(out, cap, "a member");
 }
 
-/* The payments alias of a member: its mobile number (every customer has
- * one).  SB_ENOTFOUND for anyone who is not a customer (bots, staff). */
-static int user_alias(store *s, int64_t user_id, char out[SB_PHONE_BYTES]) {
+/* Money moves only between customers: SB_ENOTFOUND for anyone else (bots,
+ * staff).  Payments are then asked by user id, which payments checks
+ * against the messenger's reach rules (fellow members share the chat). */
+static int customer_check(store *s, int64_t user_id) {
     identity_principal p;
     int result = identity_user_get(s, user_id, &p);
     if (result != SB_OK) return result;
     if (p.role != IDENTITY_ROLE_CUSTOMER || !p.phone[0]) return SB_ENOTFOUND;
-    snprintf(out, SB_PHONE_BYTES, "%s", p.phone);
     return SB_OK;
 }
 
@@ -152,23 +152,6 @@ static int counterpart_check(const chatpay_ctx *ctx, const messenger_chat *chat,
 
 /* ---- the bank's notices -------------------------------------------------------- */
 
-/* A notice from the official account; failures are logged (the money
- * already moved, or the request exists: a lost notice undoes nothing). */
-static void notify(const chatpay_ctx *ctx, int64_t user_id, const char *text, int64_t chat_id, int64_t seq,
-                   int64_t now_ms) {
-    char payload[96];
-    snprintf(payload, sizeof payload, "{\"type\":\"chatpay\",\"chat_id\":%lld,\"seq\":%lld}", (long long)chat_id,
-             (long long)seq);
-    messenger_events events = {0};
-    int result = messenger_official_notify(ctx->ops.s, user_id, text, payload, now_ms, NULL, &events);
-    if (result == SB_OK)
-        push(ctx, &events);
-    else
-        sb_log(SB_LOG_WARN, "chatpay.notice", "notice to user %lld failed: %s", (long long)user_id,
-               sb_strerror(result));
-    messenger_events_clear(&events);
-}
-
 /* ---- link rows ------------------------------------------------------------------ */
 
 typedef struct {
@@ -179,7 +162,7 @@ typedef struct {
 } link_row;
 
 #define LINK_COLUMNS                                                                                                   \
-    "id, actor_id, chat_id, coalesce(seq, 0), kind, fingerprint, coalesce(request_id, 0), coalesce(split_id, 0), "   \
+    "id, actor_id, chat_id, coalesce(seq, 0), kind, fingerprint, coalesce(request_id, 0), coalesce(split_id, 0), "     \
     "coalesce(receipt_id, 0), status, coalesce(expires_at_ms, 0)"
 
 /* Step a prepared link query into *out; fingerprint (may be NULL) compared. */
@@ -232,11 +215,11 @@ static int link_by_id(store *s, int64_t id, link_row *out) {
 
 /* Write what a link knows now (zero ids stay NULL). */
 static int link_save(store *s, const link_row *l) {
-    return store_exec(s,
-                      "UPDATE chatpay_links SET seq = nullif(?, 0), request_id = nullif(?, 0), split_id = nullif(?, 0), "
-                      "receipt_id = nullif(?, 0), status = ? WHERE id = ?",
-                      "iiiiti", l->seq, l->request_id, l->split_id, l->receipt_id,
-                      messenger_payment_status_name(l->status), l->id);
+    return store_exec(
+        s,
+        "UPDATE chatpay_links SET seq = nullif(?, 0), request_id = nullif(?, 0), split_id = nullif(?, 0), "
+        "receipt_id = nullif(?, 0), status = ? WHERE id = ?",
+        "iiiiti", l->seq, l->request_id, l->split_id, l->receipt_id, messenger_payment_status_name(l->status), l->id);
 }
 
 /* Find the link of (actor, key), or make it.  SB_ECONFLICT with the
@@ -277,10 +260,14 @@ typedef struct {
 
 static int status_of_request(payments_request_state state) {
     switch (state) {
-    case PAYMENTS_REQUEST_PENDING: return MESSENGER_PAYMENT_PENDING;
-    case PAYMENTS_REQUEST_PAID: return MESSENGER_PAYMENT_PAID;
-    case PAYMENTS_REQUEST_EXPIRED: return MESSENGER_PAYMENT_EXPIRED;
-    default: return MESSENGER_PAYMENT_DECLINED; /* declined, or cancelled by the requester */
+    case PAYMENTS_REQUEST_PENDING:
+        return MESSENGER_PAYMENT_PENDING;
+    case PAYMENTS_REQUEST_PAID:
+        return MESSENGER_PAYMENT_PAID;
+    case PAYMENTS_REQUEST_EXPIRED:
+        return MESSENGER_PAYMENT_EXPIRED;
+    default:
+        return MESSENGER_PAYMENT_DECLINED; /* declined, or cancelled by the requester */
     }
 }
 
@@ -314,8 +301,8 @@ static int shares_load(const chatpay_ctx *ctx, const link_row *l, share_row *out
     if (l->kind != KIND_SPLIT) return SB_EINVAL;
     payops_split_member members[SB_CHATPAY_SPLIT_MEMBERS_MAX];
     size_t n = 0;
-    int result = payops_split_status(&ctx->ops, l->actor_id, l->split_id, members, SB_ARRAY_LEN(members), &n,
-                                     total_out);
+    int result =
+        payops_split_status(&ctx->ops, l->actor_id, l->split_id, members, SB_ARRAY_LEN(members), &n, total_out);
     if (result != SB_OK) return result;
     for (size_t i = 0; i < n; i++)
         out[i] = (share_row){.user_id = members[i].member_id,
@@ -329,9 +316,9 @@ static int shares_load(const chatpay_ctx *ctx, const link_row *l, share_row *out
 static json_t *shares_json(const share_row *shares, size_t count) {
     json_t *list = json_array();
     for (size_t i = 0; list && i < count; i++) {
-        json_t *o = json_pack("{s:I, s:I, s:s}", "user_id", (json_int_t)shares[i].user_id, "amount_minor",
-                              (json_int_t)shares[i].amount_minor, "status",
-                              messenger_payment_status_name(shares[i].status));
+        json_t *o =
+            json_pack("{s:I, s:I, s:s}", "user_id", (json_int_t)shares[i].user_id, "amount_minor",
+                      (json_int_t)shares[i].amount_minor, "status", messenger_payment_status_name(shares[i].status));
         if (!o || json_array_append_new(list, o) != 0) {
             json_decref(list);
             return NULL;
@@ -365,6 +352,31 @@ static void payload_set_int(json_t *root, const char *key, int64_t v) {
 
 static void payload_set_text(json_t *root, const char *key, const char *v) {
     if (root && v && v[0]) json_object_set_new(root, key, json_string(v));
+}
+
+/* A notice from the official account; failures are logged (the money
+ * already moved, or the request exists: a lost notice undoes nothing).
+ * text is the bank's own sentence and never holds a customer's words: a
+ * note or title the customer wrote (note, may be NULL or "") travels apart,
+ * in the payload as {"quote":{"author_id":N,"text":...}}, for clients to
+ * show as that customer's quoted words, never as the bank speaking. */
+static void notify(const chatpay_ctx *ctx, int64_t user_id, const char *text, int64_t chat_id, int64_t seq,
+                   int64_t author_id, const char *note, int64_t now_ms) {
+    json_t *root =
+        json_pack("{s:s, s:I, s:I}", "type", "chatpay", "chat_id", (json_int_t)chat_id, "seq", (json_int_t)seq);
+    if (root && note && note[0])
+        json_object_set_new(root, "quote", json_pack("{s:I, s:s}", "author_id", (json_int_t)author_id, "text", note));
+    char *payload = NULL;
+    messenger_events events = {0};
+    int result = payload_take(root, &payload);
+    if (result == SB_OK) result = messenger_official_notify(ctx->ops.s, user_id, text, payload, now_ms, NULL, &events);
+    sb_free(payload);
+    if (result == SB_OK)
+        push(ctx, &events);
+    else
+        sb_log(SB_LOG_WARN, "chatpay.notice", "notice to user %lld failed: %s", (long long)user_id,
+               sb_strerror(result));
+    messenger_events_clear(&events);
 }
 
 /* Post the payment message (idempotent by client_id); *created_out false
@@ -403,8 +415,8 @@ static int link_sync(const chatpay_ctx *ctx, link_row *l, int64_t now_ms, messen
             root = json_loads(m.payload_json ? m.payload_json : "", 0, &err);
             json_t *list = shares_json(shares, count);
             if (!root || !list || json_object_set_new(root, "shares", list) != 0 ||
-                json_object_set_new(root, "status", json_string(messenger_payment_status_name(
-                                                        shares_status(shares, count)))) != 0)
+                json_object_set_new(root, "status",
+                                    json_string(messenger_payment_status_name(shares_status(shares, count)))) != 0)
                 result = root ? SB_ENOMEM : SB_ECORRUPT;
         }
         char *payload = NULL;
@@ -447,8 +459,8 @@ static int receipt_post(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_i
     int result = payload_take(root_take, &payload);
     char client_id[32];
     snprintf(client_id, sizeof client_id, "chatpay-r%lld", (long long)r->id);
-    if (result == SB_OK) result = message_post(ctx, actor_id, chat_id, payload, client_id, now_ms, &out->message,
-                                               created_out);
+    if (result == SB_OK)
+        result = message_post(ctx, actor_id, chat_id, payload, client_id, now_ms, &out->message, created_out);
     sb_free(payload);
     if (result != SB_OK) return result;
     link_row l;
@@ -497,10 +509,9 @@ int chatpay_send(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, int6
             return result;
         }
     }
-    char alias[SB_PHONE_BYTES];
-    if (result == SB_ENOTFOUND) result = user_alias(s, to_user_id, alias);
-    if (result == SB_OK) result = payops_pay_confirm(&ctx->ops, actor_id, alias, amount_minor, idem_key, now_ms,
-                                                     &out->receipt);
+    if (result == SB_ENOTFOUND) result = customer_check(s, to_user_id);
+    if (result == SB_OK)
+        result = payops_pay_user(&ctx->ops, actor_id, to_user_id, amount_minor, idem_key, now_ms, &out->receipt);
     bool created = false;
     if (result == SB_OK) {
         json_t *root = payload_base(KIND_SEND, out->receipt.transfer_id, amount_minor, MESSENGER_PAYMENT_PAID);
@@ -514,9 +525,9 @@ int chatpay_send(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, int6
         char amount[32], name[SB_DISPLAY_NAME_BYTES_MAX + 2], text[SB_CHATPAY_NOTICE_BYTES_MAX];
         amount_text(amount_minor, amount);
         user_name(s, actor_id, name, sizeof name);
-        snprintf(text, sizeof text, "You received %s IRR from %s%s%s.", amount, name, note && note[0] ? ": " : "",
-                 note ? note : "");
-        notify(ctx, to_user_id, text, chat_id, out->message.seq, now_ms);
+        snprintf(text, sizeof text, "You received %s IRR from %s%s", amount, name,
+                 note && note[0] ? ", with a note from them (quoted below)." : ".");
+        notify(ctx, to_user_id, text, chat_id, out->message.seq, actor_id, note, now_ms);
     }
     return result;
 }
@@ -584,13 +595,13 @@ static int receipt_op(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id,
         amount_text(out->receipt.amount_minor, amount);
         snprintf(text, sizeof text, "Receipt: you paid %s IRR to %s (%s).", amount, out->receipt.counterparty,
                  reference);
-        notify(ctx, actor_id, text, chat_id, out->message.seq, now_ms);
+        notify(ctx, actor_id, text, chat_id, out->message.seq, 0, NULL, now_ms);
     }
     return result;
 }
 
-int chatpay_bill(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, const char *bill_id,
-                 const char *payment_id, const char *idem_key, int64_t now_ms, chatpay_outcome *out) {
+int chatpay_bill(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, const char *bill_id, const char *payment_id,
+                 const char *idem_key, int64_t now_ms, chatpay_outcome *out) {
     return receipt_op(ctx, actor_id, chat_id, KIND_BILL, bill_id, payment_id, NULL, 0, idem_key, now_ms, out);
 }
 
@@ -645,13 +656,15 @@ static int asking_post(const chatpay_ctx *ctx, link_row *l, const char *note, in
         if (shares[i].status != MESSENGER_PAYMENT_PENDING || shares[i].user_id == l->actor_id) continue;
         char amount[32], text[SB_CHATPAY_NOTICE_BYTES_MAX];
         amount_text(shares[i].amount_minor, amount);
+        const char *quoted = note && note[0] ? " Their note is quoted below." : "";
         if (l->kind == KIND_SPLIT)
-            snprintf(text, sizeof text, "%s asks you for %s IRR, your share of a split bill%s%s. Pay or decline it "
-                     "in the chat.", name, amount, note && note[0] ? ": " : "", note ? note : "");
+            snprintf(text, sizeof text,
+                     "%s asks you for %s IRR, your share of a split bill. Pay or decline it in the chat.%s", name,
+                     amount, quoted);
         else
-            snprintf(text, sizeof text, "%s asks you for %s IRR%s%s. Pay or decline it in the chat.", name, amount,
-                     note && note[0] ? ": " : "", note ? note : "");
-        notify(ctx, shares[i].user_id, text, l->chat_id, l->seq, now_ms);
+            snprintf(text, sizeof text, "%s asks you for %s IRR. Pay or decline it in the chat.%s", name, amount,
+                     quoted);
+        notify(ctx, shares[i].user_id, text, l->chat_id, l->seq, l->actor_id, note, now_ms);
     }
     return SB_OK;
 }
@@ -667,8 +680,7 @@ int chatpay_request(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, i
     int result = chat_of_member(ctx, actor_id, chat_id, &chat, out);
     if (result == SB_OK) result = counterpart_check(ctx, &chat, actor_id, payer_id, out);
     if (result != SB_OK) return result;
-    char alias[SB_PHONE_BYTES];
-    result = user_alias(s, payer_id, alias);
+    result = customer_check(s, payer_id);
     if (result != SB_OK) return result;
     sb_buf fp;
     sb_buf_init(&fp, SB_MESSENGER_PAYLOAD_BYTES_MAX);
@@ -682,8 +694,8 @@ int chatpay_request(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, i
     if (result != SB_OK) return result;
     if (l.seq) return replay(ctx, &l, now_ms, out);
     if (!l.request_id) {
-        result = payops_request_create(&ctx->ops, actor_id, alias, amount_minor, note ? note : "", expires_at_ms,
-                                       now_ms, &l.request_id);
+        result = payops_request_create_user(&ctx->ops, actor_id, payer_id, amount_minor, note ? note : "",
+                                            expires_at_ms, now_ms, &l.request_id);
         if (result == SB_OK) result = link_save(s, &l);
         if (result != SB_OK) {
             /* Nothing was asked: free the key for a fresh try. */
@@ -699,18 +711,17 @@ int chatpay_split(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, con
                   size_t member_count, const payments_split_spec *spec, const char *title, int64_t expires_at_ms,
                   const char *idem_key, int64_t now_ms, chatpay_outcome *out) {
     memset(out, 0, sizeof *out);
-    if (!key_ok(idem_key) || !note_ok(title) || !members || !spec || member_count == 0 ||
-        spec->count != member_count || expires_at_ms <= now_ms)
+    if (!key_ok(idem_key) || !note_ok(title) || !members || !spec || member_count == 0 || spec->count != member_count ||
+        expires_at_ms <= now_ms)
         return refuse(out, CHATPAY_REFUSED_BAD_INPUT, SB_EINVAL);
     if (member_count > SB_CHATPAY_SPLIT_MEMBERS_MAX) return refuse(out, CHATPAY_REFUSED_TOO_MANY, SB_ELIMIT);
     store *s = ctx->ops.s;
     messenger_chat chat;
     int result = chat_of_member(ctx, actor_id, chat_id, &chat, out);
-    char alias[SB_PHONE_BYTES];
     for (size_t i = 0; result == SB_OK && i < member_count; i++) {
         if (members[i] == actor_id) continue; /* the payer's own share */
         result = counterpart_check(ctx, &chat, actor_id, members[i], out);
-        if (result == SB_OK) result = user_alias(s, members[i], alias);
+        if (result == SB_OK) result = customer_check(s, members[i]);
     }
     if (result != SB_OK) return result;
     sb_buf fp;
@@ -719,8 +730,8 @@ int chatpay_split(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, con
                               (long long)spec->subtotal_minor, (long long)spec->tax_minor, (long long)spec->tip_minor,
                               (int)spec->rule, spec->remainder_share, title ? title : "");
     for (size_t i = 0; result == SB_OK && i < member_count; i++)
-        result = fingerprint_make(&fp, "%lld:%lld,", (long long)members[i],
-                                  (long long)(spec->values ? spec->values[i] : 0));
+        result =
+            fingerprint_make(&fp, "%lld:%lld,", (long long)members[i], (long long)(spec->values ? spec->values[i] : 0));
     link_row l;
     if (result == SB_OK)
         result = link_claim(s, actor_id, idem_key, chat_id, KIND_SPLIT, fp.data, expires_at_ms, now_ms, &l, out);
@@ -772,8 +783,8 @@ static int my_share(const chatpay_ctx *ctx, const link_row *l, int64_t actor_id,
 }
 
 /* Tell the requester that a share was paid or declined. */
-static void tell_requester(const chatpay_ctx *ctx, const link_row *l, int64_t actor_id, int64_t amount_minor,
-                           bool paid, int64_t now_ms) {
+static void tell_requester(const chatpay_ctx *ctx, const link_row *l, int64_t actor_id, int64_t amount_minor, bool paid,
+                           int64_t now_ms) {
     char amount[32], name[SB_DISPLAY_NAME_BYTES_MAX + 2], text[SB_CHATPAY_NOTICE_BYTES_MAX];
     amount_text(amount_minor, amount);
     user_name(ctx->ops.s, actor_id, name, sizeof name);
@@ -783,7 +794,7 @@ static void tell_requester(const chatpay_ctx *ctx, const link_row *l, int64_t ac
     else
         snprintf(text, sizeof text, "%s declined your request for %s IRR%s.", name, amount,
                  l->kind == KIND_SPLIT ? " (a share of your split bill)" : "");
-    notify(ctx, l->actor_id, text, l->chat_id, l->seq, now_ms);
+    notify(ctx, l->actor_id, text, l->chat_id, l->seq, 0, NULL, now_ms);
 }
 
 int chatpay_pay(const chatpay_ctx *ctx, int64_t actor_id, int64_t chat_id, int64_t seq, const char *idem_key,

@@ -58,6 +58,8 @@ static int demo_customer(store *s, size_t i, int64_t now_ms, int64_t *user_id_ou
     if (result == SB_OK) result = identity_otp_verify(s, demo_customers[i].phone, code, now_ms, user_id_out, &created);
     if (result == SB_OK)
         result = identity_profile_update(s, *user_id_out, demo_customers[i].display_name, demo_customers[i].username);
+    /* The demo's friends find each other (and may be added to its group). */
+    if (result == SB_OK) result = messenger_discoverable_set(s, *user_id_out, true);
     return result;
 }
 
@@ -69,13 +71,12 @@ static int demo_messages(store *s, const int64_t *customers, int64_t admin_id, i
     for (size_t i = 1; result == SB_OK && i < 3; i++)
         result = messenger_group_add(s, customers[0], group_id, customers[i], now_ms, &events);
     static const char *const lines[] = {
-        "Salam! Lunch at the usual place on Friday?",
-        "Yes, 13:00. I'll pay and split the bill here afterwards.",
+        "Salam! Lunch at the usual place on Friday?", "Yes, 13:00. I'll pay and split the bill here afterwards.",
         "\xd8\xb9\xd8\xa7\xd9\x84\xdb\x8c\xd9\x87\x20\xf0\x9f\x91\x8d", /* عالیه 👍 */
     };
     for (size_t i = 0; result == SB_OK && i < SB_ARRAY_LEN(lines); i++) {
-        messenger_send_request req = {.chat_id = group_id, .sender_id = customers[i], .kind = MESSENGER_MSG_TEXT,
-                                      .text = lines[i]};
+        messenger_send_request req = {
+            .chat_id = group_id, .sender_id = customers[i], .kind = MESSENGER_MSG_TEXT, .text = lines[i]};
         bool duplicate = false;
         result = messenger_send(s, &req, now_ms + (int64_t)i, &message, &duplicate, &events);
         messenger_message_clear(&message);
@@ -107,7 +108,8 @@ static int demo_money(store *s, const char *data, const int64_t *customers, int6
         snprintf(key, sizeof key, "demo-deposit-%lld", (long long)customers[i]);
         result = payops_deposit(&ctx, customers[i], DEMO_DEPOSIT_MINOR, key, now_ms, &receipt);
     }
-    if (result == SB_OK) result = payops_pay_confirm(&ctx, customers[0], "@sara", 1200000, "demo-pay-1", now_ms, &receipt);
+    if (result == SB_OK)
+        result = payops_pay_confirm(&ctx, customers[0], "@sara", 1200000, "demo-pay-1", now_ms, &receipt);
     ledger_close(l);
     return result;
 }
@@ -150,7 +152,8 @@ int cli_demo(int argc, char **argv) {
         store_close(s);
         return demo_fail("staff (is the database already in use for real data?)", result);
     }
-    for (size_t i = 0; result == SB_OK && i < DEMO_CUSTOMERS; i++) result = demo_customer(s, i, now_ms, &customers[i]);
+    for (size_t i = 0; result == SB_OK && i < DEMO_CUSTOMERS; i++)
+        result = demo_customer(s, i, now_ms, &customers[i]);
     if (result != SB_OK) {
         store_close(s);
         return demo_fail("customers", result);
@@ -167,7 +170,8 @@ int cli_demo(int argc, char **argv) {
     store_close(s);
     if (result != SB_OK) return demo_fail("chats", result);
     printf("demo data loaded: staff admin, agent, analyst, marketer (password %s); customers", DEMO_STAFF_PASSWORD);
-    for (size_t i = 0; i < DEMO_CUSTOMERS; i++) printf(" @%s", demo_customers[i].username);
+    for (size_t i = 0; i < DEMO_CUSTOMERS; i++)
+        printf(" @%s", demo_customers[i].username);
     printf("\n");
     return 0;
 }

@@ -91,6 +91,12 @@
 /* A customer's @username: short enough to type, long enough to be unique. */
 #define SB_CUSTOMER_USERNAME_BYTES_MIN 3
 #define SB_CUSTOMER_USERNAME_BYTES_MAX 32
+/* Staff accounts a customer's new name is compared with (their names'
+ * confusable skeletons); a bank has far fewer staff logins than this. */
+#define SB_NAME_STAFF_COMPARED_MAX 10000
+/* A name's confusable skeleton: NFKC and case folding can grow text about
+ * threefold, the skeleton again (prototypes of several characters). */
+#define SB_NAME_SKELETON_BYTES_MAX (16 * SB_DISPLAY_NAME_BYTES_MAX)
 /* Rate-limit windows (sliding) behind the per-hour and per-15-minute caps. */
 #define SB_OTP_RATE_WINDOW_MS (60LL * 60 * 1000)
 #define SB_LOGIN_RATE_WINDOW_MS (15LL * 60 * 1000)
@@ -241,6 +247,12 @@
 #define SB_PAYOPS_QUOTE_TTL_MS (10 * 60 * 1000)
 #define SB_PAYOPS_QUOTE_KEEP_EXPIRED_MS (60 * 60 * 1000)
 #define SB_PAYOPS_QUOTES_PER_PAYER_MAX 200
+/* A money request being paid under another key: how long a second payer's
+ * call waits for that payment to finish (its receipt done or gone) before it
+ * answers busy, and the longest pause between two looks at it.  Same order
+ * as the store's busy timeout: both are one row's turn. */
+#define SB_PAYOPS_PAID_WAIT_MS 5000
+#define SB_PAYOPS_PAID_POLL_MS_MAX 20
 
 /* ---- payment routes (src/api/routes_payments.c) ---- */
 /* expires_in_s of links, requests and splits: default and largest. */

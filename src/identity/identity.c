@@ -41,17 +41,48 @@ int identity_role_parse(const char *name, int *role_out) {
 
 /* ---- rate events ---- */
 
+static int rate_prune(store *s, int64_t now_ms);
+
 int identity__rate_count(store *s, const char *kind, const char *subject, int64_t now_ms, int64_t window_ms,
                          int64_t *count_out) {
-    return store_query_int64(
-        s, count_out, "SELECT COUNT(*) FROM rate_events WHERE kind = ? AND subject = ? AND at_ms > ? AND at_ms <= ?",
-        "ttii", kind, subject, now_ms - window_ms, now_ms);
+    /* No upper bound on at_ms: a concurrent request that read the clock a
+     * moment later has recorded its event with a later time, and it counts
+     * all the same (with "at_ms <= now" it would be missed, and parallel
+     * requests would each see fewer events than there are). */
+    return store_query_int64(s, count_out,
+                             "SELECT COUNT(*) FROM rate_events WHERE kind = ? AND subject = ? AND at_ms > ?", "tti",
+                             kind, subject, now_ms - window_ms);
 }
 
 int identity__rate_record(store *s, const char *kind, const char *subject, int64_t now_ms) {
     int result =
         store_exec(s, "INSERT INTO rate_events(kind, subject, at_ms) VALUES (?, ?, ?)", "tti", kind, subject, now_ms);
     if (result != SB_OK) return result;
+    return rate_prune(s, now_ms);
+}
+
+int identity__rate_take(store *s, const char *kind, const char *subject, int64_t now_ms, int64_t window_ms,
+                        int64_t limit, int64_t *event_id_out) {
+    int result = store_begin(s);
+    if (result != SB_OK) return result;
+    int64_t count = 0;
+    result = identity__rate_count(s, kind, subject, now_ms, window_ms, &count);
+    if (result == SB_OK && count >= limit) result = SB_ERATE;
+    if (result == SB_OK)
+        result = store_exec(s, "INSERT INTO rate_events(kind, subject, at_ms) VALUES (?, ?, ?)", "tti", kind, subject,
+                            now_ms);
+    if (result == SB_OK) *event_id_out = store_last_insert_id(s);
+    if (result == SB_OK) result = rate_prune(s, now_ms);
+    if (result == SB_OK) result = store_commit(s);
+    if (result != SB_OK) store_rollback(s);
+    return result;
+}
+
+int identity__rate_give_back(store *s, int64_t event_id) {
+    return store_exec(s, "DELETE FROM rate_events WHERE id = ?", "i", event_id);
+}
+
+static int rate_prune(store *s, int64_t now_ms) {
     /* The oldest rows have the lowest ids: look only at a bounded batch of
      * them, so that a write never pays for a large backlog at once. */
     return store_exec(s,
@@ -206,7 +237,13 @@ int identity_profile_update(store *s, int64_t user_id, const char *display_name,
     if (username &&
         username_fold(username, SB_CUSTOMER_USERNAME_BYTES_MIN, SB_CUSTOMER_USERNAME_BYTES_MAX, false, folded) != SB_OK)
         return SB_EINVAL;
-    int result = store_begin(s);
+    identity_name_verdict verdicts[2] = {IDENTITY_NAME_OK, IDENTITY_NAME_OK};
+    int result = display_name ? identity_display_name_vet(s, display_name, &verdicts[0]) : SB_OK;
+    if (result == SB_OK && username) result = identity_username_vet(s, folded, &verdicts[1]);
+    if (result != SB_OK) return result;
+    for (int i = 0; i < 2; i++)
+        if (verdicts[i] != IDENTITY_NAME_OK) return verdicts[i] == IDENTITY_NAME_RESERVED ? SB_EPERM : SB_EINVAL;
+    result = store_begin(s);
     if (result != SB_OK) return result;
     int64_t exists;
     result = store_query_int64(s, &exists, "SELECT id FROM users WHERE id = ?", "i", user_id);

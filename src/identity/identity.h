@@ -26,7 +26,7 @@ typedef enum {
     IDENTITY_ROLE_MARKETER = 1 << 3,
     IDENTITY_ROLE_ADMIN = 1 << 4,
 } identity_role;
-#define IDENTITY_ROLES_STAFF \
+#define IDENTITY_ROLES_STAFF                                                                                           \
     (IDENTITY_ROLE_AGENT | IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_MARKETER | IDENTITY_ROLE_ADMIN)
 #define IDENTITY_ROLES_ANY (IDENTITY_ROLE_CUSTOMER | IDENTITY_ROLES_STAFF)
 
@@ -44,8 +44,8 @@ typedef struct {
     int role; /* exactly one identity_role bit */
     int64_t session_id;
     int64_t expires_at_ms;
-    char phone[IDENTITY_PHONE_BYTES];           /* customers; "" for staff */
-    char username[SB_USERNAME_BYTES_MAX + 1];   /* staff login, or a customer's @username; may be "" */
+    char phone[IDENTITY_PHONE_BYTES];         /* customers; "" for staff */
+    char username[SB_USERNAME_BYTES_MAX + 1]; /* staff login, or a customer's @username; may be "" */
     char display_name[SB_DISPLAY_NAME_BYTES_MAX + 1];
 } identity_principal;
 
@@ -95,7 +95,8 @@ int identity_session_revoke(store *s, const char *token) SB_MUST_CHECK;
 /* Load a user by id into out (session fields zero).  SB_ENOTFOUND. */
 int identity_user_get(store *s, int64_t user_id, identity_principal *out) SB_MUST_CHECK;
 /* Set a customer's display name and/or @username (NULL leaves a field as it
- * is).  SB_EEXISTS if the username is taken, SB_EINVAL if malformed. */
+ * is).  SB_EEXISTS if the username is taken, SB_EINVAL if malformed or
+ * empty to the eye, SB_EPERM if reserved (identity_*_vet). */
 int identity_profile_update(store *s, int64_t user_id, const char *display_name, const char *username) SB_MUST_CHECK;
 /* Check a customer @username ([a-z0-9._], SB_CUSTOMER_USERNAME_BYTES_MIN..MAX
  * bytes; ASCII capitals are accepted and folded) and a display name (1 to
@@ -104,6 +105,25 @@ int identity_profile_update(store *s, int64_t user_id, const char *display_name,
  * before calling identity_profile_update.  SB_OK or SB_EINVAL. */
 int identity_username_check(const char *username) SB_MUST_CHECK;
 int identity_display_name_check(const char *display_name) SB_MUST_CHECK;
+/* Why a name a customer wants is refused, in check order. */
+typedef enum {
+    IDENTITY_NAME_OK = 0,
+    IDENTITY_NAME_MALFORMED, /* "invalid": outside identity_display_name_check / identity_username_check */
+    IDENTITY_NAME_EMPTY,     /* "name_empty": nothing visible once invisible characters (default-ignorable
+                                code points: zero-width, bidi controls, soft hyphen...; other format
+                                characters, spaces, lone marks) are removed */
+    IDENTITY_NAME_RESERVED,  /* "name_reserved": confusable (UTS #39 skeletons, ICU uspoof) with the bank's
+                                own names ("SocialBank" in Latin, Persian, Cyrillic; contained anywhere in
+                                the name) or with a staff account's username or display name (bots too) */
+} identity_name_verdict;
+/* The stable code of a verdict ("ok", "invalid", "name_empty", "name_reserved"). */
+const char *identity_name_verdict_name(identity_name_verdict verdict);
+/* Vet a display name or @username a customer wants: *verdict_out says
+ * whether it may be taken.  Returns SB_OK (the verdict is the answer) or a
+ * store or memory error.  identity_profile_update applies the same vetting. */
+int identity_display_name_vet(store *s, const char *display_name, identity_name_verdict *verdict_out) SB_MUST_CHECK;
+int identity_username_vet(store *s, const char *username, identity_name_verdict *verdict_out) SB_MUST_CHECK;
+
 /* List users whose role is in roles_mask with id > after_id, by id, at most
  * out_max of them, into the caller's array out (session fields zero).
  * *count_out is how many were written; fewer than out_max means the end.

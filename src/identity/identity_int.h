@@ -19,8 +19,18 @@
 int identity__rate_count(store *s, const char *kind, const char *subject, int64_t now_ms, int64_t window_ms,
                          int64_t *count_out) SB_MUST_CHECK;
 /* Record one event, and prune a bounded batch of events older than the
- * longest window. */
+ * longest window.  Call inside the write transaction that counted. */
 int identity__rate_record(store *s, const char *kind, const char *subject, int64_t now_ms) SB_MUST_CHECK;
+/* Take one of `limit` slots of kind/subject in the window, in a write
+ * transaction of its own (store_begin takes the write lock at once, so the
+ * count and the insert of concurrent callers are serialised and the limit
+ * holds exactly across threads): SB_ERATE when limit events are already
+ * there, else the event is recorded and its id written to *event_id_out,
+ * for identity__rate_give_back when the attempt turns out not to count. */
+int identity__rate_take(store *s, const char *kind, const char *subject, int64_t now_ms, int64_t window_ms,
+                        int64_t limit, int64_t *event_id_out) SB_MUST_CHECK;
+/* Remove an event taken by identity__rate_take (a login that succeeded). */
+int identity__rate_give_back(store *s, int64_t event_id) SB_MUST_CHECK;
 
 /* Load a user row into out (session fields zero).  SB_ENOTFOUND. */
 int identity__user_load(store *s, int64_t user_id, identity_principal *out) SB_MUST_CHECK;

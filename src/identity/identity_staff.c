@@ -7,10 +7,13 @@
  * unknown user is checked against a dummy hash of the same cost, so that
  * the answer (SB_EAUTH) and the time taken are the same as for a wrong
  * password and usernames cannot be enumerated.  Failures are counted per
- * username in a sliding 15-minute window.  The hash is computed outside any
- * transaction so that a login never holds the database's write lock for the
- * hashing time; two racing failures may therefore both be counted past the
- * cap by one, which the limit tolerates.
+ * username in a sliding 15-minute window, exactly even under parallel
+ * attempts: before the hash is checked, an attempt takes a slot (a
+ * rate_events row counted and inserted in one short write transaction, see
+ * identity__rate_take), so at most SB_LOGIN_FAILURES_PER_15_MIN checks of
+ * one username are ever in flight or failed in the window; a login that
+ * succeeds gives its slot back.  The hash itself is computed outside any
+ * transaction, so a login never holds the write lock for the hashing time.
  */
 #include <pthread.h>
 #include <sodium.h>
@@ -101,25 +104,18 @@ int identity_staff_create(store *s, const char *username, const char *password, 
     return SB_OK;
 }
 
-int identity_staff_login(store *s, const char *username, const char *password, int64_t now_ms, int64_t *user_id_out) {
-    if (sb_crypto_init() != SB_OK) return SB_EINTERNAL;
-    char name[SB_USERNAME_BYTES_MAX + 1];
-    bool name_ok = identity__staff_username_fold(username, name) == SB_OK;
+/* Check the password of the account named `name` (name_ok false: a
+ * malformed name, checked against the dummy hash all the same).  SB_OK with
+ * *user_id_out, SB_EAUTH, or a store or memory error. */
+static int login_check(store *s, bool name_ok, const char *name, const char *password, int64_t now_ms,
+                       int64_t *user_id_out) {
     size_t len = password ? strnlen(password, SB_PASSWORD_BYTES_MAX + 1) : 0;
     bool password_ok = password && len >= 1 && len <= SB_PASSWORD_BYTES_MAX;
-
-    int result;
-    if (name_ok) {
-        int64_t failures = 0;
-        result = identity__rate_count(s, IDENTITY__RATE_LOGIN_FAIL, name, now_ms, SB_LOGIN_RATE_WINDOW_MS, &failures);
-        if (result != SB_OK) return result;
-        if (failures >= SB_LOGIN_FAILURES_PER_15_MIN) return SB_ERATE;
-    }
-
     /* Find the account; an unknown or malformed name still costs one hash check. */
     char hash[crypto_pwhash_STRBYTES];
     int64_t user_id = 0;
     bool found = false;
+    int result;
     if (name_ok) {
         store_stmt *st;
         result = store_query(s, &st,
@@ -164,11 +160,28 @@ int identity_staff_login(store *s, const char *username, const char *password, i
             sodium_memzero(fresh, sizeof fresh);
         }
         *user_id_out = user_id;
-        result = SB_OK;
-    } else {
-        result = name_ok ? identity__rate_record(s, IDENTITY__RATE_LOGIN_FAIL, name, now_ms) : SB_OK;
-        if (result == SB_OK) result = SB_EAUTH;
     }
     sodium_memzero(hash, sizeof hash);
+    return success ? SB_OK : SB_EAUTH;
+}
+
+int identity_staff_login(store *s, const char *username, const char *password, int64_t now_ms, int64_t *user_id_out) {
+    if (sb_crypto_init() != SB_OK) return SB_EINTERNAL;
+    char name[SB_USERNAME_BYTES_MAX + 1];
+    bool name_ok = identity__staff_username_fold(username, name) == SB_OK;
+    /* Take a slot before checking: at most SB_LOGIN_FAILURES_PER_15_MIN
+     * checks of one name in flight or failed in the window. */
+    int64_t slot = 0;
+    if (name_ok) {
+        int result = identity__rate_take(s, IDENTITY__RATE_LOGIN_FAIL, name, now_ms, SB_LOGIN_RATE_WINDOW_MS,
+                                         SB_LOGIN_FAILURES_PER_15_MIN, &slot);
+        if (result != SB_OK) return result;
+    }
+    int result = login_check(s, name_ok, name, password, now_ms, user_id_out);
+    /* Only a wrong password counts; a success or our own error gives the slot back. */
+    if (result != SB_EAUTH && slot) {
+        int given = identity__rate_give_back(s, slot);
+        if (result == SB_OK) result = given;
+    }
     return result;
 }

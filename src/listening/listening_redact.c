@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "listening/listening.h"
 
 typedef enum { SPAN_CARD, SPAN_PHONE, SPAN_NATIONAL_ID, SPAN_IBAN, SPAN_EMAIL } span_kind;
@@ -73,6 +75,22 @@ static int digit_value(uint32_t cp) {
 }
 
 static bool is_run_separator(uint32_t cp) { return cp == ' ' || cp == '-' || cp == '.' || cp == '(' || cp == ')'; }
+
+/* An invisible formatting character (Unicode category Cf: ZWJ, ZWNJ,
+ * LRM/RLM, bidi embeddings and isolates, word joiner, soft hyphen...).
+ * Between digits it hides nothing from a reader, so it must hide nothing
+ * from the redactor either: runs are read as if it were not there. */
+static bool is_invisible(uint32_t cp) {
+    return cp < 0x110000 && utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_CF;
+}
+
+/* The byte after any invisible characters starting at i (i itself if none). */
+static size_t skip_invisible(const unsigned char *s, size_t len, size_t i) {
+    size_t width;
+    while (i < len && is_invisible(decode(s, len, i, &width)))
+        i += width;
+    return i;
+}
 
 bool listening_luhn_valid(const char *digits, size_t count) {
     if (count < 2) return false;
@@ -179,10 +197,18 @@ static int classify(const unsigned char *s, const group *groups, const char *dig
     if (n == 24) return SPAN_IBAN;
     if (n >= 10 && n <= 14) {
         size_t from = (i == 0 && plus) ? plus_pos : groups[i].start, to = groups[j].end;
-        if (to - from <= SB_PHONE_INPUT_BYTES_MAX) {
-            char buf[SB_PHONE_INPUT_BYTES_MAX + 1], e164[SB_PHONE_BYTES];
-            memcpy(buf, s + from, to - from);
-            buf[to - from] = '\0';
+        /* The phone as written, without its invisible characters. */
+        char buf[SB_PHONE_INPUT_BYTES_MAX + 1], e164[SB_PHONE_BYTES];
+        size_t n_buf = 0, width;
+        bool fits = true;
+        for (size_t k = from; k < to && fits; k += width) {
+            if (is_invisible(decode(s, to, k, &width))) continue;
+            fits = n_buf + width <= SB_PHONE_INPUT_BYTES_MAX;
+            if (fits) memcpy(buf + n_buf, s + k, width);
+            n_buf += width;
+        }
+        if (fits) {
+            buf[n_buf] = '\0';
             if (sb_phone_normalize(buf, e164, NULL) == SB_OK) return SPAN_PHONE;
         }
     }
@@ -197,7 +223,7 @@ static int scan_run(const unsigned char *s, size_t len, size_t pos, span_list *s
     char digits[SB_LISTENING_REDACT_GROUPS_MAX * 24];
     size_t group_count = 0, digit_count = 0, width;
     bool plus = s[pos] == '+';
-    size_t plus_pos = pos, i = plus ? pos + 1 : pos;
+    size_t plus_pos = pos, i = plus ? skip_invisible(s, len, pos + 1) : pos;
     /* An "IR" right before the run (with at most one space) makes it a Sheba. */
     size_t iban_from = pos;
     if (!plus) {
@@ -210,6 +236,13 @@ static int scan_run(const unsigned char *s, size_t len, size_t pos, span_list *s
         size_t g_start = i, g_digits = digit_count;
         while (i < len) {
             uint32_t cp = decode(s, len, i, &width);
+            if (is_invisible(cp) && i > g_start) {
+                /* Invisible characters between two digits join them. */
+                size_t k = skip_invisible(s, len, i);
+                if (k >= len || digit_value(decode(s, len, k, &width)) < 0 || inside(spans, emails, k)) break;
+                i = k;
+                continue;
+            }
             int v = digit_value(cp);
             if (v < 0 || inside(spans, emails, i)) break;
             if (digit_count < sizeof digits) digits[digit_count++] = (char)('0' + v);
@@ -217,10 +250,11 @@ static int scan_run(const unsigned char *s, size_t len, size_t pos, span_list *s
         }
         if (i == g_start) break;
         groups[group_count++] = (group){g_start, i, g_digits, digit_count - g_digits};
-        /* One or two separators, then a digit, continue the run. */
-        size_t k = i, seps = 0;
+        /* One or two separators, then a digit, continue the run (invisible
+         * characters around the separators do not count). */
+        size_t k = skip_invisible(s, len, i), seps = 0;
         while (k < len && seps < 2 && is_run_separator(s[k])) {
-            k++;
+            k = skip_invisible(s, len, k + 1);
             seps++;
         }
         if (seps == 0 || k >= len || digit_value(decode(s, len, k, &width)) < 0) break;
@@ -228,8 +262,11 @@ static int scan_run(const unsigned char *s, size_t len, size_t pos, span_list *s
     }
     size_t run_end = group_count ? groups[group_count - 1].end : i;
     /* Skip the rest of an over-long run so it is not rescanned digit by digit. */
-    while (run_end < len && digit_value(decode(s, len, run_end, &width)) >= 0)
-        run_end += width;
+    for (;;) {
+        size_t k = skip_invisible(s, len, run_end);
+        if (k >= len || digit_value(decode(s, len, k, &width)) < 0) break;
+        run_end = k + width;
+    }
     *next = run_end > pos ? run_end : pos + 1;
 
     for (size_t a = 0; a < group_count;) {
@@ -278,8 +315,8 @@ int listening_redact(const char *text, size_t len, sb_buf *out, listening_redact
         uint32_t cp = decode(s, len, i, &width);
         bool starts = digit_value(cp) >= 0;
         if (cp == '+' && i + 1 < len) {
-            size_t next_width;
-            starts = digit_value(decode(s, len, i + 1, &next_width)) >= 0;
+            size_t next_width, k = skip_invisible(s, len, i + 1);
+            starts = k < len && digit_value(decode(s, len, k, &next_width)) >= 0;
         }
         if (!starts || inside(&spans, emails, i)) {
             i += width;

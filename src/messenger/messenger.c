@@ -167,7 +167,7 @@ static int access_load(store *s, int64_t chat_id, int64_t user_id, chat_access *
     return result;
 }
 
-static int blocked_either(store *s, int64_t a, int64_t b, bool *out) {
+int messenger_blocked_either(store *s, int64_t a, int64_t b, bool *out) {
     int64_t n = 0;
     int result = store_query_int64(s, &n,
                                    "SELECT COUNT(*) FROM msg_blocks WHERE (blocker_id = ? AND blocked_id = ?) "
@@ -176,6 +176,8 @@ static int blocked_either(store *s, int64_t a, int64_t b, bool *out) {
     *out = n > 0;
     return result;
 }
+
+static int blocked_either(store *s, int64_t a, int64_t b, bool *out) { return messenger_blocked_either(s, a, b, out); }
 
 static int user_exists(store *s, int64_t user_id) {
     int64_t id;
@@ -343,6 +345,61 @@ int messenger_official_mute(store *s, int64_t user_id, bool muted) {
                       "ii", user_id, (int64_t)muted);
 }
 
+int messenger_findable_check(store *s, int64_t viewer_id, int64_t target_id) {
+    int64_t n = 0;
+    int result = store_query_int64(s, &n,
+                                   "SELECT COUNT(*) FROM users u JOIN msg_settings g ON g.user_id = u.id "
+                                   "AND g.discoverable = 1 WHERE u.id = ? AND u.role = 'customer' AND NOT EXISTS "
+                                   "(SELECT 1 FROM msg_blocks b WHERE b.blocker_id = u.id AND b.blocked_id = ?)",
+                                   "ii", target_id, viewer_id);
+    if (result != SB_OK) return result;
+    return n > 0 ? SB_OK : SB_ENOTFOUND;
+}
+
+int messenger_reach_check(store *s, int64_t actor_id, int64_t target_id) {
+    store_stmt *st;
+    int result = store_query(s, &st,
+                             "SELECT u.role, EXISTS (SELECT 1 FROM msg_bots b WHERE b.user_id = u.id), "
+                             "coalesce((SELECT g.discoverable FROM msg_settings g WHERE g.user_id = u.id), 0), "
+                             "EXISTS (SELECT 1 FROM msg_members mine JOIN msg_members theirs "
+                             "ON theirs.chat_id = mine.chat_id AND theirs.user_id = u.id "
+                             "JOIN msg_chats c ON c.id = mine.chat_id AND c.kind IN ('direct', 'group') "
+                             "WHERE mine.user_id = ?), EXISTS (SELECT 1 FROM msg_bots b WHERE b.user_id = ?) "
+                             "FROM users u WHERE u.id = ?",
+                             "iii", actor_id, actor_id, target_id);
+    if (result != SB_OK) return result;
+    bool customer = false, bot = false, discoverable = false, shared = false, actor_bot = false;
+    result = store_step(st);
+    if (result == STORE_ROW) {
+        const char *role = store_col_text(st, 0);
+        customer = role && strcmp(role, "customer") == 0;
+        bot = store_col_int64(st, 1) != 0;
+        discoverable = store_col_int64(st, 2) != 0;
+        shared = store_col_int64(st, 3) != 0;
+        actor_bot = store_col_int64(st, 4) != 0;
+        result = SB_OK;
+    } else if (result == STORE_DONE) {
+        result = SB_ENOTFOUND;
+    }
+    store_stmt_done(st);
+    if (result != SB_OK) return result;
+    bool blocked = false;
+    result = blocked_either(s, actor_id, target_id, &blocked);
+    if (result != SB_OK) return result;
+    if (bot) return blocked ? SB_EPERM : SB_OK;
+    if (!customer) return SB_ENOTFOUND; /* staff: never reached by id */
+    /* The bank's bots answer customers (a case's reply reaches the
+     * customer's chat with the bot); the bot API itself opens no chats. */
+    if (shared || actor_bot) return blocked ? SB_EPERM : SB_OK;
+    /* Otherwise only as a lookup would find them: discoverable, and not
+     * blocking the actor (then hidden, not "blocked"). */
+    bool blocks_actor = false;
+    result = messenger_is_blocked(s, target_id, actor_id, &blocks_actor);
+    if (result != SB_OK) return result;
+    if (!discoverable || blocks_actor) return SB_ENOTFOUND;
+    return blocked ? SB_EPERM : SB_OK;
+}
+
 int messenger_contact_find(store *s, int64_t caller_id, const char *query, int64_t *user_id_out) {
     if (!query) return SB_EINVAL;
     size_t len = strnlen(query, SB_MESSENGER_QUERY_BYTES_MAX + 1);
@@ -365,15 +422,11 @@ int messenger_contact_find(store *s, int64_t caller_id, const char *query, int64
         name[nl] = '\0';
     }
     int64_t id = 0;
-    int result = store_query_int64(
-        s, &id,
-        by_phone ? "SELECT u.id FROM users u JOIN msg_settings g ON g.user_id = u.id AND g.discoverable = 1 "
-                   "WHERE u.phone = ? AND u.role = 'customer' AND NOT EXISTS "
-                   "(SELECT 1 FROM msg_blocks b WHERE b.blocker_id = u.id AND b.blocked_id = ?)"
-                 : "SELECT u.id FROM users u JOIN msg_settings g ON g.user_id = u.id AND g.discoverable = 1 "
-                   "WHERE u.username = ? AND u.role = 'customer' AND NOT EXISTS "
-                   "(SELECT 1 FROM msg_blocks b WHERE b.blocker_id = u.id AND b.blocked_id = ?)",
-        "ti", by_phone ? phone : name, caller_id);
+    int result = store_query_int64(s, &id,
+                                   by_phone ? "SELECT id FROM users WHERE phone = ? AND role = 'customer'"
+                                            : "SELECT id FROM users WHERE username = ? AND role = 'customer'",
+                                   "t", by_phone ? phone : name);
+    if (result == SB_OK) result = messenger_findable_check(s, caller_id, id);
     if (result == SB_OK) *user_id_out = id;
     return result;
 }
@@ -409,8 +462,8 @@ int messenger_direct_open(store *s, int64_t caller_id, int64_t peer_id, int64_t 
     if (result != SB_OK) return result;
     bool blocked = false, created = false;
     int64_t chat_id = 0;
-    result = user_exists(s, peer_id);
-    if (result == SB_OK) result = user_exists(s, caller_id);
+    result = user_exists(s, caller_id);
+    if (result == SB_OK) result = messenger_reach_check(s, caller_id, peer_id);
     if (result == SB_OK) result = blocked_either(s, caller_id, peer_id, &blocked);
     if (result == SB_OK && blocked) result = SB_EPERM;
     if (result == SB_OK) {
@@ -580,7 +633,7 @@ int messenger_group_add(store *s, int64_t actor_id, int64_t chat_id, int64_t use
     int64_t count = 0;
     int role;
     result = group_manager(s, chat_id, actor_id, &a);
-    if (result == SB_OK) result = user_exists(s, user_id);
+    if (result == SB_OK) result = messenger_reach_check(s, actor_id, user_id);
     if (result == SB_OK) result = blocked_either(s, actor_id, user_id, &blocked);
     if (result == SB_OK && blocked) result = SB_EPERM;
     if (result == SB_OK) {

@@ -249,6 +249,25 @@ int messenger_discoverable_set(store *s, int64_t user_id, bool discoverable) SB_
  * case is SB_ENOTFOUND (the same answer, so a search reveals nothing), a
  * malformed query SB_EINVAL. */
 int messenger_contact_find(store *s, int64_t caller_id, const char *query, int64_t *user_id_out) SB_MUST_CHECK;
+/* Who may find and reach whom: the one place for these rules (contacts,
+ * chats, groups and the payment aliases and requests all ask here).
+ *
+ * Findable: may viewer find target by a lookup (phone number or @username)?
+ * Only a customer who made themself discoverable and has not blocked the
+ * viewer.  SB_OK, else SB_ENOTFOUND in every case (the same answer as for
+ * an unknown user: a lookup never tells hidden from unknown). */
+int messenger_findable_check(store *s, int64_t viewer_id, int64_t target_id) SB_MUST_CHECK;
+/* Reachable by id: may actor open a 1:1 chat with target, add them to a
+ * group, ask them for money or put them in a split?  A bot: yes (bots are
+ * public).  Staff: never.  A customer: when findable by the actor, or when
+ * the two already share a 1:1 chat or a group (as in Telegram: someone you
+ * already talk to, or found by an allowed lookup), or when the actor is one
+ * of the bank's bots (a case's reply goes to the customer's chat with it).  SB_ENOTFOUND otherwise,
+ * as for an unknown id; then SB_EPERM if either has blocked the other (a
+ * hidden user is never reported as blocking). */
+int messenger_reach_check(store *s, int64_t actor_id, int64_t target_id) SB_MUST_CHECK;
+/* Has either of a and b blocked the other? */
+int messenger_blocked_either(store *s, int64_t a, int64_t b, bool *blocked_out) SB_MUST_CHECK;
 /* Block/unblock.  Blocking is idempotent (SB_OK again); SB_EINVAL for
  * oneself, SB_ENOTFOUND for an unknown user.  While either has blocked the
  * other, neither can open a 1:1 chat with or message the other there, nor
@@ -260,8 +279,9 @@ int messenger_is_blocked(store *s, int64_t blocker_id, int64_t blocked_id, bool 
 /* ---- chats ---------------------------------------------------------------- */
 /* The 1:1 chat of caller and peer, created on first use (*created_out may be
  * NULL).  Concurrent first uses still make exactly one.  SB_EINVAL for
- * oneself, SB_ENOTFOUND for an unknown peer, SB_EPERM if either blocked the
- * other. */
+ * oneself, SB_ENOTFOUND for an unknown peer or one the caller may not reach
+ * (messenger_reach_check: staff, a hidden customer), SB_EPERM if either
+ * blocked the other. */
 int messenger_direct_open(store *s, int64_t caller_id, int64_t peer_id, int64_t now_ms, int64_t *chat_id_out,
                           bool *created_out) SB_MUST_CHECK;
 /* A chat as the caller sees it.  SB_EPERM unless a member. */
@@ -281,7 +301,8 @@ int messenger_group_create(store *s, int64_t owner_id, const char *title, int64_
 /* Owner or admin adds user_id as a member.  SB_EPERM if the actor is not an
  * owner/admin of this group (or not a member, or the chat is not a group),
  * or either blocked the other; SB_EEXISTS if already a member; SB_ELIMIT at
- * SB_MESSENGER_GROUP_MEMBERS_MAX; SB_ENOTFOUND for an unknown user. */
+ * SB_MESSENGER_GROUP_MEMBERS_MAX; SB_ENOTFOUND for an unknown user or one the
+ * actor may not reach (messenger_reach_check: staff, a hidden customer). */
 int messenger_group_add(store *s, int64_t actor_id, int64_t chat_id, int64_t user_id, int64_t now_ms,
                         messenger_events *events) SB_MUST_CHECK;
 /* Owner removes anyone but itself; an admin removes plain members only.

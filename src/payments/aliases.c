@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "identity/identity.h"
+#include "messenger/messenger.h"
 #include "payments/ops_int.h"
 
 void payops__copy(char *out, size_t cap, const char *text) {
@@ -143,8 +144,40 @@ static int link_lookup(store *s, const char *token, int64_t now_ms, int64_t *use
     return result;
 }
 
-int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t now_ms, payops_target *out) {
+/* May the viewer name this customer by this kind of alias?  A phone number
+ * or @username only as a contact search would find them (discoverable, not
+ * blocking the viewer); an e-mail the customer registered for being paid,
+ * unless they blocked the viewer; a payment link always (its owner handed it
+ * out).  Every refusal is SB_ENOTFOUND, the answer for an alias nobody has. */
+typedef enum { ALIAS_LOOKUP, ALIAS_EMAIL, ALIAS_LINK } alias_kind;
+
+static int alias_visible(store *s, int64_t viewer_id, int64_t user_id, alias_kind kind) {
+    if (kind == ALIAS_LINK) return SB_OK;
+    if (kind == ALIAS_LOOKUP) return messenger_findable_check(s, viewer_id, user_id);
+    bool blocks_viewer = false;
+    int result = messenger_is_blocked(s, user_id, viewer_id, &blocks_viewer);
+    if (result != SB_OK) return result;
+    return blocks_viewer ? SB_ENOTFOUND : SB_OK;
+}
+
+int payops__target_user(const payops_ctx *ctx, int64_t user_id, payops_target *out) {
+    int result = payops__display_name(ctx->s, user_id, out->payee.display_name);
+    if (result != SB_OK) return result;
+    store_stmt *st;
+    result = store_query(ctx->s, &st, "SELECT masked FROM payments_cards WHERE user_id = ?", "i", user_id);
+    if (result != SB_OK) return result;
+    result = store_step(st);
+    if (result == STORE_ROW) payops__copy(out->payee.masked_card, sizeof out->payee.masked_card, store_col_text(st, 0));
+    store_stmt_done(st);
+    if (result < 0) return result;
+    out->user_id = user_id;
+    return SB_OK;
+}
+
+int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t now_ms, bool self_ok,
+                    payops_target *out) {
     memset(out, 0, sizeof *out);
+    alias_kind kind = ALIAS_LOOKUP;
     if (!alias) return SB_EINVAL;
     size_t len = strnlen(alias, SB_PAYMENTS_INPUT_BYTES_MAX * 2 + 1);
     if (len == 0 || len > SB_PAYMENTS_INPUT_BYTES_MAX * 2) return SB_EINVAL;
@@ -164,8 +197,10 @@ int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, 
         char canon[SB_PAYOPS_EMAIL_BYTES_MAX + 1];
         if (email_canonical(alias, canon) != SB_OK) return SB_EINVAL;
         result = store_query_int64(ctx->s, &user_id, "SELECT user_id FROM payments_emails WHERE email = ?", "t", canon);
+        kind = ALIAS_EMAIL;
     } else if (payops__is_hex_token(alias, PAYOPS_LINK_TOKEN_CHARS)) {
         result = link_lookup(ctx->s, alias, now_ms, &user_id, &out->payee.fixed_amount_minor);
+        kind = ALIAS_LINK;
         if (result == SB_OK) memcpy(out->link_token, alias, PAYOPS_LINK_TOKEN_CHARS + 1);
     } else {
         char e164[SB_PHONE_BYTES];
@@ -174,24 +209,21 @@ int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, 
                                    e164);
     }
     if (result != SB_OK) return result;
-    if (user_id == payer_id) return SB_EINVAL; /* paying oneself */
-    result = payops__display_name(ctx->s, user_id, out->payee.display_name);
-    if (result != SB_OK) return result;
-    store_stmt *st;
-    result = store_query(ctx->s, &st, "SELECT masked FROM payments_cards WHERE user_id = ?", "i", user_id);
-    if (result != SB_OK) return result;
-    result = store_step(st);
-    if (result == STORE_ROW) payops__copy(out->payee.masked_card, sizeof out->payee.masked_card, store_col_text(st, 0));
-    store_stmt_done(st);
-    if (result < 0) return result;
-    out->user_id = user_id;
-    return SB_OK;
+    if (user_id == payer_id && !self_ok) return SB_EINVAL; /* paying oneself */
+    if (user_id != payer_id) {
+        result = alias_visible(ctx->s, payer_id, user_id, kind);
+        if (result != SB_OK) {
+            memset(out, 0, sizeof *out); /* nothing of a hidden customer leaves */
+            return result;
+        }
+    }
+    return payops__target_user(ctx, user_id, out);
 }
 
 int payops_resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t now_ms, payops_payee *out) {
     payops_target t;
     memset(out, 0, sizeof *out);
-    int result = payops__resolve(ctx, payer_id, alias, now_ms, &t);
+    int result = payops__resolve(ctx, payer_id, alias, now_ms, false, &t);
     if (result == SB_OK) *out = t.payee;
     return result;
 }

@@ -108,6 +108,11 @@ typedef struct {
     char rrn[PAYMENTS_SWITCH_RRN_BYTES];          /* c2c approval */
     int64_t request_id;                           /* PAYOPS_REQUEST: the request paid */
     int64_t created_at_ms;
+    /* Set on success: true when an earlier call made this receipt (the
+     * retry of an idempotency key, or a request already paid under another
+     * key), false for the one call that made it.  Of concurrent calls with
+     * one key exactly one sees false. */
+    bool replayed;
     /* Why it failed (set on errors only). */
     ledger_result ledger_result;
     payments_limit_verdict limit;
@@ -172,9 +177,14 @@ typedef struct {
     int64_t fixed_amount_minor;                   /* a link's amount, 0 = any */
 } payops_payee;
 /* Resolve an alias: "@username", an e-mail, a 32-hex link token, or a
- * mobile number in any form sb_phone_normalize takes.  SB_ENOTFOUND for no
- * such customer, an expired or used-up link, or the payer themself
- * (SB_EINVAL); SB_EINVAL for text that is no alias at all. */
+ * mobile number in any form sb_phone_normalize takes.  What the payee
+ * allowed, and nothing else: a phone number or @username resolves only as a
+ * contact search would find the customer (discoverable, not blocking the
+ * payer: messenger_findable_check), an e-mail (registered by the payee for
+ * being paid) unless they blocked the payer, a link always.  SB_ENOTFOUND
+ * for no such customer, a customer hidden from the payer (the same answer:
+ * hidden and unknown cannot be told apart), or an expired or used-up link;
+ * SB_EINVAL for the payer themself or text that is no alias at all. */
 int payops_resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t now_ms,
                    payops_payee *out) SB_MUST_CHECK;
 
@@ -190,9 +200,15 @@ typedef struct {
 int payops_pay_quote(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor, int64_t now_ms,
                      payops_quote *out, payments_limit_verdict *limit_out) SB_MUST_CHECK;
 /* Pay: one linked ledger batch (transfer + fee), a receipt.  idem_key:
- * 1..64 of [A-Za-z0-9_.:-], chosen by the client per payment. */
+ * 1..64 of [A-Za-z0-9_.:-], chosen by the client per payment.  The alias as
+ * payops_resolve reads it. */
 int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
                        const char *idem_key, int64_t now_ms, payops_receipt *out) SB_MUST_CHECK;
+/* Pay a customer named by user id (a member of a chat the payer is in),
+ * otherwise as payops_pay_confirm: SB_ENOTFOUND unless messenger_reach_check
+ * allows it, SB_EPERM if either has blocked the other. */
+int payops_pay_user(const payops_ctx *ctx, int64_t payer_id, int64_t payee_id, int64_t amount_minor,
+                    const char *idem_key, int64_t now_ms, payops_receipt *out) SB_MUST_CHECK;
 
 /* A quote kept so that the confirm pays exactly what the payer was shown. */
 #define PAYOPS_QUOTE_ID_CHARS 32
@@ -228,10 +244,19 @@ typedef struct {
     int64_t split_id; /* 0 if none */
 } payops_request;
 /* The requester asks the customer behind `payer_alias` for an amount.
- * SB_EINVAL bad amount/expiry/alias or asking oneself; SB_ENOTFOUND. */
+ * SB_EINVAL bad amount/expiry/alias or asking oneself; SB_ENOTFOUND for an
+ * alias nobody has, a customer the requester may not find by it
+ * (payops_resolve's rules) or when either has blocked the other: the same
+ * answer, so a request never tells hidden from unknown. */
 int payops_request_create(const payops_ctx *ctx, int64_t requester_id, const char *payer_alias, int64_t amount_minor,
                           const char *note, int64_t expires_at_ms, int64_t now_ms,
                           int64_t *request_id_out) SB_MUST_CHECK;
+/* The same for a payer named by user id (a member of a chat the requester
+ * is in): SB_ENOTFOUND unless messenger_reach_check allows it, SB_EPERM if
+ * either has blocked the other. */
+int payops_request_create_user(const payops_ctx *ctx, int64_t requester_id, int64_t payer_id, int64_t amount_minor,
+                               const char *note, int64_t expires_at_ms, int64_t now_ms,
+                               int64_t *request_id_out) SB_MUST_CHECK;
 /* Pay a request (the payer only, the exact amount): a ledger transfer from
  * the payer's wallet to the requester's, then the request is paid.
  * Idempotent per (payer, idem_key).  SB_EPERM with out->verdict when the
@@ -254,8 +279,10 @@ int payops_request_get(const payops_ctx *ctx, int64_t viewer_id, int64_t request
  * share it (spec->count == member_count).  Each member other than the payer
  * gets a money request for their share (zero shares get none); the payer's
  * own share is settled by having paid.  Checked: the shares sum to
- * subtotal + tax + tip.  SB_EINVAL bad spec, a duplicate member, or an
- * unknown one (SB_ENOTFOUND). */
+ * subtotal + tax + tip.  SB_EINVAL bad spec, a duplicate member;
+ * SB_ENOTFOUND an unknown member or one the payer may not reach
+ * (messenger_reach_check: staff, a hidden customer they share no chat
+ * with); SB_EPERM when either has blocked the other. */
 int payops_split_create(const payops_ctx *ctx, int64_t payer_id, const int64_t *members, size_t member_count,
                         const payments_split_spec *spec, const char *title, int64_t expires_at_ms, int64_t now_ms,
                         int64_t *split_id_out) SB_MUST_CHECK;

@@ -14,9 +14,16 @@ typedef struct {
     char link_token[PAYOPS_LINK_TOKEN_CHARS + 1]; /* "" unless a link */
 } payops_target;
 
-/* Resolve an alias to a customer (the id stays inside the module). */
-int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t now_ms,
+/* Resolve an alias to a customer (the id stays inside the module), as
+ * payer_id may see them: a phone number or @username only when a contact
+ * search would find them (messenger_findable_check), an e-mail unless they
+ * blocked the payer, a link always; SB_ENOTFOUND otherwise, exactly as for
+ * an alias nobody has.  The payer's own alias is SB_EINVAL unless self_ok. */
+int payops__resolve(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t now_ms, bool self_ok,
                     payops_target *out) SB_MUST_CHECK;
+/* The payee of customer user_id (display name, masked card), no visibility
+ * check: the caller made it.  SB_ENOTFOUND unless a customer. */
+int payops__target_user(const payops_ctx *ctx, int64_t user_id, payops_target *out) SB_MUST_CHECK;
 /* payops_pay_quote, with the customer the alias resolved to in *target_out. */
 int payops__pay_quote_target(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
                              int64_t now_ms, payops_quote *out, payments_limit_verdict *limit_out,

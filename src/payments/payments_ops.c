@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "messenger/messenger.h"
 #include "payments/ops_int.h"
 
 #define WALLET_TAG 0x57414c4c4554ULL /* "WALLET" */
@@ -364,6 +365,7 @@ int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, 
             memset(out, 0, sizeof *out);
             return SB_ECONFLICT;
         }
+        out->replayed = true;                                   /* an earlier call inserted it */
         if (out->state != PAYOPS_RECEIPT_PENDING) return SB_OK; /* the retry of a finished one */
     } else if (result == SB_ENOTFOUND) {
         result = receipt_insert(ctx, op, now_ms, out);
@@ -376,6 +378,7 @@ int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, 
             return result;
         }
         payops__copy(link, sizeof link, op->link_token);
+        out->replayed = false; /* this call made it: the one answer that says created */
     } else {
         store_rollback(ctx->s);
         return result;
@@ -391,9 +394,11 @@ int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, 
         return result != SB_OK ? result : SB_ECONFLICT;
     }
     if (op->two_phase) return SB_OK; /* the hold stands; the caller settles it */
+    bool replayed = out->replayed;
     result = store_exec(ctx->s, "UPDATE payments_receipts SET state = 'done' WHERE id = ?", "i", out->id);
     if (result != SB_OK) return result;
     out->state = PAYOPS_RECEIPT_DONE;
+    out->replayed = replayed;
     return SB_OK;
 }
 
@@ -433,7 +438,7 @@ int payops__pay_quote_target(const payops_ctx *ctx, int64_t payer_id, const char
     memset(out, 0, sizeof *out);
     *limit_out = PAYMENTS_LIMIT_OK;
     payops_target *t = target_out;
-    int result = payops__resolve(ctx, payer_id, alias, now_ms, t);
+    int result = payops__resolve(ctx, payer_id, alias, now_ms, false, t);
     if (result != SB_OK) return result;
     if (t->payee.fixed_amount_minor && amount_minor != t->payee.fixed_amount_minor) return SB_EINVAL;
     result = fee_and_limit(ctx, payer_id, PAYOPS_TRANSFER, amount_minor, now_ms, &out->fee_minor, limit_out);
@@ -450,18 +455,45 @@ int payops_pay_quote(const payops_ctx *ctx, int64_t payer_id, const char *alias,
     return payops__pay_quote_target(ctx, payer_id, alias, amount_minor, now_ms, out, limit_out, &t);
 }
 
+/* Pay the resolved target t (its fixed amount, if a link has one). */
+static int pay_target(const payops_ctx *ctx, int64_t payer_id, const payops_target *t, int64_t amount_minor,
+                      const char *idem_key, int64_t now_ms, payops_receipt *out) {
+    if (t->payee.fixed_amount_minor && amount_minor != t->payee.fixed_amount_minor) return SB_EINVAL;
+    int64_t fee = 0;
+    if (amount_minor <= 0) return SB_EINVAL;
+    int result = payments_fee(ctx->policy, PAYMENTS_OP_TRANSFER, amount_minor, &fee);
+    if (result != SB_OK) return result;
+    ledger_id from, to;
+    result = payops_wallet_ensure(ctx, payer_id, now_ms, &from);
+    if (result == SB_OK) result = payops_wallet_ensure(ctx, t->user_id, now_ms, &to);
+    if (result != SB_OK) return result;
+    payops_op op = {.kind = PAYOPS_TRANSFER,
+                    .owner_id = payer_id,
+                    .idem_key = idem_key,
+                    .debit = from,
+                    .credit = to,
+                    .amount_minor = amount_minor,
+                    .fee_minor = fee,
+                    .counterparty_id = t->user_id,
+                    .counterparty_name = t->payee.display_name,
+                    .masked_card = t->payee.masked_card,
+                    .link_token = t->link_token[0] ? t->link_token : NULL};
+    return payops__execute(ctx, &op, now_ms, out);
+}
+
 int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
                        const char *idem_key, int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
     if (payops__idem_check(idem_key) != SB_OK) return SB_EINVAL;
     payops_target t;
-    int result = payops__resolve(ctx, payer_id, alias, now_ms, &t);
+    int result = payops__resolve(ctx, payer_id, alias, now_ms, false, &t);
     if (result == SB_ENOTFOUND) {
         /* A used-up single-use link: this may be the retry of the payment that used it. */
         int64_t cp = 0;
         char credit[LEDGER_ID_HEX_BYTES], link[PAYOPS_LINK_TOKEN_CHARS + 1];
         if (receipt_by_key(ctx->s, payer_id, idem_key, out, &cp, credit, link) == SB_OK && strcmp(link, alias) == 0 &&
             out->amount_minor == amount_minor) {
+            out->replayed = true;
             if (out->state == PAYOPS_RECEIPT_DONE) return SB_OK;
             /* Pending (a crash mid-way): finish it with its own ids. */
             payops_op op = {.kind = PAYOPS_TRANSFER,
@@ -478,27 +510,19 @@ int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alia
         memset(out, 0, sizeof *out);
     }
     if (result != SB_OK) return result;
-    if (t.payee.fixed_amount_minor && amount_minor != t.payee.fixed_amount_minor) return SB_EINVAL;
-    int64_t fee = 0;
-    if (amount_minor <= 0) return SB_EINVAL;
-    result = payments_fee(ctx->policy, PAYMENTS_OP_TRANSFER, amount_minor, &fee);
+    return pay_target(ctx, payer_id, &t, amount_minor, idem_key, now_ms, out);
+}
+
+int payops_pay_user(const payops_ctx *ctx, int64_t payer_id, int64_t payee_id, int64_t amount_minor,
+                    const char *idem_key, int64_t now_ms, payops_receipt *out) {
+    memset(out, 0, sizeof *out);
+    if (payops__idem_check(idem_key) != SB_OK || payee_id == payer_id) return SB_EINVAL;
+    int result = messenger_reach_check(ctx->s, payer_id, payee_id);
+    payops_target t;
+    memset(&t, 0, sizeof t);
+    if (result == SB_OK) result = payops__target_user(ctx, payee_id, &t);
     if (result != SB_OK) return result;
-    ledger_id from, to;
-    result = payops_wallet_ensure(ctx, payer_id, now_ms, &from);
-    if (result == SB_OK) result = payops_wallet_ensure(ctx, t.user_id, now_ms, &to);
-    if (result != SB_OK) return result;
-    payops_op op = {.kind = PAYOPS_TRANSFER,
-                    .owner_id = payer_id,
-                    .idem_key = idem_key,
-                    .debit = from,
-                    .credit = to,
-                    .amount_minor = amount_minor,
-                    .fee_minor = fee,
-                    .counterparty_id = t.user_id,
-                    .counterparty_name = t.payee.display_name,
-                    .masked_card = t.payee.masked_card,
-                    .link_token = t.link_token[0] ? t.link_token : NULL};
-    return payops__execute(ctx, &op, now_ms, out);
+    return pay_target(ctx, payer_id, &t, amount_minor, idem_key, now_ms, out);
 }
 
 /* ---- bills and top-up ------------------------------------------------------------ */

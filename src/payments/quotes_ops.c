@@ -40,22 +40,21 @@ int payops_pay_quote_hold(const payops_ctx *ctx, int64_t payer_id, const char *a
     int64_t expires_at_ms = now_ms + SB_PAYOPS_QUOTE_TTL_MS;
     result = store_begin(ctx->s);
     if (result != SB_OK) return result;
-    result = store_exec(ctx->s, "DELETE FROM payments_quotes WHERE payer_id = ? AND expires_at_ms <= ?", "ii",
-                        payer_id, now_ms - SB_PAYOPS_QUOTE_KEEP_EXPIRED_MS);
+    result = store_exec(ctx->s, "DELETE FROM payments_quotes WHERE payer_id = ? AND expires_at_ms <= ?", "ii", payer_id,
+                        now_ms - SB_PAYOPS_QUOTE_KEEP_EXPIRED_MS);
     int64_t held = 0;
     if (result == SB_OK)
-        result = store_query_int64(ctx->s, &held, "SELECT count(*) FROM payments_quotes WHERE payer_id = ?", "i",
-                                   payer_id);
+        result =
+            store_query_int64(ctx->s, &held, "SELECT count(*) FROM payments_quotes WHERE payer_id = ?", "i", payer_id);
     if (result == SB_OK && held >= SB_PAYOPS_QUOTES_PER_PAYER_MAX) result = SB_ELIMIT;
     if (result == SB_OK)
         result = store_exec(ctx->s,
                             "INSERT INTO payments_quotes(id, payer_id, payee_id, alias, link_token, amount_minor, "
                             "fee_minor, payee_name, masked_card, fixed_amount_minor, expires_at_ms, created_at_ms) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            "tiittiittiii", id, payer_id, t.user_id, alias,
-                            t.link_token[0] ? t.link_token : NULL, out->quote.amount_minor, out->quote.fee_minor,
-                            out->quote.payee.display_name, out->quote.payee.masked_card,
-                            out->quote.payee.fixed_amount_minor, expires_at_ms, now_ms);
+                            "tiittiittiii", id, payer_id, t.user_id, alias, t.link_token[0] ? t.link_token : NULL,
+                            out->quote.amount_minor, out->quote.fee_minor, out->quote.payee.display_name,
+                            out->quote.payee.masked_card, out->quote.payee.fixed_amount_minor, expires_at_ms, now_ms);
     if (result == SB_OK) result = store_commit(ctx->s);
     if (result != SB_OK) {
         store_rollback(ctx->s);
@@ -101,7 +100,7 @@ static int quote_load(store *s, int64_t payer_id, const char *id, stored_quote *
  * SB_OK, SB_ECONFLICT when not, or a store error. */
 static int quote_still_holds(const payops_ctx *ctx, int64_t payer_id, const stored_quote *q, int64_t now_ms) {
     payops_target t;
-    int result = payops__resolve(ctx, payer_id, q->alias, now_ms, &t);
+    int result = payops__resolve(ctx, payer_id, q->alias, now_ms, false, &t);
     if (result == SB_ENOTFOUND || result == SB_EINVAL) return SB_ECONFLICT;
     if (result != SB_OK) return result;
     if (t.user_id != q->payee_id || strcmp(t.link_token, q->link_token) != 0 ||
@@ -136,9 +135,9 @@ int payops_pay_confirm_quote(const payops_ctx *ctx, int64_t payer_id, const char
      * pending one finished with its own ids, or a conflict), whatever has
      * happened to the quote since. */
     int64_t used = 0;
-    result = store_query_int64(ctx->s, &used,
-                               "SELECT count(*) FROM payments_receipts WHERE owner_id = ? AND idem_key = ?", "it",
-                               payer_id, idem_key);
+    result =
+        store_query_int64(ctx->s, &used, "SELECT count(*) FROM payments_receipts WHERE owner_id = ? AND idem_key = ?",
+                          "it", payer_id, idem_key);
     if (result != SB_OK) return result;
     if (used) return payops__execute(ctx, &op, now_ms, out);
     if (now_ms >= q.expires_at_ms) {
@@ -178,8 +177,8 @@ int payops_split_member_resolve(const payops_ctx *ctx, int64_t payer_id, const c
                                 int64_t *user_id_out) {
     *user_id_out = 0;
     payops_target t;
-    /* Resolved for nobody (id 0), so that the payer may name themself. */
-    int result = payops__resolve(ctx, 0, alias, now_ms, &t);
+    /* The payer may name themself (their own share). */
+    int result = payops__resolve(ctx, payer_id, alias, now_ms, true, &t);
     if (result != SB_OK) return result;
     if (t.link_token[0]) return SB_EINVAL;
     *user_id_out = t.user_id;

@@ -4,8 +4,11 @@
  * State rules are payments_request_apply's; the money moves through the
  * exactly-once executor (payments_ops.c).
  */
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
+#include "messenger/messenger.h"
 #include "payments/ops_int.h"
 
 #define REQUEST_COLUMNS                                                                                                \
@@ -74,18 +77,42 @@ static int request_insert(store *s, int64_t requester_id, int64_t payer_id, int6
     return result;
 }
 
+/* Neither may have blocked the other: a block stops money requests and
+ * split shares both ways.  SB_EPERM. */
+static int not_blocked(store *s, int64_t a, int64_t b) {
+    bool blocked = false;
+    int result = messenger_blocked_either(s, a, b, &blocked);
+    if (result != SB_OK) return result;
+    return blocked ? SB_EPERM : SB_OK;
+}
+
 int payops_request_create(const payops_ctx *ctx, int64_t requester_id, const char *payer_alias, int64_t amount_minor,
                           const char *note, int64_t expires_at_ms, int64_t now_ms, int64_t *request_id_out) {
     *request_id_out = 0;
     payops_target t;
-    int result = payops__resolve(ctx, requester_id, payer_alias, now_ms, &t);
+    int result = payops__resolve(ctx, requester_id, payer_alias, now_ms, false, &t);
     if (result != SB_OK) return result;
     if (t.link_token[0]) return SB_EINVAL; /* a link is for paying, not for asking */
+    /* The requester blocked them: as hidden as the other way round. */
+    if (not_blocked(ctx->s, requester_id, t.user_id) != SB_OK) return SB_ENOTFOUND;
     char name[PAYOPS_NAME_BYTES];
     result = payops__display_name(ctx->s, requester_id, name);
     if (result != SB_OK) return result;
     return request_insert(ctx->s, requester_id, t.user_id, amount_minor, note, expires_at_ms, now_ms, 0,
                           request_id_out);
+}
+
+int payops_request_create_user(const payops_ctx *ctx, int64_t requester_id, int64_t payer_id, int64_t amount_minor,
+                               const char *note, int64_t expires_at_ms, int64_t now_ms, int64_t *request_id_out) {
+    *request_id_out = 0;
+    if (payer_id == requester_id) return SB_EINVAL;
+    int result = messenger_reach_check(ctx->s, requester_id, payer_id);
+    if (result == SB_OK) result = not_blocked(ctx->s, requester_id, payer_id);
+    char name[PAYOPS_NAME_BYTES];
+    if (result == SB_OK) result = payops__display_name(ctx->s, payer_id, name);
+    if (result == SB_OK) result = payops__display_name(ctx->s, requester_id, name);
+    if (result != SB_OK) return result;
+    return request_insert(ctx->s, requester_id, payer_id, amount_minor, note, expires_at_ms, now_ms, 0, request_id_out);
 }
 
 /* Apply a non-money action in one store transaction. */
@@ -139,6 +166,48 @@ int payops_request_expire_due(const payops_ctx *ctx, int64_t now_ms, int64_t *co
     }
 }
 
+/* Sleep ms milliseconds (a pause between two looks at a row another call
+ * is writing). */
+static void pause_ms(int64_t ms) {
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* The request of op is paid, or being paid, under another key (the
+ * executor answered SB_EEXISTS: another receipt holds it).  Wait its turn,
+ * at most SB_PAYOPS_PAID_WAIT_MS: once that receipt is done, hand it back
+ * (replayed: nothing moved now); if it vanished (the ledger refused that
+ * payment), try this one again.  SB_EBUSY only if the other payment is still
+ * in flight at the deadline. */
+static int paid_receipt_wait(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, payops_receipt *out) {
+    int64_t deadline_ns = sb_mono_ns() + (int64_t)SB_PAYOPS_PAID_WAIT_MS * 1000000;
+    int64_t pause = 1;
+    for (;;) {
+        int64_t rid = 0;
+        int result = store_query_int64(ctx->s, &rid, "SELECT id FROM payments_receipts WHERE request_id = ?", "i",
+                                       op->request_id);
+        if (result == SB_ENOTFOUND && sb_mono_ns() < deadline_ns) {
+            /* The other payment was refused and forgotten: this one may go. */
+            result = payops__execute(ctx, op, now_ms, out);
+            if (result != SB_EEXISTS) return result;
+            continue;
+        }
+        if (result == SB_OK) result = payops__receipt_load(ctx->s, rid, out);
+        if (result != SB_OK) return result;
+        if (out->state == PAYOPS_RECEIPT_DONE) {
+            out->replayed = true;
+            return SB_OK;
+        }
+        if (sb_mono_ns() >= deadline_ns) {
+            memset(out, 0, sizeof *out);
+            return SB_EBUSY;
+        }
+        pause_ms(pause);
+        pause = pause * 2 > SB_PAYOPS_PAID_POLL_MS_MAX ? SB_PAYOPS_PAID_POLL_MS_MAX : pause * 2;
+    }
+}
+
 int payops_request_pay(const payops_ctx *ctx, int64_t payer_id, int64_t request_id, const char *idem_key,
                        int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
@@ -178,17 +247,8 @@ int payops_request_pay(const payops_ctx *ctx, int64_t payer_id, int64_t request_
                     .reference = reference,
                     .request_id = request_id};
     result = payops__execute(ctx, &op, now_ms, out);
-    if (result == SB_EEXISTS) {
-        /* Already paid under another key: hand back that receipt, move nothing. */
-        int64_t rid = 0;
-        result =
-            store_query_int64(ctx->s, &rid, "SELECT id FROM payments_receipts WHERE request_id = ?", "i", request_id);
-        if (result == SB_OK) result = payops__receipt_load(ctx->s, rid, out);
-        if (result == SB_OK && out->state != PAYOPS_RECEIPT_DONE) result = SB_EBUSY;
-        if (result != SB_OK) return result;
-    } else if (result != SB_OK) {
-        return result;
-    }
+    if (result == SB_EEXISTS) result = paid_receipt_wait(ctx, &op, now_ms, out);
+    if (result != SB_OK) return result;
     /* The money moved: record the request as paid (a retry finds EXISTS). */
     result = store_begin(ctx->s);
     if (result != SB_OK) return result;
@@ -235,8 +295,14 @@ int payops_split_create(const payops_ctx *ctx, int64_t payer_id, const int64_t *
     if (result == SB_OK && total != want) result = SB_EINTERNAL; /* the split lost or invented a rial */
     if (result == SB_OK && total <= 0) result = SB_EINVAL;
     char name[PAYOPS_NAME_BYTES];
-    for (size_t i = 0; result == SB_OK && i < member_count; i++)
+    for (size_t i = 0; result == SB_OK && i < member_count; i++) {
         result = payops__display_name(ctx->s, members[i], name);
+        /* Every other member must be reachable by the payer (a contact they
+         * may find, or someone they share a chat with) and not blocked
+         * either way: a split share is a money request. */
+        if (result == SB_OK && members[i] != payer_id) result = messenger_reach_check(ctx->s, payer_id, members[i]);
+        if (result == SB_OK && members[i] != payer_id) result = not_blocked(ctx->s, payer_id, members[i]);
+    }
     if (result == SB_OK) result = payops__display_name(ctx->s, payer_id, name);
     if (result != SB_OK) {
         sb_free(shares);

@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -1221,6 +1222,56 @@ int harness_http_json(int port, const char *method, const char *path, const char
                         json_text ? strlen(json_text) : 0, NULL, out);
 }
 
+/* The gate a burst of parallel requests waits at, opened once all started. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t opened;
+    bool open;
+} parallel_gate;
+
+typedef struct {
+    int port;
+    harness_parallel_request *request;
+    parallel_gate *gate;
+} parallel_job;
+
+static void *parallel_main(void *arg) {
+    parallel_job *job = arg;
+    pthread_mutex_lock(&job->gate->lock);
+    while (!job->gate->open)
+        pthread_cond_wait(&job->gate->opened, &job->gate->lock);
+    pthread_mutex_unlock(&job->gate->lock);
+    harness_parallel_request *q = job->request;
+    q->result = harness_http_json(job->port, q->method, q->path, q->token, q->json_text, &q->response);
+    return NULL;
+}
+
+int harness_http_parallel(int port, harness_parallel_request *requests, size_t count) {
+    if (!requests || count == 0 || count > HARNESS_PARALLEL_MAX) return SB_EINVAL;
+    pthread_t threads[HARNESS_PARALLEL_MAX];
+    parallel_job jobs[HARNESS_PARALLEL_MAX];
+    parallel_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+    size_t started = 0;
+    int result = SB_OK;
+    for (; started < count; started++) {
+        requests[started].result = SB_EIO;
+        memset(&requests[started].response, 0, sizeof requests[started].response);
+        jobs[started] = (parallel_job){port, &requests[started], &gate};
+        if (pthread_create(&threads[started], NULL, parallel_main, &jobs[started]) != 0) {
+            fprintf(stderr, "harness: cannot start request thread %zu of %zu\n", started, count);
+            result = SB_EIO;
+            break;
+        }
+    }
+    pthread_mutex_lock(&gate.lock);
+    gate.open = true;
+    pthread_cond_broadcast(&gate.opened);
+    pthread_mutex_unlock(&gate.lock);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    return result;
+}
+
 int harness_http_raw(int port, const void *bytes, size_t len, int timeout_ms, harness_response *out) {
     memset(out, 0, sizeof *out);
     int64_t deadline = harness_now_ms() + timeout_ms;
@@ -1812,10 +1863,18 @@ int harness_customer_new(harness_server *srv, const char *phone_prefix, int *cou
     return SB_OK;
 }
 
-harness_customer harness_customer_next(harness_server *srv, const char *phone_prefix, int *counter_io) {
+harness_customer harness_customer_hidden(harness_server *srv, const char *phone_prefix, int *counter_io) {
     harness_customer c;
     assert_int_equal(harness_customer_new(srv, phone_prefix, counter_io, c.token, &c.id), SB_OK);
     assert_true(c.id > 0);
+    return c;
+}
+
+harness_customer harness_customer_next(harness_server *srv, const char *phone_prefix, int *counter_io) {
+    harness_customer c = harness_customer_hidden(srv, phone_prefix, counter_io);
+    harness_response r = harness_call(srv, "PUT", "/api/me/discoverable", c.token, "{\"discoverable\":true}");
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
     return c;
 }
 

@@ -258,6 +258,23 @@ int harness_http_get(int port, const char *path, const char *token, harness_resp
 /* method path with json_text (may be NULL for no body) as application/json. */
 int harness_http_json(int port, const char *method, const char *path, const char *token, const char *json_text,
                       harness_response *out) SB_MUST_CHECK;
+/* Requests sent together by harness_http_parallel. */
+#define HARNESS_PARALLEL_MAX 128
+typedef struct {
+    const char *method, *path, *token, *json_text; /* borrowed; token and json_text may be NULL */
+    int result;                                    /* out: harness_http_json's result */
+    harness_response response;                     /* out: valid when result is SB_OK */
+} harness_parallel_request;
+
+/* Race count requests (at most HARNESS_PARALLEL_MAX) against the server:
+ * one thread and one connection each, released together by a barrier, each
+ * with harness_http_json's bound; returns when all have answered or failed
+ * (each request's own result in .result).  SB_EINVAL for a bad count,
+ * SB_EIO if a thread cannot start (the others still finish first).  The
+ * caller frees each SB_OK response with harness_response_free.  The one
+ * harness call that runs threads: the HTTP client shares no state. */
+int harness_http_parallel(int port, harness_parallel_request *requests, size_t count) SB_MUST_CHECK;
+
 /* Send these exact bytes on a new connection and read one response within
  * timeout_ms.  SB_ECLOSED when the server closes without an answer. */
 int harness_http_raw(int port, const void *bytes, size_t len, int timeout_ms, harness_response *out) SB_MUST_CHECK;
@@ -419,9 +436,12 @@ typedef struct {
 int harness_customer_new(harness_server *srv, const char *phone_prefix, int *counter_io,
                          char token_out[HARNESS_TOKEN_BYTES], json_int_t *user_id_out) SB_MUST_CHECK;
 
-/* harness_customer_new for a test: the test fails unless the login
- * succeeds with a user id > 0. */
+/* harness_customer_new for a test, then made discoverable (others may find
+ * them, open a chat with them, add them to a group): the test fails unless
+ * each step succeeds (user id > 0). */
 harness_customer harness_customer_next(harness_server *srv, const char *phone_prefix, int *counter_io);
+/* The same, left hidden (not discoverable, the default of a new customer). */
+harness_customer harness_customer_hidden(harness_server *srv, const char *phone_prefix, int *counter_io);
 
 /* The 1:1 chat of the customer with token and peer_id (opened if new): its
  * id.  The test fails unless it is answered 200 or 201. */

@@ -35,13 +35,10 @@ typedef harness_customer user;
 
 HARNESS_GROUP_FIXTURES(srv, NULL)
 
-static user login(void) {
-    return harness_customer_next(srv, "0912333", &phones);
-}
+static user login(void) { return harness_customer_next(srv, "0912333", &phones); }
 
 /* method path as token with a printf-made JSON body (fmt NULL: no body). */
-static harness_response call(const char *method, const char *path, const user *u, const char *fmt, ...)
-    SB_PRINTF(4, 5);
+static harness_response call(const char *method, const char *path, const user *u, const char *fmt, ...) SB_PRINTF(4, 5);
 static harness_response call(const char *method, const char *path, const user *u, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -475,7 +472,7 @@ static void test_edit_delete_receipts_typing_pushed(void **state) {
 
 static void test_contacts(void **state) {
     (void)state;
-    user a = login(), b = login();
+    user a = login(), b = harness_customer_hidden(srv, "0912333", &phones);
     expect("PATCH", "/api/me", &b, 200, "{\"username\":\"bahar_k\"}");
     expect("POST", "/api/contacts/find", &a, 404, "{\"query\":\"@bahar_k\"}"); /* not discoverable yet */
     expect("PUT", "/api/me/discoverable", &b, 200, "{\"discoverable\":true}");

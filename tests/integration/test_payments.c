@@ -42,6 +42,16 @@ static int setup(void **state) {
     sara_id = user_id_of(user);
     json_decref(user);
     if (harness_staff_token(srv, "admin", admin, NULL) != SB_OK) return -1;
+    /* Both may be found by phone and @username (payops_resolve's rule). */
+    const char *const tokens[] = {ali, sara};
+    for (size_t i = 0; i < 2; i++) {
+        harness_response r;
+        if (harness_http_json(srv->port, "PUT", "/api/me/discoverable", tokens[i], "{\"discoverable\":true}", &r) !=
+                SB_OK ||
+            r.status != 200)
+            return -1;
+        harness_response_free(&r);
+    }
     return 0;
 }
 
@@ -239,6 +249,10 @@ static void test_requests(void **state) {
     /* A third customer sees nothing of it and cannot pay it. */
     char eve[HARNESS_TOKEN_BYTES];
     assert_int_equal(harness_customer_login(srv, "09121110003", eve, NULL), SB_OK);
+    /* Split members are people the payer may reach: Eve lets herself be found. */
+    call("PUT", "/api/me/discoverable", eve, "{\"discoverable\":true}", &r);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
     snprintf(path, sizeof path, "/api/requests/%lld", (long long)id);
     call("GET", path, eve, NULL, &r);
     HARNESS_ASSERT_ERROR(r, 404, "not_found");
@@ -357,6 +371,10 @@ static void test_quote_id_and_split_aliases(void **state) {
     char eve[HARNESS_TOKEN_BYTES];
     json_t *user = NULL;
     assert_int_equal(harness_customer_login(srv, "09121110003", eve, &user), SB_OK);
+    /* Split members are people the payer may reach: Eve lets herself be found. */
+    call("PUT", "/api/me/discoverable", eve, "{\"discoverable\":true}", &r);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
     int64_t eve_id = user_id_of(user);
     json_decref(user);
     snprintf(body, sizeof body,

@@ -102,6 +102,11 @@ static void test_crash_rounds(void **state) {
                      SB_OK);
     HARNESS_ASSERT_STATUS(r, 200);
     harness_response_free(&r);
+    /* Payers find the payee by @username only once they allow it. */
+    assert_int_equal(harness_http_json(srv->port, "PUT", "/api/me/discoverable", payee, "{\"discoverable\":true}", &r),
+                     SB_OK);
+    HARNESS_ASSERT_STATUS(r, 200);
+    harness_response_free(&r);
     char body[160];
     snprintf(body, sizeof body, "{\"user_id\":%lld,\"amount_minor\":%lld,\"idempotency_key\":\"crash-fund\"}",
              (long long)payer_id, (long long)CRASH_DEPOSIT_MINOR);

@@ -47,6 +47,8 @@ static int64_t customer(store *s, const char *phone) {
     bool created = false;
     assert_int_equal(identity_otp_request(s, phone, NULL, sb_now_ms(), code), SB_OK);
     assert_int_equal(identity_otp_verify(s, phone, code, sb_now_ms(), &id, &created), SB_OK);
+    /* Findable, so that the other may open a chat with them by id. */
+    assert_int_equal(messenger_discoverable_set(s, id, true), SB_OK);
     return id;
 }
 

@@ -50,8 +50,9 @@ static inline int teardown(void **state) {
     return 0;
 }
 
-/* A customer with phone +98912000NNNN and optional @username. */
-static inline int64_t customer(fixture *f, const char *username) {
+/* A customer with phone +98912000NNNN and optional @username, who has not
+ * made themself discoverable: reached by id only through a shared chat. */
+static inline int64_t hidden_customer(fixture *f, const char *username) {
     char phone[32];
     snprintf(phone, sizeof phone, "+98912%07d", (int)(++f->phone_counter % 10000000));
     assert_int_equal(store_exec(f->s,
@@ -60,6 +61,13 @@ static inline int64_t customer(fixture *f, const char *username) {
                                 "tt", phone, username),
                      SB_OK);
     return store_last_insert_id(f->s);
+}
+
+/* A discoverable customer (anyone may find them and open a chat). */
+static inline int64_t customer(fixture *f, const char *username) {
+    int64_t id = hidden_customer(f, username);
+    assert_int_equal(messenger_discoverable_set(f->s, id, true), SB_OK);
+    return id;
 }
 
 static inline int64_t staff(fixture *f, const char *role, const char *username) {

@@ -36,13 +36,22 @@ typedef struct {
     payops_ctx ctx;
 } pfix;
 
-static __attribute__((unused)) void add_customer(pfix *f, int64_t id, const char *phone, const char *username,
-                                                 const char *name) {
+/* A customer who has not made themself discoverable: payers cannot find
+ * them by phone or @username. */
+static __attribute__((unused)) void add_hidden_customer(pfix *f, int64_t id, const char *phone, const char *username,
+                                                        const char *name) {
     assert_int_equal(store_exec(f->s,
                                 "INSERT INTO users(id, role, phone, username, display_name, created_at_ms, "
                                 "updated_at_ms) VALUES (?, 'customer', ?, ?, ?, 0, 0)",
                                 "ittt", id, phone, username, name),
                      SB_OK);
+}
+
+/* A discoverable customer (found by phone and @username). */
+static __attribute__((unused)) void add_customer(pfix *f, int64_t id, const char *phone, const char *username,
+                                                 const char *name) {
+    add_hidden_customer(f, id, phone, username, name);
+    assert_int_equal(store_exec(f->s, "INSERT INTO msg_settings(user_id, discoverable) VALUES (?, 1)", "i", id), SB_OK);
 }
 
 static __attribute__((unused)) pfix *pfix_new(void) {

@@ -7,6 +7,8 @@
  * bill with a remainder, every share paid from the chat, and the ledger
  * verified.  Every balance is checked against hand-computed values.
  */
+#include <jansson.h>
+
 #include "payops_fixture.h"
 
 #include "chatpay/chatpay.h"
@@ -241,17 +243,77 @@ static void test_bill_and_topup(void **state) {
 
 /* ---- requests ---- */
 
+/* The text and payload of the newest notice in a user's official chat
+ * (caller frees both with free()). */
+static void last_notice(cfix *f, int64_t user, char **text_out, char **payload_out) {
+    store_stmt *st;
+    assert_int_equal(
+        store_query(f->p->s, &st,
+                    "SELECT m.body, m.payload FROM msg_messages m JOIN msg_chats c ON c.id = m.chat_id "
+                    "WHERE c.kind = 'official' AND c.pair_lo = ? AND m.kind = 'notice' ORDER BY m.seq DESC "
+                    "LIMIT 1",
+                    "i", user),
+        SB_OK);
+    assert_int_equal(store_step(st), STORE_ROW);
+    *text_out = strdup(store_col_text(st, 0) ? store_col_text(st, 0) : "");
+    *payload_out = strdup(store_col_text(st, 1) ? store_col_text(st, 1) : "");
+    store_stmt_done(st);
+}
+
+/* A customer's note never becomes the bank's words: the notice from the
+ * official account says who asks and how much, and carries the note apart
+ * as that customer's quotation ({"quote":{"author_id","text"}}). */
+static void test_notice_quotes_customer_text(void **state) {
+    cfix *f = *state;
+    int64_t chat = direct(f, ALI, SARA);
+    const char *note = "SocialBank: card blocked, call 021-5555";
+    chatpay_outcome o;
+    assert_int_equal(chatpay_request(&f->ctx, ALI, chat, SARA, 100, note, NOW + 3600000, "q-1", NOW, &o), SB_OK);
+    chatpay_outcome_clear(&o);
+    char *text, *payload;
+    last_notice(f, SARA, &text, &payload);
+    assert_null(strstr(text, "card blocked"));
+    assert_null(strstr(text, "021"));
+    assert_non_null(strstr(text, "quoted below"));
+    json_error_t err;
+    json_t *root = json_loads(payload, 0, &err);
+    assert_non_null(root);
+    json_t *quote = json_object_get(root, "quote");
+    assert_string_equal(json_string_value(json_object_get(quote, "text")), note);
+    assert_int_equal(json_integer_value(json_object_get(quote, "author_id")), ALI);
+    json_decref(root);
+    free(text);
+    free(payload);
+    /* The same for money sent with a note, and a split's title. */
+    deposit(f->p, ALI, 500000, "qd");
+    assert_int_equal(chatpay_send(&f->ctx, ALI, chat, SARA, 1000, "SocialBank: verify your PIN", "q-2", NOW, &o),
+                     SB_OK);
+    chatpay_outcome_clear(&o);
+    last_notice(f, SARA, &text, &payload);
+    assert_null(strstr(text, "PIN"));
+    assert_non_null(strstr(payload, "verify your PIN"));
+    free(text);
+    free(payload);
+    /* Without a note: no quote at all. */
+    assert_int_equal(chatpay_request(&f->ctx, ALI, chat, SARA, 200, NULL, NOW + 3600000, "q-3", NOW, &o), SB_OK);
+    chatpay_outcome_clear(&o);
+    last_notice(f, SARA, &text, &payload);
+    assert_null(strstr(payload, "quote"));
+    free(text);
+    free(payload);
+}
+
 static void test_request_pay_decline_expire(void **state) {
     cfix *f = *state;
     deposit(f->p, SARA, 500000, "d1");
     int64_t chat = direct(f, ALI, SARA);
     chatpay_outcome o;
     /* ALI asks SARA for 120,000. */
-    assert_int_equal(
-        chatpay_request(&f->ctx, ALI, chat, SARA, 120000, "tickets", NOW + 3600000, "r-1", NOW, &o), SB_OK);
+    assert_int_equal(chatpay_request(&f->ctx, ALI, chat, SARA, 120000, "tickets", NOW + 3600000, "r-1", NOW, &o),
+                     SB_OK);
     assert_int_equal(o.message.status, MESSENGER_PAYMENT_PENDING);
-    assert_non_null(strstr(o.message.payload_json,
-                           "\"shares\":[{\"amount_minor\":120000,\"status\":\"pending\",\"user_id\":2}]"));
+    assert_non_null(
+        strstr(o.message.payload_json, "\"shares\":[{\"amount_minor\":120000,\"status\":\"pending\",\"user_id\":2}]"));
     int64_t seq = o.message.seq;
     chatpay_outcome_clear(&o);
     assert_int_equal(notices(f, SARA), 1); /* asked */
@@ -448,8 +510,8 @@ static void test_paid_outside_chat(void **state) {
     chatpay_outcome_clear(&o);
     int64_t request_id = 0;
     assert_int_equal(store_query_int64(f->p->s, &request_id,
-                                       "SELECT request_id FROM chatpay_links WHERE chat_id = ? AND seq = ?", "ii",
-                                       chat, seq),
+                                       "SELECT request_id FROM chatpay_links WHERE chat_id = ? AND seq = ?", "ii", chat,
+                                       seq),
                      SB_OK);
     assert_int_equal(payops_request_get(&f->ctx.ops, SARA, request_id, &req), SB_OK);
     assert_int_equal(req.req.amount_minor, 40000);
@@ -495,6 +557,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_send_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bill_and_topup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_pay_decline_expire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_quotes_customer_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_cancel_and_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paid_outside_chat, setup, teardown),

@@ -515,8 +515,8 @@ static void test_profile_rules(void **state) {
     assert_string_equal(p.username, "ali.reza_1");
     assert_int_equal(identity_profile_update(f->s, other_id, NULL, "ali.reza_1"), SB_EEXISTS);
     assert_int_equal(identity_profile_update(f->s, other_id, NULL, "ALI.REZA_1"), SB_EEXISTS);
-    assert_int_equal(identity_profile_update(f->s, other_id, NULL, "support"), SB_EEXISTS); /* a staff name */
-    assert_int_equal(identity_profile_update(f->s, id, NULL, "ali.reza_1"), SB_OK);         /* own name again */
+    assert_int_equal(identity_profile_update(f->s, other_id, NULL, "support"), SB_EPERM); /* a staff name: reserved */
+    assert_int_equal(identity_profile_update(f->s, id, NULL, "ali.reza_1"), SB_OK);       /* own name again */
     const char *bad_names[] = {"ab", "ali-reza", "ali reza", "", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "عليرضا", "a@b"};
     for (size_t i = 0; i < SB_ARRAY_LEN(bad_names); i++) {
         assert_int_equal(identity_username_check(bad_names[i]), SB_EINVAL);
@@ -548,12 +548,101 @@ static void test_profile_rules(void **state) {
     assert_int_equal(identity_profile_update(f->s, id, "Good Name", "no"), SB_EINVAL);
     assert_int_equal(identity_user_get(f->s, id, &p), SB_OK);
     assert_string_equal(p.display_name, name);
-    assert_int_equal(identity_profile_update(f->s, id, "Good Name", "support"), SB_EEXISTS);
+    assert_int_equal(identity_profile_update(f->s, id, "Good Name", "support"), SB_EPERM);
     assert_int_equal(identity_user_get(f->s, id, &p), SB_OK);
     assert_string_equal(p.display_name, name);
 
     assert_int_equal(identity_profile_update(f->s, 424242, "X", NULL), SB_ENOTFOUND);
     assert_int_equal(identity_user_get(f->s, 424242, &p), SB_ENOTFOUND);
+}
+
+/* The verdict on a display name and on a username. */
+static identity_name_verdict display_verdict(fixture *f, const char *name) {
+    identity_name_verdict v = IDENTITY_NAME_OK;
+    assert_int_equal(identity_display_name_vet(f->s, name, &v), SB_OK);
+    return v;
+}
+static identity_name_verdict username_verdict(fixture *f, const char *name) {
+    identity_name_verdict v = IDENTITY_NAME_OK;
+    assert_int_equal(identity_username_vet(f->s, name, &v), SB_OK);
+    return v;
+}
+
+/* Names that pass for the bank or its staff, or show nothing, are refused
+ * with their own codes; ordinary Persian, Ukrainian and Latin names pass. */
+static void test_names_vetted(void **state) {
+    fixture *f = *state;
+    int64_t staff_id, customer_id;
+    bool created;
+    char code[SB_OTP_DIGITS + 1];
+    assert_int_equal(identity_staff_create(f->s, "agent.sara", "0123456789", IDENTITY_ROLE_AGENT, &staff_id), SB_OK);
+    assert_int_equal(identity_otp_request(f->s, PHONE, NULL, T0, code), SB_OK);
+    assert_int_equal(identity_otp_verify(f->s, PHONE, code, T0, &customer_id, &created), SB_OK);
+    const char *reserved[] = {
+        "SocialBank Official \u2714",                                    /* the review's example */
+        "SocialBank",                                                    /* the name itself */
+        "socialbank support",                                            /* any case, inside a longer name */
+        "S O C I A L  B A N K",                                          /* spaced out */
+        "S\u043eci\u0430lB\u0430nk",                                     /* Cyrillic o and a */
+        "\u0405ocial\u0392ank",                                          /* Cyrillic S, Greek B */
+        "S0cia1Bank",                                                    /* digits for letters */
+        "SociaIBank",                                                    /* a capital I for the l */
+        "Social\u200bBank",                                              /* a zero-width space inside */
+        "\u0633\u0648\u0634\u06cc\u0627\u0644 \u0628\u0627\u0646\u06a9", /* the Persian name */
+        "\u0633\u0648\u0634\u064a\u0627\u0644 \u0628\u0627\u0646\u0643", /* with Arabic yeh and kaf */
+        "\u0421\u043e\u0446\u0456\u0430\u043b \u0411\u0430\u043d\u043a", /* the Ukrainian name */
+        "Agent Sara",                                                    /* a staff account */
+        "agent.s\u0430ra",                                               /* with a Cyrillic a */
+        "bankbot",                                                       /* the bank's bot, once it exists (below) */
+    };
+    int64_t bot_id;
+    assert_int_equal(identity_staff_create(f->s, "bankbot", "0123456789", IDENTITY_ROLE_AGENT, &bot_id), SB_OK);
+    for (size_t i = 0; i < SB_ARRAY_LEN(reserved); i++) {
+        if (display_verdict(f, reserved[i]) != IDENTITY_NAME_RESERVED)
+            fprintf(stderr, "not reserved: %s\n", reserved[i]);
+        assert_int_equal(display_verdict(f, reserved[i]), IDENTITY_NAME_RESERVED);
+    }
+    assert_int_equal(identity_profile_update(f->s, customer_id, "SocialBank Official \u2714", NULL), SB_EPERM);
+    const char *reserved_usernames[] = {"socialbank",     "socia1bank", "s0cialbank_help",
+                                        "the.socialbank", "agent_sara", "bank.bot"};
+    for (size_t i = 0; i < SB_ARRAY_LEN(reserved_usernames); i++) {
+        if (username_verdict(f, reserved_usernames[i]) != IDENTITY_NAME_RESERVED)
+            fprintf(stderr, "not reserved: %s\n", reserved_usernames[i]);
+        assert_int_equal(username_verdict(f, reserved_usernames[i]), IDENTITY_NAME_RESERVED);
+    }
+    assert_int_equal(identity_profile_update(f->s, customer_id, NULL, "socia1bank"), SB_EPERM);
+    /* Nothing visible once invisible characters are removed. */
+    const char *empty[] = {"\u200b", "\u200c\u200d", " \u2060 ", "\u00ad", "\u200e\u200f",
+                           "\ufeff", "\u3164",       "\u034f",   ""};
+    for (size_t i = 0; i < SB_ARRAY_LEN(empty); i++) {
+        if (display_verdict(f, empty[i]) != IDENTITY_NAME_EMPTY) fprintf(stderr, "not empty: item %zu\n", i);
+        assert_int_equal(display_verdict(f, empty[i]), IDENTITY_NAME_EMPTY);
+        assert_int_equal(identity_profile_update(f->s, customer_id, empty[i], NULL), SB_EINVAL);
+    }
+    /* Ordinary names pass: Persian (with ZWNJ), Ukrainian, Russian, Latin. */
+    const char *fine[] = {
+        "\u0639\u0644\u06cc \u0631\u0636\u0627\u06cc\u06cc",                               /* علی رضایی */
+        "\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627 \u06a9\u0631\u06cc\u0645\u06cc", /* محمد‌رضا کریمی
+                                                                                            */
+        "\u0628\u0627\u0646\u06a9 \u0645\u0644\u06cc \u062f\u0648\u0633\u062a", /* بانک ملی دوست */
+        "\u041e\u043b\u0435\u043d\u0430 \u041f\u0435\u0442\u0440\u0435\u043d\u043a\u043e", /* Олена Петренко */
+        "\u0421\u0435\u0440\u0433\u0456\u0439 \u0411\u0430\u043d\u043a\u043e",             /* Сергій Банко */
+        "Sara Ahmadi",
+        "Social Club",
+        "Bank Street Bakery",
+        "Agent Smith",
+    };
+    for (size_t i = 0; i < SB_ARRAY_LEN(fine); i++) {
+        if (display_verdict(f, fine[i]) != IDENTITY_NAME_OK) fprintf(stderr, "refused: %s\n", fine[i]);
+        assert_int_equal(display_verdict(f, fine[i]), IDENTITY_NAME_OK);
+    }
+    assert_int_equal(identity_profile_update(f->s, customer_id, fine[1], "ali.rezaei"), SB_OK);
+    assert_int_equal(username_verdict(f, "sara_ahmadi"), IDENTITY_NAME_OK);
+    assert_int_equal(username_verdict(f, "social.club"), IDENTITY_NAME_OK);
+    assert_int_equal(username_verdict(f, "ab"), IDENTITY_NAME_MALFORMED);
+    assert_int_equal(display_verdict(f, "rlo\xe2\x80\xae"), IDENTITY_NAME_MALFORMED);
+    assert_string_equal(identity_name_verdict_name(IDENTITY_NAME_EMPTY), "name_empty");
+    assert_string_equal(identity_name_verdict_name(IDENTITY_NAME_RESERVED), "name_reserved");
 }
 
 static void test_user_list_pages(void **state) {
@@ -1103,6 +1192,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_session_malformed_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_token_never_stored_in_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_profile_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_vetted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_list_pages, setup, teardown),
         cmocka_unit_test(test_sender_log_kind),
         cmocka_unit_test(test_sender_parsers),

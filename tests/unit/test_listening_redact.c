@@ -42,6 +42,28 @@ static void test_cards(void **state) {
     expect_redacted("6037991234567893 500000 rial", "[card] 500000 rial");
 }
 
+/* Invisible formatting characters (Unicode Cf) between digits hide nothing
+ * from a reader, so they hide nothing from the redactor: ZWNJ, ZWJ, LRM,
+ * RLM, bidi isolates, word joiner, soft hyphen, BOM. */
+static void test_invisible_between_digits(void **state) {
+    (void)state;
+    expect_redacted("card 6037\u200c9912\u200c3456\u200c7893 now", "card [card] now");
+    expect_redacted("6\u200c0\u200c3\u200c7\u200c9\u200c9\u200c1\u200c2\u200c3\u200c4\u200c5\u200c6\u200c7\u200c8"
+                    "\u200c9\u200c3",
+                    "[card]");
+    expect_redacted("6037\u200d991234567893", "[card]");
+    expect_redacted("603799\u200e\u200f1234567893", "[card]");
+    expect_redacted("6037\u2068\u2069991234\u2060567893!", "[card]!");
+    expect_redacted("6037\u00ad9912\u00ad3456\u00ad7893", "[card]");
+    expect_redacted("6037\ufeff9912 \u200c3456\u200c \u200c7893", "[card]");
+    expect_redacted("کارت ۶۰۳۷\u200c۹۹۱۲\u200c۳۴۵۶\u200c۷۸۹۳ مسدود", "کارت [card] مسدود");
+    expect_redacted("call 0912\u200c123\u200c4567 please", "call [phone] please");
+    expect_redacted("+\u200c98 912 123 4567", "[phone]");
+    /* Not between digits: the text stays as it was. */
+    expect_redacted("\u200cabc\u200c 12\u200c", "\u200cabc\u200c 12\u200c");
+    expect_redacted("می\u200cخواهم ۵۰۰ هزار", "می\u200cخواهم ۵۰۰ هزار");
+}
+
 static void test_phones(void **state) {
     (void)state;
     expect_redacted("call me 09121234567 please", "call me [phone] please");
@@ -160,6 +182,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_digits),
         cmocka_unit_test(test_cards),
+        cmocka_unit_test(test_invisible_between_digits),
         cmocka_unit_test(test_phones),
         cmocka_unit_test(test_national_id_iban_email),
         cmocka_unit_test(test_no_false_positives),

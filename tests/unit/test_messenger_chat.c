@@ -12,7 +12,7 @@
 
 static void test_contact_find_only_discoverable(void **state) {
     fixture *f = *state;
-    int64_t a = customer(f, NULL), b = customer(f, "bahar");
+    int64_t a = customer(f, NULL), b = hidden_customer(f, "bahar");
     int64_t found = 0;
     /* Not discoverable yet: not found by phone or by name. */
     assert_int_equal(messenger_contact_find(f->s, a, "+989120000002", &found), SB_ENOTFOUND);
@@ -77,6 +77,49 @@ static void test_block_rules(void **state) {
     /* Unblocked: talking again. */
     assert_int_equal(messenger_unblock(f->s, b, a), SB_OK);
     assert_int_equal(send_result(f, chat, a, "sorry"), SB_OK);
+}
+
+/* Who may be reached by id: a hidden customer only through a shared chat,
+ * staff never (the answer is that of an unknown id), bots always; a block
+ * by a hidden customer is never reported as a block. */
+static void test_reach_by_id(void **state) {
+    fixture *f = *state;
+    int64_t a = customer(f, NULL), hidden = hidden_customer(f, NULL);
+    int64_t admin = staff(f, "admin", "root"), agent = staff(f, "agent", "agent.one");
+    int64_t chat = 0, group = 0;
+    assert_int_equal(messenger_group_create(f->s, a, "g", T0, &group, NULL), SB_OK);
+    /* Hidden: no 1:1 chat, no group, the same answer as for nobody. */
+    assert_int_equal(messenger_direct_open(f->s, a, hidden, T0, &chat, NULL), SB_ENOTFOUND);
+    assert_int_equal(messenger_direct_open(f->s, a, 9999, T0, &chat, NULL), SB_ENOTFOUND);
+    assert_int_equal(messenger_group_add(f->s, a, group, hidden, T0, NULL), SB_ENOTFOUND);
+    /* Staff, the admin (often id 1) included: never, by a customer. */
+    assert_int_equal(messenger_direct_open(f->s, a, admin, T0, &chat, NULL), SB_ENOTFOUND);
+    assert_int_equal(messenger_direct_open(f->s, a, agent, T0, &chat, NULL), SB_ENOTFOUND);
+    assert_int_equal(messenger_group_add(f->s, a, group, admin, T0, NULL), SB_ENOTFOUND);
+    assert_int_equal(messenger_group_add(f->s, a, group, agent, T0, NULL), SB_ENOTFOUND);
+    assert_int_equal(count_rows(f->s, "SELECT COUNT(*) FROM msg_chats WHERE kind = 'direct'"), 0);
+    /* A bot is public. */
+    char token[MESSENGER_BOT_TOKEN_CHARS + 1];
+    int64_t bot = 0;
+    assert_int_equal(messenger_bot_create(f->s, "helpbot", T0, token, &bot), SB_OK);
+    assert_int_equal(messenger_group_add(f->s, a, group, bot, T0, NULL), SB_OK);
+    assert_int_equal(messenger_direct_open(f->s, a, bot, T0, &chat, NULL), SB_OK);
+    /* The hidden customer adds a (discoverable) to a group of theirs: now
+     * they share a chat and a reaches them by id. */
+    int64_t theirs = 0;
+    assert_int_equal(messenger_group_create(f->s, hidden, "h", T0, &theirs, NULL), SB_OK);
+    assert_int_equal(messenger_group_add(f->s, hidden, theirs, a, T0, NULL), SB_OK);
+    assert_int_equal(messenger_direct_open(f->s, a, hidden, T0, &chat, NULL), SB_OK);
+    assert_int_equal(messenger_group_add(f->s, a, group, hidden, T0, NULL), SB_OK);
+    /* A discoverable customer who blocked the caller is hidden from them... */
+    int64_t blocker = customer(f, NULL);
+    assert_int_equal(messenger_block(f->s, blocker, a, T0), SB_OK);
+    assert_int_equal(messenger_reach_check(f->s, a, blocker), SB_ENOTFOUND);
+    assert_int_equal(messenger_direct_open(f->s, a, blocker, T0, &chat, NULL), SB_ENOTFOUND);
+    /* ...while one the caller blocked is reported as blocked. */
+    int64_t pest = customer(f, NULL);
+    assert_int_equal(messenger_block(f->s, a, pest, T0), SB_OK);
+    assert_int_equal(messenger_direct_open(f->s, a, pest, T0, &chat, NULL), SB_EPERM);
 }
 
 /* ---- 1:1 ---- */
@@ -767,6 +810,7 @@ static void test_send_batch_savepoints(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_contact_find_only_discoverable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reach_by_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_direct_unique_per_pair, setup, teardown),
         cmocka_unit_test_setup_teardown(test_membership_enforced_everywhere, setup, teardown),

@@ -11,6 +11,7 @@
  */
 #include <pthread.h>
 
+#include "messenger/messenger.h"
 #include "payops_fixture.h"
 
 static int setup(void **state) {
@@ -55,6 +56,58 @@ static void test_resolve(void **state) {
     assert_int_equal(payops_resolve(&f->ctx, ALI, "", NOW, &p), SB_EINVAL);
     assert_int_equal(payops_resolve(&f->ctx, ALI, "@ali", NOW, &p), SB_EINVAL);
     assert_int_equal(payops_resolve(&f->ctx, ALI, "00000000000000000000000000000000", NOW, &p), SB_ENOTFOUND);
+}
+
+/* What the payee allowed, nothing else: a hidden customer's phone and
+ * @username resolve exactly as nobody's, their registered e-mail and their
+ * links still work; one who blocked the payer is hidden by every alias but
+ * a link; a block either way stops requests and split shares. */
+static void test_resolve_follows_contact_rules(void **state) {
+    pfix *f = *state;
+    enum { HIDDEN = 9 };
+    add_hidden_customer(f, HIDDEN, "+989127778899", "hidden_h", "Hidden H");
+    payops_payee p;
+    assert_int_equal(payops_resolve(&f->ctx, ALI, "09127778899", NOW, &p), SB_ENOTFOUND);
+    assert_int_equal(payops_resolve(&f->ctx, ALI, "@hidden_h", NOW, &p), SB_ENOTFOUND);
+    assert_string_equal(p.display_name, ""); /* nothing of them leaves */
+    int64_t request_id = 0;
+    assert_int_equal(payops_request_create(&f->ctx, ALI, "09127778899", 1000, "", NOW + 60000, NOW, &request_id),
+                     SB_ENOTFOUND);
+    int64_t member = 0;
+    assert_int_equal(payops_split_member_resolve(&f->ctx, ALI, "@hidden_h", NOW, &member), SB_ENOTFOUND);
+    /* By id, a hidden stranger is out of reach too. */
+    const int64_t members[] = {ALI, HIDDEN};
+    payments_split_spec spec = {.count = 2, .subtotal_minor = 2000};
+    int64_t split_id = 0;
+    assert_int_equal(payops_split_create(&f->ctx, ALI, members, 2, &spec, "", NOW + 60000, NOW, &split_id),
+                     SB_ENOTFOUND);
+    /* What they handed out themselves still works. */
+    assert_int_equal(payops_email_set(&f->ctx, HIDDEN, "h@example.org"), SB_OK);
+    assert_int_equal(payops_resolve(&f->ctx, ALI, "h@example.org", NOW, &p), SB_OK);
+    assert_string_equal(p.display_name, "Hidden H");
+    char link[PAYOPS_LINK_TOKEN_CHARS + 1];
+    assert_int_equal(payops_link_create(&f->ctx, HIDDEN, 0, NOW + 60000, true, NOW, link), SB_OK);
+    assert_int_equal(payops_resolve(&f->ctx, ALI, link, NOW, &p), SB_OK);
+    /* Sara (findable) blocks Ali: hidden from him by phone, name and e-mail. */
+    assert_int_equal(payops_email_set(&f->ctx, SARA, "sara@example.org"), SB_OK);
+    assert_int_equal(payops_resolve(&f->ctx, ALI, "@sara", NOW, &p), SB_OK);
+    assert_int_equal(messenger_block(f->s, SARA, ALI, NOW), SB_OK);
+    assert_int_equal(payops_resolve(&f->ctx, ALI, "@sara", NOW, &p), SB_ENOTFOUND);
+    assert_int_equal(payops_resolve(&f->ctx, ALI, "+989351234567", NOW, &p), SB_ENOTFOUND);
+    assert_int_equal(payops_resolve(&f->ctx, ALI, "sara@example.org", NOW, &p), SB_ENOTFOUND);
+    assert_int_equal(payops_request_create_user(&f->ctx, ALI, SARA, 1000, "", NOW + 60000, NOW, &request_id),
+                     SB_ENOTFOUND);
+    assert_int_equal(messenger_unblock(f->s, SARA, ALI), SB_OK);
+    /* Ali blocks Sara: she is found, but he may not ask her for money. */
+    assert_int_equal(messenger_block(f->s, ALI, SARA, NOW), SB_OK);
+    assert_int_equal(payops_resolve(&f->ctx, ALI, "@sara", NOW, &p), SB_OK);
+    assert_int_equal(payops_request_create(&f->ctx, ALI, "@sara", 1000, "", NOW + 60000, NOW, &request_id),
+                     SB_ENOTFOUND);
+    assert_int_equal(payops_request_create_user(&f->ctx, ALI, SARA, 1000, "", NOW + 60000, NOW, &request_id), SB_EPERM);
+    const int64_t with_sara[] = {ALI, SARA};
+    assert_int_equal(payops_split_create(&f->ctx, ALI, with_sara, 2, &spec, "", NOW + 60000, NOW, &split_id), SB_EPERM);
+    assert_int_equal(messenger_unblock(f->s, ALI, SARA), SB_OK);
+    assert_int_equal(payops_split_create(&f->ctx, ALI, with_sara, 2, &spec, "", NOW + 60000, NOW, &split_id), SB_OK);
 }
 
 static void test_pay_by_alias(void **state) {
@@ -484,6 +537,7 @@ static void test_held_quote_cap(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_follows_contact_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pay_by_alias, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insufficient_funds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fees_and_limits, setup, teardown),
