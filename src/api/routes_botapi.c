@@ -107,7 +107,8 @@ int api_botapi_param_int(botapi_call *call, const char *name, bool required, int
     const char *text = json_string_value(v);
     int64_t value = 0;
     bool negative = text && text[0] == '-';
-    if (!text || json_string_length(v) > 20 ||
+    const char *digits = text ? text + negative : NULL;
+    if (!text || json_string_length(v) > 20 || digits[0] < '0' || digits[0] > '9' ||
         (negative ? sb_parse_int64(text + 1, &value) : sb_parse_int64(text, &value)) != SB_OK)
         return FAIL(call, 400, "Bad Request: field \"%s\" must be an Integer", name);
     *out = negative ? -value : value;

@@ -277,6 +277,12 @@ static void test_hostile_bodies(void **state) {
     /* wrong field types */
     harness_response r = call(token, "sendMessage", "{\"chat_id\":\"abc\",\"text\":\"x\"}");
     assert_fail(&r, 400, "chat_id");
+    r = call(token, "sendMessage", "{\"chat_id\":\"--5\",\"text\":\"x\"}");
+    assert_fail(&r, 400, "chat_id");
+    r = call(token, "sendMessage", "{\"chat_id\":\"-+5\",\"text\":\"x\"}");
+    assert_fail(&r, 400, "chat_id");
+    r = call(token, "sendMessage", "{\"chat_id\":[1],\"text\":\"x\"}");
+    assert_fail(&r, 400, "chat_id");
     snprintf(body, sizeof body, "{\"chat_id\":%lld,\"text\":{\"a\":1}}", (long long)a.id);
     r = call(token, "sendMessage", body);
     assert_fail(&r, 400, "text");
