@@ -262,6 +262,10 @@ struct api_request {
     char client_addr[64];
 };
 
+/* Keep an error message valid UTF-8 (it may quote the input): when it is
+ * not, every non-ASCII byte becomes '?'. */
+void api_message_utf8(char *message);
+
 /* Answer with bytes that outlive the request (not copied). */
 void api_reply_static(api_ctx *c, int status, const char *content_type, const char *data, size_t len);
 /* Note an answer given by other means (the 101 of a WebSocket upgrade). */

@@ -35,6 +35,8 @@ static json_t *invoice_json(const messenger_botapi_invoice *inv) {
                             "state", messenger_invoice_state_name(inv->state));
     if (out && inv->payer_id) json_object_set_new(out, "payer_id", json_integer(inv->payer_id));
     if (out && inv->receipt_id) json_object_set_new(out, "receipt_id", json_integer(inv->receipt_id));
+    /* the ledger side of the state is done (a hold voided or posted): moves come first, settles after */
+    if (out) json_object_set_new(out, "settled", json_boolean(inv->settled));
     if (out && inv->state == MESSENGER_INVOICE_CHECKOUT)
         json_object_set_new(out, "deadline_ms", json_integer(inv->deadline_ms));
     return out;

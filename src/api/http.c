@@ -114,16 +114,19 @@ void api_set_header(api_ctx *c, const char *name, const char *value) {
     h2o_add_header_by_str(&req->pool, &req->res.headers, n, name_len, 0, NULL, v.base, v.len);
 }
 
+void api_message_utf8(char *message) {
+    if (!sb_utf8_valid(message, strlen(message)))
+        for (char *p = message; *p; p++)
+            if ((unsigned char)*p >= 0x80) *p = '?';
+}
+
 void api_reply_error(api_ctx *c, int status, const char *code, const char *fmt, ...) {
     char message[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    /* jansson's messages quote the input: keep the answer valid UTF-8 */
-    if (!sb_utf8_valid(message, strlen(message)))
-        for (char *p = message; *p; p++)
-            if ((unsigned char)*p >= 0x80) *p = '?';
+    api_message_utf8(message); /* jansson's messages quote the input */
     sb_buf buf;
     sb_buf_init(&buf, 8 * sizeof message); /* every byte escaped as \u00XX still fits */
     int result = api_error_body(&buf, code, message);

@@ -59,9 +59,7 @@ void api_botapi_reply_fail(api_ctx *c, int code, int retry_after_s, const char *
     va_start(ap, fmt);
     vsnprintf(description, sizeof description, fmt, ap);
     va_end(ap);
-    if (!sb_utf8_valid(description, strlen(description)))
-        for (char *p = description; *p; p++)
-            if ((unsigned char)*p >= 0x80) *p = '?';
+    api_message_utf8(description);
     json_t *body = json_pack("{s:b, s:i, s:s}", "ok", 0, "error_code", code, "description", description);
     if (body && retry_after_s > 0) {
         json_object_set_new(body, "parameters", json_pack("{s:i}", "retry_after", retry_after_s));

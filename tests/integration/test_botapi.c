@@ -99,6 +99,14 @@ static json_int_t open_direct(const harness_customer *u, json_int_t peer) {
     return harness_direct_chat(srv, u->token, peer);
 }
 
+/* Run a client library's test script (its own bound: timeout 600); it must exit 0. */
+static void run_client(const char *command) {
+    int status = system(command);
+    if (status != 0) harness_server_print_log(srv, 40);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_python_telegram_bot(void **state) {
     (void)state;
     harness_customer a = harness_customer_next(srv, "0912555", &phones);
@@ -110,10 +118,7 @@ static void test_python_telegram_bot(void **state) {
              "SB_PORT=%d SB_ADMIN_TOKEN=%s SB_A_TOKEN=%s SB_A_ID=%lld SB_B_TOKEN=%s SB_B_ID=%lld "
              "timeout 600 /usr/bin/python3 %s/tests/botapi/ptb_test.py",
              srv->port, admin_token, a.token, (long long)a.id, b.token, (long long)b.id, source);
-    int status = system(command);
-    if (status != 0) harness_server_print_log(srv, 40);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    run_client(command);
 }
 
 static void test_grammy(void **state) {
@@ -126,10 +131,7 @@ static void test_grammy(void **state) {
              "cd %s && SB_PORT=%d SB_ADMIN_TOKEN=%s SB_A_TOKEN=%s SB_A_ID=%lld timeout 600 node "
              "tests/botapi/grammy_test.mjs",
              source, srv->port, admin_token, a.token, (long long)a.id);
-    int status = system(command);
-    if (status != 0) harness_server_print_log(srv, 40);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    run_client(command);
 }
 
 static void test_group_rate_limit(void **state) {
