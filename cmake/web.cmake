@@ -1,5 +1,6 @@
-# web.cmake - the served web directory: web/ (the staff console and the
-# customer web chat) plus uPlot's built files from node_modules (installed by
+# web.cmake - the served web directory: web/ (the staff console, the customer
+# web chat and web/i18n, the catalogs both use) plus uPlot's built files and
+# the fonts (Vazirmatn, Noto Sans Cyrillic) from node_modules (installed by
 # scripts/deps.sh from package.json), assembled into ${CMAKE_BINARY_DIR}/web.
 # `socialbank serve --web BUILD/web` serves it; nothing from npm is committed.
 file(GLOB_RECURSE SB_WEB_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/web/*)
@@ -10,11 +11,15 @@ set(SB_WEB_DEPENDS ${SB_WEB_FILES} ${CMAKE_SOURCE_DIR}/cmake/assemble_web.cmake)
 if(EXISTS ${SB_UPLOT_DIST}/uPlot.esm.js)
   list(APPEND SB_WEB_DEPENDS ${SB_UPLOT_DIST}/uPlot.esm.js ${SB_UPLOT_DIST}/uPlot.min.css)
 endif()
+if(EXISTS ${CMAKE_SOURCE_DIR}/node_modules/vazirmatn/package.json)
+  list(APPEND SB_WEB_DEPENDS ${CMAKE_SOURCE_DIR}/node_modules/vazirmatn/package.json
+       ${CMAKE_SOURCE_DIR}/node_modules/@fontsource/noto-sans/package.json)
+endif()
 add_custom_command(
   OUTPUT ${SB_WEB_STAMP}
-  COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR}/web -DUPLOT=${SB_UPLOT_DIST} -DOUT=${SB_WEB_DIR}
+  COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR}/web -DUPLOT=${SB_UPLOT_DIST} -DFONTS=${CMAKE_SOURCE_DIR}/node_modules -DOUT=${SB_WEB_DIR}
           -P ${CMAKE_SOURCE_DIR}/cmake/assemble_web.cmake
   COMMAND ${CMAKE_COMMAND} -E touch ${SB_WEB_STAMP}
   DEPENDS ${SB_WEB_DEPENDS}
-  COMMENT "Assembling the web directory (console, chat, uPlot)")
+  COMMENT "Assembling the web directory (console, chat, uPlot, fonts)")
 add_custom_target(web ALL DEPENDS ${SB_WEB_STAMP})

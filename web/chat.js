@@ -5,7 +5,8 @@
 // likes, comments).  Every text from the server goes into the page as a text
 // node (lib.js's h()), never as HTML.
 
-import { Api, Live, clientId, errorText, formatMinor, formatTime, h, parseMinor } from "./lib.js";
+import { Api, Live, clientId, fill, h } from "./lib.js";
+import { bankCurrency, bdi, currentLang, digitsOnly, fmtClock, fmtDate, fmtMoney, fmtRelative, fmtToman, initI18n, localize, parseMoney, setLang, t, tError, tn, tNodes } from "./i18n/i18n.js";
 
 const api = new Api("socialbank.chat.token");
 const $ = (id) => document.getElementById(id);
@@ -50,21 +51,19 @@ function rememberName(id, name) {
   sessionStorage.setItem("socialbank.chat.names", JSON.stringify(Object.fromEntries(state.names)));
 }
 function nameOf(userId) {
-  if (userId === null || userId === undefined || userId === 0) return "SocialBank";
-  if (state.me && userId === state.me.id) return "You";
-  return state.names.get(userId) || `User ${userId}`;
+  if (userId === null || userId === undefined || userId === 0) return t("chat.name.bank");
+  if (state.me && userId === state.me.id) return t("chat.name.you");
+  return state.names.get(userId) || t("chat.name.unknown");
 }
 
 function chatTitle(cs) {
   const c = cs.chat;
-  if (c.kind === "channel") return "The bank's channel";
-  if (c.kind === "official") return "SocialBank";
+  if (c.kind === "channel") return t("chat.name.channel");
+  if (c.kind === "official") return t("chat.name.bank");
   if (c.title) return c.title;
-  if (c.kind === "direct") {
-    for (const uid of cs.members.keys()) if (!state.me || uid !== state.me.id) return nameOf(uid);
-    return `Chat ${c.id}`;
-  }
-  return `Chat ${c.id}`;
+  if (c.peer && c.peer.display_name) return c.peer.display_name;
+  for (const uid of cs.members.keys()) if (!state.me || uid !== state.me.id) return nameOf(uid);
+  return t("chat.name.unknown");
 }
 
 /* ---------------------------------------------------------------- sign-in */
@@ -74,7 +73,7 @@ function showSignin() {
   $("app").hidden = true;
   $("logout").hidden = true;
   $("whoami").hidden = true;
-  $("status").textContent = "signed out";
+  setStatus("signed_out");
 }
 
 function signinError(text) {
@@ -95,15 +94,15 @@ $("phone-form").addEventListener("submit", async (event) => {
     const r = await api.post("/api/auth/otp/request", { phone: form.elements.phone.value.trim() });
     if (r.status === 202) {
       pendingPhone = r.data.phone;
-      $("code-sent").textContent = `We sent a code to ${r.data.phone}.`;
+      $("code-sent").replaceChildren(...tNodes("signin.code_sent", { phone: bdi(r.data.phone, { dir: "ltr" }) }));
       form.hidden = true;
       $("code-form").hidden = false;
       $("code-form").elements.code.focus();
     } else {
-      signinError(errorText(r));
+      signinError(tError(r));
     }
   } catch {
-    signinError("the server cannot be reached");
+    signinError(tError(null));
   } finally {
     button.disabled = false;
   }
@@ -116,7 +115,7 @@ $("code-form").addEventListener("submit", async (event) => {
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   try {
-    const r = await api.post("/api/auth/otp/verify", { phone: pendingPhone, code: form.elements.code.value.trim() });
+    const r = await api.post("/api/auth/otp/verify", { phone: pendingPhone, code: digitsOnly(form.elements.code.value) });
     if (r.status === 200 && r.data && r.data.token) {
       api.token = r.data.token;
       form.reset();
@@ -124,10 +123,10 @@ $("code-form").addEventListener("submit", async (event) => {
       $("phone-form").hidden = false;
       await start(r.data.user);
     } else {
-      signinError(errorText(r));
+      signinError(tError(r));
     }
   } catch {
-    signinError("the server cannot be reached");
+    signinError(tError(null));
   } finally {
     button.disabled = false;
   }
@@ -154,14 +153,14 @@ async function start(user) {
   state.me = user;
   if (user.role !== "customer") {
     api.token = null;
-    signinError("this page is for customers; staff use the console");
+    signinError(t("signin.staff"));
     return showSignin();
   }
   $("signin").hidden = true;
   $("app").hidden = false;
   $("logout").hidden = false;
   $("whoami").hidden = false;
-  $("whoami").textContent = user.username ? `${user.display_name} (@${user.username})` : user.display_name;
+  drawWhoami();
   loadNames();
   await subscribeChannel();
   await loadChats(true);
@@ -175,12 +174,56 @@ async function start(user) {
   window.socialbankChat = { state, live: state.live }; // for tests and the curious
 }
 
+function setStatus(which) {
+  const el = $("status");
+  el.dataset.state = which;
+  el.textContent = t(`chat.status.${which}`);
+  el.classList.toggle("bad", which !== "live");
+}
+
+function drawWhoami() {
+  const user = state.me;
+  if (!user) return;
+  fill($("whoami"), h("bdi", null, user.display_name), user.username ? [" ", h("bdi", { dir: "ltr" }, `@${user.username}`)] : null);
+}
+
+function drawAmountLabel() {
+  $("amount-label").textContent = t("pay.amount", { unit: t(`currency.${bankCurrency()}`) });
+}
+
+/** Redraw everything drawn from JS in the new language (static text is redone by localize()). */
+function redraw() {
+  localize(document);
+  drawAmountLabel();
+  if (!state.me) return showSignin();
+  drawWhoami();
+  setStatus($("status").dataset.state || "reconnecting");
+  renderChatList();
+  const cs = state.chats.get(state.openId);
+  if (cs) (cs.chat.kind === "channel" ? renderChannel : renderChat)(cs);
+}
+
+$("lang").addEventListener("change", async (e) => {
+  const code = await setLang(e.target.value);
+  if (state.me && state.me.language !== code) {
+    const r = await api.patch("/api/me", { language: code }).catch(() => null);
+    if (r && r.ok && r.data) state.me = r.data;
+  }
+  redraw();
+});
+
 async function boot() {
-  if (!api.token) return showSignin();
-  try {
-    const r = await api.get("/api/me");
-    if (r.status === 200) return start(r.data);
-  } catch { /* fall through */ }
+  let user = null;
+  if (api.token) {
+    try {
+      const r = await api.get("/api/me");
+      if (r.status === 200) user = r.data;
+    } catch { /* signed out below */ }
+  }
+  await initI18n({ profile: user && user.language, timeZone: user && user.time_zone });
+  $("lang").value = currentLang();
+  drawAmountLabel();
+  if (user) return start(user);
   api.token = null;
   showSignin();
 }
@@ -220,11 +263,13 @@ function renderChatList() {
     const n = unread(cs);
     items.push(h("li", { class: cs.chat.id === state.openId ? "active" : "", dataset: { chatId: cs.chat.id, kind: cs.chat.kind } },
       h("button", { type: "button", onclick: () => openChat(cs.chat.id) },
-        h("span", { class: "chat-name" }, chatTitle(cs)),
-        h("span", { class: "chat-kind" }, cs.chat.kind),
-        n > 0 && cs.chat.kind !== "channel" ? h("span", { class: "badge", title: "unread" }, n) : null)));
+        h("span", { class: "chat-name" }, h("bdi", null, chatTitle(cs))),
+        h("span", { class: "chat-kind" }, t(`chat.kind.${cs.chat.kind}`)),
+        cs.chat.last_at_ms ? h("time", { class: "chat-when", title: fmtDate(cs.chat.last_at_ms) }, fmtRelative(cs.chat.last_at_ms)) : null,
+        n > 0 && cs.chat.kind !== "channel" ? h("span", { class: "badge", title: tn("chats.unread", n) }, fmtCount(n)) : null)));
   }
   list.replaceChildren(...items);
+  $("chats-empty").hidden = items.length > 0;
   $("more-chats").hidden = !state.chatsMore;
 }
 
@@ -237,14 +282,14 @@ $("find-form").addEventListener("submit", async (event) => {
   if (!query) return;
   const found = await api.post("/api/contacts/find", { query });
   if (found.status !== 200) {
-    err.textContent = found.status === 404 ? "nobody discoverable by that phone or username" : errorText(found);
+    err.textContent = found.status === 404 ? t("find.none") : tError(found);
     err.hidden = false;
     return;
   }
   rememberName(found.data.user_id, found.data.display_name);
   const r = await api.post("/api/chats/direct", { user_id: found.data.user_id });
   if (r.status !== 200 && r.status !== 201) {
-    err.textContent = errorText(r);
+    err.textContent = tError(r);
     err.hidden = false;
     return;
   }
@@ -264,6 +309,7 @@ async function openChat(id) {
   const cs = state.chats.get(id);
   renderChatList();
   $("pane-empty").hidden = true;
+  $("app").classList.add("chat-open");
   const isChannel = cs && cs.chat.kind === "channel";
   $("chat-view").hidden = isChannel;
   $("channel-view").hidden = !isChannel;
@@ -275,13 +321,25 @@ async function openChat(id) {
   markRead(cs);
 }
 
+$("back").addEventListener("click", () => {
+  $("app").classList.remove("chat-open");
+  state.openId = null;
+  $("chat-view").hidden = true;
+  $("channel-view").hidden = true;
+  $("pane-empty").hidden = false;
+  renderChatList();
+});
+
 /** Load the chat's metadata and members, then its newest page of history. */
 async function loadLatest(cs) {
   const id = cs.chat.id;
   const meta = await api.get(`/api/chats/${id}`);
   if (meta.status !== 200) return;
   chatState(meta.data);
-  for (const m of meta.data.members || []) cs.members.set(m.user_id, { delivered_seq: m.delivered_seq, read_seq: m.read_seq });
+  for (const m of meta.data.members || []) {
+    cs.members.set(m.user_id, { delivered_seq: m.delivered_seq, read_seq: m.read_seq, display_name: m.display_name, username: m.username });
+    if (m.display_name) rememberName(m.user_id, m.display_name);
+  }
   // The rev read before the history: /changes after it replays anything that
   // moved while the page loaded (upserts by seq make a replay harmless).
   cs.lastRev = Math.max(cs.lastRev, meta.data.last_rev);
@@ -370,12 +428,31 @@ function payloadOf(m) {
   try { return JSON.parse(m.payload); } catch { return null; }
 }
 
-const PAYMENT_KINDS = { send: "Payment", request: "Money request", split: "Bill split", bill: "Bill paid", topup: "Top-up" };
+/** An amount with tomans beside rials where the bank shows them. */
+function moneyNodes(amountMinor, currency) {
+  if (!Number.isSafeInteger(amountMinor)) return "?";
+  const toman = fmtToman(amountMinor, currency);
+  return [h("bdi", { class: "amount" }, fmtMoney(amountMinor, currency)), toman ? h("span", { class: "toman" }, ` (${toman})`) : null];
+}
+
+function fmtCount(n) { return new Intl.NumberFormat(document.documentElement.lang).format(n); }
+
+/** The sender's name: from the server (members, payload names), else what this page learned. */
+function senderName(cs, m) {
+  if (m.sender_name) return m.sender_name;
+  return memberName(cs, m.sender_id);
+}
+
+function memberName(cs, userId) {
+  const member = cs && cs.members.get(userId);
+  if (member && member.display_name && !(state.me && userId === state.me.id)) return member.display_name;
+  return nameOf(userId);
+}
 
 function paymentCard(cs, m) {
   const p = payloadOf(m) || {};
   const status = m.status || p.status || "pending";
-  const currency = p.currency || "IRR";
+  const currency = p.currency || bankCurrency();
   const me = state.me.id;
   const shares = Array.isArray(p.shares) ? p.shares : [];
   const myShare = shares.find((s) => s.user_id === me);
@@ -383,24 +460,29 @@ function paymentCard(cs, m) {
   if (status === "pending" && !m.deleted) {
     const owes = (p.kind === "request" && p.from_user_id === me) || (myShare && myShare.status === "pending" && m.sender_id !== me);
     if (owes) {
-      actions.push(["pay", myShare && p.kind === "split" ? `Pay my share (${formatMinor(myShare.amount_minor, currency)})` : "Pay"]);
-      actions.push(["decline", "Decline"]);
+      actions.push(["pay", myShare && p.kind === "split" ? t("payment.pay_share", { amount: fmtMoney(myShare.amount_minor, currency) }) : t("payment.pay")]);
+      actions.push(["decline", t("payment.decline")]);
     }
-    if ((p.kind === "request" || p.kind === "split") && m.sender_id === me) actions.push(["cancel", "Cancel"]);
+    if ((p.kind === "request" || p.kind === "split") && m.sender_id === me) actions.push(["cancel", t("payment.cancel")]);
   }
+  const paid = shares.filter((s) => s.status === "paid").length;
+  const kind = ["send", "request", "split", "bill", "topup"].includes(p.kind) ? p.kind : "send";
   const card = h("div", { class: `payment status-${status}`, dataset: { status, kind: p.kind || "" } },
-    h("div", { class: "payment-kind" }, PAYMENT_KINDS[p.kind] || "Payment"),
-    h("div", { class: "payment-amount" }, Number.isSafeInteger(p.amount_minor) ? formatMinor(p.amount_minor, currency) : "?"),
-    p.kind === "send" && p.to_user_id ? h("div", { class: "payment-note" }, `to ${nameOf(p.to_user_id)}`) : null,
-    p.kind === "request" && p.from_user_id ? h("div", { class: "payment-note" }, `from ${nameOf(p.from_user_id)}`) : null,
-    p.counterparty ? h("div", { class: "payment-note" }, p.counterparty) : null,
+    h("div", { class: "payment-kind" }, t(`payment.kind.${kind}`)),
+    h("div", { class: "payment-amount" }, moneyNodes(p.amount_minor, currency)),
+    p.kind === "send" && p.to_user_id ? h("div", { class: "payment-note" }, tNodes("payment.to", { name: bdi(p.to_name || memberName(cs, p.to_user_id)) })) : null,
+    p.kind === "request" && p.from_user_id ? h("div", { class: "payment-note" }, tNodes("payment.request_from", {
+      requester: bdi(p.requester_name || senderName(cs, m)), payer: bdi(p.from_name || memberName(cs, p.from_user_id)) })) : null,
+    p.counterparty ? h("div", { class: "payment-note" }, h("bdi", null, p.counterparty)) : null,
     p.note ? h("div", { class: "payment-note", dir: "auto" }, p.note) : null,
     m.text ? h("div", { class: "payment-note", dir: "auto" }, m.text) : null,
-    shares.length ? h("ul", { class: "shares" }, shares.map((s) =>
-      h("li", { class: `share status-${s.status}` }, `${nameOf(s.user_id)}: ${formatMinor(s.amount_minor, currency)} · ${s.status}`))) : null,
-    Number.isSafeInteger(p.fee_minor) && p.fee_minor > 0 ? h("div", { class: "payment-note small" }, `fee ${formatMinor(p.fee_minor, currency)}`) : null,
-    p.reference ? h("div", { class: "payment-note small" }, `ref ${p.reference}`) : null,
-    h("div", { class: "payment-status" }, status),
+    p.kind === "split" && shares.length ? h("div", { class: "payment-note small" }, t("payment.paid_count", { paid, total: shares.length })) : null,
+    shares.length ? h("ul", { class: "shares" }, shares.map((sh) =>
+      h("li", { class: `share status-${sh.status}` }, tNodes("payment.share", {
+        name: bdi(sh.display_name || memberName(cs, sh.user_id)), amount: bdi(fmtMoney(sh.amount_minor, currency)), status: t(`payment.status.${sh.status}`) })))) : null,
+    Number.isSafeInteger(p.fee_minor) && p.fee_minor > 0 ? h("div", { class: "payment-note small" }, t("payment.fee", { amount: fmtMoney(p.fee_minor, currency) })) : null,
+    p.reference ? h("div", { class: "payment-note small" }, tNodes("payment.reference", { reference: bdi(p.reference, { dir: "ltr" }) })) : null,
+    h("div", { class: "payment-status" }, t(`payment.status.${status}`)),
     actions.length ? h("div", { class: "payment-actions" }, actions.map(([action, label]) =>
       h("button", { type: "button", class: action === "pay" ? "" : "secondary", dataset: { action },
                     onclick: (e) => { e.currentTarget.disabled = true; paymentAction(cs, m, action, card); } }, label))) : null,
@@ -413,53 +495,53 @@ function messageItem(cs, m) {
   const body = [];
   if (m.reply_to_seq) {
     const orig = cs.messages.get(m.reply_to_seq);
-    body.push(h("div", { class: "reply-to" }, `↪ ${orig && orig.text ? orig.text.slice(0, 80) : "#" + m.reply_to_seq}`));
+    body.push(h("div", { class: "reply-to", dir: "auto" }, "↪ ", orig && orig.text ? orig.text.slice(0, 80) : "#", orig && orig.text ? null : m.reply_to_seq));
   }
-  if (m.deleted) body.push(h("div", { class: "deleted" }, "message deleted"));
+  if (m.deleted) body.push(h("div", { class: "deleted" }, t("msg.deleted")));
   else if (m.kind === "payment") body.push(paymentCard(cs, m));
-  else if (m.kind === "keyboard") body.push(h("div", { class: "text" }, m.text || ""), keyboard(cs, m));
+  else if (m.kind === "keyboard") body.push(h("div", { class: "text", dir: "auto" }, m.text || ""), keyboard(cs, m));
   else body.push(h("div", { class: "text", dir: "auto" }, m.text ?? ""));
   const quote = m.kind === "notice" && !m.deleted ? (payloadOf(m) || {}).quote : null;
   if (quote && typeof quote.text === "string") {
     // A customer's words inside a bank notice: shown as their quotation, never as the bank's.
     body.push(h("blockquote", { class: "customer-quote" },
-      h("div", { class: "quote-by small" }, "Their own words, not the bank's — ", h("bdi", {}, nameOf(quote.author_id)), ":"),
+      h("div", { class: "quote-by small" }, t("chat.quote_by"), " ", h("bdi", {}, nameOf(quote.author_id)), ":"),
       h("div", { class: "quote-text", dir: "auto" }, quote.text)));
   }
-  const meta = [formatTime(m.created_at_ms)];
-  if (m.edited_at_ms && !m.deleted) meta.push(" · edited");
+  const meta = [fmtClock(m.created_at_ms)];
+  if (m.edited_at_ms && !m.deleted) meta.push(` · ${t("msg.edited")}`);
   let mark = null;
   if (mine && !m.deleted) {
     const r = receiptMark(cs, m);
-    mark = h("span", { class: `receipt ${r.cls || ""}`, title: r.title, dataset: { receipt: r.title } }, r.mark);
+    mark = h("span", { class: `receipt ${r.cls || ""}`, title: t(`receipt.${r.title}`), dataset: { receipt: r.title } }, r.mark);
   }
   const canChange = mine && !m.deleted && m.kind === "text";
   return h("li", { class: `msg ${mine ? "mine" : "theirs"} kind-${m.kind}`, dataset: { seq: m.seq, rev: m.rev } },
-    mine ? null : h("div", { class: "sender" }, nameOf(m.sender_id)),
+    mine ? null : h("div", { class: "sender" }, h("bdi", null, senderName(cs, m))),
     body,
     h("div", { class: "meta" },
-      canChange ? h("button", { type: "button", class: "msg-action", title: "Edit", onclick: () => editMessage(cs, m) }, "edit") : null,
-      canChange ? h("button", { type: "button", class: "msg-action", title: "Delete", onclick: () => deleteMessage(cs, m) }, "delete") : null,
-      meta.join(""), mark ? " " : null, mark));
+      canChange ? h("button", { type: "button", class: "msg-action", title: t("msg.edit"), dataset: { action: "edit" }, onclick: () => editMessage(cs, m) }, t("msg.edit")) : null,
+      canChange ? h("button", { type: "button", class: "msg-action", title: t("msg.delete"), dataset: { action: "delete" }, onclick: () => deleteMessage(cs, m) }, t("msg.delete")) : null,
+      h("time", { title: fmtDate(m.created_at_ms) }, meta.join("")), mark ? " " : null, mark));
 }
 
 /** Edit one's own text message (the others see "edited"). */
 async function editMessage(cs, m) {
-  const text = prompt("Edit message", m.text ?? "");
+  const text = prompt(t("msg.edit_prompt"), m.text ?? "");
   if (text === null || !text.trim() || text === m.text) return;
   const r = await api.patch(`/api/chats/${cs.chat.id}/messages/${m.seq}`, { text });
   if (r.status === 200) {
     upsert(cs, r.data.message);
     renderChat(cs);
-  } else sendError(errorText(r));
+  } else sendError(tError(r));
 }
 
 /** Delete one's own message (a tombstone stays: "message deleted"). */
 async function deleteMessage(cs, m) {
-  if (!confirm("Delete this message for everyone?")) return;
+  if (!confirm(t("msg.delete_confirm"))) return;
   const r = await api.del(`/api/chats/${cs.chat.id}/messages/${m.seq}`);
   if (r.status === 204) await catchUp(cs).then(() => renderChat(cs));
-  else sendError(errorText(r));
+  else sendError(tError(r));
 }
 
 function sendError(text) {
@@ -501,26 +583,26 @@ function postItem(cs, post, comments) {
         upsert(cs, r.data.message);
         renderChannel(cs);
       } else {
-        err.textContent = errorText(r);
+        err.textContent = tError(r);
         err.hidden = false;
       }
     } },
-    h("input", { name: "text", maxlength: 16384, placeholder: "Write a comment", "aria-label": "Comment" }),
-    h("button", { type: "submit" }, "Comment"));
+    h("input", { name: "text", maxlength: 16384, dir: "auto", placeholder: t("channel.comment_placeholder"), "aria-label": t("channel.comment_placeholder") }),
+    h("button", { type: "submit" }, t("channel.comment")));
   return h("li", { class: "post", dataset: { seq: post.seq } },
-    h("div", { class: "text", dir: "auto" }, post.deleted ? "post deleted" : post.text ?? ""),
-    h("div", { class: "meta" }, formatTime(post.created_at_ms)),
+    h("div", { class: "text", dir: "auto" }, post.deleted ? t("channel.post_deleted") : post.text ?? ""),
+    h("div", { class: "meta" }, h("time", null, fmtDate(post.created_at_ms))),
     h("div", { class: "counts" },
       h("button", { type: "button", class: "like", onclick: async () => {
           const r = await api.post(`/api/channel/posts/${post.seq}/like`);
-          if (r.status !== 204 && r.status !== 409) { err.textContent = errorText(r); err.hidden = false; }
-        } }, "♥ ", h("span", { class: "likes" }, post.likes ?? 0)),
-      h("span", { class: "comments-count" }, `💬 ${post.comments ?? 0}`),
-      h("span", { class: "shares" }, `↗ ${post.shares ?? 0}`)),
+          if (r.status !== 204 && r.status !== 409) { err.textContent = tError(r); err.hidden = false; }
+        }, "aria-label": tn("channel.likes", post.likes ?? 0) }, "♥ ", h("span", { class: "likes" }, fmtCount(post.likes ?? 0))),
+      h("span", { class: "comments-count", title: tn("channel.comments", post.comments ?? 0) }, "💬 ", fmtCount(post.comments ?? 0)),
+      h("span", { class: "shares", title: tn("channel.shares", post.shares ?? 0) }, "↗ ", fmtCount(post.shares ?? 0))),
     h("ol", { class: "comments" }, comments.map((c) =>
       h("li", { class: "comment", dataset: { seq: c.seq } },
-        h("span", { class: "sender" }, nameOf(c.sender_id)), " ",
-        h("span", { class: "text", dir: "auto" }, c.deleted ? "comment deleted" : c.text ?? "")))),
+        h("bdi", { class: "sender" }, senderName(cs, c)), " ",
+        h("span", { class: "text", dir: "auto" }, c.deleted ? t("channel.comment_deleted") : c.text ?? "")))),
     form, err);
 }
 
@@ -541,7 +623,7 @@ async function sendText(cs, text) {
     if (state.openId === cs.chat.id) renderChat(cs);
     return true;
   }
-  err.textContent = r ? errorText(r) : "the server cannot be reached";
+  err.textContent = tError(r);
   err.hidden = false;
   return false;
 }
@@ -582,7 +664,7 @@ function drawPayForm(cs) {
   if (cs) {
     const others = [...cs.members.keys()].filter((uid) => uid !== state.me.id);
     const current = payForm.elements.member.value;
-    payForm.elements.member.replaceChildren(...others.map((uid) => h("option", { value: uid, selected: String(uid) === current }, nameOf(uid))));
+    payForm.elements.member.replaceChildren(...others.map((uid) => h("option", { value: uid, selected: String(uid) === current }, memberName(cs, uid))));
   }
 }
 payForm.elements.op.addEventListener("change", () => drawPayForm(state.chats.get(state.openId)));
@@ -596,16 +678,17 @@ payForm.addEventListener("submit", async (event) => {
   const op = f.op.value;
   const key = clientId(op);
   let body;
-  const amount = parseMinor(f.amount.value, "IRR");
+  const currency = bankCurrency();
+  const amount = parseMoney(f.amount.value, currency);
   if (["send", "request", "split", "topup"].includes(op) && amount === null) {
-    out.textContent = "enter a whole, positive amount in rials";
+    out.textContent = t("pay.amount_bad", { unit: t(`currency.${currency}`), example: fmtMoney(currency === "IRR" ? 500000 : 12050, currency) });
     return;
   }
   const note = f.note.value.trim() || undefined;
   if (op === "send") body = { to_user_id: Number(f.member.value), amount_minor: amount, note, idempotency_key: key };
   else if (op === "request") body = { from_user_id: Number(f.member.value), amount_minor: amount, note, idempotency_key: key };
   else if (op === "split") body = { members: [...cs.members.keys()], subtotal_minor: amount, mode: "equal", title: note, idempotency_key: key };
-  else if (op === "bill") body = { bill_id: f.bill_id.value.trim(), payment_id: f.payment_id.value.trim(), idempotency_key: key };
+  else if (op === "bill") body = { bill_id: digitsOnly(f.bill_id.value), payment_id: digitsOnly(f.payment_id.value), idempotency_key: key };
   else body = { mobile: f.mobile.value.trim(), amount_minor: amount, idempotency_key: key };
   const button = payForm.querySelector("button[type=submit]");
   button.disabled = true;
@@ -616,14 +699,14 @@ payForm.addEventListener("submit", async (event) => {
       renderChat(cs);
       const receipt = r.data.receipt;
       out.textContent = receipt
-        ? `Done: ${formatMinor(receipt.amount_minor, "IRR")} (fee ${formatMinor(receipt.fee_minor, "IRR")}), reference ${receipt.reference}`
-        : "Sent to the chat.";
+        ? t("pay.done", { amount: fmtMoney(receipt.amount_minor, currency), fee: fmtMoney(receipt.fee_minor, currency), reference: receipt.reference })
+        : t("pay.sent");
       for (const name of ["amount", "note", "bill_id", "payment_id", "mobile"]) f[name].value = "";
     } else {
-      out.textContent = errorText(r);
+      out.textContent = tError(r);
     }
   } catch {
-    out.textContent = "the server cannot be reached";
+    out.textContent = tError(null);
   } finally {
     button.disabled = false;
   }
@@ -638,7 +721,7 @@ async function paymentAction(cs, m, action, card) {
     if (state.openId === cs.chat.id) renderChat(cs);
   } else {
     const err = card.querySelector(".payment-error");
-    if (err) err.textContent = errorText(r);
+    if (err) err.textContent = tError(r);
   }
 }
 
@@ -674,14 +757,13 @@ function clearTyping() {
 }
 
 function renderTyping() {
-  const names = [...state.typing.keys()].map(nameOf);
-  $("typing").textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+  const names = [...state.typing.keys()].map((uid) => nameOf(uid));
+  $("typing").textContent = names.length ? tn("chat.typing", names.length, { names: new Intl.ListFormat(currentLang()).format(names) }) : "";
 }
 
 async function onLiveState(s) {
   const el = $("status");
-  el.textContent = s === "open" ? "live" : "reconnecting…";
-  el.classList.toggle("bad", s !== "open");
+  setStatus(s === "open" ? "live" : "reconnecting");
   if (s !== "open") return;
   // Catch up on everything missed while the socket was down.
   await loadChats(true);
@@ -730,7 +812,7 @@ async function onEvent(ev) {
     case "receipt": {
       const cs = state.chats.get(ev.chat_id);
       if (!cs) return;
-      cs.members.set(ev.user_id, { delivered_seq: ev.delivered_seq, read_seq: ev.read_seq });
+      cs.members.set(ev.user_id, { ...cs.members.get(ev.user_id), delivered_seq: ev.delivered_seq, read_seq: ev.read_seq });
       if (state.openId === ev.chat_id && cs.chat.kind !== "channel") renderChat(cs);
       break;
     }

@@ -1,26 +1,32 @@
 // console.js - the staff console's shell: sign-in (POST /api/auth/login, the
-// bearer token in sessionStorage, gone when the tab closes), the pages each
+// bearer token in sessionStorage, gone when the tab closes), the language
+// (the bank's default from <html data-default-lang>, each person's own choice
+// remembered on the device; every page redraws on a switch), the pages each
 // role may open (a page is a module under pages/ loaded on demand), the hash
 // router (#inbox, #dashboard, ...), and one live WebSocket whose events every
 // page can listen to.  No framework: the DOM, fetch and ES modules.
 
-import { Api, Live, errorText, h } from "./lib.js";
+import { Api, Live, h } from "./lib.js";
+import { currentLang, initI18n, setLang, t, tError } from "./i18n/i18n.js";
 
 const api = new Api("socialbank.token");
 const $ = (id) => document.getElementById(id);
 
 /** Pages, in menu order, with the roles that see them (the server checks roles again on every route). */
 export const PAGES = [
-  { id: "inbox", title: "Cases", roles: ["agent", "analyst", "admin"], module: "./pages/inbox.js" },
-  { id: "dashboard", title: "Reputation", roles: ["analyst", "marketer", "admin"], module: "./pages/dashboard.js" },
-  { id: "alerts", title: "Alerts", roles: ["analyst", "admin"], module: "./pages/alerts.js" },
-  { id: "suggestions", title: "Suggestions", roles: ["analyst", "marketer", "admin"], module: "./pages/suggestions.js" },
-  { id: "advocates", title: "Advocates", roles: ["analyst", "marketer", "admin"], module: "./pages/advocates.js" },
-  { id: "posts", title: "Posts", roles: ["analyst", "admin"], module: "./pages/posts.js" },
-  { id: "rules", title: "Rules", roles: ["admin"], module: "./pages/rules.js" },
-  { id: "keys", title: "API keys", roles: ["admin"], module: "./pages/keys.js" },
-  { id: "staff", title: "Staff", roles: ["admin"], module: "./pages/staff.js" },
-  { id: "channel", title: "Channel", roles: ["marketer", "admin"], module: "./pages/channel.js" },
+  { id: "inbox", title: "page.inbox", roles: ["agent", "analyst", "admin"], module: "./pages/inbox.js" },
+  { id: "stream", title: "page.stream", roles: ["analyst", "marketer", "admin"], module: "./pages/stream.js" },
+  { id: "dashboard", title: "page.dashboard", roles: ["analyst", "marketer", "admin"], module: "./pages/dashboard.js" },
+  { id: "alerts", title: "page.alerts", roles: ["analyst", "admin"], module: "./pages/alerts.js" },
+  { id: "suggestions", title: "page.suggestions", roles: ["analyst", "marketer", "admin"], module: "./pages/suggestions.js" },
+  { id: "advocates", title: "page.advocates", roles: ["analyst", "marketer", "admin"], module: "./pages/advocates.js" },
+  { id: "posts", title: "page.posts", roles: ["analyst", "admin"], module: "./pages/posts.js" },
+  { id: "rules", title: "page.rules", roles: ["admin"], module: "./pages/rules.js" },
+  { id: "departments", title: "page.departments", roles: ["admin"], module: "./pages/departments.js" },
+  { id: "privacy", title: "page.privacy", roles: ["admin"], module: "./pages/privacy.js" },
+  { id: "keys", title: "page.keys", roles: ["admin"], module: "./pages/keys.js" },
+  { id: "staff", title: "page.staff", roles: ["admin"], module: "./pages/staff.js" },
+  { id: "channel", title: "page.channel", roles: ["marketer", "admin"], module: "./pages/channel.js" },
 ];
 
 const shell = {
@@ -63,12 +69,21 @@ function showSignin() {
   $("live").hidden = true;
 }
 
+function drawNav() {
+  if (!shell.me) return;
+  const pages = pagesFor(shell.me.role);
+  $("nav").replaceChildren(...pages.map((p) => h("a", { href: `#${p.id}`, dataset: { page: p.id } }, t(p.title))));
+  $("nav").hidden = pages.length === 0;
+  for (const a of $("nav").querySelectorAll("a")) a.classList.toggle("active", a.dataset.page === shell.current);
+  $("whoami").textContent = t("console.whoami", { name: shell.me.display_name || shell.me.username, role: shell.me.role });
+}
+
 async function start(user) {
   shell.me = user;
   if (user.role === "customer") {
     api.token = null;
     const err = $("login-error");
-    err.textContent = "customers sign in to the web chat";
+    err.textContent = t("console.signin.customer_refused");
     err.hidden = false;
     return showSignin();
   }
@@ -76,15 +91,12 @@ async function start(user) {
   $("page").hidden = false;
   $("logout").hidden = false;
   $("whoami").hidden = false;
-  $("whoami").textContent = `${user.display_name} · ${user.role}`;
-  const pages = pagesFor(user.role);
-  $("nav").replaceChildren(...pages.map((p) => h("a", { href: `#${p.id}`, dataset: { page: p.id } }, p.title)));
-  $("nav").hidden = pages.length === 0;
+  drawNav();
   shell.live = new Live(api, {
     onEvent: (ev) => {
       if (ev.type === "listening.alert" && ev.alert) {
         const a = ev.alert;
-        toast(`Alert: ${a.metric} — ${a.observed} posts in the last hour against a baseline of ${Number(a.baseline_per_hour).toFixed(1)}`, "alert");
+        toast(t("console.alert_toast", { metric: a.metric, observed: a.observed }), "alert");
       }
       for (const fn of shell.listeners) {
         try { fn(ev); } catch (e) { console.error(e); }
@@ -93,7 +105,7 @@ async function start(user) {
     onState: (s) => {
       const el = $("live");
       el.hidden = false;
-      el.textContent = s === "open" ? "live" : "reconnecting…";
+      el.textContent = s === "open" ? t("console.live.open") : t("console.live.reconnecting");
       el.classList.toggle("bad", s !== "open");
       if (s === "open") for (const fn of shell.listeners) fn({ type: "live.open" });
     },
@@ -115,11 +127,11 @@ async function route() {
   shell.listeners.clear();
   for (const a of $("nav").querySelectorAll("a")) a.classList.toggle("active", page && a.dataset.page === page.id);
   if (!page) {
-    root.replaceChildren(h("p", { class: "muted" }, `No pages for the role ${shell.me.role}.`));
+    root.replaceChildren(h("p", { class: "muted" }, t("console.no_pages")));
     return;
   }
   shell.current = page.id;
-  root.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  root.replaceChildren(h("p", { class: "muted" }, t("console.loading")));
   root.dataset.page = page.id;
   try {
     const mod = await import(page.module);
@@ -127,7 +139,8 @@ async function route() {
     root.replaceChildren();
     shell.cleanup = (await mod.render(ctx, root)) || null;
   } catch (e) {
-    root.replaceChildren(h("p", { class: "error" }, `This page failed to load: ${e.message}`));
+    console.error(e);
+    root.replaceChildren(h("p", { class: "error" }, t("console.page_failed")));
   }
 }
 
@@ -150,11 +163,11 @@ $("login-form").addEventListener("submit", async (event) => {
       form.reset();
       await start(r.data.user);
     } else {
-      err.textContent = errorText(r);
+      err.textContent = tError(r);
       err.hidden = false;
     }
   } catch {
-    err.textContent = "the server cannot be reached";
+    err.textContent = tError(null);
     err.hidden = false;
   } finally {
     button.disabled = false;
@@ -175,15 +188,28 @@ async function health() {
   const el = $("health");
   try {
     const r = await api.get("/healthz");
-    el.textContent = r.status === 200 ? `ok · schema ${r.data.schema} · v${r.data.version}` : "unhealthy";
+    el.textContent = r.status === 200 ? t("console.health.ok") : t("console.health.bad");
     el.classList.toggle("bad", r.status !== 200);
   } catch {
-    el.textContent = "offline";
+    el.textContent = t("console.health.offline");
     el.classList.add("bad");
   }
 }
 
+// The language: this person's choice on this device, else the bank's default.
+$("lang").addEventListener("change", (e) => setLang(e.target.value));
+window.addEventListener("sb-langchange", () => {
+  $("lang").value = currentLang();
+  drawNav();
+  health();
+  if (shell.me) route();
+});
+
 async function boot() {
+  let chosen = null;
+  try { chosen = localStorage.getItem("socialbank.lang"); } catch { /* storage off */ }
+  await initI18n({ profile: chosen || document.documentElement.dataset.defaultLang });
+  $("lang").value = currentLang();
   health();
   if (!api.token) return showSignin();
   try {

@@ -7,18 +7,18 @@ import { errorText, h } from "./lib.js";
 export function table(columns, rows, { empty = "Nothing here yet.", rowAttrs } = {}) {
   if (!rows || rows.length === 0) return h("p", { class: "muted empty" }, empty);
   return h("table", { class: "grid" },
-    h("thead", null, h("tr", null, columns.map((c) => h("th", null, c.title)))),
+    h("thead", null, h("tr", null, columns.map((c) => h("th", { scope: "col" }, c.title)))),
     h("tbody", null, rows.map((row) => h("tr", rowAttrs ? rowAttrs(row) : null,
       columns.map((c) => h("td", c.class ? { class: c.class } : null, c.cell(row)))))));
 }
 
-/** A status line under a form: ok(text), fail(answer or text), clear(). */
-export function statusLine() {
+/** A status line under a form: ok(text), fail(answer or text), clear(); answers read by describe. */
+export function statusLine(describe = errorText) {
   const el = h("p", { class: "small form-status", role: "status" });
   return {
     el,
     ok(text) { el.className = "small form-status ok"; el.textContent = text; },
-    fail(r) { el.className = "small form-status error"; el.textContent = typeof r === "string" ? r : errorText(r); },
+    fail(r) { el.className = "small form-status error"; el.textContent = typeof r === "string" ? r : describe(r); },
     clear() { el.textContent = ""; },
   };
 }

@@ -135,11 +135,15 @@ void api_set_header(api_ctx *c, const char *name, const char *value);
 
 /* ---- the server ---- */
 typedef struct {
-    const char *bind_addr;     /* numeric IPv4 or IPv6 address */
-    int port;                  /* 0 binds a free port */
-    const char *data_location; /* store_open location */
-    int threads;               /* 1..SB_THREADS_MAX */
-    const char *web_dir;       /* static files; NULL or missing directory: none */
+    const char *bind_addr;           /* numeric IPv4 or IPv6 address */
+    int port;                        /* 0 binds a free port */
+    const char *data_location;       /* store_open location */
+    int threads;                     /* 1..SB_THREADS_MAX */
+    const char *web_dir;             /* static files; NULL or missing directory: none */
+    int ws_ping_interval_ms;         /* WebSocket pings and session re-checks; 0: SB_WS_PING_INTERVAL_MS */
+    int password_threads;            /* argon2id checks at once, off the loops; 0: SB_PASSWORD_THREADS_DEFAULT */
+    int password_jobs_max;           /* accepted and unanswered; past it 503 busy; 0: SB_PASSWORD_JOBS_MAX_DEFAULT */
+    int connections_per_address_max; /* 0: SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX */
 } api_server_config;
 
 /* One server: its loops, router, WebSocket registry and push queues.  As

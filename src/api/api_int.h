@@ -186,7 +186,9 @@ typedef struct api_thread {
     h2o_multithread_queue_t *queue;
     h2o_multithread_receiver_t receiver;
     bool stopping;
-    int64_t connections; /* open client connections (HTTP and WebSocket) */
+    h2o_socket_cb h2o_read; /* h2o's HTTP/1 read callback, learned at the first accept (http_guard.c) */
+    int64_t connections;    /* open client connections (HTTP and WebSocket) */
+    int64_t refused_logged_ms;
     h2o_linklist_t conns;
     h2o_timeout_t request_timeout;
     /* WebSockets of this thread: by user (chained buckets) and all of them. */
@@ -220,6 +222,11 @@ typedef struct api_ws_presence {
 } api_ws_presence;
 
 struct api_thread_msg;
+struct api_peer;
+struct sb_offload;
+
+/* Buckets of a server's table of connections per client address. */
+#define API_PEER_BUCKETS 4096
 
 /* One server (http.c creates it; ws.c keeps its registry and inboxes). */
 struct api_server {
@@ -246,9 +253,59 @@ struct api_server {
     } inboxes[SB_THREADS_MAX];
     /* Held from a messenger write's commit to the end of its pushes. */
     pthread_mutex_t order_lock;
+    /* Open connections per client address and in total (http_guard.c). */
+    pthread_mutex_t peers_lock;
+    struct api_peer *peers[API_PEER_BUCKETS];
+    int64_t peers_total;
+    /* Password checks, off the loops (api_defer). */
+    struct sb_offload *passwords;
     /* The Bot API's state: wakes, rate buckets, the sender (botapi_int.h). */
     struct api_botapi *botapi;
 };
+
+/* One client connection: counted per thread and per address, its request
+ * timer (http.c), and its body guard (http_guard.c). */
+typedef struct api_conn {
+    api_thread *thread;
+    h2o_socket_t *sock;
+    h2o_timeout_entry_t timer;
+    h2o_linklist_t link; /* the thread's connections */
+    struct api_peer *peer;
+    h2o_socket_cb h2o_write; /* the write callback of h2o's our guard stands in for */
+    bool upgraded;           /* a WebSocket now: the guard lets go */
+    bool refused;            /* answered 413 by the guard; closing */
+    bool closed;             /* h2o closed it inside a callback the guard runs: freed there */
+    int in_callback;
+} api_conn;
+
+/* The head of a request as the guard sees it (pointers into the scanned
+ * bytes; path without the query). */
+typedef struct {
+    const char *method, *path;
+    size_t method_len, path_len, head_len;
+    int64_t content_length; /* the largest Content-Length, -1 if none */
+    bool chunked;
+} api_head;
+/* Scan the head at the start of data.  SB_OK (complete), SB_ENOTFOUND (not
+ * all there yet), SB_EINVAL (malformed or longer than the header caps: left
+ * to h2o to answer). */
+int api_head_scan(const char *data, size_t len, api_head *out) SB_MUST_CHECK;
+/* The body cap of the route method + path would reach on srv (public routes
+ * and unknown paths SB_HTTP_BODY_BYTES_MAX_UNAUTH, ingest
+ * SB_HTTP_INGEST_BODY_BYTES_MAX, others SB_HTTP_BODY_BYTES_MAX). */
+size_t api_server_body_cap(const api_server *srv, const char *method, size_t method_len, const char *path,
+                           size_t path_len);
+/* Count a new connection of srv against its address and the total:
+ * SB_ELIMIT over a cap (close it), SB_ENOMEM.  Any thread. */
+int api_peer_acquire(api_server *srv, h2o_socket_t *sock, struct api_peer **out) SB_MUST_CHECK;
+void api_peer_release(api_server *srv, struct api_peer *peer);
+/* Free what is left of srv's table (api_server_free). */
+void api_peers_dispose(api_server *srv);
+/* After h2o_accept: stand in front of h2o's read callback. */
+void api_guard_start(api_conn *conn);
+/* After h2o was given an answer to write, or read something: stand in
+ * front of its callbacks again. */
+void api_guard_wrap(api_conn *conn);
 
 /* The private part of a request, behind api_ctx.request. */
 struct api_request {
@@ -257,7 +314,10 @@ struct api_request {
     api_match match;
     const api_route *route;
     bool replied;
+    bool deferred; /* api_defer took it: answered later, logged then */
     int status;
+    int method_group;
+    uint64_t start_ns;
     char *param_values[SB_HTTP_PATH_PARAMS_MAX]; /* decoded on first use, in the request pool */
     char client_addr[64];
 };
@@ -270,6 +330,27 @@ void api_message_utf8(char *message);
 void api_reply_static(api_ctx *c, int status, const char *content_type, const char *data, size_t len);
 /* Note an answer given by other means (the 101 of a WebSocket upgrade). */
 void api_reply_mark(api_ctx *c, int status);
+
+/* ---- answers made off the loop (http.c) ----
+ * A handler whose work is CPU-heavy (argon2id) hands it to the password
+ * pool: run happens on a pool thread with that thread's own store
+ * connection (never NULL: for a worker without one the request is answered
+ * with SB_EIO's error and run is skipped), then answer
+ * runs back on the request's loop thread and answers with api_reply_*
+ * (c->store is the loop's; c->body and c->principal are gone by then: copy
+ * what run and answer need into data).  free runs exactly once, on either
+ * path, and should wipe secrets.  If the client has gone by then, answer is
+ * skipped.  If the pool stops first, the request is answered 503. */
+typedef struct {
+    void (*run)(void *data, store *worker_store);
+    void (*answer)(api_ctx *c, void *data);
+    void (*free)(void *data);
+} api_deferred_ops;
+/* Defer the answer of c's request (data taken).  SB_OK: answered later, or
+ * already answered 503 "busy" with Retry-After when the pool is full (or
+ * 503 "unavailable" when it is stopping); the handler returns SB_OK.
+ * SB_ENOMEM: nothing deferred, data freed. */
+int api_defer(api_ctx *c, const api_deferred_ops *ops, void *data_take) SB_MUST_CHECK;
 
 /* The server of the request (c->request->thread->server). */
 api_server *api_ctx_server(const api_ctx *c);
@@ -291,15 +372,35 @@ void api_ws_registry_init(api_server *srv);
 void api_ws_registry_dispose(api_server *srv);
 void api_ws_registry_open(api_server *srv);
 void api_ws_registry_close(api_server *srv);
+/* Session session_id of user_id ended (signed out): close each of its
+ * WebSockets on srv with 4001 "session_revoked", on whatever thread it
+ * lives (this thread's at once, others' through their inbox).  Any thread;
+ * never fails the caller: connections a message could not reach find out at
+ * their next session check (the ping timer). */
+void api_ws_session_end(api_server *srv, int64_t user_id, int64_t session_id);
 
 /* Cross-thread messages to a loop.  API_MSG_WS_SEND: `text` (len bytes, then
  * a NUL) goes to every open WebSocket of the user_count users whose ids
  * follow the text (user_ids points there). */
-enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2, API_MSG_BOT_WAKE = 3 };
+/* API_MSG_WS_SESSION_END (only in ws.c's inbox): close every WebSocket of
+ * session `session_id` of user `session_user_id` with 4001.
+ * API_MSG_DEFERRED: the off-loop work of request `deferred` is done (or
+ * cancelled): answer it on this loop (http.c).
+ * API_MSG_BOT_WAKE: updates arrived for bot `bot_id`: answer its parked
+ * long polls on this loop (botapi_poll.c). */
+enum {
+    API_MSG_SHUTDOWN = 1,
+    API_MSG_WS_SEND = 2,
+    API_MSG_WS_SESSION_END = 3,
+    API_MSG_DEFERRED = 4,
+    API_MSG_BOT_WAKE = 5,
+};
 typedef struct api_thread_msg {
     h2o_multithread_message_t super;
     struct api_thread_msg *inbox_next; /* ws.c's ordered inbox */
     int kind;
+    int64_t session_id, session_user_id;
+    struct api_deferred *deferred;
     int64_t bot_id; /* API_MSG_BOT_WAKE: the bot with new updates */
     size_t user_count;
     const int64_t *user_ids;

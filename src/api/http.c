@@ -16,13 +16,15 @@
  * Everything a handler needs lives on the stack or in h2o's request pool.
  *
  * Limits: a request must arrive within SB_HTTP_REQUEST_TIMEOUT_MS (our
- * per-connection timer answers 408; h2o's own closes a second later), and
- * bodies over SB_HTTP_INGEST_BODY_BYTES_MAX (the largest route cap, that of
- * POST /api/ingest) are refused by h2o with a 413 before they are buffered
- * (rewritten into the JSON error shape by a filter); h2o cannot set its cap
- * per path, so every other route's own cap (SB_HTTP_BODY_BYTES_MAX, or
- * SB_HTTP_BODY_BYTES_MAX_UNAUTH on public routes) is applied by the pipeline
- * once the body is in.
+ * per-connection timer answers 408; h2o's own closes a second later).  Each
+ * route's body cap (SB_HTTP_BODY_BYTES_MAX_UNAUTH on public routes,
+ * SB_HTTP_BODY_BYTES_MAX on others, SB_HTTP_INGEST_BODY_BYTES_MAX on POST
+ * /api/ingest, the largest and h2o's own cap) is applied while the body
+ * arrives by the guard in http_guard.c, and exactly again by the pipeline.
+ * Connections are counted per client address and in total at accept.
+ *
+ * Answers made off the loop (api_defer): the password pool runs the work
+ * and posts the job back to the request's loop, which answers it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +40,7 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
+#include "core/offload.h"
 
 static _Thread_local api_thread *current_thread;
 
@@ -62,6 +65,8 @@ static bool is_head(const h2o_req_t *req) {
     return req->input.method.len == 4 && memcmp(req->input.method.base, "HEAD", 4) == 0;
 }
 
+static api_conn *conn_of(h2o_req_t *req);
+
 /* Send status + body (which must live until the request is disposed). */
 static void send_answer(api_request *rq, int status, const char *content_type, h2o_iovec_t body) {
     static h2o_generator_t generator = {NULL, NULL};
@@ -84,6 +89,9 @@ static void send_answer(api_request *rq, int status, const char *content_type, h
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
     else
         h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+    /* h2o starts reading the next request from the write's callback */
+    api_conn *conn = conn_of(req);
+    if (conn) api_guard_wrap(conn);
 }
 
 void api_reply_static(api_ctx *c, int status, const char *content_type, const char *data, size_t len) {
@@ -285,6 +293,20 @@ static const char *content_type_for(const char *path) {
     return "application/octet-stream";
 }
 
+/* Scripts, styles and connections only from the app itself (no inline
+ * script or style attribute, no eval), and no framing by anybody
+ * (frame-ancestors, and X-Frame-Options for older browsers). */
+static const char page_csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                               "frame-ancestors 'none'";
+
+static void set_page_headers(api_ctx *c) {
+    api_set_header(c, "content-security-policy", page_csp);
+    api_set_header(c, "x-frame-options", "DENY");
+    api_set_header(c, "x-content-type-options", "nosniff");
+    api_set_header(c, "referrer-policy", "no-referrer");
+}
+
 /* Serve a file under --web.  The decoded path must consist of plain
  * segments: no "." or ".." and no hidden files, no backslashes; the last
  * component may not be a symbolic link. */
@@ -336,7 +358,7 @@ static void serve_static(api_ctx *c, const char *path, size_t path_len) {
         return;
     }
     api_set_header(c, "cache-control", "no-cache");
-    api_set_header(c, "x-content-type-options", "nosniff");
+    set_page_headers(c);
     send_answer(c->request, 200, content_type_for(rel), h2o_iovec_init(data, size));
 }
 
@@ -452,6 +474,22 @@ static size_t header_bytes(const h2o_req_t *req, bool *folded_out) {
     return total;
 }
 
+static size_t route_body_cap(const api_route *route) {
+    if (!route) return SB_HTTP_BODY_BYTES_MAX_UNAUTH; /* static files and unknown paths take no body */
+    if (route->roles & API_KEY_AUTH) return SB_HTTP_INGEST_BODY_BYTES_MAX;
+    return (route->roles & API_ROLES_MASK) == API_PUBLIC ? SB_HTTP_BODY_BYTES_MAX_UNAUTH : SB_HTTP_BODY_BYTES_MAX;
+}
+
+size_t api_server_body_cap(const api_server *srv, const char *method, size_t method_len, const char *path,
+                           size_t path_len) {
+    api_match match;
+    char allow[96];
+    if (path_len > SB_HTTP_PATH_BYTES_MAX || api_router_match(&srv->router, method, method_len, path, path_len, &match,
+                                                              allow, sizeof allow) != API_MATCH_FOUND)
+        return route_body_cap(NULL);
+    return route_body_cap(match.route);
+}
+
 /* Route, authenticate, parse and run; returns the metrics slot. */
 static int pipeline(api_ctx *c, int method_group) {
     api_request *rq = c->request;
@@ -534,10 +572,8 @@ static int pipeline(api_ctx *c, int method_group) {
     }
 
     if (req->entity.base != NULL && req->entity.len > 0) {
-        /* h2o buffers bodies up to the largest cap (ingest); each route has its own */
-        size_t cap = key_auth              ? SB_HTTP_INGEST_BODY_BYTES_MAX
-                     : roles == API_PUBLIC ? SB_HTTP_BODY_BYTES_MAX_UNAUTH
-                                           : SB_HTTP_BODY_BYTES_MAX;
+        /* the guard refused what it could see coming; this is the exact check */
+        size_t cap = route_body_cap(route);
         if (req->entity.len > cap) {
             api_reply_error(c, 413, "body_too_large", "body over %zu bytes", cap);
             return route->index;
@@ -547,7 +583,7 @@ static int pipeline(api_ctx *c, int method_group) {
     }
 
     int result = route->handler(c);
-    if (!rq->replied) {
+    if (!rq->replied && !rq->deferred) {
         if (result == SB_OK)
             api_reply_error(c, 500, "internal", "the handler gave no answer");
         else
@@ -621,7 +657,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     rq.thread = t;
     rq.route = NULL;
     rq.replied = false;
+    rq.deferred = false;
     rq.status = 0;
+    rq.start_ns = start_ns;
     rq.match.nparams = 0;
     rq.client_addr[0] = '\0';
     memset(rq.param_values, 0, sizeof rq.param_values);
@@ -636,7 +674,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     c.now_ms = (int64_t)req->processed_at.at.tv_sec * 1000 + req->processed_at.at.tv_usec / 1000;
     if (c.now_ms <= 0) c.now_ms = sb_now_ms();
     int method_group = api_method_group(req->input.method.base, req->input.method.len);
+    rq.method_group = method_group;
     int slot = pipeline(&c, method_group);
+    if (rq.deferred) return 0; /* counted and logged when answered */
     uint64_t duration_ns = (uint64_t)sb_mono_ns() - start_ns;
     api_metrics_record(t->metrics, slot, rq.status, duration_ns);
     access_log(t->server, req, slot, rq.status, duration_ns, method_group);
@@ -715,13 +755,6 @@ static void on_setup_error_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostre
  * fires on a connection holding part of a request, we answer 408 in the error
  * shape and close; an idle keep-alive connection is just closed. */
 
-typedef struct {
-    api_thread *thread;
-    h2o_socket_t *sock;
-    h2o_timeout_entry_t timer;
-    h2o_linklist_t link; /* the thread's connections */
-} api_conn;
-
 static const char timeout_answer[] =
     "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
     "Content-Type: application/json; charset=utf-8\r\nContent-Length: 83\r\n\r\n"
@@ -732,7 +765,16 @@ static void on_connection_closed(void *data) {
     conn->thread->connections--;
     if (h2o_timeout_is_linked(&conn->timer)) h2o_timeout_unlink(&conn->timer);
     h2o_linklist_unlink(&conn->link);
-    sb_free(conn);
+    api_peer_release(conn->thread->server, conn->peer);
+    conn->peer = NULL;
+    conn->closed = true;
+    if (conn->in_callback == 0) sb_free(conn); /* else the guard frees it when h2o's callback returns */
+}
+
+/* The connection of req (NULL for one that is not ours). */
+static api_conn *conn_of(h2o_req_t *req) {
+    h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    return sock && sock->on_close.cb == on_connection_closed ? sock->on_close.data : NULL;
 }
 
 static void on_request_timeout(h2o_timeout_entry_t *entry) {
@@ -768,11 +810,141 @@ static void connection_request_read(h2o_req_t *req) {
     h2o_timeout_link(conn->thread->loop, &conn->thread->request_timeout, &conn->timer);
 }
 
+/* Stop req's connection's request timer (upgraded, or answered off the loop). */
+static void connection_timer_stop(h2o_req_t *req) {
+    api_conn *conn = conn_of(req);
+    if (conn && h2o_timeout_is_linked(&conn->timer)) h2o_timeout_unlink(&conn->timer);
+}
+
 void api_connection_upgraded(h2o_req_t *req) {
-    h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
-    if (!sock || sock->on_close.cb != on_connection_closed) return;
-    api_conn *conn = sock->on_close.data;
-    if (h2o_timeout_is_linked(&conn->timer)) h2o_timeout_unlink(&conn->timer);
+    connection_timer_stop(req);
+    api_conn *conn = conn_of(req);
+    if (conn) conn->upgraded = true;
+}
+
+/* ---- answers made off the loop (api_defer) ----
+ * The job lives on the heap; the request's pool holds a slot pointing at
+ * it, whose dispose hook (run if h2o frees the request first, e.g. the
+ * connection ended) tells the job the request is gone.  Both run on the
+ * request's loop thread, so no lock is needed.  The message that brings
+ * the job back is allocated up front: a finished job always gets home. */
+struct api_deferred {
+    sb_offload_job job;
+    api_thread *thread;
+    h2o_req_t *req;                  /* NULL once h2o has freed the request */
+    struct api_deferred **pool_slot; /* in req's pool; valid while req is */
+    const api_route *route;
+    int method_group;
+    uint64_t start_ns;
+    const api_deferred_ops *ops;
+    void *data;
+    int result;     /* SB_OK (ran) or SB_ECLOSED (cancelled) */
+    int run_result; /* SB_EIO when there was no store to run with */
+    api_thread_msg *msg;
+};
+
+static void deferred_on_req_dispose(void *p) {
+    struct api_deferred **slot = p;
+    if (*slot) (*slot)->req = NULL;
+}
+
+static void deferred_run(sb_offload_job *job, void *worker_state) {
+    struct api_deferred *d = H2O_STRUCT_FROM_MEMBER(struct api_deferred, job, job);
+    if (!worker_state) { /* the worker could not open its store (logged at its start) */
+        d->run_result = SB_EIO;
+        return;
+    }
+    d->ops->run(d->data, worker_state);
+}
+
+/* On the worker (or the stopping thread): post the job to its loop. */
+static void deferred_complete(sb_offload_job *job, int result) {
+    struct api_deferred *d = H2O_STRUCT_FROM_MEMBER(struct api_deferred, job, job);
+    d->result = result;
+    d->msg->kind = API_MSG_DEFERRED;
+    d->msg->deferred = d;
+    h2o_multithread_send_message(&d->thread->receiver, &d->msg->super);
+}
+
+/* On the loop: answer (unless the client has gone), count, log, free. */
+static void deferred_finish(api_thread *t, struct api_deferred *d) {
+    if (d->req) {
+        *d->pool_slot = NULL;
+        api_request rq = {.req = d->req, .thread = t, .route = d->route, .method_group = d->method_group};
+        api_ctx c = {.app = t->server->app, .store = t->store, .request = &rq, .now_ms = sb_now_ms()};
+        connection_request_read(d->req); /* the connection's timer runs again */
+        if (d->result == SB_OK && d->run_result == SB_OK) {
+            d->ops->answer(&c, d->data);
+        } else if (d->result == SB_OK) {
+            api_reply_sb_error(&c, d->run_result, NULL);
+        } else {
+            api_set_header(&c, "retry-after", "5");
+            api_reply_error(&c, 503, "unavailable", "the server is shutting down");
+        }
+        if (!rq.replied) api_reply_error(&c, 500, "internal", "the handler gave no answer");
+        uint64_t duration_ns = (uint64_t)sb_mono_ns() - d->start_ns;
+        api_metrics_record(t->metrics, d->route->index, rq.status, duration_ns);
+        access_log(t->server, d->req, d->route->index, rq.status, duration_ns, d->method_group);
+    }
+    d->ops->free(d->data);
+    sb_free(d);
+}
+
+int api_defer(api_ctx *c, const api_deferred_ops *ops, void *data_take) {
+    api_request *rq = c->request;
+    api_server *srv = rq->thread->server;
+    struct api_deferred *d = sb_calloc(1, sizeof *d);
+    api_thread_msg *msg = d ? sb_calloc(1, sizeof *msg) : NULL;
+    if (!msg) {
+        sb_free(d);
+        ops->free(data_take);
+        return SB_ENOMEM;
+    }
+    struct api_deferred **slot = h2o_mem_alloc_shared(&rq->req->pool, sizeof *slot, deferred_on_req_dispose);
+    *slot = d;
+    d->job.run = deferred_run;
+    d->job.complete = deferred_complete;
+    d->thread = rq->thread;
+    d->req = rq->req;
+    d->pool_slot = slot;
+    d->route = rq->route;
+    d->method_group = rq->method_group;
+    d->start_ns = rq->start_ns;
+    d->ops = ops;
+    d->data = data_take;
+    d->msg = msg;
+    int result = srv->passwords ? sb_offload_submit(srv->passwords, &d->job) : SB_ECLOSED;
+    if (result != SB_OK) {
+        *slot = NULL;
+        ops->free(data_take);
+        sb_free(msg);
+        sb_free(d);
+        if (result == SB_EBUSY) {
+            api_set_header(c, "retry-after", "1");
+            api_reply_error(c, 503, "busy", "too many password checks in progress; try again shortly");
+        } else {
+            api_set_header(c, "retry-after", "5");
+            api_reply_error(c, 503, "unavailable", "the server is shutting down");
+        }
+        return SB_OK;
+    }
+    rq->deferred = true;
+    connection_timer_stop(rq->req); /* waiting for the pool is not the client being slow */
+    return SB_OK;
+}
+
+/* Each password worker reads and writes through its own store connection. */
+static int password_worker_init(void *arg, void **state_out) {
+    api_server *srv = arg;
+    store *s = NULL;
+    int result = store_open(srv->cfg.data_location, NULL, &s);
+    *state_out = s;
+    return result;
+}
+
+static void password_worker_fini(void *arg, void *state) {
+    (void)arg;
+    store_close(state);
 }
 
 /* Accept what is waiting; past SB_HTTP_CONNECTIONS_MAX open connections on
@@ -784,11 +956,21 @@ static void on_accept(h2o_socket_t *listener, const char *err) {
     for (int i = 0; i < SB_HTTP_ACCEPTS_PER_WAKE_MAX; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (!sock) break;
-        api_conn *conn = t->connections < SB_HTTP_CONNECTIONS_MAX ? sb_calloc(1, sizeof *conn) : NULL;
+        struct api_peer *peer = NULL;
+        int counted = t->connections < SB_HTTP_CONNECTIONS_MAX ? api_peer_acquire(t->server, sock, &peer) : SB_ELIMIT;
+        api_conn *conn = counted == SB_OK ? sb_calloc(1, sizeof *conn) : NULL;
         if (!conn) {
+            api_peer_release(t->server, peer);
+            int64_t now = (int64_t)h2o_now(t->loop);
+            if (now - t->refused_logged_ms >= 1000) {
+                t->refused_logged_ms = now;
+                sb_log(SB_LOG_WARN, "http.refused", "a new connection was closed: %s",
+                       counted == SB_ELIMIT ? "over the connection caps (per address or in total)" : "out of memory");
+            }
             h2o_socket_close(sock);
             continue;
         }
+        conn->peer = peer;
         conn->thread = t;
         conn->sock = sock;
         conn->timer.cb = on_request_timeout;
@@ -797,7 +979,13 @@ static void on_accept(h2o_socket_t *listener, const char *err) {
         t->connections++;
         sock->on_close.cb = on_connection_closed;
         sock->on_close.data = conn;
+        conn->in_callback++; /* h2o_accept may close it */
         h2o_accept(&t->accept_ctx, sock);
+        conn->in_callback--;
+        if (conn->closed)
+            sb_free(conn);
+        else
+            api_guard_start(conn);
     }
 }
 
@@ -812,6 +1000,8 @@ static void on_thread_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
             api_ws_deliver(t, msg);
         else if (msg->kind == API_MSG_BOT_WAKE)
             api_botapi_polls_wake(t, msg->bot_id);
+        else if (msg->kind == API_MSG_DEFERRED)
+            deferred_finish(t, msg->deferred);
         sb_free(msg);
     }
 }
@@ -985,6 +1175,7 @@ int api_server_new(sb_app *app, const api_server_config *cfg, api_server **out) 
         return SB_EINTERNAL;
     }
     api_ws_registry_init(srv);
+    pthread_mutex_init(&srv->peers_lock, NULL);
     *out = srv;
     return SB_OK;
 }
@@ -1058,6 +1249,20 @@ int api_server_start(api_server *srv) {
         return result;
     }
 
+    sb_offload_config pool = {
+        .name = "password",
+        .threads = cfg->password_threads > 0 ? cfg->password_threads : SB_PASSWORD_THREADS_DEFAULT,
+        .jobs_max = cfg->password_jobs_max > 0 ? cfg->password_jobs_max : SB_PASSWORD_JOBS_MAX_DEFAULT,
+        .thread_init = password_worker_init,
+        .thread_fini = password_worker_fini,
+        .arg = srv,
+    };
+    if ((result = sb_offload_start(&pool, &srv->passwords)) != SB_OK) {
+        sb_log(SB_LOG_ERROR, "http.thread", "cannot start the password threads: %s", sb_strerror(result));
+        free_threads(srv);
+        return result;
+    }
+
     api_ws_registry_open(srv);
     result = api_botapi_start(srv);
     for (int i = 0; result == SB_OK && i < srv->nthreads; i++) {
@@ -1087,6 +1292,10 @@ void api_server_stop(api_server *srv) {
     if (!srv || !srv->running) return;
     api_ws_registry_close(srv);
     api_botapi_wake_close(srv);
+    /* password checks: running ones finish, waiting ones are cancelled; the
+     * loops, still running, answer them all before their shutdown message */
+    sb_offload_stop(srv->passwords);
+    srv->passwords = NULL;
     for (int i = 0; i < srv->nthreads; i++) {
         api_thread *t = &srv->threads[i];
         if (!t->started) continue;
@@ -1110,6 +1319,8 @@ void api_server_free(api_server *srv) {
     if (!srv) return;
     api_server_stop(srv);
     api_ws_registry_dispose(srv);
+    api_peers_dispose(srv);
+    pthread_mutex_destroy(&srv->peers_lock);
     sb_free(srv);
 }
 

@@ -3,6 +3,7 @@
  * identity.h: phone one-time codes for customers, passwords for staff,
  * bearer-token sessions, /api/me, and the admin's staff list.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,28 +94,77 @@ static int post_otp_verify(api_ctx *c) {
     return reply_session(c, user_id, 200, &created);
 }
 
+/* A staff login runs off the event loop (argon2id costs about 0.1 s and
+ * 64 MiB): the fields are copied into a job, the password pool checks the
+ * password and opens the session with its own store connection, and the
+ * loop only sends the answer.  A full pool answers 503 busy at once.  The
+ * same goes for creating a staff user (post_staff). */
+typedef struct {
+    char username[SB_USERNAME_BYTES_MAX + 1];
+    char password[SB_PASSWORD_BYTES_MAX + 1];
+    int result;
+    char token[IDENTITY_TOKEN_CHARS + 1];
+    identity_principal user;
+} login_job;
+
+static void login_run(void *data, store *s) {
+    login_job *j = data;
+    int64_t now_ms = sb_now_ms(), user_id = 0;
+    j->result = identity_staff_login(s, j->username, j->password, now_ms, &user_id);
+    if (j->result == SB_OK) j->result = identity_session_create(s, user_id, now_ms, j->token);
+    if (j->result == SB_OK) {
+        j->result = identity_user_get(s, user_id, &j->user);
+        if (j->result == SB_ENOTFOUND) j->result = SB_EINTERNAL;
+    }
+}
+
+static void login_answer(api_ctx *c, void *data) {
+    login_job *j = data;
+    if (j->result == SB_EAUTH || j->result == SB_EINVAL || j->result == SB_ENOTFOUND) {
+        api_reply_error(c, 401, "unauthorized", "wrong username or password");
+        return;
+    }
+    if (j->result == SB_ERATE) {
+        reply_rate_limited(c, "failed logins");
+        return;
+    }
+    if (j->result != SB_OK) {
+        api_reply_sb_error(c, j->result, NULL);
+        return;
+    }
+    json_t *body = json_pack("{s:s, s:o}", "token", j->token, "user", user_json(&j->user));
+    if (!body) {
+        api_reply_sb_error(c, SB_ENOMEM, NULL);
+        return;
+    }
+    api_reply_json(c, 200, body);
+}
+
+static void login_free(void *data) {
+    sodium_memzero(data, sizeof(login_job));
+    sb_free(data);
+}
+
+static const api_deferred_ops login_ops = {login_run, login_answer, login_free};
+
 static int post_login(api_ctx *c) {
     const char *username, *password;
     int result = api_body_string(c, "username", true, SB_USERNAME_BYTES_MAX, &username);
     if (result == SB_OK) result = api_body_string(c, "password", true, SB_PASSWORD_BYTES_MAX, &password);
     if (result != SB_OK) return result;
-    int64_t user_id;
-    result = identity_staff_login(c->store, username, password, c->now_ms, &user_id);
-    if (result == SB_EAUTH || result == SB_EINVAL || result == SB_ENOTFOUND) {
-        api_reply_error(c, 401, "unauthorized", "wrong username or password");
-        return SB_OK;
-    }
-    if (result == SB_ERATE) {
-        reply_rate_limited(c, "failed logins");
-        return SB_OK;
-    }
-    if (result != SB_OK) return result;
-    return reply_session(c, user_id, 200, NULL);
+    login_job *j = sb_calloc(1, sizeof *j);
+    if (!j) return SB_ENOMEM;
+    /* both were checked against these sizes above */
+    memcpy(j->username, username, strlen(username) + 1);
+    memcpy(j->password, password, strlen(password) + 1);
+    return api_defer(c, &login_ops, j);
 }
 
 static int post_logout(api_ctx *c) {
     int result = identity_session_revoke(c->store, c->token);
     if (result != SB_OK && result != SB_EAUTH) return result;
+    /* every WebSocket opened with this token ends now, on any thread */
+    api_ws_session_end(api_ctx_server(c), c->principal->user_id, c->principal->session_id);
     api_reply_empty(c, 204);
     return SB_OK;
 }
@@ -201,6 +251,43 @@ static int get_staff(api_ctx *c) {
     return SB_OK;
 }
 
+/* Creating a staff user hashes the password (argon2id): off the loop too. */
+typedef struct {
+    char username[SB_USERNAME_BYTES_MAX + 1];
+    char password[SB_PASSWORD_BYTES_MAX + 1];
+    int role;
+    int result;
+    identity_principal user;
+} staff_job;
+
+static void staff_run(void *data, store *s) {
+    staff_job *j = data;
+    int64_t user_id = 0;
+    j->result = identity_staff_create(s, j->username, j->password, j->role, &user_id);
+    if (j->result == SB_OK) j->result = identity_user_get(s, user_id, &j->user);
+}
+
+static void staff_answer(api_ctx *c, void *data) {
+    staff_job *j = data;
+    if (j->result == SB_EEXISTS) {
+        api_reply_error(c, 409, "conflict", "that username is taken");
+    } else if (j->result == SB_EINVAL) {
+        api_reply_error(c, 400, "invalid", "field 'username' must be 1 to %d of a-z, 0-9, '.', '_' and '-'",
+                        SB_USERNAME_BYTES_MAX);
+    } else if (j->result != SB_OK) {
+        api_reply_sb_error(c, j->result, NULL);
+    } else {
+        api_reply_json(c, 201, user_json(&j->user));
+    }
+}
+
+static void staff_free(void *data) {
+    sodium_memzero(data, sizeof(staff_job));
+    sb_free(data);
+}
+
+static const api_deferred_ops staff_ops = {staff_run, staff_answer, staff_free};
+
 static int post_staff(api_ctx *c) {
     const char *username, *password, *role_name;
     int result = api_body_string(c, "username", true, SB_USERNAME_BYTES_MAX, &username);
@@ -216,23 +303,13 @@ static int post_staff(api_ctx *c) {
         api_reply_error(c, 400, "invalid", "field 'password' must be at least %d bytes", SB_PASSWORD_BYTES_MIN);
         return SB_OK;
     }
-    int64_t user_id;
-    result = identity_staff_create(c->store, username, password, role, &user_id);
-    if (result == SB_EEXISTS) {
-        api_reply_error(c, 409, "conflict", "that username is taken");
-        return SB_OK;
-    }
-    if (result == SB_EINVAL) {
-        api_reply_error(c, 400, "invalid", "field 'username' must be 1 to %d of a-z, 0-9, '.', '_' and '-'",
-                        SB_USERNAME_BYTES_MAX);
-        return SB_OK;
-    }
-    if (result != SB_OK) return result;
-    identity_principal user;
-    result = identity_user_get(c->store, user_id, &user);
-    if (result != SB_OK) return result;
-    api_reply_json(c, 201, user_json(&user));
-    return SB_OK;
+    staff_job *j = sb_calloc(1, sizeof *j);
+    if (!j) return SB_ENOMEM;
+    /* both were checked against these sizes above */
+    memcpy(j->username, username, strlen(username) + 1);
+    memcpy(j->password, password, strlen(password) + 1);
+    j->role = role;
+    return api_defer(c, &staff_ops, j);
 }
 
 void api_routes_auth(api_router *r) {

@@ -12,8 +12,18 @@
  * closes with 1003, a message over SB_WS_MESSAGE_BYTES_MAX with 1009 (wslay
  * enforces it), more than SB_WS_CLIENT_MESSAGES_PER_S_MAX messages a second
  * are answered with a rate_limited error and dropped, twice that closes with
- * 1008.  The server pings every SB_WS_PING_INTERVAL_MS and drops a peer
- * silent for two intervals.
+ * 1008.  The server pings every SB_WS_PING_INTERVAL_MS (serve --ws-ping-ms)
+ * and drops a peer silent for two intervals.
+ *
+ * Sessions: a connection remembers the session it was opened with.  Signing
+ * out (api_ws_session_end) closes every connection of that session at once
+ * with 4001 "session_revoked", on other threads through their inbox; each
+ * ping tick closes connections whose session has expired (4001
+ * "session_expired") and re-reads up to SB_WS_SESSION_CHECKS_PER_TICK_MAX
+ * sessions from the store, so a revocation made anywhere else (another
+ * process, a lost message) is seen within an interval.  After the close
+ * frame nothing more is read or pushed; a peer that does not answer the
+ * close is dropped at the next tick but one.
  *
  * Sending: every message goes through wslay's queue, bounded by
  * SB_WS_SEND_QUEUE_MAX messages and SB_WS_SEND_QUEUE_BYTES_MAX bytes; a
@@ -38,11 +48,19 @@
 
 #include "api/api_int.h"
 
+/* Close code of a connection whose session ended (4000-4999: private use). */
+#define WS_CLOSE_SESSION_ENDED 4001
+
 struct api_ws_conn {
     h2o_websocket_conn_t *ws;
     api_thread *thread;
     int64_t user_id;
     int role;
+    int64_t session_id;            /* 0 for a bot (no session) */
+    int64_t session_expires_at_ms; /* wall clock */
+    int64_t session_checked_ms;    /* loop clock of the last store check */
+    bool closing;                  /* session ended: the close frame is queued */
+    int64_t closing_since_ms;
     api_ws_conn *bucket_next;
     api_ws_conn *prev, *next; /* the thread's list */
     int64_t window_start_ms;
@@ -59,6 +77,12 @@ struct api_ws_conn {
 };
 
 static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user_data);
+
+/* The ping interval of t's server. */
+static int64_t ping_interval_ms(const api_thread *t) {
+    int ms = t->server->cfg.ws_ping_interval_ms;
+    return ms > 0 ? ms : SB_WS_PING_INTERVAL_MS;
+}
 
 /* The loop thread running on this OS thread (NULL elsewhere). */
 static _Thread_local api_thread *ws_current_thread;
@@ -337,7 +361,7 @@ static void ws_mark_dirty(api_ws_conn *w) {
 
 /* Queue a text message; drops a connection whose queue is full. */
 static int ws_queue_text(api_ws_conn *w, const char *text, size_t len) {
-    if (w->doomed) return SB_ECLOSED;
+    if (w->doomed || w->closing) return SB_ECLOSED;
     wslay_event_context_ptr ctx = w->ws->ws_ctx;
     if (wslay_event_get_queued_msg_count(ctx) >= SB_WS_SEND_QUEUE_MAX ||
         wslay_event_get_queued_msg_length(ctx) + len > SB_WS_SEND_QUEUE_BYTES_MAX) {
@@ -383,6 +407,52 @@ api_ws_conn *api_ws_conn_find(api_thread *t, int64_t user_id, uint64_t conn_id) 
 static void ws_close_code(api_ws_conn *w, uint16_t code, const char *reason) {
     if (wslay_event_queue_close(w->ws->ws_ctx, code, (const uint8_t *)reason, strlen(reason)) != 0) {
         /* a close is already queued */
+    }
+}
+
+/* The session of w ended: queue the 4001 close (written at the end of the
+ * turn); from now on nothing is read from or pushed to it. */
+static void ws_session_close(api_ws_conn *w, const char *reason) {
+    if (w->doomed || w->closing) return;
+    w->closing = true;
+    w->closing_since_ms = loop_now_ms(w->thread);
+    char fields[96];
+    snprintf(fields, sizeof fields, "{\"user_id\":%lld,\"thread\":%d}", (long long)w->user_id, w->thread->index);
+    sb_log_fields(SB_LOG_INFO, "ws.session_end", fields, "%s: closing with %d", reason, WS_CLOSE_SESSION_ENDED);
+    ws_close_code(w, WS_CLOSE_SESSION_ENDED, reason);
+    ws_mark_dirty(w);
+}
+
+/* On t: close user_id's connections opened with session_id. */
+static void ws_session_end_here(api_thread *t, int64_t user_id, int64_t session_id) {
+    for (api_ws_conn *w = t->ws_buckets[user_hash(user_id, API_WS_BUCKETS)]; w; w = w->bucket_next)
+        if (w->user_id == user_id && w->session_id == session_id) ws_session_close(w, "session_revoked");
+}
+
+void api_ws_session_end(api_server *srv, int64_t user_id, int64_t session_id) {
+    if (!srv || session_id <= 0) return;
+    pthread_mutex_lock(&srv->registry_lock);
+    presence *p = srv->registry_open ? presence_find(srv, user_id) : NULL;
+    uint64_t mask = p ? p->thread_mask : 0;
+    pthread_mutex_unlock(&srv->registry_lock);
+    api_thread *self = ws_current_thread;
+    for (int i = 0; mask && i < srv->nthreads; i++) {
+        if ((mask & ((uint64_t)1 << i)) == 0) continue;
+        api_thread *target = &srv->threads[i];
+        if (target == self) {
+            ws_session_end_here(self, user_id, session_id);
+            continue;
+        }
+        api_thread_msg *msg = sb_calloc(1, sizeof *msg);
+        if (!msg) {
+            sb_log(SB_LOG_WARN, "ws.session_end", "out of memory: thread %d closes at its next session check", i);
+            continue;
+        }
+        msg->kind = API_MSG_WS_SESSION_END;
+        msg->session_id = session_id;
+        msg->session_user_id = user_id;
+        if (inbox_put(target, msg) != SB_OK)
+            sb_log(SB_LOG_WARN, "ws.session_end", "out of memory: thread %d closes at its next session check", i);
     }
 }
 
@@ -458,7 +528,7 @@ static void on_ws_message(h2o_websocket_conn_t *conn, const struct wslay_event_o
         ws_destroy(w);
         return;
     }
-    if (w->doomed) return;
+    if (w->doomed || w->closing) return; /* after our close: nothing more is taken */
     w->last_seen_ms = loop_now_ms(w->thread);
     switch (arg->opcode) {
     case WSLAY_TEXT_FRAME:
@@ -485,8 +555,10 @@ int api_ws_handle(api_ctx *c) {
     w->thread = t;
     w->user_id = c->principal->user_id;
     w->role = c->principal->role;
+    w->session_id = c->principal->session_id;
+    w->session_expires_at_ms = c->principal->expires_at_ms;
     w->id = ++t->ws_next_conn_id;
-    w->last_seen_ms = w->window_start_ms = loop_now_ms(t);
+    w->last_seen_ms = w->window_start_ms = w->session_checked_ms = loop_now_ms(t);
     if (!user_on_thread(t, w->user_id, NULL) && registry_set(t->server, w->user_id, t->index, true) != SB_OK) {
         sb_free(w);
         return SB_ENOMEM;
@@ -588,6 +660,10 @@ void api_ws_deliver(api_thread *t, const api_thread_msg *msg) {
 }
 
 static void deliver_one(api_thread *t, const api_thread_msg *msg) {
+    if (msg->kind == API_MSG_WS_SESSION_END) {
+        ws_session_end_here(t, msg->session_user_id, msg->session_id);
+        return;
+    }
     for (size_t i = 0; i < msg->user_count; i++) {
         int64_t user_id = msg->user_ids[i];
         for (api_ws_conn *w = t->ws_buckets[user_hash(user_id, API_WS_BUCKETS)]; w; w = w->bucket_next)
@@ -611,14 +687,37 @@ static void on_write_turn(h2o_timeout_entry_t *entry) {
     }
 }
 
+/* Has w's session ended?  The expiry it was opened with costs nothing; the
+ * store is read when the last read is an interval old and *checks_left
+ * allows (a store error leaves the connection alone until the next tick). */
+static const char *ws_session_ended(api_ws_conn *w, int64_t now_loop_ms, int64_t now_wall_ms, int *checks_left) {
+    if (w->session_id <= 0) return NULL;
+    if (now_wall_ms >= w->session_expires_at_ms) return "session_expired";
+    if (*checks_left <= 0 || now_loop_ms - w->session_checked_ms < ping_interval_ms(w->thread)) return NULL;
+    (*checks_left)--;
+    w->session_checked_ms = now_loop_ms;
+    int result = identity_session_check(w->thread->store, w->session_id, now_wall_ms);
+    if (result == SB_EAUTH) return "session_revoked";
+    if (result == SB_ETIMEOUT) return "session_expired";
+    return NULL;
+}
+
 static void on_ping_timer(h2o_timeout_entry_t *entry) {
     api_thread *t = H2O_STRUCT_FROM_MEMBER(api_thread, ws_ping_entry, entry);
-    int64_t now = loop_now_ms(t);
+    int64_t now = loop_now_ms(t), now_wall = sb_now_ms(), interval = ping_interval_ms(t);
+    int checks_left = SB_WS_SESSION_CHECKS_PER_TICK_MAX;
     api_ws_conn *w = t->ws_all;
     while (w) {
         api_ws_conn *next = w->next;
-        if (!w->doomed && now - w->last_seen_ms > 2 * (int64_t)SB_WS_PING_INTERVAL_MS) {
+        const char *ended = NULL;
+        if (!w->doomed && w->closing && now - w->closing_since_ms >= interval) {
+            ws_doom(w, "no answer to the session's close");
+        } else if (w->doomed || w->closing) {
+            /* going */
+        } else if (now - w->last_seen_ms > 2 * interval) {
             ws_doom(w, "no answer to two pings");
+        } else if ((ended = ws_session_ended(w, now, now_wall, &checks_left)) != NULL) {
+            ws_session_close(w, ended);
         } else if (!w->doomed && w->ws->sock != NULL) {
             struct wslay_event_msg ping = {WSLAY_PING, (const uint8_t *)"sb", 2};
             if (wslay_event_queue_msg(w->ws->ws_ctx, &ping) == 0) ws_flush(w);
@@ -629,7 +728,7 @@ static void on_ping_timer(h2o_timeout_entry_t *entry) {
 }
 
 void api_ws_thread_init(api_thread *t) {
-    h2o_timeout_init(t->loop, &t->ws_ping_timeout, SB_WS_PING_INTERVAL_MS);
+    h2o_timeout_init(t->loop, &t->ws_ping_timeout, (uint64_t)ping_interval_ms(t));
     h2o_timeout_init(t->loop, &t->ws_zero_timeout, 0);
     t->ws_ping_entry.cb = on_ping_timer;
     t->ws_write_entry.cb = on_write_turn;

@@ -51,6 +51,7 @@ struct sb_app_parts {
     payments_card source;
     listening_text_engine *engine;
     listening_alerts *alerts;
+    listening_outbound_webhook_state outbound_state;
     app_maintenance maintenance;
     bankbot *bot;
     listening_feed *feed;
@@ -298,6 +299,15 @@ static int listening_open_parts(sb_app *app, const sb_app_options *o) {
     int result = listening_alerts_start(app->data_location, o->listening_webhook, app_push_text, app, &p->alerts);
     if (result != SB_OK) return result;
     app->listening.alert_sink = listening_alerts_sink(p->alerts);
+    if (o->listening_outbound) {
+        result = sb_webhook_url_parse(o->listening_outbound, SB_LISTENING_WEBHOOK_URL_BYTES_MAX, &p->outbound_state.url);
+        if (result == SB_OK)
+            result = listening_outbound_start(app->data_location, listening_outbound_webhook(&p->outbound_state),
+                                              o->listening_outbound_backoff_ms, &app->outbound);
+        if (result != SB_OK) return result;
+        app->listening.outbound = true;
+        sb_log(SB_LOG_INFO, "listening.outbound", "replies to external networks go to the webhook connector");
+    }
     app->listening_ready = true;
     return SB_OK;
 }
@@ -363,6 +373,8 @@ void sb_app_close(sb_app *app) {
         app->bot_hook = NULL;
         app->listening.reply_hook = (listening_reply_hook){0};
         app->listening_ready = false;
+        listening_outbound_stop(app->outbound); /* a send in flight finishes; the rest stays pending */
+        app->outbound = NULL;
         listening_alerts_stop(p->alerts);
         listening_text_engine_free(p->engine);
         app->payments_ready = false;

@@ -59,6 +59,9 @@ typedef struct sb_app {
     /* Listening: while !listening_ready the listening routes answer 503. */
     bool listening_ready;
     listening_config listening;
+    /* The outbound reply sender (listening.outbound is set with it); NULL: none.
+     * Routes wake it after a reply's commit. */
+    listening_outbound *outbound;
     /* The messenger hooks (NULL fn: none). */
     messenger_bot_hook_fn bot_hook;
     void *bot_hook_arg;
@@ -76,6 +79,11 @@ typedef struct {
     bool listening_store_raw;  /* keep raw text sealed with listening_key */
     unsigned char listening_key[LISTENING_KEY_BYTES];
     const char *listening_webhook; /* http:// URL alerts are POSTed to; NULL: none */
+    /* http:// URL of the integration service replies to external networks
+     * are POSTed to (the webhook outbound connector); NULL: none, replies are
+     * recorded to post by hand.  backoff_ms: the first retry's wait (0: default). */
+    const char *listening_outbound;
+    int64_t listening_outbound_backoff_ms;
     bool maintenance;              /* run the maintenance thread (serve: true) */
 } sb_app_options;
 

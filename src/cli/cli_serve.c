@@ -19,6 +19,7 @@
 #include "core/core.h"
 #include "identity/identity.h"
 #include "listening/listening.h"
+#include "store/store.h"
 
 int cli_serve(int argc, char **argv) {
     char default_threads[16];
@@ -38,6 +39,14 @@ int cli_serve(int argc, char **argv) {
          false},
         {"card-switch", "SOCIALBANK_CARD_SWITCH", "card-to-card switch: none or sim (the simulator)", "none", false,
          NULL, false},
+        {"ws-ping-ms", "SOCIALBANK_WS_PING_MS", "WebSocket ping and session re-check interval (ms)", "30000", false,
+         NULL, false},
+        {"password-threads", "SOCIALBANK_PASSWORD_THREADS", "password checks run at once, off the event loops", "2",
+         false, NULL, false},
+        {"password-jobs-max", "SOCIALBANK_PASSWORD_JOBS_MAX", "password checks accepted at once; then 503 busy", "32",
+         false, NULL, false},
+        {"connections-per-address", "SOCIALBANK_CONNECTIONS_PER_ADDRESS",
+         "open connections one client address may hold; more are closed", "512", false, NULL, false},
         /* ---- listening (listenapi) ---- */
         {"listening-model", "SOCIALBANK_MODEL", "classifier model for listening (default: models/default.sbm)", NULL,
          false, NULL, false},
@@ -47,6 +56,11 @@ int cli_serve(int argc, char **argv) {
          "raw-text key file (32 bytes or 64 hex); else $SOCIALBANK_LISTENING_KEY", NULL, false, NULL, false},
         {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http:// URL listening alerts are POSTed to", NULL, false,
          NULL, false},
+        {"listening-outbound", "SOCIALBANK_LISTENING_OUTBOUND",
+         "http:// URL of the integration service agents' replies to external networks are POSTed to", NULL, false,
+         NULL, false},
+        {"listening-outbound-backoff-ms", "SOCIALBANK_LISTENING_OUTBOUND_BACKOFF_MS",
+         "first retry's wait for an outbound reply (doubles each attempt)", NULL, false, NULL, false},
         {NULL}};
     const char *pos[1];
     int npos;
@@ -63,6 +77,12 @@ int cli_serve(int argc, char **argv) {
     long port, threads;
     if ((rc = cli_int(opts, "port", 0, 65535, &port)) != 0) return rc;
     if ((rc = cli_int(opts, "threads", 1, SB_THREADS_MAX, &threads)) != 0) return rc;
+    long ws_ping_ms, password_threads, password_jobs_max, per_address;
+    if ((rc = cli_int(opts, "ws-ping-ms", SB_WS_PING_INTERVAL_MS_MIN, SB_WS_PING_INTERVAL_MS, &ws_ping_ms)) != 0)
+        return rc;
+    if ((rc = cli_int(opts, "password-threads", 1, SB_OFFLOAD_THREADS_MAX, &password_threads)) != 0) return rc;
+    if ((rc = cli_int(opts, "password-jobs-max", 1, SB_PASSWORD_JOBS_MAX, &password_jobs_max)) != 0) return rc;
+    if ((rc = cli_int(opts, "connections-per-address", 1, SB_HTTP_CONNECTIONS_TOTAL_MAX, &per_address)) != 0) return rc;
     sb_log_level level;
     if (sb_log_level_parse(cli_value(opts, "log-level"), &level) != SB_OK) {
         fprintf(stderr, "socialbank serve: --log-level must be debug, info, warn or error\n");
@@ -78,8 +98,17 @@ int cli_serve(int argc, char **argv) {
         .data_location = cli_value(opts, "data"),
         .card_switch = switch_name,
         .listening_webhook = cli_value(opts, "listening-webhook"),
+        .listening_outbound = cli_value(opts, "listening-outbound"),
         .maintenance = true,
     };
+    const char *backoff = cli_value(opts, "listening-outbound-backoff-ms");
+    if (backoff && (sb_parse_int64(backoff, &options.listening_outbound_backoff_ms) != SB_OK ||
+                    options.listening_outbound_backoff_ms < 1 ||
+                    options.listening_outbound_backoff_ms > SB_LISTENING_OUTBOUND_BACKOFF_MS_MAX)) {
+        fprintf(stderr, "socialbank serve: --listening-outbound-backoff-ms must be 1 to %lld\n",
+                (long long)SB_LISTENING_OUTBOUND_BACKOFF_MS_MAX);
+        return 2;
+    }
     const char *store_raw = cli_value(opts, "listening-store-raw");
     if (store_raw && strcmp(store_raw, "0") != 0 && strcmp(store_raw, "false") != 0) {
         int loaded = listening_key_load(cli_value(opts, "listening-key-file"), options.listening_key);
@@ -105,7 +134,22 @@ int cli_serve(int argc, char **argv) {
         .data_location = options.data_location,
         .threads = (int)threads,
         .web_dir = cli_value(opts, "web"),
+        .ws_ping_interval_ms = (int)ws_ping_ms,
+        .password_threads = (int)password_threads,
+        .password_jobs_max = (int)password_jobs_max,
+        .connections_per_address_max = (int)per_address,
     };
+    /* one server per SQLite data directory, for the whole life of the
+     * process, taken before anything opens the store */
+    char lock_err[SB_PATH_BYTES_MAX + 128];
+    int lock_fd = -1;
+    result = store_lock_exclusive(options.data_location, &lock_fd, lock_err, sizeof lock_err);
+    if (result != SB_OK) {
+        fprintf(stderr, "socialbank serve: %s\n",
+                result == SB_EBUSY || result == SB_EIO ? lock_err : sb_strerror(result));
+        sodium_memzero(&options, sizeof options);
+        return 1;
+    }
     /* SIGTERM and SIGINT are waited for by api_server_run: blocked before
      * any thread starts, so that no other thread takes them. */
     sigset_t signals;
@@ -126,7 +170,8 @@ int cli_serve(int argc, char **argv) {
     if (result != SB_OK) {
         fprintf(stderr,
                 "socialbank serve: cannot start (the ledger, the alert sender with --listening-webhook "
-                "http://HOST[:PORT]/PATH, or a background thread): %s\n",
+                "http://HOST[:PORT]/PATH, the outbound replies with --listening-outbound http://HOST[:PORT]/PATH, or "
+                "a background thread): %s\n",
                 sb_strerror(result));
         api_server_free(server);
         return result == SB_EINVAL ? 2 : 1;
@@ -145,6 +190,7 @@ int cli_serve(int argc, char **argv) {
     sb_app_close(&app);
     api_server_free(server);
     identity_sender_stop();
+    store_unlock(lock_fd); /* (an early return above leaves it to the process's exit) */
     if (result != SB_OK) {
         fprintf(stderr, "socialbank serve: %s\n", sb_strerror(result));
         return 1;

@@ -29,10 +29,28 @@
 #define SB_HTTP_ROUTES_MAX 256
 /* Connections per server thread; beyond it new ones are refused. */
 #define SB_HTTP_CONNECTIONS_MAX 65536
+/* Connections of the whole server; beyond it new ones are closed at once. */
+#define SB_HTTP_CONNECTIONS_TOTAL_MAX 65536
+/* Connections from one client address (serve --connections-per-address);
+ * one address cannot take the server's memory or file descriptors. */
+#define SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX 512
+/* A chunked body's decoded bytes may pass the route's cap by this much
+ * (the undecoded tail of the last read) before it is cut off with a 413. */
+#define SB_HTTP_CHUNKED_SLACK_BYTES 1024
 /* Graceful shutdown waits at most this for in-flight requests. */
 #define SB_SHUTDOWN_GRACE_MS 5000
 /* Event loop threads. */
 #define SB_THREADS_MAX 64
+/* Threads of one offload pool (core/offload.c). */
+#define SB_OFFLOAD_THREADS_MAX 16
+/* Password checks (argon2id, 64 MiB and about 0.1 s each) run on their own
+ * pool off the event loops: this many at once by default... */
+#define SB_PASSWORD_THREADS_DEFAULT 2
+/* ...and at most this many accepted and not answered (running or waiting);
+ * past it a login is answered 503 busy at once, so memory and waiting stay bounded. */
+#define SB_PASSWORD_JOBS_MAX_DEFAULT 32
+/* Upper bound serve accepts for the above. */
+#define SB_PASSWORD_JOBS_MAX 1024
 
 /* ---- api (src/api) ---- */
 /* Static files of the console larger than this are not served. */
@@ -58,8 +76,14 @@
 #define SB_WS_SEND_QUEUE_MAX 1024
 /* Bytes waiting to be sent to one connection. */
 #define SB_WS_SEND_QUEUE_BYTES_MAX (4 * 1024 * 1024)
-/* Ping interval; a peer that misses two pongs is closed. */
+/* Ping interval; a peer that misses two pongs is closed.  Each ping also
+ * re-checks the connection's session (expired or revoked: closed with 4001). */
 #define SB_WS_PING_INTERVAL_MS 30000
+/* The shortest ping interval serve accepts (tests shorten it). */
+#define SB_WS_PING_INTERVAL_MS_MIN 100
+/* Sessions one thread re-checks in the store per ping tick (one indexed
+ * read each); the rest wait for the next tick, so a tick stays short. */
+#define SB_WS_SESSION_CHECKS_PER_TICK_MAX 2048
 /* Messages a client may send per second before it is rate limited. */
 #define SB_WS_CLIENT_MESSAGES_PER_S_MAX 50
 /* Message sends gathered from frames on one server thread before they are
@@ -234,6 +258,37 @@
 /* Page cache of an importing connection: the posts' indexes and the cases
  * stay in memory while a large export lands (see bench pipeline). */
 #define SB_LISTENING_INGEST_CACHE_KIB (64 * 1024)
+/* ---- the staff console (listening_console.c, listening_outbound.c) ---- */
+/* Cases in one bulk action: a screenful an agent selected, one request. */
+#define SB_LISTENING_BULK_CASES_MAX 200
+/* Rows in one CSV export of the post stream (a narrower filter gets the rest). */
+#define SB_LISTENING_EXPORT_ROWS_MAX 20000
+/* A full-text query: bytes typed and tokens kept (each one a phrase in FTS5). */
+#define SB_LISTENING_SEARCH_BYTES_MAX 256
+#define SB_LISTENING_SEARCH_TOKENS_MAX 16
+/* A saved view: its name and the filter it keeps (a small JSON object). */
+#define SB_LISTENING_VIEW_NAME_BYTES_MAX 64
+#define SB_LISTENING_VIEW_QUERY_BYTES_MAX 2048
+/* Saved views per staff member. */
+#define SB_LISTENING_VIEWS_PER_OWNER_MAX 100
+/* A canned reply's shortcut and its template (a reply after expansion must
+ * still fit SB_LISTENING_NOTE_BYTES_MAX). */
+#define SB_LISTENING_CANNED_SHORTCUT_BYTES_MAX 32
+#define SB_LISTENING_CANNED_MAX 500
+/* Earlier cases and posts of an author shown in the customer panel. */
+#define SB_LISTENING_PANEL_ITEMS_MAX 20
+/* Payments shown in the customer panel. */
+#define SB_LISTENING_PANEL_PAYMENTS_MAX 10
+/* Cases the dashboard reads for response times (the range is capped too). */
+#define SB_LISTENING_DASHBOARD_CASES_MAX 20000
+/* Outbound replies: attempts before 'failed', the first retry's wait (doubled
+ * each time, with jitter), the replies one pass of the sender takes. */
+#define SB_LISTENING_OUTBOUND_ATTEMPTS_MAX 5
+#define SB_LISTENING_OUTBOUND_BACKOFF_MS 2000
+#define SB_LISTENING_OUTBOUND_BACKOFF_MS_MAX (10LL * 60 * 1000)
+#define SB_LISTENING_OUTBOUND_BATCH_MAX 32
+/* How long the sender sleeps when nothing is due and nobody wakes it. */
+#define SB_LISTENING_OUTBOUND_IDLE_MS 5000
 /* Payment operations (src/payments/ops.h): a client's idempotency key, an
  * e-mail alias (RFC 5321 path), a request note or split title, and the wait
  * for each card-switch call when the caller sets none. */
@@ -375,12 +430,16 @@
 
 _Static_assert(SB_HTTP_BODY_BYTES_MAX_UNAUTH <= SB_HTTP_BODY_BYTES_MAX, "unauthenticated cap must be lower");
 _Static_assert(SB_HTTP_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "ingest cap is the largest");
+_Static_assert(SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX <= SB_HTTP_CONNECTIONS_TOTAL_MAX,
+               "one address is a part of the whole");
 _Static_assert(SB_CUSTOMER_USERNAME_BYTES_MAX <= SB_USERNAME_BYTES_MAX, "customer names fit the username column");
 _Static_assert(SB_LOGIN_RATE_WINDOW_MS <= SB_OTP_RATE_WINDOW_MS, "pruning keeps the longest window");
 _Static_assert(SB_OTP_DIGITS >= 4 && SB_OTP_DIGITS <= 9, "a code fits a uint32_t");
 _Static_assert(SB_PHONE_INPUT_BYTES_MAX <= SB_PAYMENTS_INPUT_BYTES_MAX, "a phone number is one payments input");
 _Static_assert(SB_HTTP_PATH_SEGMENTS_MAX <= 32, "the router keeps a 32-bit mask of parameter segments");
 _Static_assert(SB_HTTP_PATH_PARAMS_MAX <= SB_HTTP_PATH_SEGMENTS_MAX, "parameters are segments");
+_Static_assert(SB_PASSWORD_THREADS_DEFAULT <= SB_OFFLOAD_THREADS_MAX, "the default pool fits");
+_Static_assert(SB_PASSWORD_JOBS_MAX_DEFAULT <= SB_PASSWORD_JOBS_MAX, "the default cap is allowed");
 _Static_assert(SB_THREADS_MAX <= 64, "the WebSocket registry keeps a 64-bit mask of threads");
 _Static_assert(SB_WS_MESSAGE_BYTES_MAX <= SB_WS_SEND_QUEUE_BYTES_MAX, "a queued message must fit the queue");
 

@@ -90,6 +90,12 @@ int identity_session_create(store *s, int64_t user_id, int64_t now_ms,
 int identity_session_lookup(store *s, const char *token, int64_t now_ms, identity_principal *out) SB_MUST_CHECK;
 /* Log out: revoke the session of this token.  SB_EAUTH if it is not live. */
 int identity_session_revoke(store *s, const char *token) SB_MUST_CHECK;
+/* Is session session_id (identity_principal.session_id) still live at
+ * now_ms?  SB_OK if so; SB_EAUTH when it was revoked or is gone (pruned,
+ * its user deleted), SB_ETIMEOUT when it has expired; other codes are store
+ * errors (the caller should not end anything on them).  For long-lived
+ * connections that authenticated once and re-check now and then. */
+int identity_session_check(store *s, int64_t session_id, int64_t now_ms) SB_MUST_CHECK;
 
 /* ---- profile ---- */
 /* Load a user by id into out (session fields zero).  SB_ENOTFOUND. */

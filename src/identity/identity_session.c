@@ -52,6 +52,29 @@ int identity_session_create(store *s, int64_t user_id, int64_t now_ms, char toke
     return result;
 }
 
+/* One session row, by token hash or by id. */
+typedef struct {
+    int64_t session_id, user_id, expires_at_ms;
+    bool revoked;
+} session_row;
+
+/* Step st (a query for id, user_id, expires_at_ms, revoked_at_ms) once and
+ * finish it: SB_OK with *out, SB_EAUTH when there is no such session. */
+static int session_row_read(store_stmt *st, session_row *out) {
+    int result = store_step(st);
+    if (result == STORE_ROW) {
+        out->session_id = store_col_int64(st, 0);
+        out->user_id = store_col_int64(st, 1);
+        out->expires_at_ms = store_col_int64(st, 2);
+        out->revoked = !store_col_is_null(st, 3);
+        result = SB_OK;
+    } else if (result == STORE_DONE) {
+        result = SB_EAUTH;
+    }
+    store_stmt_done(st);
+    return result;
+}
+
 int identity_session_lookup(store *s, const char *token, int64_t now_ms, identity_principal *out) {
     unsigned char hash[TOKEN_HASH_BYTES];
     int result = token_hash(token, hash);
@@ -62,26 +85,15 @@ int identity_session_lookup(store *s, const char *token, int64_t now_ms, identit
                          "WHERE s.token_hash = ?",
                          "b", hash, (int)sizeof hash);
     if (result != SB_OK) return result;
-    int64_t session_id = 0, user_id = 0, expires_at_ms = 0;
-    bool revoked = false;
-    result = store_step(st);
-    if (result == STORE_ROW) {
-        session_id = store_col_int64(st, 0);
-        user_id = store_col_int64(st, 1);
-        expires_at_ms = store_col_int64(st, 2);
-        revoked = !store_col_is_null(st, 3);
-        result = SB_OK;
-    } else if (result == STORE_DONE) {
-        result = SB_EAUTH;
-    }
-    store_stmt_done(st);
+    session_row row;
+    result = session_row_read(st, &row);
     if (result != SB_OK) return result;
-    if (revoked || now_ms >= expires_at_ms) return SB_EAUTH;
-    result = identity__user_load(s, user_id, out);
+    if (row.revoked || now_ms >= row.expires_at_ms) return SB_EAUTH;
+    result = identity__user_load(s, row.user_id, out);
     if (result == SB_ENOTFOUND) return SB_EAUTH; /* the foreign key cascades; belt and braces */
     if (result != SB_OK) return result;
-    out->session_id = session_id;
-    out->expires_at_ms = expires_at_ms;
+    out->session_id = row.session_id;
+    out->expires_at_ms = row.expires_at_ms;
     return SB_OK;
 }
 
@@ -96,4 +108,17 @@ int identity_session_revoke(store *s, const char *token) {
                         "ibi", now_ms, hash, (int)sizeof hash, now_ms);
     if (result != SB_OK) return result;
     return store_changes(s) == 1 ? SB_OK : SB_EAUTH;
+}
+
+int identity_session_check(store *s, int64_t session_id, int64_t now_ms) {
+    if (session_id <= 0) return SB_EAUTH;
+    store_stmt *st;
+    int result = store_query(s, &st, "SELECT id, user_id, expires_at_ms, revoked_at_ms FROM sessions WHERE id = ?", "i",
+                             session_id);
+    if (result != SB_OK) return result;
+    session_row row;
+    result = session_row_read(st, &row);
+    if (result != SB_OK) return result;
+    if (row.revoked) return SB_EAUTH;
+    return now_ms >= row.expires_at_ms ? SB_ETIMEOUT : SB_OK;
 }

@@ -149,6 +149,9 @@ typedef struct {
     listening_understander understander;        /* understand may be NULL */
     listening_alert_sink alert_sink;            /* raise may be NULL */
     listening_reply_hook reply_hook;            /* deliver may be NULL */
+    /* An outbound connector is running (listening_outbound_start): replies to
+     * external networks wait for it as 'pending' instead of 'to_post'. */
+    bool outbound;
     /* Alert test parameters (0 = the defaults in limits.h). */
     int64_t alert_baseline_hours;
     int64_t alert_min_count;
@@ -306,9 +309,14 @@ enum {
  * index or SIZE_MAX.  SB_EINVAL if text or external_id is missing. */
 int listening_csv_map_header(const listening_csv_reader *header,
                              size_t column_of_field[LISTENING_FIELD_COUNT]) SB_MUST_CHECK;
+/* The largest integer time read as epoch seconds (9999999999 s is the year
+ * 2286); anything larger is epoch milliseconds (1e10 ms is 1970-04-26, long
+ * before SB_LISTENING_TIME_MIN_MS, so no post time is ambiguous). */
+#define LISTENING_EPOCH_SECONDS_MAX 9999999999LL
 /* Parse "2026-11-23T09:40:00Z" (or a space for T), with an optional
- * fraction and a Z or +hh:mm offset, or an integer text: epoch seconds if
- * it has at most 10 digits, else epoch milliseconds.  SB_EINVAL. */
+ * fraction and a Z or +hh:mm offset, or an integer text: epoch seconds up to
+ * LISTENING_EPOCH_SECONDS_MAX, else epoch milliseconds.  A JSON integer time
+ * follows the same rule.  SB_EINVAL. */
 int listening_time_parse(const char *text, size_t len, int64_t *ms_out) SB_MUST_CHECK;
 
 /* ---- file formats and the importer ------------------------------------------------- */
@@ -569,8 +577,12 @@ int listening_case_assign(listening *l, int64_t case_id, const char *agent, cons
 int listening_case_note(listening *l, int64_t case_id, const char *actor, const char *text,
                         int64_t now_ms) SB_MUST_CHECK;
 /* A reply by `agent`: for a messenger post the reply hook delivers it (or it
- * stays pending); for an external network the text is recorded to post.
- * Counts as the agent's activity.  *reply_id_out may be NULL. */
+ * stays pending); for a comment on the bank's channel (own_channel) it is
+ * recorded 'pending' on channel 'channel' with the comment's CHAT/SEQ in
+ * in_reply_to, for the caller to post under the comment
+ * (listening_reply_delivery_set); for an external network it waits for the
+ * outbound connector ('pending', when cfg.outbound) or is recorded to post
+ * ('to_post').  Counts as the agent's activity.  *reply_id_out may be NULL. */
 int listening_case_reply(listening *l, int64_t case_id, const char *agent, const char *text, int64_t now_ms,
                          int64_t *reply_id_out) SB_MUST_CHECK;
 /* A department's deadline for a case (NULL-clock: SB_ENOTFOUND). */
@@ -610,16 +622,23 @@ int listening_alerts_list(listening *l, listening_alert *out, size_t cap, size_t
 /* ---- suggestions ---------------------------------------------------------------- */
 #define LISTENING_PHRASE_BYTES 128
 #define LISTENING_EXAMPLES_MAX 3
+#define LISTENING_GROUP_LANGS_MAX 6
 typedef struct {
     char kind[LISTENING_LABEL_BYTES];
     char topic[LISTENING_LABEL_BYTES];
-    char phrase[LISTENING_PHRASE_BYTES]; /* two words, space-separated */
-    size_t count;                        /* posts in the group */
+    char phrase[LISTENING_PHRASE_BYTES]; /* two words, space-separated, or the concept's English label */
+    char concept[LISTENING_LABEL_BYTES]; /* the lexicon idea ("dark_theme"), "" for a word pair */
+    size_t lang_count;                   /* languages of the group's posts */
+    char langs[LISTENING_GROUP_LANGS_MAX][8];
+    size_t count; /* posts in the group */
     size_t example_count;
     int64_t examples[LISTENING_EXAMPLES_MAX]; /* post ids */
 } listening_suggestion_group;
 /* Group suggestions and complaints posted in [from_ms, to_ms) by topic and
- * key phrase: per (kind, topic) the word bigrams (stop words removed, per
+ * idea.  Ideas in the multilingual concept lexicon (listening_insight.c:
+ * word stems in en/uk/ru/fa) come first, so the same idea in any language
+ * is one group (its concept and languages set, examples one per language
+ * first); other posts group by key phrase: per (kind, topic) the word bigrams (stop words removed, per
  * language) are scored by how many posts of the group use them and how
  * distinctive they are against all posts of the period; each post joins its
  * best phrase, and groups with at least min_count posts are returned,
@@ -751,5 +770,149 @@ typedef struct {
  * store errors (nothing written). */
 int listening_handoff_open(listening *l, const listening_handoff *h, int64_t now_ms, int64_t *case_id_out,
                            int64_t *post_id_out) SB_MUST_CHECK;
+
+/* ---- the staff console (listening_console.c) ------------------------------------------ */
+/* Index a stored post's (redacted) text for full-text search: the text is
+ * normalised (text_normalize) and stored in listening_posts_fts under the
+ * post's id.  Inside the caller's transaction.  SB_EINVAL for invalid UTF-8. */
+int listening_search_index(listening *l, int64_t post_id, const char *text, size_t len) SB_MUST_CHECK;
+
+/* The post stream: posts newest first (by id), after a cursor, filtered.
+ * NULL strings and 0 times match anything. */
+typedef struct {
+    const char *q; /* full-text: every word must occur (the last one as a prefix) */
+    const char *lang, *sentiment, *kind, *topic, *source, *risk, *competitor;
+    int64_t from_ms, to_ms; /* posted_at in [from_ms, to_ms); 0 = open */
+    int64_t before_id;      /* cursor: ids below it (0 = from the newest) */
+    size_t limit;           /* 1..SB_LISTENING_PAGE_MAX (export: ..SB_LISTENING_EXPORT_ROWS_MAX) */
+} listening_stream_filter;
+/* {"posts":[{id, source, author, author_reach, posted_at_ms, text, lang,
+ * sentiment, kind, topic, risks:[...], competitors:[...], case_id}],
+ * "next_cursor"}.  SB_EINVAL naming nothing more than a bad value (the
+ * route checks names first), SB_ELIMIT for a query over the limits. */
+int listening_stream_json(listening *l, const listening_stream_filter *f, json_t **out) SB_MUST_CHECK;
+/* The same rows as CSV (RFC 4180, a header row, CRLF; a cell starting with
+ * = + - @ is prefixed with ' so spreadsheets do not run it) appended to out;
+ * *rows_out counts them. */
+int listening_stream_csv(listening *l, const listening_stream_filter *f, sb_buf *out, size_t *rows_out) SB_MUST_CHECK;
+
+/* Saved views of the stream, per owner: query is a JSON object text of at
+ * most SB_LISTENING_VIEW_QUERY_BYTES_MAX bytes (the route checks its
+ * fields).  SB_EEXISTS for a taken name (per owner), SB_ELIMIT past
+ * SB_LISTENING_VIEWS_PER_OWNER_MAX, SB_EINVAL. */
+int listening_view_save(listening *l, const char *owner, const char *name, const char *query, int64_t now_ms,
+                        int64_t *id_out) SB_MUST_CHECK;
+/* {"views":[{id, name, query:{...}, created_at_ms}]} of owner, by name. */
+int listening_views_json(listening *l, const char *owner, json_t **out) SB_MUST_CHECK;
+/* Delete one of owner's views. SB_ENOTFOUND (also another owner's). */
+int listening_view_delete(listening *l, const char *owner, int64_t id) SB_MUST_CHECK;
+
+/* The audit log of staff views of customers' data (append-only). */
+int listening_audit_add(listening *l, const char *actor, const char *action, int64_t customer_id, const char *source,
+                        const char *author, int64_t case_id, const char *detail, int64_t now_ms) SB_MUST_CHECK;
+/* {"entries":[{id, at_ms, actor, action, customer_id, source, author,
+ * case_id, detail}], "next_cursor"}, newest first; customer_id > 0 keeps
+ * that customer's entries only. */
+int listening_audit_json(listening *l, int64_t customer_id, int64_t before_id, size_t limit,
+                         json_t **out) SB_MUST_CHECK;
+
+/* May username see linked customers' payments (an admin's grant)? */
+int listening_staff_grant_set(listening *l, const char *username, bool payments, const char *by,
+                              int64_t now_ms) SB_MUST_CHECK;
+int listening_staff_grant_payments(listening *l, const char *username, bool *payments_out) SB_MUST_CHECK;
+/* {"username": {"payments": true}, ...} of every grant. */
+int listening_staff_grants_json(listening *l, json_t **out) SB_MUST_CHECK;
+
+/* Who wrote a case, and which customer that is: a messenger or own_channel
+ * author "user:N" is customer N; another network's handle is the customer
+ * of its newest consent while that consent is active.  *customer_id_out is
+ * 0 when nobody is linked.  The case's panel data: {"source","author",
+ * "consent": null or {id, customer_id, consented_at_ms, withdrawn_at_ms,
+ * active}, "earlier_cases":[{id, topic, state, opened_at_ms}], "posts":
+ * [{id, source, text, posted_at_ms, sentiment}]} (the author's other cases
+ * and their newest posts on the source, at most SB_LISTENING_PANEL_ITEMS_MAX
+ * each).  SB_ENOTFOUND for an unknown case. */
+int listening_case_customer_json(listening *l, int64_t case_id, int64_t now_ms, int64_t *customer_id_out,
+                                 json_t **out) SB_MUST_CHECK;
+
+/* Canned replies per language (fa, uk, ru, en) with {name}, {case} and
+ * {agent} in the text. */
+int listening_canned_set(listening *l, const char *shortcut, const char *lang, const char *text, const char *by,
+                         int64_t now_ms, int64_t *id_out) SB_MUST_CHECK;
+int listening_canned_delete(listening *l, int64_t id) SB_MUST_CHECK;
+/* {"canned":[{id, shortcut, lang, text, updated_by, updated_at_ms}]} for
+ * lang (NULL = every language), by shortcut. */
+int listening_canned_json(listening *l, const char *lang, json_t **out) SB_MUST_CHECK;
+/* The template of (shortcut, lang) with its variables filled: *out is the
+ * caller's (sb_free).  SB_ENOTFOUND, SB_EINVAL for a variable other than
+ * {name} {case} {agent} (*bad_out names it, may be NULL), SB_ELIMIT when the
+ * reply would pass SB_LISTENING_NOTE_BYTES_MAX. */
+int listening_canned_render(listening *l, const char *shortcut, const char *lang, const char *name, int64_t case_id,
+                            const char *agent, char **out, const char **bad_out) SB_MUST_CHECK;
+/* Check a template's variables; SB_EINVAL with *bad_out the first unknown. */
+int listening_canned_check(const char *text, const char **bad_out) SB_MUST_CHECK;
+
+/* A reply's delivery: 'delivered', 'sent', 'failed' or 'pending' again with
+ * attempts, the next attempt's time (0 = none) and the last error ("" =
+ * none).  SB_ENOTFOUND. */
+int listening_reply_delivery_set(listening *l, int64_t reply_id, const char *delivery, int64_t attempts,
+                                 int64_t next_attempt_ms, const char *error, int64_t now_ms) SB_MUST_CHECK;
+/* One reply's channel and in_reply_to (CHAT/SEQ for a channel comment). */
+int listening_reply_target(listening *l, int64_t reply_id, char channel[16],
+                           char in_reply_to[SB_LISTENING_EXTERNAL_ID_BYTES_MAX + 1]) SB_MUST_CHECK;
+
+/* The dashboard's figures for posts and cases in [from_ms, to_ms): volume,
+ * positive/negative/neutral, share_negative and net_sentiment (-1..1, 0
+ * with no understood posts), share of voice ({"bank": posts, "competitors":
+ * {name: posts}, "bank_share"}), per department the cases, replied ones,
+ * mean first-response time in ms and SLA attainment (first reply within the
+ * priority's budget of business time; a case still unanswered counts as
+ * missed once its budget has passed at now_ms), and open cases by age at
+ * now_ms (under 1 h, 1-4 h, 4-24 h, 1-3 days, older). */
+int listening_dashboard_json(listening *l, int64_t from_ms, int64_t to_ms, int64_t now_ms, json_t **out) SB_MUST_CHECK;
+
+/* ---- outbound replies (listening_outbound.c) ---------------------------------------------- */
+/* One reply to send to an external network (strings borrowed for the call). */
+typedef struct {
+    int64_t reply_id, case_id;
+    const char *source, *author, *in_reply_to, *agent, *text;
+} listening_outbound_item;
+/* An outbound connector: send one reply.  SB_OK sent; SB_EBUSY, SB_EIO,
+ * SB_ETIMEOUT worth retrying; anything else a final refusal.  *status_out
+ * (the peer's status, 0 if none) is shown on the case. */
+typedef struct {
+    const char *name;
+    int (*send)(void *arg, const listening_outbound_item *item, int *status_out);
+    void *arg;
+} listening_outbound_connector;
+/* The webhook connector: POST {"type":"listening.reply","reply_id",
+ * "case_id","source","author","in_reply_to","agent","text"} to url (the
+ * bank's integration service; reply_id makes a retry idempotent there).
+ * url is copied into *state, which must outlive the connector. */
+typedef struct {
+    sb_webhook_url url;
+} listening_outbound_webhook_state;
+listening_outbound_connector listening_outbound_webhook(listening_outbound_webhook_state *state);
+
+/* The sender: one thread with its own store connection at `location` takes
+ * due 'pending' external replies (at most SB_LISTENING_OUTBOUND_BATCH_MAX a
+ * pass), sends each through the connector and records 'sent', or retries
+ * with exponential backoff from backoff_ms (0 = SB_LISTENING_OUTBOUND_BACKOFF_MS)
+ * with jitter up to SB_LISTENING_OUTBOUND_ATTEMPTS_MAX attempts, then
+ * 'failed'; a final refusal is 'failed' at once.  The queue is the
+ * replies table (bounded by the batch), so a restart resumes.  *out is the
+ * caller's: listening_outbound_stop.  SB_ENOMEM, SB_EIO, store errors. */
+typedef struct listening_outbound listening_outbound;
+int listening_outbound_start(const char *location, listening_outbound_connector connector, int64_t backoff_ms,
+                             listening_outbound **out) SB_MUST_CHECK;
+/* Look for due replies now (after a new reply's commit).  NULL is fine. */
+void listening_outbound_wake(listening_outbound *o);
+typedef struct {
+    uint64_t sent, retried, failed;
+} listening_outbound_stats;
+void listening_outbound_stats_get(listening_outbound *o, listening_outbound_stats *out);
+/* Stop the thread (a send in flight finishes, bounded by the webhook's step
+ * timeouts) and free.  NULL is fine. */
+void listening_outbound_stop(listening_outbound *o);
 
 #endif /* SB_LISTENING_H */

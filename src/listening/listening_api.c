@@ -229,7 +229,11 @@ int listening_cases_json(listening *l, const listening_case_filter *f, json_t **
         l->s, &st,
         "SELECT c.id, c.source, c.author, c.topic, c.priority, c.state, c.assignee, c.opened_at_ms, c.last_post_at_ms, "
         "c.resolved_at_ms, c.reopen_count, (SELECT COUNT(*) FROM listening_case_posts cp WHERE cp.case_id = c.id), "
-        "(SELECT MIN(deadline_ms) FROM listening_case_departments d WHERE d.case_id = c.id) FROM listening_cases c "
+        "(SELECT MIN(deadline_ms) FROM listening_case_departments d WHERE d.case_id = c.id), (SELECT p.text FROM "
+        "listening_case_posts cp JOIN listening_posts p ON p.id = cp.post_id WHERE cp.case_id = c.id ORDER BY "
+        "p.posted_at_ms DESC, p.id DESC LIMIT 1), (SELECT u.lang FROM listening_case_posts cp JOIN "
+        "listening_understanding u ON u.post_id = cp.post_id WHERE cp.case_id = c.id ORDER BY cp.post_id DESC LIMIT 1) "
+        "FROM listening_cases c "
         "WHERE (?1 IS NULL OR c.state = ?1) AND (?2 IS NULL OR c.priority = ?2) AND (?3 IS NULL OR (CASE WHEN ?3 = '' "
         "THEN c.assignee IS NULL ELSE c.assignee = ?3 END)) AND (?4 IS NULL OR EXISTS (SELECT 1 FROM "
         "listening_case_departments d WHERE d.case_id = c.id AND d.department = ?4)) AND (?5 = 0 OR c.id < ?5) "
@@ -247,6 +251,10 @@ int listening_cases_json(listening *l, const listening_case_filter *f, json_t **
                                   "last_post_at_ms", (json_int_t)store_col_int64(st, 8), "resolved_at_ms",
                                   col_int_or_null(st, 9), "reopen_count", (json_int_t)store_col_int64(st, 10), "posts",
                                   (json_int_t)store_col_int64(st, 11), "next_deadline_ms", col_int_or_null(st, 12));
+            if (o && (obj_set(o, "text", col_text(st, 13)) != SB_OK || obj_set(o, "lang", col_text(st, 14)) != SB_OK)) {
+                json_decref(o);
+                o = NULL;
+            }
             if (arr_add(list, o) != SB_OK) {
                 result = SB_ENOMEM;
                 break;
@@ -356,9 +364,11 @@ static json_t *event_row(store_stmt *st) {
                      col_text(st, 4));
 }
 static json_t *reply_row(store_stmt *st) {
-    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:I}", "id", (json_int_t)store_col_int64(st, 0), "agent",
-                     col_text(st, 1), "text", col_text(st, 2), "channel", col_text(st, 3), "delivery", col_text(st, 4),
-                     "created_at_ms", (json_int_t)store_col_int64(st, 5));
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:o}", "id", (json_int_t)store_col_int64(st, 0),
+                     "agent", col_text(st, 1), "text", col_text(st, 2), "channel", col_text(st, 3), "delivery",
+                     col_text(st, 4), "created_at_ms", (json_int_t)store_col_int64(st, 5), "in_reply_to",
+                     col_text(st, 6), "attempts", (json_int_t)store_col_int64(st, 7), "next_attempt_ms",
+                     col_int_or_null(st, 8), "last_error", col_text(st, 9));
 }
 
 int listening_case_json(listening *l, int64_t case_id, json_t **out) {
@@ -437,7 +447,8 @@ int listening_case_json(listening *l, int64_t case_id, json_t **out) {
     }
     if (result == SB_OK)
         result = rows_json(l,
-                           "SELECT id, agent, text, channel, delivery, created_at_ms FROM listening_replies WHERE "
+                           "SELECT id, agent, text, channel, delivery, created_at_ms, in_reply_to, attempts, "
+                           "next_attempt_ms, last_error FROM listening_replies WHERE "
                            "case_id = ? ORDER BY id LIMIT ?",
                            case_id, reply_row, &part);
     if (part) {

@@ -719,27 +719,40 @@ int listening_case_reply(listening *l, int64_t case_id, const char *agent, const
     int result = store_begin(l->s);
     if (result != SB_OK) return result;
     char source[SB_LISTENING_SOURCE_BYTES_MAX + 1] = "", author[SB_LISTENING_AUTHOR_BYTES_MAX + 1] = "";
+    char in_reply_to[SB_LISTENING_EXTERNAL_ID_BYTES_MAX + 1] = "";
     store_stmt *st;
-    result = store_query(l->s, &st, "SELECT source, author FROM listening_cases WHERE id = ?", "i", case_id);
+    /* The case's author and its newest post: the one a reply answers. */
+    result = store_query(l->s, &st,
+                         "SELECT c.source, c.author, COALESCE((SELECT p.external_id FROM listening_case_posts cp JOIN "
+                         "listening_posts p ON p.id = cp.post_id WHERE cp.case_id = c.id ORDER BY p.posted_at_ms "
+                         "DESC, p.id DESC LIMIT 1), '') FROM listening_cases c WHERE c.id = ?",
+                         "i", case_id);
     if (result == SB_OK) {
         result = store_step(st);
         if (result == STORE_ROW) {
             snprintf(source, sizeof source, "%s", store_col_text(st, 0));
             snprintf(author, sizeof author, "%s", store_col_text(st, 1));
+            snprintf(in_reply_to, sizeof in_reply_to, "%s", store_col_text(st, 2));
         }
         store_stmt_done(st);
         result = result == STORE_ROW ? SB_OK : result < 0 ? result : SB_ENOTFOUND;
     }
     bool messenger = strcmp(source, "messenger") == 0;
-    const char *delivery = messenger ? "pending" : "to_post";
+    bool channel = strcmp(source, "own_channel") == 0;
+    const char *channel_name = messenger ? "messenger" : channel ? "channel" : "external";
+    /* A channel comment is answered by the caller after the commit; an
+     * external network's reply waits for the outbound connector. */
+    const char *delivery = messenger || channel || l->cfg.outbound ? "pending" : "to_post";
     if (result == SB_OK && messenger && l->cfg.reply_hook.deliver &&
         l->cfg.reply_hook.deliver(l->cfg.reply_hook.arg, case_id, author, text) == SB_OK)
         delivery = "delivered";
+    int64_t next_attempt_ms = !messenger && !channel && l->cfg.outbound ? now_ms : 0;
     if (result == SB_OK)
-        result = store_exec(l->s,
-                            "INSERT INTO listening_replies(case_id, agent, text, channel, delivery, created_at_ms) "
-                            "VALUES (?, ?, ?, ?, ?, ?)",
-                            "itttti", case_id, agent, text, messenger ? "messenger" : "external", delivery, now_ms);
+        result = store_exec(
+            l->s,
+            "INSERT INTO listening_replies(case_id, agent, text, channel, delivery, created_at_ms, "
+            "in_reply_to, next_attempt_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?)",
+            "ittttitii", case_id, agent, text, channel_name, delivery, now_ms, in_reply_to, next_attempt_ms, now_ms);
     int64_t reply_id = store_last_insert_id(l->s);
     if (result == SB_OK)
         result =

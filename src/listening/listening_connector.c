@@ -55,7 +55,7 @@ int listening_time_parse(const char *t, size_t len, int64_t *ms_out) {
         if (len > 15) return SB_EINVAL;
         int64_t v;
         if (!digits_at(t, len, 0, len, &v)) return SB_EINVAL;
-        *ms_out = len <= 10 ? v * 1000 : v;
+        *ms_out = v <= LISTENING_EPOCH_SECONDS_MAX ? v * 1000 : v;
         return SB_OK;
     }
     int64_t y, mo, d, h, mi, s, frac_ms = 0;
@@ -158,7 +158,13 @@ static int jsonl_from_json(const listening_connector *c, const json_t *record, l
         return SB_EINVAL;
     }
     if (json_is_integer(v)) {
-        out->posted_at_ms = json_integer_value(v);
+        /* The same rule as an integer text: at most 10 digits are seconds. */
+        json_int_t t = json_integer_value(v);
+        if (t < 0 || t > LISTENING_EPOCH_SECONDS_MAX) {
+            out->posted_at_ms = t;
+        } else {
+            out->posted_at_ms = (int64_t)t * 1000;
+        }
     } else if (!json_is_string(v) ||
                listening_time_parse(json_string_value(v), json_string_length(v), &out->posted_at_ms) != SB_OK) {
         *reason_out = "bad_time";

@@ -101,6 +101,7 @@ int listening_handoff_open(listening *l, const listening_handoff *h, int64_t now
                             "tttitbiii", h->source, h->external_id, h->author, now_ms, text, sealed,
                             sealed ? (int)sealed_len : 0, redactions, now_ms, now_ms);
     post_id = store_last_insert_id(l->s);
+    if (result == SB_OK) result = listening_search_index(l, post_id, text, strlen(text));
     if (result == SB_OK)
         result = store_exec(l->s,
                             "INSERT INTO listening_cases(source, author, topic, priority, state, opened_at_ms, "

@@ -224,6 +224,8 @@ static int store_one(listening *l, batch_state *bs, const listening_prepared *p,
     }
     int64_t id = store_last_insert_id(l->s);
     r->accepted++;
+    result = listening_search_index(l, id, text, strlen(text));
+    if (result != SB_OK) return result;
     if (!pp->understood) {
         r->not_understood++;
         return SB_OK;

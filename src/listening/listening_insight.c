@@ -310,6 +310,59 @@ static bool any_stop_word(const char *w, size_t len) {
     return false;
 }
 
+/* ---- the same idea in every language ----
+ * A small multilingual lexicon of ideas customers suggest or complain
+ * about: each concept lists word stems (folded as fold() folds: lowercase,
+ * Persian yeh/kaf) in English, Ukrainian, Russian and Persian.  A word that
+ * starts with a stem (or equals it, for a stem written "=...") puts its
+ * post in the concept, whatever the language, so "dark mode", "темну тему",
+ * "тёмную тему" and "تم تیره" meet in one group.  Only specific ideas go
+ * here: a topic word ("card", "карта") would swallow the topic's groups. */
+typedef struct {
+    const char *key;   /* stable id, shown as the group's concept */
+    const char *label; /* the group's phrase: English words */
+    const char *stems[16];
+} concept;
+static const concept concepts[] = {
+    {"dark_theme", "dark theme", {"dark", "темн", "тёмн", "تیره", "دارک", NULL}},
+    {"fingerprint_login",
+     "fingerprint login",
+     {"fingerprint", "biometr", "faceid", "отпечат", "відбит", "біометр", "биометр", "انگشت", "بیومتریک", NULL}},
+    {"phone_menu", "phone menu", {"menu", "ivr", "меню", "منو", NULL}},
+    {"waiting_on_hold", "waiting on hold", {"=hold", "queue", "очеред", "черг", "=صف", "معطل", NULL}},
+    {"opening_hours",
+     "opening hours",
+     {"weekend", "saturday", "sunday", "thursday", "выходн", "суббот", "воскрес", "вихідн", "субот", "неділ", "пятниц",
+      "п'ятниц", "پنجشنبه", "جمعه", "تعطیل", "بعدازظهر"}},
+    {"balance_widget", "balance widget", {"widget", "віджет", "виджет", "ویجت", NULL}},
+    {"cashback", "cashback", {"cashback", "кешбек", "кешбэк", "кэшбэк", "کشبک", "کش‌بک", NULL}},
+    {"notifications", "notifications", {"notification", "=push", "сповіщ", "уведомл", "اعلان", "نوتیفیکیشن", NULL}},
+    {"sms", "sms", {"=sms", "=смс", "پیامک", NULL}},
+    {"app_crash", "app crashes", {"crash", "freez", "вилітає", "вылета", "зависа", "крашит", "کرش", "=هنگ", NULL}},
+    {"transfer_delay", "transfer delay", {"stuck", "delay", "застря", "застрял", "затрим", "задерж", "نرسیده", NULL}},
+    {"double_charge", "double charge", {"twice", "двічі", "дважды", "دوبار", NULL}},
+    {"card_blocked", "card blocked", {"blocked", "заблок", "блокув", "блокир", "مسدود", NULL}},
+    {"contactless", "contactless", {"contactless", "=nfc", "безконтакт", "бесконтакт", NULL}},
+    {"refund", "refund", {"refund", "повернен", "возврат", "بازگشت", "برگشت", NULL}},
+    {"one_time_password", "one-time password", {"=otp", "одноразов", "پویا", NULL}},
+};
+_Static_assert(SB_ARRAY_LEN(concepts) <= 64, "a post's concepts fit a 64-bit mask");
+/* The marker starting a concept's phrase in the arena (never in a word). */
+#define CONCEPT_MARK '\x01'
+
+static int concept_of_word(const char *w, size_t len) {
+    for (size_t c = 0; c < SB_ARRAY_LEN(concepts); c++) {
+        for (size_t k = 0; k < SB_ARRAY_LEN(concepts[c].stems) && concepts[c].stems[k]; k++) {
+            const char *stem = concepts[c].stems[k];
+            bool exact = stem[0] == '=';
+            if (exact) stem++;
+            size_t n = strlen(stem);
+            if (exact ? n == len && memcmp(w, stem, n) == 0 : n <= len && memcmp(w, stem, n) == 0) return (int)c;
+        }
+    }
+    return -1;
+}
+
 /* ---- suggestions ---- */
 typedef struct {
     uint32_t phrase_off;
@@ -322,6 +375,10 @@ typedef struct {
     char kind[LISTENING_LABEL_BYTES];
     char topic[LISTENING_LABEL_BYTES];
 } group_key;
+
+typedef struct {
+    char code[8];
+} post_lang;
 
 static int phrase_cmp(const char *arena, const bigram *a, const bigram *b) {
     size_t n = a->phrase_len < b->phrase_len ? a->phrase_len : b->phrase_len;
@@ -343,6 +400,7 @@ typedef struct {
     int32_t group;
     size_t posts;
     double score;
+    bool concept; /* a lexicon idea: before any word pair of its group */
 } candidate;
 
 typedef struct {
@@ -354,6 +412,7 @@ static int candidate_compare(const void *x, const void *y, void *arg) {
     const candidate *a = x, *b = y;
     const sort_context *ctx = arg;
     if (a->group != b->group) return a->group < b->group ? -1 : 1;
+    if (a->concept != b->concept) return a->concept ? -1 : 1;
     if (a->score != b->score) return a->score > b->score ? -1 : 1;
     return bigram_compare(&ctx->list[a->from], &ctx->list[b->from], ctx->arena);
 }
@@ -382,9 +441,22 @@ static bool word_char(utf8proc_int32_t cp) {
            c == UTF8PROC_CATEGORY_MC;
 }
 
-/* Append the bigrams of one text to *list (arena holds the phrases). */
+/* Room for one more entry in *list. */
+static int list_push(bigram **list, size_t *count, size_t *cap) {
+    if (*count < *cap) return SB_OK;
+    size_t ncap = *cap ? *cap * 2 : 1024;
+    bigram *grown = sb_realloc(*list, ncap * sizeof *grown);
+    if (!grown) return SB_ENOMEM;
+    *list = grown;
+    *cap = ncap;
+    return SB_OK;
+}
+
+/* Append the bigrams and concepts of one text to *list (arena holds the
+ * phrases; a concept's is CONCEPT_MARK and its key). */
 static int text_bigrams(const char *text, int32_t post, int32_t group, sb_buf *arena, bigram **list, size_t *count,
                         size_t *cap) {
+    uint64_t seen = 0, *concepts_seen = &seen;
     char words[2][SB_LISTENING_WORD_BYTES_MAX + 8];
     size_t word_len[2] = {0, 0};
     int have = 0;
@@ -415,7 +487,19 @@ static int text_bigrams(const char *text, int32_t post, int32_t group, sb_buf *a
             continue;
         }
         if (cur_len == 0) continue;
-        /* A word ended. */
+        /* A word ended: its idea first (once per post and concept). */
+        int c = overflow ? -1 : concept_of_word(cur, cur_len);
+        if (c >= 0 && !(*concepts_seen & (1ULL << c))) {
+            *concepts_seen |= 1ULL << c;
+            int result = list_push(list, count, cap);
+            if (result != SB_OK) return result;
+            uint32_t off = (uint32_t)arena->len;
+            char mark = CONCEPT_MARK;
+            result = sb_buf_append(arena, &mark, 1);
+            if (result == SB_OK) result = sb_buf_append_str(arena, concepts[c].key);
+            if (result != SB_OK) return result;
+            (*list)[(*count)++] = (bigram){off, (uint16_t)(1 + strlen(concepts[c].key)), post, group};
+        }
         bool keep = !overflow && cur_len > 1 && !any_stop_word(cur, cur_len);
         if (keep && cur_len == 2 && (unsigned char)cur[0] < 0x80) keep = false; /* "ok", "pm" */
         if (keep) {
@@ -429,15 +513,10 @@ static int text_bigrams(const char *text, int32_t post, int32_t group, sb_buf *a
                 word_len[have++] = cur_len;
             }
             if (have == 2) {
-                if (*count == *cap) {
-                    size_t ncap = *cap ? *cap * 2 : 1024;
-                    bigram *grown = sb_realloc(*list, ncap * sizeof *grown);
-                    if (!grown) return SB_ENOMEM;
-                    *list = grown;
-                    *cap = ncap;
-                }
+                int result = list_push(list, count, cap);
+                if (result != SB_OK) return result;
                 uint32_t off = (uint32_t)arena->len;
-                int result = sb_buf_append(arena, words[0], word_len[0]);
+                result = sb_buf_append(arena, words[0], word_len[0]);
                 if (result == SB_OK) result = sb_buf_append(arena, " ", 1);
                 if (result == SB_OK) result = sb_buf_append(arena, words[1], word_len[1]);
                 if (result != SB_OK) return result;
@@ -456,21 +535,23 @@ int listening_suggestions(listening *l, int64_t from_ms, int64_t to_ms, size_t m
     *count_out = 0;
     if (min_count == 0) min_count = 1;
     int64_t *post_ids = NULL;
+    post_lang *langs = NULL;
     group_key *groups = NULL;
     size_t group_count = 0, group_cap = 0, post_count = 0, post_cap = 0;
     bigram *list = NULL;
     size_t list_count = 0, list_cap = 0;
     candidate *cands = NULL;
-    bool *assigned = NULL;
+    bool *assigned = NULL, *members = NULL;
     listening_suggestion_group *found = NULL;
     sb_buf arena;
     sb_buf_init(&arena, (size_t)SB_LISTENING_SUGGEST_POSTS_MAX * SB_LISTENING_SUGGEST_BIGRAMS_PER_POST * 24);
 
     store_stmt *st;
-    int result = store_query(l->s, &st,
-                             "SELECT post_id, kind, topic, text FROM listening_effective WHERE posted_at_ms >= ? AND "
-                             "posted_at_ms < ? ORDER BY post_id LIMIT ?",
-                             "iii", from_ms, to_ms, (int64_t)SB_LISTENING_SUGGEST_POSTS_MAX + 1);
+    int result =
+        store_query(l->s, &st,
+                    "SELECT post_id, kind, topic, text, lang FROM listening_effective WHERE posted_at_ms >= ? AND "
+                    "posted_at_ms < ? ORDER BY post_id LIMIT ?",
+                    "iii", from_ms, to_ms, (int64_t)SB_LISTENING_SUGGEST_POSTS_MAX + 1);
     if (result != SB_OK) goto done;
     while ((result = store_step(st)) == STORE_ROW) {
         if (post_count == SB_LISTENING_SUGGEST_POSTS_MAX) {
@@ -480,11 +561,13 @@ int listening_suggestions(listening *l, int64_t from_ms, int64_t to_ms, size_t m
         if (post_count == post_cap) {
             size_t ncap = post_cap ? post_cap * 2 : 256;
             int64_t *grown = sb_realloc(post_ids, ncap * sizeof *grown);
-            if (!grown) {
+            if (grown) post_ids = grown;
+            post_lang *grown_langs = grown ? sb_realloc(langs, ncap * sizeof *grown_langs) : NULL;
+            if (!grown || !grown_langs) {
                 result = SB_ENOMEM;
                 break;
             }
-            post_ids = grown;
+            langs = grown_langs;
             post_cap = ncap;
         }
         const char *kind = store_col_text(st, 1), *topic = store_col_text(st, 2);
@@ -509,6 +592,8 @@ int listening_suggestions(listening *l, int64_t from_ms, int64_t to_ms, size_t m
             }
         }
         post_ids[post_count] = store_col_int64(st, 0);
+        snprintf(langs[post_count].code, sizeof langs[post_count].code, "%s",
+                 store_col_text(st, 4) ? store_col_text(st, 4) : "");
         result = text_bigrams(store_col_text(st, 3), (int32_t)post_count, group, &arena, &list, &list_count, &list_cap);
         post_count++;
         if (result != SB_OK) break;
@@ -540,7 +625,12 @@ int listening_suggestions(listening *l, int64_t from_ms, int64_t to_ms, size_t m
                 h++;
             }
             if (list[g].group >= 0 && posts >= min_count)
-                cands[cand_count++] = (candidate){g, h, list[g].group, posts, (double)posts * (idf + 1e-9)};
+                cands[cand_count++] = (candidate){g,
+                                                  h,
+                                                  list[g].group,
+                                                  posts,
+                                                  (double)posts * (idf + 1e-9),
+                                                  arena.data[list[g].phrase_off] == CONCEPT_MARK};
             g = h;
         }
         a = b;
@@ -549,8 +639,10 @@ int listening_suggestions(listening *l, int64_t from_ms, int64_t to_ms, size_t m
     qsort_r(cands, cand_count, sizeof *cands, candidate_compare, &ctx);
 
     assigned = sb_calloc(post_count ? post_count : 1, sizeof *assigned);
+    members = sb_calloc(post_count ? post_count : 1, sizeof *members);
     found = sb_malloc((cand_count ? cand_count : 1) * sizeof *found);
-    if (!assigned || !found) {
+    const char *example_langs[LISTENING_EXAMPLES_MAX];
+    if (!assigned || !members || !found) {
         result = SB_ENOMEM;
         goto done;
     }
@@ -565,15 +657,47 @@ int listening_suggestions(listening *l, int64_t from_ms, int64_t to_ms, size_t m
         snprintf(g->kind, sizeof g->kind, "%s", groups[cands[c].group].kind);
         snprintf(g->topic, sizeof g->topic, "%s", groups[cands[c].group].topic);
         size_t plen = list[cands[c].from].phrase_len;
-        if (plen >= sizeof g->phrase) plen = sizeof g->phrase - 1;
-        memcpy(g->phrase, arena.data + list[cands[c].from].phrase_off, plen);
-        g->phrase[plen] = '\0';
-        for (size_t k = cands[c].from; k < cands[c].to; k++) {
-            if (assigned[list[k].post]) continue;
-            assigned[list[k].post] = true;
-            g->count++;
-            if (g->example_count < LISTENING_EXAMPLES_MAX) g->examples[g->example_count++] = post_ids[list[k].post];
+        const char *phrase = arena.data + list[cands[c].from].phrase_off;
+        if (cands[c].concept) {
+            for (size_t k = 0; k < SB_ARRAY_LEN(concepts); k++)
+                if (strlen(concepts[k].key) == plen - 1 && memcmp(concepts[k].key, phrase + 1, plen - 1) == 0) {
+                    snprintf(g->concept, sizeof g->concept, "%s", concepts[k].key);
+                    snprintf(g->phrase, sizeof g->phrase, "%s", concepts[k].label);
+                }
+        } else {
+            if (plen >= sizeof g->phrase) plen = sizeof g->phrase - 1;
+            memcpy(g->phrase, phrase, plen);
+            g->phrase[plen] = '\0';
         }
+        for (int pass = 0; pass < 2; pass++) {
+            for (size_t k = cands[c].from; k < cands[c].to; k++) {
+                int32_t post = list[k].post;
+                if (pass == 0) {
+                    if (assigned[post]) continue;
+                    assigned[post] = true;
+                    members[post] = true;
+                    g->count++;
+                    bool known = false;
+                    for (size_t q = 0; q < g->lang_count; q++)
+                        if (strcmp(g->langs[q], langs[post].code) == 0) known = true;
+                    if (!known && g->lang_count < LISTENING_GROUP_LANGS_MAX)
+                        snprintf(g->langs[g->lang_count++], sizeof g->langs[0], "%s", langs[post].code);
+                    bool lang_shown = false;
+                    for (size_t q = 0; q < g->example_count; q++)
+                        if (strcmp(example_langs[q], langs[post].code) == 0) lang_shown = true;
+                    if (!lang_shown && g->example_count < LISTENING_EXAMPLES_MAX) {
+                        example_langs[g->example_count] = langs[post].code;
+                        g->examples[g->example_count++] = post_ids[post];
+                        members[post] = false;
+                    }
+                } else if (members[post] && g->example_count < LISTENING_EXAMPLES_MAX) {
+                    members[post] = false;
+                    g->examples[g->example_count++] = post_ids[post];
+                }
+            }
+        }
+        for (size_t k = cands[c].from; k < cands[c].to; k++)
+            members[list[k].post] = false;
     }
     qsort(found, found_count, sizeof *found, result_compare);
     size_t n = found_count < cap ? found_count : cap;
@@ -582,10 +706,12 @@ int listening_suggestions(listening *l, int64_t from_ms, int64_t to_ms, size_t m
 done:
     sb_buf_free(&arena);
     sb_free(post_ids);
+    sb_free(langs);
     sb_free(groups);
     sb_free(list);
     sb_free(cands);
     sb_free(assigned);
+    sb_free(members);
     sb_free(found);
     return result;
 }

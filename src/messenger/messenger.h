@@ -440,6 +440,14 @@ int messenger_channel_like(store *s, int64_t user_id, int64_t post_seq, int64_t 
  * answers the first comment). */
 int messenger_channel_comment(store *s, int64_t user_id, int64_t post_seq, const char *text, const char *client_id,
                               int64_t now_ms, messenger_message *out, messenger_events *events) SB_MUST_CHECK;
+/* Reply under a comment of the bank's channel (staff answering it from the
+ * listening console): a COMMENT message whose reply_to_seq is the comment,
+ * counted among the comment's post's comments (two events).  chat_id must be
+ * the channel and user_id a member (staff subscribe first).  No comment hook.
+ * SB_ENOTFOUND (not the channel, no such comment), SB_EPERM (not a member),
+ * text errors as messenger_channel_comment. */
+int messenger_channel_comment_reply(store *s, int64_t user_id, int64_t chat_id, int64_t comment_seq, const char *text,
+                                    int64_t now_ms, messenger_message *out, messenger_events *events) SB_MUST_CHECK;
 /* Share a post into a chat the user is a member of: a SHARE message there
  * (payload {"chat_id":C,"seq":S}) and the post's share_count rises (two
  * events: the share in the target chat, the counts in the channel). */

@@ -178,18 +178,28 @@ int messenger_channel_like(store *s, int64_t user_id, int64_t post_seq, int64_t 
     return messenger__finish(s, result, events);
 }
 
-int messenger_channel_comment(store *s, int64_t user_id, int64_t post_seq, const char *text, const char *client_id,
-                              int64_t now_ms, messenger_message *out, messenger_events *events) {
-    messenger_events_clear(events);
+/* A COMMENT message by user_id replying to reply_to_seq (a post, or a comment
+ * for the bank's answer), its text checked and copied into *m (the caller
+ * clears it).  Text errors as messenger_text_check, SB_ENOMEM. */
+static int comment_message(int64_t user_id, int64_t reply_to_seq, const char *text, int64_t now_ms,
+                           messenger_message *m) {
     if (!text) return SB_EINVAL;
     size_t len = strnlen(text, SB_MESSENGER_TEXT_BYTES_MAX + 1);
     int result = messenger_text_check(text, len);
     if (result != SB_OK) return result;
+    *m = (messenger_message){
+        .sender_id = user_id, .kind = MESSENGER_MSG_COMMENT, .reply_to_seq = reply_to_seq, .created_at_ms = now_ms};
+    return (m->text = sb_strndup(text, len)) ? SB_OK : SB_ENOMEM;
+}
+
+int messenger_channel_comment(store *s, int64_t user_id, int64_t post_seq, const char *text, const char *client_id,
+                              int64_t now_ms, messenger_message *out, messenger_events *events) {
+    messenger_events_clear(events);
     if (client_id && messenger_client_id_check(client_id) != SB_OK) return SB_EINVAL;
-    messenger_message m = {
-        .sender_id = user_id, .kind = MESSENGER_MSG_COMMENT, .reply_to_seq = post_seq, .created_at_ms = now_ms};
+    messenger_message m;
+    int result = comment_message(user_id, post_seq, text, now_ms, &m);
+    if (result != SB_OK) return result;
     if (client_id) memcpy(m.client_id, client_id, strlen(client_id) + 1);
-    if (!(m.text = sb_strndup(text, len))) return SB_ENOMEM;
     result = store_begin(s);
     if (result != SB_OK) {
         messenger_message_clear(&m);
@@ -217,6 +227,43 @@ int messenger_channel_comment(store *s, int64_t user_id, int64_t post_seq, const
     if (result == SB_OK && !duplicate) result = post_count_bump(s, &post, 1, user_id, events);
     messenger_message_clear(&post);
     result = messenger__finish(s, result, events);
+    if (result == SB_OK && out)
+        *out = m;
+    else
+        messenger_message_clear(&m);
+    return result;
+}
+
+int messenger_channel_comment_reply(store *s, int64_t user_id, int64_t chat_id, int64_t comment_seq, const char *text,
+                                    int64_t now_ms, messenger_message *out, messenger_events *events) {
+    messenger_events_clear(events);
+    messenger_message m;
+    int result = comment_message(user_id, comment_seq, text, now_ms, &m);
+    if (result != SB_OK) return result;
+    result = store_begin(s);
+    if (result != SB_OK) {
+        messenger_message_clear(&m);
+        return result;
+    }
+    messenger_message comment = {0}, post = {0};
+    int64_t channel_id = 0;
+    result = store_query_int64(s, &channel_id, "SELECT id FROM msg_chats WHERE kind = 'channel'", NULL);
+    if (result == SB_OK && channel_id != chat_id) result = SB_ENOTFOUND;
+    int kind, role;
+    if (result == SB_OK) result = messenger__access(s, chat_id, user_id, &kind, &role);
+    if (result == SB_OK) result = messenger__message_load(s, chat_id, comment_seq, &comment);
+    if (result == SB_OK && (comment.kind != MESSENGER_MSG_COMMENT || comment.deleted_at_ms)) result = SB_ENOTFOUND;
+    /* The comment's post: the reply counts among its comments. */
+    if (result == SB_OK) result = messenger__message_load(s, chat_id, comment.reply_to_seq, &post);
+    if (result == SB_OK && post.kind != MESSENGER_MSG_POST) result = SB_ENOTFOUND;
+    m.chat_id = chat_id;
+    if (result == SB_OK) result = messenger__message_insert(s, &m);
+    if (result == SB_OK) result = messenger__message_event(s, events, MESSENGER_EVENT_MESSAGE_NEW, &m, user_id);
+    if (result == SB_OK) result = post_count_bump(s, &post, 1, user_id, events);
+    messenger_message_clear(&comment);
+    messenger_message_clear(&post);
+    result = messenger__finish(s, result, events);
+    /* No comment hook: the bank's own answer is not a post about the bank. */
     if (result == SB_OK && out)
         *out = m;
     else

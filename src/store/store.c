@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store_int.h"
 
@@ -29,7 +30,8 @@ struct store {
 
 static uint64_t sql_hash(const char *s) {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
 }
 
@@ -54,6 +56,18 @@ int store_open(const char *location, const store_options *opts, store **out) {
     }
     *out = s;
     return SB_OK;
+}
+
+int store_lock_exclusive(const char *location, int *fd_out, char *err, size_t err_size) {
+    *fd_out = -1;
+    if (!location || !*location || strlen(location) >= SB_PATH_BYTES_MAX) return SB_EINVAL;
+    /* PostgreSQL (when built) is shared by several nodes: no lock there */
+    if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0) return SB_OK;
+    return store_sqlite_ops.lock_exclusive(location, fd_out, err, err_size);
+}
+
+void store_unlock(int fd) {
+    if (fd >= 0) close(fd);
 }
 
 void store_close(store *s) {
@@ -160,7 +174,9 @@ int store_prepare(store *s, const char *sql, store_stmt **out) {
     return SB_OK;
 }
 
-int store_bind_int64(store_stmt *st, int index, int64_t value) { return st->owner->ops->bind_int64(st->impl, index, value); }
+int store_bind_int64(store_stmt *st, int index, int64_t value) {
+    return st->owner->ops->bind_int64(st->impl, index, value);
+}
 
 int store_bind_text(store_stmt *st, int index, const char *text, int len) {
     if (!text) return st->owner->ops->bind_null(st->impl, index);
@@ -309,9 +325,11 @@ int store_migrate(store *s, int *applied_out) {
     if (result != SB_OK) return result;
     const store_migration *list = s->ops->migrations;
     size_t count = 0;
-    while (list[count].sql) count++;
+    while (list[count].sql)
+        count++;
     /* The generated list is sorted; check rather than trust. */
-    for (size_t i = 1; i < count; i++) SB_ASSERT(list[i - 1].version < list[i].version);
+    for (size_t i = 1; i < count; i++)
+        SB_ASSERT(list[i - 1].version < list[i].version);
     int applied = 0;
     for (size_t i = 0; i < count; i++) {
         if (list[i].version <= current) continue;

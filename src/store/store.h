@@ -81,7 +81,8 @@ void store_rollback(store *s);
 int store_prepare(store *s, const char *sql, store_stmt **out) SB_MUST_CHECK;
 /* Bind by 1-based position.  Text and blobs are copied. */
 int store_bind_int64(store_stmt *st, int index, int64_t value) SB_MUST_CHECK;
-int store_bind_text(store_stmt *st, int index, const char *text, int len) SB_MUST_CHECK; /* len<0: strlen; NULL: SQL NULL */
+int store_bind_text(store_stmt *st, int index, const char *text,
+                    int len) SB_MUST_CHECK; /* len<0: strlen; NULL: SQL NULL */
 int store_bind_blob(store_stmt *st, int index, const void *data, int len) SB_MUST_CHECK;
 int store_bind_null(store_stmt *st, int index) SB_MUST_CHECK;
 /* STORE_ROW, STORE_DONE, or an error: SB_EEXISTS for a unique or primary
@@ -119,5 +120,18 @@ int64_t store_last_insert_id(store *s);
 int store_backup(store *s, const char *dest_path) SB_MUST_CHECK;
 /* Run the backend's own integrity check. */
 int store_check_integrity(store *s) SB_MUST_CHECK;
+
+/* ---- one server per database ---- */
+/* Take the exclusive lock that makes a server the only one on `location`
+ * (an embedded SQLite database cannot be shared by two servers: pushes and
+ * in-memory state would split).  For SQLite it is an flock(2) on the file
+ * "serve.lock" in the data directory (PATH.lock for "sqlite:PATH"), held
+ * until store_unlock or the process ends (so a crash never leaves it stuck).
+ * *fd_out gets the lock's descriptor, owned by the caller.  SB_EBUSY when
+ * another process holds it, SB_EIO when the lock file cannot be opened
+ * (the message in err, err_size bytes). */
+int store_lock_exclusive(const char *location, int *fd_out, char *err, size_t err_size) SB_MUST_CHECK;
+/* Release a lock from store_lock_exclusive (fd < 0 is fine). */
+void store_unlock(int fd);
 
 #endif /* SB_STORE_H */

@@ -41,6 +41,8 @@ typedef struct store_backend_ops {
     int64_t (*last_insert_id)(void *impl);
     int (*backup)(void *impl, const char *dest_path);
     int (*check_integrity)(void *impl);
+    /* The one-server lock of location (store_lock_exclusive). */
+    int (*lock_exclusive)(const char *location, int *fd_out, char *err, size_t err_len);
     const char *sql_begin;      /* e.g. "BEGIN IMMEDIATE" */
     const char *sql_begin_read; /* e.g. "BEGIN" */
     const store_migration *migrations; /* sorted, ends with {0, NULL, NULL} */

@@ -3,13 +3,15 @@
  *
  * WAL journal so readers never block the writer, foreign keys on, a busy
  * timeout, synchronous=FULL for durable stores (money) and NORMAL otherwise.
- * Backups use SQLite's online backup API into a temporary file that is
- * renamed into place only when complete.
+ * Backups use SQLite's online backup API into a temporary file (mode 0600)
+ * that is renamed into place only when complete.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,7 +135,9 @@ static int sqlite_prepare(void *p, const char *sql, void **stmt_out) {
 }
 
 static void sqlite_finalize(void *stmt) { sqlite3_finalize(stmt); }
-static int sqlite_bind_int64(void *stmt, int index, int64_t value) { return map_rc(sqlite3_bind_int64(stmt, index, value)); }
+static int sqlite_bind_int64(void *stmt, int index, int64_t value) {
+    return map_rc(sqlite3_bind_int64(stmt, index, value));
+}
 static int sqlite_bind_text(void *stmt, int index, const char *text, int len) {
     return map_rc(sqlite3_bind_text(stmt, index, text, len, SQLITE_TRANSIENT));
 }
@@ -159,8 +163,17 @@ static int sqlite_backup(void *p, const char *dest_path) {
     char tmp[SB_PATH_BYTES_MAX + 32];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.partial-%ld", dest_path, (long)getpid()) >= sizeof tmp) return SB_EINVAL;
     unlink(tmp);
+    /* A backup holds everything the data directory (0700) guards: create it
+     * 0600 ourselves, since SQLite would create it 0644 (less the umask);
+     * its journal takes the same mode. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        sb_log(SB_LOG_ERROR, "store.backup", "cannot create %s: %s", tmp, strerror(errno));
+        return SB_EIO;
+    }
+    close(fd);
     sqlite3 *dest = NULL;
-    int rc = sqlite3_open_v2(tmp, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    int rc = sqlite3_open_v2(tmp, &dest, SQLITE_OPEN_READWRITE, NULL);
     if (rc != SQLITE_OK) {
         sb_log(SB_LOG_ERROR, "store.backup", "cannot create %s: %s", tmp, dest ? sqlite3_errmsg(dest) : "?");
         sqlite3_close(dest);
@@ -203,6 +216,35 @@ static int sqlite_check_integrity(void *p) {
     return result;
 }
 
+/* flock on DIR/serve.lock (or PATH.lock): released by the kernel when the
+ * process ends, however it ends. */
+static int sqlite_lock_exclusive(const char *location, int *fd_out, char *err, size_t err_len) {
+    char db_path[SB_PATH_BYTES_MAX + 32], path[SB_PATH_BYTES_MAX + 64];
+    int result = resolve_path(location, db_path, sizeof db_path, err, err_len);
+    if (result != SB_OK) return result;
+    int n = strncmp(location, "sqlite:", 7) == 0 ? snprintf(path, sizeof path, "%s.lock", db_path)
+                                                 : snprintf(path, sizeof path, "%s/serve.lock", location);
+    if (n < 0 || (size_t)n >= sizeof path) return SB_EINVAL;
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, err_len, "cannot open the lock file %s: %s", path, strerror(errno));
+        return SB_EIO;
+    }
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EINTR) continue;
+        int saved = errno;
+        close(fd);
+        if (saved == EWOULDBLOCK) {
+            snprintf(err, err_len, "another server is running on %s (it holds %s)", location, path);
+            return SB_EBUSY;
+        }
+        snprintf(err, err_len, "cannot lock %s: %s", path, strerror(saved));
+        return SB_EIO;
+    }
+    *fd_out = fd;
+    return SB_OK;
+}
+
 const store_backend_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -226,6 +268,7 @@ const store_backend_ops store_sqlite_ops = {
     .last_insert_id = sqlite_last_insert_id,
     .backup = sqlite_backup,
     .check_integrity = sqlite_check_integrity,
+    .lock_exclusive = sqlite_lock_exclusive,
     .sql_begin = "BEGIN IMMEDIATE",
     .sql_begin_read = "BEGIN",
     .migrations = store_migrations_sqlite,

@@ -17,8 +17,9 @@ before(async () => {
   server = await startServer();
   browser = await launch(pw);
   // Two browser contexts: two people, no shared storage.
-  ali = await newPerson(browser, errors, "ali");
-  sara = await newPerson(browser, errors, "sara");
+  // English pages (the Persian and Ukrainian journeys are customer.test.mjs).
+  ali = await newPerson(browser, errors, "ali", { locale: "en-GB" });
+  sara = await newPerson(browser, errors, "sara", { locale: "en-GB" });
 });
 
 after(async () => {
@@ -46,8 +47,8 @@ test("two customers sign in with one-time codes from the log", async () => {
   assert.match(await ali.textContent("#whoami"), /@ali/);
   assert.match(await sara.textContent("#whoami"), /@sara/);
   // The live socket says hello.
-  await ali.waitForFunction(() => document.getElementById("status").textContent === "live");
-  await sara.waitForFunction(() => document.getElementById("status").textContent === "live");
+  await ali.waitForFunction(() => document.getElementById("status").dataset.state === "live");
+  await sara.waitForFunction(() => document.getElementById("status").dataset.state === "live");
 });
 
 test("a message sent by one arrives live in the other's open chat, with receipts back", async () => {
@@ -81,7 +82,7 @@ test("typing shows in the other's chat", async () => {
 
 test("a socket that was down catches up through /changes, in order, exactly once", async () => {
   await sara.evaluate(() => window.socialbankChat.live.stop());
-  await sara.waitForFunction(() => document.getElementById("status").textContent !== "live");
+  await sara.waitForFunction(() => document.getElementById("status").dataset.state !== "live");
   const texts = [`missed one ${Date.now()}`, `missed two ${Date.now()}`];
   for (const t of texts) {
     await send(ali, t);
@@ -152,7 +153,7 @@ test("a money request in the group: the card shows live, the payer pays, both se
   // Sara's page gets it over the WebSocket, amount formatted from integer rials.
   const saraCard = sara.locator("#message-list .payment", { hasText: "lunch <i>on Friday</i>" }).last();
   await saraCard.waitFor();
-  assert.equal(await saraCard.locator(".payment-amount").textContent(), "1,234,567 IRR");
+  assert.equal(await saraCard.locator(".payment-amount").textContent(), "1,234,567 rials");
   assert.equal(await sara.locator("#message-list i").count(), 0);
   await saraCard.locator('button[data-action="pay"]').click();
   // The status moves to paid on both pages without a reload.

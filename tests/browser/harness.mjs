@@ -113,6 +113,10 @@ export async function newPerson(browser, errors, name, options = {}) {
   context.setDefaultTimeout(ACTION_TIMEOUT_MS);
   const page = await context.newPage();
   page.on("pageerror", (e) => errors.push(`${name}: ${e.message}`));
+  // the pages' Content-Security-Policy must never block anything they do
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) errors.push(`${name}: ${m.text()}`);
+  });
   return page;
 }
 

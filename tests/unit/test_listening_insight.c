@@ -147,7 +147,12 @@ static void test_suggestions_group_by_topic_and_phrase(void **state) {
         {"اثر انگشت برای ورود لازم است", "suggestion", "app_online", "fa"},
         {"ورود با اثر انگشت", "suggestion", "app_online", "fa"},
         {"Додайте темну тему в застосунок", "suggestion", "app_online", "uk"},
+        {"Добавьте тёмную тему, вечером глаза устают", "suggestion", "app_online", "ru"},
+        {"Please add a dark mode", "suggestion", "app_online", "en"},
+        {"لطفا تم تیره به برنامه اضافه کنید", "suggestion", "app_online", "fa"},
         {"waited forty minutes on hold", "complaint", "call_center", "en"},
+        {"The statements page is slow to load", "complaint", "app_online", "en"},
+        {"statements page slow again", "complaint", "app_online", "en"},
         {"great phone menu, quick answers", "praise", "call_center", "en"},
         {"great service at the branch", "praise", "branch", "en"},
     };
@@ -176,21 +181,36 @@ static void test_suggestions_group_by_topic_and_phrase(void **state) {
     assert_int_equal(listening_suggestions(f->l, T0_MS, T0_MS + DAY_MS_T, 2, g, 8, &count), SB_OK);
     for (size_t k = 0; k < count; k++)
         print_message("group %zu: %s/%s '%s' %zu\n", k, g[k].kind, g[k].topic, g[k].phrase, g[k].count);
-    assert_int_equal(count, 3);
+    /* One group per idea whatever the language: the phone menu in en and
+     * ru (8), the dark theme in uk, ru, en and fa (4), fingerprint login (3). */
+    assert_int_equal(count, 4);
     assert_string_equal(g[0].phrase, "phone menu");
+    assert_string_equal(g[0].concept, "phone_menu");
     assert_string_equal(g[0].kind, "complaint");
     assert_string_equal(g[0].topic, "call_center");
-    assert_int_equal(g[0].count, 5);
+    assert_int_equal(g[0].count, 8);
+    assert_int_equal(g[0].lang_count, 2);
     assert_int_equal(g[0].example_count, 3);
-    int64_t first;
+    /* examples: the first post of each language, then in order */
+    int64_t first, russian, second;
     assert_int_equal(listening_post_find(f->l, "app_store", "g0", &first), SB_OK);
+    assert_int_equal(listening_post_find(f->l, "app_store", "g5", &russian), SB_OK);
+    assert_int_equal(listening_post_find(f->l, "app_store", "g1", &second), SB_OK);
     assert_int_equal(g[0].examples[0], first);
-    assert_string_equal(g[1].phrase, "голосовое меню");
-    assert_int_equal(g[1].count, 3);
-    assert_string_equal(g[2].phrase, "اثر انگشت");
+    assert_int_equal(g[0].examples[1], russian);
+    assert_int_equal(g[0].examples[2], second);
+    assert_string_equal(g[1].concept, "dark_theme");
+    assert_string_equal(g[1].phrase, "dark theme");
+    assert_int_equal(g[1].count, 4);
+    assert_int_equal(g[1].lang_count, 4);
+    assert_string_equal(g[2].concept, "fingerprint_login");
     assert_string_equal(g[2].kind, "suggestion");
     assert_string_equal(g[2].topic, "app_online");
     assert_int_equal(g[2].count, 3);
+    /* A pair of words outside the lexicon still groups by phrase. */
+    assert_string_equal(g[3].phrase, "page slow");
+    assert_string_equal(g[3].concept, "");
+    assert_int_equal(g[3].count, 2);
     /* A period without posts, and the cap. */
     assert_int_equal(listening_suggestions(f->l, T0_MS + 2 * DAY_MS_T, T0_MS + 3 * DAY_MS_T, 2, g, 8, &count), SB_OK);
     assert_int_equal(count, 0);

@@ -1,33 +1,31 @@
 // pages/alerts.js - analysts: alerts on negative volume and risks (such as an
 // insolvency rumour) far above their recent baseline, with the test's
-// figures: observed count, baseline per hour, p-value and threshold.  New
-// alerts arrive live over the WebSocket and go on top.
+// figures: the last hour's count, the baseline per hour, the p-value and the
+// count that would alert.  New alerts arrive live over the WebSocket.
 
 import { fill, h, put } from "../lib.js";
-import { chip, heading, table, unavailable, when } from "../ui.js";
+import { fmtNumber, locale, t } from "../i18n/i18n.js";
+import { heading, table, unavailable, when, word } from "./cui.js";
 
-function fixed(x, digits) {
-  return Number.isFinite(x) ? x.toFixed(digits) : "—";
-}
-function pValue(p) {
-  return Number.isFinite(p) ? (p < 0.001 ? p.toExponential(1) : p.toFixed(3)) : "—";
-}
+const decimal = (x, digits) => (Number.isFinite(x) ? new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(x) : t("common.none"));
+const pValue = (p) => (Number.isFinite(p) ? new Intl.NumberFormat(locale(), { notation: p < 0.001 ? "scientific" : "standard", maximumSignificantDigits: 2 }).format(p) : t("common.none"));
+const metric = (m) => (m === "negative" ? t("alerts.metric.negative") : m && m.startsWith("risk:") ? word(m.slice(5)) : String(m ?? ""));
 
 export async function render(ctx, root) {
   let alerts = [];
   const box = h("div");
   const draw = () => fill(box, table([
-    { title: "Raised", cell: (a) => when(a.raised_at_ms) },
-    { title: "Metric", cell: (a) => chip(a.metric) },
-    { title: "Observed (last hour)", cell: (a) => a.observed, class: "num" },
-    { title: "Baseline / hour", cell: (a) => `${fixed(a.baseline_per_hour, 2)} over ${a.baseline_hours ?? "?"} h`, class: "num" },
-    { title: "p-value", cell: (a) => `${pValue(a.p_value)} < ${a.p_threshold ?? "?"}`, class: "num" },
-    { title: "Would alert from", cell: (a) => a.threshold_count ?? "—", class: "num" },
-  ], alerts, { empty: "No alerts.", rowAttrs: (a) => ({ dataset: { alertId: a.id } }) }));
+    { title: t("alerts.col.raised"), cell: (a) => when(a.raised_at_ms) },
+    { title: t("alerts.col.metric"), cell: (a) => h("span", { class: "chip" }, metric(a.metric)) },
+    { title: t("alerts.col.observed"), cell: (a) => fmtNumber(a.observed), class: "num" },
+    { title: t("alerts.col.baseline"), cell: (a) => decimal(a.baseline_per_hour, 2), class: "num" },
+    { title: t("alerts.col.p"), cell: (a) => pValue(a.p_value), class: "num" },
+    { title: t("alerts.col.threshold"), cell: (a) => fmtNumber(a.threshold_count ?? 0), class: "num" },
+  ], alerts, { empty: t("alerts.empty"), rowAttrs: (a) => ({ dataset: { alertId: a.id, metric: a.metric } }) }));
 
   async function load() {
     const r = await ctx.api.get("/api/listening/alerts?limit=100");
-    if (r.status !== 200) return fill(box, unavailable(r, "Alerts"));
+    if (r.status !== 200) return fill(box, unavailable(r));
     alerts = r.data.alerts || [];
     draw();
   }
@@ -39,7 +37,6 @@ export async function render(ctx, root) {
       draw();
     }
   });
-  put(root, heading("Alerts"), h("p", { class: "small muted" },
-    "An alert is raised when the last hour's count is improbable under a Poisson model of the recent baseline (p below the threshold) and at least the minimum count."), box);
+  put(root, heading(t("page.alerts")), h("p", { class: "small muted" }, t("alerts.help")), box);
   await load();
 }

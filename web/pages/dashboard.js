@@ -1,15 +1,18 @@
-// pages/dashboard.js - analysts: reputation over time.  Two uPlot charts from
-// the listening statistics: post counts and net sentiment ((positive -
-// negative) / posts, in percent) per hour or per day, one line per value of
-// the chosen dimension (source, topic, language, competitor), over the chosen
-// range.  Live post events only mark the charts stale; "Refresh" reloads.
+// pages/dashboard.js - analysts and marketers: reputation at a glance.
+// Headline figures first (GET /api/listening/dashboard: volume, share
+// negative, net sentiment, share of voice against competitors), then the
+// response figures per department (mean first response, SLA attainment) and
+// open cases by age, then two uPlot charts from the statistics (posts per
+// day by source, net sentiment per day).  Numbers in the reader's digits.
 
 import { fill, h, put } from "../lib.js";
-import { heading, select, unavailable } from "../ui.js";
+import { fmtNumber, locale, t, tn } from "../i18n/i18n.js";
+import { heading, table, unavailable, word } from "./cui.js";
 import { statsPath, toSeries } from "./stats.js";
 
 const PALETTE = ["#0b6e4f", "#b3261e", "#1a73e8", "#b26a00", "#7b1fa2", "#00838f", "#5d4037", "#c2185b", "#455a64", "#689f38"];
-const RANGES = { hour: [["48", "last 48 hours"], ["168", "last 7 days"]], day: [["30", "last 30 days"], ["90", "last 90 days"]] };
+const DAY = 86400000;
+const AGES = ["under_1h", "1h_4h", "4h_24h", "1d_3d", "over_3d"];
 
 let uPlotModule = null;
 async function uPlotClass() {
@@ -17,66 +20,67 @@ async function uPlotClass() {
   return uPlotModule.default;
 }
 
-export async function render(ctx, root) {
-  const params = new URLSearchParams(location.hash.split("?")[1] || "");
-  const view = {
-    granularity: params.get("granularity") || "hour",
-    dimension: params.get("dimension") || "source",
-    span: params.get("span") || "48",
-  };
-  const charts = [];
-  const filters = h("form", { class: "filters", onchange: (e) => {
-      const f = e.currentTarget;
-      if (e.target.name === "granularity") f.elements.span.value = RANGES[f.elements.granularity.value][0][0];
-      view.granularity = f.elements.granularity.value;
-      view.dimension = f.elements.dimension.value;
-      view.span = f.elements.span.value;
-      load();
-    }, onsubmit: (e) => { e.preventDefault(); load(); } });
-  const drawFilters = () => fill(filters, 
-    h("label", null, "By", select("granularity", [["hour", "hour"], ["day", "day"]], view.granularity)),
-    h("label", null, "Per", select("dimension", [["all", "all posts"], ["source", "source"], ["topic", "topic"], ["lang", "language"], ["competitor", "competitor"]], view.dimension)),
-    h("label", null, "Range", select("span", RANGES[view.granularity], view.span)),
-    h("button", { type: "submit", class: "secondary" }, "Refresh"));
-  drawFilters();
-  const body = h("div", { class: "charts", id: "charts" });
-  const stale = h("span", { class: "small muted" });
-  put(root, heading("Reputation", stale), filters, body);
+const percent = (x) => new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 0 }).format(x);
+const signedPercent = (x) => new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 0, signDisplay: "exceptZero" }).format(x);
 
-  function destroyCharts() {
-    for (const c of charts.splice(0)) c.destroy();
+export async function render(ctx, root) {
+  const charts = [];
+  const figures = h("div", { class: "figures", id: "figures" });
+  const response = h("div", { class: "response" });
+  const body = h("div", { class: "charts", id: "charts" });
+  put(root, heading(t("page.dashboard"), h("span", { class: "small muted" }, t("dash.range_30"))), figures, response, body);
+
+  const figure = (label, value, detail) => h("div", { class: "figure" },
+    h("div", { class: "label" }, label), h("div", { class: "value" }, value), detail ? h("div", { class: "small muted" }, detail) : null);
+
+  async function loadFigures() {
+    const r = await ctx.api.get("/api/listening/dashboard");
+    if (r.status !== 200) return fill(figures, unavailable(r));
+    const d = r.data;
+    const others = Object.values(d.share_of_voice.competitors || {}).reduce((a, b) => a + b, 0);
+    fill(figures,
+      figure(t("dash.volume"), fmtNumber(d.volume)),
+      figure(t("dash.share_negative"), percent(d.share_negative)),
+      figure(t("dash.net"), signedPercent(d.net_sentiment)),
+      figure(t("dash.sov"), percent(d.share_of_voice.bank_share),
+        t("dash.sov_detail", { bank: d.share_of_voice.bank, others })));
+    const minutes = (ms) => (ms === null || ms === undefined ? t("common.none") : tn("dash.minutes", Math.round(ms / 60000)));
+    fill(response,
+      h("h3", null, t("dash.departments")),
+      table([
+        { title: t("inbox.col.department"), cell: (x) => h("span", { dir: "ltr" }, x.department) },
+        { title: t("dash.col.cases"), cell: (x) => fmtNumber(x.cases), class: "num" },
+        { title: t("dash.col.replied"), cell: (x) => fmtNumber(x.replied), class: "num" },
+        { title: t("dash.col.first_response"), cell: (x) => minutes(x.first_response_ms_mean), class: "num" },
+        { title: t("dash.col.sla"), cell: (x) => (x.sla_attainment === null ? t("common.none") : percent(x.sla_attainment)), class: "num" },
+      ], d.departments || []),
+      h("h3", null, t("dash.open_by_age")),
+      h("div", { class: "figures" }, AGES.map((k) => figure(t(`dash.age.${k}`), fmtNumber((d.open_cases_by_age || {})[k] || 0)))));
   }
 
-  async function load() {
-    drawFilters();
-    stale.textContent = "";
-    const stepMs = view.granularity === "day" ? 86400000 : 3600000;
-    const to = Math.ceil(Date.now() / stepMs) * stepMs;
-    const from = to - Number(view.span) * stepMs;
-    const r = await ctx.api.get(statsPath(view.granularity, view.dimension, from, to));
-    destroyCharts();
-    if (r.status !== 200) return fill(body, unavailable(r, "Statistics"));
-    const s = toSeries(r.data, { from, to, stepMs });
-    if (s.values.length === 0) return fill(body, h("p", { class: "muted empty" }, "No posts in this range."));
-    const totals = s.values.map((v, i) => [v, s.counts[i].reduce((a, b) => a + (b || 0), 0)]);
-    fill(body, 
-      h("div", { class: "chart", id: "chart-counts" }, h("h3", null, `Posts per ${view.granularity}`)),
-      h("div", { class: "chart", id: "chart-net" }, h("h3", null, `Net sentiment per ${view.granularity} (%)`)),
-      h("p", { class: "small muted" }, "Totals in range: ", totals.map(([v, n]) => `${v} ${n}`).join(" · ")));
+  async function loadCharts() {
+    const to = Math.ceil(Date.now() / DAY) * DAY;
+    const from = to - 30 * DAY;
+    const r = await ctx.api.get(statsPath("day", "source", from, to));
+    for (const c of charts.splice(0)) c.destroy();
+    if (r.status !== 200) return fill(body, unavailable(r));
+    const s = toSeries(r.data, { from, to, stepMs: DAY });
+    if (s.values.length === 0) return fill(body, h("p", { class: "muted empty" }, t("dash.no_posts")));
+    fill(body,
+      h("div", { class: "chart", id: "chart-counts" }, h("h3", null, t("dash.chart.counts"))),
+      h("div", { class: "chart", id: "chart-net" }, h("h3", null, t("dash.chart.net"))));
     const uPlot = await uPlotClass();
     const width = Math.max(320, body.clientWidth - 24);
-    const series = (label, i) => ({ label, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: false });
-    const axes = (unit) => [{}, { label: unit, size: 60 }];
-    charts.push(new uPlot({ width, height: 260, series: [{}, ...s.values.map(series)], axes: axes("posts"), scales: { x: { time: true } } },
-                          [s.x, ...s.counts], body.querySelector("#chart-counts")));
-    charts.push(new uPlot({ width, height: 260, series: [{}, ...s.values.map(series)], axes: axes("net %"),
-                            scales: { x: { time: true }, y: { range: [-100, 100] } } },
-                          [s.x, ...s.net], body.querySelector("#chart-net")));
+    const series = (name, i) => ({ label: word(name), stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: false });
+    const fmtDay = new Intl.DateTimeFormat(locale(), { day: "numeric", month: "short", timeZone: "UTC" });
+    const axes = (unit) => [{ values: (u, ticks) => ticks.map((x) => fmtDay.format(new Date(x * 1000))) },
+                            { label: unit, size: 60, values: (u, ticks) => ticks.map((v) => fmtNumber(v)) }];
+    const opts = (unit, extra = {}) => ({ width, height: 240, series: [{ label: t("stream.col.when"), value: (u, x) => (x ? fmtDay.format(new Date(x * 1000)) : "") }, ...s.values.map(series)],
+                                          axes: axes(unit), scales: { x: { time: true }, ...extra } });
+    charts.push(new uPlot(opts(t("dash.axis.posts")), [s.x, ...s.counts], body.querySelector("#chart-counts")));
+    charts.push(new uPlot(opts(t("dash.axis.net"), { y: { range: [-100, 100] } }), [s.x, ...s.net], body.querySelector("#chart-net")));
   }
 
-  ctx.onLive((ev) => {
-    if (ev.type === "listening.post" || ev.type === "post.ingested") stale.textContent = "new posts arrived — refresh";
-  });
-  await load();
-  return destroyCharts;
+  await Promise.all([loadFigures(), loadCharts()]);
+  return () => { for (const c of charts.splice(0)) c.destroy(); };
 }
