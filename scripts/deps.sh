@@ -12,6 +12,8 @@ DEBIAN_PACKAGES=(
   libh2o-evloop-dev libwslay-dev libssl-dev zlib1g-dev libjansson-dev libsqlite3-dev libsodium-dev libutf8proc-dev
   # ICU: its spoof checker's confusable skeletons (UTS #39) for names customers choose
   libicu-dev
+  # outbound HTTPS (core/http_client.c)
+  libcurl4-openssl-dev
   # tests and tools
   libcmocka-dev sqlite3 curl python3
   # the Bot API's integration test drives the server with a Telegram client nobody here wrote

@@ -18,6 +18,7 @@ static const command commands[] = {
     {"version", cli_version, "print the version"},
     {"migrate", cli_migrate, "create or upgrade the database schema"},
     {"backup", cli_backup, "copy the live database to a file"},
+    {"restore", cli_restore, "restore a backup into an empty data directory, checked"},
     {"ledger", cli_ledger, "verify the books, accounts and transfers"},
     {"bench", cli_bench, "run a built-in benchmark (bench ledger)"},
     {"user", cli_user, "add or list staff accounts"},
@@ -35,7 +36,8 @@ static const command commands[] = {
 
 static void usage(FILE *out) {
     fprintf(out, "usage: socialbank COMMAND [OPTIONS]\n\ncommands:\n");
-    for (size_t i = 0; i < SB_ARRAY_LEN(commands); i++) fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < SB_ARRAY_LEN(commands); i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'socialbank COMMAND --help' describes each command.\n");
 }
 

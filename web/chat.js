@@ -6,7 +6,11 @@
 // node (lib.js's h()), never as HTML.
 
 import { Api, Live, clientId, fill, h } from "./lib.js";
-import { bankCurrency, bdi, currentLang, digitsOnly, fmtClock, fmtDate, fmtMoney, fmtRelative, fmtToman, initI18n, localize, parseMoney, setLang, t, tError, tn, tNodes } from "./i18n/i18n.js";
+import { bankCurrency, bdi, bdiMoney, currentLang, digitsOnly, localDigits, fmtClock, fmtDate, fmtMoney, fmtRelative, fmtToman, initI18n, localize, parseMoney, setLang, t, tError, tn, tNodes } from "./i18n/i18n.js";
+import { readPhone } from "./phone.js";
+import { initProfile, showProfile } from "./profile.js";
+import { confirmStep, facts } from "./sheet.js";
+import { counterpartyName, drawHistory, initWallet, money, openReceipt, showWallet } from "./wallet.js";
 
 const api = new Api("socialbank.chat.token");
 const $ = (id) => document.getElementById(id);
@@ -71,6 +75,9 @@ function chatTitle(cs) {
 function showSignin() {
   $("signin").hidden = false;
   $("app").hidden = true;
+  $("tabs").hidden = true;
+  $("wallet-view").hidden = true;
+  $("profile-view").hidden = true;
   $("logout").hidden = true;
   $("whoami").hidden = true;
   setStatus("signed_out");
@@ -121,7 +128,7 @@ $("code-form").addEventListener("submit", async (event) => {
       form.reset();
       form.hidden = true;
       $("phone-form").hidden = false;
-      await start(r.data.user);
+      await start(r.data.user, { created: r.data.created === true });
     } else {
       signinError(tError(r));
     }
@@ -149,7 +156,7 @@ $("logout").addEventListener("click", async () => {
 
 /* ------------------------------------------------------------------ start */
 
-async function start(user) {
+async function start(user, { created = false } = {}) {
   state.me = user;
   if (user.role !== "customer") {
     api.token = null;
@@ -157,7 +164,9 @@ async function start(user) {
     return showSignin();
   }
   $("signin").hidden = true;
-  $("app").hidden = false;
+  $("tabs").hidden = false;
+  // A new customer is asked first how they want to be named and found.
+  showTab(created ? "profile" : "chats", { welcome: created });
   $("logout").hidden = false;
   $("whoami").hidden = false;
   drawWhoami();
@@ -174,6 +183,40 @@ async function start(user) {
   window.socialbankChat = { state, live: state.live }; // for tests and the curious
 }
 
+/* ------------------------------------------------------------------- tabs */
+
+const TABS = { chats: "app", wallet: "wallet-view", profile: "profile-view" };
+let currentTab = "chats";
+
+function showTab(name, { welcome = false } = {}) {
+  currentTab = name;
+  for (const [tab, view] of Object.entries(TABS)) $(view).hidden = tab !== name;
+  for (const b of $("tabs").querySelectorAll("button[data-tab]")) {
+    if (b.dataset.tab === name) b.setAttribute("aria-current", "page");
+    else b.removeAttribute("aria-current");
+  }
+  if (name === "wallet") showWallet();
+  if (name === "profile") showProfile({ welcome });
+}
+
+for (const b of $("tabs").querySelectorAll("button[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
+
+/** Open (or create) the 1:1 chat with a person and show it. */
+async function openDirect(userId, displayName) {
+  const r = await api.post("/api/chats/direct", { user_id: userId });
+  if (r.status !== 200 && r.status !== 201) return tError(r);
+  if (displayName) rememberName(userId, displayName);
+  const cs = chatState(r.data);
+  if (!cs.members.has(userId)) cs.members.set(userId, { delivered_seq: 0, read_seq: 0, display_name: displayName });
+  showTab("chats");
+  renderChatList();
+  openChat(r.data.id);
+  return null;
+}
+
+initWallet({ api, me: () => state.me });
+initProfile({ api, me: () => state.me, setMe: (u) => { state.me = u; drawWhoami(); }, openDirect });
+
 function setStatus(which) {
   const el = $("status");
   el.dataset.state = which;
@@ -188,7 +231,7 @@ function drawWhoami() {
 }
 
 function drawAmountLabel() {
-  $("amount-label").textContent = t("pay.amount", { unit: t(`currency.${bankCurrency()}`) });
+  for (const el of document.querySelectorAll(".amount-label")) el.textContent = t("pay.amount", { unit: t(`currency.${bankCurrency()}`) });
 }
 
 /** Redraw everything drawn from JS in the new language (static text is redone by localize()). */
@@ -201,7 +244,15 @@ function redraw() {
   renderChatList();
   const cs = state.chats.get(state.openId);
   if (cs) (cs.chat.kind === "channel" ? renderChannel : renderChat)(cs);
+  if (currentTab === "wallet") showWallet();
+  else drawHistory();
+  if (currentTab === "profile") showProfile({ welcome: !$("welcome").hidden });
 }
+
+window.addEventListener("sb-langchange", () => {
+  $("lang").value = currentLang();
+  if (state.me) redraw();
+});
 
 $("lang").addEventListener("change", async (e) => {
   const code = await setLang(e.target.value);
@@ -286,19 +337,13 @@ $("find-form").addEventListener("submit", async (event) => {
     err.hidden = false;
     return;
   }
-  rememberName(found.data.user_id, found.data.display_name);
-  const r = await api.post("/api/chats/direct", { user_id: found.data.user_id });
-  if (r.status !== 200 && r.status !== 201) {
-    err.textContent = tError(r);
+  const problem = await openDirect(found.data.user_id, found.data.display_name);
+  if (problem) {
+    err.textContent = problem;
     err.hidden = false;
     return;
   }
-  const cs = chatState(r.data);
-  cs.members.set(found.data.user_id, { delivered_seq: 0, read_seq: 0 });
-  if (found.data.username) cs.alias = `@${found.data.username}`;
   form.reset();
-  renderChatList();
-  openChat(r.data.id);
 });
 
 /* ------------------------------------------------------------ a chat open */
@@ -394,7 +439,7 @@ async function catchUp(cs) {
 /* --------------------------------------------------------------- render */
 
 function renderChat(cs, { keepScroll = false } = {}) {
-  $("chat-title").textContent = chatTitle(cs);
+  fill($("chat-title"), h("bdi", null, chatTitle(cs)));
   const box = $("messages");
   const fromBottom = box.scrollHeight - box.scrollTop;
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
@@ -432,7 +477,7 @@ function payloadOf(m) {
 function moneyNodes(amountMinor, currency) {
   if (!Number.isSafeInteger(amountMinor)) return "?";
   const toman = fmtToman(amountMinor, currency);
-  return [h("bdi", { class: "amount" }, fmtMoney(amountMinor, currency)), toman ? h("span", { class: "toman" }, ` (${toman})`) : null];
+  return [bdiMoney(fmtMoney(amountMinor, currency), { class: "amount" }), toman ? h("span", { class: "toman" }, " (", bdiMoney(toman), ")") : null];
 }
 
 function fmtCount(n) { return new Intl.NumberFormat(document.documentElement.lang).format(n); }
@@ -473,7 +518,7 @@ function paymentCard(cs, m) {
     p.kind === "send" && p.to_user_id ? h("div", { class: "payment-note" }, tNodes("payment.to", { name: bdi(p.to_name || memberName(cs, p.to_user_id)) })) : null,
     p.kind === "request" && p.from_user_id ? h("div", { class: "payment-note" }, tNodes("payment.request_from", {
       requester: bdi(p.requester_name || senderName(cs, m)), payer: bdi(p.from_name || memberName(cs, p.from_user_id)) })) : null,
-    p.counterparty ? h("div", { class: "payment-note" }, h("bdi", null, p.counterparty)) : null,
+    p.counterparty ? h("div", { class: "payment-note" }, h("bdi", null, counterpartyName({ kind: p.kind, counterparty: p.counterparty }))) : null,
     p.note ? h("div", { class: "payment-note", dir: "auto" }, p.note) : null,
     m.text ? h("div", { class: "payment-note", dir: "auto" }, m.text) : null,
     p.kind === "split" && shares.length ? h("div", { class: "payment-note small" }, t("payment.paid_count", { paid, total: shares.length })) : null,
@@ -481,7 +526,7 @@ function paymentCard(cs, m) {
       h("li", { class: `share status-${sh.status}` }, tNodes("payment.share", {
         name: bdi(sh.display_name || memberName(cs, sh.user_id)), amount: bdi(fmtMoney(sh.amount_minor, currency)), status: t(`payment.status.${sh.status}`) })))) : null,
     Number.isSafeInteger(p.fee_minor) && p.fee_minor > 0 ? h("div", { class: "payment-note small" }, t("payment.fee", { amount: fmtMoney(p.fee_minor, currency) })) : null,
-    p.reference ? h("div", { class: "payment-note small" }, tNodes("payment.reference", { reference: bdi(p.reference, { dir: "ltr" }) })) : null,
+    p.reference ? h("div", { class: "payment-note small" }, tNodes("payment.reference", { reference: bdi(localDigits(p.reference), { dir: "ltr" }) })) : null,
     h("div", { class: "payment-status" }, t(`payment.status.${status}`)),
     actions.length ? h("div", { class: "payment-actions" }, actions.map(([action, label]) =>
       h("button", { type: "button", class: action === "pay" ? "" : "secondary", dataset: { action },
@@ -505,7 +550,7 @@ function messageItem(cs, m) {
   if (quote && typeof quote.text === "string") {
     // A customer's words inside a bank notice: shown as their quotation, never as the bank's.
     body.push(h("blockquote", { class: "customer-quote" },
-      h("div", { class: "quote-by small" }, t("chat.quote_by"), " ", h("bdi", {}, nameOf(quote.author_id)), ":"),
+      h("div", { class: "quote-by small" }, tNodes("msg.quote_by", { name: bdi(nameOf(quote.author_id)) })),
       h("div", { class: "quote-text", dir: "auto" }, quote.text)));
   }
   const meta = [fmtClock(m.created_at_ms)];
@@ -555,7 +600,18 @@ function keyboard(cs, m) {
   if (!p || !Array.isArray(p.buttons)) return null;
   return h("div", { class: "keyboard" }, p.buttons.map((row) =>
     h("div", { class: "kb-row" }, (Array.isArray(row) ? row : []).map((b) =>
-      h("button", { type: "button", class: "kb", onclick: () => sendText(cs, String(b.text)) }, String(b.text))))));
+      h("button", { type: "button", class: "kb", dataset: { data: b.data ?? "" }, onclick: (e) => press(cs, m, b, e.currentTarget) }, String(b.text))))));
+}
+
+/** A keyboard button is a press (its data to the bot), never a text message. */
+async function press(cs, m, button, el) {
+  el.disabled = true;
+  const r = await api.post(`/api/chats/${cs.chat.id}/messages/${m.seq}/press`, { data: String(button.data ?? "") }).catch(() => null);
+  el.disabled = false;
+  if (r && r.ok) {
+    el.classList.add("pressed");
+    el.title = t("kb.pressed");
+  } else sendError(tError(r));
 }
 
 /* ----------------------------------------------------------- the channel */
@@ -675,9 +731,9 @@ payForm.addEventListener("submit", async (event) => {
   if (!cs) return;
   const f = payForm.elements;
   const out = $("pay-result");
+  out.textContent = "";
   const op = f.op.value;
   const key = clientId(op);
-  let body;
   const currency = bankCurrency();
   const amount = parseMoney(f.amount.value, currency);
   if (["send", "request", "split", "topup"].includes(op) && amount === null) {
@@ -685,31 +741,55 @@ payForm.addEventListener("submit", async (event) => {
     return;
   }
   const note = f.note.value.trim() || undefined;
-  if (op === "send") body = { to_user_id: Number(f.member.value), amount_minor: amount, note, idempotency_key: key };
-  else if (op === "request") body = { from_user_id: Number(f.member.value), amount_minor: amount, note, idempotency_key: key };
-  else if (op === "split") body = { members: [...cs.members.keys()], subtotal_minor: amount, mode: "equal", title: note, idempotency_key: key };
-  else if (op === "bill") body = { bill_id: digitsOnly(f.bill_id.value), payment_id: digitsOnly(f.payment_id.value), idempotency_key: key };
-  else body = { mobile: f.mobile.value.trim(), amount_minor: amount, idempotency_key: key };
-  const button = payForm.querySelector("button[type=submit]");
-  button.disabled = true;
-  try {
-    const r = await api.post(`/api/chats/${cs.chat.id}/payments/${op}`, body);
-    if ((r.status === 201 || r.status === 200) && r.data && r.data.message) {
-      upsert(cs, r.data.message);
-      renderChat(cs);
-      const receipt = r.data.receipt;
-      out.textContent = receipt
-        ? t("pay.done", { amount: fmtMoney(receipt.amount_minor, currency), fee: fmtMoney(receipt.fee_minor, currency), reference: receipt.reference })
-        : t("pay.sent");
-      for (const name of ["amount", "note", "bill_id", "payment_id", "mobile"]) f[name].value = "";
-    } else {
-      out.textContent = tError(r);
+  const who = Number(f.member.value);
+  const name = memberName(cs, who);
+  // Bills and top-ups are private: paid from the wallet, the receipt only the
+  // payer's, unless they ask for it to be shown in this chat.
+  const share = f.share.checked;
+  let path = `/api/chats/${cs.chat.id}/payments/${op}`, body, rows, goLabel;
+  if (op === "send") {
+    body = { to_user_id: who, amount_minor: amount, note, idempotency_key: key };
+    rows = [[t("confirm.payee"), bdi(name, { class: "payee" })], [t("receipt.amount"), money(amount)], note ? [t("pay.note"), h("span", { dir: "auto" }, note)] : null];
+    goLabel = tNodes("confirm.pay", { amount: fmtMoney(amount), name: bdi(name) });
+  } else if (op === "request") {
+    body = { from_user_id: who, amount_minor: amount, note, idempotency_key: key };
+    rows = [[t("confirm.payee"), bdi(name, { class: "payee" })], [t("receipt.amount"), money(amount)], note ? [t("pay.note"), h("span", { dir: "auto" }, note)] : null];
+    goLabel = tNodes("confirm.request", { amount: fmtMoney(amount), name: bdi(name) });
+  } else if (op === "split") {
+    const members = [...cs.members.keys()];
+    body = { members, subtotal_minor: amount, mode: "equal", title: note, idempotency_key: key };
+    rows = [[t("receipt.amount"), money(amount)], [t("chat.kind.group"), h("span", null, members.map((uid, i) => [i ? (currentLang() === "fa" ? "، " : ", ") : "", bdi(memberName(cs, uid))]))]];
+    goLabel = t("confirm.split", { amount: fmtMoney(amount), count: members.length });
+  } else if (op === "bill") {
+    const bill = digitsOnly(f.bill_id.value), payment = digitsOnly(f.payment_id.value);
+    body = { bill_id: bill, payment_id: payment, idempotency_key: key };
+    if (!share) path = "/api/bills/pay";
+    rows = [[t("pay.bill_id"), bdi(bill, { dir: "ltr" })], [t("pay.payment_id"), bdi(payment, { dir: "ltr" })], share ? null : [t("receipt.title"), t("confirm.private_note")]];
+    goLabel = t("confirm.bill", { bill });
+  } else {
+    const phone = readPhone(f.mobile.value, state.me.phone);
+    if (!phone.ok) {
+      out.textContent = t(phone.error, phone.vars);
+      return;
     }
-  } catch {
-    out.textContent = tError(null);
-  } finally {
-    button.disabled = false;
+    body = { mobile: phone.value, amount_minor: amount, idempotency_key: key };
+    if (!share) path = "/api/topups";
+    rows = [[t("pay.mobile"), bdi(phone.value, { dir: "ltr" })], [t("receipt.amount"), money(amount)], share ? null : [t("receipt.title"), t("confirm.private_note")]];
+    goLabel = t("confirm.topup", { mobile: phone.value, amount: fmtMoney(amount) });
   }
+  const r = await confirmStep({ content: facts(rows), goLabel }, () => api.post(path, body));
+  if (!r) return;
+  if (r.data && r.data.message) {
+    upsert(cs, r.data.message);
+    renderChat(cs);
+  }
+  const receipt = r.data && (r.data.receipt || (r.data.reference !== undefined ? r.data : null));
+  out.textContent = receipt
+    ? t("pay.done", { amount: fmtMoney(receipt.amount_minor, currency), fee: fmtMoney(receipt.fee_minor, currency), reference: localDigits(receipt.tracking || receipt.reference) })
+    : t("pay.sent");
+  if (receipt && !r.data.message) openReceipt(receipt);
+  for (const field of ["amount", "note", "bill_id", "payment_id", "mobile"]) f[field].value = "";
+  f.share.checked = false;
 });
 
 /** Act on a payment message (pay my share or the request, decline, cancel). */
@@ -849,3 +929,8 @@ async function onEvent(ev) {
 }
 
 boot();
+
+// Installable app: the service worker keeps the shell for opening offline.
+if ("serviceWorker" in navigator && location.protocol !== "file:") {
+  navigator.serviceWorker.register("/sw.js").catch(() => { /* the app works without it */ });
+}

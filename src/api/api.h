@@ -117,6 +117,14 @@ const char *api_client_addr(api_ctx *c);
  * naming the field and returns SB_EINVAL, so the handler just returns it.
  * Absent and optional: *out = NULL and SB_OK.  *out is borrowed from the body. */
 int api_body_string(api_ctx *c, const char *field, bool required, size_t max_bytes, const char **out) SB_MUST_CHECK;
+/* The one integer reader of the routes, body and query alike, with one
+ * argument order: name, (required,) min, max, default, out.  A JSON integer
+ * field / a decimal query parameter in [min, max]; absent and optional (a
+ * query parameter always is): *out = dflt.  Otherwise it answers 400
+ * invalid naming the field and the range and returns SB_EINVAL. */
+int api_body_int64(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt,
+                   int64_t *out) SB_MUST_CHECK;
+int api_query_int64(api_ctx *c, const char *name, int64_t min, int64_t max, int64_t dflt, int64_t *out) SB_MUST_CHECK;
 
 /* ---- answers (exactly one per request) ---- */
 /* Answer `status` with body_take serialised (ownership taken, even on error;
@@ -144,6 +152,16 @@ typedef struct {
     int password_threads;            /* argon2id checks at once, off the loops; 0: SB_PASSWORD_THREADS_DEFAULT */
     int password_jobs_max;           /* accepted and unanswered; past it 503 busy; 0: SB_PASSWORD_JOBS_MAX_DEFAULT */
     int connections_per_address_max; /* 0: SB_HTTP_CONNECTIONS_PER_ADDRESS_MAX */
+    /* GET /metrics: with a token (SB_HTTP_METRICS_TOKEN_BYTES_MIN..MAX bytes,
+     * copied) only "Authorization: Bearer TOKEN" is answered, 401 otherwise;
+     * without one only loopback peers are, 403 otherwise. */
+    const char *metrics_token;
+    /* TLS: both PEM files (the certificate chain and its private key) or
+     * neither (plain HTTP, for a proxy that terminates TLS in front).  With
+     * them the server speaks TLS 1.2+ with forward-secret AEAD ciphers only and
+     * offers HTTP/2 by ALPN ("h2"), HTTP/1.1 otherwise (WebSockets). */
+    const char *tls_cert_file;
+    const char *tls_key_file;
 } api_server_config;
 
 /* One server: its loops, router, WebSocket registry and push queues.  As

@@ -115,7 +115,17 @@ typedef struct {
     _Atomic uint64_t latency[API_SLOTS][API_LATENCY_BUCKETS]; /* per bucket, not cumulative */
     _Atomic uint64_t latency_sum_ns[API_SLOTS];
     _Atomic int64_t websockets_open;
+    _Atomic uint64_t websockets_dropped_slow; /* send queue full: the reader was too slow */
 } api_metrics;
+
+/* Process-wide counters of messenger pushes (any thread pushes: relaxed
+ * atomic adds).  A push is one event sent to its recipients' sockets. */
+typedef struct {
+    _Atomic uint64_t pushed;      /* events sent to at least one open socket */
+    _Atomic uint64_t no_listener; /* events whose recipients had no open socket */
+    _Atomic uint64_t failed;      /* not rendered or not queued (memory, size) */
+} api_push_counters;
+api_push_counters *api_server_push_counters(api_server *srv);
 
 /* Method group of a method name (GET 0, HEAD 1, POST 2, PUT 3, PATCH 4,
  * DELETE 5, OPTIONS 6, anything else 7), and its label. */
@@ -127,6 +137,10 @@ void api_metrics_ws_add(api_metrics *m, int delta);
 /* Render the Prometheus text (format 0.0.4) summed over the given threads,
  * labelling slots with the router's patterns.  out is reset first. */
 int api_metrics_render(const api_router *r, api_metrics *const *threads, int nthreads, sb_buf *out) SB_MUST_CHECK;
+/* Append the families beyond HTTP: WebSocket drops, messenger pushes, and
+ * from srv's application context the ledger writer and the channel feed
+ * (when it runs them). */
+int api_metrics_render_runtime(api_server *srv, api_metrics *const *threads, int nthreads, sb_buf *out) SB_MUST_CHECK;
 
 /* ---- internals shared between the api's own files ---- */
 /* Prometheus histogram bounds in seconds (text) and ns. */
@@ -143,11 +157,8 @@ int api_payments_ctx(api_ctx *c, payops_ctx *out) SB_MUST_CHECK;
 int api_payments_reply_error(api_ctx *c, int result, const payops_receipt *why) SB_MUST_CHECK;
 /* A receipt as the payment routes show it (new reference, NULL on ENOMEM). */
 json_t *api_payments_receipt_json(const payops_receipt *r);
-/* An integer body field in [min, max] (absent and optional: dflt); a
- * relative "expires_in_s" as an absolute time.  They answer 400 naming the
- * field and return SB_EINVAL. */
-int api_payments_body_int(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt,
-                          int64_t *out) SB_MUST_CHECK;
+/* A relative "expires_in_s" body field as an absolute time; answers 400
+ * naming the field and returns SB_EINVAL. */
 int api_payments_body_expiry(api_ctx *c, int64_t *expires_at_ms_out) SB_MUST_CHECK;
 /* The split fields of a body (members, subtotal_minor, tax_minor, tip_minor,
  * mode, values, remainder_share, title, expires_in_s) into the caller's
@@ -261,6 +272,11 @@ struct api_server {
     struct sb_offload *passwords;
     /* The Bot API's state: wakes, rate buckets, the sender (botapi_int.h). */
     struct api_botapi *botapi;
+    /* cfg.metrics_token points here (a copy, wiped when freed). */
+    char metrics_token[SB_HTTP_METRICS_TOKEN_BYTES_MAX + 1];
+    api_push_counters push;         /* messenger pushes (push.c) */
+    SSL_CTX *tls;                   /* NULL: plain HTTP */
+    struct api_verify_jobs *verify; /* ledger verify jobs (verify_jobs.c) */
 };
 
 /* One client connection: counted per thread and per address, its request
@@ -424,7 +440,15 @@ typedef struct {
     int64_t now_ms; /* wall clock */
 } api_ws_frame;
 typedef void (*api_ws_frame_fn)(const api_ws_frame *f);
-/* The frame types, in ws.c's table (add a line there for a new type). */
+/* The frame types (routes.c's table: add a line there for a new type). */
+typedef struct {
+    const char *type;
+    api_ws_frame_fn fn;
+} api_ws_frame_type;
+extern const api_ws_frame_type api_ws_frame_types[];
+extern const size_t api_ws_frame_type_count;
+void api_ws_frame_ping(const api_ws_frame *f);    /* ws.c: {"type":"pong","id":...} */
+void api_ws_frame_echo(const api_ws_frame *f);    /* ws.c: {"type":"echo","data":...} */
 void api_ws_frame_send(const api_ws_frame *f);    /* messenger: send (gathered, batched) */
 void api_ws_frame_receipt(const api_ws_frame *f); /* messenger: delivered/read marks */
 void api_ws_frame_typing(const api_ws_frame *f);  /* messenger: typing indicator */
@@ -443,7 +467,8 @@ api_ws_conn *api_ws_conn_find(api_thread *t, int64_t user_id, uint64_t conn_id);
 
 /* Per-thread send batches (ws_messenger.c): made on the thread's first send
  * frame, flushed at the end of each loop turn that gathered a send (or when
- * full), flushed and freed when the thread stops. */
+ * full), flushed and freed when the thread stops (http.c's loop calls this
+ * before the WebSocket shutdown and again before its dispose). */
 void api_ws_sends_thread_dispose(api_thread *t);
 
 /* Push one text to every open WebSocket of count users, on whatever thread
@@ -477,5 +502,29 @@ void api_botapi_polls_shutdown(api_thread *t);
  * polls on every thread of srv and queue their webhooks.  Any thread; a
  * server without the state (not started) is skipped. */
 void api_botapi_updates_arrived(api_server *srv, const messenger_events *events);
+/* ---- ledger verify jobs (verify_jobs.c): the admin's check off the event loop ---- */
+typedef enum { API_VERIFY_RUNNING = 1, API_VERIFY_DONE, API_VERIFY_FAILED } api_verify_job_state;
+typedef struct {
+    int64_t id;
+    api_verify_job_state state;
+    int64_t started_at_ms, finished_at_ms;
+    int status;                  /* ledger_verify's result once done: SB_OK, SB_ECORRUPT; else the store error */
+    ledger_verify_report report; /* once done */
+} api_verify_job;
+/* The server's jobs, verifying the store at data_location (copied) on their
+ * own connection; closed (no job starts) until api_verify_jobs_open.
+ * *out: api_verify_jobs_free.  SB_ELIMIT for a path too long, SB_ENOMEM. */
+int api_verify_jobs_new(const char *data_location, struct api_verify_jobs **out) SB_MUST_CHECK;
+/* Accept jobs (api_server_start) / accept none and wait for a running one to
+ * finish its read transaction (api_server_stop, after the loops stopped). */
+void api_verify_jobs_open(struct api_verify_jobs *jobs);
+void api_verify_jobs_close(struct api_verify_jobs *jobs);
+/* Close and free.  NULL allowed. */
+void api_verify_jobs_free(struct api_verify_jobs *jobs);
+/* Start a verify job (or, while one runs, name that one): *id_out.
+ * SB_ECLOSED when the server is not running, SB_EBUSY if no thread could start. */
+int api_verify_job_start(struct api_verify_jobs *jobs, int64_t now_ms, int64_t *id_out) SB_MUST_CHECK;
+/* A job's state (and report once done): SB_ENOTFOUND for an id not kept. */
+int api_verify_job_get(struct api_verify_jobs *jobs, int64_t id, api_verify_job *out) SB_MUST_CHECK;
 
 #endif /* SB_API_INT_H */

@@ -43,6 +43,7 @@ typedef struct api_botapi {
     _Atomic bool stopping;
     pthread_t tid;
     store *store;
+    const char *ca_file; /* the context's CA file for https webhooks (NULL: the system's) */
     int64_t queue[SB_BOTAPI_WEBHOOK_QUEUE_MAX];
     size_t head, count;
 } api_botapi;

@@ -15,7 +15,11 @@
  * getWebhookInfo and the bot waits for the next sweep (every
  * 10 * SB_BOTAPI_WEBHOOK_SWEEP_MS the thread looks for bots with a webhook
  * and pending updates, so a full queue or a webhook that was down loses
- * nothing).  Every network step is bounded; stopping cuts the wait short.
+ * nothing).  The POST goes through core's libcurl client (http or https,
+ * certificates verified against the system's CAs or serve's --ca-file), the
+ * secret token as an extra header line; each POST is bounded by
+ * SB_BOTAPI_WEBHOOK_TIMEOUT_MS, and stopping cuts the pauses short and
+ * starts no new POST.
  */
 #include <string.h>
 #include <time.h>
@@ -35,11 +39,6 @@ void api_botapi_webhook_queue(api_server *srv, int64_t bot_id) {
         pthread_cond_signal(&b->cond);
     }
     pthread_mutex_unlock(&b->lock);
-}
-
-static int step_timeout_ms(void *arg) {
-    api_botapi *b = arg;
-    return atomic_load(&b->stopping) ? 1 : SB_BOTAPI_WEBHOOK_STEP_TIMEOUT_MS;
 }
 
 static struct timespec after_ms(int64_t ms) {
@@ -65,20 +64,20 @@ static bool pause_ms(api_botapi *b, int64_t ms) {
 }
 
 /* POST one update, with retries.  SB_OK when the webhook took it. */
-static int post_update(api_botapi *b, int64_t bot_id, const sb_webhook_url *url, const char *headers, const char *body,
+static int post_update(api_botapi *b, int64_t bot_id, const sb_http_options *http, const char *url, const char *body,
                        char *error, size_t error_size) {
     int result = SB_EIO;
     int64_t backoff = SB_BOTAPI_WEBHOOK_BACKOFF_MS;
-    for (int attempt = 0; attempt < SB_BOTAPI_WEBHOOK_ATTEMPTS_MAX; attempt++) {
+    for (int attempt = 0; attempt < SB_BOTAPI_WEBHOOK_ATTEMPTS_MAX && !atomic_load(&b->stopping); attempt++) {
         int status = 0;
-        result = sb_webhook_post_headers(url, headers, body, strlen(body), step_timeout_ms, b, &status);
+        result = sb_http_post_json(http, url, body, strlen(body), &status);
         if (result == SB_OK) return SB_OK;
         if (status > 0)
             snprintf(error, error_size, "Wrong response from the webhook: %d", status);
         else
             snprintf(error, error_size, "Connection failed: %s", sb_strerror(result));
         sb_log(SB_LOG_INFO, "botapi.webhook", "bot %lld: attempt %d: %s", (long long)bot_id, attempt + 1, error);
-        if (result == SB_EINVAL) break; /* a final refusal (4xx): retrying would not help */
+        if (result == SB_EINVAL || result == SB_ELIMIT) break; /* a final refusal: retrying would not help */
         if (!pause_ms(b, backoff + (int64_t)sb_random_uniform((uint32_t)backoff))) break;
         backoff *= 2;
     }
@@ -91,11 +90,16 @@ static bool deliver(api_botapi *b, int64_t bot_id) {
     messenger_botapi_state st;
     int result = messenger_botapi_state_get(s, bot_id, &st);
     if (result != SB_OK || !st.webhook_url[0]) return false;
-    sb_webhook_url url;
-    if (sb_webhook_url_parse(st.webhook_url, SB_BOTAPI_WEBHOOK_URL_BYTES_MAX + 1, &url) != SB_OK) return false;
-    char headers[SB_WEBHOOK_EXTRA_HEADER_BYTES_MAX + 1] = "";
+    if (sb_http_url_check(st.webhook_url, SB_BOTAPI_WEBHOOK_URL_BYTES_MAX + 1) != SB_OK) return false;
+    char secret_header[SB_HTTP_OUT_HEADER_BYTES_MAX];
+    const char *const headers[] = {secret_header};
+    sb_http_options http = {.ca_file = b->ca_file,
+                            .connect_timeout_ms = SB_BOTAPI_WEBHOOK_TIMEOUT_MS,
+                            .total_timeout_ms = SB_BOTAPI_WEBHOOK_TIMEOUT_MS,
+                            .headers = headers,
+                            .header_count = st.secret_token[0] ? 1 : 0};
     if (st.secret_token[0])
-        snprintf(headers, sizeof headers, "X-Telegram-Bot-Api-Secret-Token: %s\r\n", st.secret_token);
+        snprintf(secret_header, sizeof secret_header, "X-Telegram-Bot-Api-Secret-Token: %s", st.secret_token);
     json_t *updates = NULL;
     int64_t skipped = 0;
     result = api_botapi_collect(s, bot_id, st.confirmed_id, SB_BOTAPI_WEBHOOK_BATCH_MAX, st.allowed_updates, &updates,
@@ -112,7 +116,7 @@ static bool deliver(api_botapi *b, int64_t bot_id) {
         json_t *u = json_array_get(updates, i);
         char *body = json_dumps(u, JSON_COMPACT);
         char error[SB_BOTAPI_ERROR_MESSAGE_BYTES_MAX + 1] = "";
-        result = body ? post_update(b, bot_id, &url, headers, body, error, sizeof error) : SB_ENOMEM;
+        result = body ? post_update(b, bot_id, &http, st.webhook_url, body, error, sizeof error) : SB_ENOMEM;
         free(body); /* jansson's allocation */
         if (result != SB_OK) {
             if (messenger_botapi_error_set(s, bot_id, sb_now_ms(), error[0] ? error : "Internal error") != SB_OK)
@@ -169,6 +173,7 @@ int api_botapi_sender_start(api_botapi *b) {
     const char *location = b->server->app ? b->server->app->data_location : NULL;
     if (!location) location = b->server->cfg.data_location;
     if (!location) return SB_EINVAL;
+    b->ca_file = b->server->app ? b->server->app->ca_file : NULL;
     int result = store_open(location, NULL, &b->store);
     if (result != SB_OK) return result;
     atomic_store(&b->stopping, false);

@@ -39,6 +39,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "api/api_int.h"
 #include "core/offload.h"
 
@@ -55,6 +58,74 @@ const char *__lsan_default_suppressions(void) {
 }
 
 api_server *api_ctx_server(const api_ctx *c) { return c->request->thread->server; }
+api_push_counters *api_server_push_counters(api_server *srv) { return &srv->push; }
+
+/* Keep the /metrics token (copied into srv); SB_EINVAL for one too short or too long. */
+static int keep_metrics_token(api_server *srv, const char *token) {
+    srv->cfg.metrics_token = NULL;
+    if (!token) return SB_OK;
+    size_t len = strlen(token);
+    if (len < SB_HTTP_METRICS_TOKEN_BYTES_MIN || len > SB_HTTP_METRICS_TOKEN_BYTES_MAX) {
+        sb_log(SB_LOG_ERROR, "http.metrics", "the metrics token must be %d to %d bytes",
+               SB_HTTP_METRICS_TOKEN_BYTES_MIN, SB_HTTP_METRICS_TOKEN_BYTES_MAX);
+        return SB_EINVAL;
+    }
+    memcpy(srv->metrics_token, token, len + 1);
+    srv->cfg.metrics_token = srv->metrics_token;
+    return SB_OK;
+}
+
+/* Mozilla's "intermediate" TLS 1.2 suites: forward secret, AEAD only (TLS
+ * 1.3 suites are OpenSSL's defaults, all of them modern). */
+#define API_TLS12_CIPHERS                                                                                              \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                         \
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+static void tls_log_errors(const char *what, const char *file) {
+    unsigned long code = ERR_get_error();
+    char text[256] = "no detail";
+    if (code) ERR_error_string_n(code, text, sizeof text);
+    ERR_clear_error();
+    sb_log(SB_LOG_ERROR, "http.tls", "%s %s: %s", what, file ? file : "", text);
+}
+
+/* The TLS context of the server, or NULL (and SB_OK) without TLS. */
+static int tls_context_new(const api_server_config *cfg, SSL_CTX **out) {
+    *out = NULL;
+    if (!cfg->tls_cert_file && !cfg->tls_key_file) return SB_OK;
+    if (!cfg->tls_cert_file || !cfg->tls_key_file) {
+        sb_log(SB_LOG_ERROR, "http.tls", "TLS needs both a certificate and a key file");
+        return SB_EINVAL;
+    }
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) return SB_ENOMEM;
+    int result = SB_OK;
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_cipher_list(ctx, API_TLS12_CIPHERS) != 1) {
+        tls_log_errors("cannot set the TLS version and ciphers", NULL);
+        result = SB_EINVAL;
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (result == SB_OK && SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert_file) != 1) {
+        tls_log_errors("cannot load the certificate", cfg->tls_cert_file);
+        result = SB_EINVAL;
+    }
+    if (result == SB_OK && SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key_file, SSL_FILETYPE_PEM) != 1) {
+        tls_log_errors("cannot load the private key", cfg->tls_key_file);
+        result = SB_EINVAL;
+    }
+    if (result == SB_OK && SSL_CTX_check_private_key(ctx) != 1) {
+        tls_log_errors("the private key does not match the certificate", cfg->tls_key_file);
+        result = SB_EINVAL;
+    }
+    if (result != SB_OK) {
+        SSL_CTX_free(ctx);
+        return result;
+    }
+    h2o_ssl_register_alpn_protocols(ctx, h2o_http2_alpn_protocols);
+    *out = ctx;
+    return SB_OK;
+}
 
 /* ---- answers ---- */
 
@@ -237,6 +308,44 @@ const char *api_client_addr(api_ctx *c) {
     return rq->client_addr;
 }
 
+int api_body_int64(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt, int64_t *out) {
+    json_t *v = c->body && json_is_object(c->body) ? json_object_get(c->body, field) : NULL;
+    if (!v || json_is_null(v)) {
+        if (!required) {
+            *out = dflt;
+            return SB_OK;
+        }
+        api_reply_error(c, 400, "invalid", "field '%s' is required", field);
+        return SB_EINVAL;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        api_reply_error(c, 400, "invalid", "field '%s' must be an integer from %lld to %lld", field, (long long)min,
+                        (long long)max);
+        return SB_EINVAL;
+    }
+    *out = (int64_t)json_integer_value(v);
+    return SB_OK;
+}
+
+int api_query_int64(api_ctx *c, const char *name, int64_t min, int64_t max, int64_t dflt, int64_t *out) {
+    char text[32];
+    int result = api_query_get(c, name, text, sizeof text);
+    if (result == SB_ENOTFOUND) {
+        *out = dflt;
+        return SB_OK;
+    }
+    int64_t v = 0;
+    /* digits only (an optional leading minus when min allows it): no '+', no spaces */
+    bool ok = result == SB_OK && text[0] != '\0' && text[0] != '+' && sb_parse_int64(text, &v) == SB_OK;
+    if (!ok || v < min || v > max) {
+        api_reply_error(c, 400, "invalid", "query parameter '%s' must be an integer from %lld to %lld", name,
+                        (long long)min, (long long)max);
+        return SB_EINVAL;
+    }
+    *out = v;
+    return SB_OK;
+}
+
 int api_body_string(api_ctx *c, const char *field, bool required, size_t max_bytes, const char **out) {
     *out = NULL;
     json_t *v = c->body ? json_object_get(c->body, field) : NULL;
@@ -272,6 +381,7 @@ static const char *content_type_for(const char *path) {
         {".js", "text/javascript; charset=utf-8"},
         {".mjs", "text/javascript; charset=utf-8"},
         {".json", "application/json; charset=utf-8"},
+        {".webmanifest", "application/manifest+json; charset=utf-8"},
         {".map", "application/json; charset=utf-8"},
         {".svg", "image/svg+xml"},
         {".png", "image/png"},
@@ -785,7 +895,8 @@ static void on_request_timeout(h2o_timeout_entry_t *entry) {
         return;
     }
     int fd = h2o_socket_get_fd(sock);
-    if (sock->input->size > 0) {
+    /* Over TLS the plain-text 408 would be garbage inside the stream: just close. */
+    if (sock->input->size > 0 && !conn->thread->server->tls) {
         _Static_assert(sizeof "{\"error\":{\"code\":\"request_timeout\",\"message\":\"the request did not arrive in "
                               "time\"}}" -
                                1 ==
@@ -1045,7 +1156,8 @@ static void *thread_main(void *arg) {
     h2o_socket_read_stop(t->listener);
     h2o_socket_close(t->listener);
     t->listener = NULL;
-    t->ctx.shutdown_requested = 1; /* HTTP/1 stops keep-alive; HTTP/2 is not offered */
+    t->ctx.shutdown_requested = 1;  /* HTTP/1 stops keep-alive; HTTP/2 is not offered */
+    api_ws_sends_thread_dispose(t); /* what was gathered is sent and answered first */
     api_ws_thread_shutdown(t);
     api_botapi_polls_shutdown(t);
     int64_t deadline = sb_mono_ns() + (int64_t)SB_SHUTDOWN_GRACE_MS * 1000000;
@@ -1053,6 +1165,7 @@ static void *thread_main(void *arg) {
         if (sweep(t, false) == 0 && t->ws_count == 0) break;
         h2o_evloop_run(t->loop, 20);
     }
+    api_ws_sends_thread_dispose(t);
     api_ws_thread_dispose(t);
     for (int i = 0; i < 50 && sweep(t, true) > 0; i++)
         h2o_evloop_run(t->loop, 10);
@@ -1131,6 +1244,8 @@ static void free_threads(api_server *srv) {
     srv->web_fd = -1;
     if (srv->config_ready) h2o_config_dispose(&srv->config);
     srv->config_ready = false;
+    SSL_CTX_free(srv->tls);
+    srv->tls = NULL;
 }
 
 /* Open the store, migrate it and note the schema version for /healthz. */
@@ -1166,11 +1281,18 @@ int api_server_new(sb_app *app, const api_server_config *cfg, api_server **out) 
     srv->app = app;
     srv->cfg = *cfg;
     srv->web_fd = -1;
+    int result = keep_metrics_token(srv, cfg->metrics_token);
+    if (result == SB_OK) result = api_verify_jobs_new(cfg->data_location, &srv->verify);
+    if (result != SB_OK) {
+        sb_free(srv);
+        return result;
+    }
     api_router_init(&srv->router);
     api_routes_register_all(&srv->router);
     const char *why;
     if (api_router_check(&srv->router, &why) != SB_OK) {
         sb_log(SB_LOG_ERROR, "http.routes", "%s", why);
+        api_verify_jobs_free(srv->verify);
         sb_free(srv);
         return SB_EINTERNAL;
     }
@@ -1211,6 +1333,10 @@ int api_server_start(api_server *srv) {
     handler->on_req = on_req;
     h2o_filter_t *filter = h2o_create_filter(&host->fallback_path, sizeof *filter);
     filter->on_setup_ostream = on_setup_error_ostream;
+    if ((result = tls_context_new(cfg, &srv->tls)) != SB_OK) {
+        free_threads(srv);
+        return result;
+    }
 
     srv->threads = sb_calloc((size_t)cfg->threads, sizeof *srv->threads);
     if (!srv->threads) {
@@ -1241,6 +1367,7 @@ int api_server_start(api_server *srv) {
         h2o_context_init(&t->ctx, t->loop, &srv->config);
         t->accept_ctx.ctx = &t->ctx;
         t->accept_ctx.hosts = srv->config.hosts;
+        t->accept_ctx.ssl_ctx = srv->tls;
         t->queue = h2o_multithread_create_queue(t->loop);
         h2o_multithread_register_receiver(t->queue, &t->receiver, on_thread_messages);
     }
@@ -1264,6 +1391,7 @@ int api_server_start(api_server *srv) {
     }
 
     api_ws_registry_open(srv);
+    api_verify_jobs_open(srv->verify);
     result = api_botapi_start(srv);
     for (int i = 0; result == SB_OK && i < srv->nthreads; i++) {
         api_thread *t = &srv->threads[i];
@@ -1281,10 +1409,10 @@ int api_server_start(api_server *srv) {
         return result;
     }
     char fields[160];
-    snprintf(fields, sizeof fields, "{\"port\":%d,\"threads\":%d,\"bind\":\"%s\"}", port, srv->nthreads,
-             cfg->bind_addr);
-    sb_log_fields(SB_LOG_INFO, "http.listen", fields, "listening on %s port %d with %d threads", cfg->bind_addr, port,
-                  srv->nthreads);
+    snprintf(fields, sizeof fields, "{\"port\":%d,\"threads\":%d,\"bind\":\"%s\",\"tls\":%s}", port, srv->nthreads,
+             cfg->bind_addr, srv->tls ? "true" : "false");
+    sb_log_fields(SB_LOG_INFO, "http.listen", fields, "listening on %s port %d with %d threads%s", cfg->bind_addr, port,
+                  srv->nthreads, srv->tls ? " (TLS, HTTP/2 by ALPN)" : "");
     return SB_OK;
 }
 
@@ -1310,6 +1438,7 @@ void api_server_stop(api_server *srv) {
     /* messages that arrived after a loop stopped */
     for (int i = 0; i < srv->nthreads; i++)
         h2o_evloop_run(srv->threads[i].loop, 0);
+    api_verify_jobs_close(srv->verify);
     free_threads(srv);
     srv->running = false;
     sb_log(SB_LOG_INFO, "http.stop", "stopped");
@@ -1321,6 +1450,8 @@ void api_server_free(api_server *srv) {
     api_ws_registry_dispose(srv);
     api_peers_dispose(srv);
     pthread_mutex_destroy(&srv->peers_lock);
+    api_verify_jobs_free(srv->verify);
+    memset(srv->metrics_token, 0, sizeof srv->metrics_token);
     sb_free(srv);
 }
 

@@ -224,3 +224,117 @@ int api_metrics_render(const api_router *r, api_metrics *const *threads, int nth
                                (long long)(open < 0 ? 0 : open));
     return result;
 }
+
+/* ---- beyond HTTP: the run-time parts of the server ---- */
+
+static int render_histogram(sb_buf *out, const char *name, const char *help, const int64_t *bounds, int buckets,
+                            const int64_t *counts, int64_t sum, bool sum_is_ns) {
+    int result = sb_buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    int64_t cumulative = 0;
+    for (int b = 0; b < buckets && result == SB_OK; b++) {
+        cumulative += counts[b];
+        if (b == buckets - 1)
+            result = sb_buf_printf(out, "%s_bucket{le=\"+Inf\"} %lld\n", name, (long long)cumulative);
+        else if (sum_is_ns)
+            result =
+                sb_buf_printf(out, "%s_bucket{le=\"%lld.%09lld\"} %lld\n", name, (long long)(bounds[b] / 1000000000),
+                              (long long)(bounds[b] % 1000000000), (long long)cumulative);
+        else
+            result =
+                sb_buf_printf(out, "%s_bucket{le=\"%lld\"} %lld\n", name, (long long)bounds[b], (long long)cumulative);
+    }
+    if (result != SB_OK) return result;
+    if (sum_is_ns)
+        return sb_buf_printf(out, "%s_sum %lld.%09lld\n%s_count %lld\n", name, (long long)(sum / 1000000000),
+                             (long long)(sum % 1000000000), name, (long long)cumulative);
+    return sb_buf_printf(out, "%s_sum %lld\n%s_count %lld\n", name, (long long)sum, name, (long long)cumulative);
+}
+
+static int render_ledger(ledger *l, sb_buf *out) {
+    ledger_stats st;
+    ledger_get_stats(l, &st);
+    int result = sb_buf_printf(out,
+                               "# HELP sb_ledger_queue_transfers Transfers waiting for the ledger writer.\n"
+                               "# TYPE sb_ledger_queue_transfers gauge\n"
+                               "sb_ledger_queue_transfers %lld\n"
+                               "# HELP sb_ledger_batches_total Ledger batches committed.\n"
+                               "# TYPE sb_ledger_batches_total counter\n"
+                               "sb_ledger_batches_total %lld\n"
+                               "# HELP sb_ledger_batches_failed_total Ledger batches rolled back (callers got the "
+                               "error).\n"
+                               "# TYPE sb_ledger_batches_failed_total counter\n"
+                               "sb_ledger_batches_failed_total %lld\n"
+                               "# HELP sb_ledger_halted 1 once a money invariant failed: the writer commits nothing "
+                               "more.\n"
+                               "# TYPE sb_ledger_halted gauge\n"
+                               "sb_ledger_halted %d\n"
+                               "# HELP sb_ledger_expired_total Pending transfers expired by the writer.\n"
+                               "# TYPE sb_ledger_expired_total counter\n"
+                               "sb_ledger_expired_total %lld\n",
+                               (long long)st.queued, (long long)st.batches, (long long)st.batches_failed,
+                               st.halted ? 1 : 0, (long long)st.expired);
+    if (result == SB_OK)
+        result = render_histogram(out, "sb_ledger_batch_size", "Accounts and transfers per committed ledger batch.",
+                                  ledger_batch_size_bounds, LEDGER_BATCH_SIZE_BUCKETS, st.batch_size_buckets,
+                                  st.batch_size_sum, false);
+    if (result == SB_OK)
+        result =
+            render_histogram(out, "sb_ledger_commit_duration_seconds", "Ledger batch from BEGIN to durable COMMIT.",
+                             ledger_commit_latency_bounds_ns, LEDGER_COMMIT_LATENCY_BUCKETS, st.commit_latency_buckets,
+                             st.commit_latency_sum_ns, true);
+    if (result == SB_OK)
+        result = sb_buf_append_str(out, "# HELP sb_ledger_transfers_total Committed transfers by result.\n"
+                                        "# TYPE sb_ledger_transfers_total counter\n");
+    for (int r = 0; r < LEDGER_RESULT_COUNT && result == SB_OK; r++)
+        if (st.results[r] || r == LEDGER_OK)
+            result = sb_buf_printf(out, "sb_ledger_transfers_total{result=\"%s\"} %lld\n", ledger_result_name(r),
+                                   (long long)st.results[r]);
+    return result;
+}
+
+static int render_feed(listening_feed *feed, sb_buf *out) {
+    listening_feed_stats st;
+    listening_feed_stats_get(feed, &st);
+    return sb_buf_printf(out,
+                         "# HELP sb_listening_feed_posts_total Channel comments through the listening feed, by "
+                         "outcome (rate() gives the ingest rate).\n"
+                         "# TYPE sb_listening_feed_posts_total counter\n"
+                         "sb_listening_feed_posts_total{outcome=\"queued\"} %llu\n"
+                         "sb_listening_feed_posts_total{outcome=\"accepted\"} %llu\n"
+                         "sb_listening_feed_posts_total{outcome=\"duplicate\"} %llu\n"
+                         "sb_listening_feed_posts_total{outcome=\"rejected\"} %llu\n"
+                         "sb_listening_feed_posts_total{outcome=\"not_understood\"} %llu\n"
+                         "sb_listening_feed_posts_total{outcome=\"dropped\"} %llu\n"
+                         "sb_listening_feed_posts_total{outcome=\"failed\"} %llu\n",
+                         (unsigned long long)st.queued, (unsigned long long)st.accepted,
+                         (unsigned long long)st.duplicates, (unsigned long long)st.rejected,
+                         (unsigned long long)st.not_understood, (unsigned long long)st.dropped,
+                         (unsigned long long)st.failed);
+}
+
+int api_metrics_render_runtime(api_server *srv, api_metrics *const *threads, int nthreads, sb_buf *out) {
+    uint64_t dropped = 0;
+    for (int t = 0; t < nthreads; t++)
+        dropped += atomic_load_explicit(&threads[t]->websockets_dropped_slow, memory_order_relaxed);
+    api_push_counters *push = api_server_push_counters(srv);
+    int result = sb_buf_printf(
+        out,
+        "# HELP sb_websocket_dropped_total WebSockets dropped because their send queue was full.\n"
+        "# TYPE sb_websocket_dropped_total counter\n"
+        "sb_websocket_dropped_total %llu\n"
+        "# HELP sb_messenger_pushes_total Messenger events pushed to recipients' sockets, by outcome.\n"
+        "# TYPE sb_messenger_pushes_total counter\n"
+        "sb_messenger_pushes_total{outcome=\"pushed\"} %llu\n"
+        "sb_messenger_pushes_total{outcome=\"no_listener\"} %llu\n"
+        "sb_messenger_pushes_total{outcome=\"failed\"} %llu\n",
+        (unsigned long long)dropped, (unsigned long long)atomic_load_explicit(&push->pushed, memory_order_relaxed),
+        (unsigned long long)atomic_load_explicit(&push->no_listener, memory_order_relaxed),
+        (unsigned long long)atomic_load_explicit(&push->failed, memory_order_relaxed));
+    const sb_app *app = srv->app;
+    if (result == SB_OK && app->payments_ready && app->payments.l) result = render_ledger(app->payments.l, out);
+    listening_feed *feed = sb_app_feed(app);
+    if (result == SB_OK && feed) result = render_feed(feed, out);
+    /* The background workers (jobs by result, queue depth) follow
+     * (sb_worker_metrics_render in routes_system.c). */
+    return result;
+}

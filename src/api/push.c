@@ -19,12 +19,18 @@ void api_messenger_push(api_server *srv, store *s, const messenger_events *event
         char *json = NULL;
         size_t len = 0;
         int result = messenger_event_render(e, &json, &len);
+        api_push_counters *counted = api_server_push_counters(srv);
         if (result != SB_OK) {
+            atomic_fetch_add_explicit(&counted->failed, 1, memory_order_relaxed);
             sb_log(SB_LOG_ERROR, "messenger.push", "cannot render an event of chat %lld: %s", (long long)e->chat_id,
                    sb_strerror(result));
             continue;
         }
         result = api_ws_send_to_users(srv, e->recipients, e->recipient_count, json, len);
+        atomic_fetch_add_explicit(result == SB_OK                                  ? &counted->pushed
+                                  : result == SB_ENOTFOUND || result == SB_ECLOSED ? &counted->no_listener
+                                                                                   : &counted->failed,
+                                  1, memory_order_relaxed);
         if (result != SB_OK && result != SB_ECLOSED)
             sb_log(SB_LOG_WARN, "messenger.push", "push of an event of chat %lld to %zu users failed: %s",
                    (long long)e->chat_id, e->recipient_count, sb_strerror(result));

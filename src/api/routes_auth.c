@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "messenger/messenger.h"
 
 /* GET /api/admin/staff reads the list a page at a time. */
 #define API_STAFF_PAGE 100
@@ -18,6 +19,28 @@ static json_t *user_json(const identity_principal *u) {
     return json_pack("{s:I, s:s, s:s?, s:s?, s:s}", "id", (json_int_t)u->user_id, "role", role ? role : "unknown",
                      "phone", u->phone[0] ? u->phone : NULL, "username", u->username[0] ? u->username : NULL,
                      "display_name", u->display_name);
+}
+
+/* The caller's own USER: for a customer also "language", "time_zone" (null
+ * until chosen) and "discoverable":{"by_phone","by_username"}. */
+static int me_json(api_ctx *c, const identity_principal *u, json_t **out) {
+    *out = user_json(u);
+    if (!*out) return SB_ENOMEM;
+    if (u->role != IDENTITY_ROLE_CUSTOMER) return SB_OK;
+    identity_prefs prefs;
+    bool by_phone = false, by_username = false;
+    int result = identity_prefs_get(c->store, u->user_id, &prefs);
+    if (result == SB_OK) result = messenger_discoverability_get(c->store, u->user_id, &by_phone, &by_username);
+    if (result != SB_OK) {
+        json_decref(*out);
+        *out = NULL;
+        return result;
+    }
+    json_object_set_new(*out, "language", prefs.language[0] ? json_string(prefs.language) : json_null());
+    json_object_set_new(*out, "time_zone", prefs.time_zone[0] ? json_string(prefs.time_zone) : json_null());
+    json_object_set_new(*out, "discoverable",
+                        json_pack("{s:b, s:b}", "by_phone", by_phone, "by_username", by_username));
+    return SB_OK;
 }
 
 static void reply_rate_limited(api_ctx *c, const char *what) {
@@ -31,8 +54,13 @@ static int reply_session(api_ctx *c, int64_t user_id, int status, const bool *cr
     identity_principal user;
     int result = identity_session_create(c->store, user_id, c->now_ms, token);
     if (result == SB_OK) result = identity_user_get(c->store, user_id, &user);
-    if (result != SB_OK) return result == SB_ENOTFOUND ? SB_EINTERNAL : result;
-    json_t *body = json_pack("{s:s, s:o}", "token", token, "user", user_json(&user));
+    json_t *me = NULL;
+    if (result == SB_OK) result = me_json(c, &user, &me);
+    if (result != SB_OK) {
+        memset(token, 0, sizeof token);
+        return result == SB_ENOTFOUND ? SB_EINTERNAL : result;
+    }
+    json_t *body = json_pack("{s:s, s:o}", "token", token, "user", me);
     if (body && created) json_object_set_new(body, "created", json_boolean(*created));
     memset(token, 0, sizeof token);
     if (!body) return SB_ENOMEM;
@@ -61,7 +89,7 @@ static int post_otp_request(api_ctx *c) {
         return SB_OK;
     }
     if (result != SB_OK) return result;
-    result = identity_sender_enqueue(phone, code);
+    result = identity_sender_enqueue(c->app->otp, phone, code);
     memset(code, 0, sizeof code);
     if (result != SB_OK) {
         sb_log(SB_LOG_ERROR, "otp.enqueue", "cannot queue a code for delivery: %s", sb_strerror(result));
@@ -172,9 +200,20 @@ static int post_logout(api_ctx *c) {
 static int get_me(api_ctx *c) {
     identity_principal user;
     int result = identity_user_get(c->store, c->principal->user_id, &user);
+    json_t *me = NULL;
+    if (result == SB_OK) result = me_json(c, &user, &me);
     if (result != SB_OK) return result;
-    api_reply_json(c, 200, user_json(&user));
+    api_reply_json(c, 200, me);
     return SB_OK;
+}
+
+/* A boolean field of the body: 1/0, or -1 when absent; answers 400 (and returns SB_EINVAL) otherwise. */
+static int body_bool(api_ctx *c, const char *field, int *out) {
+    json_t *v = c->body ? json_object_get(c->body, field) : NULL;
+    *out = v ? json_is_true(v) : -1;
+    if (!v || json_is_boolean(v)) return SB_OK;
+    api_reply_error(c, 400, "invalid", "field '%s' must be true or false", field);
+    return SB_EINVAL;
 }
 
 /* 400 naming the field and why: "invalid", "name_empty" or "name_reserved". */
@@ -194,12 +233,28 @@ static int reply_name_refused(api_ctx *c, const char *field, identity_name_verdi
 }
 
 static int patch_me(api_ctx *c) {
-    const char *display_name, *username;
+    const char *display_name, *username, *language, *time_zone;
+    int by_phone, by_username;
     int result = api_body_string(c, "display_name", false, SB_DISPLAY_NAME_BYTES_MAX, &display_name);
     if (result == SB_OK) result = api_body_string(c, "username", false, SB_CUSTOMER_USERNAME_BYTES_MAX, &username);
+    if (result == SB_OK) result = api_body_string(c, "language", false, SB_LANGUAGE_BYTES_MAX, &language);
+    if (result == SB_OK) result = api_body_string(c, "time_zone", false, SB_TIME_ZONE_BYTES_MAX, &time_zone);
     if (result != SB_OK) return result;
-    if (!display_name && !username) {
-        api_reply_error(c, 400, "invalid", "give 'display_name' or 'username'");
+    if (body_bool(c, "discoverable_by_phone", &by_phone) != SB_OK ||
+        body_bool(c, "discoverable_by_username", &by_username) != SB_OK)
+        return SB_OK;
+    if (!display_name && !username && !language && !time_zone && by_phone < 0 && by_username < 0) {
+        api_reply_error(c, 400, "invalid",
+                        "give 'display_name', 'username', 'language', 'time_zone', 'discoverable_by_phone' or "
+                        "'discoverable_by_username'");
+        return SB_OK;
+    }
+    if (language && identity_language_check(language) != SB_OK) {
+        api_reply_error(c, 400, "invalid", "field 'language' must be fa, uk, ru, en or empty");
+        return SB_OK;
+    }
+    if (time_zone && identity_time_zone_check(time_zone) != SB_OK) {
+        api_reply_error(c, 400, "invalid", "field 'time_zone' must be an IANA name such as Asia/Tehran, or empty");
         return SB_OK;
     }
     identity_name_verdict verdict = IDENTITY_NAME_OK;
@@ -213,11 +268,17 @@ static int patch_me(api_ctx *c) {
         if (result != SB_OK) return result;
         if (verdict != IDENTITY_NAME_OK) return reply_name_refused(c, "username", verdict);
     }
-    result = identity_profile_update(c->store, c->principal->user_id, display_name, username);
-    if (result == SB_EEXISTS) {
-        api_reply_error(c, 409, "conflict", "that username is taken");
-        return SB_OK;
+    if (display_name || username) {
+        result = identity_profile_update(c->store, c->principal->user_id, display_name, username);
+        if (result == SB_EEXISTS) {
+            api_reply_error(c, 409, "conflict", "that username is taken");
+            return SB_OK;
+        }
+        if (result != SB_OK) return result;
     }
+    if (language || time_zone) result = identity_prefs_set(c->store, c->principal->user_id, language, time_zone);
+    if (result == SB_OK && (by_phone >= 0 || by_username >= 0))
+        result = messenger_discoverability_set(c->store, c->principal->user_id, by_phone, by_username);
     if (result != SB_OK) return result;
     return get_me(c);
 }

@@ -689,9 +689,8 @@ static int webhook_set(botapi_call *call, const char *url, bool deleting) {
     if (secret && !secret_token_ok(secret))
         return FAIL(call, 400, "Bad Request: secret token contains unallowed characters");
     if (param(call, "certificate")) return FAIL(call, 400, "Bad Request: certificates are not supported");
-    sb_webhook_url parsed;
-    if (url[0] && sb_webhook_url_parse(url, SB_BOTAPI_WEBHOOK_URL_BYTES_MAX + 1, &parsed) != SB_OK)
-        return FAIL(call, 400, "Bad Request: bad webhook: an http:// URL with a host is required");
+    if (url[0] && sb_http_url_check(url, SB_BOTAPI_WEBHOOK_URL_BYTES_MAX + 1) != SB_OK)
+        return FAIL(call, 400, "Bad Request: bad webhook: an http:// or https:// URL with a host is required");
     messenger_botapi_state st;
     int result = messenger_botapi_state_get(call->s, call->bot_id, &st);
     if (result == SB_OK)

@@ -23,25 +23,6 @@
 #include "api/api_int.h"
 #include "messenger/messenger.h"
 
-/* A query parameter as an integer in [0, max]; absent gives dflt.  Answers
- * 400 itself. */
-static int query_int(api_ctx *c, const char *name, int64_t dflt, int64_t max, int64_t *out) {
-    char text[24];
-    int result = api_query_get(c, name, text, sizeof text);
-    if (result == SB_ENOTFOUND) {
-        *out = dflt;
-        return SB_OK;
-    }
-    int64_t v = -1;
-    if (result != SB_OK || sb_parse_int64(text, &v) != SB_OK || v < 0 || v > max) {
-        api_reply_error(c, 400, "invalid", "query parameter '%s' must be an integer from 0 to %lld", name,
-                        (long long)max);
-        return SB_EINVAL;
-    }
-    *out = v;
-    return SB_OK;
-}
-
 static json_t *message_json(const messenger_message *m) {
     char *text = NULL;
     if (messenger_message_render(m, &text, NULL) != SB_OK) return NULL;
@@ -153,9 +134,10 @@ static int get_bot_me(api_ctx *c) {
 /* GET /api/bot/updates?after=N&limit=M -> {"updates":[{"update_id":..,"event":{..}}],"next_after":..} */
 static int get_bot_updates(api_ctx *c) {
     int64_t after, limit;
-    int result = query_int(c, "after", 0, INT64_MAX, &after);
+    int result = api_query_int64(c, "after", 0, INT64_MAX, 0, &after);
     if (result == SB_OK)
-        result = query_int(c, "limit", SB_MESSENGER_BOT_UPDATES_PAGE_MAX, SB_MESSENGER_BOT_UPDATES_PAGE_MAX, &limit);
+        result = api_query_int64(c, "limit", 0, SB_MESSENGER_BOT_UPDATES_PAGE_MAX, SB_MESSENGER_BOT_UPDATES_PAGE_MAX,
+                                 &limit);
     if (result != SB_OK) return result;
     messenger_bot_update *list = sb_malloc(sizeof *list * SB_MESSENGER_BOT_UPDATES_PAGE_MAX);
     if (!list) return SB_ENOMEM;

@@ -130,8 +130,8 @@ static int post_send(api_ctx *c) {
     int64_t chat_id, to, amount;
     const char *note, *key;
     if (chat_param(c, &chat_id) != SB_OK) return SB_OK;
-    int result = api_payments_body_int(c, "to_user_id", true, 1, INT64_MAX, 0, &to);
-    if (result == SB_OK) result = api_payments_body_int(c, "amount_minor", true, 1, INT64_MAX, 0, &amount);
+    int result = api_body_int64(c, "to_user_id", true, 1, INT64_MAX, 0, &to);
+    if (result == SB_OK) result = api_body_int64(c, "amount_minor", true, 1, INT64_MAX, 0, &amount);
     if (result == SB_OK) result = api_body_string(c, "note", false, SB_PAYOPS_NOTE_BYTES_MAX, &note);
     if (result == SB_OK) result = body_key(c, &key);
     if (result != SB_OK) return result;
@@ -146,8 +146,8 @@ static int post_request(api_ctx *c) {
     int64_t chat_id, from, amount, expires_at;
     const char *note, *key;
     if (chat_param(c, &chat_id) != SB_OK) return SB_OK;
-    int result = api_payments_body_int(c, "from_user_id", true, 1, INT64_MAX, 0, &from);
-    if (result == SB_OK) result = api_payments_body_int(c, "amount_minor", true, 1, INT64_MAX, 0, &amount);
+    int result = api_body_int64(c, "from_user_id", true, 1, INT64_MAX, 0, &from);
+    if (result == SB_OK) result = api_body_int64(c, "amount_minor", true, 1, INT64_MAX, 0, &amount);
     if (result == SB_OK) result = api_body_string(c, "note", false, SB_PAYOPS_NOTE_BYTES_MAX, &note);
     if (result == SB_OK) result = api_payments_body_expiry(c, &expires_at);
     if (result == SB_OK) result = body_key(c, &key);
@@ -199,7 +199,7 @@ static int post_topup(api_ctx *c) {
     const char *mobile, *key;
     if (chat_param(c, &chat_id) != SB_OK) return SB_OK;
     int result = api_body_string(c, "mobile", true, SB_PAYMENTS_INPUT_BYTES_MAX, &mobile);
-    if (result == SB_OK) result = api_payments_body_int(c, "amount_minor", true, 1, INT64_MAX, 0, &amount);
+    if (result == SB_OK) result = api_body_int64(c, "amount_minor", true, 1, INT64_MAX, 0, &amount);
     if (result == SB_OK) result = body_key(c, &key);
     if (result != SB_OK) return result;
     chatpay_ctx ctx;

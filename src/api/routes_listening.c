@@ -67,44 +67,6 @@ static int query_text(api_ctx *c, const char *name, char *buf, size_t size, cons
     return SB_OK;
 }
 
-/* An optional integer query parameter in [min, max]; dflt when absent. */
-static int query_int(api_ctx *c, const char *name, int64_t min, int64_t max, int64_t dflt, int64_t *out) {
-    char buf[32];
-    int result = api_query_get(c, name, buf, sizeof buf);
-    if (result == SB_ENOTFOUND) {
-        *out = dflt;
-        return SB_OK;
-    }
-    int64_t v;
-    if (result != SB_OK || sb_parse_int64(buf, &v) != SB_OK || v < min || v > max) {
-        api_reply_error(c, 400, "invalid", "query parameter '%s' must be an integer from %lld to %lld", name,
-                        (long long)min, (long long)max);
-        return SB_EINVAL;
-    }
-    *out = v;
-    return SB_OK;
-}
-
-static int body_int(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt,
-                    int64_t *out) {
-    json_t *v = c->body ? json_object_get(c->body, field) : NULL;
-    if (!v || json_is_null(v)) {
-        if (!required) {
-            *out = dflt;
-            return SB_OK;
-        }
-        api_reply_error(c, 400, "invalid", "field '%s' is required", field);
-        return SB_EINVAL;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        api_reply_error(c, 400, "invalid", "field '%s' must be an integer from %lld to %lld", field, (long long)min,
-                        (long long)max);
-        return SB_EINVAL;
-    }
-    *out = (int64_t)json_integer_value(v);
-    return SB_OK;
-}
-
 static int path_id(api_ctx *c, int64_t *out) {
     if (api_param_int64(c, "id", out) != SB_OK) {
         api_reply_error(c, 400, "invalid", "the id in the path must be a positive integer");
@@ -377,9 +339,9 @@ static int get_case_customer(api_ctx *c) {
 
 static int get_audit(api_ctx *c) {
     int64_t customer_id, cursor, limit;
-    if (query_int(c, "customer_id", 0, INT64_MAX, 0, &customer_id) != SB_OK ||
-        query_int(c, "cursor", 0, INT64_MAX, 0, &cursor) != SB_OK ||
-        query_int(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK)
+    if (api_query_int64(c, "customer_id", 0, INT64_MAX, 0, &customer_id) != SB_OK ||
+        api_query_int64(c, "cursor", 0, INT64_MAX, 0, &cursor) != SB_OK ||
+        api_query_int64(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK)
         return SB_OK;
     listening *l;
     if (open_listening(c, &l) != SB_OK) return SB_OK;
@@ -477,10 +439,10 @@ static int stream_filter_read(api_ctx *c, char bufs[][SB_LISTENING_SEARCH_BYTES_
         return SB_EINVAL;
     }
     int64_t limit;
-    if (query_int(c, "from_ms", 0, INT64_MAX / 2, 0, &f->from_ms) != SB_OK ||
-        query_int(c, "to_ms", 0, INT64_MAX / 2, 0, &f->to_ms) != SB_OK ||
-        query_int(c, "cursor", 0, INT64_MAX, 0, &f->before_id) != SB_OK ||
-        query_int(c, "limit", 1, limit_max, limit_default, &limit) != SB_OK)
+    if (api_query_int64(c, "from_ms", 0, INT64_MAX / 2, 0, &f->from_ms) != SB_OK ||
+        api_query_int64(c, "to_ms", 0, INT64_MAX / 2, 0, &f->to_ms) != SB_OK ||
+        api_query_int64(c, "cursor", 0, INT64_MAX, 0, &f->before_id) != SB_OK ||
+        api_query_int64(c, "limit", 1, limit_max, limit_default, &limit) != SB_OK)
         return SB_EINVAL;
     if (f->to_ms && f->to_ms <= f->from_ms) {
         api_reply_json(c, 400,
@@ -614,8 +576,8 @@ static int delete_view(api_ctx *c) {
 
 static int get_dashboard(api_ctx *c) {
     int64_t from_ms, to_ms;
-    if (query_int(c, "to_ms", 1, INT64_MAX / 2, c->now_ms + 1, &to_ms) != SB_OK ||
-        query_int(c, "from_ms", 0, INT64_MAX / 2, to_ms - 30 * 24 * 3600 * 1000LL, &from_ms) != SB_OK)
+    if (api_query_int64(c, "to_ms", 1, INT64_MAX / 2, c->now_ms + 1, &to_ms) != SB_OK ||
+        api_query_int64(c, "from_ms", 0, INT64_MAX / 2, to_ms - 30 * 24 * 3600 * 1000LL, &from_ms) != SB_OK)
         return SB_OK;
     listening *l;
     if (open_listening(c, &l) != SB_OK) return SB_OK;
@@ -847,8 +809,8 @@ static int get_cases(api_ctx *c) {
         query_text(c, "department", department, sizeof department, &f.department) != SB_OK ||
         query_text(c, "priority", priority, sizeof priority, &f.priority) != SB_OK ||
         query_text(c, "assignee", assignee, sizeof assignee, &f.assignee) != SB_OK ||
-        query_int(c, "cursor", 0, INT64_MAX, 0, &cursor) != SB_OK ||
-        query_int(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK)
+        api_query_int64(c, "cursor", 0, INT64_MAX, 0, &cursor) != SB_OK ||
+        api_query_int64(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK)
         return SB_OK;
     f.before_id = cursor;
     f.limit = (size_t)limit;
@@ -1117,7 +1079,7 @@ static int post_rule(api_ctx *c) {
     if (result == SB_OK) result = body_label(c, "risk", &rule.risk);
     if (result == SB_OK) result = body_label(c, "source", &rule.source);
     if (result == SB_OK) result = api_body_string(c, "priority", true, 16, &rule.priority);
-    if (result == SB_OK) result = body_int(c, "min_permille", false, 0, 1000, 0, &min_permille);
+    if (result == SB_OK) result = api_body_int64(c, "min_permille", false, 0, 1000, 0, &min_permille);
     if (result != SB_OK) return result;
     rule.min_permille = (int)min_permille;
     json_t *deps = json_object_get(c->body, "departments");
@@ -1237,8 +1199,8 @@ static int get_departments(api_ctx *c) {
 static int put_department(api_ctx *c) {
     const char *name = api_param(c, "name");
     int64_t offset, reassign;
-    int result = body_int(c, "utc_offset_minutes", true, -840, 840, 0, &offset);
-    if (result == SB_OK) result = body_int(c, "reassign_after_minutes", true, 1, 60 * 24 * 30, 0, &reassign);
+    int result = api_body_int64(c, "utc_offset_minutes", true, -840, 840, 0, &offset);
+    if (result == SB_OK) result = api_body_int64(c, "reassign_after_minutes", true, 1, 60 * 24 * 30, 0, &reassign);
     if (result != SB_OK) return result;
     json_t *hours = json_object_get(c->body, "hours");
     if (!json_is_array(hours) || json_array_size(hours) == 0 ||
@@ -1317,8 +1279,8 @@ static int get_stats(api_ctx *c) {
     if (query_text(c, "granularity", granularity, sizeof granularity, &g) != SB_OK ||
         query_text(c, "dimension", dimension, sizeof dimension, &d) != SB_OK ||
         query_text(c, "value", value, sizeof value, &v) != SB_OK ||
-        query_int(c, "to_ms", 0, INT64_MAX / 2, c->now_ms, &to_ms) != SB_OK ||
-        query_int(c, "from_ms", 0, INT64_MAX / 2, to_ms - 7 * 24 * 3600 * 1000LL, &from_ms) != SB_OK)
+        api_query_int64(c, "to_ms", 0, INT64_MAX / 2, c->now_ms, &to_ms) != SB_OK ||
+        api_query_int64(c, "from_ms", 0, INT64_MAX / 2, to_ms - 7 * 24 * 3600 * 1000LL, &from_ms) != SB_OK)
         return SB_OK;
     listening *l;
     if (open_listening(c, &l) != SB_OK) return SB_OK;
@@ -1344,7 +1306,7 @@ static int get_stats(api_ctx *c) {
 
 static int get_alerts(api_ctx *c) {
     int64_t limit;
-    if (query_int(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK) return SB_OK;
+    if (api_query_int64(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK) return SB_OK;
     listening *l;
     if (open_listening(c, &l) != SB_OK) return SB_OK;
     listening_alert *alerts = sb_calloc((size_t)limit, sizeof *alerts);
@@ -1376,10 +1338,10 @@ static json_t *example_json(listening *l, int64_t post_id) {
 
 static int get_suggestions(api_ctx *c) {
     int64_t from_ms, to_ms, min_count, limit;
-    if (query_int(c, "to_ms", 1, INT64_MAX / 2, c->now_ms + 1, &to_ms) != SB_OK ||
-        query_int(c, "from_ms", 0, INT64_MAX / 2, to_ms - 30 * 24 * 3600 * 1000LL, &from_ms) != SB_OK ||
-        query_int(c, "min_count", 1, 1000000, 2, &min_count) != SB_OK ||
-        query_int(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK)
+    if (api_query_int64(c, "to_ms", 1, INT64_MAX / 2, c->now_ms + 1, &to_ms) != SB_OK ||
+        api_query_int64(c, "from_ms", 0, INT64_MAX / 2, to_ms - 30 * 24 * 3600 * 1000LL, &from_ms) != SB_OK ||
+        api_query_int64(c, "min_count", 1, 1000000, 2, &min_count) != SB_OK ||
+        api_query_int64(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK)
         return SB_OK;
     listening *l;
     if (open_listening(c, &l) != SB_OK) return SB_OK;
@@ -1419,7 +1381,7 @@ static int get_suggestions(api_ctx *c) {
 
 static int get_advocates(api_ctx *c) {
     int64_t limit;
-    if (query_int(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK) return SB_OK;
+    if (api_query_int64(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK) return SB_OK;
     listening *l;
     if (open_listening(c, &l) != SB_OK) return SB_OK;
     listening_advocate *adv = sb_calloc((size_t)limit, sizeof *adv);
@@ -1472,7 +1434,7 @@ static int get_consents(api_ctx *c) {
 static int post_consent(api_ctx *c) {
     int64_t customer_id;
     const char *source, *handle;
-    int result = body_int(c, "customer_id", true, 1, INT64_MAX, 0, &customer_id);
+    int result = api_body_int64(c, "customer_id", true, 1, INT64_MAX, 0, &customer_id);
     if (result == SB_OK) result = api_body_string(c, "source", true, SB_LISTENING_SOURCE_BYTES_MAX, &source);
     if (result == SB_OK) result = api_body_string(c, "handle", true, SB_LISTENING_AUTHOR_BYTES_MAX, &handle);
     if (result != SB_OK) return result;
@@ -1512,8 +1474,8 @@ static int post_consent_withdraw(api_ctx *c) {
 
 static int get_leads(api_ctx *c) {
     int64_t cursor, limit;
-    if (query_int(c, "cursor", 0, INT64_MAX, 0, &cursor) != SB_OK ||
-        query_int(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK)
+    if (api_query_int64(c, "cursor", 0, INT64_MAX, 0, &cursor) != SB_OK ||
+        api_query_int64(c, "limit", 1, SB_LISTENING_PAGE_MAX, SB_LISTENING_PAGE_DEFAULT, &limit) != SB_OK)
         return SB_OK;
     listening *l;
     if (open_listening(c, &l) != SB_OK) return SB_OK;

@@ -30,54 +30,6 @@
 
 /* ---- small helpers ---- */
 
-/* An integer field of the body.  Absent: *out = dflt when optional, else 400.
- * Non-integer or out of [min, max]: 400.  Answers and returns SB_EINVAL. */
-static int body_int64(api_ctx *c, const char *field, bool required, int64_t dflt, int64_t min, int64_t max,
-                      int64_t *out) {
-    json_t *v = c->body ? json_object_get(c->body, field) : NULL;
-    if (!v || json_is_null(v)) {
-        if (!required) {
-            *out = dflt;
-            return SB_OK;
-        }
-        api_reply_error(c, 400, "invalid", "field '%s' is required", field);
-        return SB_EINVAL;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        api_reply_error(c, 400, "invalid", "field '%s' must be an integer from %lld to %lld", field, (long long)min,
-                        (long long)max);
-        return SB_EINVAL;
-    }
-    *out = (int64_t)json_integer_value(v);
-    return SB_OK;
-}
-
-/* A query parameter as an integer in [0, max]; absent gives dflt. */
-static int query_int64(api_ctx *c, const char *name, int64_t dflt, int64_t max, int64_t *out) {
-    char text[24];
-    int result = api_query_get(c, name, text, sizeof text);
-    if (result == SB_ENOTFOUND) {
-        *out = dflt;
-        return SB_OK;
-    }
-    int64_t v = 0;
-    bool ok = result == SB_OK && text[0] != '\0';
-    for (size_t i = 0; ok && text[i]; i++) {
-        if (text[i] < '0' || text[i] > '9' || v > (max - (text[i] - '0')) / 10) {
-            ok = false;
-            break;
-        }
-        v = v * 10 + (text[i] - '0');
-    }
-    if (!ok) {
-        api_reply_error(c, 400, "invalid", "query parameter '%s' must be an integer from 0 to %lld", name,
-                        (long long)max);
-        return SB_EINVAL;
-    }
-    *out = v;
-    return SB_OK;
-}
-
 /* The chat id path parameter ":id"; a malformed one is "no such chat". */
 static int chat_param(api_ctx *c, const char *name, int64_t *out) {
     if (api_param_int64(c, name, out) != SB_OK) {
@@ -118,6 +70,38 @@ static json_t *chat_json(const messenger_chat *chat) {
                      (json_int_t)chat->last_rev, "member_count", (json_int_t)chat->member_count, "created_at_ms",
                      (json_int_t)chat->created_at_ms, "my_role", role ? role : "unknown", "my_delivered_seq",
                      (json_int_t)chat->my_delivered_seq, "my_read_seq", (json_int_t)chat->my_read_seq);
+}
+
+/* Set "display_name" and "username" of user_id on obj (so pages never show
+ * "User 5"); a user gone meanwhile is left without them. */
+static int put_user_names(api_ctx *c, json_t *obj, int64_t user_id) {
+    identity_principal u;
+    int result = identity_user_get(c->store, user_id, &u);
+    if (result == SB_ENOTFOUND) return SB_OK;
+    if (result != SB_OK) return result;
+    json_object_set_new(obj, "display_name", json_string(u.display_name));
+    json_object_set_new(obj, "username", u.username[0] ? json_string(u.username) : json_null());
+    return SB_OK;
+}
+
+/* CHAT, plus for a 1:1 chat "peer":{"user_id","display_name","username"}: the
+ * other member, whom the caller already talks to. */
+static json_t *chat_json_for(api_ctx *c, const messenger_chat *chat, int *result_out) {
+    *result_out = SB_OK;
+    json_t *body = chat_json(chat);
+    if (!body || chat->kind != MESSENGER_CHAT_DIRECT) return body;
+    messenger_member two[2];
+    size_t count = 0;
+    int result = messenger_member_list(c->store, c->principal->user_id, chat->id, 0, two, 2, &count);
+    for (size_t i = 0; result == SB_OK && i < count; i++) {
+        if (two[i].user_id == c->principal->user_id) continue;
+        json_t *peer = json_pack("{s:I}", "user_id", (json_int_t)two[i].user_id);
+        result = peer ? put_user_names(c, peer, two[i].user_id) : SB_ENOMEM;
+        if (peer) json_object_set_new(body, "peer", peer);
+    }
+    if (result == SB_EPERM || result == SB_ENOTFOUND) result = SB_OK;
+    *result_out = result;
+    return body;
 }
 
 /* Answer {"messages":[...], ...extra} for count messages; frees them. */
@@ -291,16 +275,80 @@ static int post_contacts_find(api_ctx *c) {
     return SB_OK;
 }
 
-static int put_discoverable(api_ctx *c) {
-    json_t *v = c->body ? json_object_get(c->body, "discoverable") : NULL;
+/* A boolean field: 1/0, -1 when absent; SB_EINVAL (answered) when not a boolean. */
+static int optional_bool(api_ctx *c, const char *field, int *out) {
+    json_t *v = c->body ? json_object_get(c->body, field) : NULL;
+    *out = -1;
+    if (!v) return SB_OK;
     if (!json_is_boolean(v)) {
-        api_reply_error(c, 400, "invalid", "field 'discoverable' must be true or false");
+        api_reply_error(c, 400, "invalid", "field '%s' must be true or false", field);
+        return SB_EINVAL;
+    }
+    *out = json_is_true(v);
+    return SB_OK;
+}
+
+/* {"discoverable":bool} sets both halves; {"by_phone"?,"by_username"?} each. */
+static int put_discoverable(api_ctx *c) {
+    int both, by_phone, by_username;
+    if (optional_bool(c, "discoverable", &both) != SB_OK || optional_bool(c, "by_phone", &by_phone) != SB_OK ||
+        optional_bool(c, "by_username", &by_username) != SB_OK)
+        return SB_OK;
+    if (both < 0 && by_phone < 0 && by_username < 0) {
+        api_reply_error(c, 400, "invalid", "field 'discoverable' (or 'by_phone', 'by_username') is required");
         return SB_OK;
     }
-    bool on = json_is_true(v);
-    int result = messenger_discoverable_set(c->store, c->principal->user_id, on);
+    if (both >= 0) {
+        if (by_phone < 0) by_phone = both;
+        if (by_username < 0) by_username = both;
+    }
+    int result = messenger_discoverability_set(c->store, c->principal->user_id, by_phone, by_username);
+    bool phone = false, name = false;
+    if (result == SB_OK) result = messenger_discoverability_get(c->store, c->principal->user_id, &phone, &name);
     if (result != SB_OK) return result;
-    api_reply_json(c, 200, json_pack("{s:b}", "discoverable", on));
+    api_reply_json(c, 200,
+                   json_pack("{s:b, s:b, s:b}", "discoverable", phone || name, "by_phone", phone, "by_username", name));
+    return SB_OK;
+}
+
+/* A phone book lookup: {"phones":[...]} -> {"found":[{"index","phone","user_id","display_name","username"}],
+ * "invalid":[index...]}.  Only people the caller may see are found; a hidden
+ * and an unknown number are both simply absent. */
+static int post_contacts_lookup(api_ctx *c) {
+    json_t *phones = c->body ? json_object_get(c->body, "phones") : NULL;
+    if (!json_is_array(phones) || json_array_size(phones) == 0 || json_array_size(phones) > SB_CONTACTS_LOOKUP_MAX) {
+        api_reply_error(c, 400, "invalid", "field 'phones' must be a list of 1 to %d phone numbers",
+                        SB_CONTACTS_LOOKUP_MAX);
+        return SB_OK;
+    }
+    json_t *found = json_array(), *invalid = json_array();
+    int result = found && invalid ? SB_OK : SB_ENOMEM;
+    for (size_t i = 0; result == SB_OK && i < json_array_size(phones); i++) {
+        const char *text = json_string_value(json_array_get(phones, i));
+        char e164[SB_PHONE_BYTES];
+        if (!text || strnlen(text, SB_MESSENGER_QUERY_BYTES_MAX + 1) > SB_MESSENGER_QUERY_BYTES_MAX ||
+            sb_phone_normalize(text, e164, NULL) != SB_OK) {
+            json_array_append_new(invalid, json_integer((json_int_t)i));
+            continue;
+        }
+        int64_t user_id = 0;
+        result = messenger_contact_lookup_phone(c->store, c->principal->user_id, e164, &user_id);
+        if (result == SB_ENOTFOUND) {
+            result = SB_OK;
+            continue;
+        }
+        if (result != SB_OK) break;
+        json_t *row =
+            json_pack("{s:I, s:s, s:I}", "index", (json_int_t)i, "phone", e164, "user_id", (json_int_t)user_id);
+        result = row ? put_user_names(c, row, user_id) : SB_ENOMEM;
+        json_array_append_new(found, row);
+    }
+    if (result != SB_OK) {
+        json_decref(found);
+        json_decref(invalid);
+        return result;
+    }
+    api_reply_json(c, 200, json_pack("{s:o, s:o}", "found", found, "invalid", invalid));
     return SB_OK;
 }
 
@@ -331,8 +379,12 @@ static int reply_chat(api_ctx *c, int64_t chat_id, int status, bool with_members
         return SB_OK;
     }
     if (result != SB_OK) return result;
-    json_t *body = chat_json(&chat);
+    json_t *body = chat_json_for(c, &chat, &result);
     if (!body) return SB_ENOMEM;
+    if (result != SB_OK) {
+        json_decref(body);
+        return result;
+    }
     if (with_members) {
         messenger_member *members = sb_malloc(sizeof *members * API_MEMBERS_PAGE_MAX);
         size_t count = 0;
@@ -343,10 +395,11 @@ static int reply_chat(api_ctx *c, int64_t chat_id, int status, bool with_members
             json_t *arr = json_array();
             for (size_t i = 0; arr && i < count; i++) {
                 const char *role = messenger_member_role_name(members[i].role);
-                json_array_append_new(arr, json_pack("{s:I, s:s, s:I, s:I}", "user_id", (json_int_t)members[i].user_id,
-                                                     "role", role ? role : "unknown", "delivered_seq",
-                                                     (json_int_t)members[i].delivered_seq, "read_seq",
-                                                     (json_int_t)members[i].read_seq));
+                json_t *m = json_pack("{s:I, s:s, s:I, s:I}", "user_id", (json_int_t)members[i].user_id, "role",
+                                      role ? role : "unknown", "delivered_seq", (json_int_t)members[i].delivered_seq,
+                                      "read_seq", (json_int_t)members[i].read_seq);
+                if (m && result == SB_OK) result = put_user_names(c, m, members[i].user_id);
+                json_array_append_new(arr, m);
             }
             json_object_set_new(body, "members", arr ? arr : json_null());
         } else if (result == SB_EPERM) {
@@ -368,7 +421,7 @@ static int post_direct(api_ctx *c) {
                                   {SB_EPERM, 403, "forbidden", "one of you has blocked the other", 0},
                                   {0}};
     int64_t peer_id;
-    int result = body_int64(c, "user_id", true, 0, 1, INT64_MAX, &peer_id);
+    int result = api_body_int64(c, "user_id", true, 1, INT64_MAX, 0, &peer_id);
     if (result != SB_OK) return result;
     int64_t chat_id;
     bool created = false, done;
@@ -380,8 +433,8 @@ static int post_direct(api_ctx *c) {
 
 static int get_chats(api_ctx *c) {
     int64_t after, limit;
-    int result = query_int64(c, "after", 0, INT64_MAX, &after);
-    if (result == SB_OK) result = query_int64(c, "limit", API_CHATS_PAGE_MAX, API_CHATS_PAGE_MAX, &limit);
+    int result = api_query_int64(c, "after", 0, INT64_MAX, 0, &after);
+    if (result == SB_OK) result = api_query_int64(c, "limit", 0, API_CHATS_PAGE_MAX, API_CHATS_PAGE_MAX, &limit);
     if (result != SB_OK) return result;
     if (limit == 0) limit = API_CHATS_PAGE_MAX;
     messenger_chat *chats = sb_malloc(sizeof *chats * (size_t)limit);
@@ -391,7 +444,7 @@ static int get_chats(api_ctx *c) {
     json_t *arr = result == SB_OK ? json_array() : NULL;
     if (result == SB_OK && !arr) result = SB_ENOMEM;
     for (size_t i = 0; result == SB_OK && i < count; i++)
-        json_array_append_new(arr, chat_json(&chats[i]));
+        json_array_append_new(arr, chat_json_for(c, &chats[i], &result));
     sb_free(chats);
     if (result != SB_OK) {
         json_decref(arr);
@@ -429,7 +482,7 @@ static int post_group_member(api_ctx *c) {
         {0}};
     int64_t chat_id, user_id;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
-    int result = body_int64(c, "user_id", true, 0, 1, INT64_MAX, &user_id);
+    int result = api_body_int64(c, "user_id", true, 1, INT64_MAX, 0, &user_id);
     if (result != SB_OK) return result;
     messenger_events events = {0};
     result = messenger_group_add(c->store, c->principal->user_id, chat_id, user_id, c->now_ms, &events);
@@ -487,7 +540,7 @@ static int post_message(api_ctx *c) {
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
     const char *text, *client_id;
     int result = text_field(c, &text);
-    if (result == SB_OK) result = body_int64(c, "reply_to_seq", false, 0, 0, INT64_MAX, &reply_to);
+    if (result == SB_OK) result = api_body_int64(c, "reply_to_seq", false, 0, INT64_MAX, 0, &reply_to);
     if (result == SB_OK) result = api_body_string(c, "client_id", false, SB_MESSENGER_CLIENT_ID_BYTES_MAX, &client_id);
     if (result != SB_OK) return result;
     messenger_send_request req = {.chat_id = chat_id,
@@ -509,9 +562,10 @@ static int post_message(api_ctx *c) {
  * "chat_id" too, and refusals are the channel's); else chat_id's. */
 static int reply_history(api_ctx *c, int64_t chat_id, bool channel) {
     int64_t before, after, limit;
-    int result = query_int64(c, "before", 0, INT64_MAX, &before);
-    if (result == SB_OK) result = query_int64(c, "after", 0, INT64_MAX, &after);
-    if (result == SB_OK) result = query_int64(c, "limit", API_MESSAGES_PAGE_DEFAULT, SB_MESSENGER_PAGE_MAX, &limit);
+    int result = api_query_int64(c, "before", 0, INT64_MAX, 0, &before);
+    if (result == SB_OK) result = api_query_int64(c, "after", 0, INT64_MAX, 0, &after);
+    if (result == SB_OK)
+        result = api_query_int64(c, "limit", 0, SB_MESSENGER_PAGE_MAX, API_MESSAGES_PAGE_DEFAULT, &limit);
     if (result != SB_OK) return result;
     if (limit == 0) limit = API_MESSAGES_PAGE_DEFAULT;
     if (channel) {
@@ -541,8 +595,8 @@ static int get_messages(api_ctx *c) {
 static int get_changes(api_ctx *c) {
     int64_t chat_id, after_rev, limit;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
-    int result = query_int64(c, "after_rev", 0, INT64_MAX, &after_rev);
-    if (result == SB_OK) result = query_int64(c, "limit", SB_MESSENGER_PAGE_MAX, SB_MESSENGER_PAGE_MAX, &limit);
+    int result = api_query_int64(c, "after_rev", 0, INT64_MAX, 0, &after_rev);
+    if (result == SB_OK) result = api_query_int64(c, "limit", 0, SB_MESSENGER_PAGE_MAX, SB_MESSENGER_PAGE_MAX, &limit);
     if (result != SB_OK) return result;
     if (limit == 0) limit = SB_MESSENGER_PAGE_MAX;
     messenger_message *list = sb_malloc(sizeof *list * (size_t)limit);
@@ -602,8 +656,8 @@ static int post_receipts(api_ctx *c) {
     static const refusal own[] = {{SB_EINVAL, 400, "invalid", "a receipt cannot pass the chat's last message", 0}, {0}};
     int64_t chat_id, delivered, read;
     if (chat_param(c, "id", &chat_id) != SB_OK) return SB_OK;
-    int result = body_int64(c, "delivered_seq", false, 0, 0, INT64_MAX, &delivered);
-    if (result == SB_OK) result = body_int64(c, "read_seq", false, 0, 0, INT64_MAX, &read);
+    int result = api_body_int64(c, "delivered_seq", false, 0, INT64_MAX, 0, &delivered);
+    if (result == SB_OK) result = api_body_int64(c, "read_seq", false, 0, INT64_MAX, 0, &read);
     if (result != SB_OK) return result;
     messenger_events events = {0};
     result = messenger_receipt(c->store, c->principal->user_id, chat_id, delivered, read, &events);
@@ -676,6 +730,7 @@ void api_routes_messenger(api_router *r) {
     const int poster = IDENTITY_ROLE_MARKETER | IDENTITY_ROLE_ADMIN;
     api_router_add(r, "POST", "/api/contacts/find", customer, post_contacts_find);
     api_router_add(r, "PUT", "/api/me/discoverable", customer, put_discoverable);
+    api_router_add(r, "POST", "/api/contacts/lookup", customer, post_contacts_lookup);
     api_router_add(r, "POST", "/api/blocks/:user_id", customer, post_block);
     api_router_add(r, "DELETE", "/api/blocks/:user_id", customer, delete_block);
     api_router_add(r, "POST", "/api/chats/direct", customer, post_direct);

@@ -34,35 +34,8 @@ static int ops_ctx(api_ctx *c, payops_ctx *out) {
 
 /* ---- body fields ---- */
 
-/* An integer field in minor units (or seconds): a JSON integer, >= min.
- * Absent and optional: *out = dflt.  Answers 400 naming the field. */
-static int body_int(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt,
-                    int64_t *out) {
-    json_t *v = c->body && json_is_object(c->body) ? json_object_get(c->body, field) : NULL;
-    if (!v || json_is_null(v)) {
-        if (!required) {
-            *out = dflt;
-            return SB_OK;
-        }
-        api_reply_error(c, 400, "invalid", "field '%s' is required", field);
-        return SB_EINVAL;
-    }
-    if (!json_is_integer(v)) {
-        api_reply_error(c, 400, "invalid", "field '%s' must be a JSON integer", field);
-        return SB_EINVAL;
-    }
-    json_int_t n = json_integer_value(v);
-    if (n < min || n > max) {
-        api_reply_error(c, 400, "invalid", "field '%s' must be from %lld to %lld", field, (long long)min,
-                        (long long)max);
-        return SB_EINVAL;
-    }
-    *out = (int64_t)n;
-    return SB_OK;
-}
-
 static int body_amount(api_ctx *c, const char *field, int64_t *out) {
-    return body_int(c, field, true, 1, INT64_MAX, 0, out);
+    return api_body_int64(c, field, true, 1, INT64_MAX, 0, out);
 }
 
 static int body_key(api_ctx *c, const char **out) {
@@ -86,8 +59,8 @@ static int body_bool(api_ctx *c, const char *field, bool dflt, bool *out) {
 /* expires_in_s (optional) as an absolute time. */
 static int body_expiry(api_ctx *c, int64_t *expires_at_ms_out) {
     int64_t seconds;
-    int result =
-        body_int(c, "expires_in_s", false, 1, SB_HTTP_PAY_EXPIRES_IN_S_MAX, SB_HTTP_PAY_EXPIRES_IN_S_DEFAULT, &seconds);
+    int result = api_body_int64(c, "expires_in_s", false, 1, SB_HTTP_PAY_EXPIRES_IN_S_MAX,
+                                SB_HTTP_PAY_EXPIRES_IN_S_DEFAULT, &seconds);
     if (result != SB_OK) return result;
     *expires_at_ms_out = c->now_ms + seconds * 1000;
     return SB_OK;
@@ -153,6 +126,9 @@ static json_t *receipt_json(const payops_receipt *r) {
                           r->counterparty, "masked_card", r->masked_card[0] ? r->masked_card : NULL, "reference",
                           r->reference, "transfer_id", r->transfer_id, "created_at_ms", (json_int_t)r->created_at_ms);
     if (!o) return NULL;
+    char tracking[PAYOPS_TRACKING_DIGITS + 1];
+    payops_tracking_code(r->transfer_id, tracking);
+    json_object_set_new(o, "tracking", json_string(tracking));
     if (r->fee_transfer_id[0]) json_object_set_new(o, "fee_transfer_id", json_string(r->fee_transfer_id));
     if (r->settle_transfer_id[0]) json_object_set_new(o, "settle_transfer_id", json_string(r->settle_transfer_id));
     if (r->rrn[0]) json_object_set_new(o, "rrn", json_string(r->rrn));
@@ -289,7 +265,7 @@ static int post_link(api_ctx *c) {
     payops_ctx ctx;
     int64_t amount, expires_at;
     bool single_use;
-    int result = body_int(c, "amount_minor", false, 0, INT64_MAX, 0, &amount);
+    int result = api_body_int64(c, "amount_minor", false, 0, INT64_MAX, 0, &amount);
     if (result == SB_OK) result = body_expiry(c, &expires_at);
     if (result == SB_OK) result = body_bool(c, "single_use", false, &single_use);
     if (result != SB_OK) return result;
@@ -457,13 +433,13 @@ int api_payments_split_body(api_ctx *c, size_t members_max, int64_t *members, in
         json_t *item = json_array_get(json_object_get(c->body, "members"), i);
         members[i] = json_is_integer(item) ? (int64_t)json_integer_value(item) : 0;
     }
-    if (result == SB_OK) result = body_int(c, "subtotal_minor", true, 0, INT64_MAX, 0, &subtotal);
-    if (result == SB_OK) result = body_int(c, "tax_minor", false, 0, INT64_MAX, 0, &tax);
-    if (result == SB_OK) result = body_int(c, "tip_minor", false, 0, INT64_MAX, 0, &tip);
+    if (result == SB_OK) result = api_body_int64(c, "subtotal_minor", true, 0, INT64_MAX, 0, &subtotal);
+    if (result == SB_OK) result = api_body_int64(c, "tax_minor", false, 0, INT64_MAX, 0, &tax);
+    if (result == SB_OK) result = api_body_int64(c, "tip_minor", false, 0, INT64_MAX, 0, &tip);
     if (result == SB_OK) result = api_body_string(c, "mode", false, 16, &mode_name);
     if (result == SB_OK) result = api_body_string(c, "title", false, SB_PAYOPS_NOTE_BYTES_MAX, title);
     if (result == SB_OK)
-        result = body_int(c, "remainder_share", false, 0, (int64_t)members_max - 1, -1, &remainder_share);
+        result = api_body_int64(c, "remainder_share", false, 0, (int64_t)members_max - 1, -1, &remainder_share);
     if (result == SB_OK) result = body_expiry(c, expires_at);
     if (result != SB_OK) return result;
     *spec =
@@ -667,7 +643,7 @@ static int post_deposit(api_ctx *c) {
     payops_ctx ctx;
     const char *key;
     int64_t user_id, amount;
-    int result = body_int(c, "user_id", true, 1, INT64_MAX, 0, &user_id);
+    int result = api_body_int64(c, "user_id", true, 1, INT64_MAX, 0, &user_id);
     if (result == SB_OK) result = body_amount(c, "amount_minor", &amount);
     if (result == SB_OK) result = body_key(c, &key);
     if (result != SB_OK) return result;
@@ -677,18 +653,41 @@ static int post_deposit(api_ctx *c) {
     return reply_receipt(c, result, &r);
 }
 
-static int get_ledger_verify(api_ctx *c) {
-    ledger_verify_report report;
-    memset(&report, 0, sizeof report);
-    int result = ledger_verify(c->store, &report);
-    if (result != SB_OK && result != SB_ECORRUPT) return result;
-    json_t *o =
-        json_pack("{s:b, s:I, s:I, s:s}", "ok", result == SB_OK && report.ok, "accounts", (json_int_t)report.accounts,
-                  "transfers", (json_int_t)report.transfers, "problem", report.problem);
-    if (o && report.has_broken_account) {
-        char hex[LEDGER_ID_HEX_BYTES];
-        ledger_id_format(report.broken_account, hex);
-        json_object_set_new(o, "broken_account", json_string(hex));
+/* POST starts the check off the event loop (verify_jobs.c): 202 with the
+ * job to poll; GET of the job: its state, and its report once done. */
+static int post_ledger_verify(api_ctx *c) {
+    int64_t id = 0;
+    int result = api_verify_job_start(api_ctx_server(c)->verify, c->now_ms, &id);
+    if (result != SB_OK) return result;
+    char location[64];
+    snprintf(location, sizeof location, "/api/admin/ledger/verify/%lld", (long long)id);
+    api_set_header(c, "location", location);
+    api_reply_json(c, 202, json_pack("{s:I, s:s}", "job_id", (json_int_t)id, "state", "running"));
+    return SB_OK;
+}
+
+static int get_ledger_verify_job(api_ctx *c) {
+    int64_t id;
+    int result = api_param_int64(c, "id", &id);
+    if (result != SB_OK) return result;
+    api_verify_job job;
+    result = api_verify_job_get(api_ctx_server(c)->verify, id, &job);
+    if (result != SB_OK) return result;
+    static const char *const states[] = {"", "running", "done", "failed"};
+    json_t *o = json_pack("{s:I, s:s, s:I}", "job_id", (json_int_t)job.id, "state", states[job.state], "started_at_ms",
+                          (json_int_t)job.started_at_ms);
+    if (o && job.state != API_VERIFY_RUNNING) {
+        json_object_set_new(o, "finished_at_ms", json_integer(job.finished_at_ms));
+        const ledger_verify_report *report = &job.report;
+        json_t *r = json_pack("{s:b, s:I, s:I, s:s}", "ok", job.status == SB_OK && report->ok, "accounts",
+                              (json_int_t)report->accounts, "transfers", (json_int_t)report->transfers, "problem",
+                              report->problem);
+        if (r && report->has_broken_account) {
+            char hex[LEDGER_ID_HEX_BYTES];
+            ledger_id_format(report->broken_account, hex);
+            json_object_set_new(r, "broken_account", json_string(hex));
+        }
+        json_object_set_new(o, "result", r);
     }
     api_reply_json(c, 200, o);
     return SB_OK;
@@ -700,11 +699,6 @@ int api_payments_ctx(api_ctx *c, payops_ctx *out) { return ops_ctx(c, out); }
 
 int api_payments_reply_error(api_ctx *c, int result, const payops_receipt *why) {
     return reply_ops_error(c, result, why);
-}
-
-int api_payments_body_int(api_ctx *c, const char *field, bool required, int64_t min, int64_t max, int64_t dflt,
-                          int64_t *out) {
-    return body_int(c, field, required, min, max, dflt, out);
 }
 
 json_t *api_payments_receipt_json(const payops_receipt *r) { return receipt_json(r); }
@@ -732,5 +726,6 @@ void api_routes_payments(api_router *r) {
     api_router_add(r, "GET", "/api/receipts", customer, get_receipts);
     api_router_add(r, "GET", "/api/receipts/:id", customer, get_receipt);
     api_router_add(r, "POST", "/api/admin/deposits", IDENTITY_ROLE_ADMIN, post_deposit);
-    api_router_add(r, "GET", "/api/admin/ledger/verify", IDENTITY_ROLE_ADMIN, get_ledger_verify);
+    api_router_add(r, "POST", "/api/admin/ledger/verify", IDENTITY_ROLE_ADMIN, post_ledger_verify);
+    api_router_add(r, "GET", "/api/admin/ledger/verify/:id", IDENTITY_ROLE_ADMIN, get_ledger_verify_job);
 }

@@ -5,6 +5,7 @@
  * and for tests that walk them all) and the WebSocket endpoint GET /api/ws.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "api/api_int.h"
 
@@ -14,8 +15,33 @@ static int get_healthz(api_ctx *c) {
     return SB_OK;
 }
 
+static bool is_loopback(const char *addr) {
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 || strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+/* /metrics shows the server's inner state: with a token configured only a
+ * scraper presenting it gets an answer; without one only the host itself. */
+static bool metrics_allowed(api_ctx *c, const api_server_config *cfg) {
+    if (!cfg->metrics_token) {
+        if (is_loopback(api_client_addr(c))) return true;
+        api_reply_error(c, 403, "forbidden", "/metrics answers loopback peers only unless a metrics token is set");
+        return false;
+    }
+    const char *value;
+    size_t len, want = strlen(cfg->metrics_token);
+    static const char prefix[] = "Bearer ";
+    if (api_header_get(c, "authorization", &value, &len) == SB_OK && len == sizeof prefix - 1 + want &&
+        strncasecmp(value, prefix, sizeof prefix - 1) == 0 &&
+        sb_equal_ct(value + sizeof prefix - 1, cfg->metrics_token, want))
+        return true;
+    api_set_header(c, "www-authenticate", "Bearer realm=\"metrics\"");
+    api_reply_error(c, 401, "unauthorized", "/metrics needs the metrics token as a bearer token");
+    return false;
+}
+
 static int get_metrics(api_ctx *c) {
-    const api_server *srv = api_ctx_server(c);
+    api_server *srv = api_ctx_server(c);
+    if (!metrics_allowed(c, &srv->cfg)) return SB_OK;
     int n = srv->nthreads;
     api_metrics *per_thread[SB_THREADS_MAX];
     for (int i = 0; i < n; i++)
@@ -23,7 +49,15 @@ static int get_metrics(api_ctx *c) {
     sb_buf text;
     sb_buf_init(&text, API_METRICS_TEXT_BYTES_MAX);
     int result = api_metrics_render(&srv->router, per_thread, n, &text);
-    if (result != SB_OK) return result;
+    if (result == SB_OK) result = api_metrics_render_runtime(srv, per_thread, n, &text);
+    /* each background worker of the context: jobs by result, queue depth */
+    sb_worker *workers[SB_APP_WORKERS_MAX];
+    size_t nworkers = sb_app_workers(c->app, workers, SB_ARRAY_LEN(workers));
+    if (result == SB_OK) result = sb_worker_metrics_render(workers, nworkers, &text);
+    if (result != SB_OK) {
+        sb_buf_free(&text);
+        return result;
+    }
     api_reply_raw(c, 200, "text/plain; version=0.0.4; charset=utf-8", text.data, text.len);
     sb_buf_free(&text);
     return SB_OK;

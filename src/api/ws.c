@@ -4,9 +4,11 @@
  * The upgrade is authenticated like any route (bearer header or ?token=).
  * A connection lives on the thread that accepted it.  Frames: text frames
  * carrying one JSON object each, dispatched by "type" through one table
- * (frame_types below: "ping" and "echo" here, the messenger's "send",
- * "receipt" and "typing" in ws_messenger.c; another module adds a line and
- * its handler file).  Every frame is hostile: bad JSON, an unknown type or a
+ * (api_ws_frame_types in routes.c: "ping" and "echo" here, the messenger's
+ * "send", "receipt" and "typing" in ws_messenger.c; another module adds a
+ * line there and its handler file).  This file is the transport: it calls
+ * no frame handler's module directly, and pushes from above (push.c)
+ * reach it through api_ws_send_to_users.  Every frame is hostile: bad JSON, an unknown type or a
  * refused request is answered with an error frame and the connection stays
  * up.  A binary frame
  * closes with 1003, a message over SB_WS_MESSAGE_BYTES_MAX with 1009 (wslay
@@ -365,6 +367,11 @@ static int ws_queue_text(api_ws_conn *w, const char *text, size_t len) {
     wslay_event_context_ptr ctx = w->ws->ws_ctx;
     if (wslay_event_get_queued_msg_count(ctx) >= SB_WS_SEND_QUEUE_MAX ||
         wslay_event_get_queued_msg_length(ctx) + len > SB_WS_SEND_QUEUE_BYTES_MAX) {
+        if (!w->doomed)
+            atomic_store_explicit(
+                &w->thread->metrics->websockets_dropped_slow,
+                atomic_load_explicit(&w->thread->metrics->websockets_dropped_slow, memory_order_relaxed) + 1,
+                memory_order_relaxed);
         ws_doom(w, "send queue full: the reader is too slow");
         return SB_EBUSY;
     }
@@ -456,27 +463,15 @@ void api_ws_session_end(api_server *srv, int64_t user_id, int64_t session_id) {
     }
 }
 
-static void frame_ping(const api_ws_frame *f) {
+void api_ws_frame_ping(const api_ws_frame *f) {
     json_t *id = json_object_get(f->root, "id");
     api_ws_reply_json(f->conn, json_pack("{s:s, s:O}", "type", "pong", "id", id ? id : json_null()));
 }
 
-static void frame_echo(const api_ws_frame *f) {
+void api_ws_frame_echo(const api_ws_frame *f) {
     json_t *payload = json_object_get(f->root, "data");
     api_ws_reply_json(f->conn, json_pack("{s:s, s:O}", "type", "echo", "data", payload ? payload : json_null()));
 }
-
-/* Frame types: a module adds its line here and its handlers in its own file. */
-static const struct {
-    const char *type;
-    api_ws_frame_fn fn;
-} frame_types[] = {
-    {"ping", frame_ping},
-    {"echo", frame_echo},
-    {"send", api_ws_frame_send},
-    {"receipt", api_ws_frame_receipt},
-    {"typing", api_ws_frame_typing},
-};
 
 static void handle_text(api_ws_conn *w, const uint8_t *data, size_t len) {
     int64_t now = loop_now_ms(w->thread);
@@ -505,16 +500,16 @@ static void handle_text(api_ws_conn *w, const uint8_t *data, size_t len) {
     }
     const char *type = json_string_value(json_object_get(root, "type"));
     size_t i = 0;
-    while (type && i < SB_ARRAY_LEN(frame_types) && strcmp(frame_types[i].type, type) != 0)
+    while (type && i < api_ws_frame_type_count && strcmp(api_ws_frame_types[i].type, type) != 0)
         i++;
-    if (type && i < SB_ARRAY_LEN(frame_types)) {
+    if (type && i < api_ws_frame_type_count) {
         api_ws_frame f = {.conn = w,
                           .thread = w->thread,
                           .user_id = w->user_id,
                           .role = w->role,
                           .root = root,
                           .now_ms = sb_now_ms()};
-        frame_types[i].fn(&f);
+        api_ws_frame_types[i].fn(&f);
     } else {
         api_ws_reply_error(w, NULL, "unknown_type",
                            type ? "unknown message type" : "a message needs a string \"type\"");
@@ -737,7 +732,6 @@ void api_ws_thread_init(api_thread *t) {
 }
 
 void api_ws_thread_shutdown(api_thread *t) {
-    api_ws_sends_thread_dispose(t); /* what was gathered is sent and answered first */
     on_write_turn(&t->ws_write_entry);
     api_ws_conn *w = t->ws_all;
     while (w) {
@@ -751,7 +745,6 @@ void api_ws_thread_shutdown(api_thread *t) {
 }
 
 void api_ws_thread_dispose(api_thread *t) {
-    api_ws_sends_thread_dispose(t);
     while (t->ws_all)
         ws_destroy(t->ws_all);
     inbox_drain(t); /* nobody to write to: frees what is left */

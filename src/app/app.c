@@ -7,18 +7,16 @@
  * through the context; nothing here is process-wide.
  *
  * Who owns which thread (see docs/ARCHITECTURE.md, "Run-time wiring"):
- * the ledger's writer (ledger_open), the alert sender
- * (listening_alerts_start), the maintenance thread (below), the bot's
- * delivery thread (bankbot_delivery_start) and the feed thread
+ * the ledger's writer (ledger_open), and the workers (core's sb_worker) of
+ * the code sender (identity_sender_start), the alert sender
+ * (listening_alerts_start), the maintenance tick (below), the bot's
+ * delivery (bankbot_delivery_start) and the channel feed
  * (listening_feed_start) belong to the context and stop in sb_app_close;
  * the HTTP loops belong to the api server.
  */
-#include <errno.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/app.h"
 #include "bankbot/bankbot.h"
@@ -34,15 +32,6 @@
  * that card-to-card can be tried end to end; other cards are unknown (404). */
 #define APP_SIM_DEST_CARD "6219861034529007"
 
-typedef struct {
-    sb_app *app; /* payments and listening read from it; store filled by the thread */
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stop;
-    pthread_t thread;
-    bool started;
-} app_maintenance;
-
 struct sb_app_parts {
     ledger *ledger;
     payments_policy policy;
@@ -52,7 +41,8 @@ struct sb_app_parts {
     listening_text_engine *engine;
     listening_alerts *alerts;
     listening_outbound_webhook_state outbound_state;
-    app_maintenance maintenance;
+    sb_worker *maintenance; /* periodic: no jobs, a tick */
+    int64_t c2c_cursor;     /* the maintenance tick's: where the next reconcile pass goes on */
     bankbot *bot;
     listening_feed *feed;
 };
@@ -78,6 +68,18 @@ static int app_push_text(void *arg, const int64_t *user_ids, size_t count, const
     const sb_app *app = arg;
     if (!app->push.text) return SB_ECLOSED;
     return app->push.text(app->push.arg, user_ids, count, text, len);
+}
+
+size_t sb_app_workers(const sb_app *app, sb_worker **out, size_t out_max) {
+    size_t n = 0;
+    if (!app || out_max < SB_APP_WORKERS_MAX) return 0;
+    if (app->otp) out[n++] = identity_sender_worker(app->otp);
+    const sb_app_parts *p = app->parts;
+    if (p && p->alerts) out[n++] = listening_alerts_worker(p->alerts);
+    if (p && p->feed) out[n++] = listening_feed_worker(p->feed);
+    if (p && p->bot) out[n++] = bankbot_delivery_worker(p->bot);
+    if (p && p->maintenance) out[n++] = p->maintenance;
+    return n;
 }
 
 /* ---- money ---- */
@@ -135,13 +137,16 @@ static void listening_tick_pass(const sb_app *app, store *s, int64_t now_ms) {
                r.reassigned, r.alerts);
 }
 
-/* One pass: expire due requests (and their chat messages), then (with a
- * switch) reconcile, then the listening tick. */
-static void maintenance_pass(sb_app *app, store *s) {
+/* One pass, bounded: expire at most SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX due
+ * requests (and at most SB_CHATPAY_EXPIRE_BATCH_MAX chat messages), then
+ * (with a switch) reconcile at most SB_PAYOPS_C2C_RECONCILE_PASS_MAX
+ * card-to-cards from the cursor, then the listening tick; what is left waits
+ * for the next pass. */
+static void maintenance_pass(sb_app *app, store *s, int64_t *c2c_cursor) {
     int64_t now_ms = sb_now_ms(), expired = 0, settled = 0;
     payops_ctx ctx;
     if (sb_app_payments(app, s, &ctx) == SB_OK) {
-        int result = payops_request_expire_due(&ctx, now_ms, &expired);
+        int result = payops_request_expire_due(&ctx, now_ms, SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX, &expired);
         if (result != SB_OK) sb_log(SB_LOG_WARN, "serve.maintenance", "request expiry failed: %s", sb_strerror(result));
         /* Chat messages of the requests just expired turn expired, pushed live. */
         chatpay_ctx chat = {.ops = ctx, .push = sb_app_push_callback, .push_arg = app};
@@ -150,7 +155,7 @@ static void maintenance_pass(sb_app *app, store *s) {
         if (result != SB_OK)
             sb_log(SB_LOG_WARN, "serve.maintenance", "chat payment expiry failed: %s", sb_strerror(result));
         if (ctx.sw) {
-            result = payops_c2c_reconcile(&ctx, now_ms, &settled);
+            result = payops_c2c_reconcile(&ctx, now_ms, SB_PAYOPS_C2C_RECONCILE_PASS_MAX, c2c_cursor, &settled);
             if (result != SB_OK)
                 sb_log(SB_LOG_WARN, "serve.maintenance", "card-to-card reconcile failed: %s", sb_strerror(result));
         }
@@ -161,60 +166,26 @@ static void maintenance_pass(sb_app *app, store *s) {
     listening_tick_pass(app, s, sb_now_ms());
 }
 
-static void *maintenance_main(void *arg) {
-    app_maintenance *m = arg;
-    store *s = NULL;
-    int result = store_open(m->app->data_location, NULL, &s);
-    if (result != SB_OK) {
-        sb_log(SB_LOG_ERROR, "serve.maintenance", "cannot open the store: %s", sb_strerror(result));
-        return NULL;
-    }
-    pthread_mutex_lock(&m->lock);
-    while (!m->stop) {
-        pthread_mutex_unlock(&m->lock);
-        maintenance_pass(m->app, s);
-        pthread_mutex_lock(&m->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += SB_SERVE_MAINTENANCE_INTERVAL_MS / 1000;
-        until.tv_nsec += (SB_SERVE_MAINTENANCE_INTERVAL_MS % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        while (!m->stop && pthread_cond_timedwait(&m->wake, &m->lock, &until) != ETIMEDOUT) {
-        }
-    }
-    pthread_mutex_unlock(&m->lock);
-    store_close(s);
-    return NULL;
+static void maintenance_tick(void *arg, void *local, sb_worker *w) {
+    (void)w;
+    sb_app *app = arg;
+    if (local) maintenance_pass(app, local, &app->parts->c2c_cursor); /* without a store: logged at start */
 }
 
-static int maintenance_start(app_maintenance *m, sb_app *app) {
-    m->app = app;
-    m->stop = false;
-    pthread_mutex_init(&m->lock, NULL);
-    pthread_cond_init(&m->wake, NULL);
-    if (pthread_create(&m->thread, NULL, maintenance_main, m) != 0) {
-        pthread_cond_destroy(&m->wake);
-        pthread_mutex_destroy(&m->lock);
-        return SB_EINTERNAL;
-    }
-    m->started = true;
-    return SB_OK;
-}
-
-/* Wake the thread, let its pass finish, join it. */
-static void maintenance_stop(app_maintenance *m) {
-    if (!m->started) return;
-    pthread_mutex_lock(&m->lock);
-    m->stop = true;
-    pthread_cond_signal(&m->wake);
-    pthread_mutex_unlock(&m->lock);
-    pthread_join(m->thread, NULL);
-    pthread_cond_destroy(&m->wake);
-    pthread_mutex_destroy(&m->lock);
-    m->started = false;
+/* The maintenance worker: a tick at start, then every
+ * SB_SERVE_MAINTENANCE_INTERVAL_MS; stop lets the pass in hand finish. */
+static int maintenance_start(sb_app *app) {
+    sb_worker_config cfg = {.name = "maintenance",
+                            .job_bytes = 1,
+                            .queue_max = 1,
+                            .period_ms = SB_SERVE_MAINTENANCE_INTERVAL_MS,
+                            .stop_wait_ms = SB_SERVE_MAINTENANCE_STOP_WAIT_MS,
+                            .arg = app,
+                            .thread_start = store_open_local,
+                            .thread_end = store_close_local,
+                            .thread_arg = (void *)app->data_location,
+                            .tick = maintenance_tick};
+    return sb_worker_launch(&cfg, &app->parts->maintenance);
 }
 
 /* ---- the bank's service bot ---- */
@@ -296,11 +267,16 @@ static int listening_open_parts(sb_app *app, const sb_app_options *o) {
         app->listening.store_raw = true;
         memcpy(app->listening.raw_key, o->listening_key, LISTENING_KEY_BYTES);
     }
-    int result = listening_alerts_start(app->data_location, o->listening_webhook, app_push_text, app, &p->alerts);
+    int result =
+        listening_alerts_start(app->data_location, o->listening_webhook, o->ca_file, app_push_text, app, &p->alerts);
     if (result != SB_OK) return result;
     app->listening.alert_sink = listening_alerts_sink(p->alerts);
     if (o->listening_outbound) {
-        result = sb_webhook_url_parse(o->listening_outbound, SB_LISTENING_WEBHOOK_URL_BYTES_MAX, &p->outbound_state.url);
+        result = sb_http_url_check(o->listening_outbound, SB_LISTENING_WEBHOOK_URL_BYTES_MAX);
+        if (result == SB_OK) {
+            snprintf(p->outbound_state.url, sizeof p->outbound_state.url, "%s", o->listening_outbound);
+            p->outbound_state.ca_file = o->ca_file;
+        }
         if (result == SB_OK)
             result = listening_outbound_start(app->data_location, listening_outbound_webhook(&p->outbound_state),
                                               o->listening_outbound_backoff_ms, &app->outbound);
@@ -320,6 +296,7 @@ int sb_app_init(sb_app *app, const sb_app_options *o, sb_app_push push) {
         (strcmp(o->card_switch, "none") != 0 && strcmp(o->card_switch, "sim") != 0))
         return SB_EINVAL;
     app->data_location = o->data_location;
+    app->ca_file = o->ca_file;
     app->push = push;
     if (!(app->parts = sb_calloc(1, sizeof *app->parts))) return SB_ENOMEM;
     sb_app_parts *p = app->parts;
@@ -334,6 +311,11 @@ int sb_app_init(sb_app *app, const sb_app_options *o, sb_app_push push) {
         app->payments.c2c_source = &p->source;
     }
     app->payments_ready = true;
+    result = identity_sender_start(o->otp_sender ? o->otp_sender : "log", o->otp_webhook, o->ca_file, &app->otp);
+    if (result != SB_OK) {
+        sb_log(SB_LOG_ERROR, "serve.otp", "cannot start the code sender: %s", sb_strerror(result));
+        goto fail;
+    }
     result = listening_open_parts(app, o);
     if (result != SB_OK) {
         sb_log(SB_LOG_ERROR, "serve.listening", "cannot start the alert sender: %s", sb_strerror(result));
@@ -352,7 +334,7 @@ int sb_app_init(sb_app *app, const sb_app_options *o, sb_app_push push) {
     }
     app->comment_hook = channel_comment;
     app->comment_hook_arg = p->feed;
-    if (o->maintenance && (result = maintenance_start(&p->maintenance, app)) != SB_OK) {
+    if (o->maintenance && (result = maintenance_start(app)) != SB_OK) {
         sb_log(SB_LOG_ERROR, "serve.maintenance", "cannot start the maintenance thread");
         goto fail;
     }
@@ -368,7 +350,13 @@ void sb_app_close(sb_app *app) {
     if (p) {
         app->comment_hook = NULL;
         feed_stop(p->feed); /* stores what is queued */
-        maintenance_stop(&p->maintenance);
+        /* the pass in hand finishes; one stuck past the deadline still uses
+         * the context and its ledger, so they are left to it (logged) */
+        if (!sb_worker_stop(p->maintenance)) {
+            sb_log(SB_LOG_ERROR, "serve.maintenance",
+                   "a pass is stuck past the stop deadline: the context is left open");
+            return;
+        }
         bankbot_close(p->bot); /* its delivery thread pushed through the hook */
         app->bot_hook = NULL;
         app->listening.reply_hook = (listening_reply_hook){0};
@@ -377,9 +365,13 @@ void sb_app_close(sb_app *app) {
         app->outbound = NULL;
         listening_alerts_stop(p->alerts);
         listening_text_engine_free(p->engine);
+        identity_sender_stop(app->otp);
+        app->otp = NULL;
         app->payments_ready = false;
         money_close(p);
         sb_free(p);
     }
     sodium_memzero(app, sizeof *app);
 }
+
+listening_feed *sb_app_feed(const sb_app *app) { return app && app->parts ? app->parts->feed : NULL; }

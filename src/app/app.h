@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "identity/identity.h"
 #include "listening/listening.h"
 #include "messenger/messenger.h"
 #include "payments/ops.h"
@@ -53,6 +54,7 @@ typedef struct sb_app_parts sb_app_parts; /* what sb_app_init opened (app.c) */
 
 typedef struct sb_app {
     const char *data_location; /* store_open location; borrowed */
+    const char *ca_file;       /* options.ca_file, for the server's outbound calls (bot webhooks); borrowed */
     /* Payments: while !payments_ready the payment routes answer 503. */
     bool payments_ready;
     payops_ctx payments; /* .s is NULL: each user fills in its own connection */
@@ -68,6 +70,8 @@ typedef struct sb_app {
     messenger_comment_hook_fn comment_hook;
     void *comment_hook_arg;
     sb_app_push push;
+    /* One-time codes (routes_auth): NULL answers 503 for a code request. */
+    identity_sender *otp;
     sb_app_parts *parts; /* owned by sb_app_init/sb_app_close; NULL when built by hand */
 } sb_app;
 
@@ -84,12 +88,16 @@ typedef struct {
      * recorded to post by hand.  backoff_ms: the first retry's wait (0: default). */
     const char *listening_outbound;
     int64_t listening_outbound_backoff_ms;
-    bool maintenance;              /* run the maintenance thread (serve: true) */
+    bool maintenance;        /* run the maintenance thread (serve: true) */
+    const char *otp_sender;  /* "log" or "webhook"; NULL: "log" */
+    const char *otp_webhook; /* http(s):// URL for "webhook" */
+    const char *ca_file;     /* CAs outbound HTTPS trusts instead of the system's; NULL: system */
 } sb_app_options;
 
 /* Build the whole context into *app (zeroed first) as `serve` runs it:
  * migrate the store; open the ledger and the payment operations (with the
- * card-switch simulator for "sim"); load the model; start the alert sender,
+ * card-switch simulator for "sim"); start the code sender; load the model;
+ * start the alert sender,
  * the maintenance thread (request expiry, card-to-card reconciliation,
  * chat payment expiry, the listening tick), @bankbot with its delivery
  * thread (a failure to start the bot is logged and the rest runs), and the
@@ -104,7 +112,9 @@ int sb_app_init(sb_app *app, const sb_app_options *options, sb_app_push push) SB
 /* Stop what sb_app_init started (the channel feed stores what is queued,
  * the bot sends its queued replies, the maintenance thread finishes its
  * pass, the alert sender delivers for a bounded time), close the ledger and
- * wipe the keys.  Call after the server's loops have stopped.  A context
+ * wipe the keys (a maintenance pass stuck past its stop deadline keeps the
+ * context: then it is left open, logged).  Call after the server's loops
+ * have stopped.  A context
  * built by hand (parts NULL) is only wiped.  NULL allowed. */
 void sb_app_close(sb_app *app);
 
@@ -117,8 +127,17 @@ void sb_app_push_events(const sb_app *app, store *s, const messenger_events *eve
  * bankbot_push_fn): arg is the sb_app. */
 void sb_app_push_callback(store *s, const messenger_events *events, void *arg);
 
+/* The context's workers (code sender, alert sender, channel feed, bot
+ * delivery, maintenance; NULL for one not running) into out (out_max >=
+ * SB_APP_WORKERS_MAX); the count written.  For /metrics. */
+#define SB_APP_WORKERS_MAX 8
+size_t sb_app_workers(const sb_app *app, sb_worker **out, size_t out_max);
+
 /* A context's payops_ctx over s (the caller's connection).  SB_ECLOSED
  * while payments are not ready. */
 int sb_app_payments(const sb_app *app, store *s, payops_ctx *out) SB_MUST_CHECK;
+/* The channel-comment feed sb_app_init started (its counters are on
+ * /metrics), or NULL (none, or a context built by hand).  Borrowed. */
+listening_feed *sb_app_feed(const sb_app *app);
 
 #endif /* SB_APP_H */

@@ -32,14 +32,11 @@ struct bankbot {
     int64_t user_id;
     bankbot_config cfg;
     const char *default_departments[1];
-    /* Agents' replies waiting for delivery (ring). */
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    outbox_item outbox[SB_BANKBOT_OUTBOX_MAX];
-    size_t outbox_head, outbox_count;
-    bool stop;
+    /* Agents' replies waiting for delivery: a worker (core's sb_worker)
+     * whose jobs are outbox_items; its thread is started by
+     * bankbot_delivery_start, tests drain it with bankbot_delivery_flush. */
+    sb_worker *delivery;
     bool thread_started;
-    pthread_t thread;
     char *data_location; /* owned; the delivery thread's store */
     /* A connection of its own to check, inside the caller's listening
      * transaction, that a reply's author is a customer (a WAL reader is not
@@ -424,35 +421,14 @@ static int reply_deliver(void *arg, int64_t case_id, const char *author, const c
     char *copy = sb_malloc(len + 1);
     if (!copy) return SB_ENOMEM;
     memcpy(copy, text, len + 1);
-    pthread_mutex_lock(&b->lock);
-    int result = SB_OK;
-    if (b->outbox_count == SB_BANKBOT_OUTBOX_MAX) {
-        result = SB_EBUSY;
-    } else {
-        size_t at = (b->outbox_head + b->outbox_count) % SB_BANKBOT_OUTBOX_MAX;
-        b->outbox[at] = (outbox_item){.user_id = user_id, .case_id = case_id, .text = copy};
-        b->outbox_count++;
-        pthread_cond_signal(&b->wake);
-    }
-    pthread_mutex_unlock(&b->lock);
+    outbox_item item = {.user_id = user_id, .case_id = case_id, .text = copy};
+    int result = sb_worker_submit(b->delivery, &item);
     if (result != SB_OK) sb_free(copy);
-    return result;
+    return result == SB_ECLOSED ? SB_EBUSY : result;
 }
 
 listening_reply_hook bankbot_reply_hook(bankbot *b) {
     return (listening_reply_hook){.deliver = reply_deliver, .arg = b};
-}
-
-static bool outbox_pop(bankbot *b, outbox_item *out) {
-    pthread_mutex_lock(&b->lock);
-    bool have = b->outbox_count > 0;
-    if (have) {
-        *out = b->outbox[b->outbox_head];
-        b->outbox_head = (b->outbox_head + 1) % SB_BANKBOT_OUTBOX_MAX;
-        b->outbox_count--;
-    }
-    pthread_mutex_unlock(&b->lock);
-    return have;
 }
 
 /* Send one agent's reply into the customer's chat with the bot. */
@@ -475,45 +451,48 @@ static int deliver_one(bankbot *b, store *s, const outbox_item *item) {
     return result;
 }
 
-int bankbot_delivery_flush(bankbot *b, store *s, size_t *sent_out) {
-    size_t sent = 0;
-    int first_error = SB_OK;
-    outbox_item item;
-    for (size_t n = 0; n < SB_BANKBOT_OUTBOX_MAX && outbox_pop(b, &item); n++) {
-        int result = deliver_one(b, s, &item);
-        if (result == SB_OK)
-            sent++;
-        else if (first_error == SB_OK)
-            first_error = result;
-        sb_free(item.text);
+static sb_worker_outcome delivery_run(void *arg, void *local, sb_worker *w, void *jobs, size_t count, int attempt) {
+    (void)w;
+    (void)attempt;
+    bankbot *b = arg;
+    SB_ASSERT(count == 1);
+    const outbox_item *item = jobs;
+    if (!local) {
+        sb_log(SB_LOG_ERROR, "bankbot.deliver", "reply of case %lld to user %lld lost: no store",
+               (long long)item->case_id, (long long)item->user_id);
+        return SB_WORKER_FAILED;
     }
-    if (sent_out) *sent_out = sent;
-    return first_error;
+    return deliver_one(b, local, item) == SB_OK ? SB_WORKER_DONE : SB_WORKER_FAILED; /* a loss is logged there */
 }
 
-static void *delivery_main(void *arg) {
-    bankbot *b = arg;
-    store *s = NULL;
-    int result = store_open(b->data_location, NULL, &s);
-    if (result != SB_OK) {
-        sb_log(SB_LOG_ERROR, "bankbot.deliver", "cannot open the store: %s", sb_strerror(result));
-        return NULL;
-    }
-    pthread_mutex_lock(&b->lock);
-    for (;;) {
-        while (!b->stop && b->outbox_count == 0)
-            pthread_cond_wait(&b->wake, &b->lock);
-        bool stop = b->stop;
-        pthread_mutex_unlock(&b->lock);
-        int flushed = bankbot_delivery_flush(b, s, NULL);
-        (void)flushed; /* each lost reply is logged by deliver_one */
-        pthread_mutex_lock(&b->lock);
-        if (stop && b->outbox_count == 0) break;
-    }
-    pthread_mutex_unlock(&b->lock);
-    store_close(s);
-    return NULL;
+static void delivery_finish(void *arg, void *job, sb_worker_outcome outcome, int attempts) {
+    (void)arg;
+    outbox_item *item = job;
+    if (outcome != SB_WORKER_DONE && attempts == 0)
+        sb_log(SB_LOG_WARN, "bankbot.close", "reply of case %lld to user %lld not delivered", (long long)item->case_id,
+               (long long)item->user_id);
+    sb_free(item->text);
 }
+
+/* The thread's store: the location bankbot_delivery_start was given. */
+static int delivery_thread_start(void *arg, void **local_out) {
+    bankbot *b = arg;
+    return store_open_local(b->data_location, local_out);
+}
+
+int bankbot_delivery_flush(bankbot *b, store *s, size_t *sent_out) {
+    sb_worker_stats before, after;
+    sb_worker_stats_get(b->delivery, &before);
+    size_t ran = 0;
+    int result = sb_worker_drain(b->delivery, s, &ran);
+    sb_worker_stats_get(b->delivery, &after);
+    size_t sent = (size_t)(after.done - before.done);
+    if (sent_out) *sent_out = sent;
+    if (result == SB_OK && sent < ran) result = SB_EIO; /* each loss is logged by deliver_one */
+    return result;
+}
+
+sb_worker *bankbot_delivery_worker(bankbot *b) { return b ? b->delivery : NULL; }
 
 int bankbot_delivery_start(bankbot *b, const char *data_location) {
     if (b->thread_started) return SB_EBUSY;
@@ -521,19 +500,14 @@ int bankbot_delivery_start(bankbot *b, const char *data_location) {
     b->data_location = sb_malloc(len + 1);
     if (!b->data_location) return SB_ENOMEM;
     memcpy(b->data_location, data_location, len + 1);
-    b->stop = false;
     store *check = NULL;
     int result = store_open(data_location, NULL, &check);
+    if (result == SB_OK) result = sb_worker_start(b->delivery);
     if (result != SB_OK) {
-        sb_free(b->data_location);
-        b->data_location = NULL;
-        return result;
-    }
-    if (pthread_create(&b->thread, NULL, delivery_main, b) != 0) {
         store_close(check);
         sb_free(b->data_location);
         b->data_location = NULL;
-        return SB_EINTERNAL;
+        return result;
     }
     pthread_mutex_lock(&b->check_lock);
     b->check = check;
@@ -566,12 +540,20 @@ int bankbot_open(store *s, const bankbot_config *cfg, int64_t now_ms, bankbot **
             sb_log(SB_LOG_INFO, "bankbot.open", "created the service bot @%s (user %lld)", b->cfg.username,
                    (long long)b->user_id);
     }
+    sb_worker_config wc = {.name = "bankbot_delivery",
+                           .job_bytes = sizeof(outbox_item),
+                           .queue_max = SB_BANKBOT_OUTBOX_MAX,
+                           .stop_wait_ms = SB_BANKBOT_STOP_WAIT_MS,
+                           .arg = b,
+                           .thread_start = delivery_thread_start,
+                           .thread_end = store_close_local,
+                           .run = delivery_run,
+                           .finish = delivery_finish};
+    if (result == SB_OK) result = sb_worker_create(&wc, &b->delivery);
     if (result != SB_OK) {
         sb_free(b);
         return result;
     }
-    pthread_mutex_init(&b->lock, NULL);
-    pthread_cond_init(&b->wake, NULL);
     pthread_mutex_init(&b->check_lock, NULL);
     *out = b;
     return SB_OK;
@@ -581,22 +563,10 @@ int64_t bankbot_user_id(const bankbot *b) { return b->user_id; }
 
 void bankbot_close(bankbot *b) {
     if (!b) return;
-    if (b->thread_started) {
-        pthread_mutex_lock(&b->lock);
-        b->stop = true;
-        pthread_cond_signal(&b->wake);
-        pthread_mutex_unlock(&b->lock);
-        pthread_join(b->thread, NULL);
-    }
-    outbox_item item;
-    while (outbox_pop(b, &item)) {
-        sb_log(SB_LOG_WARN, "bankbot.close", "reply of case %lld to user %lld not delivered", (long long)item.case_id,
-               (long long)item.user_id);
-        sb_free(item.text);
-    }
+    /* sends what is queued (bounded); without a thread, drops it (logged); a
+     * stuck delivery keeps the bot */
+    if (!sb_worker_stop(b->delivery)) return;
     store_close(b->check);
-    pthread_cond_destroy(&b->wake);
-    pthread_mutex_destroy(&b->lock);
     pthread_mutex_destroy(&b->check_lock);
     sb_free(b->data_location);
     sb_free(b);

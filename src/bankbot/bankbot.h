@@ -85,13 +85,18 @@ listening_reply_hook bankbot_reply_hook(bankbot *b);
  * open the connection the reply hook checks authors with.  SB_EBUSY if
  * running, SB_EINTERNAL if the thread cannot start, store errors. */
 int bankbot_delivery_start(bankbot *b, const char *data_location) SB_MUST_CHECK;
-/* Send every queued reply over s (the caller's thread and connection,
- * outside a transaction); *sent_out (may be NULL) how many. */
+/* Before the delivery thread starts (tests): send every queued reply over s
+ * (the caller's thread and connection, outside a transaction); *sent_out
+ * (may be NULL) how many.  SB_EBUSY once the thread runs; SB_EIO if one was
+ * lost (logged). */
 int bankbot_delivery_flush(bankbot *b, store *s, size_t *sent_out) SB_MUST_CHECK;
 
 /* Format amount_minor with digit grouping for lang ("fa": Persian digits
  * and U+066C, "uk"/"ru": U+00A0 between groups, else ","), into out
  * (out_size >= 64).  Pure; exposed for tests. */
+/* The delivery worker, for /metrics. */
+sb_worker *bankbot_delivery_worker(bankbot *b);
+
 void bankbot_format_amount(int64_t amount_minor, const char *lang, char *out, size_t out_size);
 
 #endif /* SB_BANKBOT_H */

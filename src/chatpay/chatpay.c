@@ -64,19 +64,8 @@ static void push(const chatpay_ctx *ctx, const messenger_events *events) {
     if (ctx->push && events && events->count) ctx->push(ctx->ops.s, events, ctx->push_arg);
 }
 
-/* The idempotency key rules of payops: 1..64 of [A-Za-z0-9_.:-]. */
-static bool key_ok(const char *key) {
-    if (!key) return false;
-    size_t len = strnlen(key, SB_PAYOPS_IDEM_KEY_BYTES_MAX + 1);
-    if (len == 0 || len > SB_PAYOPS_IDEM_KEY_BYTES_MAX) return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = key[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == ':' || c == '-'))
-            return false;
-    }
-    return true;
-}
+/* The idempotency key rules are payops' own (chatpay passes the key on). */
+static bool key_ok(const char *key) { return payops_idem_key_check(key) == SB_OK; }
 
 /* An optional note: NULL/"" or message text rules within the payops cap. */
 static bool note_ok(const char *note) {

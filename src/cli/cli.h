@@ -62,6 +62,7 @@ int cli_read_line(FILE *in, char *buf, size_t max, size_t *len_out);
 int cli_version(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+int cli_restore(int argc, char **argv);
 /* `ledger verify|account|transfer` (src/cli/cli_ledger.c). */
 int cli_ledger(int argc, char **argv);
 /* `bench NAME`: built-in benchmarks (src/cli/cli_bench.c dispatches). */
@@ -88,10 +89,18 @@ int cli_classify(int argc, char **argv);
 int cli_ingest(int argc, char **argv);
 int cli_bench_pipeline(int argc, char **argv);
 
+/* A file or directory shipped with the binary, `name` relative to where it
+ * lives: beside the binary in a build tree (BUILD/models/default.sbm,
+ * BUILD/web), else under PREFIX/share/socialbank after `cmake --install`
+ * (the binary in PREFIX/bin).  The first that exists; if neither, the build
+ * tree's path.  SB_ENOTFOUND if the binary's directory is unknown,
+ * SB_ELIMIT if the path does not fit. */
+int cli_shipped_path(const char *name, char *out, size_t size) __attribute__((warn_unused_result));
+
 /* The classifier model to use: `given` when set (--model or
- * $SOCIALBANK_MODEL), else models/default.sbm beside the binary (where the
- * build puts the default model).  SB_ENOTFOUND if the binary's directory is
- * unknown, SB_ELIMIT if the path does not fit. */
+ * $SOCIALBANK_MODEL), else the shipped models/default.sbm (cli_shipped_path).
+ * SB_ENOTFOUND if the binary's directory is unknown, SB_ELIMIT if the path
+ * does not fit. */
 int cli_model_path(const char *given, char *out, size_t size) __attribute__((warn_unused_result));
 
 #endif /* SB_CLI_H */

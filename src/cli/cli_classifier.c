@@ -116,7 +116,8 @@ static bool label_ok(const char *label, size_t len) {
 
 /* Parse the line in line_buf into r; false (reported) for a bad row. */
 static bool parse_row(example_reader *r, char *line, size_t len) {
-    for (size_t h = 0; h < SB_TEXT_MODEL_HEADS_MAX; h++) r->labels[h] = NULL;
+    for (size_t h = 0; h < SB_TEXT_MODEL_HEADS_MAX; h++)
+        r->labels[h] = NULL;
     if (r->format == FORMAT_TSV) {
         char *tab = memchr(line, '\t', len);
         if (!tab) {
@@ -235,7 +236,8 @@ int cli_train(int argc, char **argv) {
     text_train_params_default(&p);
     long epochs, dim, seed, buckets, wng, cmin, cmax;
     if ((rc = cli_int(opts, "epochs", 1, SB_TEXT_TRAIN_EPOCHS_MAX, &epochs)) ||
-        (rc = cli_int(opts, "dim", 1, SB_TEXT_MODEL_DIM_MAX, &dim)) || (rc = cli_int(opts, "seed", 0, LONG_MAX, &seed)) ||
+        (rc = cli_int(opts, "dim", 1, SB_TEXT_MODEL_DIM_MAX, &dim)) ||
+        (rc = cli_int(opts, "seed", 0, LONG_MAX, &seed)) ||
         (rc = cli_int(opts, "buckets", 1, SB_TEXT_MODEL_BUCKETS_MAX, &buckets)) ||
         (rc = cli_int(opts, "word-ngrams", 1, 2, &wng)) ||
         (rc = cli_int(opts, "char-min", 0, SB_TEXT_CHAR_NGRAM_MAX, &cmin)) ||
@@ -280,7 +282,8 @@ int cli_train(int argc, char **argv) {
         r.heads[0] = head_opt;
     } else {
         r.head_count = SB_ARRAY_LEN(default_heads);
-        for (size_t h = 0; h < r.head_count; h++) r.heads[h] = default_heads[h];
+        for (size_t h = 0; h < r.head_count; h++)
+            r.heads[h] = default_heads[h];
     }
     text_dataset *ds = NULL;
     rc = text_dataset_create(&p, r.heads, r.head_count, &ds);
@@ -308,8 +311,8 @@ int cli_train(int argc, char **argv) {
     reader_close(&r);
     for (size_t h = 0; status == 0 && h < r.head_count; h++) {
         if (text_dataset_label_count(ds, h) == 0) {
-            fprintf(stderr, "socialbank train: no example in %s has a \"%s\" label (choose heads with --head)\n",
-                    input, r.heads[h]);
+            fprintf(stderr, "socialbank train: no example in %s has a \"%s\" label (choose heads with --head)\n", input,
+                    r.heads[h]);
             status = 1;
         }
     }
@@ -352,19 +355,31 @@ int cli_train(int argc, char **argv) {
 
 /* --model, $SOCIALBANK_MODEL (both via the option), else
  * <dir of the binary>/models/default.sbm. */
-int cli_model_path(const char *given, char *out, size_t size) {
-    if (given && *given) {
-        if ((size_t)snprintf(out, size, "%s", given) >= size) return SB_ELIMIT;
-        return SB_OK;
-    }
+int cli_shipped_path(const char *name, char *out, size_t size) {
     char exe[SB_PATH_BYTES_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) return SB_ENOTFOUND;
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash) *slash = '\0';
-    if ((size_t)snprintf(out, size, "%s/models/default.sbm", exe) >= size) return SB_ELIMIT;
+    /* The build tree (beside the binary), then the install tree
+     * (PREFIX/bin/socialbank -> PREFIX/share/socialbank), relocatable. */
+    static const char *const layouts[] = {"/", "/../share/socialbank/"};
+    for (size_t i = 0; i < sizeof layouts / sizeof *layouts; i++) {
+        if ((size_t)snprintf(out, size, "%s%s%s", exe, layouts[i], name) >= size) return SB_ELIMIT;
+        if (access(out, R_OK) == 0) return SB_OK;
+    }
+    /* Neither exists: name the build tree's, so a message says where it was looked for. */
+    if ((size_t)snprintf(out, size, "%s%s%s", exe, layouts[0], name) >= size) return SB_ELIMIT;
     return SB_OK;
+}
+
+int cli_model_path(const char *given, char *out, size_t size) {
+    if (given && *given) {
+        if ((size_t)snprintf(out, size, "%s", given) >= size) return SB_ELIMIT;
+        return SB_OK;
+    }
+    return cli_shipped_path("models/default.sbm", out, size);
 }
 
 static int open_model(const char *cmd, const char *given, text_model **out) {
@@ -387,10 +402,10 @@ static int open_model(const char *cmd, const char *given, text_model **out) {
 /* ---- eval --------------------------------------------------------------- */
 
 typedef struct {
-    size_t head;                /* model head */
+    size_t head; /* model head */
     uint32_t labels;
-    uint64_t *confusion;        /* labels x labels: [true][predicted] */
-    uint64_t unknown;           /* examples whose true label the model does not know */
+    uint64_t *confusion; /* labels x labels: [true][predicted] */
+    uint64_t unknown;    /* examples whose true label the model does not know */
     uint64_t n, correct;
 } head_eval;
 
@@ -416,12 +431,14 @@ static void print_head_eval(const text_model *m, const head_eval *e, double *acc
         printf("  %-40s %9.4f %9.4f %9.4f %8llu\n", text_model_label_name(m, e->head, c), precision, recall, f1,
                (unsigned long long)support);
     }
-    if (e->unknown) printf("  (%llu examples with a label the model does not know, counted wrong)\n",
-                           (unsigned long long)e->unknown);
+    if (e->unknown)
+        printf("  (%llu examples with a label the model does not know, counted wrong)\n",
+               (unsigned long long)e->unknown);
     printf("  confusion (rows: true label, columns: predicted, in the order above):\n");
     for (uint32_t c = 0; c < L; c++) {
         printf("  %4u", c);
-        for (uint32_t k = 0; k < L; k++) printf(" %4llu", (unsigned long long)e->confusion[(size_t)c * L + k]);
+        for (uint32_t k = 0; k < L; k++)
+            printf(" %4llu", (unsigned long long)e->confusion[(size_t)c * L + k]);
         printf("\n");
     }
     double acc = e->n ? (double)e->correct / (double)e->n : 0.0;
@@ -474,7 +491,8 @@ int cli_eval(int argc, char **argv) {
             evals[count++].head = (size_t)h;
         }
     } else {
-        for (size_t h = 0; h < text_model_head_count(m); h++) evals[count++].head = h;
+        for (size_t h = 0; h < text_model_head_count(m); h++)
+            evals[count++].head = h;
     }
     r.head_count = count;
     for (size_t i = 0; i < count; i++) {
@@ -517,7 +535,8 @@ int cli_eval(int argc, char **argv) {
         printf("eval: accuracy=%.4f macro_f1=%.4f n=%llu\n", count ? acc_sum / (double)count : 0.0,
                count ? f1_sum / (double)count : 0.0, (unsigned long long)n);
     }
-    for (size_t i = 0; i < count; i++) sb_free(evals[i].confusion);
+    for (size_t i = 0; i < count; i++)
+        sb_free(evals[i].confusion);
     reader_close(&r);
     text_model_free(m);
     return status;
@@ -554,7 +573,8 @@ static int classify_line(const text_model *m, char *line, size_t len, bool label
     json_t *id = NULL;
     const char *error = NULL;
     size_t lead = 0;
-    while (lead < len && (line[lead] == ' ' || line[lead] == '\t')) lead++;
+    while (lead < len && (line[lead] == ' ' || line[lead] == '\t'))
+        lead++;
     if (lead < len && line[lead] == '{') {
         json_error_t jerr;
         doc = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -620,11 +640,10 @@ static int classify_line(const text_model *m, char *line, size_t len, bool label
 }
 
 int cli_classify(int argc, char **argv) {
-    cli_option opts[] = {{"model", "SOCIALBANK_MODEL", "model file (default: models/default.sbm next to the binary)",
-                          NULL, false},
-                         {"labels", NULL, "print only the first head's label a line (like fasttext predict)", NULL,
-                          true},
-                         {NULL}};
+    cli_option opts[] = {
+        {"model", "SOCIALBANK_MODEL", "model file (default: models/default.sbm next to the binary)", NULL, false},
+        {"labels", NULL, "print only the first head's label a line (like fasttext predict)", NULL, true},
+        {NULL}};
     int rc;
     if (cli_begin(argc, argv, "classify [--model M] [--labels]",
                   "Classify each line on stdin (plain text, or JSONL with \"text\" and an optional \"id\") and\n"

@@ -33,15 +33,19 @@ static const struct {
     {"marketer", IDENTITY_ROLE_MARKETER},
 };
 
+/* Each demo customer chose a language and time zone and to be found by
+ * @username (not by phone) when signing up, as the app asks. */
 static const struct {
     const char *phone;
     const char *username;
     const char *display_name;
+    const char *language;
+    const char *time_zone;
 } demo_customers[] = {
-    {"+989121234567", "ali", "Ali Rezaei"},
-    {"+989351234567", "sara", "Sara Ahmadi"},
-    {"+989191112233", "reza", "Reza Karimi"},
-    {"+380501234567", "olena", "Olena Kovalenko"},
+    {"+989121234567", "ali", "Ali Rezaei", "fa", "Asia/Tehran"},
+    {"+989351234567", "sara", "Sara Ahmadi", "fa", "Asia/Tehran"},
+    {"+989191112233", "reza", "Reza Karimi", "fa", "Asia/Tehran"},
+    {"+380501234567", "olena", "Olena Kovalenko", "uk", "Europe/Kyiv"},
 };
 #define DEMO_CUSTOMERS SB_ARRAY_LEN(demo_customers)
 
@@ -58,8 +62,10 @@ static int demo_customer(store *s, size_t i, int64_t now_ms, int64_t *user_id_ou
     if (result == SB_OK) result = identity_otp_verify(s, demo_customers[i].phone, code, now_ms, user_id_out, &created);
     if (result == SB_OK)
         result = identity_profile_update(s, *user_id_out, demo_customers[i].display_name, demo_customers[i].username);
-    /* The demo's friends find each other (and may be added to its group). */
-    if (result == SB_OK) result = messenger_discoverable_set(s, *user_id_out, true);
+    /* The demo's friends find each other by @username (and may be added to its group). */
+    if (result == SB_OK)
+        result = identity_prefs_set(s, *user_id_out, demo_customers[i].language, demo_customers[i].time_zone);
+    if (result == SB_OK) result = messenger_discoverability_set(s, *user_id_out, 0, 1);
     return result;
 }
 

@@ -3,8 +3,7 @@
  * context (src/app/app.h: ledger, payments, listening, the bank's bot, the
  * channel feed, the maintenance thread) and the HTTP/WebSocket server that
  * pushes for it, serve until SIGTERM or SIGINT, then stop the server's
- * loops first and the context's threads after them.  The one-time-code
- * sender runs beside them.
+ * loops first and the context's threads after them.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -33,10 +32,21 @@ int cli_serve(int argc, char **argv) {
         CLI_DATA_OPTION,
         {"threads", "SOCIALBANK_THREADS", "event loop threads", default_threads, false, NULL, false},
         {"log-level", "SOCIALBANK_LOG_LEVEL", "debug, info, warn or error", "info", false, NULL, false},
-        {"web", "SOCIALBANK_WEB", "directory of the web console's static files", "./web", false, NULL, false},
+        {"web", "SOCIALBANK_WEB",
+         "directory of the web console's static files (default: web/ beside the binary, else "
+         "PREFIX/share/socialbank/web)",
+         NULL, false, NULL, false},
         {"otp-sender", "SOCIALBANK_OTP_SENDER", "how one-time codes leave: log or webhook", "log", false, NULL, false},
-        {"otp-webhook", "SOCIALBANK_OTP_WEBHOOK", "http:// URL the webhook sender POSTs codes to", NULL, false, NULL,
+        {"otp-webhook", "SOCIALBANK_OTP_WEBHOOK", "http(s):// URL the webhook sender POSTs codes to", NULL, false, NULL,
          false},
+        {"metrics-token", "SOCIALBANK_METRICS_TOKEN",
+         "bearer token /metrics requires (16+ bytes); without one /metrics answers loopback peers only", NULL, false,
+         NULL, false},
+        {"tls-cert", "SOCIALBANK_TLS_CERT", "PEM certificate chain: serve HTTPS (TLS 1.2+, HTTP/2 by ALPN)", NULL,
+         false, NULL, false},
+        {"tls-key", "SOCIALBANK_TLS_KEY", "PEM private key of --tls-cert", NULL, false, NULL, false},
+        {"ca-file", "SOCIALBANK_CA_FILE", "PEM file of CAs outbound HTTPS trusts (default: the system's)", NULL, false,
+         NULL, false},
         {"card-switch", "SOCIALBANK_CARD_SWITCH", "card-to-card switch: none or sim (the simulator)", "none", false,
          NULL, false},
         {"ws-ping-ms", "SOCIALBANK_WS_PING_MS", "WebSocket ping and session re-check interval (ms)", "30000", false,
@@ -54,13 +64,13 @@ int cli_serve(int argc, char **argv) {
          true, NULL, false},
         {"listening-key-file", "SOCIALBANK_LISTENING_KEY_FILE",
          "raw-text key file (32 bytes or 64 hex); else $SOCIALBANK_LISTENING_KEY", NULL, false, NULL, false},
-        {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http:// URL listening alerts are POSTed to", NULL, false,
-         NULL, false},
         {"listening-outbound", "SOCIALBANK_LISTENING_OUTBOUND",
-         "http:// URL of the integration service agents' replies to external networks are POSTed to", NULL, false,
+         "http(s):// URL of the integration service agents' replies to external networks are POSTed to", NULL, false,
          NULL, false},
         {"listening-outbound-backoff-ms", "SOCIALBANK_LISTENING_OUTBOUND_BACKOFF_MS",
          "first retry's wait for an outbound reply (doubles each attempt)", NULL, false, NULL, false},
+        {"listening-webhook", "SOCIALBANK_LISTENING_WEBHOOK", "http(s):// URL listening alerts are POSTed to", NULL,
+         false, NULL, false},
         {NULL}};
     const char *pos[1];
     int npos;
@@ -89,6 +99,10 @@ int cli_serve(int argc, char **argv) {
         return 2;
     }
     sb_log_set_level(level);
+    if ((cli_value(opts, "tls-cert") == NULL) != (cli_value(opts, "tls-key") == NULL)) {
+        fprintf(stderr, "socialbank serve: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
     const char *switch_name = cli_value(opts, "card-switch");
     if (strcmp(switch_name, "none") != 0 && strcmp(switch_name, "sim") != 0) {
         fprintf(stderr, "socialbank serve: --card-switch must be none or sim\n");
@@ -100,6 +114,9 @@ int cli_serve(int argc, char **argv) {
         .listening_webhook = cli_value(opts, "listening-webhook"),
         .listening_outbound = cli_value(opts, "listening-outbound"),
         .maintenance = true,
+        .otp_sender = cli_value(opts, "otp-sender"),
+        .otp_webhook = cli_value(opts, "otp-webhook"),
+        .ca_file = cli_value(opts, "ca-file"),
     };
     const char *backoff = cli_value(opts, "listening-outbound-backoff-ms");
     if (backoff && (sb_parse_int64(backoff, &options.listening_outbound_backoff_ms) != SB_OK ||
@@ -128,12 +145,18 @@ int cli_serve(int argc, char **argv) {
     else
         sb_log(SB_LOG_WARN, "listening.model", "no model path (%s): posts are stored without understanding",
                sb_strerror(result));
+    char web_dir[SB_PATH_BYTES_MAX];
+    const char *web = cli_value(opts, "web");
+    if (!web) web = cli_shipped_path("web", web_dir, sizeof web_dir) == SB_OK ? web_dir : "./web";
     api_server_config cfg = {
         .bind_addr = cli_value(opts, "bind"),
         .port = (int)port,
         .data_location = options.data_location,
         .threads = (int)threads,
-        .web_dir = cli_value(opts, "web"),
+        .web_dir = web,
+        .metrics_token = cli_value(opts, "metrics-token"),
+        .tls_cert_file = cli_value(opts, "tls-cert"),
+        .tls_key_file = cli_value(opts, "tls-key"),
         .ws_ping_interval_ms = (int)ws_ping_ms,
         .password_threads = (int)password_threads,
         .password_jobs_max = (int)password_jobs_max,
@@ -169,27 +192,17 @@ int cli_serve(int argc, char **argv) {
     sodium_memzero(options.listening_key, sizeof options.listening_key);
     if (result != SB_OK) {
         fprintf(stderr,
-                "socialbank serve: cannot start (the ledger, the alert sender with --listening-webhook "
-                "http://HOST[:PORT]/PATH, the outbound replies with --listening-outbound http://HOST[:PORT]/PATH, or "
-                "a background thread): %s\n",
+                "socialbank serve: cannot start (the ledger, the code sender with --otp-sender log|webhook and "
+                "--otp-webhook http(s)://HOST[:PORT]/PATH, the alert sender with --listening-webhook "
+                "http(s)://HOST[:PORT]/PATH, the outbound replies with --listening-outbound "
+                "http(s)://HOST[:PORT]/PATH, or a background thread): %s\n",
                 sb_strerror(result));
         api_server_free(server);
         return result == SB_EINVAL ? 2 : 1;
     }
-    result = identity_sender_start(cli_value(opts, "otp-sender"), cli_value(opts, "otp-webhook"));
-    if (result != SB_OK) {
-        fprintf(stderr,
-                "socialbank serve: cannot start the code sender (--otp-sender log|webhook, --otp-webhook "
-                "http://HOST[:PORT]/PATH): %s\n",
-                sb_strerror(result));
-        sb_app_close(&app);
-        api_server_free(server);
-        return 2;
-    }
     result = api_server_run(server); /* the loops stop before the context's threads */
     sb_app_close(&app);
     api_server_free(server);
-    identity_sender_stop();
     store_unlock(lock_fd); /* (an early return above leaves it to the process's exit) */
     if (result != SB_OK) {
         fprintf(stderr, "socialbank serve: %s\n", sb_strerror(result));

@@ -91,7 +91,8 @@ int sb_log_level_parse(const char *text, sb_log_level *out) SB_MUST_CHECK;
 void sb_log(sb_log_level level, const char *event, const char *fmt, ...) SB_PRINTF(3, 4);
 /* Log a line with extra fields: fields_json must be a JSON object text
  * such as {"route":"/healthz","status":200} (its braces are merged). */
-void sb_log_fields(sb_log_level level, const char *event, const char *fields_json, const char *fmt, ...) SB_PRINTF(4, 5);
+void sb_log_fields(sb_log_level level, const char *event, const char *fields_json, const char *fmt, ...)
+    SB_PRINTF(4, 5);
 /* Redirect log output (tests); NULL restores stderr. */
 void sb_log_set_sink(void (*sink)(const char *line, size_t len, void *arg), void *arg);
 
@@ -117,8 +118,8 @@ int sb_buf_append_json_escaped(sb_buf *buf, const char *s, size_t len) SB_MUST_C
 char *sb_buf_take(sb_buf *buf, size_t *len_out);
 
 /* ---- time -------------------------------------------------------------- */
-int64_t sb_now_ms(void);      /* wall clock, ms since the Unix epoch */
-int64_t sb_mono_ns(void);     /* monotonic clock in ns, for durations */
+int64_t sb_now_ms(void);  /* wall clock, ms since the Unix epoch */
+int64_t sb_mono_ns(void); /* monotonic clock in ns, for durations */
 /* Format ms-since-epoch as RFC 3339 UTC with milliseconds into out (>= 25 bytes). */
 void sb_time_format_ms(int64_t epoch_ms, char out[32]);
 
@@ -163,34 +164,138 @@ int sb_phone_normalize(const char *in, char out[SB_PHONE_BYTES], sb_phone_countr
 /* Constant-time comparison of two equal-length byte strings. */
 bool sb_equal_ct(const void *a, const void *b, size_t len);
 
-/* ---- webhooks (src/core/webhook.c) --------------------------------------- */
-/* An http://HOST[:PORT][/PATH] URL, parsed. */
+/* ---- background work (src/core/worker.c) ---------------------------------
+ * One primitive for every background job, as Redis keeps its background
+ * jobs in bio.c: a bounded queue of fixed-size jobs (copied in), one thread,
+ * retries with exponential backoff and full jitter, an optional periodic
+ * tick, a stop deadline, and counters for /metrics.
+ *
+ * A job is run (in batches of up to batch_max) until run answers DONE or
+ * FAILED, or attempts_max attempts have been made; between attempts the
+ * thread sleeps sb_worker_backoff_ms, cut short by the stop deadline.
+ * sb_worker_stop starts the deadline (stop_wait_ms): queued jobs keep being
+ * run until it passes, then the rest are dropped (finish called, counted).
+ * A job still running past the deadline plus SB_WORKER_STOP_GRACE_MS is
+ * abandoned: stop returns, the thread is detached and, when (if) the job
+ * returns, frees the worker and ends WITHOUT calling any callback again
+ * (thread_end included: what thread_start opened for it is leaked and
+ * logged); stop says so (false), and the owner then leaks arg rather than
+ * free what the stuck job still uses.  A job that can block should be
+ * bounded by sb_worker_time_left_ms (the webhook client is). */
+typedef struct sb_worker sb_worker;
+typedef enum { SB_WORKER_DONE = 0, SB_WORKER_RETRY = 1, SB_WORKER_FAILED = 2 } sb_worker_outcome;
 typedef struct {
-    char host[256];      /* without brackets for IPv6 literals */
-    char port[6];        /* decimal; 80 when absent */
-    char authority[300]; /* the Host header: as written in the URL */
-    char path[SB_WEBHOOK_URL_BYTES_MAX]; /* "/" when absent; without a fragment */
-} sb_webhook_url;
-/* Parse text (shorter than max_bytes, at most SB_WEBHOOK_URL_BYTES_MAX):
- * printable ASCII only, http:// only, no credentials, a host (IPv6 in
- * brackets), an optional port 1..65535.  SB_EINVAL otherwise. */
-int sb_webhook_url_parse(const char *text, size_t max_bytes, sb_webhook_url *out) SB_MUST_CHECK;
-/* The code of an HTTP/1.x status line ("HTTP/1.1 204 No Content"): SB_EIO
- * unless it is exactly version, space, three digits (>= 100), then a space
- * or the line end. */
-int sb_http_status_parse(const char *buf, size_t len, int *status_out) SB_MUST_CHECK;
-/* One POST of a JSON body (Connection: close), every step (connect, each
- * write, each read) bounded by step_timeout_ms(arg), asked afresh each time.
- * *status_out gets the status (0 if none was read).  SB_OK for 2xx; SB_EBUSY
- * for an answer worth retrying (5xx, 429, 408); SB_EINVAL for a final
- * refusal; SB_EIO / SB_ETIMEOUT for the network. */
-int sb_webhook_post_once(const sb_webhook_url *url, const char *body, size_t body_len,
-                         int (*step_timeout_ms)(void *arg), void *arg, int *status_out) SB_MUST_CHECK;
-/* The same with extra header lines (each "Name: value\r\n", at most
- * SB_WEBHOOK_EXTRA_HEADER_BYTES_MAX in all; NULL for none), which the caller
- * built from checked values (no CR or LF inside a value).  SB_EINVAL when
- * they are too long. */
-int sb_webhook_post_headers(const sb_webhook_url *url, const char *extra_headers, const char *body, size_t body_len,
-                            int (*step_timeout_ms)(void *arg), void *arg, int *status_out) SB_MUST_CHECK;
+    const char *name; /* metrics label and log field: [a-z0-9_], < SB_WORKER_NAME_BYTES; copied */
+    size_t job_bytes; /* one job, copied into the queue: 1..SB_WORKER_JOB_BYTES_MAX */
+    size_t queue_max; /* 1..SB_WORKER_QUEUE_MAX */
+    size_t batch_max; /* jobs handed to run at once: 1..SB_WORKER_BATCH_MAX (0 = 1) */
+    int attempts_max; /* 1..SB_WORKER_ATTEMPTS_MAX (0 = 1) */
+    int64_t backoff_base_ms, backoff_max_ms; /* the first retry's cap and the largest */
+    int64_t stop_wait_ms;                    /* the stop deadline: 0..SB_WORKER_STOP_WAIT_MS_MAX */
+    int64_t period_ms;                       /* > 0: tick at start, then every period_ms while idle */
+    void *arg;                               /* given to every callback; borrowed */
+    /* On the worker's thread: open what its jobs use (a store connection)
+     * into *local_out; a failure is logged and local is NULL.  May be NULL.
+     * They get thread_arg (NULL: arg), so a shared opener such as
+     * store_open_local can take the location directly. */
+    int (*thread_start)(void *thread_arg, void **local_out);
+    void (*thread_end)(void *thread_arg, void *local);
+    void *thread_arg;
+    /* Run count jobs (contiguous, job_bytes each; writable) for the
+     * attempt-th time (1-based).  Required unless period_ms > 0. */
+    sb_worker_outcome (*run)(void *arg, void *local, sb_worker *w, void *jobs, size_t count, int attempt);
+    /* The periodic job (period_ms > 0). */
+    void (*tick)(void *arg, void *local, sb_worker *w);
+    /* Once per job at its end: outcome DONE or FAILED after `attempts` runs,
+     * FAILED with attempts 0 when dropped at stop.  For logs and for freeing
+     * or wiping what the job owns; the slot is zeroed after it.  May be NULL. */
+    void (*finish)(void *arg, void *job, sb_worker_outcome outcome, int attempts);
+} sb_worker_config;
+typedef struct {
+    uint64_t queued;  /* accepted by submit */
+    uint64_t done;    /* ended DONE */
+    uint64_t retried; /* attempts after the first */
+    uint64_t failed;  /* ended FAILED (attempts exhausted, a final refusal, the stop deadline) */
+    uint64_t dropped; /* refused because the queue was full, or dropped at the stop deadline */
+    size_t depth;     /* waiting now (not counting the batch being run) */
+} sb_worker_stats;
+/* Create a worker and its queue (no thread yet).  cfg is copied.  SB_EINVAL
+ * for a bad cfg, SB_ENOMEM.  *out: sb_worker_stop. */
+int sb_worker_create(const sb_worker_config *cfg, sb_worker **out) SB_MUST_CHECK;
+/* Start its thread.  SB_EBUSY if started, SB_EINTERNAL if it cannot start. */
+int sb_worker_start(sb_worker *w) SB_MUST_CHECK;
+/* Create and start; on error nothing is left (*out NULL). */
+int sb_worker_launch(const sb_worker_config *cfg, sb_worker **out) SB_MUST_CHECK;
+/* Copy a job (job_bytes) into the queue; never blocks.  SB_EBUSY when full
+ * (counted as dropped; the caller still owns what the job points to),
+ * SB_ECLOSED once stopping.  Thread-safe. */
+int sb_worker_submit(sb_worker *w, const void *job) SB_MUST_CHECK;
+/* Without a thread (tests): run what is queued on the caller's thread with
+ * local, one attempt each, no backoff; *ran_out (may be NULL) counts jobs. */
+int sb_worker_drain(sb_worker *w, void *local, size_t *ran_out) SB_MUST_CHECK;
+/* Wait until the queue is empty and nothing is in hand.  SB_ETIMEOUT. */
+int sb_worker_flush(sb_worker *w, int64_t timeout_ms) SB_MUST_CHECK;
+/* Stop (see above: bounded by the deadline), join, free.  true when the
+ * thread ended; false when a stuck job was abandoned: the job still holds
+ * arg, so the owner must then leave alive (leak) what the job uses.  NULL
+ * allowed (true). */
+bool sb_worker_stop(sb_worker *w);
+/* For a job: step_ms, cut to what is left before the stop deadline (0 once
+ * it has passed); step_ms when not stopping. */
+int64_t sb_worker_time_left_ms(sb_worker *w, int64_t step_ms);
+bool sb_worker_stopping(sb_worker *w);
+void sb_worker_stats_get(sb_worker *w, sb_worker_stats *out);
+const char *sb_worker_name(const sb_worker *w);
+/* The backoff before attempt+1: uniform in [0, cap] (full jitter), with cap
+ * = min(max_ms, base_ms * 2^(attempt-1)); attempt >= 1; never overflows. */
+int64_t sb_worker_backoff_cap_ms(int64_t base_ms, int64_t max_ms, int attempt);
+int64_t sb_worker_backoff_ms(int64_t base_ms, int64_t max_ms, int attempt);
+/* Append Prometheus lines for these workers (jobs by result, queue depth)
+ * to out.  NULL entries are skipped. */
+int sb_worker_metrics_render(sb_worker *const *workers, size_t count, sb_buf *out) SB_MUST_CHECK;
+/* Worker threads alive in the process (abandoned ones included): for tests. */
+int sb_worker_threads_alive(void);
+
+/* ---- outbound HTTP (src/core/http_client.c, libcurl) ----------------------
+ * The one client for every outbound call (one-time codes, alerts, later
+ * reply connectors and bot webhooks): http:// and https:// with the
+ * peer's certificate and host name verified (the system's CAs, or ca_file),
+ * TLS 1.2 or newer, a timeout on connecting and on the whole exchange,
+ * proxies from the environment (http_proxy, https_proxy, no_proxy, as curl
+ * reads them), no redirect followed (a 3xx is a refusal), and at most
+ * response_bytes_max bytes of answer read (more ends the exchange). */
+typedef struct {
+    const char *ca_file;        /* PEM file of CAs to trust instead of the system's; NULL: system */
+    int64_t connect_timeout_ms; /* > 0 */
+    int64_t total_timeout_ms;   /* > 0; the caller cuts it to a stop deadline */
+    size_t response_bytes_max;  /* 0: SB_HTTP_RESPONSE_BYTES_MAX */
+    /* Extra request headers, each "Name: value" (a token name, a value of
+     * printable ASCII or tabs: no CR, LF or other control byte), at most
+     * SB_HTTP_OUT_HEADERS_MAX lines of under SB_HTTP_OUT_HEADER_BYTES_MAX bytes;
+     * a bad one makes the call SB_EINVAL before anything is sent. */
+    const char *const *headers;
+    size_t header_count;
+} sb_http_options;
+/* Check one such header line.  SB_EINVAL otherwise. */
+int sb_http_header_check(const char *line) SB_MUST_CHECK;
+/* Check an outbound URL (shorter than max_bytes, at most
+ * SB_HTTP_URL_BYTES_MAX): printable ASCII, http or https, a host, no
+ * credentials, a port 1..65535 when given.  SB_EINVAL otherwise. */
+int sb_http_url_check(const char *url, size_t max_bytes) SB_MUST_CHECK;
+/* POST body (len bytes) as application/json to url.  *status_out (may be
+ * NULL) gets the HTTP status (0 when none came).  SB_OK for 2xx; SB_EBUSY
+ * for an answer worth retrying (5xx, 408, 429); SB_EINVAL for a final
+ * refusal (other statuses, a bad URL); SB_ETIMEOUT, SB_EIO (network, TLS,
+ * an untrusted certificate) and SB_ELIMIT (an answer over the cap) for the
+ * exchange itself; SB_ENOMEM. */
+int sb_http_post_json(const sb_http_options *options, const char *url, const char *body, size_t len,
+                      int *status_out) SB_MUST_CHECK;
+/* The webhook delivery every sender shares, for a worker's run: one POST
+ * with the total timeout cut to the worker's stop deadline; DONE for 2xx,
+ * FAILED for a final refusal or once the deadline has passed, RETRY for the
+ * rest.  *result_out and *status_out (may be NULL) say what happened, for
+ * the caller's log line. */
+sb_worker_outcome sb_webhook_deliver(sb_worker *w, const sb_http_options *options, const char *url, const char *body,
+                                     size_t len, int *result_out, int *status_out);
 
 #endif /* SB_CORE_H */

@@ -62,6 +62,13 @@
 #define SB_HTTP_PATH_SEGMENTS_MAX 32
 /* The Prometheus text of /metrics (routes x statuses x buckets stays far below). */
 #define SB_HTTP_METRICS_TEXT_BYTES_MAX (8 * 1024 * 1024)
+/* A /metrics bearer token (--metrics-token): long enough for 256 bits in any encoding, short enough to keep on a stack.
+ */
+#define SB_HTTP_METRICS_TOKEN_BYTES_MAX 256
+/* At least this long: a scrape token is a secret, not a password to guess. */
+#define SB_HTTP_METRICS_TOKEN_BYTES_MIN 16
+/* Ledger verify jobs kept for polling (GET /api/admin/ledger/verify/:id): the newest few; one runs at a time. */
+#define SB_HTTP_VERIFY_JOBS_KEPT 8
 /* Staff listed by GET /api/admin/staff. */
 #define SB_HTTP_STAFF_LIST_MAX 10000
 
@@ -115,6 +122,12 @@
 /* A customer's @username: short enough to type, long enough to be unique. */
 #define SB_CUSTOMER_USERNAME_BYTES_MIN 3
 #define SB_CUSTOMER_USERNAME_BYTES_MAX 32
+/* A profile's IANA time zone name ("America/Argentina/ComodRivadavia" is 32). */
+#define SB_TIME_ZONE_BYTES_MAX 64
+/* A profile's language code ("fa", "uk", "ru", "en"). */
+#define SB_LANGUAGE_BYTES_MAX 7
+/* Phone numbers in one contacts lookup: a phone book imported a page at a time. */
+#define SB_CONTACTS_LOOKUP_MAX 100
 /* Staff accounts a customer's new name is compared with (their names'
  * confusable skeletons); a bank has far fewer staff logins than this. */
 #define SB_NAME_STAFF_COMPARED_MAX 10000
@@ -128,21 +141,37 @@
 #define SB_IDENTITY_PRUNE_BATCH 64
 /* A client address as a rate-limit key (IPv6 text is at most 45 bytes). */
 #define SB_CLIENT_ADDR_BYTES_MAX 64
-/* Webhooks (core/webhook.c): the longest URL any sender takes, and the
- * bytes of response read to find the status line. */
-#define SB_WEBHOOK_URL_BYTES_MAX 2048
-/* Extra header lines of one webhook POST (a secret token header and its value). */
-#define SB_WEBHOOK_EXTRA_HEADER_BYTES_MAX 512
-#define SB_WEBHOOK_RESPONSE_BYTES_MAX 4096
+/* Outbound HTTP (core/http_client.c): the longest URL any sender takes,
+ * and the answer bytes read before the exchange is ended (a webhook's
+ * answer is a status; a peer streaming more is cut off). */
+#define SB_HTTP_URL_BYTES_MAX 2048
+#define SB_HTTP_RESPONSE_BYTES_MAX 65536
+/* Extra header lines of one outbound POST (a bot webhook's secret token):
+ * how many, and the bytes of one "Name: value" line. */
+#define SB_HTTP_OUT_HEADERS_MAX 8
+#define SB_HTTP_OUT_HEADER_BYTES_MAX 512
+/* Background workers (core/worker.c): the largest queue, job and batch any
+ * worker may ask for, the most attempts, the longest stop deadline, how
+ * long stop waits past it for a job in hand before abandoning the thread,
+ * and the bytes of a worker's name. */
+#define SB_WORKER_QUEUE_MAX 100000
+#define SB_WORKER_JOB_BYTES_MAX 4096
+#define SB_WORKER_BATCH_MAX 1024
+#define SB_WORKER_ATTEMPTS_MAX 16
+#define SB_WORKER_STOP_WAIT_MS_MAX 60000
+#define SB_WORKER_STOP_GRACE_MS 1000
+#define SB_WORKER_NAME_BYTES 32
 /* Codes waiting for the sender thread; past it enqueue answers SB_EBUSY. */
 #define SB_OTP_SENDER_QUEUE_MAX 1024
-/* Webhook sender: URL length, per-step socket timeout (connect, write, read),
- * delivery attempts and the first backoff (doubled each retry), and how long
- * stop waits for the queue. */
+/* Webhook sender: URL length, the connect and the total timeout of one
+ * POST, delivery attempts, the first backoff cap and the largest (the
+ * worker doubles the cap each retry and draws the delay under it), and how
+ * long stop waits for the queue. */
 #define SB_OTP_WEBHOOK_URL_BYTES_MAX 2048
 #define SB_OTP_WEBHOOK_TIMEOUT_MS 5000
 #define SB_OTP_WEBHOOK_ATTEMPTS_MAX 4
 #define SB_OTP_WEBHOOK_BACKOFF_MS 200
+#define SB_OTP_WEBHOOK_BACKOFF_MAX_MS 5000
 #define SB_OTP_SENDER_STOP_WAIT_MS 5000
 
 /* ---- phone numbers (core/phone.c) ---- */
@@ -236,13 +265,14 @@
 /* Alerts waiting for the WebSocket push and the webhook; when it is full a
  * new alert is dropped (logged; its row stays in the store). */
 #define SB_LISTENING_ALERT_QUEUE_MAX 64
-/* The alert webhook: URL bytes, the timeout of each connect/write/read
- * step, attempts with doubling backoff from the first delay, and how long
- * stop waits for what is queued. */
+/* The alert webhook: URL bytes, the connect and the total timeout of one
+ * POST, attempts with the worker's backoff (first cap, largest cap), and
+ * how long stop waits for what is queued. */
 #define SB_LISTENING_WEBHOOK_URL_BYTES_MAX 512
 #define SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS 3000
 #define SB_LISTENING_WEBHOOK_ATTEMPTS_MAX 3
 #define SB_LISTENING_WEBHOOK_BACKOFF_MS 200
+#define SB_LISTENING_WEBHOOK_BACKOFF_MAX_MS 5000
 #define SB_LISTENING_ALERT_STOP_WAIT_MS 5000
 /* Staff users an alert is pushed to over the WebSocket. */
 #define SB_LISTENING_ALERT_STAFF_MAX 1000
@@ -251,6 +281,8 @@
  * dropped from listening (it stays in the messenger). */
 #define SB_LISTENING_FEED_QUEUE_MAX 10000
 #define SB_LISTENING_FEED_BATCH_MAX 256
+/* How long stopping the feed stores what is queued before dropping the rest. */
+#define SB_LISTENING_FEED_STOP_WAIT_MS 30000
 /* socialbank ingest: posts per transaction by default, and the largest file
  * or stdin spool it maps (2^40: bounded, far beyond any export). */
 #define SB_LISTENING_IMPORT_BATCH_DEFAULT 1000
@@ -296,6 +328,12 @@
 #define SB_PAYOPS_EMAIL_BYTES_MAX 254
 #define SB_PAYOPS_NOTE_BYTES_MAX 63
 #define SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT 10000
+/* Requests one maintenance pass expires (one small transaction each): a backlog drains over passes, a pass stays short.
+ */
+#define SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX 256
+/* Card-to-card receipts one maintenance pass reconciles: each may wait on up to 1 + inquiries + reversals switch
+ * timeouts. */
+#define SB_PAYOPS_C2C_RECONCILE_PASS_MAX 8
 /* Held pay-a-person quotes: how long one may be confirmed, how long an
  * expired one is kept (so confirming it says "expired", not "unknown"), and
  * how many one payer may hold (expired ones kept included). */
@@ -341,6 +379,11 @@
 #define SB_LEDGER_CACHE_ACCOUNTS_MAX (1 << 20)
 /* Distinct currencies that `ledger verify` reports totals for. */
 #define SB_LEDGER_CURRENCIES_MAX 64
+/* Accounts ledger verify holds in memory at once (about 110 bytes each, 7 MiB): more accounts take one more pass over
+ * the journal per chunk. */
+#define SB_LEDGER_VERIFY_CHUNK_ACCOUNTS 65536
+/* Written account rows the ledger writer reads back per batch (a rotating slice): bounded cost, every row in time. */
+#define SB_LEDGER_READBACK_ACCOUNTS_MAX 8
 /* Page cache of the writer's connection: the journal's id index and the
  * accounts must stay in memory or every batch re-reads them (measured: 26k ->
  * 77k transfers/s with the history indexes, see bench ledger). */
@@ -450,6 +493,9 @@ _Static_assert(SB_LISTENING_CSV_FIELD_BYTES_MAX <= SB_LISTENING_CSV_ROW_BYTES_MA
 _Static_assert(SB_LISTENING_TEXT_BYTES_MAX <= SB_LISTENING_CSV_FIELD_BYTES_MAX, "a post text fits a CSV field");
 _Static_assert(SB_LISTENING_ALERT_BASELINE_HOURS >= 1, "a baseline needs an hour");
 _Static_assert(SB_LISTENING_FEED_BATCH_MAX <= SB_LISTENING_BATCH_POSTS_MAX, "a feed batch is one ingest call");
+_Static_assert(SB_LISTENING_FEED_BATCH_MAX <= SB_WORKER_BATCH_MAX, "a feed batch is one worker batch");
+_Static_assert(SB_LISTENING_FEED_QUEUE_MAX <= SB_WORKER_QUEUE_MAX, "the feed's queue is a worker's");
+_Static_assert(SB_LISTENING_FEED_STOP_WAIT_MS <= SB_WORKER_STOP_WAIT_MS_MAX, "the feed stops within a worker's bound");
 _Static_assert(SB_LISTENING_IMPORT_BATCH_DEFAULT <= SB_LISTENING_BATCH_POSTS_MAX, "an import batch is one ingest call");
 _Static_assert(SB_TEXT_INPUT_BYTES_MAX <= SB_CLI_LINE_BYTES_MAX, "a CLI line can carry a whole text");
 
@@ -484,6 +530,8 @@ _Static_assert(2 * SB_DISPLAY_NAME_BYTES_MAX + 2 * SB_PAYOPS_NOTE_BYTES_MAX + 12
  * transfers the switch left unanswered: often enough that a hold never
  * outlives a customer's patience, rarely enough to cost nothing. */
 #define SB_SERVE_MAINTENANCE_INTERVAL_MS 10000
+/* How long stop waits for a maintenance pass in hand (each works bounded batches). */
+#define SB_SERVE_MAINTENANCE_STOP_WAIT_MS 30000
 
 /* ---- bots: the bot API and the bank's service bot ---- */
 /* Updates kept per bot: a bot that never reads cannot grow the database. */
@@ -497,6 +545,8 @@ _Static_assert(2 * SB_DISPLAY_NAME_BYTES_MAX + 2 * SB_PAYOPS_NOTE_BYTES_MAX + 12
 /* Agents' replies waiting for the delivery thread (a full queue leaves a
  * reply pending in listening). */
 #define SB_BANKBOT_OUTBOX_MAX 256
+/* How long closing the bot sends queued replies before dropping the rest. */
+#define SB_BANKBOT_STOP_WAIT_MS 10000
 /* Bytes of one answer the bot composes. */
 #define SB_BANKBOT_ANSWER_BYTES_MAX 4096
 
@@ -525,12 +575,13 @@ _Static_assert(2 * SB_DISPLAY_NAME_BYTES_MAX + 2 * SB_PAYOPS_NOTE_BYTES_MAX + 12
 #define SB_BOTAPI_WEBHOOK_QUEUE_MAX 1024
 /* Tries of one update to a webhook before the sender leaves it for the next
  * sweep, the first pause between tries (doubled each time, with jitter),
- * the bound on each network step, and how often the sender sweeps (bots with
+ * the bound on one POST (connecting, and the whole exchange: stop waits
+ * for at most this much of a POST in hand), and how often the sender sweeps (bots with
  * pending updates, pre-checkout deadlines: a second is fine enough for a
  * deadline of SB_BOTAPI_PRECHECKOUT_DEADLINE_MS). */
 #define SB_BOTAPI_WEBHOOK_ATTEMPTS_MAX 4
 #define SB_BOTAPI_WEBHOOK_BACKOFF_MS 200
-#define SB_BOTAPI_WEBHOOK_STEP_TIMEOUT_MS 5000
+#define SB_BOTAPI_WEBHOOK_TIMEOUT_MS 5000
 #define SB_BOTAPI_WEBHOOK_SWEEP_MS 1000
 /* Updates one webhook pass delivers before it lets other bots go first. */
 #define SB_BOTAPI_WEBHOOK_BATCH_MAX 100
@@ -552,9 +603,12 @@ _Static_assert(2 * SB_DISPLAY_NAME_BYTES_MAX + 2 * SB_PAYOPS_NOTE_BYTES_MAX + 12
 #define SB_BOTAPI_INVOICE_PRICES_MAX 10
 #define SB_BOTAPI_PRECHECKOUT_DEADLINE_MS 10000
 
-_Static_assert(SB_BOTAPI_WEBHOOK_URL_BYTES_MAX <= SB_WEBHOOK_URL_BYTES_MAX, "a bot webhook URL fits the parser");
+_Static_assert(SB_BOTAPI_WEBHOOK_URL_BYTES_MAX <= SB_HTTP_URL_BYTES_MAX, "a bot webhook URL fits the client");
+_Static_assert(sizeof "X-Telegram-Bot-Api-Secret-Token: " + SB_BOTAPI_SECRET_TOKEN_BYTES_MAX <=
+                   SB_HTTP_OUT_HEADER_BYTES_MAX,
+               "the secret token header fits one header line");
 _Static_assert(SB_BOTAPI_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "h2o buffers a whole Bot API body");
 
-_Static_assert(SB_OTP_WEBHOOK_URL_BYTES_MAX <= SB_WEBHOOK_URL_BYTES_MAX, "an OTP webhook URL fits the parser");
-_Static_assert(SB_LISTENING_WEBHOOK_URL_BYTES_MAX <= SB_WEBHOOK_URL_BYTES_MAX, "an alert webhook URL fits the parser");
+_Static_assert(SB_OTP_WEBHOOK_URL_BYTES_MAX <= SB_HTTP_URL_BYTES_MAX, "an OTP webhook URL fits the client");
+_Static_assert(SB_LISTENING_WEBHOOK_URL_BYTES_MAX <= SB_HTTP_URL_BYTES_MAX, "an alert webhook URL fits the client");
 #endif /* SB_LIMITS_H */

@@ -258,3 +258,77 @@ int identity_profile_update(store *s, int64_t user_id, const char *display_name,
     if (result != SB_OK) store_rollback(s);
     return result;
 }
+
+/* ---- preferences ---- */
+
+int identity_language_check(const char *language) {
+    static const char *const known[] = {"", "fa", "uk", "ru", "en"};
+    if (!language) return SB_EINVAL;
+    for (size_t i = 0; i < SB_ARRAY_LEN(known); i++)
+        if (strcmp(language, known[i]) == 0) return SB_OK;
+    return SB_EINVAL;
+}
+
+int identity_time_zone_check(const char *time_zone) {
+    if (!time_zone) return SB_EINVAL;
+    size_t len = strnlen(time_zone, SB_TIME_ZONE_BYTES_MAX + 1);
+    if (len == 0) return SB_OK;
+    if (len > SB_TIME_ZONE_BYTES_MAX) return SB_EINVAL;
+    if (strcmp(time_zone, "UTC") == 0) return SB_OK;
+    bool slash = false;
+    size_t part = 0; /* bytes in the current part */
+    for (size_t i = 0; i <= len; i++) {
+        char c = time_zone[i];
+        if (c == '/' || c == '\0') {
+            if (part == 0) return SB_EINVAL;
+            if ((part == 1 && time_zone[i - 1] == '.') ||
+                (part == 2 && time_zone[i - 1] == '.' && time_zone[i - 2] == '.'))
+                return SB_EINVAL;
+            if (c == '/') slash = true;
+            part = 0;
+            continue;
+        }
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+                  c == '-' || c == '.';
+        if (!ok) return SB_EINVAL;
+        part++;
+    }
+    return slash ? SB_OK : SB_EINVAL;
+}
+
+int identity_prefs_get(store *s, int64_t user_id, identity_prefs *out) {
+    memset(out, 0, sizeof *out);
+    store_stmt *st;
+    int result = store_query(s, &st, "SELECT language, time_zone FROM users WHERE id = ?", "i", user_id);
+    if (result != SB_OK) return result;
+    result = store_step(st);
+    if (result == STORE_ROW) {
+        copy_text(out->language, sizeof out->language, store_col_text(st, 0));
+        copy_text(out->time_zone, sizeof out->time_zone, store_col_text(st, 1));
+        result = SB_OK;
+    } else if (result == STORE_DONE) {
+        result = SB_ENOTFOUND;
+    }
+    store_stmt_done(st);
+    return result;
+}
+
+int identity_prefs_set(store *s, int64_t user_id, const char *language, const char *time_zone) {
+    if (language && identity_language_check(language) != SB_OK) return SB_EINVAL;
+    if (time_zone && identity_time_zone_check(time_zone) != SB_OK) return SB_EINVAL;
+    int result = store_begin(s);
+    if (result != SB_OK) return result;
+    int64_t exists;
+    result = store_query_int64(s, &exists, "SELECT id FROM users WHERE id = ?", "i", user_id);
+    int64_t now_ms = sb_now_ms();
+    /* "" clears: stored as NULL (NULLIF), which the column CHECKs allow. */
+    if (result == SB_OK && language)
+        result = store_exec(s, "UPDATE users SET language = NULLIF(?, ''), updated_at_ms = ? WHERE id = ?", "tii",
+                            language, now_ms, user_id);
+    if (result == SB_OK && time_zone)
+        result = store_exec(s, "UPDATE users SET time_zone = NULLIF(?, ''), updated_at_ms = ? WHERE id = ?", "tii",
+                            time_zone, now_ms, user_id);
+    if (result == SB_OK) result = store_commit(s);
+    if (result != SB_OK) store_rollback(s);
+    return result;
+}

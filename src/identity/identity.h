@@ -104,6 +104,23 @@ int identity_user_get(store *s, int64_t user_id, identity_principal *out) SB_MUS
  * is).  SB_EEXISTS if the username is taken, SB_EINVAL if malformed or
  * empty to the eye, SB_EPERM if reserved (identity_*_vet). */
 int identity_profile_update(store *s, int64_t user_id, const char *display_name, const char *username) SB_MUST_CHECK;
+/* A customer's interface preferences: language ("fa", "uk", "ru", "en"; ""
+ * until chosen) and IANA time zone ("" for the device's own). */
+typedef struct {
+    char language[SB_LANGUAGE_BYTES_MAX + 1];
+    char time_zone[SB_TIME_ZONE_BYTES_MAX + 1];
+} identity_prefs;
+/* Read user_id's preferences.  SB_ENOTFOUND. */
+int identity_prefs_get(store *s, int64_t user_id, identity_prefs *out) SB_MUST_CHECK;
+/* Set language and/or time zone (NULL leaves a field as it is, "" clears it).
+ * SB_EINVAL if malformed (check first with the two checks below to name the
+ * field), SB_ENOTFOUND for an unknown user. */
+int identity_prefs_set(store *s, int64_t user_id, const char *language, const char *time_zone) SB_MUST_CHECK;
+/* "" or one of fa, uk, ru, en. */
+int identity_language_check(const char *language) SB_MUST_CHECK;
+/* "" or an IANA-shaped name: 1..SB_TIME_ZONE_BYTES_MAX of A-Z a-z 0-9 _ + - /,
+ * "UTC" or Area/Location with no empty, "." or ".." part. */
+int identity_time_zone_check(const char *time_zone) SB_MUST_CHECK;
 /* Check a customer @username ([a-z0-9._], SB_CUSTOMER_USERNAME_BYTES_MIN..MAX
  * bytes; ASCII capitals are accepted and folded) and a display name (1 to
  * SB_DISPLAY_NAME_BYTES_MAX bytes of valid UTF-8, no control characters, no
@@ -138,18 +155,25 @@ int identity_user_list(store *s, int roles_mask, int64_t after_id, identity_prin
                        size_t *count_out) SB_MUST_CHECK;
 
 /* ---- delivering one-time codes ---- */
-/* The code sender runs on its own thread so that a slow SMS gateway never
- * stalls a request.  Kinds: "log" (development: the code is written to the
- * log) and "webhook" (production: POST {"phone":...,"code":...} as JSON to
- * an http:// URL, with a timeout and retries).  Start once at server start.
- * SB_EINVAL for an unknown kind or a URL that is not http://HOST[:PORT][/PATH]
- * (https needs a local TLS relay), SB_EBUSY if already running. */
-int identity_sender_start(const char *kind, const char *webhook_url) SB_MUST_CHECK;
+/* The code sender is a worker (core's sb_worker) so that a slow SMS gateway
+ * never stalls a request.  Kinds: "log" (development: the code is written
+ * to the log) and "webhook" (production: POST {"phone":...,"code":...} as
+ * JSON to an http:// or https:// URL through the one outbound client, with
+ * timeouts and retries; ca_file (may be NULL: the system's CAs) is the PEM
+ * file of CAs a private gateway's certificate is checked against).  One per
+ * application context.  SB_EINVAL for an unknown kind or a bad URL,
+ * SB_ENOMEM, SB_EINTERNAL.  *out: identity_sender_stop. */
+typedef struct identity_sender identity_sender;
+int identity_sender_start(const char *kind, const char *webhook_url, const char *ca_file,
+                          identity_sender **out) SB_MUST_CHECK;
 /* Queue a code for delivery; SB_EBUSY if the queue is full, SB_ECLOSED if
- * the sender is not running, SB_EINVAL unless phone is "+digits" and code
- * SB_OTP_DIGITS digits.  The strings are copied.  Never blocks. */
-int identity_sender_enqueue(const char *phone_e164, const char *code) SB_MUST_CHECK;
-/* Stop the thread after delivering what is queued (bounded wait). */
-void identity_sender_stop(void);
+ * sender is NULL (not running), SB_EINVAL unless phone is "+digits" and
+ * code SB_OTP_DIGITS digits.  The strings are copied.  Never blocks. */
+int identity_sender_enqueue(identity_sender *sender, const char *phone_e164, const char *code) SB_MUST_CHECK;
+/* Deliver what is queued (for at most SB_OTP_SENDER_STOP_WAIT_MS), stop,
+ * free.  NULL allowed. */
+void identity_sender_stop(identity_sender *sender);
+/* Its worker, for /metrics (NULL for NULL). */
+sb_worker *identity_sender_worker(identity_sender *sender);
 
 #endif /* SB_IDENTITY_H */

@@ -17,6 +17,7 @@
  * failing member rolls back exactly its chain.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,7 +29,18 @@ typedef struct {
     ledger_account a;
     int64_t num;
     bool dirty;
+    /* Balances when the batch first touched it (set by touch): the
+     * invariant check compares them with the balances at commit. */
+    int64_t before_debits_pending, before_debits_posted, before_credits_pending, before_credits_posted;
 } cached_account;
+
+/* A balance change queued by ledger_test_corrupt_balance (tests only). */
+typedef struct {
+    ledger_id account;
+    int64_t debits_posted_delta, credits_posted_delta;
+} test_corruption;
+
+enum { TEST_CORRUPTIONS_MAX = 4 };
 
 typedef struct {
     cached_account *account;
@@ -58,7 +70,10 @@ struct ledger {
     size_t queue_max;
     bool closing;
     pthread_t thread;
-    ledger_stats stats; /* copied from wstats under mu after each batch */
+    ledger_stats stats;                                /* copied from wstats under mu after each batch */
+    test_corruption corruptions[TEST_CORRUPTIONS_MAX]; /* under mu */
+    int corruption_count;                              /* under mu */
+    _Atomic int corruption_pending;                    /* a lock-free peek at corruption_count */
 
     /* Writer-only state. */
     store *db;
@@ -77,6 +92,8 @@ struct ledger {
     int64_t next_expiry_ns; /* INT64_MIN: unknown, look it up */
     int64_t batch_now_ns;
     int64_t commit_seq; /* ledger_meta.commit_seq as of our last commit; -1 unknown */
+    int64_t checked_ts; /* the last timestamp the invariant check saw (its own record) */
+    bool halted;        /* an invariant failed: no batch is committed any more */
     ledger_stats wstats;
 };
 
@@ -192,6 +209,10 @@ static int touch(ledger *l, cached_account *ca) {
         }
         l->dirty[l->dirty_count++] = ca;
         ca->dirty = true;
+        ca->before_debits_pending = ca->a.debits_pending;
+        ca->before_debits_posted = ca->a.debits_posted;
+        ca->before_credits_pending = ca->a.credits_pending;
+        ca->before_credits_posted = ca->a.credits_posted;
     }
     return SB_OK;
 }
@@ -207,7 +228,31 @@ static void undo_chain(ledger *l) {
     l->undo_count = 0;
 }
 
-/* Write the balances of every touched account. */
+/* Does the row of ca hold exactly the cache's balances?  SB_ECORRUPT if not. */
+static int read_back(ledger *l, const cached_account *ca) {
+    store_stmt *st;
+    int result = store_query(l->db, &st,
+                             "SELECT debits_pending, debits_posted, credits_pending, credits_posted FROM "
+                             "ledger_accounts WHERE num = ?",
+                             "i", ca->num);
+    if (result != SB_OK) return result;
+    result = store_step(st);
+    bool same = result == STORE_ROW && store_col_int64(st, 0) == ca->a.debits_pending &&
+                store_col_int64(st, 1) == ca->a.debits_posted && store_col_int64(st, 2) == ca->a.credits_pending &&
+                store_col_int64(st, 3) == ca->a.credits_posted;
+    store_stmt_done(st);
+    if (result != STORE_ROW && result != STORE_DONE) return result;
+    if (same) return SB_OK;
+    sb_log(SB_LOG_ERROR, "ledger.invariant", "account row %lld reads back other balances than were written",
+           (long long)ca->num);
+    return SB_ECORRUPT;
+}
+
+/* Write the balances of every touched account; each UPDATE must change
+ * exactly its row.  Then read back up to SB_LEDGER_READBACK_ACCOUNTS_MAX of
+ * them (a different slice each batch): the database must hold what the
+ * cache says, in release builds too, at a bounded cost per batch (reading
+ * every row back costs a third of the throughput of large batches). */
 static int flush_dirty(ledger *l) {
     for (size_t i = 0; i < l->dirty_count; i++) {
         cached_account *ca = l->dirty[i];
@@ -222,21 +267,89 @@ static int flush_dirty(ledger *l) {
             return SB_ECORRUPT;
         }
     }
+    size_t count = l->dirty_count < SB_LEDGER_READBACK_ACCOUNTS_MAX ? l->dirty_count : SB_LEDGER_READBACK_ACCOUNTS_MAX;
+    size_t start = l->dirty_count ? (size_t)((uint64_t)l->wstats.batches % l->dirty_count) : 0;
+    for (size_t k = 0; k < count; k++) {
+        int result = read_back(l, l->dirty[(start + k) % l->dirty_count]);
+        if (result != SB_OK) return result;
+    }
     return SB_OK;
 }
 
-#ifndef NDEBUG
-/* Debug builds: after a commit the database must equal the cache. */
-static void check_cache_against_store(ledger *l) {
-    for (size_t i = 0; i < l->dirty_count; i++) {
-        cached_account *ca = l->dirty[i];
-        ledger_account stored;
-        SB_ASSERT(ledger_lookup_account(l->db, ca->a.id, &stored) == SB_OK);
-        SB_ASSERT(stored.debits_pending == ca->a.debits_pending && stored.debits_posted == ca->a.debits_posted &&
-                  stored.credits_pending == ca->a.credits_pending && stored.credits_posted == ca->a.credits_posted);
+/* Tests only: apply the corruptions queued by ledger_test_corrupt_balance to
+ * the accounts this batch touched, as a stray write to memory would. */
+static void apply_test_corruptions(ledger *l) {
+    if (atomic_load_explicit(&l->corruption_pending, memory_order_relaxed) == 0) return;
+    pthread_mutex_lock(&l->mu);
+    int kept = 0;
+    for (int c = 0; c < l->corruption_count; c++) {
+        test_corruption *tc = &l->corruptions[c];
+        bool applied = false;
+        for (size_t i = 0; i < l->dirty_count && !applied; i++) {
+            if (!ledger_id_equal(l->dirty[i]->a.id, tc->account)) continue;
+            l->dirty[i]->a.debits_posted += tc->debits_posted_delta;
+            l->dirty[i]->a.credits_posted += tc->credits_posted_delta;
+            applied = true;
+        }
+        if (!applied) l->corruptions[kept++] = *tc;
     }
+    l->corruption_count = kept;
+    atomic_store_explicit(&l->corruption_pending, kept, memory_order_relaxed);
+    pthread_mutex_unlock(&l->mu);
 }
-#endif
+
+/* The money invariants of a batch, checked in every build before COMMIT
+ * (TigerBeetle checks its own on every commit): across the accounts the batch
+ * touched, the change in debits equals the change in credits (pending and
+ * posted apart); no balance is negative or breaks its account's flags.  The
+ * timestamps' strict rise is checked as they are taken (check_timestamp).
+ * SB_ECORRUPT with a log line naming the account if anything is off. */
+static int check_batch_invariants(ledger *l) {
+    __int128 debits_pending = 0, debits_posted = 0, credits_pending = 0, credits_posted = 0;
+    for (size_t i = 0; i < l->dirty_count; i++) {
+        const cached_account *ca = l->dirty[i];
+        const ledger_account *a = &ca->a;
+        debits_pending += (__int128)a->debits_pending - ca->before_debits_pending;
+        debits_posted += (__int128)a->debits_posted - ca->before_debits_posted;
+        credits_pending += (__int128)a->credits_pending - ca->before_credits_pending;
+        credits_posted += (__int128)a->credits_posted - ca->before_credits_posted;
+        const char *broken = NULL;
+        if (a->debits_pending < 0 || a->debits_posted < 0 || a->credits_pending < 0 || a->credits_posted < 0)
+            broken = "a negative balance";
+        else if ((a->flags & LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) &&
+                 (__int128)a->debits_pending + a->debits_posted > a->credits_posted)
+            broken = "debits above credits (debits_must_not_exceed_credits)";
+        else if ((a->flags & LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) &&
+                 (__int128)a->credits_pending + a->credits_posted > a->debits_posted)
+            broken = "credits above debits (credits_must_not_exceed_debits)";
+        if (broken) {
+            sb_log(SB_LOG_ERROR, "ledger.invariant", "account row %lld has %s; the batch is not committed",
+                   (long long)ca->num, broken);
+            return SB_ECORRUPT;
+        }
+    }
+    if (debits_pending != credits_pending || debits_posted != credits_posted) {
+        sb_log(SB_LOG_ERROR, "ledger.invariant",
+               "debits do not equal credits across the %zu accounts of the batch (pending %lld vs %lld, posted %lld "
+               "vs %lld); the batch is not committed",
+               l->dirty_count, (long long)debits_pending, (long long)credits_pending, (long long)debits_posted,
+               (long long)credits_posted);
+        return SB_ECORRUPT;
+    }
+    return SB_OK;
+}
+
+/* Every timestamp the writer records must be above the last one recorded
+ * (the journal is ordered by them); checked against the check's own record,
+ * which check_timestamp_used advances once a row with it is written. */
+static int check_timestamp(const ledger *l, int64_t ts) {
+    if (ts > l->checked_ts) return SB_OK;
+    sb_log(SB_LOG_ERROR, "ledger.invariant", "timestamp %lld does not rise above %lld; the batch is not committed",
+           (long long)ts, (long long)l->checked_ts);
+    return SB_ECORRUPT;
+}
+
+static void check_timestamp_used(ledger *l, int64_t ts) { l->checked_ts = ts; }
 
 static void clear_dirty(ledger *l) {
     for (size_t i = 0; i < l->dirty_count; i++)
@@ -289,12 +402,14 @@ static int create_account(ledger *l, const ledger_account *a, ledger_account_res
     ledger__id_to_bytes(a->id, id);
     ledger__id_to_bytes(a->user_data, user_data);
     int64_t ts = next_timestamp(l);
+    if ((result = check_timestamp(l, ts)) != SB_OK) return result;
     result = store_exec(l->db,
                         "INSERT INTO ledger_accounts(id, user_data, currency, kind, flags, code, timestamp_ns) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         "bbtiiii", id, 16, user_data, 16, a->currency, (int64_t)a->kind, (int64_t)a->flags,
                         (int64_t)a->code, ts);
     if (result != SB_OK) return result;
+    check_timestamp_used(l, ts);
     cached_account *ca = sb_calloc(1, sizeof *ca);
     if (!ca) return SB_ENOMEM;
     ca->a = *a;
@@ -368,13 +483,15 @@ static int check_exists(ledger *l, ledger_transfer *t, int64_t debit_num, int64_
 
 static int insert_transfer(ledger *l, const ledger_transfer *t, int64_t ts, int64_t debit_num, int64_t credit_num,
                            int64_t amount, int state, int64_t expires_at_ns) {
+    int result = check_timestamp(l, ts);
+    if (result != SB_OK) return result;
     uint8_t id[16], pending_id[16], user_data[16];
     ledger__id_to_bytes(t->id, id);
     ledger__id_to_bytes(t->pending_id, pending_id);
     ledger__id_to_bytes(t->user_data, user_data);
     bool pv = (t->flags & (LEDGER_TRANSFER_POST_PENDING | LEDGER_TRANSFER_VOID_PENDING)) != 0;
     store_stmt *st;
-    int result =
+    result =
         store_query(l->db, &st,
                     "INSERT INTO ledger_transfers(timestamp_ns, id, debit_account, credit_account, amount, "
                     "pending_id, user_data, timeout_ms, code, flags, state, expires_at_ns) "
@@ -385,7 +502,9 @@ static int insert_transfer(ledger *l, const ledger_transfer *t, int64_t ts, int6
     if (expires_at_ns == 0) result = store_bind_null(st, 12);
     if (result == SB_OK) result = store_step(st);
     store_stmt_done(st);
-    return result == STORE_DONE ? SB_OK : result;
+    if (result != STORE_DONE) return result;
+    check_timestamp_used(l, ts);
+    return SB_OK;
 }
 
 /* Balance checks of a single or pending transfer, in precedence order. */
@@ -548,10 +667,12 @@ static int apply_transfer(ledger *l, ledger_transfer *t, ledger_result *out) {
 static int exec_simple(ledger *l, const char *sql) { return store_exec(l->db, sql, NULL); }
 
 static int load_last_timestamp(ledger *l) {
-    return store_query_int64(l->db, &l->last_ts,
-                             "SELECT MAX(COALESCE((SELECT MAX(timestamp_ns) FROM ledger_transfers), 0), "
-                             "COALESCE((SELECT MAX(timestamp_ns) FROM ledger_accounts), 0))",
-                             NULL);
+    int result = store_query_int64(l->db, &l->last_ts,
+                                   "SELECT MAX(COALESCE((SELECT MAX(timestamp_ns) FROM ledger_transfers), 0), "
+                                   "COALESCE((SELECT MAX(timestamp_ns) FROM ledger_accounts), 0))",
+                                   NULL);
+    if (result == SB_OK) l->checked_ts = l->last_ts; /* the committed journal is where the check starts */
+    return result;
 }
 
 /* At the start of a transaction: if another writer committed since our last
@@ -567,12 +688,13 @@ static int check_other_writers(ledger *l) {
     return load_last_timestamp(l);
 }
 
-/* Write the balances, count the commit in ledger_meta, COMMIT. */
+/* Check the batch's invariants, write the balances, count the commit in
+ * ledger_meta, COMMIT.  A failed invariant is SB_ECORRUPT: the caller rolls
+ * back and the writer halts (see run_batch). */
 static int flush_and_commit(ledger *l) {
-    int result = flush_dirty(l);
-#ifndef NDEBUG
-    if (result == SB_OK) check_cache_against_store(l); /* inside the transaction: nobody else can write */
-#endif
+    apply_test_corruptions(l);
+    int result = check_batch_invariants(l);
+    if (result == SB_OK) result = flush_dirty(l);
     /* Every change to balances or pending states touches an account, so an
      * untouched batch (an idle expiry check that found nothing, new accounts
      * only) needs no count: two idle writers must not wake each other. */
@@ -724,8 +846,47 @@ static int64_t wall_clock_ns(void *arg) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Run one batch: the requests from `first` up to (not including) `stop`. */
+const int64_t ledger_batch_size_bounds[LEDGER_BATCH_SIZE_BUCKETS - 1] = {1, 4, 16, 64, 256, 1024, 8192};
+const int64_t ledger_commit_latency_bounds_ns[LEDGER_COMMIT_LATENCY_BUCKETS - 1] = {
+    100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000, 100000000, 250000000, 1000000000};
+
+static int64_t monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int bucket_of(int64_t value, const int64_t *bounds, int count) {
+    int b = 0;
+    while (b < count - 1 && value > bounds[b])
+        b++;
+    return b;
+}
+
+/* Count a committed batch: its size, its latency, its transfers by result. */
+static void count_batch(ledger *l, request *first, request *stop, int64_t started_ns) {
+    int64_t items = 0;
+    for (request *r = first; r != stop; r = r->next) {
+        items += (int64_t)r->count;
+        if (r->type != REQ_TRANSFERS) continue;
+        for (size_t i = 0; i < r->count; i++)
+            if ((unsigned)r->results[i] < LEDGER_RESULT_COUNT) l->wstats.results[r->results[i]]++;
+    }
+    int64_t latency = monotonic_ns() - started_ns;
+    l->wstats.batches++;
+    l->wstats.batch_size_buckets[bucket_of(items, ledger_batch_size_bounds, LEDGER_BATCH_SIZE_BUCKETS)]++;
+    l->wstats.batch_size_sum += items;
+    l->wstats
+        .commit_latency_buckets[bucket_of(latency, ledger_commit_latency_bounds_ns, LEDGER_COMMIT_LATENCY_BUCKETS)]++;
+    l->wstats.commit_latency_sum_ns += latency;
+}
+
+/* Run one batch: the requests from `first` up to (not including) `stop`.
+ * Once a money invariant has failed (SB_ECORRUPT) the writer is halted:
+ * every later batch fails at once, nothing more is written. */
 static int run_batch(ledger *l, request *first, request *stop) {
+    if (l->halted) return SB_ECORRUPT;
+    int64_t started_ns = monotonic_ns();
     if (l->cached > SB_LEDGER_CACHE_ACCOUNTS_MAX) cache_clear(l);
     l->batch_now_ns = l->clock_ns(l->clock_arg);
     int result = store_begin(l->db);
@@ -750,10 +911,18 @@ static int run_batch(ledger *l, request *first, request *stop) {
         cache_clear(l);
         l->next_expiry_ns = INT64_MIN;
         l->commit_seq = -1; /* reload timestamps too */
+        l->wstats.batches_failed++;
+        if (result == SB_ECORRUPT) {
+            l->halted = true;
+            l->wstats.halted = true;
+            sb_log(SB_LOG_ERROR, "ledger.halt",
+                   "the ledger writer has stopped: a money invariant failed; nothing of the batch was committed "
+                   "and every later submission is refused; run `socialbank ledger verify` and restart");
+        }
         return result;
     }
     clear_dirty(l);
-    l->wstats.batches++;
+    count_batch(l, first, stop, started_ns);
     return SB_OK;
 }
 
@@ -771,7 +940,7 @@ static void *writer_main(void *arg) {
             if (wait != 0 && !l->head && !l->closing) {
                 pthread_mutex_unlock(&l->mu);
                 int64_t now = l->clock_ns(l->clock_arg);
-                if (l->next_expiry_ns == INT64_MIN || l->next_expiry_ns <= now) {
+                if (!l->halted && (l->next_expiry_ns == INT64_MIN || l->next_expiry_ns <= now)) {
                     if (run_batch(l, NULL, NULL) != SB_OK) sb_log(SB_LOG_WARN, "ledger.expire", "expiry batch failed");
                 }
                 pthread_mutex_lock(&l->mu);
@@ -869,6 +1038,10 @@ static int submit(ledger *l, request *req) {
         pthread_mutex_unlock(&l->mu);
         return SB_ECLOSED;
     }
+    if (l->stats.halted) { /* refused at the door: the writer will not commit again */
+        pthread_mutex_unlock(&l->mu);
+        return SB_ECORRUPT;
+    }
     if (l->queued + req->count > l->queue_max) {
         pthread_mutex_unlock(&l->mu);
         return SB_EBUSY;
@@ -904,4 +1077,17 @@ void ledger_get_stats(ledger *l, ledger_stats *out) {
     *out = l->stats;
     out->queued = (int64_t)l->queued;
     pthread_mutex_unlock(&l->mu);
+}
+
+int ledger_test_corrupt_balance(ledger *l, ledger_id account, int64_t debits_posted_delta,
+                                int64_t credits_posted_delta) {
+    pthread_mutex_lock(&l->mu);
+    if (l->corruption_count == TEST_CORRUPTIONS_MAX) {
+        pthread_mutex_unlock(&l->mu);
+        return SB_ELIMIT;
+    }
+    l->corruptions[l->corruption_count++] = (test_corruption){account, debits_posted_delta, credits_posted_delta};
+    atomic_store_explicit(&l->corruption_pending, l->corruption_count, memory_order_relaxed);
+    pthread_mutex_unlock(&l->mu);
+    return SB_OK;
 }

@@ -261,7 +261,10 @@ void ledger_close(ledger *l);
  * SB_ELIMIT (count above SB_LEDGER_SUBMIT_MAX or the queue's size),
  * SB_EBUSY (queue full now: retry later), SB_ENOMEM (the batch ran out of
  * memory and was rolled back),
- * SB_ECLOSED, SB_EIO (nothing was committed; retrying is safe). */
+ * SB_ECLOSED, SB_EIO (nothing was committed; retrying is safe),
+ * SB_ECORRUPT (a money invariant failed before COMMIT: nothing was committed,
+ * the writer has halted and refuses every later submission; an operator runs
+ * `socialbank ledger verify` and restarts). */
 int ledger_create_accounts(ledger *l, const ledger_account *accounts, size_t count,
                            ledger_account_result *results) SB_MUST_CHECK;
 
@@ -272,14 +275,38 @@ int ledger_create_accounts(ledger *l, const ledger_account *accounts, size_t cou
  * committed and retrying with the same ids is safe. */
 int ledger_submit_transfers(ledger *l, ledger_transfer *transfers, size_t count, ledger_result *results) SB_MUST_CHECK;
 
-/* Counters of the writer since open (for benchmarks and health). */
+/* Counters of the writer since open (for benchmarks, health and /metrics).
+ * Histograms count into buckets by upper bound (the last one is +Inf). */
+#define LEDGER_BATCH_SIZE_BUCKETS 8
+#define LEDGER_COMMIT_LATENCY_BUCKETS 13
+/* Upper bounds of the batch size buckets (submitted items per batch). */
+extern const int64_t ledger_batch_size_bounds[LEDGER_BATCH_SIZE_BUCKETS - 1];
+/* Upper bounds of the commit latency buckets, in ns (BEGIN to durable COMMIT). */
+extern const int64_t ledger_commit_latency_bounds_ns[LEDGER_COMMIT_LATENCY_BUCKETS - 1];
 typedef struct {
-    int64_t batches;   /* committed transactions */
-    int64_t transfers; /* transfers processed (any result) */
-    int64_t expired;   /* pending transfers expired */
-    int64_t queued;    /* transfers waiting for the writer right now */
+    int64_t batches;        /* committed transactions */
+    int64_t transfers;      /* transfers processed (any result) */
+    int64_t expired;        /* pending transfers expired */
+    int64_t queued;         /* transfers waiting for the writer right now */
+    int64_t batches_failed; /* rolled back: their callers got the error */
+    bool halted;            /* a money invariant failed: the writer refuses every batch */
+    int64_t batch_size_buckets[LEDGER_BATCH_SIZE_BUCKETS]; /* committed batches by items */
+    int64_t batch_size_sum;                                /* items in committed batches */
+    int64_t commit_latency_buckets[LEDGER_COMMIT_LATENCY_BUCKETS];
+    int64_t commit_latency_sum_ns;
+    int64_t results[LEDGER_RESULT_COUNT]; /* committed transfers by result */
 } ledger_stats;
 void ledger_get_stats(ledger *l, ledger_stats *out);
+
+/* TESTS ONLY.  Queue a change to one account's cached balances that the
+ * writer applies, just before its invariant check, in the next batch that
+ * touches the account: a stand-in for a stray write to memory, so that a
+ * test of a release build can show the writer refuses to commit (the batch
+ * fails with SB_ECORRUPT, nothing is written, every later submission gets
+ * SB_ECORRUPT).  Nothing but a test calls it; production code never does.
+ * SB_ELIMIT when TEST_CORRUPTIONS_MAX changes are queued already. */
+int ledger_test_corrupt_balance(ledger *l, ledger_id account, int64_t debits_posted_delta,
+                                int64_t credits_posted_delta) SB_MUST_CHECK;
 
 /* ---- readers (any thread, on the caller's own store connection) ----------- */
 /* Look an account up by id.  SB_ENOTFOUND if absent. */
@@ -320,8 +347,10 @@ typedef struct {
  * check: stored balances equal the recomputed ones, debits equal credits in
  * total and per currency, both sides of every transfer share a currency, no
  * account breaks its flags, every post/void refers to a pending transfer in
- * the matching state.  Returns SB_OK with report->ok true, SB_ECORRUPT with
- * report->problem (and the account) when something is off, or a store error. */
+ * the matching state.  Memory is bounded: accounts are checked in chunks of
+ * SB_LEDGER_VERIFY_CHUNK_ACCOUNTS, each with one pass over the journal.
+ * Returns SB_OK with report->ok true, SB_ECORRUPT with report->problem (and
+ * the account) when something is off, or a store error. */
 int ledger_verify(store *s, ledger_verify_report *report) SB_MUST_CHECK;
 
 /* ---- JSON (ledger_json.c): what an HTTP route needs ------------------------ */

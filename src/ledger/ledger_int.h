@@ -36,4 +36,9 @@ int ledger__transfer_from_row(store_stmt *st, ledger__transfer_row *out) SB_MUST
 /* Look a transfer up by id: SB_ENOTFOUND if absent. */
 int ledger__find_transfer(store *s, ledger_id id, ledger__transfer_row *out) SB_MUST_CHECK;
 
+/* ledger_verify with at most chunk_accounts accounts in memory at once (each
+ * chunk is one pass over the journal); ledger_verify passes
+ * SB_LEDGER_VERIFY_CHUNK_ACCOUNTS, tests a small number to cross chunks. */
+int ledger__verify_chunked(store *s, ledger_verify_report *report, size_t chunk_accounts) SB_MUST_CHECK;
+
 #endif /* SB_LEDGER_INT_H */

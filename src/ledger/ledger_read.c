@@ -172,23 +172,18 @@ static void fail_account(ledger_verify_report *r, const ledger_account *a, const
              (long long)stored, (long long)computed);
 }
 
-static int load_accounts(store *s, verify_state *v) {
+/* The next chunk of accounts: those with num > after, in num order, at most
+ * v->cap of them (the array is allocated once, with its maximum). */
+static int load_accounts(store *s, verify_state *v, int64_t after) {
+    v->count = 0;
     store_stmt *st;
-    int result = store_query(s, &st, "SELECT " LEDGER__ACCOUNT_COLUMNS " FROM ledger_accounts ORDER BY num", NULL);
+    int result = store_query(
+        s, &st, "SELECT " LEDGER__ACCOUNT_COLUMNS " FROM ledger_accounts WHERE num > ? ORDER BY num LIMIT ?", "ii",
+        after, (int64_t)v->cap);
     if (result != SB_OK) return result;
     for (;;) {
         result = store_step(st);
-        if (result != STORE_ROW) break;
-        if (v->count == v->cap) {
-            size_t cap = v->cap ? v->cap * 2 : 64;
-            verify_account *grown = sb_realloc(v->accounts, cap * sizeof *grown);
-            if (!grown) {
-                result = SB_ENOMEM;
-                break;
-            }
-            v->accounts = grown;
-            v->cap = cap;
-        }
+        if (result != STORE_ROW || v->count == v->cap) break;
         verify_account *va = &v->accounts[v->count];
         memset(va, 0, sizeof *va);
         result = ledger__account_from_row(st, &va->stored, &va->num);
@@ -196,55 +191,84 @@ static int load_accounts(store *s, verify_state *v) {
         v->count++;
     }
     store_stmt_done(st);
-    return result == STORE_DONE ? SB_OK : result;
+    return result == STORE_DONE || result == STORE_ROW ? SB_OK : result;
 }
 
-/* Add the journal into the recomputed balances.  Returns SB_ECORRUPT with
- * the report filled when a row is impossible. */
-static int replay_journal(store *s, verify_state *v, ledger_verify_report *r) {
+/* Add the journal into the recomputed balances of the accounts in v (a
+ * transfer whose accounts are in another chunk is skipped here: its chunk's
+ * pass counts it).  count_transfers: this is the first pass, count them.
+ * Returns SB_ECORRUPT with the report filled when a sum overflows. */
+static int replay_journal(store *s, verify_state *v, ledger_verify_report *r, bool count_transfers) {
     store_stmt *st;
     int result = store_query(s, &st,
                              "SELECT debit_account, credit_account, amount, flags, state, timestamp_ns "
                              "FROM ledger_transfers ORDER BY timestamp_ns",
                              NULL);
     if (result != SB_OK) return result;
+    int64_t first = v->accounts[0].num, last = v->accounts[v->count - 1].num;
     for (;;) {
         result = store_step(st);
         if (result != STORE_ROW) break;
-        r->transfers++;
+        if (count_transfers) r->transfers++;
+        int64_t debit = store_col_int64(st, 0), credit = store_col_int64(st, 1);
+        bool debit_here = debit >= first && debit <= last, credit_here = credit >= first && credit <= last;
+        if (!debit_here && !credit_here) continue;
         int64_t amount = store_col_int64(st, 2);
         uint32_t flags = (uint32_t)store_col_int64(st, 3);
         int64_t state = store_col_int64(st, 4);
-        verify_account *dr = find_num(v, store_col_int64(st, 0));
-        verify_account *cr = find_num(v, store_col_int64(st, 1));
-        if (!dr || !cr || amount <= 0) {
-            snprintf(r->problem, sizeof r->problem, "transfer at %lld refers to a missing account or has amount %lld",
-                     (long long)store_col_int64(st, 5), (long long)amount);
-            result = SB_ECORRUPT;
-            break;
-        }
-        if (memcmp(dr->stored.currency, cr->stored.currency, 4) != 0) {
-            fail_account(r, &cr->stored, "currency differs from the debit side; credits_posted", 0, 0);
-            snprintf(r->problem + strlen(r->problem), sizeof r->problem - strlen(r->problem), " (transfer at %lld)",
-                     (long long)store_col_int64(st, 5));
-            result = SB_ECORRUPT;
-            break;
-        }
+        verify_account *dr = debit_here ? find_num(v, debit) : NULL;
+        verify_account *cr = credit_here ? find_num(v, credit) : NULL;
         int64_t *dsum = NULL, *csum = NULL;
         if (flags & LEDGER_TRANSFER_PENDING) {
             if (state == LEDGER_STATE_PENDING) {
-                dsum = &dr->debits_pending;
-                csum = &cr->credits_pending;
+                dsum = dr ? &dr->debits_pending : NULL;
+                csum = cr ? &cr->credits_pending : NULL;
             }
         } else if (!(flags & LEDGER_TRANSFER_VOID_PENDING)) {
-            dsum = &dr->debits_posted; /* single transfers and posts */
-            csum = &cr->credits_posted;
+            dsum = dr ? &dr->debits_posted : NULL; /* single transfers and posts */
+            csum = cr ? &cr->credits_posted : NULL;
         }
-        if (dsum && (sb_add_int64(*dsum, amount, dsum) != SB_OK || sb_add_int64(*csum, amount, csum) != SB_OK)) {
-            fail_account(r, &dr->stored, "a sum of the journal overflows; debits_posted", dr->stored.debits_posted, 0);
+        if ((dsum && sb_add_int64(*dsum, amount, dsum) != SB_OK) ||
+            (csum && sb_add_int64(*csum, amount, csum) != SB_OK)) {
+            const ledger_account *a = dsum ? &dr->stored : &cr->stored;
+            fail_account(r, a, "a sum of the journal overflows; debits_posted", a->debits_posted, 0);
             result = SB_ECORRUPT;
             break;
         }
+    }
+    store_stmt_done(st);
+    return result == STORE_DONE ? SB_OK : result;
+}
+
+/* Every transfer names two existing accounts of one currency and a positive
+ * amount (checked in SQL, so no pass needs every account in memory). */
+static int check_references(store *s, ledger_verify_report *r) {
+    store_stmt *st;
+    int result = store_query(s, &st,
+                             "SELECT t.timestamp_ns, t.amount, d.num IS NULL OR c.num IS NULL, c.id "
+                             "FROM ledger_transfers t "
+                             "LEFT JOIN ledger_accounts d ON d.num = t.debit_account "
+                             "LEFT JOIN ledger_accounts c ON c.num = t.credit_account "
+                             "WHERE d.num IS NULL OR c.num IS NULL OR t.amount <= 0 OR d.currency <> c.currency "
+                             "ORDER BY t.timestamp_ns LIMIT 1",
+                             NULL);
+    if (result != SB_OK) return result;
+    result = store_step(st);
+    if (result == STORE_ROW) {
+        int64_t ts = store_col_int64(st, 0), amount = store_col_int64(st, 1);
+        if (store_col_int64(st, 2) || amount <= 0) {
+            snprintf(r->problem, sizeof r->problem, "transfer at %lld refers to a missing account or has amount %lld",
+                     (long long)ts, (long long)amount);
+        } else {
+            ledger_account credit;
+            memset(&credit, 0, sizeof credit);
+            if (ledger__id_from_bytes(store_col_blob(st, 3), store_col_bytes(st, 3), &credit.id) != SB_OK)
+                credit.id = ledger_id_from_u64(0);
+            fail_account(r, &credit, "currency differs from the debit side; credits_posted", 0, 0);
+            snprintf(r->problem + strlen(r->problem), sizeof r->problem - strlen(r->problem), " (transfer at %lld)",
+                     (long long)ts);
+        }
+        result = SB_ECORRUPT;
     }
     store_stmt_done(st);
     return result == STORE_DONE ? SB_OK : result;
@@ -254,8 +278,8 @@ typedef struct {
     __int128 debits_posted, credits_posted, debits_pending, credits_pending;
 } wide_total;
 
-static int check_accounts(verify_state *v, ledger_verify_report *r) {
-    wide_total sums[SB_LEDGER_CURRENCIES_MAX];
+/* Check the accounts of one chunk and add them into the currency sums. */
+static int check_accounts(verify_state *v, ledger_verify_report *r, wide_total *sums) {
     for (size_t i = 0; i < v->count; i++) {
         verify_account *va = &v->accounts[i];
         const ledger_account *a = &va->stored;
@@ -310,6 +334,11 @@ static int check_accounts(verify_state *v, ledger_verify_report *r) {
         sums[c].debits_pending += a->debits_pending;
         sums[c].credits_pending += a->credits_pending;
     }
+    return SB_OK;
+}
+
+/* Debits equal credits in total, per currency (after every chunk). */
+static int check_currency_totals(const wide_total *sums, ledger_verify_report *r) {
     for (int c = 0; c < r->currency_count; c++) {
         ledger_currency_total *ct = &r->currencies[c];
         const wide_total *w = &sums[c];
@@ -366,21 +395,39 @@ static int check_two_phase(store *s, ledger_verify_report *r) {
                         "resolved pending transfer", "has no single post or void");
 }
 
-int ledger_verify(store *s, ledger_verify_report *report) {
+int ledger__verify_chunked(store *s, ledger_verify_report *report, size_t chunk_accounts) {
     memset(report, 0, sizeof *report);
     report->ok = true;
-    verify_state v = {0};
-    int result = store_begin_read(s);
-    if (result != SB_OK) return result;
-    result = load_accounts(s, &v);
-    report->accounts = (int64_t)v.count;
-    if (result == SB_OK) result = replay_journal(s, &v, report);
-    if (result == SB_OK) result = check_accounts(&v, report);
-    if (result == SB_OK) result = check_two_phase(s, report);
-    store_rollback(s); /* read only: nothing to keep */
+    if (chunk_accounts == 0) return SB_EINVAL;
+    verify_state v = {.accounts = sb_malloc(chunk_accounts * sizeof *v.accounts), .cap = chunk_accounts};
+    wide_total *sums = sb_calloc(SB_LEDGER_CURRENCIES_MAX, sizeof *sums);
+    int result = v.accounts && sums ? store_begin_read(s) : SB_ENOMEM;
+    if (result == SB_OK) {
+        result = check_references(s, report);
+        /* Accounts in chunks of at most chunk_accounts, each with one pass
+         * over the journal: memory stays bounded however many accounts. */
+        int64_t after = 0;
+        for (bool first = true; result == SB_OK; first = false) {
+            result = load_accounts(s, &v, after);
+            if (result != SB_OK || v.count == 0) break;
+            report->accounts += (int64_t)v.count;
+            result = replay_journal(s, &v, report, first);
+            if (result == SB_OK) result = check_accounts(&v, report, sums);
+            after = v.accounts[v.count - 1].num;
+            if (v.count < v.cap) break;
+        }
+        if (result == SB_OK) result = check_currency_totals(sums, report);
+        if (result == SB_OK) result = check_two_phase(s, report);
+        store_rollback(s); /* read only: nothing to keep */
+    }
     sb_free(v.accounts);
+    sb_free(sums);
     if (result != SB_OK) report->ok = false;
     if (result != SB_OK && !report->problem[0])
         snprintf(report->problem, sizeof report->problem, "cannot read the ledger: %s", sb_strerror(result));
     return result;
+}
+
+int ledger_verify(store *s, ledger_verify_report *report) {
+    return ledger__verify_chunked(s, report, SB_LEDGER_VERIFY_CHUNK_ACCOUNTS);
 }

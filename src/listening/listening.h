@@ -451,8 +451,11 @@ int listening_feed_push(listening_feed *f, const listening_post *post) SB_MUST_C
 void listening_feed_stats_get(listening_feed *f, listening_feed_stats *out);
 /* Wait until everything queued so far has been handled.  SB_ETIMEOUT. */
 int listening_feed_flush(listening_feed *f, int64_t timeout_ms) SB_MUST_CHECK;
-/* Store what is still queued, end the thread, free.  NULL allowed. */
+/* Store what is still queued (for at most SB_LISTENING_FEED_STOP_WAIT_MS),
+ * end the thread, free.  NULL allowed. */
 void listening_feed_stop(listening_feed *f);
+/* Its worker, for /metrics (NULL for NULL). */
+sb_worker *listening_feed_worker(listening_feed *f);
 
 /* ---- delivery: alerts (listening_alerts.c) ------------------------------------------ */
 /* How delivery reaches people's open connections without depending on the
@@ -460,16 +463,18 @@ void listening_feed_stop(listening_feed *f);
  * count users (those without one are skipped).  SB_ECLOSED when the server
  * is not running; other SB_E* codes are logged by the caller. */
 typedef int (*listening_push_text_fn)(void *arg, const int64_t *user_ids, size_t count, const char *text, size_t len);
-/* The alert sender: a thread with a bounded queue that pushes every alert
- * to the analysts and admins ({"type":"listening.alert","alert":{...}})
+/* The alert sender: a worker (core's sb_worker) that pushes every alert to
+ * the analysts and admins ({"type":"listening.alert","alert":{...}})
  * through push (push_arg; NULL push: no pushes) and POSTs it as JSON to
- * webhook_url (http://HOST[:PORT][/PATH], NULL for none) with a timeout on
- * each step and retries.  data_location opens its own store connection (the
- * staff list).  SB_EINVAL for a bad URL, SB_ENOMEM, SB_EINTERNAL, a store
- * error.  *out: listening_alerts_stop. */
+ * webhook_url (http(s)://HOST[:PORT][/PATH], NULL for none; ca_file NULL:
+ * the system's CAs) with timeouts and retries.  Its thread opens its own
+ * store connection to data_location (the staff list).  SB_EINVAL for a bad
+ * URL, SB_ENOMEM, SB_EINTERNAL.  *out: listening_alerts_stop. */
 typedef struct listening_alerts listening_alerts;
-int listening_alerts_start(const char *data_location, const char *webhook_url, listening_push_text_fn push,
-                           void *push_arg, listening_alerts **out) SB_MUST_CHECK;
+int listening_alerts_start(const char *data_location, const char *webhook_url, const char *ca_file,
+                           listening_push_text_fn push, void *push_arg, listening_alerts **out) SB_MUST_CHECK;
+/* Its worker, for /metrics (NULL for NULL). */
+sb_worker *listening_alerts_worker(listening_alerts *alerts);
 /* Deliver what is queued (at most SB_LISTENING_ALERT_STOP_WAIT_MS), stop,
  * join, free.  NULL allowed. */
 void listening_alerts_stop(listening_alerts *alerts);
@@ -888,9 +893,12 @@ typedef struct {
 /* The webhook connector: POST {"type":"listening.reply","reply_id",
  * "case_id","source","author","in_reply_to","agent","text"} to url (the
  * bank's integration service; reply_id makes a retry idempotent there).
- * url is copied into *state, which must outlive the connector. */
+ * through the one outbound client (https verified, timeouts); the caller
+ * fills *state (url checked with sb_http_url_check), which must outlive the
+ * connector. */
 typedef struct {
-    sb_webhook_url url;
+    char url[SB_LISTENING_WEBHOOK_URL_BYTES_MAX];
+    const char *ca_file; /* CAs to trust instead of the system's; NULL: system; borrowed */
 } listening_outbound_webhook_state;
 listening_outbound_connector listening_outbound_webhook(listening_outbound_webhook_state *state);
 

@@ -4,123 +4,59 @@
  * callback the server gives: this module does not depend on the api) and a
  * webhook.  One sender object per running server (listening_alerts_start).
  *
- * listening_tick (serve's maintenance thread) commits an alert, then calls
- * the sink (listening_alerts_sink), which only copies the alert into a
- * fixed ring of SB_LISTENING_ALERT_QUEUE_MAX entries (no allocation, never
- * blocking; a full ring drops the new alert with a log line - its row stays
- * in the store and GET /api/listening/alerts lists it).  A thread of its own
- * takes each alert, renders {"type":"listening.alert","alert":{...}} once,
- * pushes it through the push callback to every analyst and admin (looked up
- * with identity_user_list on the thread's own store connection; staff
- * without an open WebSocket are skipped), then, with a URL, POSTs the same
- * JSON to it: HTTP/1.1 over a plain socket, Connection: close, a timeout on
- * connect, write and read (SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS), up to
- * SB_LISTENING_WEBHOOK_ATTEMPTS_MAX attempts with doubling backoff on a
- * network error or a 5xx/408/429 answer; 2xx is success, anything else
- * final (the POST itself is sb_webhook_post_once in core, shared with the
- * OTP sender in src/identity).  Give the host as
- * an IP address (a name is resolved by getaddrinfo with its own timeouts);
- * https needs a local TLS relay.  Stop delivers what is queued for at most
+ * listening_tick (the maintenance thread) commits an alert, then calls the
+ * sink (listening_alerts_sink), which only submits a copy to the sender's
+ * worker (core's sb_worker: SB_LISTENING_ALERT_QUEUE_MAX jobs, never
+ * blocking; a full queue drops the new alert with a log line - its row
+ * stays in the store and GET /api/listening/alerts lists it).  The worker's
+ * thread renders {"type":"listening.alert","alert":{...}}, pushes it once
+ * through the push callback to every analyst and admin (looked up with
+ * identity_user_list on the thread's own store connection; staff without
+ * an open WebSocket are skipped), then, with a URL, POSTs the same JSON
+ * through the one outbound client (sb_webhook_deliver: http or https with
+ * verified certificates, connect and total timeouts), up to
+ * SB_LISTENING_WEBHOOK_ATTEMPTS_MAX attempts with the worker's backoff and
+ * jitter on a network or TLS error or a 5xx/408/429 answer; 2xx is success,
+ * anything else final.  Stop delivers what is queued for at most
  * SB_LISTENING_ALERT_STOP_WAIT_MS, then drops the rest (logged) and joins.
  */
-#include <errno.h>
-#include <pthread.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <jansson.h>
 
 #include "identity/identity.h"
 #include "listening/listening.h"
 
 struct listening_alerts {
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool running;
-    bool stopping;
-    int64_t stop_deadline_ns;
-    pthread_t thread;
     bool has_url;
-    sb_webhook_url url;
-    store *s;
-    listening_alert queue[SB_LISTENING_ALERT_QUEUE_MAX];
-    size_t head, count;
+    char url[SB_LISTENING_WEBHOOK_URL_BYTES_MAX];
+    sb_http_options http;
+    char *data_location; /* the worker thread's store */
     listening_push_text_fn push;
     void *push_arg;
+    sb_worker *worker;
 };
 
-/* ---- time ---- */
-
-static int step_timeout_ms(void *arg) {
-    listening_alerts *alerts = arg;
-    int64_t timeout_ms = SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS;
-    pthread_mutex_lock(&alerts->lock);
-    if (alerts->stopping) {
-        int64_t left_ms = (alerts->stop_deadline_ns - sb_mono_ns()) / 1000000;
-        if (left_ms < timeout_ms) timeout_ms = left_ms;
-    }
-    pthread_mutex_unlock(&alerts->lock);
-    return timeout_ms < 0 ? 0 : (int)timeout_ms;
-}
-
-static bool past_stop_deadline(listening_alerts *alerts) {
-    pthread_mutex_lock(&alerts->lock);
-    bool past = alerts->stopping && sb_mono_ns() >= alerts->stop_deadline_ns;
-    pthread_mutex_unlock(&alerts->lock);
-    return past;
-}
-
-/* Sleep ms on the monotonic clock, cut short by the stop deadline. */
-static void backoff_sleep(listening_alerts *alerts, int64_t ms) {
-    int64_t until_ns = sb_mono_ns() + ms * 1000000;
-    while (sb_mono_ns() < until_ns && !past_stop_deadline(alerts)) {
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
-static void deliver_webhook(listening_alerts *alerts, int64_t alert_id, const char *body, size_t body_len) {
-    char fields[128];
-    int64_t backoff_ms = SB_LISTENING_WEBHOOK_BACKOFF_MS;
-    int result = SB_EIO;
-    for (int attempt = 1; attempt <= SB_LISTENING_WEBHOOK_ATTEMPTS_MAX && !past_stop_deadline(alerts); attempt++) {
-        int status = 0;
-        result = sb_webhook_post_once(&alerts->url, body, body_len, step_timeout_ms, alerts, &status);
-        snprintf(fields, sizeof fields, "{\"alert_id\":%lld,\"attempt\":%d,\"status\":%d}", (long long)alert_id,
-                 attempt, status);
-        if (result == SB_OK) {
-            sb_log_fields(SB_LOG_INFO, "listening.alert_webhook", fields, "alert delivered to the webhook");
-            return;
-        }
-        if (result == SB_EINVAL) break;
-        sb_log_fields(SB_LOG_WARN, "listening.alert_webhook_retry", fields, "webhook attempt failed: %s",
-                      sb_strerror(result));
-        if (attempt < SB_LISTENING_WEBHOOK_ATTEMPTS_MAX) {
-            backoff_sleep(alerts, backoff_ms);
-            backoff_ms *= 2;
-        }
-    }
-    snprintf(fields, sizeof fields, "{\"alert_id\":%lld}", (long long)alert_id);
-    sb_log_fields(SB_LOG_ERROR, "listening.alert_webhook_failed", fields, "alert not delivered to the webhook: %s",
-                  sb_strerror(result));
-}
+/* One queued alert, and what its delivery has done so far (a retry only
+ * re-POSTs: the WebSocket push happened on the first attempt). */
+typedef struct {
+    listening_alert alert;
+    bool pushed;
+} alert_job;
 
 /* ---- WebSocket ---- */
 
 /* Push to every analyst and admin (those with an open WebSocket get it);
  * the count of staff addressed. */
-static size_t deliver_staff(listening_alerts *alerts, const char *text, size_t len) {
+static size_t deliver_staff(listening_alerts *alerts, store *s, const char *text, size_t len) {
     identity_principal users[100];
     int64_t ids[SB_ARRAY_LEN(users)];
     int64_t after = 0;
     size_t seen = 0;
-    while (alerts->s && alerts->push && seen < SB_LISTENING_ALERT_STAFF_MAX) {
+    while (s && alerts->push && seen < SB_LISTENING_ALERT_STAFF_MAX) {
         size_t n = 0;
-        int result = identity_user_list(alerts->s, IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_ADMIN, after, users,
-                                        SB_ARRAY_LEN(users), &n);
+        int result =
+            identity_user_list(s, IDENTITY_ROLE_ANALYST | IDENTITY_ROLE_ADMIN, after, users, SB_ARRAY_LEN(users), &n);
         if (result != SB_OK) {
             sb_log(SB_LOG_ERROR, "listening.alert_push", "cannot list the staff: %s", sb_strerror(result));
             break;
@@ -137,74 +73,101 @@ static size_t deliver_staff(listening_alerts *alerts, const char *text, size_t l
     return seen;
 }
 
-static void deliver(listening_alerts *alerts, const listening_alert *a) {
+/* The alert as {"type":"listening.alert","alert":{...}} (sb_free), or NULL. */
+static char *alert_text(const listening_alert *a, size_t *len_out) {
     json_t *alert = listening_alert_to_json(a);
     json_t *message = alert ? json_pack("{s:s, s:o}", "type", "listening.alert", "alert", alert) : NULL;
     char *text = message ? json_dumps(message, JSON_COMPACT) : NULL;
     json_decref(message);
+    *len_out = text ? strlen(text) : 0;
+    return text;
+}
+
+static sb_worker_outcome alerts_run(void *arg, void *local, sb_worker *w, void *jobs, size_t count, int attempt) {
+    listening_alerts *alerts = arg;
+    alert_job *job = jobs;
+    SB_ASSERT(count == 1);
+    const listening_alert *a = &job->alert;
+    size_t len = 0;
+    char *text = alert_text(a, &len);
     if (!text) {
         sb_log(SB_LOG_ERROR, "listening.alert_push", "out of memory rendering alert %lld", (long long)a->id);
-        return;
+        return SB_WORKER_RETRY;
     }
-    size_t len = strlen(text);
-    size_t staff = deliver_staff(alerts, text, len);
-    char fields[96];
-    snprintf(fields, sizeof fields, "{\"alert_id\":%lld,\"staff\":%zu}", (long long)a->id, staff);
-    sb_log_fields(SB_LOG_INFO, "listening.alert_push", fields, "alert %s pushed to %zu staff", a->metric, staff);
-    if (alerts->has_url) deliver_webhook(alerts, a->id, text, len);
+    char fields[128];
+    if (!job->pushed) {
+        size_t staff = deliver_staff(alerts, local, text, len);
+        job->pushed = true;
+        snprintf(fields, sizeof fields, "{\"alert_id\":%lld,\"staff\":%zu}", (long long)a->id, staff);
+        sb_log_fields(SB_LOG_INFO, "listening.alert_push", fields, "alert %s pushed to %zu staff", a->metric, staff);
+    }
+    sb_worker_outcome outcome = SB_WORKER_DONE;
+    if (alerts->has_url) {
+        int result = SB_OK, status = 0;
+        outcome = sb_webhook_deliver(w, &alerts->http, alerts->url, text, len, &result, &status);
+        snprintf(fields, sizeof fields, "{\"alert_id\":%lld,\"attempt\":%d,\"status\":%d}", (long long)a->id, attempt,
+                 status);
+        if (outcome == SB_WORKER_DONE)
+            sb_log_fields(SB_LOG_INFO, "listening.alert_webhook", fields, "alert delivered to the webhook");
+        else
+            sb_log_fields(SB_LOG_WARN, "listening.alert_webhook_retry", fields, "webhook attempt failed: %s",
+                          sb_strerror(result));
+    }
     sb_free(text);
+    return outcome;
 }
 
-static void *alerts_main(void *arg) {
-    listening_alerts *alerts = arg;
-    pthread_mutex_lock(&alerts->lock);
-    for (;;) {
-        while (alerts->count == 0 && !alerts->stopping)
-            pthread_cond_wait(&alerts->wake, &alerts->lock);
-        if (alerts->count == 0) break;
-        if (alerts->stopping && sb_mono_ns() >= alerts->stop_deadline_ns) {
-            sb_log(SB_LOG_WARN, "listening.alert_drop", "stopping: %zu alerts not delivered", alerts->count);
-            alerts->count = 0;
-            break;
-        }
-        listening_alert a = alerts->queue[alerts->head];
-        alerts->head = (alerts->head + 1) % SB_LISTENING_ALERT_QUEUE_MAX;
-        alerts->count--;
-        pthread_mutex_unlock(&alerts->lock);
-        deliver(alerts, &a);
-        pthread_mutex_lock(&alerts->lock);
-    }
-    pthread_mutex_unlock(&alerts->lock);
-    return NULL;
+static void alerts_finish(void *arg, void *jobp, sb_worker_outcome outcome, int attempts) {
+    (void)arg;
+    const alert_job *job = jobp;
+    if (outcome == SB_WORKER_DONE) return;
+    char fields[64];
+    snprintf(fields, sizeof fields, "{\"alert_id\":%lld}", (long long)job->alert.id);
+    if (attempts == 0)
+        sb_log_fields(SB_LOG_WARN, "listening.alert_drop", fields,
+                      "stopping: alert not delivered (it stays in the store)");
+    else
+        sb_log_fields(SB_LOG_ERROR, "listening.alert_webhook_failed", fields,
+                      "alert not delivered to the webhook after %d attempts", attempts);
 }
 
-int listening_alerts_start(const char *data_location, const char *webhook_url, listening_push_text_fn push,
-                           void *push_arg, listening_alerts **out) {
+int listening_alerts_start(const char *data_location, const char *webhook_url, const char *ca_file,
+                           listening_push_text_fn push, void *push_arg, listening_alerts **out) {
     *out = NULL;
-    sb_webhook_url url;
     bool has_url = webhook_url && *webhook_url;
-    if (has_url && sb_webhook_url_parse(webhook_url, SB_LISTENING_WEBHOOK_URL_BYTES_MAX, &url) != SB_OK)
+    if (!data_location || (has_url && sb_http_url_check(webhook_url, SB_LISTENING_WEBHOOK_URL_BYTES_MAX) != SB_OK))
         return SB_EINVAL;
     listening_alerts *alerts = sb_calloc(1, sizeof *alerts);
     if (!alerts) return SB_ENOMEM;
-    int result = store_open(data_location, NULL, &alerts->s);
-    if (result != SB_OK) {
+    if (!(alerts->data_location = sb_strdup(data_location))) {
         sb_free(alerts);
-        return result;
+        return SB_ENOMEM;
     }
-    pthread_mutex_init(&alerts->lock, NULL);
-    pthread_cond_init(&alerts->wake, NULL);
     alerts->has_url = has_url;
-    if (has_url) alerts->url = url;
+    if (has_url) snprintf(alerts->url, sizeof alerts->url, "%s", webhook_url);
+    alerts->http = (sb_http_options){.ca_file = ca_file,
+                                     .connect_timeout_ms = SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS,
+                                     .total_timeout_ms = SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS};
     alerts->push = push;
     alerts->push_arg = push_arg;
-    alerts->running = true;
-    if (pthread_create(&alerts->thread, NULL, alerts_main, alerts) != 0) {
-        store_close(alerts->s);
-        pthread_cond_destroy(&alerts->wake);
-        pthread_mutex_destroy(&alerts->lock);
+    sb_worker_config cfg = {.name = "listening_alerts",
+                            .job_bytes = sizeof(alert_job),
+                            .queue_max = SB_LISTENING_ALERT_QUEUE_MAX,
+                            .attempts_max = SB_LISTENING_WEBHOOK_ATTEMPTS_MAX,
+                            .backoff_base_ms = SB_LISTENING_WEBHOOK_BACKOFF_MS,
+                            .backoff_max_ms = SB_LISTENING_WEBHOOK_BACKOFF_MAX_MS,
+                            .stop_wait_ms = SB_LISTENING_ALERT_STOP_WAIT_MS,
+                            .arg = alerts,
+                            .thread_start = store_open_local,
+                            .thread_end = store_close_local,
+                            .thread_arg = alerts->data_location,
+                            .run = alerts_run,
+                            .finish = alerts_finish};
+    int result = sb_worker_launch(&cfg, &alerts->worker);
+    if (result != SB_OK) {
+        sb_free(alerts->data_location);
         sb_free(alerts);
-        return SB_EINTERNAL;
+        return result;
     }
     *out = alerts;
     return SB_OK;
@@ -212,32 +175,17 @@ int listening_alerts_start(const char *data_location, const char *webhook_url, l
 
 void listening_alerts_stop(listening_alerts *alerts) {
     if (!alerts) return;
-    pthread_mutex_lock(&alerts->lock);
-    alerts->stopping = true;
-    alerts->stop_deadline_ns = sb_mono_ns() + (int64_t)SB_LISTENING_ALERT_STOP_WAIT_MS * 1000000;
-    pthread_cond_signal(&alerts->wake);
-    pthread_mutex_unlock(&alerts->lock);
-    pthread_join(alerts->thread, NULL);
-    store_close(alerts->s);
-    pthread_cond_destroy(&alerts->wake);
-    pthread_mutex_destroy(&alerts->lock);
+    if (!sb_worker_stop(alerts->worker)) return; /* a stuck delivery keeps the sender */
+    sb_free(alerts->data_location);
     sb_free(alerts);
 }
 
+sb_worker *listening_alerts_worker(listening_alerts *alerts) { return alerts ? alerts->worker : NULL; }
+
 static int alerts_raise(void *arg, const listening_alert *a) {
     listening_alerts *alerts = arg;
-    pthread_mutex_lock(&alerts->lock);
-    int result = SB_OK;
-    if (!alerts->running || alerts->stopping)
-        result = SB_ECLOSED;
-    else if (alerts->count == SB_LISTENING_ALERT_QUEUE_MAX)
-        result = SB_EBUSY;
-    else {
-        alerts->queue[(alerts->head + alerts->count) % SB_LISTENING_ALERT_QUEUE_MAX] = *a;
-        alerts->count++;
-        pthread_cond_signal(&alerts->wake);
-    }
-    pthread_mutex_unlock(&alerts->lock);
+    alert_job job = {.alert = *a};
+    int result = sb_worker_submit(alerts->worker, &job);
     if (result == SB_EBUSY)
         sb_log(SB_LOG_WARN, "listening.alert_drop", "the alert queue is full: alert %lld is only in the store",
                (long long)a->id);

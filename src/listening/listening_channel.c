@@ -6,22 +6,22 @@
  * A comment arrives on an HTTP thread, right after its own commit, with no
  * store handle to spare and a client waiting; understanding it (the text
  * engine) and storing it take longer than the request itself.  So the
- * comment is copied into a bounded queue (one allocation) and the request
- * goes on; one feed thread with its own store connection and listening
- * context takes up to SB_LISTENING_FEED_BATCH_MAX queued posts at a time
+ * comment is copied (one allocation) into the bounded queue of a worker
+ * (core's sb_worker) and the request goes on; the worker's thread, with its
+ * own store connection and listening context, takes up to
+ * SB_LISTENING_FEED_BATCH_MAX queued posts at a time
  * and ingests them in one transaction, through the same listening_ingest
  * every other post goes through (dedup by (own_channel, CHAT/SEQ), so a
  * comment fed twice is one post).
  *
  * When the queue is full the comment is dropped from listening, counted in
  * `dropped` and logged once per thousand drops; it stays in the messenger.
- * Stopping stores everything still queued, then joins the thread.
+ * Stopping stores everything still queued (for at most
+ * SB_LISTENING_FEED_STOP_WAIT_MS), then joins the thread.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "listening/listening_int.h"
 
@@ -48,17 +48,18 @@ typedef struct {
 } feed_item;
 
 struct listening_feed {
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    feed_item **ring;
-    size_t cap, head, count;
-    size_t in_hand; /* taken by the thread, not yet stored */
-    bool stop, started;
-    pthread_t thread;
+    pthread_mutex_t lock; /* guards stats */
     char *location;
     listening_config cfg;
-    listening_feed_stats stats;
+    listening_feed_stats stats; /* what ingest said; queued/dropped come from the worker */
+    sb_worker *worker;          /* jobs: feed_item pointers, owned by the queue */
 };
+
+/* The worker thread's own store and listening context. */
+typedef struct {
+    store *s;
+    listening *l;
+} feed_local;
 
 static char *item_copy(char **at, const char *s, size_t len) {
     if (!s) return NULL;
@@ -88,14 +89,23 @@ static feed_item *item_new(const listening_post *p) {
 }
 
 /* Ingest a batch taken from the queue; the thread's own context. */
-static void feed_store(listening_feed *f, listening *l, feed_item **items, size_t n) {
-    listening_post posts[SB_LISTENING_FEED_BATCH_MAX];
-    for (size_t k = 0; k < n; k++)
-        posts[k] = items[k]->post;
+static sb_worker_outcome feed_run(void *arg, void *localp, sb_worker *w, void *jobs, size_t n, int attempt) {
+    (void)w;
+    (void)attempt;
+    listening_feed *f = arg;
+    feed_local *local = localp;
+    feed_item **items = jobs;
+    int result = SB_ECLOSED;
     listening_ingest_result r;
     memset(&r, 0, sizeof r);
-    int result = listening_ingest(l, posts, n, sb_now_ms(), &r);
-    if (result == SB_EBUSY) result = listening_ingest(l, posts, n, sb_now_ms(), &r); /* the lock: once more */
+    if (local && local->l) {
+        listening_post posts[SB_LISTENING_FEED_BATCH_MAX];
+        for (size_t k = 0; k < n; k++)
+            posts[k] = items[k]->post;
+        result = listening_ingest(local->l, posts, n, sb_now_ms(), &r);
+        if (result == SB_EBUSY)
+            result = listening_ingest(local->l, posts, n, sb_now_ms(), &r); /* the lock: once more */
+    }
     pthread_mutex_lock(&f->lock);
     if (result == SB_OK) {
         f->stats.accepted += r.accepted;
@@ -105,54 +115,40 @@ static void feed_store(listening_feed *f, listening *l, feed_item **items, size_
     } else {
         f->stats.failed += n;
     }
-    f->in_hand = 0;
-    pthread_cond_broadcast(&f->changed);
     pthread_mutex_unlock(&f->lock);
     if (result != SB_OK) sb_log(SB_LOG_ERROR, "listening.feed", "%zu channel posts lost: %s", n, sb_strerror(result));
-    for (size_t k = 0; k < n; k++)
-        sb_free(items[k]);
+    return result == SB_OK ? SB_WORKER_DONE : SB_WORKER_FAILED;
 }
 
-static void *feed_main(void *arg) {
+/* Every job ends here (stored, lost or dropped at stop): free its copy. */
+static void feed_finish(void *arg, void *job, sb_worker_outcome outcome, int attempts) {
+    (void)arg;
+    (void)outcome;
+    (void)attempts;
+    feed_item **item = job;
+    sb_free(*item);
+}
+
+static int feed_thread_start(void *arg, void **local_out) {
     listening_feed *f = arg;
-    store *s = NULL;
-    listening *l = NULL;
-    int result = store_open(f->location, NULL, &s);
-    if (result == SB_OK) result = listening_open(s, &f->cfg, &l);
+    feed_local *local = sb_calloc(1, sizeof *local);
+    if (!local) return SB_ENOMEM;
+    int result = store_open(f->location, NULL, &local->s);
+    if (result == SB_OK) result = listening_open(local->s, &f->cfg, &local->l);
     if (result != SB_OK)
         sb_log(SB_LOG_ERROR, "listening.feed", "cannot open the store: %s (channel posts are dropped)",
                sb_strerror(result));
-    feed_item *items[SB_LISTENING_FEED_BATCH_MAX];
-    pthread_mutex_lock(&f->lock);
-    for (;;) {
-        while (!f->stop && f->count == 0)
-            pthread_cond_wait(&f->changed, &f->lock);
-        if (f->count == 0) break; /* stopping, queue empty */
-        size_t n = 0;
-        while (f->count > 0 && n < SB_ARRAY_LEN(items)) {
-            items[n++] = f->ring[f->head];
-            f->head = (f->head + 1) % f->cap;
-            f->count--;
-        }
-        f->in_hand = n;
-        pthread_mutex_unlock(&f->lock);
-        if (l) {
-            feed_store(f, l, items, n);
-        } else {
-            for (size_t k = 0; k < n; k++)
-                sb_free(items[k]);
-            pthread_mutex_lock(&f->lock);
-            f->stats.failed += n;
-            f->in_hand = 0;
-            pthread_cond_broadcast(&f->changed);
-            pthread_mutex_unlock(&f->lock);
-        }
-        pthread_mutex_lock(&f->lock);
-    }
-    pthread_mutex_unlock(&f->lock);
-    listening_close(l);
-    store_close(s);
-    return NULL;
+    *local_out = local;
+    return SB_OK;
+}
+
+static void feed_thread_end(void *arg, void *localp) {
+    (void)arg;
+    feed_local *local = localp;
+    if (!local) return;
+    listening_close(local->l);
+    store_close(local->s);
+    sb_free(local);
 }
 
 int listening_feed_start(const char *location, const listening_config *cfg, size_t queue_max, listening_feed **out) {
@@ -160,58 +156,37 @@ int listening_feed_start(const char *location, const listening_config *cfg, size
     if (!location || queue_max == 0 || queue_max > SB_LISTENING_FEED_QUEUE_MAX) return SB_EINVAL;
     listening_feed *f = sb_calloc(1, sizeof *f);
     if (!f) return SB_ENOMEM;
-    f->ring = sb_calloc(queue_max, sizeof *f->ring);
-    f->location = sb_strdup(location);
-    if (!f->ring || !f->location) {
-        sb_free(f->ring);
-        sb_free(f->location);
+    if (!(f->location = sb_strdup(location))) {
         sb_free(f);
         return SB_ENOMEM;
     }
-    f->cap = queue_max;
     if (cfg) f->cfg = *cfg;
     pthread_mutex_init(&f->lock, NULL);
-    pthread_cond_init(&f->changed, NULL);
-    if (pthread_create(&f->thread, NULL, feed_main, f) != 0) {
-        f->started = false;
+    sb_worker_config wc = {.name = "listening_feed",
+                           .job_bytes = sizeof(feed_item *),
+                           .queue_max = queue_max,
+                           .batch_max = SB_LISTENING_FEED_BATCH_MAX,
+                           .stop_wait_ms = SB_LISTENING_FEED_STOP_WAIT_MS,
+                           .arg = f,
+                           .thread_start = feed_thread_start,
+                           .thread_end = feed_thread_end,
+                           .run = feed_run,
+                           .finish = feed_finish};
+    int result = sb_worker_launch(&wc, &f->worker);
+    if (result != SB_OK) {
         listening_feed_stop(f);
-        return SB_EINTERNAL;
+        return result;
     }
-    f->started = true;
     *out = f;
     return SB_OK;
 }
 
 int listening_feed_push(listening_feed *f, const listening_post *post) {
     if (!f || !post) return SB_EINVAL;
-    pthread_mutex_lock(&f->lock);
-    bool full = f->count == f->cap, stopping = f->stop;
-    uint64_t dropped = full && !stopping ? ++f->stats.dropped : 0;
-    pthread_mutex_unlock(&f->lock);
-    if (stopping) return SB_ECLOSED;
-    if (full) {
-        if (dropped % 1000 == 1)
-            sb_log(SB_LOG_WARN, "listening.feed", "queue full (%zu): %llu channel posts dropped so far", f->cap,
-                   (unsigned long long)dropped);
-        return SB_EBUSY;
-    }
-    feed_item *item = item_new(post); /* outside the lock: the copy is the slow part */
+    feed_item *item = item_new(post); /* the copy is the slow part; the queue takes the pointer */
     if (!item) return SB_ENOMEM;
-    pthread_mutex_lock(&f->lock);
-    int result = SB_OK;
-    if (f->stop) {
-        result = SB_ECLOSED;
-    } else if (f->count == f->cap) {
-        f->stats.dropped++;
-        result = SB_EBUSY;
-    } else {
-        f->ring[(f->head + f->count) % f->cap] = item;
-        f->count++;
-        f->stats.queued++;
-        pthread_cond_broadcast(&f->changed);
-    }
-    pthread_mutex_unlock(&f->lock);
-    if (result != SB_OK) sb_free(item);
+    int result = sb_worker_submit(f->worker, &item);
+    if (result != SB_OK) sb_free(item); /* full: counted and logged by the worker */
     return result;
 }
 
@@ -221,43 +196,24 @@ void listening_feed_stats_get(listening_feed *f, listening_feed_stats *out) {
     pthread_mutex_lock(&f->lock);
     *out = f->stats;
     pthread_mutex_unlock(&f->lock);
+    sb_worker_stats ws;
+    sb_worker_stats_get(f->worker, &ws);
+    out->queued = ws.queued;
+    out->dropped = ws.dropped;
 }
 
 int listening_feed_flush(listening_feed *f, int64_t timeout_ms) {
     if (!f) return SB_EINVAL;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(timeout_ms / 1000);
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    int result = SB_OK;
-    pthread_mutex_lock(&f->lock);
-    while (f->count > 0 || f->in_hand > 0)
-        if (pthread_cond_timedwait(&f->changed, &f->lock, &until) == ETIMEDOUT) {
-            result = SB_ETIMEOUT;
-            break;
-        }
-    pthread_mutex_unlock(&f->lock);
-    return result;
+    return sb_worker_flush(f->worker, timeout_ms);
 }
+
+sb_worker *listening_feed_worker(listening_feed *f) { return f ? f->worker : NULL; }
 
 void listening_feed_stop(listening_feed *f) {
     if (!f) return;
-    if (f->started) {
-        pthread_mutex_lock(&f->lock);
-        f->stop = true;
-        pthread_cond_broadcast(&f->changed);
-        pthread_mutex_unlock(&f->lock);
-        pthread_join(f->thread, NULL);
-    }
-    for (size_t k = 0; k < f->count; k++)
-        sb_free(f->ring[(f->head + k) % f->cap]);
-    pthread_cond_destroy(&f->changed);
+    /* stores what is queued, bounded by its deadline; a stuck batch keeps the feed */
+    if (!sb_worker_stop(f->worker)) return;
     pthread_mutex_destroy(&f->lock);
-    sb_free(f->ring);
     sb_free(f->location);
     sb_free(f);
 }

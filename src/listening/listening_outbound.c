@@ -30,11 +30,6 @@
 
 /* ---- the webhook connector ---- */
 
-static int webhook_step_timeout_ms(void *arg) {
-    (void)arg;
-    return SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS;
-}
-
 static int webhook_send(void *arg, const listening_outbound_item *item, int *status_out) {
     listening_outbound_webhook_state *state = arg;
     *status_out = 0;
@@ -45,7 +40,10 @@ static int webhook_send(void *arg, const listening_outbound_item *item, int *sta
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text) return SB_ENOMEM;
-    int result = sb_webhook_post_once(&state->url, text, strlen(text), webhook_step_timeout_ms, NULL, status_out);
+    sb_http_options options = {.ca_file = state->ca_file,
+                               .connect_timeout_ms = SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS,
+                               .total_timeout_ms = 2 * SB_LISTENING_WEBHOOK_STEP_TIMEOUT_MS};
+    int result = sb_http_post_json(&options, state->url, text, strlen(text), status_out);
     free(text);
     return result;
 }

@@ -328,12 +328,51 @@ static int member_delete(store *s, int64_t chat_id, int64_t user_id) {
 /* ---- settings, contacts, blocks ---- */
 
 int messenger_discoverable_set(store *s, int64_t user_id, bool discoverable) {
+    return messenger_discoverability_set(s, user_id, discoverable, discoverable);
+}
+
+int messenger_discoverability_set(store *s, int64_t user_id, int by_phone, int by_username) {
+    if (by_phone < -1 || by_phone > 1 || by_username < -1 || by_username > 1) return SB_EINVAL;
+    bool phone_now, name_now;
+    int result = messenger_discoverability_get(s, user_id, &phone_now, &name_now);
+    if (result != SB_OK) return result;
+    int64_t phone = by_phone < 0 ? phone_now : by_phone, name = by_username < 0 ? name_now : by_username;
+    return store_exec(s,
+                      "INSERT INTO msg_settings(user_id, by_phone, by_username, discoverable) VALUES (?, ?, ?, ?) "
+                      "ON CONFLICT(user_id) DO UPDATE SET by_phone = excluded.by_phone, "
+                      "by_username = excluded.by_username, discoverable = excluded.discoverable",
+                      "iiii", user_id, phone, name, (int64_t)(phone || name));
+}
+
+int messenger_discoverability_get(store *s, int64_t user_id, bool *by_phone_out, bool *by_username_out) {
+    *by_phone_out = *by_username_out = false;
     int result = user_exists(s, user_id);
     if (result != SB_OK) return result;
-    return store_exec(s,
-                      "INSERT INTO msg_settings(user_id, discoverable) VALUES (?, ?) "
-                      "ON CONFLICT(user_id) DO UPDATE SET discoverable = excluded.discoverable",
-                      "ii", user_id, (int64_t)discoverable);
+    store_stmt *st;
+    result = store_query(s, &st, "SELECT by_phone, by_username FROM msg_settings WHERE user_id = ?", "i", user_id);
+    if (result != SB_OK) return result;
+    result = store_step(st);
+    if (result == STORE_ROW) {
+        *by_phone_out = store_col_int64(st, 0) != 0;
+        *by_username_out = store_col_int64(st, 1) != 0;
+    }
+    store_stmt_done(st);
+    return result == STORE_ROW || result == STORE_DONE ? SB_OK : result;
+}
+
+int messenger_contact_lookup_phone(store *s, int64_t caller_id, const char *phone_e164, int64_t *user_id_out) {
+    if (!phone_e164 || phone_e164[0] != '+') return SB_EINVAL;
+    int64_t id = 0;
+    int result =
+        store_query_int64(s, &id,
+                          "SELECT u.id FROM users u LEFT JOIN msg_settings g ON g.user_id = u.id "
+                          "WHERE u.phone = ? AND u.role = 'customer' AND u.id <> ? "
+                          "AND (g.by_phone = 1 OR EXISTS (SELECT 1 FROM msg_chats c WHERE c.kind = 'direct' "
+                          "AND c.pair_lo = min(u.id, ?) AND c.pair_hi = max(u.id, ?))) "
+                          "AND NOT EXISTS (SELECT 1 FROM msg_blocks b WHERE b.blocker_id = u.id AND b.blocked_id = ?)",
+                          "tiiii", phone_e164, caller_id, caller_id, caller_id, caller_id);
+    if (result == SB_OK) *user_id_out = id;
+    return result;
 }
 
 int messenger_official_mute(store *s, int64_t user_id, bool muted) {
@@ -427,6 +466,14 @@ int messenger_contact_find(store *s, int64_t caller_id, const char *query, int64
                                             : "SELECT id FROM users WHERE username = ? AND role = 'customer'",
                                    "t", by_phone ? phone : name);
     if (result == SB_OK) result = messenger_findable_check(s, caller_id, id);
+    /* Found by phone only if discoverable by phone, by @username only by @username. */
+    int64_t half = 0;
+    if (result == SB_OK)
+        result = store_query_int64(s, &half,
+                                   by_phone ? "SELECT COUNT(*) FROM msg_settings WHERE user_id = ? AND by_phone = 1"
+                                            : "SELECT COUNT(*) FROM msg_settings WHERE user_id = ? AND by_username = 1",
+                                   "i", id);
+    if (result == SB_OK && half == 0) result = SB_ENOTFOUND;
     if (result == SB_OK) *user_id_out = id;
     return result;
 }

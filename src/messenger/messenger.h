@@ -241,8 +241,18 @@ int messenger_payment_payload_check(const char *json, size_t len, char **canonic
 int messenger_keyboard_payload_check(const char *json, size_t len, char **canonical_out) SB_MUST_CHECK;
 
 /* ---- contacts and blocks -------------------------------------------------- */
-/* May others find user_id by phone or @username (default: no). */
+/* May others find user_id by phone or @username (default: no): both halves at once. */
 int messenger_discoverable_set(store *s, int64_t user_id, bool discoverable) SB_MUST_CHECK;
+/* The two halves separately: by_phone / by_username 1 (yes), 0 (no) or -1
+ * (leave as it is).  SB_ENOTFOUND for an unknown user. */
+int messenger_discoverability_set(store *s, int64_t user_id, int by_phone, int by_username) SB_MUST_CHECK;
+int messenger_discoverability_get(store *s, int64_t user_id, bool *by_phone_out, bool *by_username_out) SB_MUST_CHECK;
+/* A phone book lookup: the customer with this E.164 phone if the caller may
+ * see them (discoverable by phone, or already in a 1:1 chat with the caller)
+ * and they have not blocked the caller; SB_ENOTFOUND otherwise, the same
+ * answer for hidden and unknown.  Never the caller themself. */
+int messenger_contact_lookup_phone(store *s, int64_t caller_id, const char *phone_e164,
+                                   int64_t *user_id_out) SB_MUST_CHECK;
 /* Find a customer by phone (any form sb_phone_normalize accepts) or by
  * @username ("@name" or "name").  Only users who made themselves
  * discoverable, and who have not blocked the caller, are found; every other

@@ -15,7 +15,7 @@ void payops__copy(char *out, size_t cap, const char *text) {
     out[len] = '\0';
 }
 
-int payops__idem_check(const char *key) {
+int payops_idem_key_check(const char *key) {
     if (!key) return SB_EINVAL;
     size_t len = strnlen(key, SB_PAYOPS_IDEM_KEY_BYTES_MAX + 1);
     if (len == 0 || len > SB_PAYOPS_IDEM_KEY_BYTES_MAX) return SB_EINVAL;

@@ -82,6 +82,13 @@ typedef enum {
     PAYOPS_RECEIPT_MANUAL,   /* card-to-card unreachable switch: hold kept for reconciliation */
 } payops_receipt_state;
 const char *payops_receipt_state_name(payops_receipt_state state);
+/* Digits in a receipt's tracking code. */
+#define PAYOPS_TRACKING_DIGITS 12
+/* The tracking code customers read on a receipt (شمارهٔ پیگیری): 12 decimal
+ * digits derived from the receipt's ledger transfer id (32 hex), so every
+ * receipt has one, unique in practice, not sequential, the same on every
+ * read.  "" for a transfer id that is not hex. */
+void payops_tracking_code(const char *transfer_id, char out[PAYOPS_TRACKING_DIGITS + 1]);
 
 /* Why payops_pay_confirm_quote refused a quote (receipt's `quote`). */
 typedef enum {
@@ -122,6 +129,11 @@ typedef struct {
 } payops_receipt;
 
 /* ---- set-up and wallets ---------------------------------------------------- */
+/* The idempotency key rules every money-moving call (and chatpay, which
+ * passes its keys on) checks: 1..SB_PAYOPS_IDEM_KEY_BYTES_MAX bytes of
+ * [A-Za-z0-9_.:-].  SB_EINVAL otherwise. */
+int payops_idem_key_check(const char *key) SB_MUST_CHECK;
+
 /* Create the bank's accounts in the ledger (idempotent: safe at every start).
  * SB_ECORRUPT if an account exists with other fields. */
 int payops_init(const payops_ctx *ctx) SB_MUST_CHECK;
@@ -269,8 +281,12 @@ int payops_request_decline(const payops_ctx *ctx, int64_t actor_id, int64_t requ
                            payments_request_verdict *verdict_out) SB_MUST_CHECK;
 int payops_request_cancel(const payops_ctx *ctx, int64_t actor_id, int64_t request_id, int64_t now_ms,
                           payments_request_verdict *verdict_out) SB_MUST_CHECK;
-/* Expire every pending request due at now_ms; *count_out how many. */
-int payops_request_expire_due(const payops_ctx *ctx, int64_t now_ms, int64_t *count_out) SB_MUST_CHECK;
+/* Expire pending requests due at now_ms, the earliest first, at most
+ * max_requests of them (a pass stays bounded; the maintenance thread passes
+ * SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX and the rest wait for its next pass);
+ * *count_out how many.  SB_EINVAL for max_requests < 1. */
+int payops_request_expire_due(const payops_ctx *ctx, int64_t now_ms, int64_t max_requests,
+                              int64_t *count_out) SB_MUST_CHECK;
 /* Read a request; only its requester or payer (else SB_ENOTFOUND). */
 int payops_request_get(const payops_ctx *ctx, int64_t viewer_id, int64_t request_id, payops_request *out) SB_MUST_CHECK;
 
@@ -330,12 +346,19 @@ int payops_c2c_quote(const payops_ctx *ctx, int64_t payer_id, const char *dest_c
  * no receipt is written. */
 int payops_c2c_send(const payops_ctx *ctx, int64_t payer_id, const char *dest_card, int64_t amount_minor,
                     const char *idem_key, int64_t now_ms, payops_receipt *out) SB_MUST_CHECK;
-/* Drive every manual card-to-card, and every pending one older than twice
- * the longest switch run (so never one payops_c2c_send is still driving),
- * to a final state by inquiry and reversal (the card number is not kept, so
- * nothing is re-sent); *settled_out how many ended posted or voided.  Run
- * one reconciler at a time (a periodic job). */
-int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t *settled_out) SB_MUST_CHECK;
+/* Drive manual card-to-cards, and pending ones older than twice the longest
+ * switch run (so never one payops_c2c_send is still driving), to a final
+ * state by inquiry and reversal (the card number is not kept, so nothing is
+ * re-sent); *settled_out how many ended posted or voided.  A pass looks at
+ * most max_receipts receipts (SB_PAYOPS_C2C_RECONCILE_PASS_MAX in the
+ * maintenance thread), in id order after *cursor_io; *cursor_io is left at
+ * the last one looked at, or 0 once the end was reached, so that the next
+ * pass goes on from there and every receipt has its turn even when more stay
+ * manual than one pass can look at.  Start with *cursor_io = 0.  Run one
+ * reconciler at a time (a periodic job).  SB_EINVAL without a switch or for
+ * max_receipts < 1. */
+int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t max_receipts, int64_t *cursor_io,
+                         int64_t *settled_out) SB_MUST_CHECK;
 
 /* ---- receipts ------------------------------------------------------------------ */
 /* A receipt, to its owner only (anyone else: SB_ENOTFOUND). */

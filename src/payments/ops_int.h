@@ -31,8 +31,7 @@ int payops__pay_quote_target(const payops_ctx *ctx, int64_t payer_id, const char
 /* A customer's display name for payers (name, else @username, else a masked
  * phone).  SB_ENOTFOUND unless a customer. */
 int payops__display_name(store *s, int64_t user_id, char out[PAYOPS_NAME_BYTES]) SB_MUST_CHECK;
-/* SB_OK if key is 1..64 of [A-Za-z0-9_.:-]. */
-int payops__idem_check(const char *key) SB_MUST_CHECK;
+/* Copy text (NULL: "") into out, cut to cap - 1 bytes. */
 void payops__copy(char *out, size_t cap, const char *text);
 /* True if s is exactly `chars` lowercase hex digits (a link token, a quote
  * id); false for NULL. */

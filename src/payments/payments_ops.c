@@ -19,6 +19,23 @@ const char *payops_kind_name(payops_kind kind) {
     return (unsigned)kind < SB_ARRAY_LEN(names) ? names[kind] : "unknown";
 }
 
+void payops_tracking_code(const char *transfer_id, char out[PAYOPS_TRACKING_DIGITS + 1]) {
+    out[0] = '\0';
+    if (!transfer_id) return;
+    /* The first 15 hex digits (60 bits) of the random transfer id, reduced to 12 decimal digits. */
+    uint64_t v = 0;
+    for (size_t i = 0; i < 15; i++) {
+        char c = transfer_id[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) return;
+        v = v << 4 | (uint64_t)d;
+    }
+    snprintf(out, PAYOPS_TRACKING_DIGITS + 1, "%012llu", (unsigned long long)(v % 1000000000000ULL));
+}
+
 const char *payops_receipt_state_name(payops_receipt_state state) {
     static const char *const names[] = {"pending", "done", "declined", "manual"};
     return (unsigned)state < SB_ARRAY_LEN(names) ? names[state] : "unknown";
@@ -351,7 +368,7 @@ static bool same_op(const payops_op *op, const payops_receipt *r, int64_t counte
 
 int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
-    if (payops__idem_check(op->idem_key) != SB_OK || op->amount_minor <= 0 || op->fee_minor < 0) return SB_EINVAL;
+    if (payops_idem_key_check(op->idem_key) != SB_OK || op->amount_minor <= 0 || op->fee_minor < 0) return SB_EINVAL;
     int64_t total;
     if (sb_add_int64(op->amount_minor, op->fee_minor, &total) != SB_OK) return SB_ELIMIT;
     int result = store_begin(ctx->s);
@@ -484,7 +501,7 @@ static int pay_target(const payops_ctx *ctx, int64_t payer_id, const payops_targ
 int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alias, int64_t amount_minor,
                        const char *idem_key, int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
-    if (payops__idem_check(idem_key) != SB_OK) return SB_EINVAL;
+    if (payops_idem_key_check(idem_key) != SB_OK) return SB_EINVAL;
     payops_target t;
     int result = payops__resolve(ctx, payer_id, alias, now_ms, false, &t);
     if (result == SB_ENOTFOUND) {
@@ -516,7 +533,7 @@ int payops_pay_confirm(const payops_ctx *ctx, int64_t payer_id, const char *alia
 int payops_pay_user(const payops_ctx *ctx, int64_t payer_id, int64_t payee_id, int64_t amount_minor,
                     const char *idem_key, int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
-    if (payops__idem_check(idem_key) != SB_OK || payee_id == payer_id) return SB_EINVAL;
+    if (payops_idem_key_check(idem_key) != SB_OK || payee_id == payer_id) return SB_EINVAL;
     int result = messenger_reach_check(ctx->s, payer_id, payee_id);
     payops_target t;
     memset(&t, 0, sizeof t);
@@ -730,24 +747,27 @@ int payops_c2c_send(const payops_ctx *ctx, int64_t payer_id, const char *dest_ca
     return result;
 }
 
-int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t *settled_out) {
+int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t max_receipts, int64_t *cursor_io,
+                         int64_t *settled_out) {
     *settled_out = 0;
-    if (!ctx->sw) return SB_EINVAL;
+    if (!ctx->sw || max_receipts < 1) return SB_EINVAL;
     int64_t timeout = ctx->c2c_timeout_ms > 0 ? ctx->c2c_timeout_ms : SB_PAYOPS_C2C_TIMEOUT_MS_DEFAULT;
     /* A pending one may still be driven by payops_c2c_send: leave it alone
      * for twice the longest run (every call timing out). */
     int64_t grace = 2 * (1 + SB_PAYMENTS_SWITCH_INQUIRIES_MAX + SB_PAYMENTS_SWITCH_REVERSALS_MAX) * timeout;
-    int64_t after = 0;
-    for (;;) {
+    for (int64_t looked = 0; looked < max_receipts; looked++) {
         int64_t id = 0;
         int result = store_query_int64(ctx->s, &id,
                                        "SELECT id FROM payments_receipts WHERE kind = 1 AND id > ? AND "
                                        "(state = 'manual' OR (state = 'pending' AND created_at_ms <= ?)) "
                                        "ORDER BY id LIMIT 1",
-                                       "ii", after, now_ms - grace);
-        if (result == SB_ENOTFOUND) return SB_OK;
+                                       "ii", *cursor_io, now_ms - grace);
+        if (result == SB_ENOTFOUND) {
+            *cursor_io = 0; /* the end: the next pass starts from the first */
+            return SB_OK;
+        }
         if (result != SB_OK) return result;
-        after = id;
+        *cursor_io = id;
         payops_receipt r;
         result = payops__receipt_load(ctx->s, id, &r);
         if (result != SB_OK) return result;
@@ -777,4 +797,5 @@ int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t *settled
             if (result != SB_OK) return result;
         }
     }
+    return SB_OK; /* max_receipts looked at: the next pass goes on after *cursor_io */
 }

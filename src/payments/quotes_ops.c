@@ -115,7 +115,7 @@ static int quote_still_holds(const payops_ctx *ctx, int64_t payer_id, const stor
 int payops_pay_confirm_quote(const payops_ctx *ctx, int64_t payer_id, const char *quote_id, const char *idem_key,
                              int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
-    if (!payops__is_hex_token(quote_id, PAYOPS_QUOTE_ID_CHARS) || payops__idem_check(idem_key) != SB_OK)
+    if (!payops__is_hex_token(quote_id, PAYOPS_QUOTE_ID_CHARS) || payops_idem_key_check(idem_key) != SB_OK)
         return SB_EINVAL;
     stored_quote q;
     int result = quote_load(ctx->s, payer_id, quote_id, &q);

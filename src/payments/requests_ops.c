@@ -149,9 +149,10 @@ int payops_request_cancel(const payops_ctx *ctx, int64_t actor_id, int64_t reque
     return request_act(ctx, actor_id, request_id, PAYMENTS_REQUEST_CANCEL, now_ms, verdict_out);
 }
 
-int payops_request_expire_due(const payops_ctx *ctx, int64_t now_ms, int64_t *count_out) {
+int payops_request_expire_due(const payops_ctx *ctx, int64_t now_ms, int64_t max_requests, int64_t *count_out) {
     *count_out = 0;
-    for (;;) {
+    if (max_requests < 1) return SB_EINVAL;
+    while (*count_out < max_requests) {
         int64_t id = 0;
         int result = store_query_int64(ctx->s, &id,
                                        "SELECT id FROM payments_requests WHERE state = 0 AND expires_at_ms <= ? "
@@ -164,6 +165,7 @@ int payops_request_expire_due(const payops_ctx *ctx, int64_t now_ms, int64_t *co
         if (result != SB_OK) return result;
         ++*count_out;
     }
+    return SB_OK;
 }
 
 /* Sleep ms milliseconds (a pause between two looks at a row another call
@@ -211,7 +213,7 @@ static int paid_receipt_wait(const payops_ctx *ctx, const payops_op *op, int64_t
 int payops_request_pay(const payops_ctx *ctx, int64_t payer_id, int64_t request_id, const char *idem_key,
                        int64_t now_ms, payops_receipt *out) {
     memset(out, 0, sizeof *out);
-    if (payops__idem_check(idem_key) != SB_OK) return SB_EINVAL;
+    if (payops_idem_key_check(idem_key) != SB_OK) return SB_EINVAL;
     payops_request r;
     int result = request_load(ctx->s, request_id, &r);
     if (result != SB_OK) return result;

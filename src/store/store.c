@@ -84,6 +84,18 @@ void store_close(store *s) {
     sb_free(s);
 }
 
+int store_open_local(void *location, void **local_out) {
+    store *s = NULL;
+    int result = store_open(location, NULL, &s);
+    *local_out = s;
+    return result;
+}
+
+void store_close_local(void *location, void *local) {
+    (void)location;
+    store_close(local);
+}
+
 const char *store_errmsg(store *s) { return s->ops->errmsg(s->impl); }
 const char *store_backend_name(store *s) { return s->ops->name; }
 
@@ -330,9 +342,19 @@ int store_migrate(store *s, int *applied_out) {
     /* The generated list is sorted; check rather than trust. */
     for (size_t i = 1; i < count; i++)
         SB_ASSERT(list[i - 1].version < list[i].version);
+    /* Every migration not yet recorded is applied, in number order, even one
+     * numbered below the highest recorded: modules own ranges of numbers
+     * (store.h), so a module's new migration may sort below another module's
+     * older one, and an upgraded database must still get it.  A migration
+     * depends only on lower-numbered ones, which are all applied by then. */
+    (void)current;
     int applied = 0;
     for (size_t i = 0; i < count; i++) {
-        if (list[i].version <= current) continue;
+        int64_t recorded = 0;
+        result = store_query_int64(s, &recorded, "SELECT COUNT(*) FROM schema_version WHERE version = ?", "i",
+                                   (int64_t)list[i].version);
+        if (result != SB_OK) return result;
+        if (recorded) continue;
         result = store_begin(s);
         if (result != SB_OK) return result;
         result = s->ops->exec_script(s->impl, list[i].sql);

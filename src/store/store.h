@@ -50,6 +50,11 @@ typedef struct {
 int store_open(const char *location, const store_options *opts, store **out) SB_MUST_CHECK;
 /* Close and free; finalises cached statements. NULL is allowed. */
 void store_close(store *s);
+/* The same pair shaped for a worker's thread_start/thread_end (core's
+ * sb_worker): location is the const char * store_open takes; *local_out
+ * the store (NULL on error). */
+int store_open_local(void *location, void **local_out) SB_MUST_CHECK;
+void store_close_local(void *location, void *local);
 /* The last error message from the backend, for logs (static until next call). */
 const char *store_errmsg(store *s);
 /* "sqlite" or "postgres". */

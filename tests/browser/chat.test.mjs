@@ -42,8 +42,8 @@ async function send(page, text) {
 const messageWithText = (page, text) => page.locator("#message-list li.msg .text", { hasText: text });
 
 test("two customers sign in with one-time codes from the log", async () => {
-  await customerSignIn(server, ali, "0912 123 4567", "+989121234567");
-  await customerSignIn(server, sara, "09351234567", "+989351234567");
+  await customerSignIn(server, ali, "0912 123 4567", "+989121234567", { lang: "en" });
+  await customerSignIn(server, sara, "09351234567", "+989351234567", { lang: "en" });
   assert.match(await ali.textContent("#whoami"), /@ali/);
   assert.match(await sara.textContent("#whoami"), /@sara/);
   // The live socket says hello.
@@ -147,6 +147,12 @@ test("a money request in the group: the card shows live, the payer pays, both se
   await ali.fill("#pay-form input[name=amount]", "1234567");
   await ali.fill("#pay-form input[name=note]", "lunch <i>on Friday</i>");
   await ali.click("#pay-form button[type=submit]");
+  // The confirm step names the payer and the amount before anything is sent.
+  await ali.waitForSelector("#confirm:not([hidden])");
+  assert.match(await ali.textContent("#confirm-go"), /1,234,567 rials/);
+  assert.match(await ali.textContent("#confirm-content"), /Sara Ahmadi/);
+  await ali.click("#confirm-go");
+  await ali.waitForSelector("#confirm", { state: "hidden" });
   const aliCard = ali.locator("#message-list .payment", { hasText: "lunch <i>on Friday</i>" }).last();
   await aliCard.waitFor();
   assert.equal(await aliCard.getAttribute("data-status"), "pending");

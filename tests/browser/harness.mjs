@@ -128,8 +128,9 @@ export async function launch(pw) {
   });
 }
 
-/** Sign a customer in on /chat.html through the real one-time-code path. */
-export async function customerSignIn(server, page, phoneTyped, phoneE164) {
+/** Sign a customer in on /chat.html through the real one-time-code path;
+ *  lang switches the page (and the profile) to that language afterwards. */
+export async function customerSignIn(server, page, phoneTyped, phoneE164, { lang } = {}) {
   await page.goto(`${server.url}/chat.html`);
   await page.fill("#phone-form input[name=phone]", phoneTyped);
   const since = server.log().length;
@@ -139,6 +140,10 @@ export async function customerSignIn(server, page, phoneTyped, phoneE164) {
   await page.fill("#code-form input[name=code]", code);
   await page.click("#code-form button[type=submit]");
   await page.waitForSelector("#app:not([hidden])");
+  if (lang) {
+    await page.selectOption("#lang", lang);
+    await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+  }
 }
 
 /** Sign a staff member in on the console. */

@@ -481,6 +481,14 @@ harness_response harness_callf(const harness_server *srv, const char *method, co
 harness_response harness_callv(const harness_server *srv, const char *method, const char *path, const char *token,
                                const char *fmt, va_list ap) SB_PRINTF(5, 0);
 
+/* The admin's ledger check as the route runs it, off the event loop: POST
+ * /api/admin/ledger/verify (202 with a job id), then poll GET
+ * /api/admin/ledger/verify/:id until the job is no longer running (at most
+ * HARNESS_VERIFY_WAIT_MS).  Returns the job's "result" object (owned by the
+ * caller: json_decref); the test fails on any other answer or a timeout. */
+#define HARNESS_VERIFY_WAIT_MS 60000
+json_t *harness_ledger_verify(int port, const char *admin_token);
+
 /* ---- assertions for cmocka tests (expanded in the test, which includes cmocka.h) ---- */
 /* The response has this status; on failure the body is printed first. */
 #define HARNESS_ASSERT_STATUS(response, want)                                                                          \

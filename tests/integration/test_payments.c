@@ -459,12 +459,27 @@ static void test_card_to_card_sim(void **state) {
 static void test_ledger_verify(void **state) {
     (void)state;
     harness_response r;
-    call("GET", "/api/admin/ledger/verify", sara, NULL, &r);
+    call("POST", "/api/admin/ledger/verify", sara, NULL, &r);
     HARNESS_ASSERT_ERROR(r, 403, "forbidden");
     harness_response_free(&r);
+    call("GET", "/api/admin/ledger/verify/1", sara, NULL, &r);
+    HARNESS_ASSERT_ERROR(r, 403, "forbidden");
+    harness_response_free(&r);
+    /* The check runs as a job off the event loop: 202, then poll it. */
+    json_t *result = harness_ledger_verify(srv->port, admin);
+    assert_true(json_is_true(json_object_get(result, "ok")));
+    assert_true(harness_json_int(result, "transfers") > 0);
+    json_decref(result);
+    /* A job id never given (or no longer kept) is 404; a malformed one 400. */
+    call("GET", "/api/admin/ledger/verify/999999", admin, NULL, &r);
+    HARNESS_ASSERT_ERROR(r, 404, "not_found");
+    harness_response_free(&r);
+    call("GET", "/api/admin/ledger/verify/x", admin, NULL, &r);
+    HARNESS_ASSERT_STATUS(r, 400);
+    harness_response_free(&r);
+    /* The old blocking GET is gone. */
     call("GET", "/api/admin/ledger/verify", admin, NULL, &r);
-    HARNESS_ASSERT_STATUS(r, 200);
-    assert_true(json_is_true(json_object_get(r.json, "ok")));
+    HARNESS_ASSERT_STATUS(r, 405);
     harness_response_free(&r);
 }
 

@@ -10,8 +10,9 @@
  *   - a message sent on A reaches bob's WebSocket on A and not bob's (same
  *     id) on B, whose next frame is B's own message;
  *   - a deposit on A changes alice's wallet on A only; each ledger verifies;
- *   - each server's /healthz and routes answer on its own port, and both stop
- *     cleanly (the contexts after the loops).
+ *   - each server's /healthz and routes answer on its own port, /metrics
+ *     lists the context's workers, and both stop cleanly (the contexts after
+ *     the loops).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -161,10 +162,23 @@ static void test_two_servers_share_nothing(void **state) {
     harness_response_free(&r);
     side *both[] = {&a, &b};
     for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(harness_http_get(both[i]->port, "/api/admin/ledger/verify", both[i]->admin_token, &r), SB_OK);
-        assert_int_equal(r.status, 200);
-        harness_response_free(&r);
+        json_t *verified = harness_ledger_verify(both[i]->port, both[i]->admin_token);
+        assert_true(json_is_true(json_object_get(verified, "ok")));
+        json_decref(verified);
     }
+
+    /* /metrics shows each of the context's workers */
+    assert_int_equal(harness_http_get(a.port, "/metrics", NULL, &r), SB_OK);
+    assert_int_equal(r.status, 200);
+    const char *workers[] = {"otp_sender", "listening_alerts", "listening_feed", "bankbot_delivery", "maintenance"};
+    for (size_t i = 0; i < SB_ARRAY_LEN(workers); i++) {
+        char line[128];
+        snprintf(line, sizeof line, "sb_worker_queue_depth{worker=\"%s\"}", workers[i]);
+        print_message("%s\n", line);
+        assert_non_null(strstr(r.body, line));
+    }
+    assert_non_null(strstr(r.body, "sb_worker_jobs_total{worker=\"otp_sender\",result=\"queued\"} 0\n"));
+    harness_response_free(&r);
 
     harness_ws_free(bob_a);
     harness_ws_free(bob_b);

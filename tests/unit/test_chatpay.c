@@ -367,7 +367,8 @@ static void test_request_pay_decline_expire(void **state) {
     int64_t expired = 0, updated = 0;
     assert_int_equal(chatpay_expire_due(&f->ctx, NOW + 500, &updated), SB_OK);
     assert_int_equal(updated, 0); /* not due yet */
-    assert_int_equal(payops_request_expire_due(&f->ctx.ops, NOW + 2000, &expired), SB_OK);
+    assert_int_equal(payops_request_expire_due(&f->ctx.ops, NOW + 2000, SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX, &expired),
+                     SB_OK);
     assert_int_equal(expired, 1);
     mark = rec_count;
     assert_int_equal(chatpay_expire_due(&f->ctx, NOW + 2000, &updated), SB_OK);

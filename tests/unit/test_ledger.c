@@ -8,6 +8,7 @@
  */
 #include <pthread.h>
 
+#include "ledger/ledger_int.h"
 #include "ledger_fixture.h"
 
 enum { BANK = 1, ALICE = 2, BOB = 3, EURO = 4, CAROL = 5 };
@@ -693,6 +694,148 @@ static void test_remaining_codes(void **state) {
     assert_verify_ok(f);
 }
 
+/* ---- money invariants, checked in every build before COMMIT ---- */
+
+/* Submitting t fails with SB_ECORRUPT and nothing of it is recorded. */
+static void assert_refused_uncommitted(fixture *f, ledger_transfer t) {
+    ledger_result r = 99;
+    assert_int_equal(ledger_submit_transfers(f->l, &t, 1, &r), SB_ECORRUPT);
+    ledger_transfer got;
+    assert_int_equal(ledger_lookup_transfer(f->reader, t.id, &got, NULL), SB_ENOTFOUND);
+}
+
+/* A stray change to one balance (the test hook stands in for a bad write to
+ * memory) leaves debits unequal to credits: the writer refuses to commit,
+ * nothing of the batch is in the database, and it refuses every later batch. */
+static void test_invariant_debits_equal_credits_halts_writer(void **state) {
+    fixture *f = *state;
+    assert_result(submit1(f, xfer(1300, BANK, ALICE, 100)), LEDGER_OK);
+    assert_int_equal(ledger_test_corrupt_balance(f->l, ledger_id_from_u64(ALICE), 0, 1), SB_OK);
+    assert_refused_uncommitted(f, xfer(1301, BANK, ALICE, 5));
+    ledger_account a = get_account(f, ALICE);
+    assert_int_equal(a.credits_posted, 100);
+    /* Halted: a correct transfer is refused too, and nothing is written. */
+    assert_refused_uncommitted(f, xfer(1302, BANK, BOB, 7));
+    ledger_account_result ar;
+    ledger_account na = make_account(60, "IRR", 0);
+    assert_int_equal(ledger_create_accounts(f->l, &na, 1, &ar), SB_ECORRUPT);
+    ledger_stats st;
+    ledger_get_stats(f->l, &st);
+    assert_true(st.halted);
+    assert_int_equal(st.batches_failed, 1);
+    assert_verify_ok(f);
+    /* A new writer (the restart after an operator's check) works again. */
+    ledger_close(f->l);
+    fixture_open_ledger(f);
+    assert_result(submit1(f, xfer(1303, BANK, ALICE, 5)), LEDGER_OK);
+    assert_int_equal(get_account(f, ALICE).credits_posted, 105);
+    assert_verify_ok(f);
+}
+
+/* Sums equal but a balance breaks its account's flag: refused too. */
+static void test_invariant_account_flags_halts_writer(void **state) {
+    fixture *f = *state;
+    assert_result(submit1(f, xfer(1310, BANK, ALICE, 10)), LEDGER_OK);
+    /* ALICE (debits must not exceed credits) gets 50 more debits, BOB 50
+     * more credits: debits still equal credits, ALICE's flag is broken. */
+    assert_int_equal(ledger_test_corrupt_balance(f->l, ledger_id_from_u64(ALICE), 50, 0), SB_OK);
+    assert_int_equal(ledger_test_corrupt_balance(f->l, ledger_id_from_u64(BOB), 0, 50), SB_OK);
+    assert_refused_uncommitted(f, xfer(1311, ALICE, BOB, 1));
+    assert_int_equal(get_account(f, ALICE).debits_posted, 0);
+    assert_int_equal(get_account(f, BOB).credits_posted, 0);
+    assert_refused_uncommitted(f, xfer(1311, ALICE, BOB, 1)); /* halted: the retry too */
+    assert_verify_ok(f);
+}
+
+/* The counters /metrics shows: results, batch sizes, commit latency. */
+static void test_stats_count_results_and_batches(void **state) {
+    fixture *f = *state;
+    ledger_stats before;
+    ledger_get_stats(f->l, &before);
+    ledger_transfer t[3] = {xfer(1320, BANK, ALICE, 10), xfer(1321, ALICE, BOB, 500), xfer(1322, BANK, BOB, 1)};
+    ledger_result r[3];
+    assert_int_equal(ledger_submit_transfers(f->l, t, 3, r), SB_OK);
+    ledger_stats st;
+    ledger_get_stats(f->l, &st);
+    assert_int_equal(st.results[LEDGER_OK] - before.results[LEDGER_OK], 2);
+    assert_int_equal(st.results[LEDGER_EXCEEDS_CREDITS] - before.results[LEDGER_EXCEEDS_CREDITS], 1);
+    assert_int_equal(st.batches - before.batches, 1);
+    assert_int_equal(st.batch_size_sum - before.batch_size_sum, 3);
+    /* 3 items fall in the bucket bounded by 4 (the second). */
+    assert_int_equal(st.batch_size_buckets[1] - before.batch_size_buckets[1], 1);
+    int64_t latencies = 0;
+    for (int b = 0; b < LEDGER_COMMIT_LATENCY_BUCKETS; b++)
+        latencies += st.commit_latency_buckets[b];
+    assert_int_equal(latencies, st.batches);
+    assert_false(st.halted);
+}
+
+/* verify in chunks of accounts (bounded memory): every chunk size gives the
+ * same report as one chunk, and a broken account in a later chunk is found. */
+static void test_verify_in_chunks(void **state) {
+    fixture *f = *state;
+    assert_result(submit1(f, xfer(1400, BANK, ALICE, 100)), LEDGER_OK);
+    assert_result(submit1(f, xfer(1401, ALICE, BOB, 40)), LEDGER_OK);
+    assert_result(submit1(f, pending(1402, BOB, BANK, 5, 0)), LEDGER_OK);
+    assert_result(submit1(f, xfer(1403, CAROL, BANK, 7)), LEDGER_OK);
+    assert_result(submit1(f, xfer(1404, BANK, CAROL, 3)), LEDGER_OK);
+    ledger_verify_report whole, part;
+    assert_int_equal(ledger_verify(f->reader, &whole), SB_OK);
+    for (size_t chunk = 1; chunk <= 6; chunk++) {
+        assert_int_equal(ledger__verify_chunked(f->reader, &part, chunk), SB_OK);
+        assert_true(part.ok);
+        assert_int_equal(part.accounts, whole.accounts);
+        assert_int_equal(part.transfers, whole.transfers);
+        assert_int_equal(part.currency_count, whole.currency_count);
+        for (int c = 0; c < whole.currency_count; c++) {
+            assert_string_equal(part.currencies[c].currency, whole.currencies[c].currency);
+            assert_int_equal(part.currencies[c].debits_posted, whole.currencies[c].debits_posted);
+            assert_int_equal(part.currencies[c].credits_pending, whole.currencies[c].credits_pending);
+        }
+    }
+    assert_int_equal(whole.accounts, 5);
+    assert_int_equal(whole.transfers, 5);
+    /* CAROL (the fifth account: the third chunk of two) gets a credit too many. */
+    ledger_close(f->l);
+    f->l = NULL;
+    uint8_t key[16] = {0};
+    key[15] = CAROL;
+    assert_int_equal(store_exec(f->reader, "UPDATE ledger_accounts SET credits_posted = 4 WHERE id = ?", "b", key, 16),
+                     SB_OK);
+    assert_int_equal(ledger__verify_chunked(f->reader, &part, 2), SB_ECORRUPT);
+    assert_true(part.has_broken_account);
+    assert_true(ledger_id_equal(part.broken_account, ledger_id_from_u64(CAROL)));
+    assert_non_null(strstr(part.problem, "credits_posted is 4 but the journal gives 3"));
+    /* A transfer naming an account that does not exist is found without the accounts in memory. */
+    assert_int_equal(store_exec(f->reader, "UPDATE ledger_accounts SET credits_posted = 3 WHERE id = ?", "b", key, 16),
+                     SB_OK);
+    assert_int_equal(store_exec(f->reader, "PRAGMA foreign_keys = OFF", NULL), SB_OK);
+    assert_int_equal(store_exec(f->reader, "UPDATE ledger_transfers SET credit_account = 999 WHERE amount = 40", NULL),
+                     SB_OK);
+    assert_int_equal(ledger__verify_chunked(f->reader, &part, 2), SB_ECORRUPT);
+    assert_non_null(strstr(part.problem, "refers to a missing account"));
+    assert_int_equal(store_exec(f->reader, "PRAGMA foreign_keys = ON", NULL), SB_OK);
+    fixture_open_ledger(f);
+}
+
+/* The writer reads written rows back before COMMIT: a row that does not hold
+ * what was written (here a trigger changes it) stops the writer too. */
+static void test_read_back_mismatch_halts_writer(void **state) {
+    fixture *f = *state;
+    assert_result(submit1(f, xfer(1500, BANK, ALICE, 10)), LEDGER_OK);
+    assert_int_equal(store_exec(f->reader,
+                                "CREATE TRIGGER test_skew AFTER UPDATE OF credits_posted ON ledger_accounts "
+                                "BEGIN UPDATE ledger_accounts SET credits_pending = credits_pending + 1 "
+                                "WHERE num = NEW.num; END",
+                                NULL),
+                     SB_OK);
+    assert_refused_uncommitted(f, xfer(1501, BANK, ALICE, 5));
+    assert_int_equal(get_account(f, ALICE).credits_posted, 10);
+    assert_int_equal(get_account(f, ALICE).credits_pending, 0);
+    assert_int_equal(store_exec(f->reader, "DROP TRIGGER test_skew", NULL), SB_OK);
+    assert_verify_ok(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_hex),
@@ -712,6 +855,11 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_two_writers_share_a_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remaining_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failures_roll_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invariant_debits_equal_credits_halts_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invariant_account_flags_halts_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats_count_results_and_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_in_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_back_mismatch_halts_writer, setup, teardown),
     };
     return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
 }

@@ -84,16 +84,23 @@ static void test_check_digit_by_hand(void **state) {
  * the check digit function, and read them back. */
 static void make_pair(const char *subscriber_company, int type, int64_t amount_thousands, int year, int period,
                       char bill_id[16], char payment_id[16]) {
+    /* Every snprintf's length is checked: the IDs must fit exactly (and gcc
+     * at -Og/-Os/-O3 warns about an unchecked one that might not). */
     char body[16];
-    snprintf(body, sizeof body, "%s%d", subscriber_company, type);
-    snprintf(bill_id, 16, "%s%d", body, payments_bill_check_digit(body, strlen(body)));
+    int n = snprintf(body, sizeof body, "%s%d", subscriber_company, type);
+    assert_true(n > 0 && (size_t)n < sizeof body);
+    n = snprintf(bill_id, 16, "%s%d", body, payments_bill_check_digit(body, strlen(body)));
+    assert_true(n > 0 && n < 16);
     char pbody[16];
-    snprintf(pbody, sizeof pbody, "%lld%d%02d", (long long)amount_thousands, year, period);
+    n = snprintf(pbody, sizeof pbody, "%lld%d%02d", (long long)amount_thousands, year, period);
+    assert_true(n > 0 && (size_t)n < sizeof pbody);
     int c1 = payments_bill_check_digit(pbody, strlen(pbody));
     char joined[40];
-    snprintf(joined, sizeof joined, "%s%s%d", bill_id, pbody, c1);
+    n = snprintf(joined, sizeof joined, "%s%s%d", bill_id, pbody, c1);
+    assert_true(n > 0 && (size_t)n < sizeof joined);
     int c2 = payments_bill_check_digit(joined, strlen(joined));
-    snprintf(payment_id, 16, "%s%d%d", pbody, c1, c2);
+    n = snprintf(payment_id, 16, "%s%d%d", pbody, c1, c2);
+    assert_true(n > 0 && n < 16);
 }
 
 static void test_every_type_and_roundtrip(void **state) {

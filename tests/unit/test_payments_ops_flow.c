@@ -91,11 +91,11 @@ static void test_requests(void **state) {
     /* Expiry: due at NOW + 1000. */
     int64_t fourth = 0, n = 0;
     assert_int_equal(payops_request_create(&f->ctx, SARA, "@ali", 1000, "", NOW + 1000, NOW, &fourth), SB_OK);
-    assert_int_equal(payops_request_expire_due(&f->ctx, NOW + 999, &n), SB_OK);
+    assert_int_equal(payops_request_expire_due(&f->ctx, NOW + 999, SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX, &n), SB_OK);
     assert_int_equal(n, 0);
     assert_int_equal(payops_request_pay(&f->ctx, ALI, fourth, "p5", NOW + 1000, &r), SB_EPERM);
     assert_verdict(r.verdict, PAYMENTS_REQUEST_EXPIRED_NOW);
-    assert_int_equal(payops_request_expire_due(&f->ctx, NOW + 1000, &n), SB_OK);
+    assert_int_equal(payops_request_expire_due(&f->ctx, NOW + 1000, SB_PAYOPS_REQUEST_EXPIRE_PASS_MAX, &n), SB_OK);
     assert_int_equal(n, 1); /* the first request was paid, the others settled */
     assert_int_equal(payops_request_get(&f->ctx, ALI, fourth, &got), SB_OK);
     assert_string_equal(payments_request_state_name(got.req.state), "expired");
@@ -280,15 +280,15 @@ static void test_c2c(void **state) {
     assert_int_equal(payops_c2c_send(&f->ctx, ALI, DEST_CARD, 500000, "c5", NOW, &again), SB_OK);
     assert_string_equal(payops_receipt_state_name(again.state), "manual");
     assert_int_equal(payments_switch_sim_get_stats(f->sim).transfers, calls.transfers);
-    int64_t settled = 0;
-    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW, &settled), SB_OK);
+    int64_t settled = 0, cursor = 0;
+    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW, SB_PAYOPS_C2C_RECONCILE_PASS_MAX, &cursor, &settled), SB_OK);
     assert_int_equal(settled, 1);
     assert_int_equal(payops_receipt_get(&f->ctx, ALI, r.id, &again), SB_OK);
     assert_string_equal(payops_receipt_state_name(again.state), "declined");
     assert_int_equal(balance(f, ALI), wallet);
     assert_int_equal(payments_switch_sim_applied_count(f->sim, r.transfer_id), 0);
     assert_no_hold(f);
-    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW, &settled), SB_OK);
+    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW, SB_PAYOPS_C2C_RECONCILE_PASS_MAX, &cursor, &settled), SB_OK);
     assert_int_equal(settled, 0);
 
     /* A pending one (a crash after approval) is left to its sender for the
@@ -300,9 +300,11 @@ static void test_c2c(void **state) {
         store_exec(f->s, "UPDATE payments_receipts SET state = 'pending', settle_transfer_id = NULL WHERE id = ?", "i",
                    r.id),
         SB_OK);
-    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW + 1799, &settled), SB_OK);
+    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW + 1799, SB_PAYOPS_C2C_RECONCILE_PASS_MAX, &cursor, &settled),
+                     SB_OK);
     assert_int_equal(settled, 0);
-    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW + 1800, &settled), SB_OK);
+    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW + 1800, SB_PAYOPS_C2C_RECONCILE_PASS_MAX, &cursor, &settled),
+                     SB_OK);
     assert_int_equal(settled, 1);
     assert_int_equal(payops_receipt_get(&f->ctx, ALI, r.id, &again), SB_OK);
     assert_string_equal(payops_receipt_state_name(again.state), "done");
@@ -346,11 +348,75 @@ static void test_split_member_aliases(void **state) {
     assert_int_equal(payops_split_member_resolve(&f->ctx, ALI, link, NOW, &id), SB_EINVAL);
 }
 
+/* A maintenance pass expires at most its batch, the earliest due first; the
+ * backlog drains over the next passes. */
+static void test_request_expiry_pass_is_bounded(void **state) {
+    pfix *f = *state;
+    int64_t ids[5];
+    for (int i = 0; i < 5; i++) /* due at NOW + 1000 - i: the last created is due first */
+        assert_int_equal(payops_request_create(&f->ctx, SARA, "@ali", 1000, "", NOW + 1000 - i, NOW, &ids[i]), SB_OK);
+    int64_t n = -1;
+    assert_int_equal(payops_request_expire_due(&f->ctx, NOW + 1000, 0, &n), SB_EINVAL);
+    assert_int_equal(payops_request_expire_due(&f->ctx, NOW + 1000, 2, &n), SB_OK);
+    assert_int_equal(n, 2);
+    payops_request got;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(payops_request_get(&f->ctx, ALI, ids[i], &got), SB_OK);
+        assert_string_equal(payments_request_state_name(got.req.state), i >= 3 ? "expired" : "pending");
+    }
+    assert_int_equal(payops_request_expire_due(&f->ctx, NOW + 1000, 2, &n), SB_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(payops_request_expire_due(&f->ctx, NOW + 1000, 2, &n), SB_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(payops_request_expire_due(&f->ctx, NOW + 1000, 2, &n), SB_OK);
+    assert_int_equal(n, 0);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(payops_request_get(&f->ctx, ALI, ids[i], &got), SB_OK);
+        assert_string_equal(payments_request_state_name(got.req.state), "expired");
+    }
+}
+
+/* A reconcile pass looks at most at its batch and goes on from its cursor
+ * next time, so every manual card-to-card gets its turn. */
+static void test_c2c_reconcile_pass_is_bounded(void **state) {
+    pfix *f = *state;
+    deposit(f, ALI, 10000000, "dep");
+    payops_receipt r[2], got;
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 1 + SB_PAYMENTS_SWITCH_INQUIRIES_MAX + SB_PAYMENTS_SWITCH_REVERSALS_MAX; i++)
+            assert_int_equal(payments_switch_sim_script(f->sim, PAYMENTS_SIM_TIMEOUT, NULL), SB_OK);
+        assert_int_equal(payops_c2c_send(&f->ctx, ALI, DEST_CARD, 1000 + k, k ? "m2" : "m1", NOW, &r[k]), SB_OK);
+        assert_string_equal(payops_receipt_state_name(r[k].state), "manual");
+    }
+    payments_switch_sim_script_clear(f->sim);
+    int64_t settled = -1, cursor = 0;
+    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW, 0, &cursor, &settled), SB_EINVAL);
+    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW, 1, &cursor, &settled), SB_OK);
+    assert_int_equal(settled, 1);
+    assert_int_equal(cursor, r[0].id);
+    assert_int_equal(payops_receipt_get(&f->ctx, ALI, r[0].id, &got), SB_OK);
+    assert_string_equal(payops_receipt_state_name(got.state), "declined");
+    assert_int_equal(payops_receipt_get(&f->ctx, ALI, r[1].id, &got), SB_OK);
+    assert_string_equal(payops_receipt_state_name(got.state), "manual");
+    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW, 1, &cursor, &settled), SB_OK);
+    assert_int_equal(settled, 1);
+    assert_int_equal(cursor, r[1].id);
+    assert_int_equal(payops_receipt_get(&f->ctx, ALI, r[1].id, &got), SB_OK);
+    assert_string_equal(payops_receipt_state_name(got.state), "declined");
+    assert_int_equal(payops_c2c_reconcile(&f->ctx, NOW, 1, &cursor, &settled), SB_OK);
+    assert_int_equal(settled, 0);
+    assert_int_equal(cursor, 0); /* the end: the next pass starts over */
+    assert_no_hold(f);
+    verify_ok(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_settled_by_everyone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_c2c, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_expiry_pass_is_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_c2c_reconcile_pass_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_member_aliases, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

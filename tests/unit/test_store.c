@@ -52,6 +52,25 @@ static void test_migrations_recorded_and_idempotent(void **state) {
     assert_int_equal(applied, 0);
 }
 
+/* A migration numbered below the highest recorded one (a module's new
+ * migration in its own range) is still applied to an existing database. */
+static void test_unapplied_lower_migration_applied(void **state) {
+    store *s = ((void **)*state)[0];
+    int applied = -1;
+    assert_int_equal(store_exec(s, "DROP TABLE settings", NULL), SB_OK);
+    assert_int_equal(store_exec(s, "DELETE FROM schema_version WHERE version = 1", NULL), SB_OK);
+    int version = -1;
+    assert_int_equal(store_schema_version(s, &version), SB_OK);
+    assert_int_equal(version, store_schema_version_latest());
+    assert_int_equal(store_migrate(s, &applied), SB_OK);
+    assert_int_equal(applied, 1);
+    assert_int_equal(store_exec(s, "INSERT INTO settings(key, value, updated_at_ms) VALUES (?, ?, ?)", "tti", "k",
+                                "v", (int64_t)1),
+                     SB_OK);
+    assert_int_equal(store_migrate(s, &applied), SB_OK);
+    assert_int_equal(applied, 0);
+}
+
 static void test_insert_query_and_unique_violation(void **state) {
     store *s = ((void **)*state)[0];
     assert_int_equal(store_exec(s, "INSERT INTO settings(key, value, updated_at_ms) VALUES (?, ?, ?)", "tti", "a",
@@ -154,6 +173,7 @@ static void test_bad_locations(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations_recorded_and_idempotent, setup_store, teardown_store),
+        cmocka_unit_test_setup_teardown(test_unapplied_lower_migration_applied, setup_store, teardown_store),
         cmocka_unit_test_setup_teardown(test_insert_query_and_unique_violation, setup_store, teardown_store),
         cmocka_unit_test_setup_teardown(test_rollback_discards, setup_store, teardown_store),
         cmocka_unit_test_setup_teardown(test_same_sql_nested_use, setup_store, teardown_store),

@@ -9,7 +9,8 @@
 //    verdicts, the ledger's exceeds_* results) or a payment input reason
 //    (error.invalid.<reason>) has no sentence;
 //  - a localised page shows text that is not from the catalogs: in HTML, text
-//    in an element without data-i18n, or a placeholder / aria-label / title
+//    in an element without data-i18n (or translate="no": data such as an
+//    IANA time zone name), or a placeholder / aria-label / title
 //    / alt attribute without its data-i18n-* twin; in JS, a string literal
 //    with letters given to a visible sink (a child of h(), textContent,
 //    title/placeholder/aria-label/alt, prompt/confirm/alert), or a t()/tn()
@@ -84,7 +85,7 @@ for (const file of walk(join(root, "src"), ".c")) {
   for (const m of src.matchAll(/\\"code\\":\\"([a-z_]+)\\"/g)) codes.add(m[1]);
   // The status table of body.c (code = "..."), the verdict names (limit, request, quote).
   for (const m of src.matchAll(/\bcode = "([a-z_]+)"/g)) codes.add(m[1]);
-  for (const fn of ["payments_limit_verdict_name", "payments_request_verdict_name", "payops_quote_verdict_name"]) {
+  for (const fn of ["payments_limit_verdict_name", "payments_request_verdict_name", "payops_quote_verdict_name", "identity_name_verdict_name"]) {
     const at = src.indexOf(`*${fn}(`);
     if (at < 0) continue;
     const body = src.slice(at, src.indexOf("\n}", at));
@@ -135,7 +136,8 @@ function checkHtml(file) {
       const a = new RegExp(`(?:^|\\s)${attr}="([^"]*)"`).exec(attrs);
       if (a && LETTER.test(a[1]) && !new RegExp(`data-i18n-${attr}="`).test(attrs)) fail(`${rel}: <${name} ${attr}="${a[1]}"> without data-i18n-${attr}`);
     }
-    if (!VOID.has(name) && !attrs.trim().endsWith("/")) stack.push({ tag: name, translated: /\bdata-i18n="/.test(attrs) });
+    // translate="no" marks data that is the same in every language (an IANA time zone name).
+    if (!VOID.has(name) && !attrs.trim().endsWith("/")) stack.push({ tag: name, translated: /\bdata-i18n="|\btranslate="no"/.test(attrs) });
   }
 }
 

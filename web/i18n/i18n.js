@@ -230,9 +230,9 @@ export function fmtMoney(amountMinor, currency = settings.currency) {
   return t("money.amount", { amount: fmtMinorNumber(amountMinor, currency), unit: t(`currency.${currency}`) });
 }
 
-/** The toman label Iranians expect beside rials ("۱۲٬۰۰۰ تومان"), or "" (other currencies, setting off, not whole tomans). */
+/** The toman label Iranians expect beside rials ("۱۲٬۰۰۰ تومان"), or "" (not Persian, other currencies, setting off, not whole tomans). */
 export function fmtToman(amountMinor, currency = settings.currency) {
-  if (currency !== "IRR" || !settings.showToman) return "";
+  if (lang !== "fa" || currency !== "IRR" || !settings.showToman) return "";
   let v;
   try { v = BigInt(amountMinor); } catch { return ""; }
   if (v % 10n !== 0n) return "";
@@ -258,6 +258,13 @@ export function parseMoney(text, currency = settings.currency) {
   const digits = (s + frac.padEnd(scale, "0")).replace(/^0+(?=\d)/, "");
   const value = Number(digits);
   return Number.isSafeInteger(value) && value > 0 ? value : null;
+}
+
+/** ASCII digits of a code or number (a reference, a masked card) in the language's own digits (Persian in fa). */
+export function localDigits(text) {
+  const s = String(text ?? "");
+  if (lang !== "fa") return s;
+  return s.replace(/[0-9]/g, (d) => String.fromCharCode(0x06f0 + Number(d)));
 }
 
 /* ----------------------------------------------------------------- dates */
@@ -305,6 +312,11 @@ export function fmtRelative(ms, now = Date.now()) {
 }
 
 /* ------------------------------------------------------------------ bidi */
+
+/** A <bdi> holding an amount with its unit, laid out in the page's direction (so the unit reads after the number). */
+export function bdiMoney(text, attrs = {}) {
+  return bdi(text, { dir: isRtl() ? "rtl" : "ltr", ...attrs });
+}
 
 /** A <bdi> holding text (a name, number or Latin word inside a sentence of the other direction). */
 export function bdi(text, attrs) {
