@@ -409,8 +409,16 @@ def invoices():
     check(wallet(A_TOKEN) == before_a, "refunded", wallet(A_TOKEN))
     st, j = api("POST", "/api/admin/bot-invoices/%d/refund" % inv, ADMIN)
     check(st == 409, "refunded once", st, j)
-    st, j = api("GET", "/api/admin/ledger/verify", ADMIN)
-    check(st == 200 and j["ok"], "the ledger balances", st, j)
+    # the ledger check is a job: start it, poll it (bounded) until it ends
+    st, j = api("POST", "/api/admin/ledger/verify", ADMIN)
+    check(st == 202 and j["job_id"] > 0, "ledger verify job", st, j)
+    job = j["job_id"]
+    for _ in range(600):
+        st, j = api("GET", "/api/admin/ledger/verify/%d" % job, ADMIN)
+        if st != 200 or j["state"] != "running":
+            break
+        time.sleep(0.05)
+    check(st == 200 and j["state"] == "done" and j["result"]["ok"], "the ledger balances", st, j)
     return bot_id
 
 
