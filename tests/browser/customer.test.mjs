@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, beforeEach, test } from "node:test";
 import { apiCall, customerSignIn, launch, loadPlaywright, newPerson, staffToken, startServer } from "./harness.mjs";
 
 let server, browser, AxeBuilder;
@@ -42,6 +42,17 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (server) await server.stop();
+});
+
+/* The tests share three people's pages.  A test that fails with a confirm or
+ * receipt sheet open would leave it covering the tabs, and every later click
+ * would time out: each test starts with no sheet open. */
+beforeEach(async () => {
+  for (const page of [ali, sara, olena]) {
+    if (!page || page.isClosed()) continue;
+    if (await page.isVisible("#receipt-view")) await page.click("#receipt-close");
+    if (await page.isVisible("#confirm")) await page.click("#confirm-cancel");
+  }
 });
 
 /** axe on the page as it is: no serious or critical violation. */
