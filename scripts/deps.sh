@@ -18,6 +18,8 @@ DEBIAN_PACKAGES=(
   libcurl4-openssl-dev
   # tests and tools
   libcmocka-dev sqlite3 curl python3
+  # the Bot API's integration test drives the server with a Telegram client nobody here wrote
+  python3-python-telegram-bot
   # the console's browser tests: Node.js for playwright-core, which drives Debian's chromium
   nodejs chromium
   # benchmarks: wrk against our server and nginx; fastText as the classifier to beat

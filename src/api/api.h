@@ -85,6 +85,7 @@ void api_routes_messenger(api_router *r);
 void api_routes_chatpay(api_router *r);
 void api_routes_listening(api_router *r);
 void api_routes_bots(api_router *r);
+void api_routes_botapi(api_router *r);
 
 /* ---- the request context a handler gets ---- */
 struct api_ctx {

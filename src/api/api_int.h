@@ -23,8 +23,9 @@ typedef struct {
     int nsegments;
     uint16_t seg_off[API_SEGMENTS_MAX]; /* offsets into pattern (after the '/') */
     uint16_t seg_len[API_SEGMENTS_MAX];
-    uint32_t param_mask; /* bit i set: segment i is a ":name" parameter */
-    int index;           /* position in the table: also its metrics slot */
+    uint16_t seg_prefix[API_SEGMENTS_MAX]; /* a parameter's literal prefix ("bot" of "bot:token"), else 0 */
+    uint32_t param_mask;                   /* bit i set: segment i is a ":name" parameter */
+    int index;                             /* position in the table: also its metrics slot */
 } api_route;
 
 struct api_router {
@@ -75,6 +76,17 @@ int api_json_parse_body(const char *data, size_t len, json_t **out, char *err, s
 /* Deepest nesting of arrays/objects in a JSON text (strings skipped), or -1
  * once it exceeds max_depth (the scan stops there). */
 int api_json_depth(const char *data, size_t len, int max_depth);
+
+/* ---- Bot API parameters (botapi_params.c) ---- */
+/* The parameters of a Bot API call into *out (a new JSON object owned by the
+ * caller): the query string (query may be NULL), then a body that is
+ * application/json (an object), application/x-www-form-urlencoded or
+ * multipart/form-data (no file parts), body fields winning.  SB_EINVAL with
+ * Telegram's description in why (a body over SB_BOTAPI_BODY_BYTES_MAX, an
+ * unknown content type, a malformed form, more than SB_BOTAPI_PARAMS_MAX
+ * fields, a name not of [A-Za-z0-9_], a value not UTF-8 or with NUL), SB_ENOMEM. */
+int api_botapi_params_parse(const char *query, size_t query_len, const char *content_type, size_t content_type_len,
+                            const char *body, size_t body_len, json_t **out, char *why, size_t why_size) SB_MUST_CHECK;
 
 /* ---- errors ---- */
 /* HTTP status and error code for an SB_E* result. */
@@ -204,6 +216,13 @@ typedef struct api_thread {
     uint64_t ws_next_conn_id;
     /* Message sends gathered from frames during a loop turn (ws_messenger.c). */
     struct api_ws_send_batch *ws_sends;
+    /* Parked Bot API long polls (botapi_poll.c) and their tick; the count is
+     * read by other threads to skip waking a thread with none. */
+    struct botapi_poll *botapi_polls;
+    bool botapi_tick_ready;
+    h2o_timeout_t botapi_tick;
+    h2o_timeout_entry_t botapi_tick_entry;
+    _Atomic int botapi_parked;
 } api_thread;
 
 /* Which threads hold an open WebSocket of a user (ws.c). */
@@ -253,6 +272,8 @@ struct api_server {
     struct sb_offload *passwords;
     /* Media uploads (decode, re-encode, hash, store), off the loops. */
     struct sb_offload *media_jobs;
+    /* The Bot API's state: wakes, rate buckets, the sender (botapi_int.h). */
+    struct api_botapi *botapi;
     /* cfg.metrics_token points here (a copy, wiped when freed). */
     char metrics_token[SB_HTTP_METRICS_TOKEN_BYTES_MAX + 1];
     api_push_counters push;         /* messenger pushes (push.c) */
@@ -319,6 +340,10 @@ struct api_request {
     char client_addr[64];
 };
 
+/* Keep an error message valid UTF-8 (it may quote the input): when it is
+ * not, every non-ASCII byte becomes '?'. */
+void api_message_utf8(char *message);
+
 /* Answer with bytes that outlive the request (not copied). */
 void api_reply_static(api_ctx *c, int status, const char *content_type, const char *data, size_t len);
 /* Note an answer given by other means (the 101 of a WebSocket upgrade). */
@@ -354,7 +379,8 @@ api_server *api_ctx_server(const api_ctx *c);
 /* api_ctx_push for code on a loop thread without a request (frames). */
 void api_thread_push(api_thread *t, const messenger_events *events);
 
-/* A connection became a WebSocket: its request timer stops. */
+/* A connection became a WebSocket, or parked its request (a Bot API long
+ * poll): its request timer stops. */
 void api_connection_upgraded(h2o_req_t *req);
 
 /* WebSockets (ws.c). */
@@ -381,14 +407,23 @@ void api_ws_session_end(api_server *srv, int64_t user_id, int64_t session_id);
 /* API_MSG_WS_SESSION_END (only in ws.c's inbox): close every WebSocket of
  * session `session_id` of user `session_user_id` with 4001.
  * API_MSG_DEFERRED: the off-loop work of request `deferred` is done (or
- * cancelled): answer it on this loop (http.c). */
-enum { API_MSG_SHUTDOWN = 1, API_MSG_WS_SEND = 2, API_MSG_WS_SESSION_END = 3, API_MSG_DEFERRED = 4 };
+ * cancelled): answer it on this loop (http.c).
+ * API_MSG_BOT_WAKE: updates arrived for bot `bot_id`: answer its parked
+ * long polls on this loop (botapi_poll.c). */
+enum {
+    API_MSG_SHUTDOWN = 1,
+    API_MSG_WS_SEND = 2,
+    API_MSG_WS_SESSION_END = 3,
+    API_MSG_DEFERRED = 4,
+    API_MSG_BOT_WAKE = 5,
+};
 typedef struct api_thread_msg {
     h2o_multithread_message_t super;
     struct api_thread_msg *inbox_next; /* ws.c's ordered inbox */
     int kind;
     int64_t session_id, session_user_id;
     struct api_deferred *deferred;
+    int64_t bot_id; /* API_MSG_BOT_WAKE: the bot with new updates */
     size_t user_count;
     const int64_t *user_ids;
     size_t len;
@@ -455,6 +490,24 @@ void api_ws_order_unlock(api_server *srv);
 int api_ws_send_to_users(api_server *srv, const int64_t *user_ids, size_t count, const char *json_text,
                          size_t len) SB_MUST_CHECK;
 
+/* ---- the Bot API's hooks in the server (botapi_poll.c, botapi_webhook.c) ---- */
+/* Before the loops start: the server's Bot API state (wakes open, rate
+ * buckets) and its sender thread (webhooks, invoice deadlines; a sender that
+ * cannot start is logged and bots still poll).  SB_ENOMEM. */
+int api_botapi_start(api_server *srv) SB_MUST_CHECK;
+/* Before the loops are told to stop: no more wakes. */
+void api_botapi_wake_close(api_server *srv);
+/* After the loops stopped: stop the sender and free the state.  Safe when not started. */
+void api_botapi_stop(api_server *srv);
+/* On the loop thread: answer the parked long polls of bot_id that now have
+ * updates (an API_MSG_BOT_WAKE arrived). */
+void api_botapi_polls_wake(api_thread *t, int64_t bot_id);
+/* On the loop thread at shutdown: answer every parked poll with []. */
+void api_botapi_polls_shutdown(api_thread *t);
+/* Updates were recorded for the bot recipients of events: wake their parked
+ * polls on every thread of srv and queue their webhooks.  Any thread; a
+ * server without the state (not started) is skipped. */
+void api_botapi_updates_arrived(api_server *srv, const messenger_events *events);
 /* ---- ledger verify jobs (verify_jobs.c): the admin's check off the event loop ---- */
 typedef enum { API_VERIFY_RUNNING = 1, API_VERIFY_DONE, API_VERIFY_FAILED } api_verify_job_state;
 typedef struct {

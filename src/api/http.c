@@ -194,16 +194,19 @@ void api_set_header(api_ctx *c, const char *name, const char *value) {
     h2o_add_header_by_str(&req->pool, &req->res.headers, n, name_len, 0, NULL, v.base, v.len);
 }
 
+void api_message_utf8(char *message) {
+    if (!sb_utf8_valid(message, strlen(message)))
+        for (char *p = message; *p; p++)
+            if ((unsigned char)*p >= 0x80) *p = '?';
+}
+
 void api_reply_error(api_ctx *c, int status, const char *code, const char *fmt, ...) {
     char message[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    /* jansson's messages quote the input: keep the answer valid UTF-8 */
-    if (!sb_utf8_valid(message, strlen(message)))
-        for (char *p = message; *p; p++)
-            if ((unsigned char)*p >= 0x80) *p = '?';
+    api_message_utf8(message); /* jansson's messages quote the input */
     sb_buf buf;
     sb_buf_init(&buf, 8 * sizeof message); /* every byte escaped as \u00XX still fits */
     int result = api_error_body(&buf, code, message);
@@ -507,8 +510,9 @@ static bool find_token(api_ctx *c, bool allow_query, char *token) {
 }
 
 /* A bot's token from "Authorization: Bot <token>" into token
- * (IDENTITY_TOKEN_CHARS + 1).  *present_out: the header uses the Bot scheme
- * at all (then a malformed token is a 401, not a missing one). */
+ * (MESSENGER_BOT_TOKEN_TEXT_MAX + 1): the secret alone or "<bot id>:<secret>".
+ * *present_out: the header uses the Bot scheme at all (then a malformed token
+ * is a 401, not a missing one). */
 static bool find_bot_token(api_ctx *c, char *token, bool *present_out) {
     h2o_req_t *req = c->request->req;
     *present_out = false;
@@ -523,7 +527,11 @@ static bool find_bot_token(api_ctx *c, char *token, bool *present_out) {
         t++, len--;
     while (len && t[len - 1] == ' ')
         len--;
-    if (!is_hex_token(t, len)) return false;
+    size_t id_len = 0;
+    while (id_len < len && id_len <= 20 && t[id_len] >= '0' && t[id_len] <= '9')
+        id_len++;
+    size_t skip = id_len > 0 && id_len < len && t[id_len] == ':' ? id_len + 1 : 0;
+    if (!is_hex_token(t + skip, len - skip)) return false;
     memcpy(token, t, len);
     token[len] = '\0';
     return true;
@@ -644,14 +652,12 @@ static int pipeline(api_ctx *c, int method_group) {
     char token[IDENTITY_TOKEN_CHARS + 1];
     bool key_auth = (route->roles & API_KEY_AUTH) != 0;
     bool bot_scheme = false;
-    if (roles != API_PUBLIC) {
-        char unused[IDENTITY_TOKEN_CHARS + 1];
-        (void)find_bot_token(c, unused, &bot_scheme);
-    }
+    char bot_token[MESSENGER_BOT_TOKEN_TEXT_MAX + 1];
+    if (roles != API_PUBLIC) (void)find_bot_token(c, bot_token, &bot_scheme);
     if (bot_scheme) {
-        if (!authenticate_bot(c, roles, token, &principal)) return route->index;
+        if (!authenticate_bot(c, roles, bot_token, &principal)) return route->index;
         c->principal = &principal;
-        c->token = token;
+        c->token = bot_token;
     } else if (roles != API_PUBLIC) {
         if (!find_token(c, (route->roles & API_QUERY_TOKEN) != 0, token)) {
             api_set_header(c, "www-authenticate", "Bearer");
@@ -1118,6 +1124,8 @@ static void on_thread_messages(h2o_multithread_receiver_t *receiver, h2o_linklis
             t->stopping = true;
         else if (msg->kind == API_MSG_WS_SEND)
             api_ws_deliver(t, msg);
+        else if (msg->kind == API_MSG_BOT_WAKE)
+            api_botapi_polls_wake(t, msg->bot_id);
         else if (msg->kind == API_MSG_DEFERRED)
             deferred_finish(t, msg->deferred);
         sb_free(msg);
@@ -1166,6 +1174,7 @@ static void *thread_main(void *arg) {
     t->ctx.shutdown_requested = 1;  /* HTTP/1 stops keep-alive; HTTP/2 is not offered */
     api_ws_sends_thread_dispose(t); /* what was gathered is sent and answered first */
     api_ws_thread_shutdown(t);
+    api_botapi_polls_shutdown(t);
     int64_t deadline = sb_mono_ns() + (int64_t)SB_SHUTDOWN_GRACE_MS * 1000000;
     while (sb_mono_ns() < deadline) {
         if (sweep(t, false) == 0 && t->ws_count == 0) break;
@@ -1409,7 +1418,8 @@ int api_server_start(api_server *srv) {
 
     api_ws_registry_open(srv);
     api_verify_jobs_open(srv->verify);
-    for (int i = 0; i < srv->nthreads; i++) {
+    result = api_botapi_start(srv);
+    for (int i = 0; result == SB_OK && i < srv->nthreads; i++) {
         api_thread *t = &srv->threads[i];
         if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
             sb_log(SB_LOG_ERROR, "http.thread", "cannot start thread %d", i);
@@ -1435,6 +1445,7 @@ int api_server_start(api_server *srv) {
 void api_server_stop(api_server *srv) {
     if (!srv || !srv->running) return;
     api_ws_registry_close(srv);
+    api_botapi_wake_close(srv);
     /* password checks: running ones finish, waiting ones are cancelled; the
      * loops, still running, answer them all before their shutdown message */
     sb_offload_stop(srv->passwords);
@@ -1451,6 +1462,7 @@ void api_server_stop(api_server *srv) {
     }
     for (int i = 0; i < srv->nthreads; i++)
         if (srv->threads[i].started) pthread_join(srv->threads[i].tid, NULL);
+    api_botapi_stop(srv);
     /* messages that arrived after a loop stopped */
     for (int i = 0; i < srv->nthreads; i++)
         h2o_evloop_run(srv->threads[i].loop, 0);

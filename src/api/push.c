@@ -41,6 +41,8 @@ void api_messenger_push(api_server *srv, store *s, const messenger_events *event
     int recorded = messenger_bot_updates_record(s, events, sb_now_ms());
     if (recorded != SB_OK)
         sb_log(SB_LOG_WARN, "messenger.push", "cannot record bot updates: %s", sb_strerror(recorded));
+    else
+        api_botapi_updates_arrived(srv, events); /* long polls waiting for them, webhooks */
 }
 
 void api_thread_push(api_thread *t, const messenger_events *events) {

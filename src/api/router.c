@@ -6,7 +6,10 @@
  * walks the table once (at most SB_HTTP_ROUTES_MAX routes, at most
  * API_SEGMENTS_MAX segments each): among the routes whose pattern fits the
  * path, the one with a literal at the earliest differing segment wins, so
- * "/api/chats/new" beats "/api/chats/:id".  If a pattern fits but no route
+ * "/api/chats/new" beats "/api/chats/:id".  A segment may also be a literal
+ * prefix glued to a parameter ("/bot:token/:method" matches "/bot12:ab/getMe"
+ * with token "12:ab"): it fits a path segment that starts with the prefix and
+ * has at least one byte more, and counts as a parameter in the ranking.  If a pattern fits but no route
  * has the method, the answer is "method not allowed" with the list for the
  * Allow header.  Nothing here allocates, so the hot path stays cheap.
  */
@@ -51,8 +54,10 @@ static int parse_pattern(api_route *rt, const char **why) {
             *why = "too many segments";
             return SB_EINVAL;
         }
-        if (p[pos] == ':') {
-            if (seg_len == 1) {
+        const char *colon = memchr(p + pos, ':', seg_len);
+        if (colon) {
+            size_t prefix_len = (size_t)(colon - (p + pos));
+            if (prefix_len + 1 == seg_len) {
                 *why = "parameter without a name";
                 return SB_EINVAL;
             }
@@ -61,6 +66,7 @@ static int parse_pattern(api_route *rt, const char **why) {
                 return SB_EINVAL;
             }
             rt->param_mask |= 1u << rt->nsegments;
+            rt->seg_prefix[rt->nsegments] = (uint16_t)prefix_len;
         }
         for (size_t i = pos; i < end; i++) {
             unsigned char ch = (unsigned char)p[i];
@@ -80,7 +86,12 @@ static int parse_pattern(api_route *rt, const char **why) {
 static bool same_shape(const api_route *a, const api_route *b) {
     if (a->nsegments != b->nsegments || a->param_mask != b->param_mask) return false;
     for (int i = 0; i < a->nsegments; i++) {
-        if (a->param_mask & (1u << i)) continue;
+        if (a->param_mask & (1u << i)) {
+            if (a->seg_prefix[i] != b->seg_prefix[i] ||
+                memcmp(a->pattern + a->seg_off[i], b->pattern + b->seg_off[i], a->seg_prefix[i]) != 0)
+                return false;
+            continue;
+        }
         if (a->seg_len[i] != b->seg_len[i] ||
             memcmp(a->pattern + a->seg_off[i], b->pattern + b->seg_off[i], a->seg_len[i]) != 0)
             return false;
@@ -129,7 +140,12 @@ static int64_t fit(const api_route *rt, const char *const *seg, const size_t *se
     if (rt->nsegments != nseg) return -1;
     int64_t score = 0;
     for (int i = 0; i < nseg; i++) {
-        if (rt->param_mask & (1u << i)) continue;
+        if (rt->param_mask & (1u << i)) {
+            size_t prefix = rt->seg_prefix[i];
+            if (prefix && (seg_len[i] <= prefix || memcmp(rt->pattern + rt->seg_off[i], seg[i], prefix) != 0))
+                return -1;
+            continue;
+        }
         if (rt->seg_len[i] != seg_len[i] || memcmp(rt->pattern + rt->seg_off[i], seg[i], seg_len[i]) != 0) return -1;
         score |= (int64_t)1 << (31 - i);
     }
@@ -202,10 +218,11 @@ int api_router_match(const api_router *r, const char *method, size_t method_len,
         if (!(best->param_mask & (1u << i))) continue;
         SB_ASSERT(out->nparams < SB_HTTP_PATH_PARAMS_MAX); /* checked when the route was added */
         api_param_ref *p = &out->params[out->nparams++];
-        p->name = best->pattern + best->seg_off[i] + 1;
-        p->name_len = best->seg_len[i] - 1u;
-        p->value = seg[i];
-        p->value_len = seg_len[i];
+        size_t prefix = best->seg_prefix[i];
+        p->name = best->pattern + best->seg_off[i] + prefix + 1;
+        p->name_len = best->seg_len[i] - prefix - 1u;
+        p->value = seg[i] + prefix;
+        p->value_len = seg_len[i] - prefix;
     }
     return API_MATCH_FOUND;
 }

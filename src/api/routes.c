@@ -9,7 +9,7 @@
 
 static void (*const route_modules[])(api_router *r) = {
     api_routes_system,  api_routes_auth,      api_routes_payments, api_routes_messenger,
-    api_routes_chatpay, api_routes_listening, api_routes_bots,     api_routes_media,
+    api_routes_chatpay, api_routes_listening, api_routes_bots,     api_routes_media, api_routes_botapi,
 };
 
 void api_routes_register_all(api_router *r) {

@@ -51,15 +51,18 @@ static int post_admin_bot(api_ctx *c) {
     }
     if (result != SB_OK) return result;
     identity_principal p;
+    char full[MESSENGER_BOT_TOKEN_TEXT_MAX + 1];
     result = identity_user_get(c->store, bot_id, &p);
+    if (result == SB_OK) result = messenger_bot_token_format(bot_id, token, full, sizeof full);
     if (result == SB_OK) {
         sb_log(SB_LOG_INFO, "bots.create", "admin %lld created bot %lld @%s", (long long)c->principal->user_id,
                (long long)bot_id, p.username);
         api_reply_json(
             c, 201,
-            json_pack("{s:{s:I, s:s}, s:s}", "bot", "id", (json_int_t)bot_id, "username", p.username, "token", token));
+            json_pack("{s:{s:I, s:s}, s:s}", "bot", "id", (json_int_t)bot_id, "username", p.username, "token", full));
     }
     sodium_memzero(token, sizeof token);
+    sodium_memzero(full, sizeof full);
     return result;
 }
 

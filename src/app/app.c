@@ -302,6 +302,7 @@ int sb_app_init(sb_app *app, const sb_app_options *o, sb_app_push push) {
         (strcmp(o->card_switch, "none") != 0 && strcmp(o->card_switch, "sim") != 0))
         return SB_EINVAL;
     app->data_location = o->data_location;
+    app->ca_file = o->ca_file;
     app->push = push;
     if (!(app->parts = sb_calloc(1, sizeof *app->parts))) return SB_ENOMEM;
     sb_app_parts *p = app->parts;

@@ -56,6 +56,7 @@ typedef struct sb_app_parts sb_app_parts; /* what sb_app_init opened (app.c) */
 
 typedef struct sb_app {
     const char *data_location; /* store_open location; borrowed */
+    const char *ca_file;       /* options.ca_file, for the server's outbound calls (bot webhooks); borrowed */
     /* Payments: while !payments_ready the payment routes answer 503. */
     bool payments_ready;
     payops_ctx payments; /* .s is NULL: each user fills in its own connection */

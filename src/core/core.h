@@ -269,7 +269,15 @@ typedef struct {
     int64_t connect_timeout_ms; /* > 0 */
     int64_t total_timeout_ms;   /* > 0; the caller cuts it to a stop deadline */
     size_t response_bytes_max;  /* 0: SB_HTTP_RESPONSE_BYTES_MAX */
+    /* Extra request headers, each "Name: value" (a token name, a value of
+     * printable ASCII or tabs: no CR, LF or other control byte), at most
+     * SB_HTTP_OUT_HEADERS_MAX lines of under SB_HTTP_OUT_HEADER_BYTES_MAX bytes;
+     * a bad one makes the call SB_EINVAL before anything is sent. */
+    const char *const *headers;
+    size_t header_count;
 } sb_http_options;
+/* Check one such header line.  SB_EINVAL otherwise. */
+int sb_http_header_check(const char *line) SB_MUST_CHECK;
 /* Check an outbound URL (shorter than max_bytes, at most
  * SB_HTTP_URL_BYTES_MAX): printable ASCII, http or https, a host, no
  * credentials, a port 1..65535 when given.  SB_EINVAL otherwise. */

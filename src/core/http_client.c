@@ -68,6 +68,26 @@ int sb_http_url_check(const char *url, size_t max_bytes) {
     return result;
 }
 
+int sb_http_header_check(const char *line) {
+    if (!line) return SB_EINVAL;
+    size_t len = strnlen(line, SB_HTTP_OUT_HEADER_BYTES_MAX);
+    if (len >= SB_HTTP_OUT_HEADER_BYTES_MAX) return SB_EINVAL;
+    /* the name: an RFC 9110 token */
+    size_t i = 0;
+    while (i < len && line[i] != ':') {
+        unsigned char ch = (unsigned char)line[i];
+        if (ch <= 0x20 || ch >= 0x7F || strchr("\"(),/;<=>?@[\\]{}", ch)) return SB_EINVAL;
+        i++;
+    }
+    if (i == 0 || i == len) return SB_EINVAL;
+    /* the value: visible ASCII, spaces and tabs; never CR or LF */
+    for (i++; i < len; i++) {
+        unsigned char ch = (unsigned char)line[i];
+        if ((ch < 0x20 && ch != '\t') || ch >= 0x7F) return SB_EINVAL;
+    }
+    return SB_OK;
+}
+
 typedef struct {
     size_t seen, max;
 } answer_count;
@@ -92,6 +112,9 @@ int sb_http_post_json(const sb_http_options *o, const char *url, const char *bod
     if (status_out) *status_out = 0;
     if (!o || o->connect_timeout_ms <= 0 || o->total_timeout_ms <= 0 || (!body && len > 0)) return SB_EINVAL;
     if (sb_http_url_check(url, SB_HTTP_URL_BYTES_MAX) != SB_OK) return SB_EINVAL;
+    if (o->header_count > SB_HTTP_OUT_HEADERS_MAX || (o->header_count > 0 && !o->headers)) return SB_EINVAL;
+    for (size_t i = 0; i < o->header_count; i++)
+        if (sb_http_header_check(o->headers[i]) != SB_OK) return SB_EINVAL;
     CURL *h = curl_easy_init();
     if (!h) return SB_ENOMEM;
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
@@ -102,6 +125,15 @@ int sb_http_post_json(const sb_http_options *o, const char *url, const char *bod
         return SB_ENOMEM;
     }
     headers = more;
+    for (size_t i = 0; i < o->header_count; i++) {
+        more = curl_slist_append(headers, o->headers[i]);
+        if (!more) {
+            curl_slist_free_all(headers);
+            curl_easy_cleanup(h);
+            return SB_ENOMEM;
+        }
+        headers = more;
+    }
     answer_count answer = {0, o->response_bytes_max ? o->response_bytes_max : SB_HTTP_RESPONSE_BYTES_MAX};
     char error[CURL_ERROR_SIZE] = "";
     CURLcode set = CURLE_OK;

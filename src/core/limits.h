@@ -146,6 +146,10 @@
  * answer is a status; a peer streaming more is cut off). */
 #define SB_HTTP_URL_BYTES_MAX 2048
 #define SB_HTTP_RESPONSE_BYTES_MAX 65536
+/* Extra header lines of one outbound POST (a bot webhook's secret token):
+ * how many, and the bytes of one "Name: value" line. */
+#define SB_HTTP_OUT_HEADERS_MAX 8
+#define SB_HTTP_OUT_HEADER_BYTES_MAX 512
 /* Background workers (core/worker.c): the largest queue, job and batch any
  * worker may ask for, the most attempts, the longest stop deadline, how
  * long stop waits past it for a job in hand before abandoning the thread,
@@ -423,6 +427,8 @@
 #define SB_MESSENGER_KEYBOARD_ROWS_MAX 8
 #define SB_MESSENGER_KEYBOARD_COLS_MAX 8
 #define SB_MESSENGER_BUTTON_DATA_BYTES_MAX 64
+/* A URL button's address (Telegram's own links are far shorter). */
+#define SB_MESSENGER_BUTTON_URL_BYTES_MAX 512
 /* One rendered event (a message with its payload and envelope). */
 #define SB_MESSENGER_EVENT_JSON_BYTES_MAX (64 * 1024)
 /* Recipients of one event: the channel may have many subscribers. */
@@ -584,6 +590,65 @@ _Static_assert(SB_MEDIA_UPLOAD_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "h2o 
 _Static_assert(SB_MEDIA_FILE_BYTES_MAX <= SB_MEDIA_UPLOAD_BYTES_MAX &&
                    SB_MEDIA_VOICE_BYTES_MAX <= SB_MEDIA_UPLOAD_BYTES_MAX,
                "every kind fits the upload route's cap");
+
+/* ---- the Telegram-shaped Bot API (src/api/routes_botapi.c, botapi_*.c) ---- */
+/* A method call's body: a 4096-character message with a full keyboard fits
+ * many times over; bigger bodies are refused before they are parsed. */
+#define SB_BOTAPI_BODY_BYTES_MAX (64 * 1024)
+/* Parameters of one call (query, form fields, multipart parts). */
+#define SB_BOTAPI_PARAMS_MAX 32
+/* Text of a message as Telegram counts it is 4096 characters; ours is bytes. */
+#define SB_BOTAPI_TEXT_BYTES_MAX SB_MESSENGER_TEXT_BYTES_MAX
+/* The longest long poll (getUpdates timeout, seconds): Telegram's own cap. */
+#define SB_BOTAPI_POLL_TIMEOUT_S_MAX 50
+/* Long polls parked at once in the process: each holds a connection and a
+ * few hundred bytes, no thread; past it a poll is answered at once. */
+#define SB_BOTAPI_POLLS_PARKED_MAX 1024
+/* Rows of a bot's inbox one getUpdates or webhook pass looks at. */
+#define SB_BOTAPI_SCAN_ROWS_MAX SB_MESSENGER_BOT_UPDATES_KEPT
+/* A webhook URL and its secret token (Telegram: 1-256 of A-Za-z0-9_-). */
+#define SB_BOTAPI_WEBHOOK_URL_BYTES_MAX 512
+#define SB_BOTAPI_SECRET_TOKEN_BYTES_MAX 256
+/* The last delivery error getWebhookInfo shows. */
+#define SB_BOTAPI_ERROR_MESSAGE_BYTES_MAX 160
+/* Bots waiting for the webhook sender: a full queue leaves a bot's updates
+ * in its inbox for the next sweep. */
+#define SB_BOTAPI_WEBHOOK_QUEUE_MAX 1024
+/* Tries of one update to a webhook before the sender leaves it for the next
+ * sweep, the first pause between tries (doubled each time, with jitter),
+ * the bound on one POST (connecting, and the whole exchange: stop waits
+ * for at most this much of a POST in hand), and how often the sender sweeps (bots with
+ * pending updates, pre-checkout deadlines: a second is fine enough for a
+ * deadline of SB_BOTAPI_PRECHECKOUT_DEADLINE_MS). */
+#define SB_BOTAPI_WEBHOOK_ATTEMPTS_MAX 4
+#define SB_BOTAPI_WEBHOOK_BACKOFF_MS 200
+#define SB_BOTAPI_WEBHOOK_TIMEOUT_MS 5000
+#define SB_BOTAPI_WEBHOOK_SWEEP_MS 1000
+/* Updates one webhook pass delivers before it lets other bots go first. */
+#define SB_BOTAPI_WEBHOOK_BATCH_MAX 100
+/* Rate limits as Telegram states them: about 30 messages a second per bot,
+ * one a second per chat (a burst of a few is allowed, as Telegram does),
+ * 20 a minute per group.  Buckets live in a fixed table; a collision
+ * shares a bucket, which errs on the strict side. */
+#define SB_BOTAPI_RATE_BOT_PER_S 30
+#define SB_BOTAPI_RATE_CHAT_PER_S 1
+#define SB_BOTAPI_RATE_CHAT_BURST 3
+#define SB_BOTAPI_RATE_GROUP_PER_MIN 20
+#define SB_BOTAPI_RATE_BUCKETS 4096
+/* An invoice: title, description and payload bytes (Telegram: 32, 255,
+ * 128 bytes), price lines, and how long a bot has to answer a pre-checkout
+ * query before the hold is voided (Telegram: 10 seconds). */
+#define SB_BOTAPI_INVOICE_TITLE_BYTES_MAX 32
+#define SB_BOTAPI_INVOICE_DESCRIPTION_BYTES_MAX 255
+#define SB_BOTAPI_INVOICE_PAYLOAD_BYTES_MAX 128
+#define SB_BOTAPI_INVOICE_PRICES_MAX 10
+#define SB_BOTAPI_PRECHECKOUT_DEADLINE_MS 10000
+
+_Static_assert(SB_BOTAPI_WEBHOOK_URL_BYTES_MAX <= SB_HTTP_URL_BYTES_MAX, "a bot webhook URL fits the client");
+_Static_assert(sizeof "X-Telegram-Bot-Api-Secret-Token: " + SB_BOTAPI_SECRET_TOKEN_BYTES_MAX <=
+                   SB_HTTP_OUT_HEADER_BYTES_MAX,
+               "the secret token header fits one header line");
+_Static_assert(SB_BOTAPI_BODY_BYTES_MAX <= SB_HTTP_INGEST_BODY_BYTES_MAX, "h2o buffers a whole Bot API body");
 
 _Static_assert(SB_OTP_WEBHOOK_URL_BYTES_MAX <= SB_HTTP_URL_BYTES_MAX, "an OTP webhook URL fits the client");
 _Static_assert(SB_LISTENING_WEBHOOK_URL_BYTES_MAX <= SB_HTTP_URL_BYTES_MAX, "an alert webhook URL fits the client");

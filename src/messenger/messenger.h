@@ -229,10 +229,16 @@ int messenger_client_id_check(const char *client_id) SB_MUST_CHECK;
  * NULL, the canonical compact JSON (keys sorted) is returned there (caller
  * frees).  SB_EINVAL / SB_ELIMIT / SB_ENOMEM. */
 int messenger_payment_payload_check(const char *json, size_t len, char **canonical_out) SB_MUST_CHECK;
-/* A bot keyboard payload: {"buttons":[[{"text":T,"data":D},...],...]} with
- * 1..SB_MESSENGER_KEYBOARD_ROWS_MAX rows of 1..SB_MESSENGER_KEYBOARD_COLS_MAX
+/* A bot keyboard payload, exactly one of:
+ *   {"buttons":[[{"text":T,"data":D} or {"text":T,"url":U},...],...]}  an inline keyboard
+ *   {"reply_keyboard":[[{"text":T} or {"text":T,"request_contact":true},...],...]}
+ *   {"remove_keyboard":true}
+ *   {"invoice":{"id":N,"title":T,"description":D,"currency":"IRR","total_amount":A}}
+ *      (a bot's invoice, the Bot API's sendInvoice: D by the text rules, N and A > 0)
+ * with 1..SB_MESSENGER_KEYBOARD_ROWS_MAX rows of 1..SB_MESSENGER_KEYBOARD_COLS_MAX
  * buttons, T by the title rules, D 1..SB_MESSENGER_BUTTON_DATA_BYTES_MAX
- * printable ASCII.  canonical_out as above. */
+ * printable ASCII, U an http:// or https:// URL of printable ASCII (at most
+ * SB_MESSENGER_BUTTON_URL_BYTES_MAX).  canonical_out as above. */
 int messenger_keyboard_payload_check(const char *json, size_t len, char **canonical_out) SB_MUST_CHECK;
 /* A media payload: a JSON object (at most SB_MESSENGER_PAYLOAD_BYTES_MAX
  * bytes) with a positive integer "upload_id" and a string "hash" (the media
@@ -482,8 +488,14 @@ int messenger_official_mute(store *s, int64_t user_id, bool muted) SB_MUST_CHECK
  * SB_EEXISTS (name taken), SB_EINVAL (name). */
 int messenger_bot_create(store *s, const char *username, int64_t now_ms, char token_out[MESSENGER_BOT_TOKEN_CHARS + 1],
                          int64_t *bot_id_out) SB_MUST_CHECK;
-/* The bot a token belongs to.  SB_EAUTH for any unknown or malformed token. */
+/* The bot a token belongs to: the secret alone, or the Bot API's form
+ * "<bot id>:<secret>" (the id must be the secret's bot).  SB_EAUTH for any
+ * unknown or malformed token. */
 int messenger_bot_authenticate(store *s, const char *token, int64_t *bot_id_out) SB_MUST_CHECK;
+/* The Bot API's form of a token: "<bot id>:<secret>", the id written with at
+ * least three digits (libraries refuse fewer).  SB_ELIMIT if out is short. */
+#define MESSENGER_BOT_TOKEN_TEXT_MAX (20 + 1 + MESSENGER_BOT_TOKEN_CHARS)
+int messenger_bot_token_format(int64_t bot_id, const char *secret, char *out, size_t out_size) SB_MUST_CHECK;
 /* A bot joins chats like any user: a group's owner/admin adds it
  * (messenger_group_add), or a user opens a 1:1 chat with it. */
 /* A member pressed a button of a bot's KEYBOARD message: data must be one of
@@ -530,5 +542,115 @@ int messenger_bot_updates_record(store *s, const messenger_events *events, int64
  * array); *count_out written.  The caller clears them. */
 int messenger_bot_updates(store *s, int64_t bot_id, int64_t after_id, size_t limit, messenger_bot_update *out,
                           size_t *count_out) SB_MUST_CHECK;
+
+/* ---- the Telegram-shaped Bot API's state (messenger_botapi.c, migration 0450) ---- */
+typedef struct {
+    int64_t confirmed_id; /* updates with a lower id are confirmed (never shown again) */
+    char webhook_url[SB_BOTAPI_WEBHOOK_URL_BYTES_MAX + 1];   /* "" when none */
+    char secret_token[SB_BOTAPI_SECRET_TOKEN_BYTES_MAX + 1]; /* "" when none */
+    int64_t allowed_updates;                                 /* the api's bit mask; 0: every kind */
+    int64_t last_error_at_ms;                                /* 0: no error since the webhook was set */
+    char last_error_message[SB_BOTAPI_ERROR_MESSAGE_BYTES_MAX + 1];
+} messenger_botapi_state;
+/* The bot's state (defaults when it never called the API).  Store errors. */
+int messenger_botapi_state_get(store *s, int64_t bot_id, messenger_botapi_state *out) SB_MUST_CHECK;
+/* Confirm every update below below_id (confirmed_id only rises). */
+int messenger_botapi_confirm(store *s, int64_t bot_id, int64_t below_id) SB_MUST_CHECK;
+/* The kinds of update the bot asked for (getUpdates allowed_updates). */
+int messenger_botapi_allowed_set(store *s, int64_t bot_id, int64_t mask) SB_MUST_CHECK;
+/* Set the webhook (url "" removes it; the caller checked the URL), its
+ * secret token and allowed updates; clears the last error; drop_pending
+ * confirms every update there is.  One transaction.  SB_EINVAL. */
+int messenger_botapi_webhook_set(store *s, int64_t bot_id, const char *url, const char *secret_token, int64_t mask,
+                                 bool drop_pending) SB_MUST_CHECK;
+/* Note a delivery error (message "" clears it). */
+int messenger_botapi_error_set(store *s, int64_t bot_id, int64_t now_ms, const char *message) SB_MUST_CHECK;
+/* Updates not yet confirmed. */
+int messenger_botapi_pending(store *s, int64_t bot_id, int64_t *count_out) SB_MUST_CHECK;
+/* The bot's newest update id (0 when its inbox is empty). */
+int messenger_botapi_last_id(store *s, int64_t bot_id, int64_t *id_out) SB_MUST_CHECK;
+/* One update of the bot's inbox by id (cleared by the caller with
+ * messenger_bot_updates_clear(out, 1)).  SB_ENOTFOUND. */
+int messenger_botapi_update_get(store *s, int64_t bot_id, int64_t update_id, messenger_bot_update *out) SB_MUST_CHECK;
+/* Bots with a webhook and unconfirmed updates, by id, at most max. */
+int messenger_botapi_webhook_bots(store *s, int64_t *ids, size_t max, size_t *count_out) SB_MUST_CHECK;
+/* The bots that are members of chat_id, by id, at most max (no membership
+ * check: the caller checked the asker's). */
+int messenger_botapi_chat_bots(store *s, int64_t chat_id, int64_t *ids, size_t max, size_t *count_out) SB_MUST_CHECK;
+/* The 1:1 chat of the bot and user_id, if the user opened it (a bot never
+ * starts one).  SB_ENOTFOUND otherwise. */
+int messenger_botapi_direct_find(store *s, int64_t bot_id, int64_t user_id, int64_t *chat_id_out) SB_MUST_CHECK;
+/* A chat as the bot sees it.  SB_EPERM unless the bot is a member. */
+typedef struct {
+    int64_t chat_id;
+    int kind;        /* messenger_chat_kind */
+    int bot_role;    /* messenger_member_role */
+    int64_t peer_id; /* a 1:1 chat: the other user */
+    int64_t member_count;
+    char title[SB_MESSENGER_TITLE_BYTES_MAX + 1];
+} messenger_botapi_chat;
+int messenger_botapi_chat_describe(store *s, int64_t bot_id, int64_t chat_id, messenger_botapi_chat *out) SB_MUST_CHECK;
+/* user_id's role in a chat of the bot.  SB_EPERM (the bot is not a member),
+ * SB_ENOTFOUND (the user is not). */
+int messenger_botapi_member_get(store *s, int64_t bot_id, int64_t chat_id, int64_t user_id,
+                                int *role_out) SB_MUST_CHECK;
+/* The bot edits its own TEXT or KEYBOARD message: new text (NULL keeps it),
+ * new keyboard payload (messenger_keyboard_payload_check rules; NULL keeps
+ * it) or markup_remove (the message becomes plain text).  One
+ * MESSAGE_EDITED event.  SB_EPERM (not a member, not its message),
+ * SB_ENOTFOUND (no such seq), SB_ECONFLICT (deleted, or another kind),
+ * SB_EINVAL / SB_ELIMIT (text, payload). */
+int messenger_botapi_edit(store *s, int64_t bot_id, int64_t chat_id, int64_t seq, const char *text,
+                          const char *payload_json, bool markup_remove, int64_t now_ms,
+                          messenger_events *events) SB_MUST_CHECK;
+
+/* ---- invoices of bots (messenger_botapi.c, migration 0451) ---- */
+typedef enum {
+    MESSENGER_INVOICE_OPEN = 1,
+    MESSENGER_INVOICE_CHECKOUT = 2, /* held, waiting for the bot's pre-checkout answer */
+    MESSENGER_INVOICE_PAID = 3,
+    MESSENGER_INVOICE_REFUSED = 4,
+    MESSENGER_INVOICE_EXPIRED = 5,
+    MESSENGER_INVOICE_REFUNDED = 6,
+} messenger_invoice_state;
+const char *messenger_invoice_state_name(int state); /* "open"...; NULL if unknown */
+typedef struct {
+    int64_t id, bot_id, chat_id, seq;
+    char title[SB_BOTAPI_INVOICE_TITLE_BYTES_MAX + 1];
+    char description[SB_BOTAPI_INVOICE_DESCRIPTION_BYTES_MAX + 1];
+    char payload[SB_BOTAPI_INVOICE_PAYLOAD_BYTES_MAX + 1];
+    char currency[4];
+    int64_t total_minor;
+    char prices_json[SB_MESSENGER_PAYLOAD_BYTES_MAX + 1];
+    int state; /* messenger_invoice_state */
+    int64_t payer_id, receipt_id, query_update_id, deadline_ms, refund_receipt_id;
+    bool settled;
+    int64_t created_at_ms, updated_at_ms;
+} messenger_botapi_invoice;
+/* Record an open invoice of in->bot_id in in->chat_id (the caller checked
+ * the fields and sends its message, then attaches the seq).  *id_out. */
+int messenger_botapi_invoice_create(store *s, const messenger_botapi_invoice *in, int64_t now_ms,
+                                    int64_t *id_out) SB_MUST_CHECK;
+int messenger_botapi_invoice_attach(store *s, int64_t id, int64_t seq) SB_MUST_CHECK;
+int messenger_botapi_invoice_delete(store *s, int64_t id) SB_MUST_CHECK;
+/* One invoice.  SB_ENOTFOUND. */
+int messenger_botapi_invoice_get(store *s, int64_t id, messenger_botapi_invoice *out) SB_MUST_CHECK;
+/* Move from `from` to `to` (one conditional update: of two racing moves one
+ * wins), setting settled = settled_after and, when not 0 / -1, the payer,
+ * receipt, pre-checkout update and deadline.  SB_ECONFLICT if it is not in
+ * `from`; SB_ENOTFOUND. */
+int messenger_botapi_invoice_move(store *s, int64_t id, int from, int to, bool settled_after, int64_t payer_id,
+                                  int64_t receipt_id, int64_t query_update_id, int64_t deadline_ms,
+                                  int64_t now_ms) SB_MUST_CHECK;
+/* Mark the ledger side of the current state done (refund_receipt_id when not 0). */
+int messenger_botapi_invoice_settled(store *s, int64_t id, int64_t refund_receipt_id) SB_MUST_CHECK;
+/* Invoices needing the sweeper: in checkout past their deadline, or moved
+ * but not settled.  At most max ids. */
+int messenger_botapi_invoices_due(store *s, int64_t now_ms, int64_t *ids, size_t max, size_t *count_out) SB_MUST_CHECK;
+/* Add one update to a bot's inbox that no messenger event carries (a
+ * pre-checkout query, a successful payment): event_json as the Bot API
+ * reads it.  *id_out: its update id.  Store errors. */
+int messenger_bot_update_add(store *s, int64_t bot_id, const char *event_json, int64_t now_ms,
+                             int64_t *id_out) SB_MUST_CHECK;
 
 #endif /* SB_MESSENGER_H */

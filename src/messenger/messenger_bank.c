@@ -6,6 +6,7 @@
  */
 #include <jansson.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -421,12 +422,36 @@ int messenger_bot_create(store *s, const char *username, int64_t now_ms, char to
 }
 
 int messenger_bot_authenticate(store *s, const char *token, int64_t *bot_id_out) {
+    if (!token) return SB_EAUTH;
+    /* "<bot id>:<secret>" (the Bot API's form) names the bot; the secret alone is the old form */
+    int64_t named_id = 0;
+    const char *colon = strchr(token, ':');
+    if (colon) {
+        char digits[21];
+        size_t n = (size_t)(colon - token);
+        if (n == 0 || n >= sizeof digits) return SB_EAUTH;
+        memcpy(digits, token, n);
+        digits[n] = '\0';
+        for (size_t i = 0; i < n; i++)
+            if (digits[i] < '0' || digits[i] > '9') return SB_EAUTH;
+        if (sb_parse_int64(digits, &named_id) != SB_OK || named_id <= 0) return SB_EAUTH;
+        token = colon + 1;
+    }
     unsigned char hash[TOKEN_HASH_BYTES];
     int result = bot_token_hash(token, hash);
-    if (result != SB_OK) return result;
-    result = store_query_int64(s, bot_id_out, "SELECT user_id FROM msg_bots WHERE token_hash = ?", "b", hash,
-                               (int)sizeof hash);
-    return result == SB_ENOTFOUND ? SB_EAUTH : result;
+    if (result != SB_OK) return SB_EAUTH;
+    int64_t bot_id = 0;
+    result =
+        store_query_int64(s, &bot_id, "SELECT user_id FROM msg_bots WHERE token_hash = ?", "b", hash, (int)sizeof hash);
+    if (result == SB_ENOTFOUND || (result == SB_OK && named_id && named_id != bot_id)) return SB_EAUTH;
+    if (result == SB_OK) *bot_id_out = bot_id;
+    return result;
+}
+
+int messenger_bot_token_format(int64_t bot_id, const char *secret, char *out, size_t out_size) {
+    /* at least three digits before the colon: python-telegram-bot refuses fewer */
+    int n = snprintf(out, out_size, "%03lld:%s", (long long)bot_id, secret);
+    return n < 0 || (size_t)n >= out_size ? SB_ELIMIT : SB_OK;
 }
 
 int messenger_bot_press(store *s, int64_t user_id, int64_t chat_id, int64_t seq, const char *data,

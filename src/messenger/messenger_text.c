@@ -352,26 +352,68 @@ done:
     return result;
 }
 
+static bool url_ok(const char *s, size_t n) {
+    if (!data_ok(s, n)) return false;
+    return (n > 7 && strncmp(s, "http://", 7) == 0) || (n > 8 && strncmp(s, "https://", 8) == 0);
+}
+
+/* Rows of buttons: 1..ROWS_MAX arrays of 1..COLS_MAX objects, each checked by button_ok. */
+static bool rows_ok(json_t *rows, bool (*button_ok)(json_t *button)) {
+    size_t row_count = json_array_size(rows);
+    if (!json_is_array(rows) || row_count < 1 || row_count > SB_MESSENGER_KEYBOARD_ROWS_MAX) return false;
+    for (size_t r = 0; r < row_count; r++) {
+        json_t *row = json_array_get(rows, r);
+        size_t cols = json_array_size(row);
+        if (!json_is_array(row) || cols < 1 || cols > SB_MESSENGER_KEYBOARD_COLS_MAX) return false;
+        for (size_t c = 0; c < cols; c++)
+            if (!button_ok(json_array_get(row, c))) return false;
+    }
+    return true;
+}
+
+/* {"text":T,"data":D} or {"text":T,"url":U} */
+static bool inline_button_ok(json_t *button) {
+    if (!json_is_object(button) || json_object_size(button) != 2) return false;
+    if (!string_field_ok(json_object_get(button, "text"), SB_MESSENGER_TITLE_BYTES_MAX, title_ok)) return false;
+    json_t *url = json_object_get(button, "url");
+    if (url) return string_field_ok(url, SB_MESSENGER_BUTTON_URL_BYTES_MAX, url_ok);
+    return string_field_ok(json_object_get(button, "data"), SB_MESSENGER_BUTTON_DATA_BYTES_MAX, data_ok);
+}
+
+/* {"text":T} or {"text":T,"request_contact":true} */
+static bool reply_button_ok(json_t *button) {
+    if (!json_is_object(button)) return false;
+    if (!string_field_ok(json_object_get(button, "text"), SB_MESSENGER_TITLE_BYTES_MAX, title_ok)) return false;
+    json_t *contact = json_object_get(button, "request_contact");
+    return json_object_size(button) == 1 || (json_object_size(button) == 2 && json_is_true(contact));
+}
+
+/* {"id":>0,"title":T,"description":D,"currency":"IRR"-like,"total_amount":>0} */
+static bool invoice_ok(json_t *inv) {
+    json_t *currency = json_object_get(inv, "currency");
+    return json_is_object(inv) && json_object_size(inv) == 5 && int_at_least(json_object_get(inv, "id"), 1) &&
+           int_at_least(json_object_get(inv, "total_amount"), 1) &&
+           string_field_ok(json_object_get(inv, "title"), SB_MESSENGER_TITLE_BYTES_MAX, title_ok) &&
+           string_field_ok(json_object_get(inv, "description"), SB_MESSENGER_TEXT_BYTES_MAX, note_ok) &&
+           json_is_string(currency) && json_string_length(currency) == 3 &&
+           ascii_token(json_string_value(currency), 3, 3, "") && strcmp(json_string_value(currency), "IRR") == 0;
+}
+
 int messenger_keyboard_payload_check(const char *json, size_t len, char **canonical_out) {
     json_t *root;
     int result = object_load(json, len, &root);
     if (result != SB_OK) return result;
     result = SB_EINVAL;
-    json_t *rows = json_object_get(root, "buttons");
-    if (json_object_size(root) != 1 || !json_is_array(rows)) goto done;
-    size_t row_count = json_array_size(rows);
-    if (row_count < 1 || row_count > SB_MESSENGER_KEYBOARD_ROWS_MAX) goto done;
-    for (size_t r = 0; r < row_count; r++) {
-        json_t *row = json_array_get(rows, r);
-        size_t cols = json_array_size(row);
-        if (!json_is_array(row) || cols < 1 || cols > SB_MESSENGER_KEYBOARD_COLS_MAX) goto done;
-        for (size_t c = 0; c < cols; c++) {
-            json_t *button = json_array_get(row, c);
-            if (!json_is_object(button) || json_object_size(button) != 2) goto done;
-            if (!string_field_ok(json_object_get(button, "text"), SB_MESSENGER_TITLE_BYTES_MAX, title_ok)) goto done;
-            if (!string_field_ok(json_object_get(button, "data"), SB_MESSENGER_BUTTON_DATA_BYTES_MAX, data_ok))
-                goto done;
-        }
+    if (json_object_size(root) != 1) goto done;
+    json_t *v;
+    if ((v = json_object_get(root, "buttons")) != NULL) {
+        if (!rows_ok(v, inline_button_ok)) goto done;
+    } else if ((v = json_object_get(root, "reply_keyboard")) != NULL) {
+        if (!rows_ok(v, reply_button_ok)) goto done;
+    } else if ((v = json_object_get(root, "invoice")) != NULL) {
+        if (!invoice_ok(v)) goto done;
+    } else if (!json_is_true(json_object_get(root, "remove_keyboard"))) {
+        goto done;
     }
     result = canonical_take(root, canonical_out);
 done:

@@ -375,4 +375,27 @@ int payops_receipt_list(const payops_ctx *ctx, int64_t owner_id, int64_t after_i
 int payops_receipt_recent(const payops_ctx *ctx, int64_t owner_id, int kind_mask, payops_receipt *out, size_t out_max,
                           size_t *count_out) SB_MUST_CHECK;
 
+/* ---- payments to merchants (a bot's invoices, issue 13) ------------------------ */
+/* Hold amount_minor in the payer's wallet for the merchant (a pending
+ * ledger transfer from the payer's wallet to the merchant user's wallet, no
+ * fee; the transfer limits of paying a person apply), exactly once per
+ * (payer, idem_key) as payops_pay_confirm.  reference: shown on the receipt
+ * (e.g. "invoice 7").  *out: the receipt, state pending.  Errors as
+ * payops_pay_confirm (SB_ECONFLICT with exceeds_credits when the wallet is
+ * short, SB_ELIMIT...). */
+int payops_merchant_hold(const payops_ctx *ctx, int64_t payer_id, int64_t merchant_id, int64_t amount_minor,
+                         const char *reference, const char *idem_key, int64_t now_ms,
+                         payops_receipt *out) SB_MUST_CHECK;
+/* Settle a hold made by payops_merchant_hold: post (money to the merchant)
+ * or void (back to the payer).  Settling again the same way is SB_OK;
+ * the other way round once settled is SB_ECONFLICT.  SB_ENOTFOUND. */
+int payops_merchant_settle(const payops_ctx *ctx, int64_t receipt_id, bool post, payops_receipt *out) SB_MUST_CHECK;
+/* Refund a settled payment to merchant_id: a transfer of the whole amount
+ * from the merchant's wallet back to the payer, exactly once per receipt
+ * (the idempotency key is derived from it; *out is the refund's receipt,
+ * owned by the merchant).  SB_ECONFLICT unless the receipt is a posted
+ * two-phase payment (or the merchant's wallet is short), SB_ENOTFOUND. */
+int payops_merchant_refund(const payops_ctx *ctx, int64_t merchant_id, int64_t receipt_id, int64_t now_ms,
+                           payops_receipt *out) SB_MUST_CHECK;
+
 #endif /* SB_PAYMENTS_OPS_H */

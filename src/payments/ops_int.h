@@ -57,6 +57,16 @@ int payops__execute(const payops_ctx *ctx, const payops_op *op, int64_t now_ms, 
 /* Load a receipt by id (no owner check). */
 int payops__receipt_load(store *s, int64_t receipt_id, payops_receipt *out) SB_MUST_CHECK;
 
+/* The wallet of any user (a merchant: a bot's account is not a customer's),
+ * created on first use as payops_wallet_ensure does for customers. */
+int payops__wallet_ensure_any(const payops_ctx *ctx, int64_t user_id, int64_t now_ms, ledger_id *out) SB_MUST_CHECK;
+
+/* Post (post true) or void the hold and fee hold of a pending two-phase
+ * receipt and record its final state (done / declined) and settling
+ * transfer; rrn may be NULL.  Idempotent in the ledger (exists).
+ * SB_EINTERNAL when the ledger says the hold was settled otherwise. */
+int payops__hold_settle(const payops_ctx *ctx, payops_receipt *r, bool post, const char *rrn) SB_MUST_CHECK;
+
 /* Is the card on file of user_id blocked (false without a card). */
 int payops__card_blocked(store *s, int64_t user_id, bool *blocked_out) SB_MUST_CHECK;
 

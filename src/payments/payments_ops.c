@@ -91,6 +91,11 @@ int payops_wallet_ensure(const payops_ctx *ctx, int64_t user_id, int64_t now_ms,
     char name[PAYOPS_NAME_BYTES];
     int result = payops__display_name(ctx->s, user_id, name);
     if (result != SB_OK) return result;
+    return payops__wallet_ensure_any(ctx, user_id, now_ms, out);
+}
+
+int payops__wallet_ensure_any(const payops_ctx *ctx, int64_t user_id, int64_t now_ms, ledger_id *out) {
+    int result;
     ledger_id id = payops_wallet_id(user_id);
     int64_t present = 0;
     result =
@@ -630,9 +635,9 @@ int payops_c2c_quote(const payops_ctx *ctx, int64_t payer_id, const char *dest_c
 
 static ledger_id settle_id(ledger_id hold) { return (ledger_id){hold.hi ^ SETTLE_XOR, hold.lo ^ SETTLE_XOR}; }
 
-/* Post or void the hold (and its fee hold) of a card-to-card receipt, and
- * record the final state. */
-static int c2c_settle(const payops_ctx *ctx, payops_receipt *r, bool post, const char *rrn) {
+/* Post or void the hold (and its fee hold) of a two-phase receipt
+ * (card-to-card, a payment to a bot), and record the final state. */
+int payops__hold_settle(const payops_ctx *ctx, payops_receipt *r, bool post, const char *rrn) {
     ledger_transfer t[2];
     ledger_result res[2];
     memset(t, 0, sizeof t);
@@ -687,8 +692,8 @@ static int c2c_drive(const payops_ctx *ctx, payops_receipt *r, const payments_ca
     memset(&sr, 0, sizeof sr);
     int result = payments_c2c_run(ctx->sw, &req, &step, &sr);
     if (result != SB_OK) return result;
-    if (step == PAYMENTS_C2C_POST) return c2c_settle(ctx, r, true, sr.rrn);
-    if (step == PAYMENTS_C2C_VOID) return c2c_settle(ctx, r, false, NULL);
+    if (step == PAYMENTS_C2C_POST) return payops__hold_settle(ctx, r, true, sr.rrn);
+    if (step == PAYMENTS_C2C_VOID) return payops__hold_settle(ctx, r, false, NULL);
     r->state = PAYOPS_RECEIPT_MANUAL;
     return store_exec(ctx->s, "UPDATE payments_receipts SET state = 'manual' WHERE id = ?", "i", r->id);
 }
@@ -784,7 +789,7 @@ int payops_c2c_reconcile(const payops_ctx *ctx, int64_t now_ms, int64_t max_rece
             payments_c2c_next(&st, sr.status);
         }
         if (st.step == PAYMENTS_C2C_POST || st.step == PAYMENTS_C2C_VOID) {
-            result = c2c_settle(ctx, &r, st.step == PAYMENTS_C2C_POST, sr.rrn);
+            result = payops__hold_settle(ctx, &r, st.step == PAYMENTS_C2C_POST, sr.rrn);
             if (result != SB_OK) return result;
             ++*settled_out;
         } else if (r.state != PAYOPS_RECEIPT_MANUAL) {

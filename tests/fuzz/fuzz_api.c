@@ -1,11 +1,14 @@
 /*
  * fuzz_api.c - libFuzzer target over the api's own parsing: route matching
  * of arbitrary methods and paths (against the real route table plus
- * parameter routes), path-parameter and query percent-decoding, and JSON
- * body validation (depth scan, strict parse, objects only).
+ * parameter routes), path-parameter and query percent-decoding, JSON
+ * body validation (depth scan, strict parse, objects only), and the Bot
+ * API's parameters (query, JSON, form and multipart bodies).
  *
  * Input: first byte picks the mode; for matching, the bytes up to the first
- * space are the method and the rest the path.
+ * space are the method and the rest the path; for Bot API parameters, the
+ * second byte picks the content type, the bytes up to the first newline are
+ * the query and the rest the body.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,7 +39,7 @@ static api_router *router(void) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
-    uint8_t mode = data[0] % 3;
+    uint8_t mode = data[0] % 4;
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
     if (mode == 0) {
@@ -83,6 +86,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             free(again);
             json_decref(body);
         } else if (body != NULL || err[0] == '\0') {
+            abort();
+        }
+    } else if (mode == 3 && len >= 1) {
+        static const char *const types[] = {"application/json",
+                                            "application/x-www-form-urlencoded",
+                                            "multipart/form-data; boundary=B",
+                                            "multipart/form-data; boundary=\"x y\"",
+                                            "text/plain",
+                                            ""};
+        const char *type = types[(uint8_t)text[0] % SB_ARRAY_LEN(types)];
+        const char *rest = text + 1;
+        size_t rest_len = len - 1;
+        const char *nl = memchr(rest, '\n', rest_len);
+        size_t query_len = nl ? (size_t)(nl - rest) : 0;
+        const char *body = nl ? nl + 1 : rest;
+        size_t body_len = rest_len - (nl ? query_len + 1 : 0);
+        json_t *params = NULL;
+        char why[200];
+        int result = api_botapi_params_parse(nl ? rest : NULL, query_len, type, strlen(type), body, body_len, &params,
+                                             why, sizeof why);
+        if (result == SB_OK) {
+            /* an object of at most the cap of fields; form values are valid strings */
+            if (!json_is_object(params) || json_object_size(params) > SB_BOTAPI_PARAMS_MAX) abort();
+            char *dumped = json_dumps(params, JSON_COMPACT);
+            if (!dumped) abort();
+            free(dumped);
+            json_decref(params);
+        } else if (params != NULL || (result == SB_EINVAL && why[0] == '\0')) {
             abort();
         }
     } else {

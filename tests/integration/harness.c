@@ -1879,6 +1879,16 @@ harness_customer harness_customer_next(harness_server *srv, const char *phone_pr
     return c;
 }
 
+json_int_t harness_direct_chat(const harness_server *srv, const char *token, json_int_t peer_id) {
+    char body[64];
+    snprintf(body, sizeof body, "{\"user_id\":%lld}", (long long)peer_id);
+    harness_response r = harness_call(srv, "POST", "/api/chats/direct", token, body);
+    assert_true(r.status == 200 || r.status == 201);
+    json_int_t id = harness_json_int(r.json, "id");
+    harness_response_free(&r);
+    return id;
+}
+
 json_int_t harness_json_int(json_t *root, const char *dotted_path) {
     json_t *v = harness_json_path(root, dotted_path);
     if (!json_is_integer(v)) {

@@ -443,6 +443,10 @@ harness_customer harness_customer_next(harness_server *srv, const char *phone_pr
 /* The same, left hidden (not discoverable, the default of a new customer). */
 harness_customer harness_customer_hidden(harness_server *srv, const char *phone_prefix, int *counter_io);
 
+/* The 1:1 chat of the customer with token and peer_id (opened if new): its
+ * id.  The test fails unless it is answered 200 or 201. */
+json_int_t harness_direct_chat(const harness_server *srv, const char *token, json_int_t peer_id);
+
 /* The standard group fixtures of a test file whose server lives in the
  * static `harness_server *srv_var`: defines static group_setup
  * (harness_group_up with admin_token_out, which may be NULL) and

@@ -72,6 +72,42 @@ static void test_router_params(void **state) {
     free(r);
 }
 
+static void test_router_prefix_params(void **state) {
+    (void)state;
+    api_router *r = new_router();
+    api_router_add(r, "POST", "/bot:token/:method", API_PUBLIC, handler_a);
+    api_router_add(r, "GET", "/bots/:name", API_PUBLIC, handler_b);
+    const char *why;
+    assert_int_equal(api_router_check(r, &why), SB_OK);
+    api_match m;
+    char allow[96];
+    /* the prefix is matched and left out of the value */
+    assert_int_equal(match(r, "POST", "/bot123:abc/getMe", &m, allow), API_MATCH_FOUND);
+    assert_string_equal(m.route->pattern, "/bot:token/:method");
+    assert_int_equal(m.nparams, 2);
+    assert_int_equal(m.params[0].name_len, 5);
+    assert_memory_equal(m.params[0].name, "token", 5);
+    assert_int_equal(m.params[0].value_len, 7);
+    assert_memory_equal(m.params[0].value, "123:abc", 7);
+    assert_memory_equal(m.params[1].value, "getMe", 5);
+    /* a literal segment that merely starts with the prefix goes to its own route */
+    assert_int_equal(match(r, "GET", "/bots/x", &m, allow), API_MATCH_FOUND);
+    assert_string_equal(m.route->pattern, "/bots/:name");
+    /* the prefix alone (an empty value), another prefix, a wrong depth: no route */
+    assert_int_equal(match(r, "POST", "/bot/getMe", &m, allow), API_MATCH_NOT_FOUND);
+    assert_int_equal(match(r, "POST", "/bo1:a/getMe", &m, allow), API_MATCH_NOT_FOUND);
+    assert_int_equal(match(r, "POST", "/bot1:a", &m, allow), API_MATCH_NOT_FOUND);
+    assert_int_equal(match(r, "GET", "/bot1:a/getMe", &m, allow), API_MATCH_BAD_METHOD);
+    /* the same prefix and shape twice is refused; a prefix without a name too */
+    api_router_add(r, "POST", "/bot:other/:m", API_PUBLIC, handler_b);
+    assert_int_equal(api_router_check(r, &why), SB_EEXISTS);
+    api_router *r2 = new_router();
+    api_router_add(r2, "POST", "/bot:/x", API_PUBLIC, handler_b);
+    assert_int_equal(api_router_check(r2, &why), SB_EINVAL);
+    free(r2);
+    free(r);
+}
+
 static void test_router_404_405(void **state) {
     (void)state;
     api_router *r = new_router();
@@ -345,10 +381,15 @@ static void test_metrics_text(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_router_params),         cmocka_unit_test(test_router_404_405),
-        cmocka_unit_test(test_router_pattern_errors), cmocka_unit_test(test_router_limits),
-        cmocka_unit_test(test_percent_decode),        cmocka_unit_test(test_json_body),
-        cmocka_unit_test(test_error_shape),           cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_router_params),
+        cmocka_unit_test(test_router_404_405),
+        cmocka_unit_test(test_router_prefix_params),
+        cmocka_unit_test(test_router_pattern_errors),
+        cmocka_unit_test(test_router_limits),
+        cmocka_unit_test(test_percent_decode),
+        cmocka_unit_test(test_json_body),
+        cmocka_unit_test(test_error_shape),
+        cmocka_unit_test(test_metrics_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,7 +46,8 @@ static const char *const receiver_py =
     "    def do_POST(self):\n"
     "        n = int(self.headers.get('Content-Length', '0'))\n"
     "        body = self.rfile.read(n).decode()\n"
-    "        sys.stdout.write('BODY %s %s\\n' % (self.path, body)); sys.stdout.flush()\n"
+    "        sys.stdout.write('BODY %s %s\\n' % (self.path, body))\n"
+    "        sys.stdout.write('TOKEN %s %s\\n' % (self.path, self.headers.get('X-Token', '-'))); sys.stdout.flush()\n"
     "        if self.path == '/fail':\n"
     "            self.send_response(503); self.send_header('Content-Length', '0'); self.end_headers()\n"
     "        elif self.path == '/refuse':\n"
@@ -181,6 +182,45 @@ static void test_https_with_test_ca(void **state) {
     assert_true(receiver_saw("BODY /hooks/alert {\"hello\":\"https\"}"));
 }
 
+static void test_extra_headers(void **state) {
+    (void)state;
+    char ca[128], url[128];
+    sb_http_options o = options_with("ca.pem", ca, sizeof ca);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/hooks/token", receiver_port);
+    const char *const good[] = {"X-Token: s3cret_Token-1", "X-Other:\tx y"};
+    o.headers = good;
+    o.header_count = 2;
+    int status = 0;
+    assert_int_equal(sb_http_post_json(&o, url, "{}", 2, &status), SB_OK);
+    assert_true(receiver_saw("TOKEN /hooks/token s3cret_Token-1"));
+    /* refused before anything is sent: CR/LF (header injection), no name, a
+     * bad name, too long, too many, a missing list */
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/hooks/bad", receiver_port);
+    static char long_line[SB_HTTP_OUT_HEADER_BYTES_MAX + 8];
+    memset(long_line, 'a', sizeof long_line - 1);
+    memcpy(long_line, "X-Long: ", 8);
+    const char *bad[] = {"X-Token: a\r\nX-Evil: 1", "X-Token: a\nb", ": v", "X Token: v", "X-Token", long_line};
+    for (size_t i = 0; i < SB_ARRAY_LEN(bad); i++) {
+        const char *const one[] = {bad[i]};
+        o.headers = one;
+        o.header_count = 1;
+        assert_int_equal(sb_http_header_check(bad[i]), SB_EINVAL);
+        assert_int_equal(sb_http_post_json(&o, url, "{}", 2, &status), SB_EINVAL);
+        assert_int_equal(status, 0);
+    }
+    const char *many[SB_HTTP_OUT_HEADERS_MAX + 1];
+    for (size_t i = 0; i < SB_ARRAY_LEN(many); i++)
+        many[i] = "X-Token: v";
+    o.headers = many;
+    o.header_count = SB_ARRAY_LEN(many);
+    assert_int_equal(sb_http_post_json(&o, url, "{}", 2, &status), SB_EINVAL);
+    o.headers = NULL;
+    o.header_count = 1;
+    assert_int_equal(sb_http_post_json(&o, url, "{}", 2, &status), SB_EINVAL);
+    receiver_read(200);
+    assert_null(strstr(received, "/hooks/bad"));
+}
+
 static void test_https_untrusted_refused(void **state) {
     (void)state;
     char ca[128], url[128];
@@ -260,9 +300,8 @@ static void test_sender_over_https(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_https_with_test_ca),
-        cmocka_unit_test(test_https_untrusted_refused),
-        cmocka_unit_test(test_statuses_redirects_and_cap),
+        cmocka_unit_test(test_https_with_test_ca),      cmocka_unit_test(test_extra_headers),
+        cmocka_unit_test(test_https_untrusted_refused), cmocka_unit_test(test_statuses_redirects_and_cap),
         cmocka_unit_test(test_sender_over_https),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
