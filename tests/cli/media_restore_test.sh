@@ -8,18 +8,11 @@
 # a media copy that fails leaves the data directory empty.
 set -euo pipefail
 bin="$1"
-dir="$(mktemp -d /tmp/sb-media-restore-XXXXXX)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/serve_lib.sh"
+sb_test_dir media-restore
 log="$dir/serve.log"
 fail() { echo "FAIL: $*" >&2; [ -f "$log" ] && tail -5 "$log" >&2; exit 1; }
 
-. "$(dirname "$0")/serve_lib.sh"
 phone="+989121234567" # the demo's @ali, a member of the group chat
 serve() {             # serve DATA: a server on a free port, its log in $log
   log="$dir/serve-$(basename "$1").log"

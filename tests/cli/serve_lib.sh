@@ -1,5 +1,18 @@
-# serve_lib.sh - sourced by the CLI tests that run a server (store, metrics,
+# serve_lib.sh - sourced by the CLI tests that run a server (store, media_restore, metrics,
 # tls, install): start `serve` on a free port and log in as the demo admin.
+
+# sb_test_dir NAME: a fresh temporary directory in $dir and an empty $pids;
+# when the test exits, every server in $pids is stopped and $dir removed.
+sb_test_dir() {
+  dir="$(mktemp -d "/tmp/sb-$1-XXXXXX")"
+  pids=()
+  trap sb_test_cleanup EXIT
+}
+sb_test_cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$dir"
+}
 
 # sb_serve_start BINARY LOG ARGS...: start `BINARY serve --port 0 ARGS...`
 # with stderr in LOG; sets $port (read from the http.listen log line) and

@@ -8,18 +8,11 @@
 # backup whose ledger does not verify, leaving the directory as it was.
 set -euo pipefail
 bin="$1"
-dir="$(mktemp -d /tmp/sb-store-test-XXXXXX)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/serve_lib.sh"
+sb_test_dir store-test
 fail() { echo "FAIL: $*" >&2; [ -f "$dir/serve.log" ] && tail -5 "$dir/serve.log" >&2; exit 1; }
 passed=0
 
-. "$(dirname "$0")/serve_lib.sh"
 # serve DATA LOG: start a server on a free port, set $port and $serve_pid.
 serve() {
   sb_serve_start "$bin" "$2" --data "$1" --threads 2 --web "$dir/noweb" || fail "serve did not start on $1"
