@@ -1912,6 +1912,18 @@ harness_response harness_call(const harness_server *srv, const char *method, con
     return r;
 }
 
+json_t *harness_call_json(const harness_server *srv, const char *method, const char *path, const char *token,
+                          json_t *body_take, int want_status) {
+    char *text = body_take ? json_dumps(body_take, JSON_COMPACT) : NULL;
+    json_decref(body_take);
+    harness_response r = harness_call(srv, method, path, token, text);
+    free(text);
+    HARNESS_ASSERT_STATUS(r, want_status);
+    json_t *out = r.json ? json_incref(r.json) : NULL;
+    harness_response_free(&r);
+    return out;
+}
+
 harness_response harness_callv(const harness_server *srv, const char *method, const char *path, const char *token,
                                const char *fmt, va_list ap) {
     char *body = NULL;

@@ -474,6 +474,12 @@ const char *harness_json_str(json_t *root, const char *dotted_path);
  * The caller frees the response with harness_response_free. */
 harness_response harness_call(const harness_server *srv, const char *method, const char *path, const char *token,
                               const char *json_text);
+/* harness_call with body_take (ownership taken; NULL: no body) as compact
+ * JSON; the test fails unless the status is want_status (the body printed
+ * first).  Returns the answer's JSON (the caller's: json_decref), or NULL
+ * when it had none. */
+json_t *harness_call_json(const harness_server *srv, const char *method, const char *path, const char *token,
+                          json_t *body_take, int want_status);
 /* harness_call with the body made by printf from fmt (NULL: no body). */
 harness_response harness_callf(const harness_server *srv, const char *method, const char *path, const char *token,
                                const char *fmt, ...) SB_PRINTF(5, 6);

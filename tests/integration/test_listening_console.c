@@ -156,15 +156,7 @@ static int group_teardown(void **state) {
 /* ---- helpers ---- */
 
 static json_t *call(const char *method, const char *path, const char *token, json_t *body_take, int want_status) {
-    char *text = body_take ? json_dumps(body_take, JSON_COMPACT) : NULL;
-    json_decref(body_take);
-    harness_response r;
-    assert_int_equal(harness_http_json(srv->port, method, path, token, text, &r), SB_OK);
-    free(text);
-    HARNESS_ASSERT_STATUS(r, want_status);
-    json_t *out = r.json ? json_incref(r.json) : NULL;
-    harness_response_free(&r);
-    return out;
+    return harness_call_json(srv, method, path, token, body_take, want_status);
 }
 
 static void key_once(void) {
