@@ -88,7 +88,10 @@ int64_t sb_worker_time_left_ms(sb_worker *w, int64_t step_ms) {
     pthread_mutex_lock(&w->lock);
     int64_t left = step_ms;
     if (w->stopping) {
-        int64_t until = (w->stop_deadline_ns - sb_mono_ns()) / 1000000;
+        /* rounded up: a step cut to the deadline must not end just before
+         * it, or the loop would start the next job with under 1 ms left
+         * instead of dropping it */
+        int64_t until = (w->stop_deadline_ns - sb_mono_ns() + 999999) / 1000000;
         if (until < left) left = until;
     }
     pthread_mutex_unlock(&w->lock);
