@@ -77,7 +77,12 @@ async function main() {
   await bot.init();
   check(bot.botInfo.id === made.bot.id && bot.botInfo.is_bot && bot.botInfo.username === "grammyechobot",
     "getMe", bot.botInfo);
-  const polling = bot.start({ drop_pending_updates: true });
+  // grammY drops pending updates (deleteWebhook) before it polls: send only
+  // once it has, or the first message can be dropped with them.
+  let polled;
+  const polling_started = new Promise((r) => { polled = r; });
+  const polling = bot.start({ drop_pending_updates: true, onStart: () => polled() });
+  await polling_started;
 
   const [, chat] = await api("POST", "/api/chats/direct", aToken, { user_id: made.bot.id });
   const chatId = chat.id;
